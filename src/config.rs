@@ -1,0 +1,530 @@
+//! Typed configuration: built-in defaults < config file < MEDIASTREAMER_* environment < CLI flags.
+//!
+//! Every problem (unknown key, wrong type, impossible value) becomes one `ConfigError` whose text
+//! names the key and says what to do, so start-up can stop with a single clear line.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The prefix of environment variables that override config keys: MEDIASTREAMER_SECTION__KEY.
+pub const ENV_PREFIX: &str = "MEDIASTREAMER_";
+
+/// The whole configuration, as validated at start-up.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub library: LibraryConfig,
+    pub database: DatabaseConfig,
+    pub scan: ScanConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// host:port the HTTP server listens on.
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LibraryConfig {
+    pub folders: Vec<FolderEntry>,
+}
+
+/// One music folder: a bare path, or a table with a display name.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum FolderEntry {
+    Path(PathBuf),
+    Named {
+        path: PathBuf,
+        name: Option<String>,
+    },
+}
+
+/// A music folder after validation: an absolute path and the name clients show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MusicFolder {
+    pub path: PathBuf,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScanConfig {
+    /// Cron expression (5 fields, or 6 with seconds first); empty disables scheduled scans.
+    pub schedule: String,
+    pub on_startup: bool,
+    pub watch: bool,
+    /// Seconds the watcher waits for a burst of changes to settle before rescanning.
+    pub watch_delay_secs: u64,
+    /// Glob patterns (matched against paths relative to the music folder, and file names).
+    pub ignore: Vec<String>,
+    /// Strings that separate several artists in one artist tag.
+    pub artist_separators: Vec<String>,
+    /// Cover-art sources in order of preference: file-name globs, and "embedded".
+    pub cover_art_priority: Vec<String>,
+    /// Tag-reading threads; 0 means one per core.
+    pub workers: usize,
+    /// Files committed per write transaction.
+    pub batch_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter: "info", "mediastreamer=debug", ...
+    pub level: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            address: "0.0.0.0:4533".into(),
+        }
+    }
+}
+
+impl Default for LibraryConfig {
+    fn default() -> Self {
+        Self {
+            folders: vec![FolderEntry::Path(PathBuf::from("./media"))],
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("./media.db"),
+        }
+    }
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        Self {
+            schedule: "0 3 * * *".into(),
+            on_startup: true,
+            watch: true,
+            watch_delay_secs: 2,
+            ignore: Vec::new(),
+            artist_separators: vec![" / ".into(), "; ".into(), " feat. ".into(), " ft. ".into()],
+            cover_art_priority: [
+                "cover.*", "folder.*", "front.*", "album.*", "embedded",
+            ]
+            .map(String::from)
+            .to_vec(),
+            workers: 0,
+            batch_size: 1000,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            library: LibraryConfig::default(),
+            database: DatabaseConfig::default(),
+            scan: ScanConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+/// Why the configuration cannot be used; the message names the key and the remedy.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("config key `{key}`: {message}")]
+    Key { key: String, message: String },
+}
+
+fn key_error(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Key {
+        key: key.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Overrides given on the command line: the last layer.
+#[derive(Debug, Clone, Default)]
+pub struct CliOverrides {
+    pub address: Option<String>,
+    pub folders: Vec<PathBuf>,
+    pub database: Option<PathBuf>,
+}
+
+/// Which config file to read: the --config flag, else MEDIASTREAMER_CONFIG, else ./config.toml
+/// when present, else none (built-in defaults).
+pub fn config_file_path(flag: Option<&Path>, env: &[(String, String)]) -> Option<PathBuf> {
+    if let Some(path) = flag {
+        return Some(path.to_path_buf());
+    }
+    if let Some((_, value)) = env.iter().find(|(k, _)| k == "MEDIASTREAMER_CONFIG") {
+        return Some(PathBuf::from(value));
+    }
+    let default = PathBuf::from("config.toml");
+    default.is_file().then_some(default)
+}
+
+/// Loads and validates the configuration from all layers. `env` is the process environment
+/// (passed in so tests need not mutate global state).
+pub fn load(
+    file: Option<&Path>,
+    env: &[(String, String)],
+    cli: &CliOverrides,
+) -> Result<Config, ConfigError> {
+    let mut table = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            text.parse::<toml::Table>()
+                .map_err(|e| ConfigError::Syntax {
+                    path: path.to_path_buf(),
+                    message: e.to_string().trim().to_string(),
+                })?
+        }
+        None => toml::Table::new(),
+    };
+    apply_env(&mut table, env)?;
+    apply_cli(&mut table, cli);
+
+    let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
+        .map_err(|e| {
+            let key = e.path().to_string();
+            let message = e.inner().to_string();
+            let message = message.lines().next().unwrap_or_default().to_string();
+            key_error(if key == "." { "(top level)" } else { &key }, message)
+        })?;
+    // Relative paths in a config file are relative to the working directory, like the CLI's.
+    config.validate()?;
+    Ok(config)
+}
+
+/// MEDIASTREAMER_SECTION__KEY=value sets section.key; the value is read as TOML when it parses
+/// (numbers, booleans, arrays) and as a plain string otherwise.
+fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), ConfigError> {
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let Some((section, key)) = rest.split_once("__") else {
+            continue; // MEDIASTREAMER_CONFIG, MEDIASTREAMER_ADMIN_PASSWORD, ...
+        };
+        let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
+        let parsed = format!("v = {value}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(value.clone()));
+        let entry = table
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(section_table) = entry else {
+            return Err(key_error(&section, format!("set by {name}, but it is not a section")));
+        };
+        section_table.insert(key, parsed);
+    }
+    Ok(())
+}
+
+fn apply_cli(table: &mut toml::Table, cli: &CliOverrides) {
+    let mut set = |section: &str, key: &str, value: toml::Value| {
+        let entry = table
+            .entry(section.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let toml::Value::Table(t) = entry {
+            t.insert(key.to_string(), value);
+        }
+    };
+    if let Some(address) = &cli.address {
+        set("server", "address", toml::Value::String(address.clone()));
+    }
+    if !cli.folders.is_empty() {
+        let folders = cli
+            .folders
+            .iter()
+            .map(|p| toml::Value::String(p.to_string_lossy().into_owned()))
+            .collect();
+        set("library", "folders", toml::Value::Array(folders));
+    }
+    if let Some(db) = &cli.database {
+        set(
+            "database",
+            "path",
+            toml::Value::String(db.to_string_lossy().into_owned()),
+        );
+    }
+}
+
+impl Config {
+    fn validate(&mut self) -> Result<(), ConfigError> {
+        use std::net::ToSocketAddrs;
+        if self
+            .server
+            .address
+            .to_socket_addrs()
+            .map(|mut a| a.next().is_none())
+            .unwrap_or(true)
+        {
+            return Err(key_error(
+                "server.address",
+                format!(
+                    "`{}` is not a host:port address; use e.g. \"0.0.0.0:4533\"",
+                    self.server.address
+                ),
+            ));
+        }
+        if self.library.folders.is_empty() {
+            return Err(key_error(
+                "library.folders",
+                "no music folder is configured; add at least one path",
+            ));
+        }
+        for folder in self.music_folders() {
+            if !folder.path.is_dir() {
+                return Err(key_error(
+                    "library.folders",
+                    format!(
+                        "music folder {} does not exist or is not a directory; create it or fix the path",
+                        folder.path.display()
+                    ),
+                ));
+            }
+        }
+        if self.database.path.as_os_str().is_empty() {
+            return Err(key_error("database.path", "must not be empty"));
+        }
+        if !self.scan.schedule.trim().is_empty() {
+            cron_schedule(&self.scan.schedule).map_err(|message| key_error("scan.schedule", message))?;
+        }
+        for pattern in &self.scan.ignore {
+            globset::Glob::new(pattern).map_err(|e| {
+                key_error("scan.ignore", format!("`{pattern}` is not a valid glob pattern: {e}"))
+            })?;
+        }
+        for pattern in &self.scan.cover_art_priority {
+            if pattern != "embedded" {
+                globset::Glob::new(pattern).map_err(|e| {
+                    key_error(
+                        "scan.cover_art_priority",
+                        format!("`{pattern}` is not a valid glob pattern or \"embedded\": {e}"),
+                    )
+                })?;
+            }
+        }
+        if self.scan.artist_separators.iter().any(|s| s.is_empty()) {
+            return Err(key_error(
+                "scan.artist_separators",
+                "an empty separator would split every character; remove it",
+            ));
+        }
+        if self.scan.batch_size == 0 {
+            return Err(key_error("scan.batch_size", "must be at least 1"));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
+            key_error(
+                "log.level",
+                format!("`{}` is not a log filter ({e}); use e.g. \"info\"", self.log.level),
+            )
+        })?;
+        Ok(())
+    }
+
+    /// The configured music folders, with absolute paths and names (the folder's own name by
+    /// default). Two entries naming one directory are kept once.
+    pub fn music_folders(&self) -> Vec<MusicFolder> {
+        let mut folders: Vec<MusicFolder> = Vec::new();
+        for entry in &self.library.folders {
+            let (path, name) = match entry {
+                FolderEntry::Path(p) => (p.clone(), None),
+                FolderEntry::Named { path, name } => (path.clone(), name.clone()),
+            };
+            let path = std::fs::canonicalize(&path).unwrap_or(path);
+            let name = name.unwrap_or_else(|| {
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "Music".into())
+            });
+            if !folders.iter().any(|f| f.path == path) {
+                folders.push(MusicFolder { path, name });
+            }
+        }
+        folders
+    }
+
+    /// Number of tag-reading threads to use.
+    pub fn scan_workers(&self) -> usize {
+        if self.scan.workers > 0 {
+            self.scan.workers
+        } else {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        }
+    }
+}
+
+/// Normalises a cron expression to the 6-field form tokio-cron-scheduler wants (seconds first)
+/// and checks that it parses. Five-field expressions (the classic crontab form) get "0" seconds.
+pub fn cron_schedule(expression: &str) -> Result<String, String> {
+    let expression = expression.trim();
+    let fields = expression.split_whitespace().count();
+    let normalized = match fields {
+        5 => format!("0 {expression}"),
+        6 | 7 => expression.to_string(),
+        _ => {
+            return Err(format!(
+                "`{expression}` is not a cron expression (want 5 fields like \"0 3 * * *\", or \"\" to disable)"
+            ));
+        }
+    };
+    tokio_cron_scheduler::Job::new_async_tz(normalized.as_str(), chrono::Local, |_, _| {
+        Box::pin(async {})
+    })
+    .map_err(|_| {
+        format!("`{expression}` is not a valid cron expression (e.g. \"0 3 * * *\" for 03:00 daily)")
+    })?;
+    Ok(normalized)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn repo_config_toml_equals_the_built_in_defaults() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(repo.join("config.toml")).unwrap();
+        let table: toml::Table = text.parse().unwrap();
+        let parsed: Config = toml::Value::Table(table).try_into().unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let music = dir.path().join("music");
+        std::fs::create_dir(&music).unwrap();
+        let file = write(
+            dir.path(),
+            &format!(
+                "[server]\naddress = \"127.0.0.1:1111\"\n[library]\nfolders = [{{ path = {:?}, name = \"Mine\" }}]\n[scan]\nwatch = false\nworkers = 3\n",
+                music
+            ),
+        );
+        let env = env(&[
+            ("MEDIASTREAMER_SERVER__ADDRESS", "127.0.0.1:2222"),
+            ("MEDIASTREAMER_SCAN__WORKERS", "5"),
+            ("MEDIASTREAMER_SCAN__SCHEDULE", ""),
+            ("UNRELATED", "x"),
+        ]);
+        let cli = CliOverrides {
+            address: Some("127.0.0.1:3333".into()),
+            ..Default::default()
+        };
+        let config = load(Some(&file), &env, &cli).unwrap();
+        assert_eq!(config.server.address, "127.0.0.1:3333");
+        assert_eq!(config.scan.workers, 5);
+        assert!(!config.scan.watch);
+        assert_eq!(config.scan.schedule, "");
+        let folders = config.music_folders();
+        assert_eq!(folders.len(), 1);
+        assert_eq!(folders[0].name, "Mine");
+        assert!(folders[0].path.is_absolute());
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "[scan]\nwatcher = true\n");
+        let err = load(Some(&file), &[], &CliOverrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("scan"), "{err}");
+        assert!(err.contains("watcher"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "[scan]\non_startup = \"yes\"\n");
+        let err = load(Some(&file), &[], &CliOverrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("scan.on_startup"), "{err}");
+    }
+
+    #[test]
+    fn missing_music_folder_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "[library]\nfolders = [\"/definitely/not/here\"]\n");
+        let err = load(Some(&file), &[], &CliOverrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("library.folders"), "{err}");
+        assert!(err.contains("/definitely/not/here"), "{err}");
+    }
+
+    #[test]
+    fn bad_cron_and_address_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let music = dir.path().to_string_lossy().into_owned();
+        let cli = CliOverrides {
+            folders: vec![music.clone().into()],
+            ..Default::default()
+        };
+        let err = load(None, &env(&[("MEDIASTREAMER_SCAN__SCHEDULE", "every day")]), &cli)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("scan.schedule"), "{err}");
+        let err = load(None, &env(&[("MEDIASTREAMER_SERVER__ADDRESS", "nonsense")]), &cli)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.address"), "{err}");
+    }
+
+    #[test]
+    fn cron_accepts_five_and_six_fields() {
+        assert_eq!(cron_schedule("0 3 * * *").unwrap(), "0 0 3 * * *");
+        assert_eq!(cron_schedule("30 0 3 * * *").unwrap(), "30 0 3 * * *");
+        assert!(cron_schedule("61 3 * * *").is_err());
+    }
+}

@@ -1,0 +1,126 @@
+//! The SQLite catalog: connections with the right pragmas, embedded migrations, a read pool.
+//!
+//! Writers use `immediate_transaction` so a writer never upgrades a read lock mid-transaction
+//! (which SQLite answers with SQLITE_BUSY regardless of busy_timeout); the scanner writes
+//! through one writer thread in batches.
+
+pub mod models;
+pub mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::path::{Path, PathBuf};
+
+/// Every migration in migrations/, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+pub type DbPool = Pool<ConnectionManager<SqliteConnection>>;
+pub type PooledConn = PooledConnection<ConnectionManager<SqliteConnection>>;
+
+/// Database failures, with what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open database {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("database pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("database query: {0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Pragmas every connection gets. WAL lets readers proceed while the scanner writes;
+/// synchronous=NORMAL is durable across crashes of the process (not power loss of the last
+/// transaction), which is what WAL mode is designed for.
+const CONNECTION_PRAGMAS: &str = "PRAGMA foreign_keys = ON;
+PRAGMA busy_timeout = 10000;
+PRAGMA synchronous = NORMAL;
+PRAGMA temp_store = MEMORY;
+PRAGMA cache_size = -16000;";
+
+#[derive(Debug)]
+struct Pragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(CONNECTION_PRAGMAS)
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Opens one connection with the standard pragmas (the scanner's writer, the CLI).
+pub fn connect(path: &Path) -> Result<SqliteConnection, DbError> {
+    let url = path.to_string_lossy();
+    let mut conn = SqliteConnection::establish(&url).map_err(|e| DbError::Open {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    conn.batch_execute(CONNECTION_PRAGMAS)?;
+    Ok(conn)
+}
+
+/// Creates the database file if needed, switches it to WAL and applies pending migrations.
+/// Run before anything else touches the catalog.
+pub fn open_and_migrate(path: &Path) -> Result<(), DbError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| DbError::Open {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    }
+    let mut conn = connect(path)?;
+    conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+    conn.run_pending_migrations(MIGRATIONS)
+        .map_err(|e| DbError::Migration(e.to_string()))?;
+    Ok(())
+}
+
+/// A pool of connections for readers (and short writes such as user management).
+pub fn pool(path: &Path, max_size: u32) -> Result<DbPool, DbError> {
+    let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
+    Pool::builder()
+        .max_size(max_size)
+        .connection_customizer(Box::new(Pragmas))
+        .build(manager)
+        .map_err(|e| DbError::Open {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+}
+
+/// Milliseconds since the Unix epoch: the unit of every time column.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_revert_and_reapply() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        open_and_migrate(&path).unwrap();
+        let mut conn = connect(&path).unwrap();
+        conn.revert_all_migrations(MIGRATIONS).unwrap();
+        let left: i64 = diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE '__diesel%' AND name NOT LIKE 'sqlite_%'",
+        )
+        .get_result(&mut conn)
+        .unwrap();
+        assert_eq!(left, 0, "down migrations must drop everything");
+        conn.run_pending_migrations(MIGRATIONS).unwrap();
+        let tables: i64 = diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tracks'",
+        )
+        .get_result(&mut conn)
+        .unwrap();
+        assert_eq!(tables, 1);
+    }
+}

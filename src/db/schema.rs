@@ -1,0 +1,226 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    album_artists (album_id, role, position) {
+        album_id -> Integer,
+        artist_id -> Integer,
+        role -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    album_genres (album_id, genre_id) {
+        album_id -> Integer,
+        genre_id -> Integer,
+    }
+}
+
+diesel::table! {
+    albums (id) {
+        id -> Integer,
+        album_key -> Text,
+        name -> Text,
+        sort_name -> Nullable<Text>,
+        artist_display -> Text,
+        year -> Nullable<Integer>,
+        original_date -> Nullable<Text>,
+        release_date -> Nullable<Text>,
+        mbid -> Nullable<Text>,
+        release_group_mbid -> Nullable<Text>,
+        compilation -> Bool,
+        release_type -> Nullable<Text>,
+        cover_directory_id -> Nullable<Integer>,
+        cover_track_id -> Nullable<Integer>,
+        song_count -> Integer,
+        disc_count -> Integer,
+        duration_ms -> BigInt,
+        size -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    artists (id) {
+        id -> Integer,
+        name -> Text,
+        name_key -> Text,
+        sort_name -> Nullable<Text>,
+        mbid -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    directories (id) {
+        id -> Integer,
+        folder_id -> Integer,
+        parent_id -> Nullable<Integer>,
+        path -> Text,
+        name -> Text,
+        mtime -> BigInt,
+        cover_art -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    genres (id) {
+        id -> Integer,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    library_folders (id) {
+        id -> Integer,
+        path -> Text,
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    scan_errors (id) {
+        id -> Integer,
+        folder_id -> Integer,
+        path -> Text,
+        size -> BigInt,
+        mtime -> BigInt,
+        reason -> Text,
+        seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    scans (id) {
+        id -> Integer,
+        kind -> Text,
+        started_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+        completed -> Bool,
+        tracks -> Integer,
+        added -> Integer,
+        updated -> Integer,
+        moved -> Integer,
+        removed -> Integer,
+        errors -> Integer,
+    }
+}
+
+diesel::table! {
+    track_artists (track_id, role, position) {
+        track_id -> Integer,
+        artist_id -> Integer,
+        role -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    track_genres (track_id, genre_id) {
+        track_id -> Integer,
+        genre_id -> Integer,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    tracks (id) {
+        id -> Integer,
+        folder_id -> Integer,
+        directory_id -> Integer,
+        album_id -> Integer,
+        path -> Text,
+        size -> BigInt,
+        mtime -> BigInt,
+        suffix -> Text,
+        content_type -> Text,
+        codec -> Text,
+        duration_ms -> BigInt,
+        bitrate -> Nullable<Integer>,
+        sample_rate -> Nullable<Integer>,
+        bit_depth -> Nullable<Integer>,
+        channels -> Nullable<Integer>,
+        title -> Text,
+        sort_title -> Nullable<Text>,
+        album_name -> Text,
+        artist_display -> Text,
+        album_artist_display -> Nullable<Text>,
+        track_number -> Nullable<Integer>,
+        track_total -> Nullable<Integer>,
+        disc_number -> Nullable<Integer>,
+        disc_total -> Nullable<Integer>,
+        disc_subtitle -> Nullable<Text>,
+        year -> Nullable<Integer>,
+        release_date -> Nullable<Text>,
+        original_date -> Nullable<Text>,
+        comment -> Nullable<Text>,
+        bpm -> Nullable<Integer>,
+        isrc -> Nullable<Text>,
+        compilation -> Bool,
+        release_type -> Nullable<Text>,
+        label -> Nullable<Text>,
+        grouping -> Nullable<Text>,
+        mood -> Nullable<Text>,
+        mb_recording_id -> Nullable<Text>,
+        mb_track_id -> Nullable<Text>,
+        mb_release_id -> Nullable<Text>,
+        mb_release_group_id -> Nullable<Text>,
+        mb_artist_id -> Nullable<Text>,
+        mb_album_artist_id -> Nullable<Text>,
+        rg_track_gain -> Nullable<Double>,
+        rg_track_peak -> Nullable<Double>,
+        rg_album_gain -> Nullable<Double>,
+        rg_album_peak -> Nullable<Double>,
+        lyrics -> Nullable<Text>,
+        synced_lyrics -> Nullable<Text>,
+        has_embedded_art -> Bool,
+        fingerprint -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        name -> Text,
+        is_admin -> Bool,
+        password_enc -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(album_artists -> albums (album_id));
+diesel::joinable!(album_artists -> artists (artist_id));
+diesel::joinable!(album_genres -> albums (album_id));
+diesel::joinable!(album_genres -> genres (genre_id));
+diesel::joinable!(albums -> directories (cover_directory_id));
+diesel::joinable!(directories -> library_folders (folder_id));
+diesel::joinable!(scan_errors -> library_folders (folder_id));
+diesel::joinable!(track_artists -> artists (artist_id));
+diesel::joinable!(track_artists -> tracks (track_id));
+diesel::joinable!(track_genres -> genres (genre_id));
+diesel::joinable!(track_genres -> tracks (track_id));
+diesel::joinable!(tracks -> directories (directory_id));
+diesel::joinable!(tracks -> library_folders (folder_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    album_artists,
+    album_genres,
+    albums,
+    artists,
+    directories,
+    genres,
+    library_folders,
+    scan_errors,
+    scans,
+    track_artists,
+    track_genres,
+    tracks,
+    users,
+);

@@ -1,0 +1,29 @@
+//! Errors that stop the program (start-up and command-line failures). No HTTP here.
+
+use std::path::PathBuf;
+
+/// Why the server or a command could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Users(#[from] crate::users::UserError),
+    #[error(transparent)]
+    Scan(#[from] crate::scanner::ScanError),
+    #[error("config key `server.address`: cannot listen on {address}: {source}; choose a free port or another address")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("cannot watch the music folders: {0}; set scan.watch = false to run without the watcher")]
+    Watch(#[from] notify::Error),
+    #[error("cannot start the scan schedule: {0}")]
+    Schedule(#[from] tokio_cron_scheduler::JobSchedulerError),
+    #[error("{path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}

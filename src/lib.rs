@@ -1,0 +1,13 @@
+//! MediaStreamer: a self-hosted music streaming server speaking the Subsonic/OpenSubsonic API.
+//!
+//! The binary (src/main.rs) parses the command line and calls into these modules:
+//! `config` → `db` (catalog) → `scanner` (fills the catalog) → `server` (runs it all).
+//! The HTTP API (Subsonic) will live in `subsonic`, mounted by `server`.
+
+pub mod config;
+pub mod db;
+pub mod scanner;
+pub mod synth;
+pub mod users;
+pub mod error;
+pub mod server;

@@ -1,0 +1,338 @@
+//! Discovery: walks a music folder depth-first, one directory at a time, and hands each
+//! directory's listing (audio files with their stat data, images, sidecar lyrics) to a callback.
+//!
+//! Memory stays bounded by the depth of the tree and the size of one directory: nothing about
+//! the library as a whole is kept, except the set of visited directories (for loop detection).
+//! Symlinks are followed; a directory reached twice (a loop, or two links to one place) is
+//! walked once. Problems are reported per path and never stop the walk.
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use std::collections::HashSet;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Extensions (lower case) of the audio files the scanner reads.
+pub const AUDIO_EXTENSIONS: &[&str] = &[
+    "mp3", "mp2", "flac", "ogg", "oga", "opus", "spx", "m4a", "m4b", "mp4", "aac", "wav", "aif",
+    "aiff", "aifc", "wv", "ape", "mpc",
+];
+
+/// Extensions of folder images considered as cover art.
+pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "gif", "bmp"];
+
+/// Deepest directory nesting followed; deeper trees are reported, not walked.
+const MAX_DEPTH: usize = 128;
+
+/// One audio file found in a directory.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    pub name: String,
+    /// Path relative to the music folder.
+    pub rel_path: String,
+    pub size: i64,
+    pub mtime_ms: i64,
+}
+
+/// One directory's contents, as far as the scanner cares.
+#[derive(Debug)]
+pub struct DirListing {
+    pub abs_path: PathBuf,
+    /// Relative to the music folder, '/'-separated; "" for the folder itself.
+    pub rel_path: String,
+    pub name: String,
+    pub mtime_ms: i64,
+    pub audio: Vec<FileEntry>,
+    pub images: Vec<String>,
+    /// File names of .lrc files, for sidecar lyrics.
+    pub lyrics_files: Vec<String>,
+}
+
+impl DirListing {
+    /// The relative path of this directory's parent ("" for a top-level folder), None for the
+    /// music folder itself.
+    pub fn parent_rel_path(&self) -> Option<&str> {
+        if self.rel_path.is_empty() {
+            None
+        } else {
+            Some(self.rel_path.rsplit_once('/').map_or("", |(p, _)| p))
+        }
+    }
+
+    /// The sidecar .lrc file for an audio file name, if the directory has one.
+    pub fn sidecar_lyrics(&self, audio_name: &str) -> Option<PathBuf> {
+        let stem = audio_name.rsplit_once('.').map_or(audio_name, |(s, _)| s);
+        self.lyrics_files
+            .iter()
+            .find(|l| {
+                l.rsplit_once('.')
+                    .is_some_and(|(s, _)| s == stem)
+            })
+            .map(|l| self.abs_path.join(l))
+    }
+}
+
+/// Skip rules: hidden names always, plus the user's `scan.ignore` globs.
+pub struct IgnoreRules {
+    globs: GlobSet,
+}
+
+impl IgnoreRules {
+    /// Compiles the patterns (already validated with the config).
+    pub fn new(patterns: &[String]) -> Self {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in patterns {
+            if let Ok(glob) = GlobBuilder::new(pattern).literal_separator(false).build() {
+                builder.add(glob);
+            }
+        }
+        Self {
+            globs: builder.build().unwrap_or_else(|_| GlobSet::empty()),
+        }
+    }
+
+    /// Whether a file or folder (its name and its path relative to the music folder) is skipped.
+    pub fn is_ignored(&self, name: &str, rel_path: &str) -> bool {
+        name.starts_with('.') || self.globs.is_match(name) || self.globs.is_match(rel_path)
+    }
+}
+
+/// Lower-case extension of a file name, if any.
+pub fn extension(name: &str) -> Option<String> {
+    name.rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .filter(|e| !e.is_empty())
+}
+
+/// Modification time in milliseconds since the epoch.
+pub fn mtime_ms(meta: &fs::Metadata) -> i64 {
+    meta.mtime() * 1000 + meta.mtime_nsec() / 1_000_000
+}
+
+/// Joins a relative directory path and a name.
+pub fn join_rel(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// Walks the tree below `start` (whose path relative to the music folder is `start_rel`),
+/// calling `on_dir` for every directory in pre-order (a parent before its children) and
+/// `on_error` for every path that cannot be read. Stops early when `cancel` is set.
+pub fn walk(
+    start: &Path,
+    start_rel: &str,
+    rules: &IgnoreRules,
+    cancel: &AtomicBool,
+    on_dir: &mut dyn FnMut(DirListing),
+    on_error: &mut dyn FnMut(&Path, String),
+) {
+    let mut visited = HashSet::new();
+    walk_dir(
+        start,
+        start_rel.to_string(),
+        0,
+        rules,
+        cancel,
+        &mut visited,
+        on_dir,
+        on_error,
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_dir(
+    dir: &Path,
+    rel: String,
+    depth: usize,
+    rules: &IgnoreRules,
+    cancel: &AtomicBool,
+    visited: &mut HashSet<(u64, u64)>,
+    on_dir: &mut dyn FnMut(DirListing),
+    on_error: &mut dyn FnMut(&Path, String),
+) {
+    if cancel.load(Ordering::Relaxed) {
+        return;
+    }
+    let dir_meta = match fs::metadata(dir) {
+        Ok(m) => m,
+        Err(e) => return on_error(dir, format!("cannot read folder: {e}")),
+    };
+    if !visited.insert((dir_meta.dev(), dir_meta.ino())) {
+        return on_error(
+            dir,
+            "folder already scanned through another path (symlink loop or duplicate link)".into(),
+        );
+    }
+    if depth > MAX_DEPTH {
+        return on_error(dir, format!("folder nested deeper than {MAX_DEPTH} levels"));
+    }
+    let reader = match fs::read_dir(dir) {
+        Ok(r) => r,
+        Err(e) => return on_error(dir, format!("cannot list folder: {e}")),
+    };
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut listing = DirListing {
+        abs_path: dir.to_path_buf(),
+        rel_path: rel,
+        name,
+        mtime_ms: mtime_ms(&dir_meta),
+        audio: Vec::new(),
+        images: Vec::new(),
+        lyrics_files: Vec::new(),
+    };
+    let mut subdirs: Vec<(PathBuf, String)> = Vec::new();
+
+    for entry in reader {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                on_error(dir, format!("cannot list folder entry: {e}"));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            on_error(&path, "file name is not valid UTF-8; rename it to include it".into());
+            continue;
+        };
+        let rel_path = join_rel(&listing.rel_path, &name);
+        if rules.is_ignored(&name, &rel_path) {
+            continue;
+        }
+        let Ok(file_type) = entry.file_type() else {
+            on_error(&path, "cannot read file type".into());
+            continue;
+        };
+        // Follow symlinks; a dangling one is reported, not silently dropped.
+        let meta = if file_type.is_symlink() {
+            match fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) => {
+                    on_error(&path, format!("dangling or unreadable symlink: {e}"));
+                    continue;
+                }
+            }
+        } else if file_type.is_dir() {
+            subdirs.push((path, rel_path));
+            continue;
+        } else {
+            match entry.metadata() {
+                Ok(m) => m,
+                Err(e) => {
+                    on_error(&path, format!("cannot stat file: {e}"));
+                    continue;
+                }
+            }
+        };
+        if meta.is_dir() {
+            subdirs.push((path, rel_path));
+            continue;
+        }
+        if !meta.is_file() {
+            continue;
+        }
+        let Some(ext) = extension(&name) else {
+            continue;
+        };
+        if AUDIO_EXTENSIONS.contains(&ext.as_str()) {
+            listing.audio.push(FileEntry {
+                name,
+                rel_path,
+                size: meta.len() as i64,
+                mtime_ms: mtime_ms(&meta),
+            });
+        } else if IMAGE_EXTENSIONS.contains(&ext.as_str()) {
+            listing.images.push(name);
+        } else if ext == "lrc" {
+            listing.lyrics_files.push(name);
+        }
+    }
+    // A stable order makes scans (and their ids) reproducible.
+    listing.audio.sort_by(|a, b| a.name.cmp(&b.name));
+    listing.images.sort();
+    subdirs.sort();
+    on_dir(listing);
+
+    for (path, rel_path) in subdirs {
+        walk_dir(
+            &path,
+            rel_path,
+            depth + 1,
+            rules,
+            cancel,
+            visited,
+            on_dir,
+            on_error,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(root: &Path, rules: &IgnoreRules) -> (Vec<DirListing>, Vec<(PathBuf, String)>) {
+        let mut dirs = Vec::new();
+        let mut errors = Vec::new();
+        walk(
+            root,
+            "",
+            rules,
+            &AtomicBool::new(false),
+            &mut |d| dirs.push(d),
+            &mut |p, r| errors.push((p.to_path_buf(), r)),
+        );
+        (dirs, errors)
+    }
+
+    #[test]
+    fn finds_files_skips_hidden_and_ignored_and_survives_links() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::create_dir_all(root.join("A/Album/CD1")).unwrap();
+        fs::create_dir_all(root.join(".hidden")).unwrap();
+        fs::create_dir_all(root.join("skipme")).unwrap();
+        fs::write(root.join("A/Album/CD1/01.MP3"), b"x").unwrap();
+        fs::write(root.join("A/Album/01.lrc"), b"x").unwrap();
+        fs::write(root.join("A/Album/cover.JPG"), b"x").unwrap();
+        fs::write(root.join(".hidden/02.mp3"), b"x").unwrap();
+        fs::write(root.join("skipme/03.mp3"), b"x").unwrap();
+        fs::write(root.join("A/notes.txt"), b"x").unwrap();
+        std::os::unix::fs::symlink(root, root.join("A/loop")).unwrap();
+        std::os::unix::fs::symlink(root.join("nowhere"), root.join("A/dangling.mp3")).unwrap();
+
+        let rules = IgnoreRules::new(&["skipme".to_string()]);
+        let (dirs, errors) = collect(root, &rules);
+        let rels: Vec<&str> = dirs.iter().map(|d| d.rel_path.as_str()).collect();
+        assert_eq!(rels, ["", "A", "A/Album", "A/Album/CD1"]);
+        let cd1 = &dirs[3];
+        assert_eq!(cd1.audio.len(), 1);
+        assert_eq!(cd1.audio[0].rel_path, "A/Album/CD1/01.MP3");
+        assert_eq!(cd1.parent_rel_path(), Some("A/Album"));
+        assert_eq!(dirs[2].images, ["cover.JPG"]);
+        assert!(dirs[2].sidecar_lyrics("01.flac").is_some());
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors.iter().any(|(_, r)| r.contains("dangling")));
+        assert!(errors.iter().any(|(_, r)| r.contains("already scanned")));
+    }
+
+    #[test]
+    fn non_utf8_names_are_reported() {
+        use std::os::unix::ffi::OsStrExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let bad = tmp.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9.mp3"));
+        fs::write(&bad, b"x").unwrap();
+        let (dirs, errors) = collect(tmp.path(), &IgnoreRules::new(&[]));
+        assert_eq!(dirs.len(), 1);
+        assert!(dirs[0].audio.is_empty());
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].1.contains("UTF-8"));
+    }
+}

@@ -1,0 +1,1135 @@
+//! The one writer: applies what the walker and the tag readers found to the catalog, in
+//! batched immediate transactions.
+//!
+//! Every committed batch leaves the catalog consistent: album aggregates, album artists and
+//! genres are refreshed, and albums or artists left empty are removed, inside the same
+//! transaction as the tracks that changed them. So a scan killed at any moment leaves a
+//! catalog that is correct for the files it got to, and the next scan completes the rest.
+
+use super::grouping;
+use super::meta::TrackMeta;
+use super::tags::is_disc_folder_name;
+use crate::db::models::{Track, TrackData};
+use crate::db::schema::{
+    album_artists, albums, artists, directories, genres, scan_errors, track_artists,
+    track_genres, tracks,
+};
+use crate::db::{DbError, now_ms};
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use globset::{Glob, GlobMatcher};
+use std::collections::{HashMap, HashSet};
+
+/// The album artist used when an album's tracks credit different artists and none is tagged.
+pub const VARIOUS_ARTISTS: &str = "Various Artists";
+
+/// A directory seen by the walker that is new or changed.
+#[derive(Debug)]
+pub struct DirUpsert {
+    pub folder_id: i32,
+    pub rel_path: String,
+    pub name: String,
+    pub mtime_ms: i64,
+    pub cover_art: Option<String>,
+    /// Its row id, when the catalog already has it.
+    pub known_id: Option<i32>,
+}
+
+/// What reading one file gave.
+#[derive(Debug)]
+pub struct TrackResult {
+    pub folder_id: i32,
+    pub dir_rel_path: String,
+    pub rel_path: String,
+    pub size: i64,
+    pub mtime_ms: i64,
+    /// The row this file already has (a changed file keeps its id).
+    pub existing_id: Option<i32>,
+    /// Whether the catalog lists this path among the unreadable files.
+    pub had_error: bool,
+    pub outcome: Result<Box<TrackMeta>, String>,
+}
+
+/// Messages to the writer, applied in the order sent.
+#[derive(Debug)]
+pub enum WriterMsg {
+    Dir(DirUpsert),
+    Track(TrackResult),
+    /// A problem at a path that has no track (dangling link, unreadable folder...).
+    Problem {
+        folder_id: i32,
+        rel_path: String,
+        reason: String,
+    },
+}
+
+/// What the writer changed, for the scan report.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WriteStats {
+    pub added: usize,
+    pub updated: usize,
+    pub moved: usize,
+    pub removed: usize,
+}
+
+/// A scope of a scan: a folder, or a sub-tree of it ("" = the whole folder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub folder_id: i32,
+    pub rel_path: String,
+}
+
+enum CoverRule {
+    Embedded,
+    File(GlobMatcher),
+}
+
+/// Columns of a track that album aggregates are computed from.
+#[derive(Queryable)]
+struct AlbumTrackRow {
+    album_id: i32,
+    id: i32,
+    directory_id: i32,
+    album_name: String,
+    artist_display: String,
+    album_artist_display: Option<String>,
+    year: Option<i32>,
+    original_date: Option<String>,
+    release_date: Option<String>,
+    disc_number: Option<i32>,
+    compilation: bool,
+    mb_release_id: Option<String>,
+    mb_release_group_id: Option<String>,
+    release_type: Option<String>,
+    has_embedded_art: bool,
+    duration_ms: i64,
+    size: i64,
+}
+
+/// The single writer of a scan. Owns its connection and the per-scan caches of ids.
+pub struct Writer {
+    conn: SqliteConnection,
+    state: WriterState,
+}
+
+struct WriterState {
+    batch_size: usize,
+    cover_rules: Vec<CoverRule>,
+    dir_ids: HashMap<(i32, String), i32>,
+    album_ids: HashMap<String, i32>,
+    artist_ids: HashMap<String, i32>,
+    genre_ids: HashMap<String, i32>,
+    touched_albums: HashSet<i32>,
+    touched_artists: HashSet<i32>,
+    inserted_dirs: HashSet<i32>,
+    stats: WriteStats,
+}
+
+/// Largest number of ids put in one `IN (...)` list.
+const ID_CHUNK: usize = 500;
+
+fn id_list(ids: &[i32]) -> String {
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl Writer {
+    /// A writer on `conn`, committing every `batch_size` files.
+    pub fn new(conn: SqliteConnection, batch_size: usize, cover_priority: &[String]) -> Self {
+        let cover_rules = cover_priority
+            .iter()
+            .filter_map(|p| {
+                if p == "embedded" {
+                    Some(CoverRule::Embedded)
+                } else {
+                    globset::GlobBuilder::new(p)
+                        .case_insensitive(true)
+                        .build()
+                        .or_else(|_| Glob::new(p))
+                        .ok()
+                        .map(|g| CoverRule::File(g.compile_matcher()))
+                }
+            })
+            .collect();
+        Self {
+            conn,
+            state: WriterState {
+                batch_size: batch_size.max(1),
+                cover_rules,
+                dir_ids: HashMap::new(),
+                album_ids: HashMap::new(),
+                artist_ids: HashMap::new(),
+                genre_ids: HashMap::new(),
+                touched_albums: HashSet::new(),
+                touched_artists: HashSet::new(),
+                inserted_dirs: HashSet::new(),
+                stats: WriteStats::default(),
+            },
+        }
+    }
+
+    /// Applies messages until the channel closes, committing in batches.
+    pub fn run(&mut self, rx: crossbeam_channel::Receiver<WriterMsg>) -> Result<(), DbError> {
+        let mut pending = Vec::with_capacity(self.state.batch_size);
+        let flush_every = std::time::Duration::from_secs(1);
+        let mut last_flush = std::time::Instant::now();
+        loop {
+            match rx.recv_timeout(flush_every) {
+                Ok(msg) => {
+                    pending.push(msg);
+                    if pending.len() >= self.state.batch_size || last_flush.elapsed() >= flush_every
+                    {
+                        self.commit(&mut pending)?;
+                        last_flush = std::time::Instant::now();
+                    }
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    // A slow trickle (the watcher, a slow disk) still lands within a second.
+                    self.commit(&mut pending)?;
+                    last_flush = std::time::Instant::now();
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        self.commit(&mut pending)
+    }
+
+    fn commit(&mut self, pending: &mut Vec<WriterMsg>) -> Result<(), DbError> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let msgs = std::mem::take(pending);
+        let Self { conn, state } = self;
+        let result = conn.immediate_transaction(|conn| {
+            for msg in &msgs {
+                state.apply(conn, msg)?;
+            }
+            state.settle(conn)
+        });
+        if result.is_err() {
+            // Ids cached during a rolled-back transaction may not exist.
+            state.clear_caches();
+        }
+        result.map_err(DbError::from)
+    }
+
+    /// Directory rows created by this scan (they count as seen).
+    pub fn inserted_dirs(&self) -> &HashSet<i32> {
+        &self.state.inserted_dirs
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> WriteStats {
+        self.state.stats
+    }
+
+    /// The end of a complete walk: folds vanished tracks into the new files they were moved or
+    /// renamed to (keeping their ids), removes the rest, and removes folders that are gone.
+    /// `missing` are tracks whose files the walk did not find; `seen_dirs` the directory rows
+    /// the walk visited; `scopes` what the walk covered.
+    pub fn finish(
+        &mut self,
+        missing: Vec<i32>,
+        seen_dirs: &HashSet<i32>,
+        scopes: &[Scope],
+        scan_started_ms: i64,
+    ) -> Result<(), DbError> {
+        let Self { conn, state } = self;
+        // Directories in scope the walk no longer found: their tracks are missing too.
+        let mut gone_dirs = Vec::new();
+        for scope in scopes {
+            let rows: Vec<(i32, String)> = directories::table
+                .filter(directories::folder_id.eq(scope.folder_id))
+                .select((directories::id, directories::path))
+                .load(conn)?;
+            gone_dirs.extend(rows.into_iter().filter_map(|(id, path)| {
+                (in_scope(&path, &scope.rel_path)
+                    && !seen_dirs.contains(&id)
+                    && !state.inserted_dirs.contains(&id))
+                .then_some(id)
+            }));
+        }
+        let mut missing = missing;
+        for chunk in gone_dirs.chunks(ID_CHUNK) {
+            let ids: Vec<i32> = tracks::table
+                .filter(tracks::directory_id.eq_any(chunk))
+                .select(tracks::id)
+                .load(conn)?;
+            missing.extend(ids);
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        let missing_set: HashSet<i32> = missing.iter().copied().collect();
+
+        for chunk in missing.chunks(state.batch_size) {
+            conn.immediate_transaction(|conn| {
+                for &old_id in chunk {
+                    state.resolve_missing(conn, old_id, &missing_set)?;
+                }
+                state.settle(conn)
+            })?;
+        }
+        conn.immediate_transaction(|conn| {
+            for chunk in gone_dirs.chunks(ID_CHUNK) {
+                diesel::delete(directories::table.filter(directories::id.eq_any(chunk)))
+                    .execute(conn)?;
+            }
+            for scope in scopes {
+                let stale: Vec<(i32, String)> = scan_errors::table
+                    .filter(scan_errors::folder_id.eq(scope.folder_id))
+                    .filter(scan_errors::seen_at.lt(scan_started_ms))
+                    .select((scan_errors::id, scan_errors::path))
+                    .load(conn)?;
+                let stale: Vec<i32> = stale
+                    .into_iter()
+                    .filter(|(_, p)| in_scope(p, &scope.rel_path))
+                    .map(|(id, _)| id)
+                    .collect();
+                for chunk in stale.chunks(ID_CHUNK) {
+                    diesel::delete(scan_errors::table.filter(scan_errors::id.eq_any(chunk)))
+                        .execute(conn)?;
+                }
+            }
+            diesel::sql_query(
+                "DELETE FROM genres WHERE NOT EXISTS (SELECT 1 FROM track_genres WHERE genre_id = genres.id) \
+                 AND NOT EXISTS (SELECT 1 FROM album_genres WHERE genre_id = genres.id)",
+            )
+            .execute(conn)?;
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        state.genre_ids.clear();
+        Ok(())
+    }
+
+    /// Gives the connection back (for the final counts).
+    pub fn into_connection(self) -> SqliteConnection {
+        self.conn
+    }
+}
+
+/// Whether `path` (relative to a music folder) lies in the sub-tree `scope` ("" = all).
+pub fn in_scope(path: &str, scope: &str) -> bool {
+    scope.is_empty()
+        || path == scope
+        || (path.len() > scope.len() && path.starts_with(scope) && path.as_bytes()[scope.len()] == b'/')
+}
+
+/// The signature that recognises a file after a move or rename: the MusicBrainz recording and
+/// release when tagged, else the audio size plus duration plus the main tags.
+pub fn fingerprint(meta: &TrackMeta, size: i64) -> String {
+    if let Some(recording) = &meta.mb_recording_id {
+        return format!(
+            "mb:{}:{}",
+            recording.to_lowercase(),
+            meta.mb_release_id.as_deref().unwrap_or("").to_lowercase()
+        );
+    }
+    format!(
+        "f:{size}:{}:{}:{}:{}:{}:{}",
+        meta.duration_ms,
+        meta.title,
+        meta.artist_display,
+        meta.album,
+        meta.track_number.unwrap_or(0),
+        meta.disc_number.unwrap_or(0)
+    )
+}
+
+type QResult<T> = Result<T, diesel::result::Error>;
+
+impl WriterState {
+    fn clear_caches(&mut self) {
+        self.dir_ids.clear();
+        self.album_ids.clear();
+        self.artist_ids.clear();
+        self.genre_ids.clear();
+    }
+
+    fn apply(&mut self, conn: &mut SqliteConnection, msg: &WriterMsg) -> QResult<()> {
+        match msg {
+            WriterMsg::Dir(dir) => self.upsert_dir(conn, dir),
+            WriterMsg::Track(track) => match &track.outcome {
+                Ok(meta) => self.write_track(conn, track, meta),
+                Err(reason) => record_problem(
+                    conn,
+                    track.folder_id,
+                    &track.rel_path,
+                    track.size,
+                    track.mtime_ms,
+                    reason,
+                ),
+            },
+            WriterMsg::Problem {
+                folder_id,
+                rel_path,
+                reason,
+            } => record_problem(conn, *folder_id, rel_path, 0, 0, reason),
+        }
+    }
+
+    fn upsert_dir(&mut self, conn: &mut SqliteConnection, dir: &DirUpsert) -> QResult<()> {
+        let now = now_ms();
+        let parent_id = match dir.rel_path.rsplit_once('/') {
+            _ if dir.rel_path.is_empty() => None,
+            Some((parent, _)) => self.dir_id(conn, dir.folder_id, parent)?,
+            None => self.dir_id(conn, dir.folder_id, "")?,
+        };
+        let existing = match dir.known_id {
+            Some(id) => Some(id),
+            None => self.dir_id(conn, dir.folder_id, &dir.rel_path)?,
+        };
+        let id = match existing {
+            Some(id) => {
+                diesel::update(directories::table.find(id))
+                    .set((
+                        directories::parent_id.eq(parent_id),
+                        directories::name.eq(&dir.name),
+                        directories::mtime.eq(dir.mtime_ms),
+                        directories::cover_art.eq(&dir.cover_art),
+                        directories::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                // A changed folder image may change its albums' covers.
+                let album_ids: Vec<i32> = tracks::table
+                    .filter(tracks::directory_id.eq(id))
+                    .select(tracks::album_id)
+                    .distinct()
+                    .load(conn)?;
+                self.touched_albums.extend(album_ids);
+                id
+            }
+            None => {
+                let id = diesel::insert_into(directories::table)
+                    .values((
+                        directories::folder_id.eq(dir.folder_id),
+                        directories::parent_id.eq(parent_id),
+                        directories::path.eq(&dir.rel_path),
+                        directories::name.eq(&dir.name),
+                        directories::mtime.eq(dir.mtime_ms),
+                        directories::cover_art.eq(&dir.cover_art),
+                        directories::created_at.eq(now),
+                        directories::updated_at.eq(now),
+                    ))
+                    .returning(directories::id)
+                    .get_result(conn)?;
+                self.inserted_dirs.insert(id);
+                id
+            }
+        };
+        self.dir_ids.insert((dir.folder_id, dir.rel_path.clone()), id);
+        Ok(())
+    }
+
+    fn dir_id(
+        &mut self,
+        conn: &mut SqliteConnection,
+        folder_id: i32,
+        rel_path: &str,
+    ) -> QResult<Option<i32>> {
+        if let Some(id) = self.dir_ids.get(&(folder_id, rel_path.to_string())) {
+            return Ok(Some(*id));
+        }
+        let id: Option<i32> = directories::table
+            .filter(directories::folder_id.eq(folder_id))
+            .filter(directories::path.eq(rel_path))
+            .select(directories::id)
+            .first(conn)
+            .optional()?;
+        if let Some(id) = id {
+            self.dir_ids.insert((folder_id, rel_path.to_string()), id);
+        }
+        Ok(id)
+    }
+
+    fn write_track(
+        &mut self,
+        conn: &mut SqliteConnection,
+        track: &TrackResult,
+        meta: &TrackMeta,
+    ) -> QResult<()> {
+        let Some(directory_id) = self.dir_id(conn, track.folder_id, &track.dir_rel_path)? else {
+            // The walker always sends a folder before its files; this cannot happen unless the
+            // catalog was changed under us. Record it rather than fail the batch.
+            return record_problem(
+                conn,
+                track.folder_id,
+                &track.rel_path,
+                track.size,
+                track.mtime_ms,
+                "its folder is not in the catalog; will retry on the next scan",
+            );
+        };
+        let key = grouping::album_key(meta, track.folder_id, &track.dir_rel_path);
+        let album_id = self.album_id(conn, &key, meta)?;
+        let fingerprint = fingerprint(meta, track.size);
+        let data = track_data(track, meta, directory_id, album_id, &fingerprint);
+
+        let existing = match track.existing_id {
+            Some(id) => Some(id),
+            None => tracks::table
+                .filter(tracks::folder_id.eq(track.folder_id))
+                .filter(tracks::path.eq(&track.rel_path))
+                .select(tracks::id)
+                .first(conn)
+                .optional()?,
+        };
+        let track_id = match existing {
+            Some(id) => {
+                self.forget_links(conn, id)?;
+                diesel::update(tracks::table.find(id))
+                    .set(&data)
+                    .execute(conn)?;
+                self.stats.updated += 1;
+                id
+            }
+            None => {
+                self.stats.added += 1;
+                diesel::insert_into(tracks::table)
+                    .values((&data, tracks::created_at.eq(data.updated_at)))
+                    .returning(tracks::id)
+                    .get_result(conn)?
+            }
+        };
+        self.link_track(conn, track_id, meta)?;
+        self.touched_albums.insert(album_id);
+        if track.had_error {
+            diesel::delete(
+                scan_errors::table
+                    .filter(scan_errors::folder_id.eq(track.folder_id))
+                    .filter(scan_errors::path.eq(&track.rel_path)),
+            )
+            .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Removes a track's artist and genre links, remembering what they pointed at.
+    fn forget_links(&mut self, conn: &mut SqliteConnection, track_id: i32) -> QResult<()> {
+        let old_album: i32 = tracks::table
+            .find(track_id)
+            .select(tracks::album_id)
+            .first(conn)?;
+        self.touched_albums.insert(old_album);
+        let old_artists: Vec<i32> = track_artists::table
+            .filter(track_artists::track_id.eq(track_id))
+            .select(track_artists::artist_id)
+            .load(conn)?;
+        self.touched_artists.extend(old_artists);
+        diesel::delete(track_artists::table.filter(track_artists::track_id.eq(track_id)))
+            .execute(conn)?;
+        diesel::delete(track_genres::table.filter(track_genres::track_id.eq(track_id)))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    fn link_track(
+        &mut self,
+        conn: &mut SqliteConnection,
+        track_id: i32,
+        meta: &TrackMeta,
+    ) -> QResult<()> {
+        let roles: [(&str, &[String], Option<&str>, Option<&str>); 3] = [
+            (
+                "artist",
+                &meta.artists,
+                meta.artist_sort.as_deref(),
+                meta.mb_artist_id.as_deref(),
+            ),
+            (
+                "albumartist",
+                &meta.album_artists,
+                meta.album_artist_sort.as_deref(),
+                meta.mb_album_artist_id.as_deref(),
+            ),
+            ("composer", &meta.composers, None, None),
+        ];
+        for (role, names, sort, mbid) in roles {
+            let single = names.len() == 1;
+            let mut seen = HashSet::new();
+            for (position, name) in names.iter().enumerate() {
+                // Sort names and MBIDs in a tag describe the credit as a whole: only trust
+                // them for a single-artist credit.
+                let artist_id = self.artist_id(
+                    conn,
+                    name,
+                    sort.filter(|_| single),
+                    mbid.filter(|_| single),
+                )?;
+                if !seen.insert(artist_id) {
+                    continue;
+                }
+                diesel::insert_into(track_artists::table)
+                    .values((
+                        track_artists::track_id.eq(track_id),
+                        track_artists::artist_id.eq(artist_id),
+                        track_artists::role.eq(role),
+                        track_artists::position.eq(position as i32),
+                    ))
+                    .execute(conn)?;
+                self.touched_artists.insert(artist_id);
+            }
+        }
+        let mut seen = HashSet::new();
+        for (position, name) in meta.genres.iter().enumerate() {
+            let genre_id = self.genre_id(conn, name)?;
+            if !seen.insert(genre_id) {
+                continue;
+            }
+            diesel::insert_into(track_genres::table)
+                .values((
+                    track_genres::track_id.eq(track_id),
+                    track_genres::genre_id.eq(genre_id),
+                    track_genres::position.eq(position as i32),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    fn artist_id(
+        &mut self,
+        conn: &mut SqliteConnection,
+        name: &str,
+        sort_name: Option<&str>,
+        mbid: Option<&str>,
+    ) -> QResult<i32> {
+        let key = grouping::normalize(name);
+        if let Some(id) = self.artist_ids.get(&key) {
+            return Ok(*id);
+        }
+        let found: Option<(i32, Option<String>, Option<String>)> = artists::table
+            .filter(artists::name_key.eq(&key))
+            .select((artists::id, artists::sort_name, artists::mbid))
+            .first(conn)
+            .optional()?;
+        let id = match found {
+            Some((id, old_sort, old_mbid)) => {
+                if (old_sort.is_none() && sort_name.is_some())
+                    || (old_mbid.is_none() && mbid.is_some())
+                {
+                    diesel::update(artists::table.find(id))
+                        .set((
+                            artists::sort_name.eq(old_sort.as_deref().or(sort_name)),
+                            artists::mbid.eq(old_mbid.as_deref().or(mbid)),
+                        ))
+                        .execute(conn)?;
+                }
+                id
+            }
+            None => diesel::insert_into(artists::table)
+                .values((
+                    artists::name.eq(name),
+                    artists::name_key.eq(&key),
+                    artists::sort_name.eq(sort_name),
+                    artists::mbid.eq(mbid),
+                    artists::created_at.eq(now_ms()),
+                ))
+                .returning(artists::id)
+                .get_result(conn)?,
+        };
+        self.artist_ids.insert(key, id);
+        Ok(id)
+    }
+
+    fn genre_id(&mut self, conn: &mut SqliteConnection, name: &str) -> QResult<i32> {
+        let key = name.to_lowercase();
+        if let Some(id) = self.genre_ids.get(&key) {
+            return Ok(*id);
+        }
+        let found: Option<i32> = genres::table
+            .filter(genres::name.eq(name))
+            .select(genres::id)
+            .first(conn)
+            .optional()?;
+        let id = match found {
+            Some(id) => id,
+            None => diesel::insert_into(genres::table)
+                .values(genres::name.eq(name))
+                .returning(genres::id)
+                .get_result(conn)?,
+        };
+        self.genre_ids.insert(key, id);
+        Ok(id)
+    }
+
+    fn album_id(
+        &mut self,
+        conn: &mut SqliteConnection,
+        key: &str,
+        meta: &TrackMeta,
+    ) -> QResult<i32> {
+        if let Some(id) = self.album_ids.get(key) {
+            return Ok(*id);
+        }
+        let found: Option<i32> = albums::table
+            .filter(albums::album_key.eq(key))
+            .select(albums::id)
+            .first(conn)
+            .optional()?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let now = now_ms();
+                diesel::insert_into(albums::table)
+                    .values((
+                        albums::album_key.eq(key),
+                        albums::name.eq(&meta.album),
+                        albums::sort_name.eq(&meta.sort_album),
+                        albums::artist_display.eq(meta
+                            .album_artist_display
+                            .as_deref()
+                            .unwrap_or(&meta.artist_display)),
+                        albums::created_at.eq(now),
+                        albums::updated_at.eq(now),
+                    ))
+                    .returning(albums::id)
+                    .get_result(conn)?
+            }
+        };
+        if meta.sort_album.is_some() {
+            diesel::update(albums::table.find(id))
+                .set(albums::sort_name.eq(&meta.sort_album))
+                .execute(conn)?;
+        }
+        self.album_ids.insert(key.to_string(), id);
+        Ok(id)
+    }
+
+    /// A vanished track: folded into the file it was moved to when one matches, else removed.
+    fn resolve_missing(
+        &mut self,
+        conn: &mut SqliteConnection,
+        old_id: i32,
+        missing: &HashSet<i32>,
+    ) -> QResult<()> {
+        let Some(fp) = tracks::table
+            .find(old_id)
+            .select(tracks::fingerprint)
+            .first::<String>(conn)
+            .optional()?
+        else {
+            return Ok(());
+        };
+        // A newer row with the same signature that is not itself missing is the moved file.
+        let candidates: Vec<i32> = tracks::table
+            .filter(tracks::fingerprint.eq(&fp))
+            .filter(tracks::id.gt(old_id))
+            .select(tracks::id)
+            .order(tracks::id)
+            .load(conn)?;
+        self.forget_links(conn, old_id)?;
+        match candidates.into_iter().find(|id| !missing.contains(id)) {
+            Some(new_id) => {
+                // Keep the old id (stars, play counts, playlists point at it): take over the new
+                // row's links and data, then drop the new row.
+                let new_row: Track = tracks::table
+                    .find(new_id)
+                    .select(Track::as_select())
+                    .first(conn)?;
+                diesel::update(track_artists::table.filter(track_artists::track_id.eq(new_id)))
+                    .set(track_artists::track_id.eq(old_id))
+                    .execute(conn)?;
+                diesel::update(track_genres::table.filter(track_genres::track_id.eq(new_id)))
+                    .set(track_genres::track_id.eq(old_id))
+                    .execute(conn)?;
+                diesel::delete(tracks::table.find(new_id)).execute(conn)?;
+                diesel::update(tracks::table.find(old_id))
+                    .set(&TrackData::from_row(&new_row))
+                    .execute(conn)?;
+                self.touched_albums.insert(new_row.album_id);
+                self.stats.moved += 1;
+                // The new file was counted as added when it was inserted.
+                self.stats.added = self.stats.added.saturating_sub(1);
+            }
+            None => {
+                diesel::delete(tracks::table.find(old_id)).execute(conn)?;
+                self.stats.removed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings the albums and artists the batch touched back in line with their tracks.
+    fn settle(&mut self, conn: &mut SqliteConnection) -> QResult<()> {
+        let albums: Vec<i32> = self.touched_albums.drain().collect();
+        for chunk in albums.chunks(ID_CHUNK) {
+            self.refresh_albums(conn, chunk)?;
+        }
+        let artists: Vec<i32> = self.touched_artists.drain().collect();
+        let mut deleted = 0;
+        for chunk in artists.chunks(ID_CHUNK) {
+            deleted += diesel::sql_query(format!(
+                "DELETE FROM artists WHERE id IN ({}) \
+                 AND NOT EXISTS (SELECT 1 FROM track_artists WHERE artist_id = artists.id) \
+                 AND NOT EXISTS (SELECT 1 FROM album_artists WHERE artist_id = artists.id)",
+                id_list(chunk)
+            ))
+            .execute(conn)?;
+        }
+        if deleted > 0 {
+            self.artist_ids.clear();
+        }
+        Ok(())
+    }
+
+    fn refresh_albums(&mut self, conn: &mut SqliteConnection, album_ids: &[i32]) -> QResult<()> {
+        let rows: Vec<AlbumTrackRow> = tracks::table
+            .filter(tracks::album_id.eq_any(album_ids))
+            .order((
+                tracks::album_id,
+                tracks::disc_number,
+                tracks::track_number,
+                tracks::path,
+            ))
+            .select((
+                tracks::album_id,
+                tracks::id,
+                tracks::directory_id,
+                tracks::album_name,
+                tracks::artist_display,
+                tracks::album_artist_display,
+                tracks::year,
+                tracks::original_date,
+                tracks::release_date,
+                tracks::disc_number,
+                tracks::compilation,
+                tracks::mb_release_id,
+                tracks::mb_release_group_id,
+                tracks::release_type,
+                tracks::has_embedded_art,
+                tracks::duration_ms,
+                tracks::size,
+            ))
+            .load(conn)?;
+        let mut by_album: HashMap<i32, Vec<&AlbumTrackRow>> = HashMap::new();
+        for row in &rows {
+            by_album.entry(row.album_id).or_default().push(row);
+        }
+
+        // Albums with no tracks left go; their artist links go with them (cascade).
+        let empty: Vec<i32> = album_ids
+            .iter()
+            .copied()
+            .filter(|id| !by_album.contains_key(id))
+            .collect();
+        if !empty.is_empty() {
+            let old_artists: Vec<i32> = album_artists::table
+                .filter(album_artists::album_id.eq_any(&empty))
+                .select(album_artists::artist_id)
+                .load(conn)?;
+            self.touched_artists.extend(old_artists);
+            diesel::delete(albums::table.filter(albums::id.eq_any(&empty))).execute(conn)?;
+            self.album_ids.clear();
+        }
+        if by_album.is_empty() {
+            return Ok(());
+        }
+        let live: Vec<i32> = by_album.keys().copied().collect();
+
+        // Folder images of the albums' directories (and of the album folder above a disc folder).
+        let dir_ids: HashSet<i32> = rows.iter().map(|r| r.directory_id).collect();
+        let dirs: Vec<(i32, Option<i32>, String, Option<String>)> = directories::table
+            .filter(directories::id.eq_any(dir_ids.iter().copied().collect::<Vec<_>>()))
+            .select((
+                directories::id,
+                directories::parent_id,
+                directories::name,
+                directories::cover_art,
+            ))
+            .load(conn)?;
+        let parent_ids: Vec<i32> = dirs
+            .iter()
+            .filter(|(_, _, name, _)| is_disc_folder_name(name))
+            .filter_map(|(_, parent, _, _)| *parent)
+            .collect();
+        let parents: Vec<(i32, Option<String>)> = directories::table
+            .filter(directories::id.eq_any(&parent_ids))
+            .select((directories::id, directories::cover_art))
+            .load(conn)?;
+        let mut dir_info: HashMap<i32, (Option<i32>, bool, Option<String>)> = HashMap::new();
+        for (id, parent, name, cover) in dirs {
+            dir_info.insert(id, (parent, is_disc_folder_name(&name), cover));
+        }
+        let parent_covers: HashMap<i32, Option<String>> = parents.into_iter().collect();
+
+        // Album artists from the links: album-artist credits when tagged; else the track
+        // artists when every track credits the same ones; else Various Artists.
+        let links: Vec<(i32, i32, String, i32)> = track_artists::table
+            .inner_join(tracks::table)
+            .filter(tracks::album_id.eq_any(&live))
+            .filter(track_artists::role.eq_any(["artist", "albumartist"]))
+            .order((
+                tracks::album_id,
+                tracks::disc_number,
+                tracks::track_number,
+                tracks::path,
+                track_artists::position,
+            ))
+            .select((
+                tracks::album_id,
+                track_artists::track_id,
+                track_artists::role,
+                track_artists::artist_id,
+            ))
+            .load(conn)?;
+        let mut album_artist_links: HashMap<i32, Vec<i32>> = HashMap::new();
+        let mut track_artist_sets: HashMap<i32, Vec<(i32, Vec<i32>)>> = HashMap::new();
+        for (album_id, track_id, role, artist_id) in links {
+            if role == "albumartist" {
+                let list = album_artist_links.entry(album_id).or_default();
+                if !list.contains(&artist_id) {
+                    list.push(artist_id);
+                }
+            } else {
+                let sets = track_artist_sets.entry(album_id).or_default();
+                match sets.last_mut() {
+                    Some((t, list)) if *t == track_id => list.push(artist_id),
+                    _ => sets.push((track_id, vec![artist_id])),
+                }
+            }
+        }
+        let old_album_artists: Vec<i32> = album_artists::table
+            .filter(album_artists::album_id.eq_any(&live))
+            .select(album_artists::artist_id)
+            .load(conn)?;
+        self.touched_artists.extend(old_album_artists);
+        diesel::delete(album_artists::table.filter(album_artists::album_id.eq_any(&live)))
+            .execute(conn)?;
+
+        let now = now_ms();
+        for (&album_id, tracks_of) in &by_album {
+            let first = tracks_of[0];
+            let tagged_album_artist = tracks_of.iter().find_map(|t| t.album_artist_display.clone());
+            let same_artist = tracks_of
+                .iter()
+                .all(|t| grouping::normalize(&t.artist_display) == grouping::normalize(&first.artist_display));
+            let artist_display = tagged_album_artist.unwrap_or_else(|| {
+                if same_artist {
+                    first.artist_display.clone()
+                } else {
+                    VARIOUS_ARTISTS.to_string()
+                }
+            });
+            let compilation = tracks_of.iter().any(|t| t.compilation)
+                || artist_display == VARIOUS_ARTISTS;
+            let artist_ids = match album_artist_links.get(&album_id) {
+                Some(list) => list.clone(),
+                None => {
+                    let sets = track_artist_sets.get(&album_id);
+                    let uniform = sets.and_then(|s| {
+                        let first = &s.first()?.1;
+                        s.iter().all(|(_, l)| l == first).then(|| first.clone())
+                    });
+                    match uniform {
+                        Some(list) if same_artist => list,
+                        _ => vec![self.artist_id(conn, VARIOUS_ARTISTS, None, None)?],
+                    }
+                }
+            };
+            for (position, artist_id) in artist_ids.iter().enumerate() {
+                diesel::insert_into(album_artists::table)
+                    .values((
+                        album_artists::album_id.eq(album_id),
+                        album_artists::artist_id.eq(artist_id),
+                        album_artists::role.eq("albumartist"),
+                        album_artists::position.eq(position as i32),
+                    ))
+                    .execute(conn)?;
+            }
+
+            let (cover_directory_id, cover_track_id) =
+                self.choose_cover(tracks_of, &dir_info, &parent_covers);
+            let mut discs: Vec<i32> = tracks_of.iter().map(|t| t.disc_number.unwrap_or(1)).collect();
+            discs.sort_unstable();
+            discs.dedup();
+            diesel::update(albums::table.find(album_id))
+                .set((
+                    albums::name.eq(&first.album_name),
+                    albums::artist_display.eq(&artist_display),
+                    albums::year.eq(tracks_of.iter().filter_map(|t| t.year).min()),
+                    albums::original_date.eq(tracks_of.iter().filter_map(|t| t.original_date.clone()).min()),
+                    albums::release_date.eq(tracks_of.iter().filter_map(|t| t.release_date.clone()).min()),
+                    albums::mbid.eq(tracks_of.iter().find_map(|t| t.mb_release_id.clone())),
+                    albums::release_group_mbid
+                        .eq(tracks_of.iter().find_map(|t| t.mb_release_group_id.clone())),
+                    albums::compilation.eq(compilation),
+                    albums::release_type.eq(tracks_of.iter().find_map(|t| t.release_type.clone())),
+                    albums::cover_directory_id.eq(cover_directory_id),
+                    albums::cover_track_id.eq(cover_track_id),
+                    albums::song_count.eq(tracks_of.len() as i32),
+                    albums::disc_count.eq(discs.len() as i32),
+                    albums::duration_ms.eq(tracks_of.iter().map(|t| t.duration_ms).sum::<i64>()),
+                    albums::size.eq(tracks_of.iter().map(|t| t.size).sum::<i64>()),
+                    albums::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+
+        let list = id_list(&live);
+        diesel::sql_query(format!("DELETE FROM album_genres WHERE album_id IN ({list})"))
+            .execute(conn)?;
+        diesel::sql_query(format!(
+            "INSERT OR IGNORE INTO album_genres (album_id, genre_id) \
+             SELECT DISTINCT t.album_id, tg.genre_id FROM tracks t \
+             JOIN track_genres tg ON tg.track_id = t.id WHERE t.album_id IN ({list})"
+        ))
+        .execute(conn)?;
+        Ok(())
+    }
+
+    /// The album's cover by the configured priority: a matching folder image (in the album's
+    /// folders, or the album folder above a disc folder), or the first track with a picture.
+    fn choose_cover(
+        &self,
+        tracks_of: &[&AlbumTrackRow],
+        dir_info: &HashMap<i32, (Option<i32>, bool, Option<String>)>,
+        parent_covers: &HashMap<i32, Option<String>>,
+    ) -> (Option<i32>, Option<i32>) {
+        let mut candidates: Vec<(i32, &str)> = Vec::new();
+        for t in tracks_of {
+            if let Some((parent, is_disc, cover)) = dir_info.get(&t.directory_id) {
+                if let Some(c) = cover {
+                    candidates.push((t.directory_id, c));
+                }
+                if *is_disc
+                    && let Some(parent) = parent
+                    && let Some(Some(c)) = parent_covers.get(parent)
+                {
+                    candidates.push((*parent, c));
+                }
+            }
+        }
+        for rule in &self.cover_rules {
+            match rule {
+                CoverRule::Embedded => {
+                    if let Some(t) = tracks_of.iter().find(|t| t.has_embedded_art) {
+                        return (None, Some(t.id));
+                    }
+                }
+                CoverRule::File(glob) => {
+                    if let Some((dir, _)) = candidates.iter().find(|(_, name)| glob.is_match(name)) {
+                        return (Some(*dir), None);
+                    }
+                }
+            }
+        }
+        // No rule matched: any folder image beats none.
+        match candidates.first() {
+            Some((dir, _)) => (Some(*dir), None),
+            None => (None, tracks_of.iter().find(|t| t.has_embedded_art).map(|t| t.id)),
+        }
+    }
+}
+
+fn record_problem(
+    conn: &mut SqliteConnection,
+    folder_id: i32,
+    rel_path: &str,
+    size: i64,
+    mtime_ms: i64,
+    reason: &str,
+) -> QResult<()> {
+    diesel::insert_into(scan_errors::table)
+        .values((
+            scan_errors::folder_id.eq(folder_id),
+            scan_errors::path.eq(rel_path),
+            scan_errors::size.eq(size),
+            scan_errors::mtime.eq(mtime_ms),
+            scan_errors::reason.eq(reason),
+            scan_errors::seen_at.eq(now_ms()),
+        ))
+        .on_conflict((scan_errors::folder_id, scan_errors::path))
+        .do_update()
+        .set((
+            scan_errors::size.eq(size),
+            scan_errors::mtime.eq(mtime_ms),
+            scan_errors::reason.eq(reason),
+            scan_errors::seen_at.eq(now_ms()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn track_data<'a>(
+    track: &'a TrackResult,
+    meta: &'a TrackMeta,
+    directory_id: i32,
+    album_id: i32,
+    fingerprint: &'a str,
+) -> TrackData<'a> {
+    TrackData {
+        folder_id: track.folder_id,
+        directory_id,
+        album_id,
+        path: &track.rel_path,
+        size: track.size,
+        mtime: track.mtime_ms,
+        suffix: &meta.suffix,
+        content_type: &meta.content_type,
+        codec: &meta.codec,
+        duration_ms: meta.duration_ms,
+        bitrate: meta.bitrate,
+        sample_rate: meta.sample_rate,
+        bit_depth: meta.bit_depth,
+        channels: meta.channels,
+        title: &meta.title,
+        sort_title: meta.sort_title.as_deref(),
+        album_name: &meta.album,
+        artist_display: &meta.artist_display,
+        album_artist_display: meta.album_artist_display.as_deref(),
+        track_number: meta.track_number,
+        track_total: meta.track_total,
+        disc_number: meta.disc_number,
+        disc_total: meta.disc_total,
+        disc_subtitle: meta.disc_subtitle.as_deref(),
+        year: meta.year,
+        release_date: meta.release_date.as_deref(),
+        original_date: meta.original_date.as_deref(),
+        comment: meta.comment.as_deref(),
+        bpm: meta.bpm,
+        isrc: meta.isrc.as_deref(),
+        compilation: meta.compilation,
+        release_type: meta.release_type.as_deref(),
+        label: meta.label.as_deref(),
+        grouping: meta.grouping.as_deref(),
+        mood: meta.mood.as_deref(),
+        mb_recording_id: meta.mb_recording_id.as_deref(),
+        mb_track_id: meta.mb_track_id.as_deref(),
+        mb_release_id: meta.mb_release_id.as_deref(),
+        mb_release_group_id: meta.mb_release_group_id.as_deref(),
+        mb_artist_id: meta.mb_artist_id.as_deref(),
+        mb_album_artist_id: meta.mb_album_artist_id.as_deref(),
+        rg_track_gain: meta.rg_track_gain,
+        rg_track_peak: meta.rg_track_peak,
+        rg_album_gain: meta.rg_album_gain,
+        rg_album_peak: meta.rg_album_peak,
+        lyrics: meta.lyrics.as_deref(),
+        synced_lyrics: meta.synced_lyrics.as_deref(),
+        has_embedded_art: meta.has_embedded_art,
+        fingerprint,
+        updated_at: now_ms(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_matching_respects_path_boundaries() {
+        assert!(in_scope("a/b", ""));
+        assert!(in_scope("a/b", "a"));
+        assert!(in_scope("a", "a"));
+        assert!(!in_scope("ab/c", "a"));
+        assert!(!in_scope("b", "a"));
+    }
+
+    #[test]
+    fn album_folder_skips_disc_folders() {
+        use super::super::grouping::album_folder;
+        assert_eq!(album_folder("A/B/CD 1"), "A/B");
+        assert_eq!(album_folder("A/B"), "A/B");
+    }
+}

@@ -1,0 +1,997 @@
+//! Synthetic tagged music libraries for integration tests and the scan benchmark.
+//!
+//! Every file is a copy of one of the tiny untagged templates in `tests/fixtures/templates/`
+//! (made by `tools/make-templates.sh`) with tags written by lofty, so the scanner reads real,
+//! decodable files. [`write_track`] writes one track from a [`TrackSpec`];
+//! [`generate_library`] writes a whole deterministic library tree.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{self, Cursor};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use lofty::ape::ApeTag;
+use lofty::config::WriteOptions;
+use lofty::id3::v2::{Frame, Id3v2Tag};
+use lofty::picture::{MimeType, Picture, PictureType};
+use lofty::tag::{ItemKey, ItemValue, Tag, TagExt, TagItem, TagType};
+
+/// The tags of one synthetic track; empty strings and `None`s are not written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackSpec {
+    pub title: String,
+    /// Display artist, e.g. "A feat. B" (ARTIST / TPE1 / ©ART).
+    pub artist: String,
+    /// Individual artists; written as the multi-valued ARTISTS tag when there are more than
+    /// one, as MusicBrainz Picard does.
+    pub artists: Vec<String>,
+    pub album: String,
+    pub album_artist: Option<String>,
+    /// Track number and optional total.
+    pub track: Option<(u32, Option<u32>)>,
+    /// Disc number and optional total.
+    pub disc: Option<(u32, Option<u32>)>,
+    pub year: Option<i32>,
+    /// Written as one multi-valued genre tag.
+    pub genres: Vec<String>,
+    pub compilation: bool,
+    pub mb_recording_id: Option<String>,
+    pub mb_release_id: Option<String>,
+    /// ReplayGain track gain in dB.
+    pub rg_track_gain: Option<f64>,
+    /// ReplayGain album gain in dB.
+    pub rg_album_gain: Option<f64>,
+    pub lyrics: Option<String>,
+    pub comment: Option<String>,
+    /// Embed `cover.jpg` from the templates as the front cover.
+    pub embedded_art: bool,
+}
+
+/// An audio format that a template exists for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Mp3,
+    Flac,
+    Ogg,
+    Opus,
+    Speex,
+    M4a,
+    Alac,
+    Wav,
+    Aiff,
+    WavPack,
+    Ape,
+    Mpc,
+    Aac,
+}
+
+impl Format {
+    /// File extension (without the dot) used for this format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Mp3 => "mp3",
+            Format::Flac => "flac",
+            Format::Ogg => "ogg",
+            Format::Opus => "opus",
+            Format::Speex => "spx",
+            Format::M4a | Format::Alac => "m4a",
+            Format::Wav => "wav",
+            Format::Aiff => "aiff",
+            Format::WavPack => "wv",
+            Format::Ape => "ape",
+            Format::Mpc => "mpc",
+            Format::Aac => "aac",
+        }
+    }
+
+    /// Short lower-case name, as accepted by [`Format::from_str`](std::str::FromStr).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Mp3 => "mp3",
+            Format::Flac => "flac",
+            Format::Ogg => "ogg",
+            Format::Opus => "opus",
+            Format::Speex => "speex",
+            Format::M4a => "m4a",
+            Format::Alac => "alac",
+            Format::Wav => "wav",
+            Format::Aiff => "aiff",
+            Format::WavPack => "wavpack",
+            Format::Ape => "ape",
+            Format::Mpc => "mpc",
+            Format::Aac => "aac",
+        }
+    }
+
+    /// Every format, for tests that cover them all.
+    pub fn all() -> &'static [Format] {
+        &[
+            Format::Mp3,
+            Format::Flac,
+            Format::Ogg,
+            Format::Opus,
+            Format::Speex,
+            Format::M4a,
+            Format::Alac,
+            Format::Wav,
+            Format::Aiff,
+            Format::WavPack,
+            Format::Ape,
+            Format::Mpc,
+            Format::Aac,
+        ]
+    }
+
+    /// A realistic format mix for [`LibrarySpec::formats`]: repeated entries act as weights
+    /// (about 45% MP3, 30% FLAC, 10% AAC in MP4, then a long tail).
+    pub fn realistic_mix() -> Vec<Format> {
+        let weights = [
+            (Format::Mp3, 45),
+            (Format::Flac, 30),
+            (Format::M4a, 10),
+            (Format::Ogg, 3),
+            (Format::Opus, 3),
+            (Format::Alac, 2),
+            (Format::WavPack, 1),
+            (Format::Ape, 1),
+            (Format::Mpc, 1),
+            (Format::Wav, 1),
+            (Format::Aiff, 1),
+            (Format::Aac, 1),
+            (Format::Speex, 1),
+        ];
+        weights
+            .iter()
+            .flat_map(|&(format, weight)| std::iter::repeat_n(format, weight))
+            .collect()
+    }
+
+    /// The tag type a tagger would naturally write for this format.
+    fn tag_type(self) -> TagType {
+        match self {
+            Format::Mp3 | Format::Wav | Format::Aiff | Format::Aac => TagType::Id3v2,
+            Format::Flac | Format::Ogg | Format::Opus | Format::Speex => TagType::VorbisComments,
+            Format::M4a | Format::Alac => TagType::Mp4Ilst,
+            Format::WavPack | Format::Ape | Format::Mpc => TagType::Ape,
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    /// Parses a [`Format::name`] (case-insensitive).
+    fn from_str(name: &str) -> Result<Self, String> {
+        Format::all()
+            .iter()
+            .copied()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                let known: Vec<_> = Format::all().iter().map(|f| f.name()).collect();
+                format!("unknown format {name:?} (known: {})", known.join(", "))
+            })
+    }
+}
+
+/// The untagged template file for `format`.
+pub fn template_bytes(format: Format) -> &'static [u8] {
+    macro_rules! template {
+        ($name:literal) => {
+            include_bytes!(concat!("../tests/fixtures/templates/", $name))
+        };
+    }
+    match format {
+        Format::Mp3 => template!("tone.mp3"),
+        Format::Flac => template!("tone.flac"),
+        Format::Ogg => template!("tone.ogg"),
+        Format::Opus => template!("tone.opus"),
+        Format::Speex => template!("tone.spx"),
+        Format::M4a => template!("tone.m4a"),
+        Format::Alac => template!("tone-alac.m4a"),
+        Format::Wav => template!("tone.wav"),
+        Format::Aiff => template!("tone.aiff"),
+        Format::WavPack => template!("tone.wv"),
+        Format::Ape => template!("tone.ape"),
+        Format::Mpc => template!("tone.mpc"),
+        Format::Aac => template!("tone.aac"),
+    }
+}
+
+/// A 64x64 JPEG for folder art (`cover.jpg`) and embedded art.
+pub fn cover_jpg() -> &'static [u8] {
+    include_bytes!("../tests/fixtures/templates/cover.jpg")
+}
+
+/// A 64x64 PNG for folder art (`cover.png`), a different colour from [`cover_jpg`].
+pub fn cover_png() -> &'static [u8] {
+    include_bytes!("../tests/fixtures/templates/cover.png")
+}
+
+/// Writes one tagged track of `format` to `dest` (the parent folder must exist).
+pub fn write_track(dest: &Path, format: Format, spec: &TrackSpec) -> io::Result<()> {
+    fs::write(dest, tagged_bytes(format, spec)?)
+}
+
+/// The bytes of a tagged track of `format`, for tests that want them in memory.
+pub fn tagged_bytes(format: Format, spec: &TrackSpec) -> io::Result<Vec<u8>> {
+    let mut file = Cursor::new(template_bytes(format).to_vec());
+    let tag = build_tag(format.tag_type(), spec);
+    let options = WriteOptions::default();
+    let written = match format.tag_type() {
+        TagType::Id3v2 => sorted_id3v2(tag).save_to(&mut file, options),
+        // Saving a generic `Tag` as APE drops its pictures; the owned conversion keeps them.
+        TagType::Ape => ApeTag::from(tag).save_to(&mut file, options),
+        _ => tag.save_to(&mut file, options),
+    };
+    written.map_err(io::Error::other)?;
+    Ok(file.into_inner())
+}
+
+/// lofty's ID3v2 conversion emits frames in hash-map order; sort them so the same spec
+/// always gives the same bytes.
+fn sorted_id3v2(tag: Tag) -> Id3v2Tag {
+    let mut frames: Vec<Frame<'static>> = Id3v2Tag::from(tag).into_iter().collect();
+    frames.sort_by_cached_key(|frame| format!("{frame:?}"));
+    let mut sorted = Id3v2Tag::new();
+    for frame in frames {
+        sorted.insert(frame);
+    }
+    sorted
+}
+
+/// Maps a spec onto lofty's generic tag; lofty turns the keys into each format's native ones.
+fn build_tag(tag_type: TagType, spec: &TrackSpec) -> Tag {
+    let mut tag = Tag::new(tag_type);
+    let t = &mut tag;
+    push_text(t, ItemKey::TrackTitle, &spec.title);
+    push_text(t, ItemKey::TrackArtist, &spec.artist);
+    if spec.artists.len() > 1 {
+        push_multi(t, ItemKey::TrackArtists, &spec.artists);
+    }
+    push_text(t, ItemKey::AlbumTitle, &spec.album);
+    if let Some(album_artist) = &spec.album_artist {
+        push_text(t, ItemKey::AlbumArtist, album_artist);
+    }
+    if let Some((number, total)) = spec.track {
+        push_text(t, ItemKey::TrackNumber, &number.to_string());
+        if let Some(total) = total {
+            push_text(t, ItemKey::TrackTotal, &total.to_string());
+        }
+    }
+    if let Some((number, total)) = spec.disc {
+        push_text(t, ItemKey::DiscNumber, &number.to_string());
+        if let Some(total) = total {
+            push_text(t, ItemKey::DiscTotal, &total.to_string());
+        }
+    }
+    if let Some(year) = spec.year {
+        push_text(t, ItemKey::RecordingDate, &year.to_string());
+    }
+    push_multi(t, ItemKey::Genre, &spec.genres);
+    if spec.compilation {
+        push_text(t, ItemKey::FlagCompilation, "1");
+    }
+    if let Some(id) = &spec.mb_recording_id {
+        push_text(t, ItemKey::MusicBrainzRecordingId, id);
+    }
+    if let Some(id) = &spec.mb_release_id {
+        push_text(t, ItemKey::MusicBrainzReleaseId, id);
+    }
+    if let Some(gain) = spec.rg_track_gain {
+        push_text(t, ItemKey::ReplayGainTrackGain, &format!("{gain:.2} dB"));
+    }
+    if let Some(gain) = spec.rg_album_gain {
+        push_text(t, ItemKey::ReplayGainAlbumGain, &format!("{gain:.2} dB"));
+    }
+    if let Some(lyrics) = &spec.lyrics {
+        // ID3v2 only has USLT for plain lyrics; lofty maps `Lyrics` for everything else.
+        let key = if tag_type == TagType::Id3v2 {
+            ItemKey::UnsyncLyrics
+        } else {
+            ItemKey::Lyrics
+        };
+        push_text(t, key, lyrics);
+    }
+    if let Some(comment) = &spec.comment {
+        push_text(t, ItemKey::Comment, comment);
+    }
+    if spec.embedded_art {
+        tag.push_picture(
+            Picture::unchecked(cover_jpg().to_vec())
+                .pic_type(PictureType::CoverFront)
+                .mime_type(MimeType::Jpeg)
+                .build(),
+        );
+    }
+    tag
+}
+
+fn push_text(tag: &mut Tag, key: ItemKey, value: &str) {
+    if !value.is_empty() {
+        let pushed = tag.push(TagItem::new(key, ItemValue::Text(value.to_owned())));
+        debug_assert!(pushed, "{key:?} cannot be written to {:?}", tag.tag_type());
+    }
+}
+
+/// Writes a multi-valued field the way the format expects it.
+fn push_multi(tag: &mut Tag, key: ItemKey, values: &[String]) {
+    if tag.tag_type() == TagType::Ape {
+        // APE items are unique per key: the values share one item, NUL-separated.
+        push_text(tag, key, &values.join("\0"));
+    } else {
+        for value in values {
+            push_text(tag, key, value);
+        }
+    }
+}
+
+/// What [`generate_library`] should write.
+#[derive(Debug, Clone)]
+pub struct LibrarySpec {
+    /// Exact number of audio files to write.
+    pub tracks: usize,
+    /// Same seed, same tree, byte for byte.
+    pub seed: u64,
+    /// Each album picks one format uniformly from this list (repeat entries to weight them).
+    pub formats: Vec<Format>,
+}
+
+impl Default for LibrarySpec {
+    fn default() -> Self {
+        Self {
+            tracks: 1000,
+            seed: 1,
+            formats: Format::realistic_mix(),
+        }
+    }
+}
+
+/// Counts of what [`generate_library`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GeneratedLibrary {
+    pub tracks: usize,
+    /// Distinct (album artist, album) pairs, one folder each.
+    pub albums: usize,
+    /// Distinct names among album artists (including "Various Artists") and individual
+    /// track artists (each name of a "feat." track counts, the display string does not).
+    pub artists: usize,
+    /// Folder art files written (`cover.jpg` or `cover.png`).
+    pub covers: usize,
+}
+
+const VARIOUS_ARTISTS: &str = "Various Artists";
+/// Pseudo pool index for "Various Artists" in the artist sets.
+const VARIOUS: usize = usize::MAX;
+
+/// Writes a realistic library of `spec.tracks` tagged files under `root`.
+///
+/// Layout: `Artist/Year - Album/NN - Title.ext`, with `Disc N/` sub-folders for multi-disc
+/// albums and `Various Artists/Year - Album/NN - Artist - Title.ext` for compilations. Some
+/// tracks are "A feat. B", some genres multi-valued, some albums have folder or embedded art,
+/// and about a tenth of the names use accents, CJK or Cyrillic. Albums are written in
+/// parallel; the result depends only on `spec`.
+pub fn generate_library(root: &Path, spec: &LibrarySpec) -> io::Result<GeneratedLibrary> {
+    if spec.formats.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "LibrarySpec::formats is empty",
+        ));
+    }
+    let plan = plan_library(spec);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Vec<io::Result<(HashSet<usize>, usize)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut artists = HashSet::new();
+                    let mut covers = 0;
+                    // Albums are claimed one at a time so both cores stay busy to the end.
+                    while !failed.load(Ordering::Relaxed) {
+                        let Some(album) = plan.albums.get(next.fetch_add(1, Ordering::Relaxed))
+                        else {
+                            break;
+                        };
+                        match write_album(root, album, &plan.pool, &mut artists) {
+                            Ok(cover) => covers += usize::from(cover),
+                            Err(e) => {
+                                failed.store(true, Ordering::Relaxed);
+                                return Err(e);
+                            }
+                        }
+                    }
+                    Ok((artists, covers))
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|_| Err(io::Error::other("library writer thread panicked")))
+            })
+            .collect()
+    });
+    let mut artists = HashSet::new();
+    let mut covers = 0;
+    for result in results {
+        let (seen, written) = result?;
+        artists.extend(seen);
+        covers += written;
+    }
+    Ok(GeneratedLibrary {
+        tracks: plan.albums.iter().map(|a| a.tracks).sum(),
+        albums: plan.albums.len(),
+        artists: artists.len(),
+        covers,
+    })
+}
+
+struct LibraryPlan {
+    /// Artist names, unique (case-insensitively).
+    pool: Vec<String>,
+    albums: Vec<AlbumPlan>,
+}
+
+/// Album-level choices, made sequentially so the tree does not depend on thread timing.
+struct AlbumPlan {
+    /// Pool index of the album artist, or [`VARIOUS`].
+    artist: usize,
+    title: String,
+    year: Option<i32>,
+    tracks: usize,
+    discs: u32,
+    format: Format,
+    genres: Vec<String>,
+    folder_art: Option<FolderArt>,
+    /// Per-album seed for the track-level choices.
+    seed: u64,
+}
+
+#[derive(Clone, Copy)]
+enum FolderArt {
+    Jpg,
+    Png,
+}
+
+fn plan_library(spec: &LibrarySpec) -> LibraryPlan {
+    let mut rng = Rng::new(spec.seed);
+    // About three albums per artist.
+    let pool_size = (spec.tracks / 35).max(4);
+    let mut taken = HashSet::new();
+    let pool: Vec<String> = (0..pool_size)
+        .map(|_| unique(&mut taken, artist_name(&mut rng)))
+        .collect();
+
+    let mut albums = Vec::new();
+    let mut album_keys = HashSet::new();
+    let mut remaining = spec.tracks;
+    while remaining > 0 {
+        let tracks = (8 + rng.below(7)).min(remaining);
+        remaining -= tracks;
+        let artist = if rng.percent(6) {
+            VARIOUS
+        } else {
+            rng.below(pool.len())
+        };
+        let artist_name = pool.get(artist).map_or(VARIOUS_ARTISTS, String::as_str);
+        let title = unique(
+            &mut album_keys,
+            (artist_name.to_lowercase(), album_title(&mut rng)),
+        )
+        .1;
+        let year = (!rng.percent(3)).then(|| 1960 + rng.below(65) as i32);
+        let discs = if tracks >= 10 && rng.percent(8) { 2 } else { 1 };
+        let format = *rng.pick(&spec.formats);
+        let mut genres = vec![rng.pick(GENRES).to_string()];
+        if rng.percent(20) {
+            let second = rng.pick(GENRES).to_string();
+            if second != genres[0] {
+                genres.push(second);
+            }
+        }
+        let folder_art = match rng.below(100) {
+            0..50 => Some(FolderArt::Jpg),
+            50..58 => Some(FolderArt::Png),
+            _ => None,
+        };
+        let seed = rng.next_u64();
+        albums.push(AlbumPlan {
+            artist,
+            title,
+            year,
+            tracks,
+            discs,
+            format,
+            genres,
+            folder_art,
+            seed,
+        });
+    }
+    LibraryPlan { pool, albums }
+}
+
+/// Makes `value` unique in `taken` by appending a roman-ish volume suffix.
+fn unique<K: Uniquify>(taken: &mut HashSet<K::Key>, value: K) -> K {
+    let mut candidate = value.clone();
+    let mut n = 2;
+    while !taken.insert(candidate.key()) {
+        candidate = value.with_suffix(n);
+        n += 1;
+    }
+    candidate
+}
+
+trait Uniquify: Clone {
+    type Key: std::hash::Hash + Eq;
+    fn key(&self) -> Self::Key;
+    fn with_suffix(&self, n: usize) -> Self;
+}
+
+impl Uniquify for String {
+    type Key = String;
+    fn key(&self) -> String {
+        self.to_lowercase()
+    }
+    fn with_suffix(&self, n: usize) -> Self {
+        format!("{self} {n}")
+    }
+}
+
+/// (lower-cased album artist, album title): unique per album artist.
+impl Uniquify for (String, String) {
+    type Key = (String, String);
+    fn key(&self) -> Self::Key {
+        (self.0.clone(), self.1.to_lowercase())
+    }
+    fn with_suffix(&self, n: usize) -> Self {
+        (self.0.clone(), format!("{} Vol. {n}", self.1))
+    }
+}
+
+/// Writes one album folder; returns whether it wrote folder art.
+fn write_album(
+    root: &Path,
+    album: &AlbumPlan,
+    pool: &[String],
+    artists: &mut HashSet<usize>,
+) -> io::Result<bool> {
+    let mut rng = Rng::new(album.seed);
+    let compilation = album.artist == VARIOUS;
+    let album_artist = pool.get(album.artist).map_or(VARIOUS_ARTISTS, String::as_str);
+    artists.insert(album.artist);
+    let folder = match album.year {
+        Some(year) => format!("{year} - {}", album.title),
+        None => album.title.clone(),
+    };
+    let album_dir = root.join(file_name(album_artist)).join(file_name(&folder));
+    fs::create_dir_all(&album_dir)?;
+
+    // Album-level tagging habits.
+    let tag_album_artist = compilation || rng.percent(70);
+    let with_totals = rng.percent(90);
+    let tag_single_disc = rng.percent(30);
+    let mb_release = rng.percent(60).then(|| uuid(&mut rng));
+    let album_gain = rng.percent(50).then(|| gain(&mut rng));
+    let embedded_art = rng.percent(10);
+
+    let per_disc = album.tracks.div_ceil(album.discs as usize);
+    for index in 0..album.tracks {
+        let disc = (index / per_disc) as u32 + 1;
+        let number = (index % per_disc) as u32 + 1;
+        let on_disc = per_disc.min(album.tracks - (disc as usize - 1) * per_disc) as u32;
+
+        let main = if compilation {
+            rng.below(pool.len())
+        } else {
+            album.artist
+        };
+        let featured = rng.percent(10).then(|| rng.below(pool.len()));
+        let featured = featured.filter(|&f| f != main);
+        artists.insert(main);
+        let (artist, track_artists) = match featured {
+            Some(f) => {
+                artists.insert(f);
+                (
+                    format!("{} feat. {}", pool[main], pool[f]),
+                    vec![pool[main].clone(), pool[f].clone()],
+                )
+            }
+            None => (pool[main].clone(), vec![pool[main].clone()]),
+        };
+        let title = track_title(&mut rng);
+        let spec = TrackSpec {
+            title: title.clone(),
+            artist: artist.clone(),
+            artists: track_artists,
+            album: album.title.clone(),
+            // "feat." tracks always carry the album artist so they group with their album.
+            album_artist: (tag_album_artist || featured.is_some())
+                .then(|| album_artist.to_owned()),
+            track: Some((number, with_totals.then_some(on_disc))),
+            disc: if album.discs > 1 {
+                Some((disc, Some(album.discs)))
+            } else {
+                tag_single_disc.then_some((1, Some(1)))
+            },
+            year: album.year,
+            genres: album.genres.clone(),
+            compilation,
+            mb_recording_id: mb_release.is_some().then(|| uuid(&mut rng)),
+            mb_release_id: mb_release.clone(),
+            rg_track_gain: album_gain.map(|_| gain(&mut rng)),
+            rg_album_gain: album_gain,
+            lyrics: rng
+                .percent(4)
+                .then(|| format!("{title}\n{}\n", track_title(&mut rng))),
+            comment: rng.percent(8).then(|| "Synthetic test track".to_owned()),
+            embedded_art,
+        };
+
+        let dir = if album.discs > 1 {
+            album_dir.join(format!("Disc {disc}"))
+        } else {
+            album_dir.clone()
+        };
+        if number == 1 && album.discs > 1 {
+            fs::create_dir_all(&dir)?;
+        }
+        let name = if compilation {
+            format!("{number:02} - {artist} - {title}")
+        } else {
+            format!("{number:02} - {title}")
+        };
+        let path = dir.join(format!("{}.{}", file_name(&name), album.format.extension()));
+        write_track(&path, album.format, &spec)?;
+    }
+
+    match album.folder_art {
+        Some(FolderArt::Jpg) => fs::write(album_dir.join("cover.jpg"), cover_jpg())?,
+        Some(FolderArt::Png) => fs::write(album_dir.join("cover.png"), cover_png())?,
+        None => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Makes a tag value safe as a single path component.
+fn file_name(value: &str) -> String {
+    let name: String = value
+        .chars()
+        .map(|c| if matches!(c, '/' | '\\' | '\0') { '_' } else { c })
+        .collect();
+    let name = name.trim_end_matches(['.', ' ']);
+    if name.is_empty() {
+        "_".to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+fn uuid(rng: &mut Rng) -> String {
+    let (a, b) = (rng.next_u64(), rng.next_u64());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | ((b >> 48) & 0x3fff),
+        b & 0xffff_ffff_ffff
+    )
+}
+
+fn gain(rng: &mut Rng) -> f64 {
+    -((rng.below(1400) as f64) / 100.0)
+}
+
+fn artist_name(rng: &mut Rng) -> String {
+    if rng.percent(10) {
+        if rng.percent(20) {
+            return rng.pick(UNICODE_ARTISTS).to_string();
+        }
+        return format!(
+            "{} {}",
+            rng.pick(UNICODE_FIRST_NAMES),
+            rng.pick(UNICODE_LAST_NAMES)
+        );
+    }
+    match rng.below(4) {
+        0 => format!("The {} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS)),
+        1 => format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES)),
+        2 => format!("{} & the {}", rng.pick(FIRST_NAMES), rng.pick(NOUNS)),
+        _ => format!("{} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS)),
+    }
+}
+
+fn album_title(rng: &mut Rng) -> String {
+    if rng.percent(10) {
+        return rng.pick(UNICODE_TITLES).to_string();
+    }
+    match rng.below(3) {
+        0 => format!("{} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS)),
+        1 => format!("The {} of {}", rng.pick(NOUNS), rng.pick(NOUNS)),
+        _ => rng.pick(NOUNS).to_string(),
+    }
+}
+
+fn track_title(rng: &mut Rng) -> String {
+    if rng.percent(8) {
+        return rng.pick(UNICODE_TITLES).to_string();
+    }
+    let words = 1 + rng.below(4);
+    let mut title = String::new();
+    for i in 0..words {
+        if i > 0 {
+            title.push(' ');
+        }
+        title.push_str(if i % 2 == 0 {
+            *rng.pick(ADJECTIVES)
+        } else {
+            *rng.pick(NOUNS)
+        });
+    }
+    title
+}
+
+/// splitmix64: tiny, fast and good enough to make test data look random.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n`; `n` must be positive.
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    fn percent(&mut self, p: usize) -> bool {
+        self.below(100) < p
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+const ADJECTIVES: &[&str] = &[
+    "Silver", "Electric", "Quiet", "Golden", "Broken", "Velvet", "Midnight", "Crimson", "Hollow",
+    "Neon", "Wild", "Paper", "Iron", "Lonely", "Burning", "Frozen", "Distant", "Secret",
+    "Crystal", "Savage", "Gentle", "Restless", "Northern", "Amber", "Little", "Endless",
+    "Hidden", "Bright", "Sleepy", "Wooden", "Violet", "Static",
+];
+
+const NOUNS: &[&str] = &[
+    "Foxes", "Harbor", "Engines", "Lanterns", "Orchids", "Ravens", "Machines", "Rivers",
+    "Satellites", "Wolves", "Tides", "Pilots", "Gardens", "Echoes", "Mirrors", "Horses",
+    "Ghosts", "Comets", "Daughters", "Kings", "Summer", "Highways", "Radio", "Stones", "Oceans",
+    "Bells", "Cities", "Letters", "Shadows", "Islands", "Sparrows", "Clocks",
+];
+
+const FIRST_NAMES: &[&str] = &[
+    "Anna", "Ben", "Clara", "David", "Eva", "Frank", "Grace", "Henry", "Iris", "Jack", "Karen",
+    "Leo", "Maya", "Nick", "Olivia", "Paul", "Rosa", "Sam", "Tom", "Vera", "Alice", "Brian",
+    "Chloe", "Daniel", "Ellen", "Felix", "Gina", "Hugo", "Ivy", "Jonas", "Kim", "Lucas", "Mia",
+    "Nora", "Oscar", "Petra", "Quinn", "Ruth", "Simon", "Tara",
+];
+
+const LAST_NAMES: &[&str] = &[
+    "Walker", "Hughes", "Morgan", "Fischer", "Novak", "Rossi", "Silva", "Berg", "Kowalski",
+    "Lindqvist", "Moreau", "Jensen", "Brennan", "Okafor", "Tanaka", "Duarte", "Adams", "Baker",
+    "Carter", "Dalton", "Evans", "Foster", "Gray", "Hayes", "Irwin", "Keller", "Lang", "Mercer",
+    "Nolan", "Parker", "Reed", "Stone",
+];
+
+/// Made-up names with accents, CJK, Hangul, Cyrillic and Greek.
+const UNICODE_ARTISTS: &[&str] = &[
+    "Les Éléphants Bleus",
+    "Żółta Łódź",
+    "Ñandú Trío",
+    "Çalışkan Kardeşler",
+    "東京ノイズ",
+    "夜の森",
+    "青い鳥楽団",
+    "서울 소년",
+    "Москва Бит",
+    "Θάλασσα",
+    "Straße Neun",
+];
+
+/// Accented given and family names, combined for most Unicode artists.
+const UNICODE_FIRST_NAMES: &[&str] = &[
+    "Måns", "Zoë", "Björn", "Jérôme", "Søren", "Łucja", "Çağla", "Ýrr", "Ñuria", "Dvořák",
+    "Ingrid", "Renée",
+];
+
+const UNICODE_LAST_NAMES: &[&str] = &[
+    "Ångström", "Brontë", "Sjöström", "Núñez", "Müller", "Østergård", "Kovačević", "Ó Súilleabháin",
+    "Þórsdóttir", "Lefèvre", "Żak", "山田",
+];
+
+const UNICODE_TITLES: &[&str] = &[
+    "Été Indien",
+    "Nuits Blanches",
+    "Sueño Eterno",
+    "Mañana Será",
+    "Fräulein Schön",
+    "東京の夜",
+    "花火",
+    "さくら色",
+    "봄날",
+    "Зима",
+    "Ночь и Город",
+    "Ωκεανός",
+    "Crème Brûlée",
+    "Smörgåsbord",
+];
+
+const GENRES: &[&str] = &[
+    "Rock",
+    "Pop",
+    "Jazz",
+    "Electronic",
+    "Hip-Hop",
+    "Classical",
+    "Folk",
+    "Metal",
+    "Blues",
+    "Soul",
+    "Reggae",
+    "Ambient",
+    "Indie",
+    "Punk",
+    "Country",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    use lofty::file::{AudioFile, TaggedFileExt};
+    use lofty::probe::Probe;
+    use lofty::tag::Accessor;
+
+    fn read(bytes: &[u8]) -> Result<lofty::file::TaggedFile, lofty::error::FileParseError> {
+        Probe::new(Cursor::new(bytes)).guess_file_type()?.read()
+    }
+
+    fn full_spec() -> TrackSpec {
+        TrackSpec {
+            title: "Été – 東京".to_owned(),
+            artist: "Anna feat. Ben".to_owned(),
+            artists: vec!["Anna".to_owned(), "Ben".to_owned()],
+            album: "Album".to_owned(),
+            album_artist: Some("Anna".to_owned()),
+            track: Some((3, Some(12))),
+            disc: Some((2, Some(2))),
+            year: Some(1999),
+            genres: vec!["Rock".to_owned(), "Jazz".to_owned()],
+            compilation: true,
+            mb_recording_id: Some("0b4e3c1a-1111-4222-8333-444455556666".to_owned()),
+            mb_release_id: Some("1b4e3c1a-1111-4222-8333-444455556666".to_owned()),
+            rg_track_gain: Some(-6.5),
+            rg_album_gain: Some(-7.25),
+            lyrics: Some("la la".to_owned()),
+            comment: Some("hello".to_owned()),
+            embedded_art: true,
+        }
+    }
+
+    #[test]
+    fn every_format_round_trips_through_lofty() {
+        let spec = full_spec();
+        for &format in Format::all() {
+            let bytes = tagged_bytes(format, &spec).expect("write tags");
+            let file = read(&bytes).expect("read back");
+            let props = file.properties();
+            assert!(!props.duration().is_zero(), "{format:?}: no duration");
+            assert!(props.sample_rate().is_some(), "{format:?}: no sample rate");
+            let tag = file
+                .tag(format.tag_type())
+                .unwrap_or_else(|| panic!("{format:?}: no {:?}", format.tag_type()));
+            assert_eq!(tag.title().as_deref(), Some("Été – 東京"), "{format:?}");
+            assert_eq!(tag.artist().as_deref(), Some("Anna feat. Ben"), "{format:?}");
+            assert_eq!(tag.album().as_deref(), Some("Album"), "{format:?}");
+            assert_eq!(tag.track(), Some(3), "{format:?}");
+            assert_eq!(tag.track_total(), Some(12), "{format:?}");
+            assert_eq!(tag.disk(), Some(2), "{format:?}");
+            assert_eq!(
+                tag.get_string(ItemKey::AlbumArtist),
+                Some("Anna"),
+                "{format:?}"
+            );
+            let artists: Vec<&str> = tag.get_strings(ItemKey::TrackArtists).collect();
+            assert!(
+                artists == ["Anna", "Ben"] || artists == ["Anna\0Ben"] || artists == ["Anna/Ben"],
+                "{format:?}: artists {artists:?}"
+            );
+            assert!(
+                tag.get_string(ItemKey::MusicBrainzRecordingId).is_some(),
+                "{format:?}: recording id"
+            );
+            assert!(
+                tag.get_string(ItemKey::ReplayGainTrackGain).is_some(),
+                "{format:?}: track gain"
+            );
+            if format.tag_type() == TagType::Ape {
+                // lofty does not turn APE cover items back into pictures of the generic tag.
+                let key: &[u8] = b"Cover Art (Front)";
+                assert!(bytes.windows(key.len()).any(|w| w == key), "{format:?}: picture");
+            } else {
+                assert_eq!(tag.picture_count(), 1, "{format:?}: picture");
+            }
+        }
+    }
+
+    #[test]
+    fn empty_spec_writes_a_readable_file() {
+        for &format in Format::all() {
+            let bytes = tagged_bytes(format, &TrackSpec::default()).expect("write");
+            read(&bytes).unwrap_or_else(|e| panic!("{format:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn library_is_deterministic_and_counts_match() {
+        let spec = LibrarySpec {
+            tracks: 150,
+            seed: 7,
+            ..LibrarySpec::default()
+        };
+        let (a, b) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
+        let first = generate_library(a.path(), &spec).expect("generate");
+        let second = generate_library(b.path(), &spec).expect("generate");
+        assert_eq!(first, second);
+        assert_eq!(first.tracks, 150);
+
+        let list = |root: &Path| {
+            let mut files = Vec::new();
+            let mut dirs = vec![root.to_path_buf()];
+            while let Some(dir) = dirs.pop() {
+                for entry in fs::read_dir(&dir).expect("read_dir") {
+                    let path = entry.expect("entry").path();
+                    if path.is_dir() {
+                        dirs.push(path);
+                    } else {
+                        let bytes = fs::read(&path).expect("read");
+                        files.push((path.strip_prefix(root).expect("prefix").to_owned(), bytes));
+                    }
+                }
+            }
+            files.sort();
+            files
+        };
+        let files = list(a.path());
+        let other = list(b.path());
+        let names = |files: &[(PathBuf, Vec<u8>)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&files), names(&other));
+        for (x, y) in files.iter().zip(&other) {
+            assert!(x.1 == y.1, "{} differs between runs", x.0.display());
+        }
+        let audio: Vec<_> = files
+            .iter()
+            .filter(|(p, _)| !p.ends_with("cover.jpg") && !p.ends_with("cover.png"))
+            .collect();
+        assert_eq!(audio.len(), 150);
+        assert_eq!(files.len() - audio.len(), first.covers);
+        for (path, bytes) in audio {
+            let file = read(bytes)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(file.primary_tag().and_then(|t| t.title()).is_some());
+        }
+    }
+}
