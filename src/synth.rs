@@ -465,7 +465,13 @@ fn plan_library(spec: &LibrarySpec) -> LibraryPlan {
     let pool_size = (spec.tracks / 35).max(4);
     let mut taken = HashSet::new();
     let pool: Vec<String> = (0..pool_size)
-        .map(|_| unique(&mut taken, artist_name(&mut rng)))
+        .map(|_| {
+            // Redraw a few times before falling back to a numbered duplicate.
+            let fresh = (0..10)
+                .map(|_| artist_name(&mut rng))
+                .find(|name| !taken.contains(&name.to_lowercase()));
+            unique(&mut taken, fresh.unwrap_or_else(|| artist_name(&mut rng)))
+        })
         .collect();
 
     let mut albums = Vec::new();

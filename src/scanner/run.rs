@@ -186,7 +186,12 @@ pub fn run_scan(
                         continue; // drain without reading
                     }
                     let outcome = tags::read_track(&job.abs_path, job.sidecar.as_deref(), tag_options)
-                        .map(Box::new)
+                        .map(|mut meta| {
+                            if meta.disc_number.is_none() {
+                                meta.disc_number = disc_number_of_folder(&job.dir_rel_path);
+                            }
+                            Box::new(meta)
+                        })
                         .map_err(|e| e.to_string());
                     progress.files_read.fetch_add(1, Ordering::Relaxed);
                     if let Err(reason) = &outcome {
@@ -249,6 +254,8 @@ pub fn run_scan(
                 let _ = writer_tx.send(WriterMsg::Problem {
                     folder_id,
                     rel_path: rel_of(folder_root, path),
+                    size: 0,
+                    mtime_ms: 0,
                     reason,
                 });
             };
@@ -302,6 +309,23 @@ pub fn run_scan(
         ))
         .execute(&mut conn)?;
     Ok(report)
+}
+
+/// The disc number a "Disc 2" / "CD2" folder implies, for files whose tags lack one.
+fn disc_number_of_folder(dir_rel_path: &str) -> Option<i32> {
+    let name = dir_rel_path.rsplit('/').next()?;
+    if !tags::is_disc_folder_name(name) {
+        return None;
+    }
+    let digits: String = name
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits.parse().ok().filter(|n| *n > 0)
 }
 
 fn rel_of(root: &Path, path: &Path) -> String {
@@ -393,6 +417,8 @@ impl DirContext<'_> {
                         self.send(WriterMsg::Problem {
                             folder_id: self.folder_id,
                             rel_path: file.rel_path.clone(),
+                            size,
+                            mtime_ms: mtime,
                             reason,
                         })?;
                         continue;

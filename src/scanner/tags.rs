@@ -1564,33 +1564,3 @@ fn sniff_mime(data: &[u8]) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scratch_props() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templates");
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            let r = read_track(&p, None, &TagOptions::default());
-            println!(
-                "{} => {:?}",
-                p.display(),
-                r.map(|m| (
-                    m.codec,
-                    m.content_type,
-                    m.duration_ms,
-                    m.bitrate,
-                    m.sample_rate,
-                    m.bit_depth,
-                    m.channels,
-                    m.title,
-                    m.album,
-                    m.artists,
-                    m.has_embedded_art
-                ))
-            );
-        }
-    }
-}

@@ -59,6 +59,9 @@ pub enum WriterMsg {
     Problem {
         folder_id: i32,
         rel_path: String,
+        /// Stat data of the file (0 when there is no readable file).
+        size: i64,
+        mtime_ms: i64,
         reason: String,
     },
 }
@@ -364,8 +367,10 @@ impl WriterState {
             WriterMsg::Problem {
                 folder_id,
                 rel_path,
+                size,
+                mtime_ms,
                 reason,
-            } => record_problem(conn, *folder_id, rel_path, 0, 0, reason),
+            } => record_problem(conn, *folder_id, rel_path, *size, *mtime_ms, reason),
         }
     }
 

@@ -1,0 +1,307 @@
+//! Scanner behaviour end to end: real tagged files, real SQLite, the real scan.
+
+mod common;
+
+use common::{TestLibrary, age, spec};
+use diesel::prelude::*;
+use mediastreamer::db::schema::{album_artists, albums, artists, directories, scan_errors, tracks};
+use mediastreamer::scanner::ScanOptions;
+use mediastreamer::synth::{Format, TrackSpec};
+
+fn album_of(lib: &TestLibrary, rel: &str) -> (i32, String, String, i32) {
+    let album_id: i32 = tracks::table
+        .filter(tracks::path.eq(rel))
+        .select(tracks::album_id)
+        .first(&mut lib.conn())
+        .unwrap();
+    albums::table
+        .find(album_id)
+        .select((albums::id, albums::name, albums::artist_display, albums::song_count))
+        .first(&mut lib.conn())
+        .unwrap()
+}
+
+#[test]
+fn groups_albums_the_way_users_expect() {
+    let lib = TestLibrary::new();
+    // A regular album with an album artist, and a guest on one track.
+    lib.add("Band/Hits/01.mp3", Format::Mp3, &spec("One", "The Band", "Hits", Some("The Band"), 1));
+    lib.add(
+        "Band/Hits/02.flac",
+        Format::Flac,
+        &spec("Two", "The Band feat. Guest", "Hits", Some("The Band"), 2),
+    );
+    // A two-disc album without album-artist tags and different track artists per disc.
+    lib.add("Box/Disc 1/01.mp3", Format::Mp3, &spec("A", "Alpha", "Box Set", None, 1));
+    lib.add("Box/Disc 2/01.mp3", Format::Mp3, &spec("B", "Beta", "Box Set", None, 1));
+    // A flagged compilation.
+    let mut c1 = spec("C1", "Gamma", "Comp", None, 1);
+    c1.compilation = true;
+    let mut c2 = spec("C2", "Delta", "Comp", None, 2);
+    c2.compilation = true;
+    lib.add("Comp/01.m4a", Format::M4a, &c1);
+    lib.add("Comp/02.ogg", Format::Ogg, &c2);
+    // No tags at all.
+    lib.add("Loose Folder/my song.wav", Format::Wav, &TrackSpec::default());
+
+    let (report, read) = lib.scan();
+    assert_eq!(report.tracks, 7, "{report:?}");
+    assert_eq!(report.added, 7);
+    assert_eq!(read, 7);
+    assert_eq!(report.errors, 0, "{:?}", report.error_list);
+    assert_eq!(report.albums, 4);
+
+    let (hits, name, artist, songs) = album_of(&lib, "Band/Hits/01.mp3");
+    assert_eq!((name.as_str(), artist.as_str(), songs), ("Hits", "The Band", 2));
+    assert_eq!(album_of(&lib, "Band/Hits/02.flac").0, hits);
+
+    let (boxset, _, artist, songs) = album_of(&lib, "Box/Disc 1/01.mp3");
+    assert_eq!(album_of(&lib, "Box/Disc 2/01.mp3").0, boxset);
+    assert_eq!((artist.as_str(), songs), ("Various Artists", 2));
+    let discs: i32 = albums::table
+        .find(boxset)
+        .select(albums::disc_count)
+        .first(&mut lib.conn())
+        .unwrap();
+    assert_eq!(discs, 2);
+
+    let (_, _, artist, songs) = album_of(&lib, "Comp/01.m4a");
+    assert_eq!((artist.as_str(), songs), ("Various Artists", 2));
+
+    let (_, name, artist, _) = album_of(&lib, "Loose Folder/my song.wav");
+    assert_eq!((name.as_str(), artist.as_str()), ("Loose Folder", "Unknown Artist"));
+    let title: String = tracks::table
+        .filter(tracks::path.eq("Loose Folder/my song.wav"))
+        .select(tracks::title)
+        .first(&mut lib.conn())
+        .unwrap();
+    assert_eq!(title, "my song");
+
+    // The guest is an artist of their track, not of the album.
+    let guest_albums: i64 = album_artists::table
+        .inner_join(artists::table)
+        .filter(artists::name.eq("Guest"))
+        .count()
+        .get_result(&mut lib.conn())
+        .unwrap();
+    assert_eq!(guest_albums, 0);
+    let guest: i64 = artists::table
+        .filter(artists::name.eq("Guest"))
+        .count()
+        .get_result(&mut lib.conn())
+        .unwrap();
+    assert_eq!(guest, 1);
+
+    // Full-text search finds by prefix, ignoring case and accents.
+    let mut conn = lib.conn();
+    let hits: Vec<i64> = diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "SELECT rowid FROM albums_fts WHERE albums_fts MATCH 'hi*'",
+    )
+    .load(&mut conn)
+    .unwrap();
+    assert_eq!(hits.len(), 1);
+}
+
+#[test]
+fn incremental_rescans_notice_every_kind_of_change_and_keep_ids() {
+    let lib = TestLibrary::new();
+    for n in 1..=4 {
+        lib.add(
+            &format!("Artist/Album/0{n}.mp3"),
+            Format::Mp3,
+            &spec(&format!("Song {n}"), "Artist", "Album", Some("Artist"), n),
+        );
+    }
+    lib.add("Other/Solo/01.flac", Format::Flac, &spec("Solo", "Loner", "Solo", Some("Loner"), 1));
+    let (first, _) = lib.scan();
+    assert_eq!(first.added, 5);
+
+    // Nothing changed: no file is opened.
+    let (again, read) = lib.scan();
+    assert_eq!((again.added, again.updated, again.moved, again.removed), (0, 0, 0, 0));
+    assert_eq!(read, 0, "an unchanged library must not be read");
+
+    // Retag, move to another folder, rename in place, delete, add.
+    let retag_id = lib.track_id("Artist/Album/01.mp3").unwrap();
+    let retagged = lib.path("Artist/Album/01.mp3");
+    age(&retagged);
+    lib.add("Artist/Album/01.mp3", Format::Mp3, &spec("Song One (Remastered)", "Artist", "Album", Some("Artist"), 1));
+
+    let move_id = lib.track_id("Artist/Album/02.mp3").unwrap();
+    std::fs::create_dir_all(lib.path("Elsewhere")).unwrap();
+    std::fs::rename(lib.path("Artist/Album/02.mp3"), lib.path("Elsewhere/moved.mp3")).unwrap();
+
+    let rename_id = lib.track_id("Artist/Album/03.mp3").unwrap();
+    std::fs::rename(lib.path("Artist/Album/03.mp3"), lib.path("Artist/Album/03 - renamed.mp3")).unwrap();
+
+    std::fs::remove_file(lib.path("Artist/Album/04.mp3")).unwrap();
+    lib.add("Artist/Album/05.mp3", Format::Mp3, &spec("Song 5", "Artist", "Album", Some("Artist"), 5));
+
+    let (report, read) = lib.scan();
+    assert_eq!(
+        (report.added, report.updated, report.moved, report.removed),
+        (1, 1, 2, 1),
+        "{report:?}"
+    );
+    assert_eq!(read, 4, "only the new and changed files are read");
+    assert_eq!(lib.track_id("Artist/Album/01.mp3"), Some(retag_id));
+    assert_eq!(lib.track_id("Elsewhere/moved.mp3"), Some(move_id));
+    assert_eq!(lib.track_id("Artist/Album/03 - renamed.mp3"), Some(rename_id));
+    assert_eq!(lib.track_id("Artist/Album/04.mp3"), None);
+    let title: String = tracks::table
+        .find(retag_id)
+        .select(tracks::title)
+        .first(&mut lib.conn())
+        .unwrap();
+    assert_eq!(title, "Song One (Remastered)");
+
+    // Deleting a whole album folder removes the album and its now-unused artist.
+    std::fs::remove_dir_all(lib.path("Other")).unwrap();
+    let (report, _) = lib.scan();
+    assert_eq!(report.removed, 1);
+    let loner: i64 = artists::table
+        .filter(artists::name.eq("Loner"))
+        .count()
+        .get_result(&mut lib.conn())
+        .unwrap();
+    assert_eq!(loner, 0);
+    let solo: i64 = albums::table
+        .filter(albums::name.eq("Solo"))
+        .count()
+        .get_result(&mut lib.conn())
+        .unwrap();
+    assert_eq!(solo, 0);
+    let other_dirs: i64 = directories::table
+        .filter(directories::path.like("Other%"))
+        .count()
+        .get_result(&mut lib.conn())
+        .unwrap();
+    assert_eq!(other_dirs, 0);
+    let integrity: String = diesel::dsl::sql::<diesel::sql_types::Text>("SELECT integrity_check FROM pragma_integrity_check")
+        .get_result(&mut lib.conn())
+        .unwrap();
+    assert_eq!(integrity, "ok");
+}
+
+#[test]
+fn bad_files_are_reported_and_never_stop_the_scan() {
+    let lib = TestLibrary::new();
+    lib.add("Good/01.mp3", Format::Mp3, &spec("Fine", "A", "B", None, 1));
+    lib.add_raw("Bad/empty.mp3", b"");
+    lib.add_raw("Bad/text.flac", b"this is not audio at all, just some words in a file\n");
+    lib.add_raw("Bad/picture.m4a", mediastreamer::synth::cover_png());
+    let mut truncated = mediastreamer::synth::tagged_bytes(Format::Flac, &spec("T", "A", "B", None, 2)).unwrap();
+    truncated.truncate(60);
+    lib.add_raw("Bad/truncated.flac", &truncated);
+    // A name of 250 bytes, and a folder 30 deep.
+    let long = format!("{}.mp3", "x".repeat(246));
+    lib.add(&format!("Long/{long}"), Format::Mp3, &spec("Long", "A", "B", None, 3));
+    let deep: Vec<String> = (0..30).map(|i| format!("d{i}")).collect();
+    lib.add(&format!("{}/deep.ogg", deep.join("/")), Format::Ogg, &spec("Deep", "A", "C", None, 1));
+    // A symlink loop and a dangling link.
+    std::os::unix::fs::symlink(&lib.music, lib.path("Good/loop")).unwrap();
+    std::os::unix::fs::symlink(lib.path("nowhere.mp3"), lib.path("Good/dangling.mp3")).unwrap();
+
+    let (report, _) = lib.scan();
+    assert_eq!(report.tracks, 3, "{report:?}");
+    let bad: Vec<&str> = report.error_list.iter().map(|e| e.path.as_str()).collect();
+    for name in ["empty.mp3", "text.flac", "picture.m4a", "truncated.flac", "dangling.mp3", "loop"] {
+        assert!(bad.iter().any(|p| p.ends_with(name)), "{name} not reported: {bad:?}");
+    }
+    assert_eq!(report.errors, report.error_list.len());
+    assert!(report.error_list.iter().all(|e| !e.reason.is_empty()));
+
+    // Unchanged bad files are counted again but not re-read.
+    let (again, read) = lib.scan();
+    assert_eq!(again.errors, report.errors);
+    assert_eq!(read, 0);
+
+    // Fixing a file clears its error and adds the track.
+    let fixed = lib.path("Bad/text.flac");
+    age(&fixed);
+    lib.add("Bad/text.flac", Format::Flac, &spec("Now fine", "A", "B", None, 4));
+    let (after, read) = lib.scan();
+    assert_eq!(read, 1);
+    assert_eq!(after.added, 1);
+    assert_eq!(after.errors, report.errors - 1);
+    let left: i64 = scan_errors::table
+        .filter(scan_errors::path.eq("Bad/text.flac"))
+        .count()
+        .get_result(&mut lib.conn())
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[test]
+fn scoped_scans_only_walk_what_changed() {
+    let lib = TestLibrary::new();
+    lib.add("A/Album/01.mp3", Format::Mp3, &spec("One", "A", "Album", None, 1));
+    lib.scan();
+    // A new nested folder: the scope climbs to the nearest known folder.
+    let new = lib.add("A/New/Deeper/01.flac", Format::Flac, &spec("New", "A", "New", None, 1));
+    let (report, read) = lib.scan_with(ScanOptions {
+        full: false,
+        paths: Some(vec![new.parent().unwrap().to_path_buf()]),
+    });
+    assert_eq!((report.added, read), (1, 1), "{report:?}");
+    // Removal inside a scope.
+    std::fs::remove_file(lib.path("A/Album/01.mp3")).unwrap();
+    let (report, _) = lib.scan_with(ScanOptions {
+        full: false,
+        paths: Some(vec![lib.path("A/Album")]),
+    });
+    assert_eq!(report.removed, 1);
+    assert_eq!(report.tracks, 1);
+}
+
+#[test]
+fn full_scan_rereads_but_keeps_ids() {
+    let lib = TestLibrary::new();
+    lib.add("X/01.mp3", Format::Mp3, &spec("One", "A", "Album", None, 1));
+    lib.scan();
+    let id = lib.track_id("X/01.mp3").unwrap();
+    let (report, read) = lib.scan_with(ScanOptions { full: true, paths: None });
+    assert_eq!(read, 1);
+    assert_eq!((report.added, report.updated), (0, 1));
+    assert_eq!(lib.track_id("X/01.mp3"), Some(id));
+}
+
+#[test]
+fn covers_come_from_folder_images_or_embedded_pictures() {
+    let lib = TestLibrary::new();
+    lib.add("WithFolderArt/01.mp3", Format::Mp3, &spec("One", "A", "Art", Some("A"), 1));
+    lib.add_raw("WithFolderArt/Cover.JPG", mediastreamer::synth::cover_jpg());
+    let mut embedded = spec("Two", "B", "Embedded", Some("B"), 1);
+    embedded.embedded_art = true;
+    lib.add("Embedded/01.flac", Format::Flac, &embedded);
+    lib.scan();
+    let rows: Vec<(String, Option<i32>, Option<i32>)> = albums::table
+        .order(albums::name)
+        .select((albums::name, albums::cover_directory_id, albums::cover_track_id))
+        .load(&mut lib.conn())
+        .unwrap();
+    assert_eq!(rows[0].0, "Art");
+    assert!(rows[0].1.is_some() && rows[0].2.is_none(), "{rows:?}");
+    assert_eq!(rows[1].0, "Embedded");
+    assert!(rows[1].1.is_none() && rows[1].2.is_some(), "{rows:?}");
+    let cover: Option<String> = directories::table
+        .filter(directories::path.eq("WithFolderArt"))
+        .select(directories::cover_art)
+        .first(&mut lib.conn())
+        .unwrap();
+    assert_eq!(cover.as_deref(), Some("Cover.JPG"));
+}
+
+#[test]
+fn removed_music_folder_leaves_the_catalog() {
+    let mut lib = TestLibrary::new();
+    lib.add("A/01.mp3", Format::Mp3, &spec("One", "A", "Album", None, 1));
+    lib.scan();
+    let other = lib.dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    lib.config.library.folders = vec![mediastreamer::config::FolderEntry::Path(other)];
+    let (report, _) = lib.scan();
+    assert_eq!((report.tracks, report.albums, report.artists), (0, 0, 0));
+    let left: i64 = tracks::table.count().get_result(&mut lib.conn()).unwrap();
+    assert_eq!(left, 0);
+}
