@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 pub const ENV_PREFIX: &str = "MEDIASTREAMER_";
 
 /// The whole configuration, as validated at start-up.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -38,10 +38,7 @@ pub struct LibraryConfig {
 #[serde(untagged)]
 pub enum FolderEntry {
     Path(PathBuf),
-    Named {
-        path: PathBuf,
-        name: Option<String>,
-    },
+    Named { path: PathBuf, name: Option<String> },
 }
 
 /// A music folder after validation: an absolute path and the name clients show.
@@ -118,11 +115,9 @@ impl Default for ScanConfig {
             watch_delay_secs: 2,
             ignore: Vec::new(),
             artist_separators: vec![" / ".into(), "; ".into(), " feat. ".into(), " ft. ".into()],
-            cover_art_priority: [
-                "cover.*", "folder.*", "front.*", "album.*", "embedded",
-            ]
-            .map(String::from)
-            .to_vec(),
+            cover_art_priority: ["cover.*", "folder.*", "front.*", "album.*", "embedded"]
+                .map(String::from)
+                .to_vec(),
             workers: 0,
             batch_size: 1000,
         }
@@ -133,18 +128,6 @@ impl Default for LogConfig {
     fn default() -> Self {
         Self {
             level: "info".into(),
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            server: ServerConfig::default(),
-            library: LibraryConfig::default(),
-            database: DatabaseConfig::default(),
-            scan: ScanConfig::default(),
-            log: LogConfig::default(),
         }
     }
 }
@@ -215,8 +198,8 @@ pub fn load(
     apply_env(&mut table, env)?;
     apply_cli(&mut table, cli);
 
-    let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
-        .map_err(|e| {
+    let mut config: Config =
+        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
             let key = e.path().to_string();
             let message = e.inner().to_string();
             let message = message.lines().next().unwrap_or_default().to_string();
@@ -247,7 +230,10 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
             .entry(section.clone())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         let toml::Value::Table(section_table) = entry else {
-            return Err(key_error(&section, format!("set by {name}, but it is not a section")));
+            return Err(key_error(
+                &section,
+                format!("set by {name}, but it is not a section"),
+            ));
         };
         section_table.insert(key, parsed);
     }
@@ -322,11 +308,15 @@ impl Config {
             return Err(key_error("database.path", "must not be empty"));
         }
         if !self.scan.schedule.trim().is_empty() {
-            cron_schedule(&self.scan.schedule).map_err(|message| key_error("scan.schedule", message))?;
+            cron_schedule(&self.scan.schedule)
+                .map_err(|message| key_error("scan.schedule", message))?;
         }
         for pattern in &self.scan.ignore {
             globset::Glob::new(pattern).map_err(|e| {
-                key_error("scan.ignore", format!("`{pattern}` is not a valid glob pattern: {e}"))
+                key_error(
+                    "scan.ignore",
+                    format!("`{pattern}` is not a valid glob pattern: {e}"),
+                )
             })?;
         }
         for pattern in &self.scan.cover_art_priority {
@@ -351,7 +341,10 @@ impl Config {
         tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
             key_error(
                 "log.level",
-                format!("`{}` is not a log filter ({e}); use e.g. \"info\"", self.log.level),
+                format!(
+                    "`{}` is not a log filter ({e}); use e.g. \"info\"",
+                    self.log.level
+                ),
             )
         })?;
         Ok(())
@@ -407,7 +400,9 @@ pub fn cron_schedule(expression: &str) -> Result<String, String> {
         Box::pin(async {})
     })
     .map_err(|_| {
-        format!("`{expression}` is not a valid cron expression (e.g. \"0 3 * * *\" for 03:00 daily)")
+        format!(
+            "`{expression}` is not a valid cron expression (e.g. \"0 3 * * *\" for 03:00 daily)"
+        )
     })?;
     Ok(normalized)
 }
@@ -495,7 +490,10 @@ mod tests {
     #[test]
     fn missing_music_folder_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let file = write(dir.path(), "[library]\nfolders = [\"/definitely/not/here\"]\n");
+        let file = write(
+            dir.path(),
+            "[library]\nfolders = [\"/definitely/not/here\"]\n",
+        );
         let err = load(Some(&file), &[], &CliOverrides::default())
             .unwrap_err()
             .to_string();
@@ -511,13 +509,21 @@ mod tests {
             folders: vec![music.clone().into()],
             ..Default::default()
         };
-        let err = load(None, &env(&[("MEDIASTREAMER_SCAN__SCHEDULE", "every day")]), &cli)
-            .unwrap_err()
-            .to_string();
+        let err = load(
+            None,
+            &env(&[("MEDIASTREAMER_SCAN__SCHEDULE", "every day")]),
+            &cli,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("scan.schedule"), "{err}");
-        let err = load(None, &env(&[("MEDIASTREAMER_SERVER__ADDRESS", "nonsense")]), &cli)
-            .unwrap_err()
-            .to_string();
+        let err = load(
+            None,
+            &env(&[("MEDIASTREAMER_SERVER__ADDRESS", "nonsense")]),
+            &cli,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("server.address"), "{err}");
     }
 

@@ -13,12 +13,16 @@ pub enum AppError {
     Users(#[from] crate::users::UserError),
     #[error(transparent)]
     Scan(#[from] crate::scanner::ScanError),
-    #[error("config key `server.address`: cannot listen on {address}: {source}; choose a free port or another address")]
+    #[error(
+        "config key `server.address`: cannot listen on {address}: {source}; choose a free port or another address"
+    )]
     Bind {
         address: String,
         source: std::io::Error,
     },
-    #[error("cannot watch the music folders: {0}; set scan.watch = false to run without the watcher")]
+    #[error(
+        "cannot watch the music folders: {0}; set scan.watch = false to run without the watcher"
+    )]
     Watch(#[from] notify::Error),
     #[error("cannot start the scan schedule: {0}")]
     Schedule(#[from] tokio_cron_scheduler::JobSchedulerError),

@@ -6,8 +6,8 @@
 
 pub mod config;
 pub mod db;
+pub mod error;
 pub mod scanner;
+pub mod server;
 pub mod synth;
 pub mod users;
-pub mod error;
-pub mod server;

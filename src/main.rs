@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Parser)]
-#[command(name = "mediastreamer", version, about = "A self-hosted music streaming server (Subsonic/OpenSubsonic API)")]
+#[command(
+    name = "mediastreamer",
+    version,
+    about = "A self-hosted music streaming server (Subsonic/OpenSubsonic API)"
+)]
 struct Cli {
     /// Config file (default: ./config.toml when present, or $MEDIASTREAMER_CONFIG).
     #[arg(long, global = true, value_name = "PATH")]
@@ -227,7 +231,11 @@ fn progress_bar(progress: &ScanProgress, done: &AtomicBool) {
 fn print_summary(r: &ScanReport) {
     println!(
         "{} in {:.2} s: {} tracks, {} albums, {} artists in the catalog",
-        if r.interrupted { "Scan interrupted" } else { "Scan finished" },
+        if r.interrupted {
+            "Scan interrupted"
+        } else {
+            "Scan finished"
+        },
         r.seconds,
         r.tracks,
         r.albums,
@@ -316,7 +324,11 @@ fn user(config: &Config, cmd: UserCommand) -> Result<(), AppError> {
         }
         UserCommand::List => {
             for user in users::list(&mut conn)? {
-                println!("{}{}", user.name, if user.is_admin { " (admin)" } else { "" });
+                println!(
+                    "{}{}",
+                    user.name,
+                    if user.is_admin { " (admin)" } else { "" }
+                );
             }
         }
     }

@@ -12,23 +12,15 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
     db::open_and_migrate(&config.database.path)?;
     let _password_key = users::PasswordKey::load_or_create(&config.database.path)?;
     // Bind before any work so a taken port stops start-up at once with a clear message.
-    let listener = std::net::TcpListener::bind(&config.server.address).map_err(|source| {
-        AppError::Bind {
+    let listener =
+        std::net::TcpListener::bind(&config.server.address).map_err(|source| AppError::Bind {
             address: config.server.address.clone(),
             source,
-        }
-    })?;
+        })?;
     tracing::info!(address = %listener.local_addr()?, "listening");
 
     let (scans, scan_thread) = ScanHandle::start(config.clone());
-    if config.scan.on_startup {
-        scans.trigger(ScanOptions::default());
-    }
-    let scheduler = if config.scan.schedule.trim().is_empty() {
-        None
-    } else {
-        Some(scanner::schedule::start(&config.scan.schedule, scans.clone()).await?)
-    };
+    // The watcher starts before the start-up scan so nothing changed in between is missed.
     let watcher = if config.scan.watch {
         let folders: Vec<_> = config.music_folders().into_iter().map(|f| f.path).collect();
         Some(scanner::watch::start(
@@ -38,6 +30,14 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         )?)
     } else {
         None
+    };
+    if config.scan.on_startup {
+        scans.trigger(ScanOptions::default());
+    }
+    let scheduler = if config.scan.schedule.trim().is_empty() {
+        None
+    } else {
+        Some(scanner::schedule::start(&config.scan.schedule, scans.clone()).await?)
     };
 
     shutdown_signal().await;

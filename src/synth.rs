@@ -494,9 +494,9 @@ fn plan_library(spec: &LibrarySpec) -> LibraryPlan {
         let year = (!rng.percent(3)).then(|| 1960 + rng.below(65) as i32);
         let discs = if tracks >= 10 && rng.percent(8) { 2 } else { 1 };
         let format = *rng.pick(&spec.formats);
-        let mut genres = vec![rng.pick(GENRES).to_string()];
+        let mut genres = vec![rng.word(GENRES).to_owned()];
         if rng.percent(20) {
-            let second = rng.pick(GENRES).to_string();
+            let second = rng.word(GENRES).to_owned();
             if second != genres[0] {
                 genres.push(second);
             }
@@ -522,7 +522,7 @@ fn plan_library(spec: &LibrarySpec) -> LibraryPlan {
     LibraryPlan { pool, albums }
 }
 
-/// Makes `value` unique in `taken` by appending a roman-ish volume suffix.
+/// Makes `value` unique in `taken` by appending a number (" 2", " Vol. 2", ...).
 fn unique<K: Uniquify>(taken: &mut HashSet<K::Key>, value: K) -> K {
     let mut candidate = value.clone();
     let mut n = 2;
@@ -569,7 +569,9 @@ fn write_album(
 ) -> io::Result<bool> {
     let mut rng = Rng::new(album.seed);
     let compilation = album.artist == VARIOUS;
-    let album_artist = pool.get(album.artist).map_or(VARIOUS_ARTISTS, String::as_str);
+    let album_artist = pool
+        .get(album.artist)
+        .map_or(VARIOUS_ARTISTS, String::as_str);
     artists.insert(album.artist);
     let folder = match album.year {
         Some(year) => format!("{year} - {}", album.title),
@@ -617,8 +619,7 @@ fn write_album(
             artists: track_artists,
             album: album.title.clone(),
             // "feat." tracks always carry the album artist so they group with their album.
-            album_artist: (tag_album_artist || featured.is_some())
-                .then(|| album_artist.to_owned()),
+            album_artist: (tag_album_artist || featured.is_some()).then(|| album_artist.to_owned()),
             track: Some((number, with_totals.then_some(on_disc))),
             disc: if album.discs > 1 {
                 Some((disc, Some(album.discs)))
@@ -668,7 +669,13 @@ fn write_album(
 fn file_name(value: &str) -> String {
     let name: String = value
         .chars()
-        .map(|c| if matches!(c, '/' | '\\' | '\0') { '_' } else { c })
+        .map(|c| {
+            if matches!(c, '/' | '\\' | '\0') {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     let name = name.trim_end_matches(['.', ' ']);
     if name.is_empty() {
@@ -697,36 +704,36 @@ fn gain(rng: &mut Rng) -> f64 {
 fn artist_name(rng: &mut Rng) -> String {
     if rng.percent(10) {
         if rng.percent(20) {
-            return rng.pick(UNICODE_ARTISTS).to_string();
+            return rng.word(UNICODE_ARTISTS).to_owned();
         }
         return format!(
             "{} {}",
-            rng.pick(UNICODE_FIRST_NAMES),
-            rng.pick(UNICODE_LAST_NAMES)
+            rng.word(UNICODE_FIRST_NAMES),
+            rng.word(UNICODE_LAST_NAMES)
         );
     }
     match rng.below(4) {
-        0 => format!("The {} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS)),
-        1 => format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES)),
-        2 => format!("{} & the {}", rng.pick(FIRST_NAMES), rng.pick(NOUNS)),
-        _ => format!("{} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS)),
+        0 => format!("The {} {}", rng.word(ADJECTIVES), rng.word(NOUNS)),
+        1 => format!("{} {}", rng.word(FIRST_NAMES), rng.word(LAST_NAMES)),
+        2 => format!("{} & the {}", rng.word(FIRST_NAMES), rng.word(NOUNS)),
+        _ => format!("{} {}", rng.word(ADJECTIVES), rng.word(NOUNS)),
     }
 }
 
 fn album_title(rng: &mut Rng) -> String {
     if rng.percent(10) {
-        return rng.pick(UNICODE_TITLES).to_string();
+        return rng.word(UNICODE_TITLES).to_owned();
     }
     match rng.below(3) {
-        0 => format!("{} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS)),
-        1 => format!("The {} of {}", rng.pick(NOUNS), rng.pick(NOUNS)),
-        _ => rng.pick(NOUNS).to_string(),
+        0 => format!("{} {}", rng.word(ADJECTIVES), rng.word(NOUNS)),
+        1 => format!("The {} of {}", rng.word(NOUNS), rng.word(NOUNS)),
+        _ => rng.word(NOUNS).to_owned(),
     }
 }
 
 fn track_title(rng: &mut Rng) -> String {
     if rng.percent(8) {
-        return rng.pick(UNICODE_TITLES).to_string();
+        return rng.word(UNICODE_TITLES).to_owned();
     }
     let words = 1 + rng.below(4);
     let mut title = String::new();
@@ -734,11 +741,8 @@ fn track_title(rng: &mut Rng) -> String {
         if i > 0 {
             title.push(' ');
         }
-        title.push_str(if i % 2 == 0 {
-            *rng.pick(ADJECTIVES)
-        } else {
-            *rng.pick(NOUNS)
-        });
+        let words = if i % 2 == 0 { ADJECTIVES } else { NOUNS };
+        title.push_str(rng.word(words));
     }
     title
 }
@@ -771,20 +775,52 @@ impl Rng {
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
+
+    fn word(&mut self, words: &[&'static str]) -> &'static str {
+        words[self.below(words.len())]
+    }
 }
 
 const ADJECTIVES: &[&str] = &[
     "Silver", "Electric", "Quiet", "Golden", "Broken", "Velvet", "Midnight", "Crimson", "Hollow",
-    "Neon", "Wild", "Paper", "Iron", "Lonely", "Burning", "Frozen", "Distant", "Secret",
-    "Crystal", "Savage", "Gentle", "Restless", "Northern", "Amber", "Little", "Endless",
-    "Hidden", "Bright", "Sleepy", "Wooden", "Violet", "Static",
+    "Neon", "Wild", "Paper", "Iron", "Lonely", "Burning", "Frozen", "Distant", "Secret", "Crystal",
+    "Savage", "Gentle", "Restless", "Northern", "Amber", "Little", "Endless", "Hidden", "Bright",
+    "Sleepy", "Wooden", "Violet", "Static",
 ];
 
 const NOUNS: &[&str] = &[
-    "Foxes", "Harbor", "Engines", "Lanterns", "Orchids", "Ravens", "Machines", "Rivers",
-    "Satellites", "Wolves", "Tides", "Pilots", "Gardens", "Echoes", "Mirrors", "Horses",
-    "Ghosts", "Comets", "Daughters", "Kings", "Summer", "Highways", "Radio", "Stones", "Oceans",
-    "Bells", "Cities", "Letters", "Shadows", "Islands", "Sparrows", "Clocks",
+    "Foxes",
+    "Harbor",
+    "Engines",
+    "Lanterns",
+    "Orchids",
+    "Ravens",
+    "Machines",
+    "Rivers",
+    "Satellites",
+    "Wolves",
+    "Tides",
+    "Pilots",
+    "Gardens",
+    "Echoes",
+    "Mirrors",
+    "Horses",
+    "Ghosts",
+    "Comets",
+    "Daughters",
+    "Kings",
+    "Summer",
+    "Highways",
+    "Radio",
+    "Stones",
+    "Oceans",
+    "Bells",
+    "Cities",
+    "Letters",
+    "Shadows",
+    "Islands",
+    "Sparrows",
+    "Clocks",
 ];
 
 const FIRST_NAMES: &[&str] = &[
@@ -795,10 +831,38 @@ const FIRST_NAMES: &[&str] = &[
 ];
 
 const LAST_NAMES: &[&str] = &[
-    "Walker", "Hughes", "Morgan", "Fischer", "Novak", "Rossi", "Silva", "Berg", "Kowalski",
-    "Lindqvist", "Moreau", "Jensen", "Brennan", "Okafor", "Tanaka", "Duarte", "Adams", "Baker",
-    "Carter", "Dalton", "Evans", "Foster", "Gray", "Hayes", "Irwin", "Keller", "Lang", "Mercer",
-    "Nolan", "Parker", "Reed", "Stone",
+    "Walker",
+    "Hughes",
+    "Morgan",
+    "Fischer",
+    "Novak",
+    "Rossi",
+    "Silva",
+    "Berg",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Jensen",
+    "Brennan",
+    "Okafor",
+    "Tanaka",
+    "Duarte",
+    "Adams",
+    "Baker",
+    "Carter",
+    "Dalton",
+    "Evans",
+    "Foster",
+    "Gray",
+    "Hayes",
+    "Irwin",
+    "Keller",
+    "Lang",
+    "Mercer",
+    "Nolan",
+    "Parker",
+    "Reed",
+    "Stone",
 ];
 
 /// Made-up names with accents, CJK, Hangul, Cyrillic and Greek.
@@ -823,8 +887,18 @@ const UNICODE_FIRST_NAMES: &[&str] = &[
 ];
 
 const UNICODE_LAST_NAMES: &[&str] = &[
-    "Ångström", "Brontë", "Sjöström", "Núñez", "Müller", "Østergård", "Kovačević", "Ó Súilleabháin",
-    "Þórsdóttir", "Lefèvre", "Żak", "山田",
+    "Ångström",
+    "Brontë",
+    "Sjöström",
+    "Núñez",
+    "Müller",
+    "Østergård",
+    "Kovačević",
+    "Ó Súilleabháin",
+    "Þórsdóttir",
+    "Lefèvre",
+    "Żak",
+    "山田",
 ];
 
 const UNICODE_TITLES: &[&str] = &[
@@ -910,7 +984,11 @@ mod tests {
                 .tag(format.tag_type())
                 .unwrap_or_else(|| panic!("{format:?}: no {:?}", format.tag_type()));
             assert_eq!(tag.title().as_deref(), Some("Été – 東京"), "{format:?}");
-            assert_eq!(tag.artist().as_deref(), Some("Anna feat. Ben"), "{format:?}");
+            assert_eq!(
+                tag.artist().as_deref(),
+                Some("Anna feat. Ben"),
+                "{format:?}"
+            );
             assert_eq!(tag.album().as_deref(), Some("Album"), "{format:?}");
             assert_eq!(tag.track(), Some(3), "{format:?}");
             assert_eq!(tag.track_total(), Some(12), "{format:?}");
@@ -936,7 +1014,10 @@ mod tests {
             if format.tag_type() == TagType::Ape {
                 // lofty does not turn APE cover items back into pictures of the generic tag.
                 let key: &[u8] = b"Cover Art (Front)";
-                assert!(bytes.windows(key.len()).any(|w| w == key), "{format:?}: picture");
+                assert!(
+                    bytes.windows(key.len()).any(|w| w == key),
+                    "{format:?}: picture"
+                );
             } else {
                 assert_eq!(tag.picture_count(), 1, "{format:?}: picture");
             }
@@ -958,7 +1039,10 @@ mod tests {
             seed: 7,
             ..LibrarySpec::default()
         };
-        let (a, b) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
+        let (a, b) = (
+            tempfile::tempdir().expect("tmp"),
+            tempfile::tempdir().expect("tmp"),
+        );
         let first = generate_library(a.path(), &spec).expect("generate");
         let second = generate_library(b.path(), &spec).expect("generate");
         assert_eq!(first, second);
@@ -983,7 +1067,8 @@ mod tests {
         };
         let files = list(a.path());
         let other = list(b.path());
-        let names = |files: &[(PathBuf, Vec<u8>)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+        let names =
+            |files: &[(PathBuf, Vec<u8>)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
         assert_eq!(names(&files), names(&other));
         for (x, y) in files.iter().zip(&other) {
             assert!(x.1 == y.1, "{} differs between runs", x.0.display());
@@ -995,8 +1080,7 @@ mod tests {
         assert_eq!(audio.len(), 150);
         assert_eq!(files.len() - audio.len(), first.covers);
         for (path, bytes) in audio {
-            let file = read(bytes)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let file = read(bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert!(file.primary_tag().and_then(|t| t.title()).is_some());
         }
     }

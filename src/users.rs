@@ -4,8 +4,8 @@
 //! database alone reveals no password.
 
 use crate::db::models::User;
-use crate::db::schema::users;
 use crate::db::now_ms;
+use crate::db::schema::users;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use diesel::prelude::*;
@@ -18,7 +18,9 @@ pub enum UserError {
     Exists(String),
     #[error("no user named `{0}`")]
     NotFound(String),
-    #[error("a user name must be 1 to 64 characters without control characters or spaces at the ends")]
+    #[error(
+        "a user name must be 1 to 64 characters without control characters or spaces at the ends"
+    )]
     BadName,
     #[error("the password must not be empty")]
     EmptyPassword,
@@ -61,11 +63,14 @@ impl PasswordKey {
             Ok(text) => hex::decode(text.trim())
                 .ok()
                 .filter(|b| b.len() == 32)
-                .ok_or_else(|| key_err("not a 64-digit hex key; restore it from a backup".into()))?,
+                .ok_or_else(|| {
+                    key_err("not a 64-digit hex key; restore it from a backup".into())
+                })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = [0u8; 32];
                 getrandom::fill(&mut key).map_err(|e| key_err(e.to_string()))?;
-                write_private(&path, hex::encode(key).as_bytes()).map_err(|e| key_err(e.to_string()))?;
+                write_private(&path, hex::encode(key).as_bytes())
+                    .map_err(|e| key_err(e.to_string()))?;
                 tracing::info!(path = %path.display(), "created the password encryption key");
                 key.to_vec()
             }
@@ -246,7 +251,10 @@ mod tests {
             add(&mut conn, &key, "ALICE", "x", false),
             Err(UserError::Exists(_))
         ));
-        assert!(matches!(delete(&mut conn, "alice"), Err(UserError::LastAdmin(_))));
+        assert!(matches!(
+            delete(&mut conn, "alice"),
+            Err(UserError::LastAdmin(_))
+        ));
         add(&mut conn, &key, "bob", "pw", false).unwrap();
         set_password(&mut conn, &key, "bob", "new").unwrap();
         let bob = find(&mut conn, "bob").unwrap().unwrap();

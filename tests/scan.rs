@@ -16,7 +16,12 @@ fn album_of(lib: &TestLibrary, rel: &str) -> (i32, String, String, i32) {
         .unwrap();
     albums::table
         .find(album_id)
-        .select((albums::id, albums::name, albums::artist_display, albums::song_count))
+        .select((
+            albums::id,
+            albums::name,
+            albums::artist_display,
+            albums::song_count,
+        ))
         .first(&mut lib.conn())
         .unwrap()
 }
@@ -25,15 +30,27 @@ fn album_of(lib: &TestLibrary, rel: &str) -> (i32, String, String, i32) {
 fn groups_albums_the_way_users_expect() {
     let lib = TestLibrary::new();
     // A regular album with an album artist, and a guest on one track.
-    lib.add("Band/Hits/01.mp3", Format::Mp3, &spec("One", "The Band", "Hits", Some("The Band"), 1));
+    lib.add(
+        "Band/Hits/01.mp3",
+        Format::Mp3,
+        &spec("One", "The Band", "Hits", Some("The Band"), 1),
+    );
     lib.add(
         "Band/Hits/02.flac",
         Format::Flac,
         &spec("Two", "The Band feat. Guest", "Hits", Some("The Band"), 2),
     );
     // A two-disc album without album-artist tags and different track artists per disc.
-    lib.add("Box/Disc 1/01.mp3", Format::Mp3, &spec("A", "Alpha", "Box Set", None, 1));
-    lib.add("Box/Disc 2/01.mp3", Format::Mp3, &spec("B", "Beta", "Box Set", None, 1));
+    lib.add(
+        "Box/Disc 1/01.mp3",
+        Format::Mp3,
+        &spec("A", "Alpha", "Box Set", None, 1),
+    );
+    lib.add(
+        "Box/Disc 2/01.mp3",
+        Format::Mp3,
+        &spec("B", "Beta", "Box Set", None, 1),
+    );
     // A flagged compilation.
     let mut c1 = spec("C1", "Gamma", "Comp", None, 1);
     c1.compilation = true;
@@ -42,7 +59,11 @@ fn groups_albums_the_way_users_expect() {
     lib.add("Comp/01.m4a", Format::M4a, &c1);
     lib.add("Comp/02.ogg", Format::Ogg, &c2);
     // No tags at all.
-    lib.add("Loose Folder/my song.wav", Format::Wav, &TrackSpec::default());
+    lib.add(
+        "Loose Folder/my song.wav",
+        Format::Wav,
+        &TrackSpec::default(),
+    );
 
     let (report, read) = lib.scan();
     assert_eq!(report.tracks, 7, "{report:?}");
@@ -52,7 +73,10 @@ fn groups_albums_the_way_users_expect() {
     assert_eq!(report.albums, 4);
 
     let (hits, name, artist, songs) = album_of(&lib, "Band/Hits/01.mp3");
-    assert_eq!((name.as_str(), artist.as_str(), songs), ("Hits", "The Band", 2));
+    assert_eq!(
+        (name.as_str(), artist.as_str(), songs),
+        ("Hits", "The Band", 2)
+    );
     assert_eq!(album_of(&lib, "Band/Hits/02.flac").0, hits);
 
     let (boxset, _, artist, songs) = album_of(&lib, "Box/Disc 1/01.mp3");
@@ -69,7 +93,10 @@ fn groups_albums_the_way_users_expect() {
     assert_eq!((artist.as_str(), songs), ("Various Artists", 2));
 
     let (_, name, artist, _) = album_of(&lib, "Loose Folder/my song.wav");
-    assert_eq!((name.as_str(), artist.as_str()), ("Loose Folder", "Unknown Artist"));
+    assert_eq!(
+        (name.as_str(), artist.as_str()),
+        ("Loose Folder", "Unknown Artist")
+    );
     let title: String = tracks::table
         .filter(tracks::path.eq("Loose Folder/my song.wav"))
         .select(tracks::title)
@@ -112,30 +139,59 @@ fn incremental_rescans_notice_every_kind_of_change_and_keep_ids() {
             &spec(&format!("Song {n}"), "Artist", "Album", Some("Artist"), n),
         );
     }
-    lib.add("Other/Solo/01.flac", Format::Flac, &spec("Solo", "Loner", "Solo", Some("Loner"), 1));
+    lib.add(
+        "Other/Solo/01.flac",
+        Format::Flac,
+        &spec("Solo", "Loner", "Solo", Some("Loner"), 1),
+    );
     let (first, _) = lib.scan();
     assert_eq!(first.added, 5);
 
     // Nothing changed: no file is opened.
     let (again, read) = lib.scan();
-    assert_eq!((again.added, again.updated, again.moved, again.removed), (0, 0, 0, 0));
+    assert_eq!(
+        (again.added, again.updated, again.moved, again.removed),
+        (0, 0, 0, 0)
+    );
     assert_eq!(read, 0, "an unchanged library must not be read");
 
     // Retag, move to another folder, rename in place, delete, add.
     let retag_id = lib.track_id("Artist/Album/01.mp3").unwrap();
     let retagged = lib.path("Artist/Album/01.mp3");
     age(&retagged);
-    lib.add("Artist/Album/01.mp3", Format::Mp3, &spec("Song One (Remastered)", "Artist", "Album", Some("Artist"), 1));
+    lib.add(
+        "Artist/Album/01.mp3",
+        Format::Mp3,
+        &spec(
+            "Song One (Remastered)",
+            "Artist",
+            "Album",
+            Some("Artist"),
+            1,
+        ),
+    );
 
     let move_id = lib.track_id("Artist/Album/02.mp3").unwrap();
     std::fs::create_dir_all(lib.path("Elsewhere")).unwrap();
-    std::fs::rename(lib.path("Artist/Album/02.mp3"), lib.path("Elsewhere/moved.mp3")).unwrap();
+    std::fs::rename(
+        lib.path("Artist/Album/02.mp3"),
+        lib.path("Elsewhere/moved.mp3"),
+    )
+    .unwrap();
 
     let rename_id = lib.track_id("Artist/Album/03.mp3").unwrap();
-    std::fs::rename(lib.path("Artist/Album/03.mp3"), lib.path("Artist/Album/03 - renamed.mp3")).unwrap();
+    std::fs::rename(
+        lib.path("Artist/Album/03.mp3"),
+        lib.path("Artist/Album/03 - renamed.mp3"),
+    )
+    .unwrap();
 
     std::fs::remove_file(lib.path("Artist/Album/04.mp3")).unwrap();
-    lib.add("Artist/Album/05.mp3", Format::Mp3, &spec("Song 5", "Artist", "Album", Some("Artist"), 5));
+    lib.add(
+        "Artist/Album/05.mp3",
+        Format::Mp3,
+        &spec("Song 5", "Artist", "Album", Some("Artist"), 5),
+    );
 
     let (report, read) = lib.scan();
     assert_eq!(
@@ -146,7 +202,10 @@ fn incremental_rescans_notice_every_kind_of_change_and_keep_ids() {
     assert_eq!(read, 4, "only the new and changed files are read");
     assert_eq!(lib.track_id("Artist/Album/01.mp3"), Some(retag_id));
     assert_eq!(lib.track_id("Elsewhere/moved.mp3"), Some(move_id));
-    assert_eq!(lib.track_id("Artist/Album/03 - renamed.mp3"), Some(rename_id));
+    assert_eq!(
+        lib.track_id("Artist/Album/03 - renamed.mp3"),
+        Some(rename_id)
+    );
     assert_eq!(lib.track_id("Artist/Album/04.mp3"), None);
     let title: String = tracks::table
         .find(retag_id)
@@ -177,9 +236,11 @@ fn incremental_rescans_notice_every_kind_of_change_and_keep_ids() {
         .get_result(&mut lib.conn())
         .unwrap();
     assert_eq!(other_dirs, 0);
-    let integrity: String = diesel::dsl::sql::<diesel::sql_types::Text>("SELECT integrity_check FROM pragma_integrity_check")
-        .get_result(&mut lib.conn())
-        .unwrap();
+    let integrity: String = diesel::dsl::sql::<diesel::sql_types::Text>(
+        "SELECT integrity_check FROM pragma_integrity_check",
+    )
+    .get_result(&mut lib.conn())
+    .unwrap();
     assert_eq!(integrity, "ok");
 }
 
@@ -188,16 +249,28 @@ fn bad_files_are_reported_and_never_stop_the_scan() {
     let lib = TestLibrary::new();
     lib.add("Good/01.mp3", Format::Mp3, &spec("Fine", "A", "B", None, 1));
     lib.add_raw("Bad/empty.mp3", b"");
-    lib.add_raw("Bad/text.flac", b"this is not audio at all, just some words in a file\n");
+    lib.add_raw(
+        "Bad/text.flac",
+        b"this is not audio at all, just some words in a file\n",
+    );
     lib.add_raw("Bad/picture.m4a", mediastreamer::synth::cover_png());
-    let mut truncated = mediastreamer::synth::tagged_bytes(Format::Flac, &spec("T", "A", "B", None, 2)).unwrap();
+    let mut truncated =
+        mediastreamer::synth::tagged_bytes(Format::Flac, &spec("T", "A", "B", None, 2)).unwrap();
     truncated.truncate(60);
     lib.add_raw("Bad/truncated.flac", &truncated);
     // A name of 250 bytes, and a folder 30 deep.
     let long = format!("{}.mp3", "x".repeat(246));
-    lib.add(&format!("Long/{long}"), Format::Mp3, &spec("Long", "A", "B", None, 3));
+    lib.add(
+        &format!("Long/{long}"),
+        Format::Mp3,
+        &spec("Long", "A", "B", None, 3),
+    );
     let deep: Vec<String> = (0..30).map(|i| format!("d{i}")).collect();
-    lib.add(&format!("{}/deep.ogg", deep.join("/")), Format::Ogg, &spec("Deep", "A", "C", None, 1));
+    lib.add(
+        &format!("{}/deep.ogg", deep.join("/")),
+        Format::Ogg,
+        &spec("Deep", "A", "C", None, 1),
+    );
     // A symlink loop and a dangling link.
     std::os::unix::fs::symlink(&lib.music, lib.path("Good/loop")).unwrap();
     std::os::unix::fs::symlink(lib.path("nowhere.mp3"), lib.path("Good/dangling.mp3")).unwrap();
@@ -205,8 +278,18 @@ fn bad_files_are_reported_and_never_stop_the_scan() {
     let (report, _) = lib.scan();
     assert_eq!(report.tracks, 3, "{report:?}");
     let bad: Vec<&str> = report.error_list.iter().map(|e| e.path.as_str()).collect();
-    for name in ["empty.mp3", "text.flac", "picture.m4a", "truncated.flac", "dangling.mp3", "loop"] {
-        assert!(bad.iter().any(|p| p.ends_with(name)), "{name} not reported: {bad:?}");
+    for name in [
+        "empty.mp3",
+        "text.flac",
+        "picture.m4a",
+        "truncated.flac",
+        "dangling.mp3",
+        "loop",
+    ] {
+        assert!(
+            bad.iter().any(|p| p.ends_with(name)),
+            "{name} not reported: {bad:?}"
+        );
     }
     assert_eq!(report.errors, report.error_list.len());
     assert!(report.error_list.iter().all(|e| !e.reason.is_empty()));
@@ -219,7 +302,11 @@ fn bad_files_are_reported_and_never_stop_the_scan() {
     // Fixing a file clears its error and adds the track.
     let fixed = lib.path("Bad/text.flac");
     age(&fixed);
-    lib.add("Bad/text.flac", Format::Flac, &spec("Now fine", "A", "B", None, 4));
+    lib.add(
+        "Bad/text.flac",
+        Format::Flac,
+        &spec("Now fine", "A", "B", None, 4),
+    );
     let (after, read) = lib.scan();
     assert_eq!(read, 1);
     assert_eq!(after.added, 1);
@@ -235,10 +322,18 @@ fn bad_files_are_reported_and_never_stop_the_scan() {
 #[test]
 fn scoped_scans_only_walk_what_changed() {
     let lib = TestLibrary::new();
-    lib.add("A/Album/01.mp3", Format::Mp3, &spec("One", "A", "Album", None, 1));
+    lib.add(
+        "A/Album/01.mp3",
+        Format::Mp3,
+        &spec("One", "A", "Album", None, 1),
+    );
     lib.scan();
     // A new nested folder: the scope climbs to the nearest known folder.
-    let new = lib.add("A/New/Deeper/01.flac", Format::Flac, &spec("New", "A", "New", None, 1));
+    let new = lib.add(
+        "A/New/Deeper/01.flac",
+        Format::Flac,
+        &spec("New", "A", "New", None, 1),
+    );
     let (report, read) = lib.scan_with(ScanOptions {
         full: false,
         paths: Some(vec![new.parent().unwrap().to_path_buf()]),
@@ -260,7 +355,10 @@ fn full_scan_rereads_but_keeps_ids() {
     lib.add("X/01.mp3", Format::Mp3, &spec("One", "A", "Album", None, 1));
     lib.scan();
     let id = lib.track_id("X/01.mp3").unwrap();
-    let (report, read) = lib.scan_with(ScanOptions { full: true, paths: None });
+    let (report, read) = lib.scan_with(ScanOptions {
+        full: true,
+        paths: None,
+    });
     assert_eq!(read, 1);
     assert_eq!((report.added, report.updated), (0, 1));
     assert_eq!(lib.track_id("X/01.mp3"), Some(id));
@@ -269,7 +367,11 @@ fn full_scan_rereads_but_keeps_ids() {
 #[test]
 fn covers_come_from_folder_images_or_embedded_pictures() {
     let lib = TestLibrary::new();
-    lib.add("WithFolderArt/01.mp3", Format::Mp3, &spec("One", "A", "Art", Some("A"), 1));
+    lib.add(
+        "WithFolderArt/01.mp3",
+        Format::Mp3,
+        &spec("One", "A", "Art", Some("A"), 1),
+    );
     lib.add_raw("WithFolderArt/Cover.JPG", mediastreamer::synth::cover_jpg());
     let mut embedded = spec("Two", "B", "Embedded", Some("B"), 1);
     embedded.embedded_art = true;
@@ -277,7 +379,11 @@ fn covers_come_from_folder_images_or_embedded_pictures() {
     lib.scan();
     let rows: Vec<(String, Option<i32>, Option<i32>)> = albums::table
         .order(albums::name)
-        .select((albums::name, albums::cover_directory_id, albums::cover_track_id))
+        .select((
+            albums::name,
+            albums::cover_directory_id,
+            albums::cover_track_id,
+        ))
         .load(&mut lib.conn())
         .unwrap();
     assert_eq!(rows[0].0, "Art");

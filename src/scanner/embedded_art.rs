@@ -8,12 +8,13 @@
 //! problem means "no picture".
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use lofty::file::FileType;
 
-/// How much of an Ogg stream is searched for a `METADATA_BLOCK_PICTURE` comment.
+/// How much of an Ogg stream is searched for a `METADATA_BLOCK_PICTURE` comment when the
+/// comment header cannot be walked.
 const OGG_SEARCH_LIMIT: usize = 64 * 1024;
 
 /// Upper bound on APE items walked, so a corrupt count cannot keep us busy.
@@ -33,7 +34,7 @@ pub fn has_embedded_picture(path: &Path, file_type: FileType) -> bool {
     let Ok(len) = file.metadata().map(|m| m.len()) else {
         return false;
     };
-    let mut r = BufReader::with_capacity(4096, file);
+    let mut r = HeaderReader::new(file, len);
     match file_type {
         FileType::Mpeg | FileType::Aac => id3v2_at_start(&mut r, len) || ape_at_end(&mut r, len),
         FileType::Ape | FileType::Mpc | FileType::WavPack => {
@@ -50,6 +51,102 @@ pub fn has_embedded_picture(path: &Path, file_type: FileType) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // small read helpers
+
+/// Bytes fetched per uncached read: enough for a run of small headers, small enough that a
+/// jump across the file costs little.
+const CHUNK: usize = 1024;
+
+/// A reader for header walks: seeking only moves a cursor (no system call), and reads are
+/// served from a small window that is refilled with one positioned read when a jump leaves it.
+struct HeaderReader {
+    file: File,
+    len: u64,
+    pos: u64,
+    window: Vec<u8>,
+    window_start: u64,
+}
+
+impl HeaderReader {
+    fn new(file: File, len: u64) -> Self {
+        Self {
+            file,
+            len,
+            pos: 0,
+            window: Vec::with_capacity(CHUNK),
+            window_start: 0,
+        }
+    }
+
+    fn refill(&mut self, want: usize) -> io::Result<()> {
+        let size = want.max(CHUNK);
+        self.window.clear();
+        self.window.resize(size, 0);
+        let n = read_at(&mut self.file, &mut self.window, self.pos)?;
+        self.window.truncate(n);
+        self.window_start = self.pos;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &mut File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read_at(&mut buf[filled..], pos + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &mut File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    file.seek(SeekFrom::Start(pos))?;
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+impl Read for HeaderReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() || self.pos >= self.len {
+            return Ok(0);
+        }
+        let window_end = self.window_start + self.window.len() as u64;
+        if self.pos < self.window_start || self.pos >= window_end {
+            self.refill(out.len())?;
+        }
+        let offset = usize::try_from(self.pos - self.window_start).unwrap_or(usize::MAX);
+        let available = self.window.get(offset..).unwrap_or_default();
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for HeaderReader {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = target.ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+        Ok(self.pos)
+    }
+}
 
 fn read_array<const N: usize, R: Read>(r: &mut R) -> Option<[u8; N]> {
     let mut buf = [0u8; N];
@@ -227,16 +324,30 @@ fn search_region<R: Read + Seek>(r: &mut R, start: u64, end: u64, needle: &[u8])
 }
 
 fn find(hay: &[u8], needle: &[u8], ignore_case: bool) -> bool {
-    if needle.is_empty() || hay.len() < needle.len() {
+    let Some((&first, rest)) = needle.split_first() else {
         return false;
-    }
-    hay.windows(needle.len()).any(|w| {
-        if ignore_case {
-            w.eq_ignore_ascii_case(needle)
-        } else {
-            w == needle
+    };
+    let Some(last_start) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    let (a, b) = if ignore_case {
+        (first.to_ascii_lowercase(), first.to_ascii_uppercase())
+    } else {
+        (first, first)
+    };
+    let mut i = 0;
+    while i <= last_start {
+        let Some(offset) = hay[i..=last_start].iter().position(|&c| c == a || c == b) else {
+            return false;
+        };
+        let at = i + offset;
+        let candidate = &hay[at + 1..at + needle.len()];
+        if (ignore_case && candidate.eq_ignore_ascii_case(rest)) || candidate == rest {
+            return true;
         }
-    })
+        i = at + 1;
+    }
+    false
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,7 +458,17 @@ fn flac_walk<R: Read + Seek>(r: &mut R, len: u64) -> Option<bool> {
 // ---------------------------------------------------------------------------------------------
 // Ogg
 
+/// Ogg Vorbis/Opus/Speex: walks the comment header's field lengths (skipping over the values)
+/// for a `METADATA_BLOCK_PICTURE` (or legacy `COVERART`) key. When the stream does not have the
+/// expected shape, falls back to a case-insensitive search of the first 64 KiB.
 fn ogg_has_picture<R: Read + Seek>(r: &mut R) -> bool {
+    match ogg_walk_comments(r) {
+        Some(found) => found,
+        None => ogg_search(r),
+    }
+}
+
+fn ogg_search<R: Read + Seek>(r: &mut R) -> bool {
     if seek_to(r, 0).is_none() {
         return false;
     }
@@ -358,10 +479,127 @@ fn ogg_has_picture<R: Read + Seek>(r: &mut R) -> bool {
     {
         return false;
     }
-    if buf.len() < 4 || &buf[..4] != b"OggS" {
+    if !buf.starts_with(b"OggS") {
         return false;
     }
     find(&buf, b"METADATA_BLOCK_PICTURE=", true) || find(&buf, b"COVERART=", true)
+}
+
+/// The data of consecutive Ogg pages read as one byte stream (page headers skipped).
+struct OggStream<'r, R> {
+    r: &'r mut R,
+    /// File position of the next unread data byte.
+    pos: u64,
+    /// Unread data bytes left in the current page.
+    left: u64,
+    serial: Option<[u8; 4]>,
+}
+
+impl<R: Read + Seek> OggStream<'_, R> {
+    /// Moves to the data of the next page; `None` at the end or on a malformed header.
+    fn next_page(&mut self) -> Option<()> {
+        seek_to(self.r, self.pos)?;
+        let h: [u8; 27] = read_array(self.r)?;
+        if &h[..4] != b"OggS" {
+            return None;
+        }
+        let serial = [h[14], h[15], h[16], h[17]];
+        if *self.serial.get_or_insert(serial) != serial {
+            return None;
+        }
+        let segments = usize::from(h[26]);
+        let mut table = [0u8; 255];
+        self.r.read_exact(&mut table[..segments]).ok()?;
+        self.left = table[..segments].iter().map(|&b| u64::from(b)).sum();
+        self.pos += 27 + segments as u64;
+        Some(())
+    }
+
+    fn read(&mut self, out: &mut [u8]) -> Option<()> {
+        let mut done = 0;
+        while done < out.len() {
+            if self.left == 0 {
+                self.next_page()?;
+                continue;
+            }
+            let n = (out.len() - done).min(usize::try_from(self.left).unwrap_or(usize::MAX));
+            seek_to(self.r, self.pos)?;
+            self.r.read_exact(&mut out[done..done + n]).ok()?;
+            done += n;
+            self.pos += n as u64;
+            self.left -= n as u64;
+        }
+        Some(())
+    }
+
+    fn skip(&mut self, mut n: u64) -> Option<()> {
+        while n > 0 {
+            if self.left == 0 {
+                self.next_page()?;
+                continue;
+            }
+            let k = n.min(self.left);
+            self.pos += k;
+            self.left -= k;
+            n -= k;
+        }
+        Some(())
+    }
+
+    fn u32_le(&mut self) -> Option<u32> {
+        let mut b = [0u8; 4];
+        self.read(&mut b)?;
+        Some(u32::from_le_bytes(b))
+    }
+}
+
+fn ogg_walk_comments<R: Read + Seek>(r: &mut R) -> Option<bool> {
+    let mut s = OggStream {
+        r,
+        pos: 0,
+        left: 0,
+        serial: None,
+    };
+    // The identification header fills the first page; the comment header starts the second.
+    s.next_page()?;
+    s.skip(s.left)?;
+    s.next_page()?;
+    let (start_pos, start_left) = (s.pos, s.left);
+    let mut magic = [0u8; 8];
+    s.read(&mut magic[..7])?;
+    if &magic[..7] != b"\x03vorbis" {
+        s.read(&mut magic[7..])?;
+        if &magic != b"OpusTags" {
+            // Speex: the comment packet has no signature; start over at the page data.
+            if start_left < 8 {
+                return None;
+            }
+            s.pos = start_pos;
+            s.left = start_left;
+        }
+    }
+    let vendor_len = s.u32_le()?;
+    s.skip(u64::from(vendor_len))?;
+    let count = s.u32_le()?;
+    if count > 1_000_000 {
+        return None;
+    }
+    const KEYS: [&[u8]; 2] = [b"METADATA_BLOCK_PICTURE=", b"COVERART="];
+    for _ in 0..count {
+        let len = u64::from(s.u32_le()?);
+        let mut prefix = [0u8; 23];
+        let take = usize::try_from(len).unwrap_or(usize::MAX).min(prefix.len());
+        s.read(&mut prefix[..take])?;
+        let key = &prefix[..take];
+        if KEYS
+            .iter()
+            .any(|k| key.len() >= k.len() && key[..k.len()].eq_ignore_ascii_case(k))
+        {
+            return Some(len > 30);
+        }
+        s.skip(len - take as u64)?;
+    }
+    Some(false)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,7 +22,10 @@ pub fn album_key(meta: &TrackMeta, folder_id: i32, dir_rel_path: &str) -> String
     if let Some(album_artist) = meta.album_artist_display.as_deref() {
         return format!("aa:{album}\u{1f}{}", normalize(album_artist));
     }
-    format!("dir:{album}\u{1f}{folder_id}:{}", album_folder(dir_rel_path))
+    format!(
+        "dir:{album}\u{1f}{folder_id}:{}",
+        album_folder(dir_rel_path)
+    )
 }
 
 /// The folder an album lives in: the directory itself, or its parent for a disc sub-folder.
@@ -60,14 +63,20 @@ mod tests {
     fn differing_track_artists_do_not_split_an_album_artist_album() {
         let a = meta("Hits", Some("The Band"), "The Band");
         let b = meta("Hits", Some("the band"), "The Band feat. Guest");
-        assert_eq!(album_key(&a, 1, "The Band/Hits"), album_key(&b, 1, "The Band/Hits"));
+        assert_eq!(
+            album_key(&a, 1, "The Band/Hits"),
+            album_key(&b, 1, "The Band/Hits")
+        );
     }
 
     #[test]
     fn disc_folders_join_their_album() {
         let a = meta("Box", None, "X");
         let b = meta("Box", None, "Y");
-        assert_eq!(album_key(&a, 1, "X/Box/Disc 1"), album_key(&b, 1, "X/Box/CD2"));
+        assert_eq!(
+            album_key(&a, 1, "X/Box/Disc 1"),
+            album_key(&b, 1, "X/Box/CD2")
+        );
         assert_eq!(album_key(&a, 1, "X/Box/Disc 1"), album_key(&a, 1, "X/Box"));
     }
 

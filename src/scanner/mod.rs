@@ -14,7 +14,9 @@ pub mod walk;
 pub mod watch;
 pub mod writer;
 
-pub use run::{ScanError, ScanIssue, ScanOptions, ScanProgress, ScanReport, run_scan, sync_folders};
+pub use run::{
+    ScanError, ScanIssue, ScanOptions, ScanProgress, ScanReport, run_scan, sync_folders,
+};
 
 use crate::config::Config;
 use std::sync::atomic::{AtomicBool, Ordering};

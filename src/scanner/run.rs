@@ -5,7 +5,9 @@ use super::tags::{self, TagOptions};
 use super::walk::{self, DirListing, IgnoreRules};
 use super::writer::{DirUpsert, Scope, TrackResult, WriteStats, Writer, WriterMsg, in_scope};
 use crate::config::{Config, MusicFolder};
-use crate::db::schema::{albums, artists, directories, library_folders, scan_errors, scans, tracks};
+use crate::db::schema::{
+    albums, artists, directories, library_folders, scan_errors, scans, tracks,
+};
 use crate::db::{self, DbError, now_ms};
 use diesel::prelude::*;
 use globset::GlobBuilder;
@@ -185,14 +187,15 @@ pub fn run_scan(
                     if cancel.load(Ordering::Relaxed) {
                         continue; // drain without reading
                     }
-                    let outcome = tags::read_track(&job.abs_path, job.sidecar.as_deref(), tag_options)
-                        .map(|mut meta| {
-                            if meta.disc_number.is_none() {
-                                meta.disc_number = disc_number_of_folder(&job.dir_rel_path);
-                            }
-                            Box::new(meta)
-                        })
-                        .map_err(|e| e.to_string());
+                    let outcome =
+                        tags::read_track(&job.abs_path, job.sidecar.as_deref(), tag_options)
+                            .map(|mut meta| {
+                                if meta.disc_number.is_none() {
+                                    meta.disc_number = disc_number_of_folder(&job.dir_rel_path);
+                                }
+                                Box::new(meta)
+                            })
+                            .map_err(|e| e.to_string());
                     progress.files_read.fetch_add(1, Ordering::Relaxed);
                     if let Err(reason) = &outcome {
                         errors.record(progress, &job.abs_path, reason);
@@ -259,11 +262,19 @@ pub fn run_scan(
                     reason,
                 });
             };
-            walk::walk(&start, &scope.rel_path, &rules, cancel, &mut on_dir, &mut on_error);
+            walk::walk(
+                &start,
+                &scope.rel_path,
+                &rules,
+                cancel,
+                &mut on_dir,
+                &mut on_error,
+            );
         }
         drop(job_tx);
         for w in workers {
-            w.join().map_err(|_| ScanError::Thread("tag reader panicked".into()))?;
+            w.join()
+                .map_err(|_| ScanError::Thread("tag reader panicked".into()))?;
         }
         drop(writer_tx);
         writer_handle
@@ -441,7 +452,8 @@ impl DirContext<'_> {
             }
         }
         // Whatever the catalog lists here that the directory no longer holds.
-        self.missing.extend(known_tracks.into_values().map(|(id, _, _)| id));
+        self.missing
+            .extend(known_tracks.into_values().map(|(id, _, _)| id));
         Ok(())
     }
 
@@ -508,8 +520,10 @@ pub fn sync_folders(
 fn remove_folder(conn: &mut SqliteConnection, folder_id: i32) -> QueryResult<()> {
     diesel::delete(tracks::table.filter(tracks::folder_id.eq(folder_id))).execute(conn)?;
     diesel::delete(library_folders::table.find(folder_id)).execute(conn)?;
-    diesel::sql_query("DELETE FROM albums WHERE NOT EXISTS (SELECT 1 FROM tracks WHERE album_id = albums.id)")
-        .execute(conn)?;
+    diesel::sql_query(
+        "DELETE FROM albums WHERE NOT EXISTS (SELECT 1 FROM tracks WHERE album_id = albums.id)",
+    )
+    .execute(conn)?;
     diesel::sql_query(
         "DELETE FROM artists WHERE NOT EXISTS (SELECT 1 FROM track_artists WHERE artist_id = artists.id) \
          AND NOT EXISTS (SELECT 1 FROM album_artists WHERE artist_id = artists.id)",
@@ -550,7 +564,11 @@ fn resolve_scopes(
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
         loop {
-            let abs = if rel.is_empty() { root.clone() } else { root.join(&rel) };
+            let abs = if rel.is_empty() {
+                root.clone()
+            } else {
+                root.join(&rel)
+            };
             let known: bool = rel.is_empty()
                 || diesel::select(diesel::dsl::exists(
                     directories::table
@@ -561,7 +579,9 @@ fn resolve_scopes(
             if known && abs.is_dir() {
                 break;
             }
-            rel = rel.rsplit_once('/').map_or(String::new(), |(p, _)| p.to_string());
+            rel = rel
+                .rsplit_once('/')
+                .map_or(String::new(), |(p, _)| p.to_string());
         }
         scopes.push(Scope {
             folder_id: *folder_id,
@@ -573,7 +593,9 @@ fn resolve_scopes(
     let all = scopes.clone();
     scopes.retain(|s| {
         !all.iter().any(|o| {
-            o.folder_id == s.folder_id && o.rel_path != s.rel_path && in_scope(&s.rel_path, &o.rel_path)
+            o.folder_id == s.folder_id
+                && o.rel_path != s.rel_path
+                && in_scope(&s.rel_path, &o.rel_path)
         })
     });
     Ok(scopes)

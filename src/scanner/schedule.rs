@@ -6,8 +6,8 @@ use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 /// Starts the scheduler for `expression` (already validated by the config; 5 or 6 fields,
 /// local time). Returns the running scheduler; dropping it does not stop it, `shutdown` does.
 pub async fn start(expression: &str, scans: ScanHandle) -> Result<JobScheduler, JobSchedulerError> {
-    let normalized = crate::config::cron_schedule(expression)
-        .map_err(|_| JobSchedulerError::ParseSchedule)?;
+    let normalized =
+        crate::config::cron_schedule(expression).map_err(|_| JobSchedulerError::ParseSchedule)?;
     let scheduler = JobScheduler::new().await?;
     let job = Job::new_async_tz(normalized.as_str(), chrono::Local, move |_, _| {
         let scans = scans.clone();

@@ -255,6 +255,16 @@ fn open_and_parse(path: &Path, read_cover_art: bool) -> Result<Parsed, TagError>
     }));
     match result {
         Err(_) => Err(TagError::Panicked),
+        // An Ogg stream cut inside its headers parses, but has no audio page to time it.
+        Ok(Ok(parsed))
+            if parsed.properties.duration().is_zero()
+                && matches!(
+                    parsed.file_type,
+                    FileType::Vorbis | FileType::Opus | FileType::Speex
+                ) =>
+        {
+            Err(TagError::Corrupt("no audio pages".to_owned()))
+        }
         Ok(Ok(parsed)) => Ok(parsed),
         Ok(Err(_)) if sniffed.is_none() => Err(TagError::NotAudio),
         Ok(Err(e)) => Err(TagError::Corrupt(describe_error(&e))),
@@ -311,13 +321,13 @@ fn parse_as<R: Read + Seek>(
             tags.extend(f.remove_id3v2().map(OwnedTag::Id3v2));
             tags.extend(f.remove_ape().map(OwnedTag::Ape));
             tags.extend(f.remove_id3v1().map(OwnedTag::Id3v1));
-            (f.properties().clone().into(), codec)
+            ((*f.properties()).into(), codec)
         }
         FileType::Aac => {
             let mut f = AacFile::read_from(r, options)?;
             tags.extend(f.remove_id3v2().map(OwnedTag::Id3v2));
             tags.extend(f.remove_id3v1().map(OwnedTag::Id3v1));
-            (f.properties().clone().into(), "AAC")
+            ((*f.properties()).into(), "AAC")
         }
         FileType::Flac => {
             let mut f = FlacFile::read_from(r, options)?;
@@ -327,22 +337,22 @@ fn parse_as<R: Read + Seek>(
                     .map(|v| OwnedTag::Vorbis(v, pictures)),
             );
             tags.extend(f.remove_id3v2().map(OwnedTag::Id3v2));
-            (f.properties().clone().into(), "FLAC")
+            ((*f.properties()).into(), "FLAC")
         }
         FileType::Vorbis => {
             let mut f = VorbisFile::read_from(r, options)?;
             tags.push(vorbis_tag(f.remove_vorbis_comments()));
-            (f.properties().clone().into(), "Vorbis")
+            ((*f.properties()).into(), "Vorbis")
         }
         FileType::Opus => {
             let mut f = OpusFile::read_from(r, options)?;
             tags.push(vorbis_tag(f.remove_vorbis_comments()));
-            (f.properties().clone().into(), "Opus")
+            ((*f.properties()).into(), "Opus")
         }
         FileType::Speex => {
             let mut f = SpeexFile::read_from(r, options)?;
             tags.push(vorbis_tag(f.remove_vorbis_comments()));
-            (f.properties().clone().into(), "Speex")
+            ((*f.properties()).into(), "Speex")
         }
         FileType::Mp4 => {
             let mut f = Mp4File::read_from(r, options)?;
@@ -363,7 +373,7 @@ fn parse_as<R: Read + Seek>(
             };
             tags.extend(f.remove_id3v2().map(OwnedTag::Id3v2));
             tags.extend(f.remove_riff_info().map(OwnedTag::Riff));
-            (f.properties().clone().into(), codec)
+            ((*f.properties()).into(), codec)
         }
         FileType::Aiff => {
             let mut f = AiffFile::read_from(r, options)?;
@@ -375,7 +385,7 @@ fn parse_as<R: Read + Seek>(
             let mut f = WavPackFile::read_from(r, options)?;
             tags.extend(f.remove_ape().map(OwnedTag::Ape));
             tags.extend(f.remove_id3v1().map(OwnedTag::Id3v1));
-            (f.properties().clone().into(), "WavPack")
+            ((*f.properties()).into(), "WavPack")
         }
         FileType::Ape => {
             let mut f = ApeFile::read_from(r, options)?;
@@ -1564,3 +1574,1387 @@ fn sniff_mime(data: &[u8]) -> &'static str {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::path::PathBuf;
+
+    use lofty::TextEncoding;
+    use lofty::ape::ApeItem;
+    use lofty::config::WriteOptions;
+    use lofty::id3::v2::{
+        AttachedPictureFrame, CommentFrame, ExtendedTextFrame, FrameId, SyncTextContentType,
+        TextInformationFrame, TimestampFrame, UniqueFileIdentifierFrame, UnsynchronizedTextFrame,
+    };
+    use lofty::mp4::Atom;
+    use lofty::picture::{MimeType, PictureType};
+    use lofty::tag::{Accessor, TagExt};
+
+    const TEMPLATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/templates");
+
+    /// Copies a template into a fresh temp dir under `dest` (which may contain folders).
+    fn fixture(template: &str, dest: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(dest);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(Path::new(TEMPLATES).join(template), &path).expect("copy template");
+        (dir, path)
+    }
+
+    fn read(path: &Path) -> TrackMeta {
+        read_track(path, None, &TagOptions::default()).expect("readable track")
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn cover() -> Picture {
+        let data = std::fs::read(Path::new(TEMPLATES).join("cover.jpg")).expect("cover.jpg");
+        Picture::unchecked(data)
+            .pic_type(PictureType::CoverFront)
+            .mime_type(MimeType::Jpeg)
+            .build()
+    }
+
+    fn text_frame(id: &'static str, value: &str) -> Frame<'static> {
+        Frame::Text(TextInformationFrame::new(
+            FrameId::new(id).expect("frame id"),
+            TextEncoding::UTF8,
+            value.to_owned(),
+        ))
+    }
+
+    fn txxx(description: &str, value: &str) -> Frame<'static> {
+        Frame::UserText(ExtendedTextFrame::new(
+            TextEncoding::UTF8,
+            description.to_owned(),
+            value.to_owned(),
+        ))
+    }
+
+    fn save_id3v2(path: &Path, frames: Vec<Frame<'static>>) {
+        let mut tag = Id3v2Tag::new();
+        for frame in frames {
+            tag.insert(frame);
+        }
+        tag.save_to_path(path, WriteOptions::default())
+            .expect("write ID3v2");
+    }
+
+    fn save_vorbis(path: &Path, items: &[(&str, &str)]) {
+        let mut tag = VorbisComments::new();
+        for (k, v) in items {
+            tag.push((*k).to_owned(), (*v).to_owned());
+        }
+        tag.save_to_path(path, WriteOptions::default())
+            .expect("write Vorbis comments");
+    }
+
+    fn save_ape(path: &Path, items: &[(&str, &str)]) {
+        let mut tag = ApeTag::new();
+        for (k, v) in items {
+            let item = ApeItem::new((*k).to_owned(), ItemValue::Text((*v).to_owned()));
+            tag.insert(item.expect("valid APE item"));
+        }
+        tag.save_to_path(path, WriteOptions::default())
+            .expect("write APE");
+    }
+
+    fn freeform(name: &str, value: &str) -> Atom<'static> {
+        Atom::new(
+            AtomIdent::Freeform {
+                mean: Cow::Borrowed("com.apple.iTunes"),
+                name: Cow::Owned(name.to_owned()),
+            },
+            AtomData::UTF8(value.to_owned()),
+        )
+    }
+
+    // --- properties -------------------------------------------------------------------------
+
+    #[test]
+    fn every_template_reads_its_properties() {
+        // (file, codec, content type, sample rate, channels, stream length in ms as ffprobe
+        // reports it: MP3 and ADTS include encoder delay/padding, Opus its pre-skip).
+        let cases = [
+            ("tone.mp3", "MP3", "audio/mpeg", 44100, 2, 549),
+            ("tone.flac", "FLAC", "audio/flac", 44100, 2, 500),
+            ("tone.ogg", "Vorbis", "audio/ogg", 44100, 2, 500),
+            ("tone.opus", "Opus", "audio/ogg", 48000, 2, 507),
+            ("tone.spx", "Speex", "audio/ogg", 16000, 1, 500),
+            ("tone.m4a", "AAC", "audio/mp4", 44100, 2, 500),
+            ("tone-alac.m4a", "ALAC", "audio/mp4", 44100, 2, 500),
+            ("tone.aac", "AAC", "audio/aac", 44100, 2, 534),
+            ("tone.wav", "PCM", "audio/wav", 44100, 2, 100),
+            ("tone.aiff", "PCM", "audio/aiff", 44100, 2, 100),
+            ("tone.wv", "WavPack", "audio/x-wavpack", 44100, 2, 500),
+            ("tone.ape", "APE", "audio/x-ape", 44100, 2, 500),
+            ("tone.mpc", "Musepack", "audio/x-musepack", 44100, 2, 500),
+        ];
+        for (file, codec, content_type, rate, channels, length_ms) in cases {
+            let meta = read(&Path::new(TEMPLATES).join(file));
+            let suffix = file.rsplit('.').next().unwrap_or_default();
+            assert_eq!(meta.suffix, suffix, "{file}");
+            assert_eq!(meta.codec, codec, "{file}");
+            assert_eq!(meta.content_type, content_type, "{file}");
+            assert_eq!(meta.sample_rate, Some(rate), "{file}");
+            assert_eq!(meta.channels, Some(channels), "{file}");
+            assert!(
+                (meta.duration_ms - length_ms).abs() <= 50,
+                "{file}: duration {} ms, expected about {length_ms} ms",
+                meta.duration_ms
+            );
+            assert!(meta.bitrate.is_some_and(|b| b > 0), "{file}: bitrate");
+            assert!(!meta.has_embedded_art, "{file}: templates carry no art");
+        }
+        let lossless = [
+            "tone.flac",
+            "tone-alac.m4a",
+            "tone.wav",
+            "tone.aiff",
+            "tone.wv",
+        ];
+        for file in lossless {
+            assert_eq!(
+                read(&Path::new(TEMPLATES).join(file)).bit_depth,
+                Some(16),
+                "{file}"
+            );
+        }
+    }
+
+    #[test]
+    fn extension_is_matched_case_insensitively_and_content_wins() {
+        let (_d, upper) = fixture("tone.flac", "Song.FLAC");
+        let meta = read(&upper);
+        assert_eq!(
+            (meta.suffix.as_str(), meta.codec.as_str()),
+            ("flac", "FLAC")
+        );
+
+        // A FLAC stream misnamed .mp3 is still read as FLAC (content sniffing).
+        let (_d, misnamed) = fixture("tone.flac", "oops.mp3");
+        let meta = read(&misnamed);
+        assert_eq!(meta.codec, "FLAC");
+        assert_eq!(meta.suffix, "mp3");
+    }
+
+    // --- artists ----------------------------------------------------------------------------
+
+    #[test]
+    fn id3v24_null_separated_artists_are_separate_names() {
+        let (_d, path) = fixture("tone.mp3", "a.mp3");
+        save_id3v2(
+            &path,
+            vec![
+                text_frame("TPE1", "Alpha\0Beta"),
+                text_frame("TPE2", "Gamma\0Delta"),
+                text_frame("TCOM", "Bach\0Handel"),
+            ],
+        );
+        let meta = read(&path);
+        assert_eq!(meta.artists, strings(&["Alpha", "Beta"]));
+        assert_eq!(meta.artist_display, "Alpha / Beta");
+        assert_eq!(meta.album_artists, strings(&["Gamma", "Delta"]));
+        assert_eq!(meta.album_artist_display.as_deref(), Some("Gamma / Delta"));
+        assert_eq!(meta.composers, strings(&["Bach", "Handel"]));
+    }
+
+    #[test]
+    fn repeated_vorbis_fields_are_separate_names() {
+        let (_d, path) = fixture("tone.flac", "a.flac");
+        save_vorbis(
+            &path,
+            &[
+                ("ARTIST", "Alpha"),
+                ("ARTIST", "Beta"),
+                ("ARTIST", "Alpha"),
+                ("ALBUMARTIST", "Alpha"),
+                ("COMPOSER", "Bach"),
+                ("COMPOSER", "Handel"),
+                ("GENRE", "Rock"),
+                ("GENRE", "Jazz"),
+            ],
+        );
+        let meta = read(&path);
+        assert_eq!(meta.artists, strings(&["Alpha", "Beta"]));
+        assert_eq!(meta.artist_display, "Alpha / Beta");
+        assert_eq!(meta.album_artists, strings(&["Alpha"]));
+        assert_eq!(meta.album_artist_display.as_deref(), Some("Alpha"));
+        assert_eq!(meta.composers, strings(&["Bach", "Handel"]));
+        assert_eq!(meta.genres, strings(&["Rock", "Jazz"]));
+    }
+
+    #[test]
+    fn artists_tag_is_preferred_over_splitting_the_display_string() {
+        let (_d, path) = fixture("tone.ogg", "a.ogg");
+        save_vorbis(
+            &path,
+            &[
+                ("ARTIST", "Alpha feat. Beta & Gamma"),
+                ("ARTISTS", "Alpha"),
+                ("ARTISTS", "Beta & Gamma"),
+                ("ALBUMARTIST", "Alpha & Friends"),
+                ("ALBUMARTISTS", "Alpha"),
+                ("ALBUMARTISTS", "Friends"),
+            ],
+        );
+        let meta = read(&path);
+        assert_eq!(meta.artists, strings(&["Alpha", "Beta & Gamma"]));
+        assert_eq!(meta.artist_display, "Alpha feat. Beta & Gamma");
+        assert_eq!(meta.album_artists, strings(&["Alpha", "Friends"]));
+        assert_eq!(
+            meta.album_artist_display.as_deref(),
+            Some("Alpha & Friends")
+        );
+    }
+
+    #[test]
+    fn id3_artists_txxx_without_display_string_is_joined_for_display() {
+        let (_d, path) = fixture("tone.mp3", "a.mp3");
+        save_id3v2(&path, vec![txxx("ARTISTS", "Alpha\0Beta")]);
+        let meta = read(&path);
+        assert_eq!(meta.artists, strings(&["Alpha", "Beta"]));
+        assert_eq!(meta.artist_display, "Alpha / Beta");
+    }
+
+    #[test]
+    fn display_string_is_split_on_separators() {
+        let (_d, path) = fixture("tone.mp3", "a.mp3");
+        save_id3v2(
+            &path,
+            vec![
+                text_frame("TPE1", "Alpha Feat. Beta / Gamma; Delta ft. Epsilon"),
+                text_frame("TCOM", "Lennon / McCartney"),
+            ],
+        );
+        let meta = read(&path);
+        assert_eq!(
+            meta.artists,
+            strings(&["Alpha", "Beta", "Gamma", "Delta", "Epsilon"])
+        );
+        assert_eq!(
+            meta.artist_display,
+            "Alpha Feat. Beta / Gamma; Delta ft. Epsilon"
+        );
+        assert_eq!(meta.composers, strings(&["Lennon", "McCartney"]));
+
+        // Separators are configurable; "AC/DC" survives the default " / ".
+        save_id3v2(&path, vec![text_frame("TPE1", "AC/DC & Friends")]);
+        assert_eq!(read(&path).artists, strings(&["AC/DC & Friends"]));
+        let opts = TagOptions {
+            artist_separators: strings(&[" & "]),
+        };
+        let meta = read_track(&path, None, &opts).expect("readable");
+        assert_eq!(meta.artists, strings(&["AC/DC", "Friends"]));
+    }
+
+    #[test]
+    fn repeated_mp4_atoms_are_separate_names() {
+        let (_d, path) = fixture("tone.m4a", "a.m4a");
+        let mut ilst = Ilst::new();
+        let many = |fourcc: &[u8; 4], values: &[&str]| {
+            Atom::from_collection(
+                AtomIdent::Fourcc(*fourcc),
+                values
+                    .iter()
+                    .map(|v| AtomData::UTF8((*v).to_owned()))
+                    .collect(),
+            )
+            .expect("atom")
+        };
+        ilst.insert(many(b"\xa9ART", &["Alpha", "Beta"]));
+        ilst.insert(many(b"aART", &["Gamma"]));
+        ilst.insert(many(b"\xa9wrt", &["Bach", "Handel"]));
+        ilst.insert(freeform("ARTISTS", "Alpha"));
+        ilst.save_to_path(&path, WriteOptions::default())
+            .expect("write ilst");
+        let meta = read(&path);
+        // The explicit ARTISTS atom wins for the list; the display keeps the ©ART values.
+        assert_eq!(meta.artists, strings(&["Alpha"]));
+        assert_eq!(meta.artist_display, "Alpha / Beta");
+        assert_eq!(meta.album_artists, strings(&["Gamma"]));
+        assert_eq!(meta.composers, strings(&["Bach", "Handel"]));
+    }
+
+    #[test]
+    fn compilation_without_album_artist_means_various_artists() {
+        let (_d, path) = fixture("tone.mp3", "a.mp3");
+        save_id3v2(
+            &path,
+            vec![text_frame("TPE1", "Alpha"), text_frame("TCMP", "1")],
+        );
+        let meta = read(&path);
+        assert!(meta.compilation);
+        assert_eq!(meta.album_artists, strings(&[VARIOUS_ARTISTS]));
+        assert_eq!(meta.album_artist_display.as_deref(), Some(VARIOUS_ARTISTS));
+
+        save_id3v2(
+            &path,
+            vec![text_frame("TCMP", "1"), text_frame("TPE2", "DJ Mix")],
+        );
+        assert_eq!(read(&path).album_artists, strings(&["DJ Mix"]));
+
+        let (_d, m4a) = fixture("tone.m4a", "a.m4a");
+        let mut ilst = Ilst::new();
+        ilst.set_flag(AtomIdent::Fourcc(*b"cpil"), true);
+        ilst.save_to_path(&m4a, WriteOptions::default())
+            .expect("write ilst");
+        let meta = read(&m4a);
+        assert!(meta.compilation);
+        assert_eq!(meta.album_artists, strings(&[VARIOUS_ARTISTS]));
+
+        let (_d, flac) = fixture("tone.flac", "a.flac");
+        save_vorbis(&flac, &[("COMPILATION", "0"), ("ARTIST", "Alpha")]);
+        let meta = read(&flac);
+        assert!(!meta.compilation);
+        assert!(meta.album_artists.is_empty());
+        assert_eq!(meta.album_artist_display, None);
+    }
+
+    // --- numbers and dates ------------------------------------------------------------------
+
+    #[test]
+    fn track_and_disc_numbers_with_totals() {
+        let (_d, mp3) = fixture("tone.mp3", "a.mp3");
+        save_id3v2(
+            &mp3,
+            vec![text_frame("TRCK", "3/12"), text_frame("TPOS", "1/2")],
+        );
+        let meta = read(&mp3);
+        assert_eq!(
+            (
+                meta.track_number,
+                meta.track_total,
+                meta.disc_number,
+                meta.disc_total
+            ),
+            (Some(3), Some(12), Some(1), Some(2))
+        );
+
+        let (_d, flac) = fixture("tone.flac", "a.flac");
+        save_vorbis(
+            &flac,
+            &[
+                ("TRACKNUMBER", "05"),
+                ("TOTALTRACKS", "14"),
+                ("DISCNUMBER", "2"),
+                ("DISCTOTAL", "3"),
+            ],
+        );
+        let meta = read(&flac);
+        assert_eq!(
+            (
+                meta.track_number,
+                meta.track_total,
+                meta.disc_number,
+                meta.disc_total
+            ),
+            (Some(5), Some(14), Some(2), Some(3))
+        );
+
+        let (_d, ogg) = fixture("tone.ogg", "a.ogg");
+        save_vorbis(&ogg, &[("TRACKNUMBER", "7/9"), ("TRACKTOTAL", "9")]);
+        let meta = read(&ogg);
+        assert_eq!((meta.track_number, meta.track_total), (Some(7), Some(9)));
+
+        let (_d, m4a) = fixture("tone.m4a", "a.m4a");
+        let mut ilst = Ilst::new();
+        ilst.set_track(4);
+        ilst.set_track_total(10);
+        ilst.set_disk(1);
+        ilst.set_disk_total(2);
+        ilst.save_to_path(&m4a, WriteOptions::default())
+            .expect("write ilst");
+        let meta = read(&m4a);
+        assert_eq!(
+            (
+                meta.track_number,
+                meta.track_total,
+                meta.disc_number,
+                meta.disc_total
+            ),
+            (Some(4), Some(10), Some(1), Some(2))
+        );
+    }
+
+    #[test]
+    fn numbers_that_do_not_fit_are_ignored() {
+        let (_d, flac) = fixture("tone.flac", "a.flac");
+        save_vorbis(
+            &flac,
+            &[
+                ("TRACKNUMBER", "4294967296/99999999999"),
+                ("DISCNUMBER", "-1"),
+                ("BPM", "1e300"),
+                ("DATE", "99999"),
+                ("REPLAYGAIN_TRACK_GAIN", "loud"),
+            ],
+        );
+        let meta = read(&flac);
+        assert_eq!(
+            (meta.track_number, meta.track_total, meta.disc_number),
+            (None, None, None)
+        );
+        assert_eq!(meta.bpm, None);
+        assert_eq!(meta.year, None);
+        assert_eq!(meta.release_date, None);
+        assert_eq!(meta.rg_track_gain, None);
+    }
+
+    #[test]
+    fn dates_partial_original_and_release() {
+        let (_d, flac) = fixture("tone.flac", "a.flac");
+        save_vorbis(
+            &flac,
+            &[
+                ("DATE", "1999-03"),
+                ("ORIGINALDATE", "1970"),
+                ("RELEASEDATE", "2001-05-06"),
+            ],
+        );
+        let meta = read(&flac);
+        assert_eq!(meta.year, Some(1999));
+        assert_eq!(meta.release_date.as_deref(), Some("2001-05-06"));
+        assert_eq!(meta.original_date.as_deref(), Some("1970"));
+
+        let (_d, ogg) = fixture("tone.ogg", "a.ogg");
+        save_vorbis(&ogg, &[("YEAR", "1987"), ("ORIGINALYEAR", "1960")]);
+        let meta = read(&ogg);
+        assert_eq!(meta.year, Some(1987));
+        assert_eq!(meta.release_date.as_deref(), Some("1987"));
+        assert_eq!(meta.original_date.as_deref(), Some("1960"));
+
+        let (_d, mp3) = fixture("tone.mp3", "a.mp3");
+        let recorded = "1999-03-21T10:00".parse().expect("timestamp");
+        let original = "1970-01".parse().expect("timestamp");
+        save_id3v2(
+            &mp3,
+            vec![
+                Frame::Timestamp(TimestampFrame::new(
+                    FrameId::new("TDRC").expect("id"),
+                    TextEncoding::UTF8,
+                    recorded,
+                )),
+                Frame::Timestamp(TimestampFrame::new(
+                    FrameId::new("TDOR").expect("id"),
+                    TextEncoding::UTF8,
+                    original,
+                )),
+            ],
+        );
+        let meta = read(&mp3);
+        assert_eq!(meta.year, Some(1999));
+        assert_eq!(meta.release_date.as_deref(), Some("1999-03-21"));
+        assert_eq!(meta.original_date.as_deref(), Some("1970-01"));
+
+        // ID3v2.3 stores the year in TYER (and day/month in TDAT); lofty upgrades it on read.
+        let mut tag = Id3v2Tag::new();
+        tag.insert(text_frame("TYER", "1984"));
+        tag.insert(text_frame("TDAT", "2103"));
+        tag.save_to_path(&mp3, WriteOptions::new().use_id3v23(true))
+            .expect("write v2.3");
+        let meta = read(&mp3);
+        assert_eq!(meta.year, Some(1984));
+        assert_eq!(meta.release_date.as_deref(), Some("1984-03-21"));
+    }
+
+    #[test]
+    fn parse_date_accepts_common_forms() {
+        let d = |s: &str| parse_date(s).map(|d| d.to_string());
+        assert_eq!(d("1999").as_deref(), Some("1999"));
+        assert_eq!(d("1999-03").as_deref(), Some("1999-03"));
+        assert_eq!(d("1999-03-21").as_deref(), Some("1999-03-21"));
+        assert_eq!(d("1999-03-21T10:00:00").as_deref(), Some("1999-03-21"));
+        assert_eq!(d("1999-3-7 10:00").as_deref(), Some("1999-03-07"));
+        assert_eq!(d("1999/03/21").as_deref(), Some("1999-03-21"));
+        assert_eq!(d("1999.03.21").as_deref(), Some("1999-03-21"));
+        assert_eq!(d("19990321").as_deref(), Some("1999-03-21"));
+        assert_eq!(d("21.03.1999").as_deref(), Some("1999-03-21"));
+        assert_eq!(d("2004-00-00").as_deref(), Some("2004"));
+        assert_eq!(d("1999-13-01").as_deref(), Some("1999"));
+        assert_eq!(d(" 2010 (remaster)").as_deref(), Some("2010"));
+        assert_eq!(d("0000"), None);
+        assert_eq!(d("99999"), None);
+        assert_eq!(d("99"), None);
+        assert_eq!(d("March 1999"), None);
+        assert_eq!(d(""), None);
+    }
+
+    // --- genres -----------------------------------------------------------------------------
+
+    #[test]
+    fn id3v1_numeric_genres_become_names() {
+        let (_d, mp3) = fixture("tone.mp3", "a.mp3");
+        let v1 = Id3v1Tag {
+            title: Some("Old".to_owned()),
+            genre: Some(17),
+            ..Id3v1Tag::default()
+        };
+        v1.save_to_path(&mp3, WriteOptions::default())
+            .expect("write ID3v1");
+        let meta = read(&mp3);
+        assert_eq!(meta.genres, strings(&["Rock"]));
+        assert_eq!(meta.title, "Old");
+
+        for (tcon, expected) in [
+            ("(17)", vec!["Rock"]),
+            ("17", vec!["Rock"]),
+            ("(17)Rock", vec!["Rock"]),
+            ("(9)(31)", vec!["Metal", "Trance"]),
+            ("(RX)", vec!["Remix"]),
+            ("Rock\0Jazz", vec!["Rock", "Jazz"]),
+        ] {
+            save_id3v2(&mp3, vec![text_frame("TCON", tcon)]);
+            assert_eq!(read(&mp3).genres, strings(&expected), "TCON {tcon:?}");
+        }
+    }
+
+    #[test]
+    fn genres_are_split_and_deduplicated() {
+        let (_d, flac) = fixture("tone.flac", "a.flac");
+        save_vorbis(
+            &flac,
+            &[
+                ("GENRE", "Rock; Pop/Jazz, Blues"),
+                ("GENRE", "rock"),
+                ("GENRE", "Drum & Bass"),
+            ],
+        );
+        assert_eq!(
+            read(&flac).genres,
+            strings(&["Rock", "Pop", "Jazz", "Blues", "Drum & Bass"])
+        );
+    }
+
+    // --- ReplayGain -------------------------------------------------------------------------
+
+    #[test]
+    fn replaygain_from_id3_txxx_in_any_case() {
+        let (_d, mp3) = fixture("tone.mp3", "a.mp3");
+        save_id3v2(
+            &mp3,
+            vec![
+                txxx("replaygain_track_gain", "-6.54 dB"),
+                txxx("REPLAYGAIN_TRACK_PEAK", "0.998"),
+                txxx("Replaygain_Album_Gain", "+1.20 dB"),
+                txxx("replaygain_album_peak", "1.000000"),
+            ],
+        );
+        let meta = read(&mp3);
+        assert_eq!(meta.rg_track_gain, Some(-6.54));
+        assert_eq!(meta.rg_track_peak, Some(0.998));
+        assert_eq!(meta.rg_album_gain, Some(1.2));
+        assert_eq!(meta.rg_album_peak, Some(1.0));
+    }
+
+    #[test]
+    fn replaygain_from_vorbis_and_r128() {
+        let (_d, ogg) = fixture("tone.ogg", "a.ogg");
+        save_vorbis(
+            &ogg,
+            &[
+                ("REPLAYGAIN_TRACK_GAIN", "-3.10 dB"),
+                ("replaygain_album_gain", "-2,5 dB"),
+            ],
+        );
+        let meta = read(&ogg);
+        assert_eq!(meta.rg_track_gain, Some(-3.1));
+        assert_eq!(meta.rg_album_gain, Some(-2.5));
+
+        // Opus R128 gains are Q7.8 relative to -23 LUFS; ReplayGain's reference is 5 dB louder.
+        let (_d, opus) = fixture("tone.opus", "a.opus");
+        save_vorbis(&opus, &[("R128_TRACK_GAIN", "-512")]);
+        assert_eq!(read(&opus).rg_track_gain, Some(3.0));
+    }
+
+    #[test]
+    fn replaygain_from_mp4_freeform_atoms() {
+        let (_d, m4a) = fixture("tone-alac.m4a", "a.m4a");
+        let mut ilst = Ilst::new();
+        ilst.insert(freeform("replaygain_track_gain", "-7.25 dB"));
+        ilst.insert(freeform("replaygain_track_peak", "0.5"));
+        ilst.insert(freeform("REPLAYGAIN_ALBUM_GAIN", "-8 dB"));
+        ilst.save_to_path(&m4a, WriteOptions::default())
+            .expect("write ilst");
+        let meta = read(&m4a);
+        assert_eq!(meta.rg_track_gain, Some(-7.25));
+        assert_eq!(meta.rg_track_peak, Some(0.5));
+        assert_eq!(meta.rg_album_gain, Some(-8.0));
+        assert_eq!(meta.codec, "ALAC");
+    }
+
+    #[test]
+    fn replaygain_and_names_from_ape_in_wavpack() {
+        let (_d, wv) = fixture("tone.wv", "a.wv");
+        save_ape(
+            &wv,
+            &[
+                ("Title", "Ape Title"),
+                ("Artist", "Alpha; Beta"),
+                ("Album Artist", "Alpha"),
+                ("Track", "2/9"),
+                ("Year", "2003-04-05"),
+                ("REPLAYGAIN_TRACK_GAIN", "-4.00 dB"),
+                ("MUSICBRAINZ_TRACKID", "rec-id"),
+                ("RELEASETYPE", "album"),
+            ],
+        );
+        let meta = read(&wv);
+        assert_eq!(meta.title, "Ape Title");
+        assert_eq!(meta.artists, strings(&["Alpha", "Beta"]));
+        assert_eq!(meta.album_artists, strings(&["Alpha"]));
+        assert_eq!((meta.track_number, meta.track_total), (Some(2), Some(9)));
+        assert_eq!(meta.year, Some(2003));
+        assert_eq!(meta.release_date.as_deref(), Some("2003-04-05"));
+        assert_eq!(meta.rg_track_gain, Some(-4.0));
+        assert_eq!(meta.mb_recording_id.as_deref(), Some("rec-id"));
+        assert_eq!(meta.release_type.as_deref(), Some("album"));
+    }
+
+    #[test]
+    fn parse_gain_forms() {
+        assert_eq!(parse_gain("-6.54 dB"), Some(-6.54));
+        assert_eq!(parse_gain("+1.2 dB"), Some(1.2));
+        assert_eq!(parse_gain("0.998"), Some(0.998));
+        assert_eq!(parse_gain(" -3,5 DB "), Some(-3.5));
+        assert_eq!(parse_gain("NaN"), None);
+        assert_eq!(parse_gain("inf dB"), None);
+        assert_eq!(parse_gain(""), None);
+    }
+
+    // --- other fields -----------------------------------------------------------------------
+
+    #[test]
+    fn id3_sort_names_ids_and_misc_fields() {
+        let (_d, mp3) = fixture("tone.mp3", "Music/Album/a.mp3");
+        let comment = |desc: &str, text: &str| {
+            Frame::Comment(CommentFrame::new(
+                TextEncoding::UTF8,
+                *b"eng",
+                desc.to_owned(),
+                text.to_owned(),
+            ))
+        };
+        save_id3v2(
+            &mp3,
+            vec![
+                text_frame("TIT2", "Title"),
+                text_frame("TALB", "Album"),
+                text_frame("TPE1", "The Artist"),
+                text_frame("TPE2", "The Album Artist"),
+                text_frame("TSOT", "Title, The"),
+                text_frame("TSOA", "Album, The"),
+                text_frame("TSOP", "Artist, The"),
+                text_frame("TSO2", "Album Artist, The"),
+                text_frame("TSST", "The Early Years"),
+                text_frame("TBPM", "128"),
+                text_frame("TSRC", "USRC17607839"),
+                text_frame("TPUB", "Label Records"),
+                text_frame("TIT1", "Grouped"),
+                text_frame("TMOO", "Calm"),
+                comment("iTunNORM", " 0000044E 00000000"),
+                comment("", "A real comment"),
+                Frame::UniqueFileIdentifier(UniqueFileIdentifierFrame::new(
+                    MUSICBRAINZ_UFID_OWNER,
+                    b"recording-uuid".to_vec(),
+                )),
+                txxx("MusicBrainz Release Track Id", "track-uuid"),
+                txxx("MusicBrainz Album Id", "release-uuid"),
+                txxx("MusicBrainz Release Group Id", "group-uuid"),
+                txxx("MusicBrainz Artist Id", "artist-uuid\0artist2-uuid"),
+                txxx("MusicBrainz Album Artist Id", "album-artist-uuid"),
+                txxx("MusicBrainz Album Type", "album\0live"),
+            ],
+        );
+        let meta = read(&mp3);
+        assert_eq!(meta.title, "Title");
+        assert_eq!(meta.album, "Album");
+        assert_eq!(meta.sort_title.as_deref(), Some("Title, The"));
+        assert_eq!(meta.sort_album.as_deref(), Some("Album, The"));
+        assert_eq!(meta.artist_sort.as_deref(), Some("Artist, The"));
+        assert_eq!(meta.album_artist_sort.as_deref(), Some("Album Artist, The"));
+        assert_eq!(meta.disc_subtitle.as_deref(), Some("The Early Years"));
+        assert_eq!(meta.bpm, Some(128));
+        assert_eq!(meta.isrc.as_deref(), Some("USRC17607839"));
+        assert_eq!(meta.label.as_deref(), Some("Label Records"));
+        assert_eq!(meta.grouping.as_deref(), Some("Grouped"));
+        assert_eq!(meta.mood.as_deref(), Some("Calm"));
+        assert_eq!(meta.comment.as_deref(), Some("A real comment"));
+        assert_eq!(meta.mb_recording_id.as_deref(), Some("recording-uuid"));
+        assert_eq!(meta.mb_track_id.as_deref(), Some("track-uuid"));
+        assert_eq!(meta.mb_release_id.as_deref(), Some("release-uuid"));
+        assert_eq!(meta.mb_release_group_id.as_deref(), Some("group-uuid"));
+        assert_eq!(meta.mb_artist_id.as_deref(), Some("artist-uuid"));
+        assert_eq!(
+            meta.mb_album_artist_id.as_deref(),
+            Some("album-artist-uuid")
+        );
+        assert_eq!(meta.release_type.as_deref(), Some("album; live"));
+        assert!(!meta.compilation);
+    }
+
+    #[test]
+    fn id3_txxx_musicbrainz_track_id_is_the_recording() {
+        let (_d, mp3) = fixture("tone.mp3", "a.mp3");
+        save_id3v2(&mp3, vec![txxx("MusicBrainz Track Id", "recording-uuid")]);
+        let meta = read(&mp3);
+        assert_eq!(meta.mb_recording_id.as_deref(), Some("recording-uuid"));
+        assert_eq!(meta.mb_track_id, None);
+    }
+
+    #[test]
+    fn vorbis_sort_names_ids_and_misc_fields() {
+        let (_d, flac) = fixture("tone.flac", "a.flac");
+        save_vorbis(
+            &flac,
+            &[
+                ("TITLESORT", "Title, The"),
+                ("ALBUMSORT", "Album, The"),
+                ("ARTISTSORT", "Artist, The"),
+                ("ALBUMARTISTSORT", "Album Artist, The"),
+                ("DISCSUBTITLE", "Bonus"),
+                ("BPM", "120.5"),
+                ("ISRC", "GBAYE0601498"),
+                ("ORGANIZATION", "Org Records"),
+                ("GROUPING", "Group"),
+                ("MOOD", "Happy"),
+                ("RELEASETYPE", "album"),
+                ("RELEASETYPE", "compilation"),
+                ("COMPILATION", "1"),
+                ("COMMENT", "Nice"),
+                ("MUSICBRAINZ_TRACKID", "recording-uuid"),
+                ("MUSICBRAINZ_RELEASETRACKID", "track-uuid"),
+                ("MUSICBRAINZ_ALBUMID", "release-uuid"),
+                ("MUSICBRAINZ_RELEASEGROUPID", "group-uuid"),
+                ("MUSICBRAINZ_ARTISTID", "artist-uuid"),
+                ("MUSICBRAINZ_ALBUMARTISTID", "album-artist-uuid"),
+            ],
+        );
+        let meta = read(&flac);
+        assert_eq!(meta.sort_title.as_deref(), Some("Title, The"));
+        assert_eq!(meta.sort_album.as_deref(), Some("Album, The"));
+        assert_eq!(meta.artist_sort.as_deref(), Some("Artist, The"));
+        assert_eq!(meta.album_artist_sort.as_deref(), Some("Album Artist, The"));
+        assert_eq!(meta.disc_subtitle.as_deref(), Some("Bonus"));
+        assert_eq!(meta.bpm, Some(121));
+        assert_eq!(meta.isrc.as_deref(), Some("GBAYE0601498"));
+        assert_eq!(meta.label.as_deref(), Some("Org Records"));
+        assert_eq!(meta.grouping.as_deref(), Some("Group"));
+        assert_eq!(meta.mood.as_deref(), Some("Happy"));
+        assert_eq!(meta.release_type.as_deref(), Some("album; compilation"));
+        assert!(meta.compilation);
+        assert_eq!(meta.comment.as_deref(), Some("Nice"));
+        assert_eq!(meta.mb_recording_id.as_deref(), Some("recording-uuid"));
+        assert_eq!(meta.mb_track_id.as_deref(), Some("track-uuid"));
+        assert_eq!(meta.mb_release_id.as_deref(), Some("release-uuid"));
+        assert_eq!(meta.mb_release_group_id.as_deref(), Some("group-uuid"));
+        assert_eq!(meta.mb_artist_id.as_deref(), Some("artist-uuid"));
+        assert_eq!(
+            meta.mb_album_artist_id.as_deref(),
+            Some("album-artist-uuid")
+        );
+    }
+
+    #[test]
+    fn mp4_sort_names_and_freeform_fields() {
+        let (_d, m4a) = fixture("tone.m4a", "a.m4a");
+        let mut ilst = Ilst::new();
+        let one = |fourcc: &[u8; 4], v: &str| {
+            Atom::new(AtomIdent::Fourcc(*fourcc), AtomData::UTF8(v.to_owned()))
+        };
+        ilst.insert(one(b"\xa9nam", "Title"));
+        ilst.insert(one(b"sonm", "Title, The"));
+        ilst.insert(one(b"soar", "Artist, The"));
+        ilst.insert(one(b"\xa9grp", "Group"));
+        ilst.insert(one(b"\xa9day", "2012-10-01T07:00:00Z"));
+        ilst.insert(Atom::new(
+            AtomIdent::Fourcc(*b"tmpo"),
+            AtomData::SignedInteger(96),
+        ));
+        ilst.insert(freeform("MusicBrainz Track Id", "recording-uuid"));
+        ilst.insert(freeform("LABEL", "Label"));
+        ilst.insert(freeform("DISCSUBTITLE", "Live"));
+        ilst.insert(freeform("ORIGINALDATE", "1980-02-03"));
+        ilst.save_to_path(&m4a, WriteOptions::default())
+            .expect("write ilst");
+        let meta = read(&m4a);
+        assert_eq!(meta.title, "Title");
+        assert_eq!(meta.sort_title.as_deref(), Some("Title, The"));
+        assert_eq!(meta.artist_sort.as_deref(), Some("Artist, The"));
+        assert_eq!(meta.grouping.as_deref(), Some("Group"));
+        assert_eq!(meta.year, Some(2012));
+        assert_eq!(meta.release_date.as_deref(), Some("2012-10-01"));
+        assert_eq!(meta.bpm, Some(96));
+        assert_eq!(meta.mb_recording_id.as_deref(), Some("recording-uuid"));
+        assert_eq!(meta.label.as_deref(), Some("Label"));
+        assert_eq!(meta.disc_subtitle.as_deref(), Some("Live"));
+        assert_eq!(meta.original_date.as_deref(), Some("1980-02-03"));
+    }
+
+    #[test]
+    fn mp3_merges_id3v2_ape_and_id3v1() {
+        let (_d, mp3) = fixture("tone.mp3", "a.mp3");
+        save_id3v2(
+            &mp3,
+            vec![text_frame("TIT2", "V2 Title"), text_frame("TALB", "")],
+        );
+        save_ape(&mp3, &[("Album", "Ape Album"), ("Title", "Ape Title")]);
+        let v1 = Id3v1Tag {
+            title: Some("V1 Title".to_owned()),
+            artist: Some("V1 Artist".to_owned()),
+            year: Some(1980),
+            genre: Some(17),
+            ..Id3v1Tag::default()
+        };
+        v1.save_to_path(&mp3, WriteOptions::default())
+            .expect("write ID3v1");
+        let meta = read(&mp3);
+        assert_eq!(meta.title, "V2 Title");
+        assert_eq!(meta.album, "Ape Album");
+        assert_eq!(meta.artists, strings(&["V1 Artist"]));
+        assert_eq!(meta.year, Some(1980));
+        assert_eq!(meta.genres, strings(&["Rock"]));
+        let raw = read_raw_tags(&mp3).expect("raw tags");
+        let types: Vec<&str> = raw.iter().map(|t| t.tag_type.as_str()).collect();
+        assert_eq!(types, ["ID3v2.4", "APEv2", "ID3v1"]);
+    }
+
+    #[test]
+    fn wav_riff_info_fills_gaps_left_by_id3() {
+        let (_d, wav) = fixture("tone.wav", "a.wav");
+        let mut info = RiffInfoList::new();
+        info.insert("INAM".to_owned(), "Riff Title".to_owned());
+        info.insert("IART".to_owned(), "Riff Artist".to_owned());
+        info.insert("ICRD".to_owned(), "2001".to_owned());
+        info.insert("IGNR".to_owned(), "Ambient".to_owned());
+        info.save_to_path(&wav, WriteOptions::default())
+            .expect("write RIFF INFO");
+        let meta = read(&wav);
+        assert_eq!(meta.title, "Riff Title");
+        assert_eq!(meta.artists, strings(&["Riff Artist"]));
+        assert_eq!(meta.year, Some(2001));
+        assert_eq!(meta.genres, strings(&["Ambient"]));
+
+        save_id3v2(&wav, vec![text_frame("TIT2", "Id3 Title")]);
+        let meta = read(&wav);
+        assert_eq!(meta.title, "Id3 Title");
+        assert_eq!(meta.artists, strings(&["Riff Artist"]));
+    }
+
+    #[test]
+    fn aiff_text_chunks_and_id3() {
+        let (_d, aiff) = fixture("tone.aiff", "a.aiff");
+        let chunks = AiffTextChunks {
+            name: Some("Aiff Name".to_owned()),
+            author: Some("Aiff Author".to_owned()),
+            ..AiffTextChunks::default()
+        };
+        chunks
+            .save_to_path(&aiff, WriteOptions::default())
+            .expect("write AIFF text");
+        let meta = read(&aiff);
+        assert_eq!(meta.title, "Aiff Name");
+        assert_eq!(meta.artists, strings(&["Aiff Author"]));
+
+        save_id3v2(&aiff, vec![text_frame("TPE1", "Id3 Artist")]);
+        let meta = read(&aiff);
+        assert_eq!(meta.title, "Aiff Name");
+        assert_eq!(meta.artists, strings(&["Id3 Artist"]));
+    }
+
+    #[test]
+    fn speex_mpc_and_ape_files_carry_tags() {
+        let (_d, spx) = fixture("tone.spx", "a.spx");
+        save_vorbis(&spx, &[("TITLE", "Speex Title")]);
+        assert_eq!(read(&spx).title, "Speex Title");
+
+        for template in ["tone.mpc", "tone.ape"] {
+            let (_d, path) = fixture(template, template);
+            save_ape(&path, &[("Title", "Ape Title"), ("Genre", "Jazz")]);
+            let meta = read(&path);
+            assert_eq!(meta.title, "Ape Title", "{template}");
+            assert_eq!(meta.genres, strings(&["Jazz"]), "{template}");
+        }
+
+        let (_d, aac) = fixture("tone.aac", "a.aac");
+        save_id3v2(&aac, vec![text_frame("TIT2", "Adts Title")]);
+        let meta = read(&aac);
+        assert_eq!(meta.title, "Adts Title");
+        assert_eq!(meta.codec, "AAC");
+    }
+
+    // --- lyrics -----------------------------------------------------------------------------
+
+    #[test]
+    fn lrc_formatted_lyrics_tag_becomes_synced_lyrics() {
+        let (_d, flac) = fixture("tone.flac", "a.flac");
+        save_vorbis(
+            &flac,
+            &[("LYRICS", "[ar:Someone]\n[00:01.00]Hello\n[00:02.50]World")],
+        );
+        let meta = read(&flac);
+        assert_eq!(meta.lyrics, None);
+        assert_eq!(
+            meta.synced_lyrics.as_deref(),
+            Some("[ar:Someone]\n[00:01.00]Hello\n[00:02.50]World")
+        );
+
+        let (_d, mp3) = fixture("tone.mp3", "a.mp3");
+        save_id3v2(
+            &mp3,
+            vec![Frame::UnsynchronizedText(UnsynchronizedTextFrame::new(
+                TextEncoding::UTF8,
+                *b"eng",
+                String::new(),
+                "[Chorus]\nPlain words\n".to_owned(),
+            ))],
+        );
+        let meta = read(&mp3);
+        assert_eq!(meta.lyrics.as_deref(), Some("[Chorus]\nPlain words"));
+        assert_eq!(meta.synced_lyrics, None);
+
+        let (_d, m4a) = fixture("tone.m4a", "a.m4a");
+        let mut ilst = Ilst::new();
+        ilst.insert(Atom::new(
+            AtomIdent::Fourcc(*b"\xa9lyr"),
+            AtomData::UTF8("Some lyrics".to_owned()),
+        ));
+        ilst.save_to_path(&m4a, WriteOptions::default())
+            .expect("write ilst");
+        assert_eq!(read(&m4a).lyrics.as_deref(), Some("Some lyrics"));
+    }
+
+    #[test]
+    fn sylt_frame_becomes_lrc() {
+        let (_d, mp3) = fixture("tone.mp3", "a.mp3");
+        let sylt = SynchronizedTextFrame::new(
+            TextEncoding::UTF8,
+            *b"eng",
+            TimestampFormat::MS,
+            SyncTextContentType::Lyrics,
+            None,
+            vec![(1_000, "Hello".to_owned()), (62_345, "\nWorld".to_owned())],
+        );
+        let data = sylt.as_bytes(WriteOptions::default()).expect("SYLT bytes");
+        let frame = Frame::Binary(lofty::id3::v2::BinaryFrame::new(
+            FrameId::new("SYLT").expect("id"),
+            data,
+        ));
+        save_id3v2(&mp3, vec![frame]);
+        let meta = read(&mp3);
+        assert_eq!(
+            meta.synced_lyrics.as_deref(),
+            Some("[00:01.00]Hello\n[01:02.34]World")
+        );
+    }
+
+    #[test]
+    fn sidecar_lrc_is_used_when_the_tags_have_no_synced_lyrics() {
+        let (dir, ogg) = fixture("tone.ogg", "a.ogg");
+        let lrc = dir.path().join("a.lrc");
+        std::fs::write(&lrc, "\u{feff}[00:01.00]Side\u{1}car\n[00:02.00]Lyrics\n").expect("lrc");
+        let opts = TagOptions::default();
+        let meta = read_track(&ogg, Some(&lrc), &opts).expect("readable");
+        assert_eq!(
+            meta.synced_lyrics.as_deref(),
+            Some("[00:01.00]Sidecar\n[00:02.00]Lyrics")
+        );
+
+        save_vorbis(&ogg, &[("LYRICS", "[00:05.00]From the tag")]);
+        let meta = read_track(&ogg, Some(&lrc), &opts).expect("readable");
+        assert_eq!(
+            meta.synced_lyrics.as_deref(),
+            Some("[00:05.00]From the tag")
+        );
+
+        // A missing sidecar is not an error.
+        let gone = dir.path().join("gone.lrc");
+        assert!(read_track(&ogg, Some(&gone), &opts).is_ok());
+    }
+
+    // --- text hygiene and fallbacks ---------------------------------------------------------
+
+    #[test]
+    fn control_characters_are_stripped_and_unicode_kept() {
+        let (_d, flac) = fixture("tone.flac", "a.flac");
+        save_vorbis(
+            &flac,
+            &[
+                ("TITLE", "Bad\u{1}Title\u{7f}"),
+                ("ALBUM", "  Café \u{85}東京 — Ünïcode  "),
+                ("ARTIST", "\u{0}\u{1b}"),
+                ("ARTIST", "Björk\u{0}"),
+                ("COMMENT", "line 1\nline 2\tend\u{8}"),
+            ],
+        );
+        let meta = read(&flac);
+        assert_eq!(meta.title, "BadTitle");
+        assert_eq!(meta.album, "Café 東京 — Ünïcode");
+        assert_eq!(meta.artists, strings(&["Björk"]));
+        assert_eq!(meta.artist_display, "Björk");
+        assert_eq!(meta.comment.as_deref(), Some("line 1\nline 2\tend"));
+    }
+
+    #[test]
+    fn clean_text_rules() {
+        assert_eq!(clean_text("  a\u{0}b  ").as_deref(), Some("ab"));
+        assert_eq!(clean_text("\u{9f}x\r\n").as_deref(), Some("x"));
+        assert_eq!(clean_text("a\r\nb").as_deref(), Some("a\r\nb"));
+        assert_eq!(clean_text("  \u{1}\u{2} "), None);
+        assert_eq!(clean_text(""), None);
+        assert_eq!(clean_text("🎵 ok").as_deref(), Some("🎵 ok"));
+    }
+
+    #[test]
+    fn untagged_files_fall_back_to_path_names() {
+        let (_d, flac) = fixture("tone.flac", "Great Album/Disc 2/07 - Song.flac");
+        let meta = read(&flac);
+        assert_eq!(meta.title, "07 - Song");
+        assert_eq!(meta.album, "Great Album");
+        assert_eq!(meta.artists, strings(&[UNKNOWN_ARTIST]));
+        assert_eq!(meta.artist_display, UNKNOWN_ARTIST);
+        assert!(meta.album_artists.is_empty());
+        assert_eq!(meta.track_number, None);
+
+        let (_d, mp3) = fixture("tone.mp3", "Other Album/cd3/x.mp3");
+        assert_eq!(read(&mp3).album, "Other Album");
+
+        let (_d, ogg) = fixture("tone.ogg", "Plain Folder/song.ogg");
+        let meta = read(&ogg);
+        assert_eq!(
+            (meta.title.as_str(), meta.album.as_str()),
+            ("song", "Plain Folder")
+        );
+
+        // Tags with a title but no album still take the album from the folder.
+        save_vorbis(&ogg, &[("TITLE", "Tagged")]);
+        let meta = read(&ogg);
+        assert_eq!(
+            (meta.title.as_str(), meta.album.as_str()),
+            ("Tagged", "Plain Folder")
+        );
+    }
+
+    #[test]
+    fn disc_folder_names() {
+        for yes in [
+            "Disc 1",
+            "disc01",
+            "CD2",
+            "CD 2",
+            "cd-3",
+            "Disk 3",
+            "DISC_4",
+            "CD1 (Bonus)",
+            "Disc 2 - Live",
+        ] {
+            assert!(is_disc_folder_name(yes), "{yes}");
+        }
+        for no in [
+            "Discovery",
+            "Disco 2000",
+            "CD",
+            "CDs",
+            "Disc",
+            "CD 2000",
+            "My Disc 1",
+            "cd2x",
+            "",
+        ] {
+            assert!(!is_disc_folder_name(no), "{no}");
+        }
+    }
+
+    // --- errors -----------------------------------------------------------------------------
+
+    #[test]
+    fn zero_byte_truncated_and_non_audio_files_are_errors() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let opts = TagOptions::default();
+
+        let empty = dir.path().join("empty.mp3");
+        std::fs::write(&empty, b"").expect("write");
+        let err = read_track(&empty, None, &opts).expect_err("empty");
+        assert!(matches!(err, TagError::Empty), "{err}");
+        assert_eq!(err.to_string(), "empty file");
+
+        let text = dir.path().join("notes.mp3");
+        std::fs::write(
+            &text,
+            "These are not the droids you are looking for.\n".repeat(40),
+        )
+        .expect("write");
+        let err = read_track(&text, None, &opts).expect_err("text");
+        assert!(matches!(err, TagError::NotAudio), "{err}");
+        assert_eq!(err.to_string(), "not an audio file (unrecognised content)");
+
+        let image = dir.path().join("cover.flac");
+        std::fs::copy(Path::new(TEMPLATES).join("cover.jpg"), &image).expect("copy");
+        let err = read_track(&image, None, &opts).expect_err("image");
+        assert!(matches!(err, TagError::NotAudio), "{err}");
+
+        let missing = dir.path().join("missing.mp3");
+        let err = read_track(&missing, None, &opts).expect_err("missing");
+        assert!(matches!(err, TagError::Open(_)), "{err}");
+        assert!(err.to_string().starts_with("cannot open: "), "{err}");
+
+        let unknown = dir.path().join("tone.xyz");
+        std::fs::write(&unknown, b"\x00\x01\x02\x03 some bytes").expect("write");
+        assert!(matches!(
+            read_track(&unknown, None, &opts),
+            Err(TagError::NotAudio)
+        ));
+
+        for (template, keep) in [
+            ("tone.flac", 60),
+            ("tone.m4a", 40),
+            ("tone.ogg", 100),
+            ("tone.wv", 20),
+        ] {
+            let bytes = std::fs::read(Path::new(TEMPLATES).join(template)).expect("template");
+            let truncated = dir.path().join(format!("truncated-{template}"));
+            std::fs::write(&truncated, &bytes[..keep]).expect("write");
+            let err = read_track(&truncated, None, &opts).expect_err(template);
+            assert!(matches!(err, TagError::Corrupt(_)), "{template}: {err}");
+            assert!(
+                err.to_string().starts_with("truncated or corrupt: "),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_truncation_of_every_template_is_handled_without_panicking() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let opts = TagOptions::default();
+        for entry in std::fs::read_dir(TEMPLATES).expect("templates") {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            if !name.starts_with("tone") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("template");
+            let cut = dir.path().join(&name);
+            let mut keep = 1;
+            while keep < bytes.len() {
+                std::fs::write(&cut, &bytes[..keep]).expect("write");
+                let result = read_track(&cut, None, &opts);
+                assert!(
+                    !matches!(result, Err(TagError::Panicked)),
+                    "{name} cut at {keep}"
+                );
+                keep = keep * 3 / 2 + 1;
+            }
+        }
+    }
+
+    // --- embedded pictures ------------------------------------------------------------------
+
+    #[test]
+    fn embedded_picture_in_id3v2() {
+        let (_d, mp3) = fixture("tone.mp3", "a.mp3");
+        save_id3v2(&mp3, vec![text_frame("TIT2", "No art")]);
+        assert!(!read(&mp3).has_embedded_art);
+
+        let apic = || Frame::Picture(AttachedPictureFrame::new(TextEncoding::UTF8, cover()));
+        save_id3v2(&mp3, vec![text_frame("TIT2", "Art"), apic()]);
+        let meta = read(&mp3);
+        assert!(meta.has_embedded_art);
+        assert_eq!(meta.title, "Art");
+
+        // ID3v2.3 as well.
+        let mut tag = Id3v2Tag::new();
+        tag.insert(text_frame("TIT2", "v2.3"));
+        tag.insert(apic());
+        tag.save_to_path(&mp3, WriteOptions::new().use_id3v23(true))
+            .expect("write v2.3");
+        assert!(has_embedded_picture(&mp3, FileType::Mpeg));
+
+        // WAV "id3 " and AIFF "ID3 " chunks.
+        for (template, file_type) in [("tone.wav", FileType::Wav), ("tone.aiff", FileType::Aiff)] {
+            let (_d, path) = fixture(template, template);
+            save_id3v2(&path, vec![text_frame("TIT2", "x")]);
+            assert!(!has_embedded_picture(&path, file_type), "{template}");
+            save_id3v2(&path, vec![text_frame("TIT2", "x"), apic()]);
+            assert!(has_embedded_picture(&path, file_type), "{template}");
+            assert!(read(&path).has_embedded_art, "{template}");
+        }
+    }
+
+    #[test]
+    fn embedded_picture_in_flac_and_ogg() {
+        for template in ["tone.flac", "tone.ogg", "tone.opus", "tone.spx"] {
+            let (_d, path) = fixture(template, template);
+            save_vorbis(&path, &[("TITLE", "No art")]);
+            assert!(!read(&path).has_embedded_art, "{template}");
+
+            let mut tag = VorbisComments::new();
+            tag.push("TITLE".to_owned(), "Art".to_owned());
+            tag.insert_picture(cover(), None).expect("picture");
+            tag.save_to_path(&path, WriteOptions::default())
+                .expect("write Vorbis comments");
+            let meta = read(&path);
+            assert!(meta.has_embedded_art, "{template}");
+            assert_eq!(meta.title, "Art", "{template}");
+        }
+    }
+
+    #[test]
+    fn embedded_picture_in_mp4() {
+        let (_d, m4a) = fixture("tone.m4a", "a.m4a");
+        let mut ilst = Ilst::new();
+        ilst.set_title("No art".to_owned());
+        ilst.save_to_path(&m4a, WriteOptions::default())
+            .expect("write ilst");
+        assert!(!read(&m4a).has_embedded_art);
+
+        ilst.insert_picture(cover());
+        ilst.save_to_path(&m4a, WriteOptions::default())
+            .expect("write ilst");
+        let meta = read(&m4a);
+        assert!(meta.has_embedded_art);
+        assert_eq!(meta.title, "No art");
+    }
+
+    #[test]
+    fn embedded_picture_in_ape_tags() {
+        for template in ["tone.wv", "tone.mp3", "tone.ape"] {
+            let (_d, path) = fixture(template, template);
+            save_ape(&path, &[("Title", "No art")]);
+            assert!(!read(&path).has_embedded_art, "{template}");
+
+            let mut tag = ApeTag::new();
+            tag.insert(
+                ApeItem::new("Title".to_owned(), ItemValue::Text("Art".to_owned())).expect("item"),
+            );
+            let mut value = b"cover.jpg\0".to_vec();
+            value.extend_from_slice(cover().data());
+            tag.insert(
+                ApeItem::new("Cover Art (Front)".to_owned(), ItemValue::Binary(value))
+                    .expect("item"),
+            );
+            tag.save_to_path(&path, WriteOptions::default())
+                .expect("write APE");
+            let meta = read(&path);
+            assert!(meta.has_embedded_art, "{template}");
+            assert_eq!(meta.title, "Art", "{template}");
+        }
+
+        // An APE tag before an ID3v1 tag.
+        let (_d, mp3) = fixture("tone.mp3", "b.mp3");
+        let mut tag = ApeTag::new();
+        let mut value = b"c.jpg\0".to_vec();
+        value.extend_from_slice(cover().data());
+        tag.insert(
+            ApeItem::new("Cover Art (Back)".to_owned(), ItemValue::Binary(value)).expect("item"),
+        );
+        tag.save_to_path(&mp3, WriteOptions::default())
+            .expect("write APE");
+        let v1 = Id3v1Tag {
+            title: Some("v1".to_owned()),
+            ..Id3v1Tag::default()
+        };
+        v1.save_to_path(&mp3, WriteOptions::default())
+            .expect("write ID3v1");
+        assert!(has_embedded_picture(&mp3, FileType::Mpeg));
+    }
+
+    #[test]
+    fn raw_tags_list_items_and_summarise_pictures() {
+        let (_d, mp3) = fixture("tone.mp3", "a.mp3");
+        save_id3v2(
+            &mp3,
+            vec![
+                text_frame("TIT2", "Title"),
+                txxx("REPLAYGAIN_TRACK_GAIN", "-1 dB"),
+                Frame::Picture(AttachedPictureFrame::new(TextEncoding::UTF8, cover())),
+            ],
+        );
+        let raw = read_raw_tags(&mp3).expect("raw");
+        assert_eq!(raw.len(), 1);
+        assert_eq!(raw[0].tag_type, "ID3v2.4");
+        let items = &raw[0].items;
+        assert!(
+            items.contains(&("TIT2".to_owned(), "Title".to_owned())),
+            "{items:?}"
+        );
+        assert!(
+            items.contains(&("TXXX:REPLAYGAIN_TRACK_GAIN".to_owned(), "-1 dB".to_owned())),
+            "{items:?}"
+        );
+        let size = cover().data().len();
+        assert!(
+            items.contains(&(
+                "APIC".to_owned(),
+                format!("<picture: image/jpeg, {size} bytes>")
+            )),
+            "{items:?}"
+        );
+
+        let (_d, flac) = fixture("tone.flac", "a.flac");
+        save_vorbis(&flac, &[("ARTIST", "A"), ("ARTIST", "B")]);
+        let raw = read_raw_tags(&flac).expect("raw");
+        assert_eq!(raw[0].tag_type, "Vorbis Comments");
+        let artists: Vec<&str> = raw[0]
+            .items
+            .iter()
+            .filter(|(k, _)| k == "ARTIST")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(artists, ["A", "B"]);
+    }
+
+    /// Prints the time per `read_track` on small tagged files; run with
+    /// `cargo test --lib scanner::tags -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "timing report, not a check"]
+    fn timing_report() {
+        for template in ["tone.mp3", "tone.flac", "tone.m4a", "tone.ogg"] {
+            let (_d, path) = fixture(template, template);
+            match template {
+                "tone.mp3" => save_id3v2(
+                    &path,
+                    vec![
+                        text_frame("TIT2", "Title"),
+                        text_frame("TPE1", "Artist"),
+                        text_frame("TALB", "Album"),
+                        text_frame("TRCK", "3/12"),
+                        txxx("REPLAYGAIN_TRACK_GAIN", "-6 dB"),
+                    ],
+                ),
+                "tone.m4a" => {
+                    let mut ilst = Ilst::new();
+                    ilst.set_title("Title".to_owned());
+                    ilst.set_artist("Artist".to_owned());
+                    ilst.set_album("Album".to_owned());
+                    ilst.save_to_path(&path, WriteOptions::default())
+                        .expect("write");
+                }
+                _ => save_vorbis(
+                    &path,
+                    &[
+                        ("TITLE", "Title"),
+                        ("ARTIST", "Artist"),
+                        ("ALBUM", "Album"),
+                        ("TRACKNUMBER", "3"),
+                    ],
+                ),
+            }
+            let opts = TagOptions::default();
+            let n = 2000;
+            let start = std::time::Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(read_track(&path, None, &opts).expect("readable"));
+            }
+            let per = start.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+            println!("{template}: {per:.1} µs per read_track");
+        }
+    }
+}

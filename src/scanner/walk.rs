@@ -65,10 +65,7 @@ impl DirListing {
         let stem = audio_name.rsplit_once('.').map_or(audio_name, |(s, _)| s);
         self.lyrics_files
             .iter()
-            .find(|l| {
-                l.rsplit_once('.')
-                    .is_some_and(|(s, _)| s == stem)
-            })
+            .find(|l| l.rsplit_once('.').is_some_and(|(s, _)| s == stem))
             .map(|l| self.abs_path.join(l))
     }
 }
@@ -199,7 +196,10 @@ fn walk_dir(
         };
         let path = entry.path();
         let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-            on_error(&path, "file name is not valid UTF-8; rename it to include it".into());
+            on_error(
+                &path,
+                "file name is not valid UTF-8; rename it to include it".into(),
+            );
             continue;
         };
         let rel_path = join_rel(&listing.rel_path, &name);

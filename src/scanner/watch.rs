@@ -4,6 +4,7 @@
 use super::walk::{AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, extension};
 use super::{ScanHandle, ScanOptions};
 use notify::RecursiveMode;
+use notify::event::{AccessKind, AccessMode, EventKind, MetadataKind, ModifyKind};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,13 +15,17 @@ pub type Watcher = Debouncer<notify::RecommendedWatcher, RecommendedCache>;
 /// Watches `folders` recursively and triggers a scan of the changed directories after `delay`
 /// without further changes.
 pub fn start(folders: &[PathBuf], delay: Duration, scans: ScanHandle) -> notify::Result<Watcher> {
-    let mut debouncer = new_debouncer(delay, None, move |result: DebounceEventResult| {
-        match result {
+    let roots = folders.to_vec();
+    let mut debouncer = new_debouncer(
+        delay,
+        None,
+        move |result: DebounceEventResult| match result {
             Ok(events) => {
                 let mut dirs: Vec<PathBuf> = events
                     .iter()
+                    .filter(|e| changes_content(&e.kind))
                     .flat_map(|e| e.paths.iter())
-                    .filter_map(|p| directory_to_rescan(p))
+                    .filter_map(|p| directory_to_rescan(&roots, p))
                     .collect();
                 dirs.sort();
                 dirs.dedup();
@@ -37,19 +42,37 @@ pub fn start(folders: &[PathBuf], delay: Duration, scans: ScanHandle) -> notify:
                     tracing::warn!("file watcher: {e}");
                 }
             }
-        }
-    })?;
+        },
+    )?;
     for folder in folders {
         debouncer.watch(folder, RecursiveMode::Recursive)?;
     }
     Ok(debouncer)
 }
 
+/// Whether an event can change what the catalog holds. Opening and reading files (which the
+/// scanner itself does) and access-time updates do not; without this filter every scan would
+/// trigger the next.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) | EventKind::Any | EventKind::Other => true,
+        EventKind::Modify(ModifyKind::Metadata(
+            MetadataKind::AccessTime | MetadataKind::Permissions | MetadataKind::Ownership,
+        )) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+    }
+}
+
 /// The directory to rescan for a changed path: a directory itself, the folder holding a
 /// changed audio, image or lyrics file; None for files the scanner does not care about
 /// (such as a database or a download in progress).
-fn directory_to_rescan(path: &Path) -> Option<PathBuf> {
-    if path
+fn directory_to_rescan(roots: &[PathBuf], path: &Path) -> Option<PathBuf> {
+    // Hidden names inside a music folder are skipped by the scanner; the folder's own path
+    // may well contain one (/home/me/.music).
+    let inside = roots.iter().find_map(|r| path.strip_prefix(r).ok())?;
+    if inside
         .components()
         .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
     {
@@ -68,5 +91,7 @@ fn directory_to_rescan(path: &Path) -> Option<PathBuf> {
         // No extension and gone: it may have been a folder.
         None => !path.exists(),
     };
-    relevant.then(|| path.parent().map(Path::to_path_buf)).flatten()
+    relevant
+        .then(|| path.parent().map(Path::to_path_buf))
+        .flatten()
 }

@@ -6,13 +6,13 @@
 //! transaction as the tracks that changed them. So a scan killed at any moment leaves a
 //! catalog that is correct for the files it got to, and the next scan completes the rest.
 
-use super::grouping;
+use super::grouping::{self, album_folder};
 use super::meta::TrackMeta;
 use super::tags::is_disc_folder_name;
 use crate::db::models::{Track, TrackData};
 use crate::db::schema::{
-    album_artists, albums, artists, directories, genres, scan_errors, track_artists,
-    track_genres, tracks,
+    album_artists, albums, artists, directories, genres, scan_errors, track_artists, track_genres,
+    tracks,
 };
 use crate::db::{DbError, now_ms};
 use diesel::prelude::*;
@@ -316,7 +316,9 @@ impl Writer {
 pub fn in_scope(path: &str, scope: &str) -> bool {
     scope.is_empty()
         || path == scope
-        || (path.len() > scope.len() && path.starts_with(scope) && path.as_bytes()[scope.len()] == b'/')
+        || (path.len() > scope.len()
+            && path.starts_with(scope)
+            && path.as_bytes()[scope.len()] == b'/')
 }
 
 /// The signature that recognises a file after a move or rename: the MusicBrainz recording and
@@ -423,7 +425,8 @@ impl WriterState {
                 id
             }
         };
-        self.dir_ids.insert((dir.folder_id, dir.rel_path.clone()), id);
+        self.dir_ids
+            .insert((dir.folder_id, dir.rel_path.clone()), id);
         Ok(())
     }
 
@@ -535,7 +538,9 @@ impl WriterState {
         track_id: i32,
         meta: &TrackMeta,
     ) -> QResult<()> {
-        let roles: [(&str, &[String], Option<&str>, Option<&str>); 3] = [
+        // (role, names, sort name, MusicBrainz id)
+        type Credit<'m> = (&'static str, &'m [String], Option<&'m str>, Option<&'m str>);
+        let roles: [Credit; 3] = [
             (
                 "artist",
                 &meta.artists,
@@ -556,12 +561,8 @@ impl WriterState {
             for (position, name) in names.iter().enumerate() {
                 // Sort names and MBIDs in a tag describe the credit as a whole: only trust
                 // them for a single-artist credit.
-                let artist_id = self.artist_id(
-                    conn,
-                    name,
-                    sort.filter(|_| single),
-                    mbid.filter(|_| single),
-                )?;
+                let artist_id =
+                    self.artist_id(conn, name, sort.filter(|_| single), mbid.filter(|_| single))?;
                 if !seen.insert(artist_id) {
                     continue;
                 }
@@ -758,6 +759,10 @@ impl WriterState {
 
     /// Brings the albums and artists the batch touched back in line with their tracks.
     fn settle(&mut self, conn: &mut SqliteConnection) -> QResult<()> {
+        let touched: Vec<i32> = self.touched_albums.iter().copied().collect();
+        for chunk in touched.chunks(ID_CHUNK) {
+            self.join_untagged_siblings(conn, chunk)?;
+        }
         let albums: Vec<i32> = self.touched_albums.drain().collect();
         for chunk in albums.chunks(ID_CHUNK) {
             self.refresh_albums(conn, chunk)?;
@@ -775,6 +780,100 @@ impl WriterState {
         }
         if deleted > 0 {
             self.artist_ids.clear();
+        }
+        Ok(())
+    }
+
+    /// Tracks without an album-artist tag join the album of the same name in the same folder
+    /// that has one: a folder where only some tracks carry the tag ("feat." tracks, say) is one
+    /// album, not two. Only when exactly one tagged album of that name is there.
+    fn join_untagged_siblings(
+        &mut self,
+        conn: &mut SqliteConnection,
+        album_ids: &[i32],
+    ) -> QResult<()> {
+        let dir_ids: Vec<i32> = tracks::table
+            .filter(tracks::album_id.eq_any(album_ids))
+            .select(tracks::directory_id)
+            .distinct()
+            .load(conn)?;
+        if dir_ids.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<(i32, String, i32, i32, String)> = tracks::table
+            .inner_join(directories::table)
+            .filter(tracks::directory_id.eq_any(&dir_ids))
+            .select((
+                tracks::album_id,
+                tracks::album_name,
+                tracks::directory_id,
+                directories::folder_id,
+                directories::path,
+            ))
+            .distinct()
+            .load(conn)?;
+        if rows.len() < 2 {
+            return Ok(());
+        }
+        let ids: Vec<i32> = rows
+            .iter()
+            .map(|r| r.0)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let keys: HashMap<i32, String> = albums::table
+            .filter(albums::id.eq_any(&ids))
+            .select((albums::id, albums::album_key))
+            .load::<(i32, String)>(conn)?
+            .into_iter()
+            .collect();
+        // (folder, album folder, album name) -> (tagged albums, untagged albums, directories)
+        #[derive(Default)]
+        struct Siblings {
+            tagged: HashSet<i32>,
+            untagged: HashSet<i32>,
+            dirs: HashSet<i32>,
+        }
+        let mut groups: HashMap<(i32, String, String), Siblings> = HashMap::new();
+        for (album_id, name, dir_id, folder_id, path) in &rows {
+            let Some(key) = keys.get(album_id) else {
+                continue;
+            };
+            let group = groups
+                .entry((
+                    *folder_id,
+                    album_folder(path).to_string(),
+                    grouping::normalize(name),
+                ))
+                .or_default();
+            if key.starts_with("aa:") {
+                group.tagged.insert(*album_id);
+            } else if key.starts_with("dir:") {
+                group.untagged.insert(*album_id);
+            }
+            group.dirs.insert(*dir_id);
+        }
+        for Siblings {
+            tagged,
+            untagged,
+            dirs,
+        } in groups.into_values()
+        {
+            if tagged.len() != 1 || untagged.is_empty() {
+                continue;
+            }
+            let target = *tagged.iter().next().unwrap_or(&0);
+            let from: Vec<i32> = untagged.into_iter().collect();
+            let dirs: Vec<i32> = dirs.into_iter().collect();
+            diesel::update(
+                tracks::table
+                    .filter(tracks::album_id.eq_any(&from))
+                    .filter(tracks::directory_id.eq_any(&dirs)),
+            )
+            .set(tracks::album_id.eq(target))
+            .execute(conn)?;
+            self.touched_albums.insert(target);
+            self.touched_albums.extend(from);
         }
         Ok(())
     }
@@ -906,10 +1005,12 @@ impl WriterState {
         let now = now_ms();
         for (&album_id, tracks_of) in &by_album {
             let first = tracks_of[0];
-            let tagged_album_artist = tracks_of.iter().find_map(|t| t.album_artist_display.clone());
-            let same_artist = tracks_of
+            let tagged_album_artist = tracks_of
                 .iter()
-                .all(|t| grouping::normalize(&t.artist_display) == grouping::normalize(&first.artist_display));
+                .find_map(|t| t.album_artist_display.clone());
+            let same_artist = tracks_of.iter().all(|t| {
+                grouping::normalize(&t.artist_display) == grouping::normalize(&first.artist_display)
+            });
             let artist_display = tagged_album_artist.unwrap_or_else(|| {
                 if same_artist {
                     first.artist_display.clone()
@@ -917,8 +1018,8 @@ impl WriterState {
                     VARIOUS_ARTISTS.to_string()
                 }
             });
-            let compilation = tracks_of.iter().any(|t| t.compilation)
-                || artist_display == VARIOUS_ARTISTS;
+            let compilation =
+                tracks_of.iter().any(|t| t.compilation) || artist_display == VARIOUS_ARTISTS;
             let artist_ids = match album_artist_links.get(&album_id) {
                 Some(list) => list.clone(),
                 None => {
@@ -946,7 +1047,10 @@ impl WriterState {
 
             let (cover_directory_id, cover_track_id) =
                 self.choose_cover(tracks_of, &dir_info, &parent_covers);
-            let mut discs: Vec<i32> = tracks_of.iter().map(|t| t.disc_number.unwrap_or(1)).collect();
+            let mut discs: Vec<i32> = tracks_of
+                .iter()
+                .map(|t| t.disc_number.unwrap_or(1))
+                .collect();
             discs.sort_unstable();
             discs.dedup();
             diesel::update(albums::table.find(album_id))
@@ -954,8 +1058,14 @@ impl WriterState {
                     albums::name.eq(&first.album_name),
                     albums::artist_display.eq(&artist_display),
                     albums::year.eq(tracks_of.iter().filter_map(|t| t.year).min()),
-                    albums::original_date.eq(tracks_of.iter().filter_map(|t| t.original_date.clone()).min()),
-                    albums::release_date.eq(tracks_of.iter().filter_map(|t| t.release_date.clone()).min()),
+                    albums::original_date.eq(tracks_of
+                        .iter()
+                        .filter_map(|t| t.original_date.clone())
+                        .min()),
+                    albums::release_date.eq(tracks_of
+                        .iter()
+                        .filter_map(|t| t.release_date.clone())
+                        .min()),
                     albums::mbid.eq(tracks_of.iter().find_map(|t| t.mb_release_id.clone())),
                     albums::release_group_mbid
                         .eq(tracks_of.iter().find_map(|t| t.mb_release_group_id.clone())),
@@ -973,8 +1083,10 @@ impl WriterState {
         }
 
         let list = id_list(&live);
-        diesel::sql_query(format!("DELETE FROM album_genres WHERE album_id IN ({list})"))
-            .execute(conn)?;
+        diesel::sql_query(format!(
+            "DELETE FROM album_genres WHERE album_id IN ({list})"
+        ))
+        .execute(conn)?;
         diesel::sql_query(format!(
             "INSERT OR IGNORE INTO album_genres (album_id, genre_id) \
              SELECT DISTINCT t.album_id, tg.genre_id FROM tracks t \
@@ -1014,7 +1126,8 @@ impl WriterState {
                     }
                 }
                 CoverRule::File(glob) => {
-                    if let Some((dir, _)) = candidates.iter().find(|(_, name)| glob.is_match(name)) {
+                    if let Some((dir, _)) = candidates.iter().find(|(_, name)| glob.is_match(name))
+                    {
                         return (Some(*dir), None);
                     }
                 }
@@ -1023,7 +1136,10 @@ impl WriterState {
         // No rule matched: any folder image beats none.
         match candidates.first() {
             Some((dir, _)) => (Some(*dir), None),
-            None => (None, tracks_of.iter().find(|t| t.has_embedded_art).map(|t| t.id)),
+            None => (
+                None,
+                tracks_of.iter().find(|t| t.has_embedded_art).map(|t| t.id),
+            ),
         }
     }
 }
@@ -1133,7 +1249,6 @@ mod tests {
 
     #[test]
     fn album_folder_skips_disc_folders() {
-        use super::super::grouping::album_folder;
         assert_eq!(album_folder("A/B/CD 1"), "A/B");
         assert_eq!(album_folder("A/B"), "A/B");
     }

@@ -88,7 +88,13 @@ impl TestLibrary {
 }
 
 /// A track spec with the common fields filled.
-pub fn spec(title: &str, artist: &str, album: &str, album_artist: Option<&str>, track: u32) -> TrackSpec {
+pub fn spec(
+    title: &str,
+    artist: &str,
+    album: &str,
+    album_artist: Option<&str>,
+    track: u32,
+) -> TrackSpec {
     TrackSpec {
         title: title.into(),
         artist: artist.into(),

@@ -1,0 +1,557 @@
+//! Scan benchmark: times the `mediastreamer` binary scanning a synthetic library.
+//!
+//! Generates N tracks with `mediastreamer::synth`, then runs `mediastreamer --config CFG scan
+//! --json` as a child process: a first full scan, a rescan with nothing changed, and rescans
+//! after adding, deleting, retagging and moving K files. Prints a table and one JSON line.
+//! Needs the release binary next to this one: `cargo build --release`.
+
+use std::fs;
+use std::io::{self, Read};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, bail, ensure};
+use clap::Parser;
+use lofty::config::WriteOptions;
+use lofty::file::TaggedFileExt;
+use lofty::tag::{Accessor, TagExt};
+use mediastreamer::synth::{LibrarySpec, generate_library};
+use serde_json::{Value, json};
+
+/// Time `mediastreamer scan` on a generated library: full scan, no-op rescan, incremental
+/// rescans, peak memory.
+#[derive(Parser)]
+struct Args {
+    /// Tracks in the generated library.
+    #[arg(long, default_value_t = 20_000)]
+    tracks: usize,
+    /// Files added, deleted, retagged and moved (each) for the incremental rescans.
+    #[arg(long, default_value_t = 100)]
+    changes: usize,
+    /// Library generator seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Work in DIR (must be empty or missing) and keep library, database, config and logs.
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let binary = server_binary()?;
+    let work = WorkDir::create(args.keep.clone())?;
+    let report = run(&args, &binary, &work.path)?;
+    report.print(&binary, &work);
+    Ok(())
+}
+
+/// The `mediastreamer` binary next to this one (target/release/ for a release build).
+fn server_binary() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("locating scan-bench")?;
+    let binary = exe.with_file_name("mediastreamer");
+    if !binary.is_file() {
+        bail!(
+            "{} not found: build it first with `cargo build --release` \
+             (and run target/release/scan-bench)",
+            binary.display()
+        );
+    }
+    Ok(binary)
+}
+
+/// The benchmark's folder; removed on exit unless the user asked to keep it.
+struct WorkDir {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl WorkDir {
+    fn create(keep: Option<PathBuf>) -> anyhow::Result<Self> {
+        let (path, kept) = match keep {
+            Some(dir) => (dir, true),
+            None => (
+                std::env::temp_dir().join(format!("scan-bench-{}", std::process::id())),
+                false,
+            ),
+        };
+        if path.exists() && fs::read_dir(&path)?.next().is_some() {
+            bail!("{} is not empty", path.display());
+        }
+        fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
+        // The config file needs absolute paths.
+        let path = path.canonicalize()?;
+        Ok(Self { path, keep: kept })
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// Counts a step's scan is expected to report.
+#[derive(Default)]
+struct Expect {
+    tracks: u64,
+    added: u64,
+    updated: u64,
+    moved: u64,
+    removed: u64,
+}
+
+/// One timed scan.
+struct Step {
+    name: String,
+    wall_seconds: f64,
+    summary: Summary,
+    max_rss_kib: u64,
+}
+
+/// The fields of `scan --json` that the benchmark reads.
+#[derive(Default)]
+struct Summary {
+    tracks: u64,
+    albums: u64,
+    artists: u64,
+    added: u64,
+    updated: u64,
+    moved: u64,
+    removed: u64,
+    errors: u64,
+    seconds: Option<f64>,
+    first_errors: Vec<String>,
+}
+
+struct Report {
+    tracks: usize,
+    changes: usize,
+    albums: usize,
+    artists: usize,
+    generate_seconds: f64,
+    steps: Vec<Step>,
+    warnings: Vec<String>,
+}
+
+fn run(args: &Args, binary: &Path, work: &Path) -> anyhow::Result<Report> {
+    let library = work.join("library");
+    let config = write_config(work, &library)?;
+
+    let started = Instant::now();
+    let generated = generate_library(
+        &library,
+        &LibrarySpec {
+            tracks: args.tracks,
+            seed: args.seed,
+            ..LibrarySpec::default()
+        },
+    )
+    .context("generating the library")?;
+    let generate_seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "generated {} tracks in {generate_seconds:.1} s",
+        generated.tracks
+    );
+
+    let files = audio_files(&library)?;
+    ensure!(
+        files.len() == generated.tracks,
+        "found {} audio files, generated {}",
+        files.len(),
+        generated.tracks
+    );
+    warm_cache(&files)?;
+
+    let mut bench = Bench {
+        binary,
+        config: &config,
+        logs: work,
+        steps: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let n = args.tracks as u64;
+    let k = args.changes as u64;
+    bench.scan(
+        "full scan",
+        Expect {
+            tracks: n,
+            added: n,
+            ..Expect::default()
+        },
+    )?;
+    bench.scan(
+        "rescan, no change",
+        Expect {
+            tracks: n,
+            ..Expect::default()
+        },
+    )?;
+
+    if args.changes > 0 {
+        ensure!(
+            files.len() >= 3 * args.changes,
+            "--changes {} needs at least {} tracks",
+            args.changes,
+            3 * args.changes
+        );
+        // Three disjoint sets spread over the whole library.
+        let picks = 3 * args.changes;
+        let files = &files;
+        let pick = |set: usize| {
+            (0..args.changes)
+                .map(|j| files[(3 * j + set) * files.len() / picks].clone())
+                .collect::<Vec<_>>()
+        };
+        let (deleted, retagged, moved) = (pick(0), pick(1), pick(2));
+
+        generate_library(
+            &library.join("Added by scan-bench"),
+            &LibrarySpec {
+                tracks: args.changes,
+                seed: args.seed.wrapping_add(1),
+                ..LibrarySpec::default()
+            },
+        )
+        .context("generating added tracks")?;
+        bench.scan(
+            &format!("add {k}"),
+            Expect {
+                tracks: n + k,
+                added: k,
+                ..Expect::default()
+            },
+        )?;
+
+        for path in &deleted {
+            fs::remove_file(path).with_context(|| format!("deleting {}", path.display()))?;
+        }
+        bench.scan(
+            &format!("delete {k}"),
+            Expect {
+                tracks: n,
+                removed: k,
+                ..Expect::default()
+            },
+        )?;
+
+        for path in &retagged {
+            retag(path).with_context(|| format!("retagging {}", path.display()))?;
+        }
+        bench.scan(
+            &format!("retag {k}"),
+            Expect {
+                tracks: n,
+                updated: k,
+                ..Expect::default()
+            },
+        )?;
+
+        let moved_dir = library.join("Moved by scan-bench");
+        fs::create_dir_all(&moved_dir)?;
+        for (i, path) in moved.iter().enumerate() {
+            let name = path.file_name().context("file without a name")?;
+            // Numbered: different albums may hold files with the same name.
+            let dest = moved_dir.join(format!("{i:05} {}", name.to_string_lossy()));
+            fs::rename(path, &dest).with_context(|| format!("moving {}", path.display()))?;
+        }
+        bench.scan(
+            &format!("move {k}"),
+            Expect {
+                tracks: n,
+                moved: k,
+                ..Expect::default()
+            },
+        )?;
+    }
+
+    Ok(Report {
+        tracks: args.tracks,
+        changes: args.changes,
+        albums: generated.albums,
+        artists: generated.artists,
+        generate_seconds,
+        steps: bench.steps,
+        warnings: bench.warnings,
+    })
+}
+
+fn write_config(work: &Path, library: &Path) -> anyhow::Result<PathBuf> {
+    let toml_string = |path: &Path| -> anyhow::Result<String> {
+        let text = path.to_str().context("the work folder path is not UTF-8")?;
+        Ok(toml::Value::String(text.to_owned()).to_string())
+    };
+    let config = format!(
+        "[server]\naddress = \"127.0.0.1:0\"\n\n\
+         [library]\nfolders = [{}]\n\n\
+         [database]\npath = {}\n\n\
+         [scan]\nschedule = \"\"\non_startup = false\nwatch = false\n",
+        toml_string(library)?,
+        toml_string(&work.join("bench.db"))?
+    );
+    let path = work.join("config.toml");
+    fs::write(&path, config)?;
+    Ok(path)
+}
+
+/// Every non-image file under `root`, sorted.
+fn audio_files(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                dirs.push(path);
+            } else if !matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("jpg" | "png")
+            ) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads every file once so the first scan is not measuring the disk.
+fn warm_cache(files: &[PathBuf]) -> anyhow::Result<()> {
+    let mut buffer = Vec::new();
+    for path in files {
+        buffer.clear();
+        fs::File::open(path)?.read_to_end(&mut buffer)?;
+    }
+    Ok(())
+}
+
+/// Changes the title, so the file's tags, size and mtime all change.
+fn retag(path: &Path) -> anyhow::Result<()> {
+    let mut file = lofty::read_from_path(path)?;
+    let tag = file.primary_tag_mut().context("no tag")?;
+    let title = tag.title().unwrap_or_default().into_owned();
+    tag.set_title(format!("{title} (retagged by scan-bench)"));
+    tag.save_to_path(path, WriteOptions::default())?;
+    Ok(())
+}
+
+struct Bench<'a> {
+    binary: &'a Path,
+    config: &'a Path,
+    logs: &'a Path,
+    steps: Vec<Step>,
+    warnings: Vec<String>,
+}
+
+impl Bench<'_> {
+    /// Runs one scan, records its numbers and warns where the counts differ from `expect`.
+    fn scan(&mut self, name: &str, expect: Expect) -> anyhow::Result<()> {
+        eprintln!("{name}…");
+        let log_path = self.logs.join(format!("scan-{}.log", self.steps.len() + 1));
+        let log = fs::File::create(&log_path)?;
+        let started = Instant::now();
+        let mut child = Command::new(self.binary)
+            .arg("--config")
+            .arg(self.config)
+            .args(["scan", "--json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", self.binary.display()))?;
+        let mut stdout = String::new();
+        child
+            .stdout
+            .take()
+            .context("child stdout")?
+            .read_to_string(&mut stdout)?;
+        let (status, max_rss_kib) = wait_with_rusage(child.id())?;
+        let wall_seconds = started.elapsed().as_secs_f64();
+        if !status.success() {
+            let log = fs::read_to_string(&log_path).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(20).collect();
+            bail!(
+                "{name}: mediastreamer {status}; last lines of {}:\n{}",
+                log_path.display(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        let summary = parse_summary(&stdout)
+            .with_context(|| format!("{name}: no JSON summary on stdout: {stdout:?}"))?;
+
+        let checks = [
+            ("tracks", summary.tracks, expect.tracks),
+            ("added", summary.added, expect.added),
+            ("updated", summary.updated, expect.updated),
+            ("moved", summary.moved, expect.moved),
+            ("removed", summary.removed, expect.removed),
+            ("errors", summary.errors, 0),
+        ];
+        for (field, got, want) in checks {
+            if got != want {
+                self.warnings
+                    .push(format!("{name}: {field} = {got}, expected {want}"));
+            }
+        }
+        for error in &summary.first_errors {
+            self.warnings.push(format!("{name}: scan error: {error}"));
+        }
+        self.steps.push(Step {
+            name: name.to_owned(),
+            wall_seconds,
+            summary,
+            max_rss_kib,
+        });
+        Ok(())
+    }
+}
+
+/// Waits for the child and returns its exit status and peak resident memory; `std::process`
+/// cannot report the latter, `wait4` can, for this one child.
+fn wait_with_rusage(pid: u32) -> anyhow::Result<(ExitStatus, u64)> {
+    let pid = libc::pid_t::try_from(pid)?;
+    let mut status = 0;
+    // SAFETY: `rusage` is plain old data, for which all-zero bytes are a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: both out-pointers are valid for writes for the duration of the call.
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if reaped == pid {
+            break;
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error).context("waiting for mediastreamer");
+        }
+    }
+    // Linux reports ru_maxrss in KiB.
+    Ok((
+        ExitStatus::from_raw(status),
+        u64::try_from(usage.ru_maxrss).unwrap_or(0),
+    ))
+}
+
+/// The last stdout line that is a JSON object (the contract says there is exactly one).
+fn parse_summary(stdout: &str) -> Option<Summary> {
+    let value: Value = stdout
+        .lines()
+        .rev()
+        .filter_map(|line| serde_json::from_str::<Value>(line.trim()).ok())
+        .find(Value::is_object)?;
+    let count = |key: &str| value.get(key).and_then(Value::as_u64).unwrap_or(0);
+    let first_errors = value
+        .get("error_list")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .take(5)
+                .map(|e| {
+                    let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("?");
+                    format!("{}: {}", field("path"), field("reason"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Summary {
+        tracks: count("tracks"),
+        albums: count("albums"),
+        artists: count("artists"),
+        added: count("added"),
+        updated: count("updated"),
+        moved: count("moved"),
+        removed: count("removed"),
+        errors: count("errors"),
+        seconds: value.get("seconds").and_then(Value::as_f64),
+        first_errors,
+    })
+}
+
+impl Report {
+    fn print(&self, binary: &Path, work: &WorkDir) {
+        println!(
+            "scan-bench: {} tracks ({} albums, {} artists) generated in {:.1} s, \
+             {} changes per step, {}",
+            self.tracks,
+            self.albums,
+            self.artists,
+            self.generate_seconds,
+            self.changes,
+            binary.display()
+        );
+        println!(
+            "{:<20} {:>8} {:>8} {:>9} {:>7} {:>7} {:>6} {:>7} {:>6} {:>7} {:>7} {:>8} {:>8}",
+            "step",
+            "wall s",
+            "scan s",
+            "tracks/s",
+            "added",
+            "updated",
+            "moved",
+            "removed",
+            "errors",
+            "tracks",
+            "albums",
+            "artists",
+            "RSS MiB"
+        );
+        for step in &self.steps {
+            let s = &step.summary;
+            println!(
+                "{:<20} {:>8.2} {:>8} {:>9.0} {:>7} {:>7} {:>6} {:>7} {:>6} {:>7} {:>7} {:>8} {:>8.1}",
+                step.name,
+                step.wall_seconds,
+                s.seconds.map_or("-".to_owned(), |v| format!("{v:.2}")),
+                s.tracks as f64 / step.wall_seconds,
+                s.added,
+                s.updated,
+                s.moved,
+                s.removed,
+                s.errors,
+                s.tracks,
+                s.albums,
+                s.artists,
+                mib(step.max_rss_kib)
+            );
+        }
+        for warning in &self.warnings {
+            println!("warning: {warning}");
+        }
+        if work.keep {
+            println!("kept: {}", work.path.display());
+        }
+        println!("{}", self.json());
+    }
+
+    fn json(&self) -> Value {
+        let seconds = |prefix: &str| {
+            self.steps
+                .iter()
+                .find(|s| s.name.starts_with(prefix))
+                .map(|s| s.wall_seconds)
+        };
+        let full = seconds("full scan");
+        json!({
+            "bench": "scan",
+            "tracks": self.tracks,
+            "changes": self.changes,
+            "generate_seconds": self.generate_seconds,
+            "full_scan_seconds": full,
+            "full_scan_tracks_per_second": full.map(|s| self.tracks as f64 / s),
+            "noop_rescan_seconds": seconds("rescan"),
+            "add_seconds": seconds("add"),
+            "delete_seconds": seconds("delete"),
+            "retag_seconds": seconds("retag"),
+            "move_seconds": seconds("move"),
+            "peak_rss_mib": mib(self.steps.iter().map(|s| s.max_rss_kib).max().unwrap_or(0)),
+            "warnings": self.warnings.len(),
+        })
+    }
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
