@@ -1,12 +1,3 @@
-DROP TRIGGER artists_fts_delete;
-DROP TRIGGER artists_fts_update;
-DROP TRIGGER artists_fts_insert;
-DROP TRIGGER albums_fts_delete;
-DROP TRIGGER albums_fts_update;
-DROP TRIGGER albums_fts_insert;
-DROP TRIGGER tracks_fts_delete;
-DROP TRIGGER tracks_fts_update;
-DROP TRIGGER tracks_fts_insert;
 DROP TABLE artists_fts;
 DROP TABLE albums_fts;
 DROP TABLE tracks_fts;

@@ -79,7 +79,7 @@ pub struct Track {
     pub lyrics: Option<String>,
     pub synced_lyrics: Option<String>,
     pub has_embedded_art: bool,
-    pub fingerprint: String,
+    pub fingerprint: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -137,7 +137,7 @@ pub struct TrackData<'a> {
     pub lyrics: Option<&'a str>,
     pub synced_lyrics: Option<&'a str>,
     pub has_embedded_art: bool,
-    pub fingerprint: &'a str,
+    pub fingerprint: i64,
     pub updated_at: i64,
 }
 
@@ -194,7 +194,7 @@ impl<'a> TrackData<'a> {
             lyrics: t.lyrics.as_deref(),
             synced_lyrics: t.synced_lyrics.as_deref(),
             has_embedded_art: t.has_embedded_art,
-            fingerprint: &t.fingerprint,
+            fingerprint: t.fingerprint,
             updated_at: t.updated_at,
         }
     }

@@ -178,7 +178,7 @@ diesel::table! {
         lyrics -> Nullable<Text>,
         synced_lyrics -> Nullable<Text>,
         has_embedded_art -> Bool,
-        fingerprint -> Text,
+        fingerprint -> BigInt,
         created_at -> BigInt,
         updated_at -> BigInt,
     }

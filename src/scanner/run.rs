@@ -368,7 +368,7 @@ impl DirContext<'_> {
             .filter(directories::folder_id.eq(self.folder_id))
             .filter(directories::path.eq(&listing.rel_path))
             .select((directories::id, directories::mtime, directories::cover_art))
-            .first(self.reader)
+            .get_result(self.reader)
             .optional()?;
         let cover_art = choose_folder_image(&listing.images, self.cover_globs);
         let known_id = known.as_ref().map(|k| k.0);
@@ -418,7 +418,7 @@ impl DirContext<'_> {
                     .filter(scan_errors::folder_id.eq(self.folder_id))
                     .filter(scan_errors::path.eq(&file.rel_path))
                     .select((scan_errors::size, scan_errors::mtime, scan_errors::reason))
-                    .first(self.reader)
+                    .get_result(self.reader)
                     .optional()?;
                 if let Some((size, mtime, reason)) = bad {
                     had_error = true;
@@ -529,6 +529,16 @@ fn remove_folder(conn: &mut SqliteConnection, folder_id: i32) -> QueryResult<()>
          AND NOT EXISTS (SELECT 1 FROM album_artists WHERE artist_id = artists.id)",
     )
     .execute(conn)?;
+    for (fts, table) in [
+        ("tracks_fts", "tracks"),
+        ("albums_fts", "albums"),
+        ("artists_fts", "artists"),
+    ] {
+        diesel::sql_query(format!(
+            "DELETE FROM {fts} WHERE rowid NOT IN (SELECT id FROM {table})"
+        ))
+        .execute(conn)?;
+    }
     Ok(())
 }
 

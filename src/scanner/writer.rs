@@ -126,6 +126,22 @@ struct WriterState {
     touched_artists: HashSet<i32>,
     inserted_dirs: HashSet<i32>,
     stats: WriteStats,
+    /// Rows whose search entries must be (re)written, and rows that are gone.
+    search_dirty: SearchChanges<HashSet<i32>>,
+    search_gone: SearchChanges<Vec<i32>>,
+}
+
+#[derive(Default)]
+struct SearchChanges<T> {
+    tracks: T,
+    albums: T,
+    artists: T,
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    id: i32,
 }
 
 /// Largest number of ids put in one `IN (...)` list.
@@ -169,6 +185,8 @@ impl Writer {
                 touched_artists: HashSet::new(),
                 inserted_dirs: HashSet::new(),
                 stats: WriteStats::default(),
+                search_dirty: SearchChanges::default(),
+                search_gone: SearchChanges::default(),
             },
         }
     }
@@ -323,23 +341,29 @@ pub fn in_scope(path: &str, scope: &str) -> bool {
 
 /// The signature that recognises a file after a move or rename: the MusicBrainz recording and
 /// release when tagged, else the audio size plus duration plus the main tags.
-pub fn fingerprint(meta: &TrackMeta, size: i64) -> String {
-    if let Some(recording) = &meta.mb_recording_id {
-        return format!(
+/// Stored as a 64-bit FNV-1a hash: an integer index is far cheaper to maintain than a text one,
+/// and a collision at worst folds a vanished file into an identical-looking new one.
+pub fn fingerprint(meta: &TrackMeta, size: i64) -> i64 {
+    let text = match &meta.mb_recording_id {
+        Some(recording) => format!(
             "mb:{}:{}",
             recording.to_lowercase(),
             meta.mb_release_id.as_deref().unwrap_or("").to_lowercase()
-        );
-    }
-    format!(
-        "f:{size}:{}:{}:{}:{}:{}:{}",
-        meta.duration_ms,
-        meta.title,
-        meta.artist_display,
-        meta.album,
-        meta.track_number.unwrap_or(0),
-        meta.disc_number.unwrap_or(0)
-    )
+        ),
+        None => format!(
+            "f:{size}:{}:{}:{}:{}:{}:{}",
+            meta.duration_ms,
+            meta.title,
+            meta.artist_display,
+            meta.album,
+            meta.track_number.unwrap_or(0),
+            meta.disc_number.unwrap_or(0)
+        ),
+    };
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    hash as i64
 }
 
 type QResult<T> = Result<T, diesel::result::Error>;
@@ -443,7 +467,7 @@ impl WriterState {
             .filter(directories::folder_id.eq(folder_id))
             .filter(directories::path.eq(rel_path))
             .select(directories::id)
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         if let Some(id) = id {
             self.dir_ids.insert((folder_id, rel_path.to_string()), id);
@@ -472,19 +496,39 @@ impl WriterState {
         let key = grouping::album_key(meta, track.folder_id, &track.dir_rel_path);
         let album_id = self.album_id(conn, &key, meta)?;
         let fingerprint = fingerprint(meta, track.size);
-        let data = track_data(track, meta, directory_id, album_id, &fingerprint);
+        let data = track_data(track, meta, directory_id, album_id, fingerprint);
 
-        let existing = match track.existing_id {
-            Some(id) => Some(id),
-            None => tracks::table
-                .filter(tracks::folder_id.eq(track.folder_id))
-                .filter(tracks::path.eq(&track.rel_path))
-                .select(tracks::id)
-                .first(conn)
-                .optional()?,
+        // The walker knows whether the path is in the catalog; a new path is inserted directly
+        // (no lookup first), and only a lost race with another writer falls back to an update.
+        let inserted = match track.existing_id {
+            Some(_) => None,
+            None => match diesel::insert_into(tracks::table)
+                .values((&data, tracks::created_at.eq(data.updated_at)))
+                .returning(tracks::id)
+                .get_result::<i32>(conn)
+            {
+                Ok(id) => Some(id),
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => None,
+                Err(e) => return Err(e),
+            },
         };
-        let track_id = match existing {
+        let track_id = match inserted {
             Some(id) => {
+                self.stats.added += 1;
+                id
+            }
+            None => {
+                let id = match track.existing_id {
+                    Some(id) => id,
+                    None => tracks::table
+                        .filter(tracks::folder_id.eq(track.folder_id))
+                        .filter(tracks::path.eq(&track.rel_path))
+                        .select(tracks::id)
+                        .get_result(conn)?,
+                };
                 self.forget_links(conn, id)?;
                 diesel::update(tracks::table.find(id))
                     .set(&data)
@@ -492,15 +536,9 @@ impl WriterState {
                 self.stats.updated += 1;
                 id
             }
-            None => {
-                self.stats.added += 1;
-                diesel::insert_into(tracks::table)
-                    .values((&data, tracks::created_at.eq(data.updated_at)))
-                    .returning(tracks::id)
-                    .get_result(conn)?
-            }
         };
         self.link_track(conn, track_id, meta)?;
+        self.search_dirty.tracks.insert(track_id);
         self.touched_albums.insert(album_id);
         if track.had_error {
             diesel::delete(
@@ -518,7 +556,7 @@ impl WriterState {
         let old_album: i32 = tracks::table
             .find(track_id)
             .select(tracks::album_id)
-            .first(conn)?;
+            .get_result(conn)?;
         self.touched_albums.insert(old_album);
         let old_artists: Vec<i32> = track_artists::table
             .filter(track_artists::track_id.eq(track_id))
@@ -608,7 +646,7 @@ impl WriterState {
         let found: Option<(i32, Option<String>, Option<String>)> = artists::table
             .filter(artists::name_key.eq(&key))
             .select((artists::id, artists::sort_name, artists::mbid))
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         let id = match found {
             Some((id, old_sort, old_mbid)) => {
@@ -624,16 +662,20 @@ impl WriterState {
                 }
                 id
             }
-            None => diesel::insert_into(artists::table)
-                .values((
-                    artists::name.eq(name),
-                    artists::name_key.eq(&key),
-                    artists::sort_name.eq(sort_name),
-                    artists::mbid.eq(mbid),
-                    artists::created_at.eq(now_ms()),
-                ))
-                .returning(artists::id)
-                .get_result(conn)?,
+            None => {
+                let id = diesel::insert_into(artists::table)
+                    .values((
+                        artists::name.eq(name),
+                        artists::name_key.eq(&key),
+                        artists::sort_name.eq(sort_name),
+                        artists::mbid.eq(mbid),
+                        artists::created_at.eq(now_ms()),
+                    ))
+                    .returning(artists::id)
+                    .get_result(conn)?;
+                self.search_dirty.artists.insert(id);
+                id
+            }
         };
         self.artist_ids.insert(key, id);
         Ok(id)
@@ -647,7 +689,7 @@ impl WriterState {
         let found: Option<i32> = genres::table
             .filter(genres::name.eq(name))
             .select(genres::id)
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         let id = match found {
             Some(id) => id,
@@ -672,7 +714,7 @@ impl WriterState {
         let found: Option<i32> = albums::table
             .filter(albums::album_key.eq(key))
             .select(albums::id)
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         let id = match found {
             Some(id) => id,
@@ -713,14 +755,14 @@ impl WriterState {
         let Some(fp) = tracks::table
             .find(old_id)
             .select(tracks::fingerprint)
-            .first::<String>(conn)
+            .get_result::<i64>(conn)
             .optional()?
         else {
             return Ok(());
         };
         // A newer row with the same signature that is not itself missing is the moved file.
         let candidates: Vec<i32> = tracks::table
-            .filter(tracks::fingerprint.eq(&fp))
+            .filter(tracks::fingerprint.eq(fp))
             .filter(tracks::id.gt(old_id))
             .select(tracks::id)
             .order(tracks::id)
@@ -733,7 +775,7 @@ impl WriterState {
                 let new_row: Track = tracks::table
                     .find(new_id)
                     .select(Track::as_select())
-                    .first(conn)?;
+                    .get_result(conn)?;
                 diesel::update(track_artists::table.filter(track_artists::track_id.eq(new_id)))
                     .set(track_artists::track_id.eq(old_id))
                     .execute(conn)?;
@@ -744,6 +786,8 @@ impl WriterState {
                 diesel::update(tracks::table.find(old_id))
                     .set(&TrackData::from_row(&new_row))
                     .execute(conn)?;
+                self.search_dirty.tracks.insert(old_id);
+                self.search_gone.tracks.push(new_id);
                 self.touched_albums.insert(new_row.album_id);
                 self.stats.moved += 1;
                 // The new file was counted as added when it was inserted.
@@ -751,6 +795,7 @@ impl WriterState {
             }
             None => {
                 diesel::delete(tracks::table.find(old_id)).execute(conn)?;
+                self.search_gone.tracks.push(old_id);
                 self.stats.removed += 1;
             }
         }
@@ -768,18 +813,69 @@ impl WriterState {
             self.refresh_albums(conn, chunk)?;
         }
         let artists: Vec<i32> = self.touched_artists.drain().collect();
-        let mut deleted = 0;
         for chunk in artists.chunks(ID_CHUNK) {
-            deleted += diesel::sql_query(format!(
-                "DELETE FROM artists WHERE id IN ({}) \
+            let orphans: Vec<i32> = diesel::sql_query(format!(
+                "SELECT id FROM artists WHERE id IN ({}) \
                  AND NOT EXISTS (SELECT 1 FROM track_artists WHERE artist_id = artists.id) \
                  AND NOT EXISTS (SELECT 1 FROM album_artists WHERE artist_id = artists.id)",
                 id_list(chunk)
             ))
-            .execute(conn)?;
+            .load::<IdRow>(conn)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+            if !orphans.is_empty() {
+                diesel::delete(artists::table.filter(artists::id.eq_any(&orphans)))
+                    .execute(conn)?;
+                self.search_gone.artists.extend(orphans);
+                self.artist_ids.clear();
+            }
         }
-        if deleted > 0 {
-            self.artist_ids.clear();
+        self.sync_search(conn)
+    }
+
+    /// Brings the full-text indexes in line with what this batch changed: one delete and one
+    /// insert-select per index.
+    fn sync_search(&mut self, conn: &mut SqliteConnection) -> QResult<()> {
+        let dirty = std::mem::take(&mut self.search_dirty);
+        let gone = std::mem::take(&mut self.search_gone);
+        let indexes: [(&str, &str, HashSet<i32>, Vec<i32>); 3] = [
+            (
+                "tracks_fts(rowid, title, artist, album)",
+                "SELECT id, title, artist_display, album_name FROM tracks",
+                dirty.tracks,
+                gone.tracks,
+            ),
+            (
+                "albums_fts(rowid, name, artist)",
+                "SELECT id, name, artist_display FROM albums",
+                dirty.albums,
+                gone.albums,
+            ),
+            (
+                "artists_fts(rowid, name)",
+                "SELECT id, name FROM artists",
+                dirty.artists,
+                gone.artists,
+            ),
+        ];
+        for (target, source, dirty, gone) in indexes {
+            let table = target.split('(').next().unwrap_or(target);
+            let dirty: Vec<i32> = dirty.into_iter().collect();
+            for chunk in dirty.chunks(ID_CHUNK).chain(gone.chunks(ID_CHUNK)) {
+                diesel::sql_query(format!(
+                    "DELETE FROM {table} WHERE rowid IN ({})",
+                    id_list(chunk)
+                ))
+                .execute(conn)?;
+            }
+            for chunk in dirty.chunks(ID_CHUNK) {
+                diesel::sql_query(format!(
+                    "INSERT INTO {target} {source} WHERE id IN ({})",
+                    id_list(chunk)
+                ))
+                .execute(conn)?;
+            }
         }
         Ok(())
     }
@@ -925,12 +1021,14 @@ impl WriterState {
                 .load(conn)?;
             self.touched_artists.extend(old_artists);
             diesel::delete(albums::table.filter(albums::id.eq_any(&empty))).execute(conn)?;
+            self.search_gone.albums.extend(&empty);
             self.album_ids.clear();
         }
         if by_album.is_empty() {
             return Ok(());
         }
         let live: Vec<i32> = by_album.keys().copied().collect();
+        self.search_dirty.albums.extend(&live);
 
         // Folder images of the albums' directories (and of the album folder above a disc folder).
         let dir_ids: HashSet<i32> = rows.iter().map(|r| r.directory_id).collect();
@@ -1178,7 +1276,7 @@ fn track_data<'a>(
     meta: &'a TrackMeta,
     directory_id: i32,
     album_id: i32,
-    fingerprint: &'a str,
+    fingerprint: i64,
 ) -> TrackData<'a> {
     TrackData {
         folder_id: track.folder_id,
