@@ -242,6 +242,7 @@ fn incremental_rescans_notice_every_kind_of_change_and_keep_ids() {
     .get_result(&mut lib.conn())
     .unwrap();
     assert_eq!(integrity, "ok");
+    assert_search_index_matches(&lib);
 }
 
 #[test]
@@ -347,6 +348,7 @@ fn scoped_scans_only_walk_what_changed() {
     });
     assert_eq!(report.removed, 1);
     assert_eq!(report.tracks, 1);
+    assert_search_index_matches(&lib);
 }
 
 #[test]
@@ -410,4 +412,86 @@ fn removed_music_folder_leaves_the_catalog() {
     assert_eq!((report.tracks, report.albums, report.artists), (0, 0, 0));
     let left: i64 = tracks::table.count().get_result(&mut lib.conn()).unwrap();
     assert_eq!(left, 0);
+}
+
+#[test]
+fn triggers_during_a_scan_merge_into_one_follow_up() {
+    let lib = TestLibrary::new();
+    for n in 1..=40 {
+        lib.add(
+            &format!("A/{n:02}.flac"),
+            Format::Flac,
+            &spec(&format!("S{n}"), "A", "B", None, n),
+        );
+    }
+    let (scans, thread) = mediastreamer::scanner::ScanHandle::start(lib.config.clone());
+    for _ in 0..10 {
+        scans.trigger(ScanOptions::default());
+    }
+    let completed = scans.wait_idle();
+    assert!(
+        (1..=2).contains(&completed),
+        "{completed} scans for 10 triggers"
+    );
+    let status = scans.status();
+    assert!(!status.scanning);
+    assert_eq!(status.tracks, 40);
+    assert!(status.last_finished_ms.is_some());
+    scans.shutdown();
+    thread.join().unwrap();
+}
+
+#[test]
+fn the_schedule_triggers_scans() {
+    let lib = TestLibrary::new();
+    lib.add("A/01.mp3", Format::Mp3, &spec("One", "A", "B", None, 1));
+    let (scans, thread) = mediastreamer::scanner::ScanHandle::start(lib.config.clone());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // Every second (6-field form, seconds first).
+    let mut scheduler = runtime
+        .block_on(mediastreamer::scanner::schedule::start(
+            "* * * * * *",
+            scans.clone(),
+        ))
+        .unwrap();
+    let start = std::time::Instant::now();
+    while scans.status().last_finished_ms.is_none() {
+        assert!(start.elapsed().as_secs() < 10, "no scheduled scan ran");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(scans.last_report().unwrap().tracks, 1);
+    runtime.block_on(scheduler.shutdown()).unwrap();
+    scans.shutdown();
+    thread.join().unwrap();
+}
+
+/// Every track, album and artist is in its full-text index with its current text, and nothing
+/// else is.
+fn assert_search_index_matches(lib: &TestLibrary) {
+    let mut conn = lib.conn();
+    for (fts, check) in [
+        (
+            "tracks_fts",
+            "SELECT count(*) FROM tracks t JOIN tracks_fts f ON f.rowid = t.id AND f.title = t.title AND f.album = t.album_name",
+        ),
+        (
+            "albums_fts",
+            "SELECT count(*) FROM albums a JOIN albums_fts f ON f.rowid = a.id AND f.name = a.name AND f.artist = a.artist_display",
+        ),
+        (
+            "artists_fts",
+            "SELECT count(*) FROM artists a JOIN artists_fts f ON f.rowid = a.id AND f.name = a.name",
+        ),
+    ] {
+        let table = fts.trim_end_matches("_fts");
+        let count = |conn: &mut SqliteConnection, sql: &str| -> i64 {
+            diesel::dsl::sql::<diesel::sql_types::BigInt>(sql)
+                .get_result(conn)
+                .unwrap()
+        };
+        let rows = count(&mut conn, &format!("SELECT count(*) FROM {table}"));
+        let indexed = count(&mut conn, &format!("SELECT count(*) FROM {fts}"));
+        let matching = count(&mut conn, check);
+        assert_eq!((indexed, matching), (rows, rows), "{fts}");
+    }
 }

@@ -167,8 +167,15 @@ pub fn run_scan(
 
     let (writer_tx, writer_rx) = crossbeam_channel::bounded::<WriterMsg>(2048);
     let (job_tx, job_rx) = crossbeam_channel::bounded::<ReadJob>(512);
+    let mut writer_conn = db::connect(db_path)?;
+    // Fewer, larger checkpoints while the scan writes; the last one runs when it closes.
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut writer_conn,
+        "PRAGMA wal_autocheckpoint = 8192; PRAGMA cache_size = -32000;",
+    )
+    .map_err(DbError::from)?;
     let mut writer = Writer::new(
-        db::connect(db_path)?,
+        writer_conn,
         config.scan.batch_size,
         &config.scan.cover_art_priority,
     );
