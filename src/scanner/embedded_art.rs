@@ -7,8 +7,7 @@
 //! 64 KiB of an Ogg stream. It never reads picture data and never fails loudly: any I/O or format
 //! problem means "no picture".
 
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use lofty::file::FileType;
@@ -28,13 +27,19 @@ const MAX_ENTRIES: u32 = 100_000;
 /// Reads headers only (never picture bytes, never the whole file). Any I/O error, truncation or
 /// malformed structure yields `false`; this function never panics and never reports errors.
 pub fn has_embedded_picture(path: &Path, file_type: FileType) -> bool {
-    let Ok(file) = File::open(path) else {
-        return false;
-    };
-    let Ok(len) = file.metadata().map(|m| m.len()) else {
-        return false;
-    };
-    let mut r = HeaderReader::new(file, len);
+    match crate::scanner::cached_file::CachedFile::open(path) {
+        Ok(mut file) => {
+            let len = file.len();
+            has_embedded_picture_in(&mut file, len, file_type)
+        }
+        Err(_) => false,
+    }
+}
+
+/// [`has_embedded_picture`] on an already open reader of `len` bytes (the scanner reuses the
+/// reader the tags were parsed from).
+pub fn has_embedded_picture_in<R: Read + Seek>(r: &mut R, len: u64, file_type: FileType) -> bool {
+    let mut r = r;
     match file_type {
         FileType::Mpeg | FileType::Aac => id3v2_at_start(&mut r, len) || ape_at_end(&mut r, len),
         FileType::Ape | FileType::Mpc | FileType::WavPack => {
@@ -51,102 +56,6 @@ pub fn has_embedded_picture(path: &Path, file_type: FileType) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // small read helpers
-
-/// Bytes fetched per uncached read: enough for a run of small headers, small enough that a
-/// jump across the file costs little.
-const CHUNK: usize = 1024;
-
-/// A reader for header walks: seeking only moves a cursor (no system call), and reads are
-/// served from a small window that is refilled with one positioned read when a jump leaves it.
-struct HeaderReader {
-    file: File,
-    len: u64,
-    pos: u64,
-    window: Vec<u8>,
-    window_start: u64,
-}
-
-impl HeaderReader {
-    fn new(file: File, len: u64) -> Self {
-        Self {
-            file,
-            len,
-            pos: 0,
-            window: Vec::with_capacity(CHUNK),
-            window_start: 0,
-        }
-    }
-
-    fn refill(&mut self, want: usize) -> io::Result<()> {
-        let size = want.max(CHUNK);
-        self.window.clear();
-        self.window.resize(size, 0);
-        let n = read_at(&mut self.file, &mut self.window, self.pos)?;
-        self.window.truncate(n);
-        self.window_start = self.pos;
-        Ok(())
-    }
-}
-
-#[cfg(unix)]
-fn read_at(file: &mut File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
-    use std::os::unix::fs::FileExt;
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read_at(&mut buf[filled..], pos + filled as u64) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
-#[cfg(not(unix))]
-fn read_at(file: &mut File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
-    file.seek(SeekFrom::Start(pos))?;
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
-impl Read for HeaderReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if out.is_empty() || self.pos >= self.len {
-            return Ok(0);
-        }
-        let window_end = self.window_start + self.window.len() as u64;
-        if self.pos < self.window_start || self.pos >= window_end {
-            self.refill(out.len())?;
-        }
-        let offset = usize::try_from(self.pos - self.window_start).unwrap_or(usize::MAX);
-        let available = self.window.get(offset..).unwrap_or_default();
-        let n = available.len().min(out.len());
-        out[..n].copy_from_slice(&available[..n]);
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl Seek for HeaderReader {
-    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let target = match to {
-            SeekFrom::Start(p) => Some(p),
-            SeekFrom::End(d) => self.len.checked_add_signed(d),
-            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
-        };
-        self.pos = target.ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
-        Ok(self.pos)
-    }
-}
 
 fn read_array<const N: usize, R: Read>(r: &mut R) -> Option<[u8; N]> {
     let mut buf = [0u8; N];

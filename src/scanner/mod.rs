@@ -4,6 +4,7 @@
 //! trigger (start-up, schedule, watcher, CLI, API) goes through `trigger`, and requests that
 //! arrive while a scan runs are merged into the next one.
 
+pub mod cached_file;
 pub mod embedded_art;
 pub mod grouping;
 pub mod meta;

@@ -11,8 +11,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek};
+use std::io::{self, Read, Seek};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
@@ -37,7 +36,10 @@ use lofty::properties::FileProperties;
 use lofty::tag::ItemValue;
 use lofty::wavpack::WavPackFile;
 
+use crate::scanner::cached_file::CachedFile;
+#[cfg(test)]
 use crate::scanner::embedded_art::has_embedded_picture;
+use crate::scanner::embedded_art::has_embedded_picture_in;
 use crate::scanner::meta::TrackMeta;
 
 /// The artist name used when a file names no artist at all.
@@ -113,7 +115,7 @@ pub fn read_track(
     sidecar_lrc: Option<&Path>,
     opts: &TagOptions,
 ) -> Result<TrackMeta, TagError> {
-    let parsed = open_and_parse(path, false)?;
+    let (parsed, mut reader) = open_and_parse(path, false)?;
 
     let mut bags: Vec<Bag<'_>> = Vec::with_capacity(parsed.tags.len());
     for tag in &parsed.tags {
@@ -138,7 +140,8 @@ pub fn read_track(
     {
         meta.synced_lyrics = read_sidecar(lrc);
     }
-    meta.has_embedded_art = has_embedded_picture(path, parsed.file_type);
+    let len = reader.len();
+    meta.has_embedded_art = has_embedded_picture_in(&mut reader, len, parsed.file_type);
     Ok(meta)
 }
 
@@ -146,7 +149,7 @@ pub fn read_track(
 ///
 /// Unlike [`read_track`] this loads pictures (to summarise them) and applies no mapping.
 pub fn read_raw_tags(path: &Path) -> Result<Vec<RawTag>, TagError> {
-    let parsed = open_and_parse(path, true)?;
+    let (parsed, _) = open_and_parse(path, true)?;
     Ok(parsed.tags.iter().map(OwnedTag::raw).collect())
 }
 
@@ -222,19 +225,15 @@ enum OwnedTag {
     Aiff(AiffTextChunks),
 }
 
-fn open_and_parse(path: &Path, read_cover_art: bool) -> Result<Parsed, TagError> {
-    let file = File::open(path).map_err(TagError::Open)?;
-    let md = file.metadata().map_err(TagError::Open)?;
-    if md.is_dir() {
-        return Err(TagError::Open(io::Error::from(io::ErrorKind::IsADirectory)));
-    }
-    if md.len() == 0 {
+/// Parses the file; returns what was read and the open reader (for the picture check).
+fn open_and_parse(path: &Path, read_cover_art: bool) -> Result<(Parsed, CachedFile), TagError> {
+    let reader = CachedFile::open(path).map_err(TagError::Open)?;
+    if reader.is_empty() {
         return Err(TagError::Empty);
     }
-    let mut reader = BufReader::new(file);
     // Frame-sync sniffing mistakes some images for MPEG audio (a JPEG starts FF D8 FF E0):
     // reject well-known non-audio signatures up front.
-    if is_known_non_audio(reader.fill_buf().map_err(TagError::Open)?) {
+    if is_known_non_audio(reader.head()) {
         return Err(TagError::NotAudio);
     }
     let options = ParseOptions::new().read_cover_art(read_cover_art);
@@ -265,7 +264,7 @@ fn open_and_parse(path: &Path, read_cover_art: bool) -> Result<Parsed, TagError>
         {
             Err(TagError::Corrupt("no audio pages".to_owned()))
         }
-        Ok(Ok(parsed)) => Ok(parsed),
+        Ok(Ok(parsed)) => Ok((parsed, reader)),
         Ok(Err(_)) if sniffed.is_none() => Err(TagError::NotAudio),
         Ok(Err(e)) => Err(TagError::Corrupt(describe_error(&e))),
     }
