@@ -7,7 +7,10 @@
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod library;
 pub mod scanner;
 pub mod server;
+pub mod state;
+pub mod subsonic;
 pub mod synth;
 pub mod users;

@@ -1,16 +1,20 @@
-//! `serve`: migrations, the start-up scan, the schedule and the watcher, until a signal says
-//! stop. The Subsonic HTTP API is mounted here on the bound listener (next step of the project).
+//! `serve`: migrations, the HTTP server (Subsonic API), the start-up scan, the schedule and the
+//! watcher, until a signal says stop.
 
 use crate::config::Config;
 use crate::error::AppError;
 use crate::scanner::{self, ScanHandle, ScanOptions};
+use crate::state::AppState;
+use crate::subsonic::{self, auth::LoginThrottle};
 use crate::{db, users};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpServer, web};
 use std::time::Duration;
 
 /// Runs the server until SIGINT or SIGTERM. Returns once everything has stopped cleanly.
 pub async fn serve(config: Config) -> Result<(), AppError> {
     db::open_and_migrate(&config.database.path)?;
-    let _password_key = users::PasswordKey::load_or_create(&config.database.path)?;
+    let password_key = users::PasswordKey::load_or_create(&config.database.path)?;
     // Bind before any work so a taken port stops start-up at once with a clear message.
     let listener =
         std::net::TcpListener::bind(&config.server.address).map_err(|source| AppError::Bind {
@@ -40,8 +44,25 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         Some(scanner::schedule::start(&config.scan.schedule, scans.clone()).await?)
     };
 
+    let state = web::Data::new(AppState {
+        pool: db::pool(&config.database.path, 8)?,
+        config: config.clone(),
+        scans: scans.clone(),
+        password_key,
+        login_throttle: LoginThrottle::default(),
+    });
+    let http = HttpServer::new(move || build_app(state.clone()))
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(5)
+        .run();
+    let http_handle = http.handle();
+    let http_task = tokio::spawn(http);
+
     shutdown_signal().await;
     tracing::info!("shutting down");
+    http_handle.stop(true).await;
+    let _ = http_task.await;
     drop(watcher);
     if let Some(mut scheduler) = scheduler
         && let Err(e) = scheduler.shutdown().await
@@ -51,7 +72,6 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
     scans.shutdown();
     // A running scan stops at its next batch boundary; wait for it off the async threads.
     let _ = tokio::task::spawn_blocking(move || scan_thread.join()).await;
-    drop(listener);
     tracing::info!("stopped");
     Ok(())
 }
@@ -76,4 +96,44 @@ pub async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// The actix application: the API and the access log. Used by `serve` and by the tests.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .configure(subsonic::configure)
+        .wrap_fn(|req, srv| {
+            // Method, path, status, duration and client name; never the query string, which
+            // carries passwords, tokens and API keys.
+            let started = std::time::Instant::now();
+            let method = req.method().to_string();
+            let path = req.path().to_string();
+            let client = subsonic::params::Params::parse(req.query_string(), None)
+                .get("c")
+                .map(str::to_string);
+            let fut = srv.call(req);
+            async move {
+                let res = fut.await?;
+                tracing::info!(
+                    target: "access",
+                    method = %method,
+                    path = %path,
+                    status = res.status().as_u16(),
+                    ms = started.elapsed().as_millis() as u64,
+                    client = client.as_deref().unwrap_or("-"),
+                );
+                Ok(res)
+            }
+        })
 }

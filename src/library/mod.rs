@@ -1,0 +1,332 @@
+//! Read side of the catalog: the queries the API answers from, returning plain rows and views
+//! (no wire format here), and the id scheme clients see.
+
+use crate::db::models::{Album, Track};
+use crate::db::schema::{
+    album_artists, album_genres, albums, artists, genres, library_folders, track_artists,
+    track_genres, tracks,
+};
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+/// Ids clients see are type-prefixed strings ("ar-1", "al-1", "tr-1", "dir-1") so endpoints
+/// that take any id can tell them apart, and never contain ';' (DSub splits on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Id {
+    Artist(i32),
+    Album(i32),
+    Track(i32),
+    Directory(i32),
+}
+
+impl Id {
+    /// Parses a client id.
+    pub fn parse(s: &str) -> Option<Id> {
+        let (prefix, n) = s.split_once('-')?;
+        let n: i32 = n.parse().ok().filter(|n| *n > 0)?;
+        match prefix {
+            "ar" => Some(Id::Artist(n)),
+            "al" => Some(Id::Album(n)),
+            "tr" => Some(Id::Track(n)),
+            "dir" => Some(Id::Directory(n)),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Id::Artist(n) => write!(f, "ar-{n}"),
+            Id::Album(n) => write!(f, "al-{n}"),
+            Id::Track(n) => write!(f, "tr-{n}"),
+            Id::Directory(n) => write!(f, "dir-{n}"),
+        }
+    }
+}
+
+/// An artist credit: id and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credit {
+    pub id: i32,
+    pub name: String,
+}
+
+/// A track with its credits and genres.
+#[derive(Debug, Clone)]
+pub struct TrackView {
+    pub track: Track,
+    pub artists: Vec<Credit>,
+    pub album_artists: Vec<Credit>,
+    pub genres: Vec<String>,
+}
+
+/// An album with its credits and genres.
+#[derive(Debug, Clone)]
+pub struct AlbumView {
+    pub album: Album,
+    pub artists: Vec<Credit>,
+    pub genres: Vec<String>,
+}
+
+/// An artist with the number of albums it is album artist of.
+#[derive(Debug, Clone)]
+pub struct ArtistView {
+    pub id: i32,
+    pub name: String,
+    pub sort_name: Option<String>,
+    pub mbid: Option<String>,
+    pub album_count: i64,
+}
+
+/// Genre with its song and album counts.
+#[derive(Debug, Clone)]
+pub struct GenreView {
+    pub name: String,
+    pub song_count: i64,
+    pub album_count: i64,
+}
+
+/// The music folders: (id, name).
+pub fn music_folders(conn: &mut SqliteConnection) -> QueryResult<Vec<(i32, String)>> {
+    library_folders::table
+        .order(library_folders::id)
+        .select((library_folders::id, library_folders::name))
+        .load(conn)
+}
+
+/// Artists that are album artists, with their album counts, by name.
+pub fn album_artists_index(conn: &mut SqliteConnection) -> QueryResult<Vec<ArtistView>> {
+    type Row = (i32, String, Option<String>, Option<String>, i64);
+    let rows: Vec<Row> = artists::table
+        .inner_join(album_artists::table)
+        .group_by(artists::id)
+        .select((
+            artists::id,
+            artists::name,
+            artists::sort_name,
+            artists::mbid,
+            diesel::dsl::count(album_artists::album_id),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, sort_name, mbid, album_count)| ArtistView {
+            id,
+            name,
+            sort_name,
+            mbid,
+            album_count,
+        })
+        .collect())
+}
+
+/// One artist, with its album count.
+pub fn artist(conn: &mut SqliteConnection, id: i32) -> QueryResult<Option<ArtistView>> {
+    let row: Option<(i32, String, Option<String>, Option<String>)> = artists::table
+        .find(id)
+        .select((
+            artists::id,
+            artists::name,
+            artists::sort_name,
+            artists::mbid,
+        ))
+        .get_result(conn)
+        .optional()?;
+    let Some((id, name, sort_name, mbid)) = row else {
+        return Ok(None);
+    };
+    let album_count: i64 = album_artists::table
+        .filter(album_artists::artist_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    Ok(Some(ArtistView {
+        id,
+        name,
+        sort_name,
+        mbid,
+        album_count,
+    }))
+}
+
+/// Albums an artist is album artist of, oldest first.
+pub fn albums_of_artist(
+    conn: &mut SqliteConnection,
+    artist_id: i32,
+) -> QueryResult<Vec<AlbumView>> {
+    let ids: Vec<i32> = album_artists::table
+        .filter(album_artists::artist_id.eq(artist_id))
+        .select(album_artists::album_id)
+        .load(conn)?;
+    let mut views = album_views(conn, &ids)?;
+    views.sort_by(|a, b| {
+        (a.album.year, a.album.name.to_lowercase())
+            .cmp(&(b.album.year, b.album.name.to_lowercase()))
+    });
+    Ok(views)
+}
+
+/// Albums by id, with credits and genres, in the order given (missing ids skipped).
+pub fn album_views(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<AlbumView>> {
+    let mut rows: HashMap<i32, Album> = HashMap::new();
+    let mut credits: HashMap<i32, Vec<Credit>> = HashMap::new();
+    let mut genre_names: HashMap<i32, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for album in albums::table
+            .filter(albums::id.eq_any(chunk))
+            .select(Album::as_select())
+            .load(conn)?
+        {
+            rows.insert(album.id, album);
+        }
+        let links: Vec<(i32, i32, String)> = album_artists::table
+            .inner_join(artists::table)
+            .filter(album_artists::album_id.eq_any(chunk))
+            .order((album_artists::album_id, album_artists::position))
+            .select((album_artists::album_id, artists::id, artists::name))
+            .load(conn)?;
+        for (album_id, id, name) in links {
+            credits
+                .entry(album_id)
+                .or_default()
+                .push(Credit { id, name });
+        }
+        let gs: Vec<(i32, String)> = album_genres::table
+            .inner_join(genres::table)
+            .filter(album_genres::album_id.eq_any(chunk))
+            .order(genres::name)
+            .select((album_genres::album_id, genres::name))
+            .load(conn)?;
+        for (album_id, name) in gs {
+            genre_names.entry(album_id).or_default().push(name);
+        }
+    }
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            rows.remove(id).map(|album| AlbumView {
+                artists: credits.remove(id).unwrap_or_default(),
+                genres: genre_names.remove(id).unwrap_or_default(),
+                album,
+            })
+        })
+        .collect())
+}
+
+/// An album's tracks in disc and track order.
+pub fn tracks_of_album(conn: &mut SqliteConnection, album_id: i32) -> QueryResult<Vec<TrackView>> {
+    let rows: Vec<Track> = tracks::table
+        .filter(tracks::album_id.eq(album_id))
+        .order((tracks::disc_number, tracks::track_number, tracks::path))
+        .select(Track::as_select())
+        .load(conn)?;
+    track_views(conn, rows)
+}
+
+/// Tracks by id, in the order given (missing ids skipped).
+pub fn tracks_by_id(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<TrackView>> {
+    let mut rows: HashMap<i32, Track> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for t in tracks::table
+            .filter(tracks::id.eq_any(chunk))
+            .select(Track::as_select())
+            .load(conn)?
+        {
+            rows.insert(t.id, t);
+        }
+    }
+    let ordered = ids.iter().filter_map(|id| rows.remove(id)).collect();
+    track_views(conn, ordered)
+}
+
+/// Adds credits and genres to track rows (three queries per 500 tracks).
+pub fn track_views(conn: &mut SqliteConnection, rows: Vec<Track>) -> QueryResult<Vec<TrackView>> {
+    let ids: Vec<i32> = rows.iter().map(|t| t.id).collect();
+    let mut credits: HashMap<(i32, bool), Vec<Credit>> = HashMap::new();
+    let mut genre_names: HashMap<i32, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let links: Vec<(i32, String, i32, String)> = track_artists::table
+            .inner_join(artists::table)
+            .filter(track_artists::track_id.eq_any(chunk))
+            .filter(track_artists::role.eq_any(["artist", "albumartist"]))
+            .order((
+                track_artists::track_id,
+                track_artists::role,
+                track_artists::position,
+            ))
+            .select((
+                track_artists::track_id,
+                track_artists::role,
+                artists::id,
+                artists::name,
+            ))
+            .load(conn)?;
+        for (track_id, role, id, name) in links {
+            credits
+                .entry((track_id, role == "albumartist"))
+                .or_default()
+                .push(Credit { id, name });
+        }
+        let gs: Vec<(i32, String)> = track_genres::table
+            .inner_join(genres::table)
+            .filter(track_genres::track_id.eq_any(chunk))
+            .order((track_genres::track_id, track_genres::position))
+            .select((track_genres::track_id, genres::name))
+            .load(conn)?;
+        for (track_id, name) in gs {
+            genre_names.entry(track_id).or_default().push(name);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|track| TrackView {
+            artists: credits.remove(&(track.id, false)).unwrap_or_default(),
+            album_artists: credits.remove(&(track.id, true)).unwrap_or_default(),
+            genres: genre_names.remove(&track.id).unwrap_or_default(),
+            track,
+        })
+        .collect())
+}
+
+/// Every genre with its counts, by name.
+pub fn genres(conn: &mut SqliteConnection) -> QueryResult<Vec<GenreView>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        songs: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        albums: i64,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT g.name AS name, \
+           (SELECT count(*) FROM track_genres tg WHERE tg.genre_id = g.id) AS songs, \
+           (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id) AS albums \
+         FROM genres g ORDER BY g.name COLLATE NOCASE",
+    )
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| GenreView {
+            name: r.name,
+            song_count: r.songs,
+            album_count: r.albums,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_reject_junk() {
+        for id in [Id::Artist(3), Id::Album(7), Id::Track(1), Id::Directory(9)] {
+            assert_eq!(Id::parse(&id.to_string()), Some(id));
+        }
+        for bad in ["", "7", "al-", "al-x", "xx-1", "al-0", "al--1", "al-1;al-2"] {
+            assert_eq!(Id::parse(bad), None, "{bad}");
+        }
+    }
+}

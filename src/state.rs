@@ -1,0 +1,16 @@
+//! What every request handler can reach: configuration, the database pool, the scanner.
+
+use crate::config::Config;
+use crate::db::DbPool;
+use crate::scanner::ScanHandle;
+use crate::subsonic::auth::LoginThrottle;
+use crate::users::PasswordKey;
+
+/// Shared application state (cheap to clone the `web::Data` around it).
+pub struct AppState {
+    pub config: Config,
+    pub pool: DbPool,
+    pub scans: ScanHandle,
+    pub password_key: PasswordKey,
+    pub login_throttle: LoginThrottle,
+}

@@ -1,0 +1,173 @@
+//! Tag-based browsing: getMusicFolders, getGenres, getArtists, getArtist, getAlbum, getSong.
+
+use super::auth::Ctx;
+use super::error::ApiError;
+use super::model;
+use super::response::Element;
+use crate::library::{self, ArtistView, Id};
+
+/// Articles ignored when sorting and indexing artists.
+pub const IGNORED_ARTICLES: &str = "The El La Los Las Le Les";
+
+pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let folders = ctx.db(|c| Ok(library::music_folders(c)?)).await?;
+    Ok(Some(
+        Element::new("musicFolders").list(
+            "musicFolder",
+            folders
+                .into_iter()
+                .map(|(id, name)| {
+                    Element::new("musicFolder")
+                        .attr("id", id)
+                        .attr("name", name)
+                })
+                .collect(),
+        ),
+    ))
+}
+
+pub async fn get_genres(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let genres = ctx.db(|c| Ok(library::genres(c)?)).await?;
+    Ok(Some(
+        Element::new("genres").list(
+            "genre",
+            genres
+                .into_iter()
+                .map(|g| {
+                    Element::new("genre")
+                        .attr("songCount", g.song_count)
+                        .attr("albumCount", g.album_count)
+                        .text(g.name)
+                })
+                .collect(),
+        ),
+    ))
+}
+
+/// The name an artist is sorted and indexed by: its sort name, or its name without a leading
+/// article.
+pub fn sort_key(name: &str, sort_name: Option<&str>) -> String {
+    if let Some(s) = sort_name.filter(|s| !s.is_empty()) {
+        return s.to_lowercase();
+    }
+    let lower = name.to_lowercase();
+    for article in IGNORED_ARTICLES.split(' ') {
+        let prefix = format!("{} ", article.to_lowercase());
+        if let Some(rest) = lower.strip_prefix(&prefix)
+            && !rest.is_empty()
+        {
+            return rest.to_string();
+        }
+    }
+    lower
+}
+
+/// The index letter of a sort key: its first letter, or "#" for anything else.
+pub fn index_letter(key: &str) -> String {
+    match key.chars().next() {
+        Some(c) if c.is_alphabetic() => c.to_uppercase().collect(),
+        _ => "#".into(),
+    }
+}
+
+pub async fn get_artists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let mut artists = ctx.db(|c| Ok(library::album_artists_index(c)?)).await?;
+    artists.sort_by_cached_key(|a| sort_key(&a.name, a.sort_name.as_deref()));
+    let mut indexes: Vec<(String, Vec<&ArtistView>)> = Vec::new();
+    for a in &artists {
+        let letter = index_letter(&sort_key(&a.name, a.sort_name.as_deref()));
+        match indexes.last_mut() {
+            Some((l, list)) if *l == letter => list.push(a),
+            _ => indexes.push((letter, vec![a])),
+        }
+    }
+    Ok(Some(
+        Element::new("artists")
+            .attr("ignoredArticles", IGNORED_ARTICLES)
+            .list(
+                "index",
+                indexes
+                    .into_iter()
+                    .map(|(letter, list)| {
+                        Element::new("index").attr("name", letter).list(
+                            "artist",
+                            list.into_iter()
+                                .map(|a| model::artist("artist", a))
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+            ),
+    ))
+}
+
+fn id_param(ctx: &Ctx) -> Result<Id, ApiError> {
+    let raw = ctx.params.required("id")?;
+    Id::parse(raw).ok_or(ApiError::NotFound("id"))
+}
+
+pub async fn get_artist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let Id::Artist(id) = id_param(&ctx)? else {
+        return Err(ApiError::NotFound("Artist"));
+    };
+    let (artist, albums) = ctx
+        .db(move |c| {
+            let artist = library::artist(c, id)?.ok_or(ApiError::NotFound("Artist"))?;
+            let albums = library::albums_of_artist(c, id)?;
+            Ok((artist, albums))
+        })
+        .await?;
+    Ok(Some(model::artist("artist", &artist).list(
+        "album",
+        albums.iter().map(|a| model::album("album", a)).collect(),
+    )))
+}
+
+pub async fn get_album(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let Id::Album(id) = id_param(&ctx)? else {
+        return Err(ApiError::NotFound("Album"));
+    };
+    let (album, songs) = ctx
+        .db(move |c| {
+            let album = library::album_views(c, &[id])?
+                .pop()
+                .ok_or(ApiError::NotFound("Album"))?;
+            let songs = library::tracks_of_album(c, id)?;
+            Ok((album, songs))
+        })
+        .await?;
+    Ok(Some(model::album("album", &album).list(
+        "song",
+        songs.iter().map(|s| model::child("song", s)).collect(),
+    )))
+}
+
+pub async fn get_song(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let Id::Track(id) = id_param(&ctx)? else {
+        return Err(ApiError::NotFound("Song"));
+    };
+    let song = ctx
+        .db(move |c| {
+            library::tracks_by_id(c, &[id])?
+                .pop()
+                .ok_or(ApiError::NotFound("Song"))
+        })
+        .await?;
+    Ok(Some(model::child("song", &song)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn articles_are_ignored_for_sorting_and_indexing() {
+        assert_eq!(sort_key("The Beatles", None), "beatles");
+        assert_eq!(sort_key("The", None), "the");
+        assert_eq!(sort_key("Los Lobos", None), "lobos");
+        assert_eq!(sort_key("Björk", Some("Bjork")), "bjork");
+        assert_eq!(index_letter("beatles"), "B");
+        assert_eq!(index_letter("ökonom"), "Ö");
+        assert_eq!(index_letter("2pac"), "#");
+    }
+}

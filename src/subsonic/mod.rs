@@ -1,0 +1,146 @@
+//! The Subsonic/OpenSubsonic API: the only module that knows Subsonic names, parameters, error
+//! codes and wire formats. Every method answers at /rest/NAME and /rest/NAME.view, by GET and
+//! POST (form body merged with the query string), and every failure — unknown method, bad
+//! parameter, failed sign-in — is a Subsonic envelope at HTTP 200 in the format asked for.
+
+pub mod auth;
+pub mod browsing;
+pub mod error;
+pub mod model;
+pub mod params;
+pub mod response;
+pub mod system;
+
+use crate::state::AppState;
+use actix_web::http::{Method, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use auth::{Ctx, authenticate};
+use error::ApiError;
+use futures_util::StreamExt;
+use params::Params;
+use response::{Element, Format, render};
+
+/// Largest form body read; larger bodies are cut there (no Subsonic call needs more).
+const MAX_FORM_BODY: usize = 1024 * 1024;
+
+/// Mounts the API under /rest.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/rest/{method}").route(web::route().to(dispatch)));
+}
+
+/// CORS headers on every API response, so web clients hosted elsewhere work.
+fn with_cors(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    builder
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .insert_header((
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            "GET, POST, HEAD, OPTIONS",
+        ))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "*"))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"));
+    builder
+}
+
+async fn dispatch(
+    req: HttpRequest,
+    mut payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if req.method() == Method::OPTIONS {
+        return with_cors(HttpResponse::NoContent()).finish();
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let mut body = Vec::new();
+    if is_form {
+        while let Some(Ok(chunk)) = payload.next().await {
+            if body.len() + chunk.len() > MAX_FORM_BODY {
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+    }
+    let params = Params::parse(req.query_string(), is_form.then_some(body.as_slice()));
+    let method = req
+        .match_info()
+        .get("method")
+        .unwrap_or_default()
+        .trim_end_matches(".view")
+        .to_string();
+    let (format, result) = match params.format() {
+        Ok(format) => {
+            let result = call(&method, state, params, format.clone(), &req).await;
+            (format, result)
+        }
+        Err((format, e)) => (format, Err(e)),
+    };
+    let (ok, payload) = match &result {
+        Ok(payload) => (true, payload.clone()),
+        Err(e) => {
+            if let ApiError::Internal(cause) = e {
+                tracing::error!(method = %method, "internal error: {cause}");
+            }
+            (false, Some(e.to_element()))
+        }
+    };
+    let (content_type, body) = render(&format, ok, payload.as_ref());
+    with_cors(HttpResponse::Ok())
+        .content_type(content_type)
+        .body(body)
+}
+
+async fn call(
+    method: &str,
+    state: web::Data<AppState>,
+    params: Params,
+    format: Format,
+    req: &HttpRequest,
+) -> Result<Option<Element>, ApiError> {
+    // The one method answered without authentication.
+    if method == "getOpenSubsonicExtensions" {
+        return Ok(Some(system::open_subsonic_extensions()));
+    }
+    if !is_known(method) {
+        return Err(ApiError::UnknownMethod(method.to_string()));
+    }
+    let ip = req.peer_addr().map(|a| a.ip());
+    let ctx = authenticate(state, params, format, ip).await?;
+    route(method, ctx).await
+}
+
+/// Every method this server answers (besides getOpenSubsonicExtensions).
+const METHODS: &[&str] = &[
+    "ping",
+    "getLicense",
+    "getScanStatus",
+    "startScan",
+    "getMusicFolders",
+    "getGenres",
+    "getArtists",
+    "getArtist",
+    "getAlbum",
+    "getSong",
+];
+
+fn is_known(method: &str) -> bool {
+    METHODS.contains(&method)
+}
+
+async fn route(method: &str, ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    match method {
+        "ping" => system::ping(ctx).await,
+        "getLicense" => system::get_license(ctx).await,
+        "getScanStatus" => system::get_scan_status(ctx).await,
+        "startScan" => system::start_scan(ctx).await,
+        "getMusicFolders" => browsing::get_music_folders(ctx).await,
+        "getGenres" => browsing::get_genres(ctx).await,
+        "getArtists" => browsing::get_artists(ctx).await,
+        "getArtist" => browsing::get_artist(ctx).await,
+        "getAlbum" => browsing::get_album(ctx).await,
+        "getSong" => browsing::get_song(ctx).await,
+        other => Err(ApiError::UnknownMethod(other.to_string())),
+    }
+}

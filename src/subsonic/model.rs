@@ -1,0 +1,139 @@
+//! Wire shapes of the catalog (Child, AlbumID3, ArtistID3...), built once as `Element`s and
+//! rendered to XML or JSON by `response`.
+
+use super::response::{Element, Value};
+use crate::library::{AlbumView, ArtistView, Credit, Id, TrackView};
+
+/// ISO 8601 UTC with milliseconds, from epoch milliseconds.
+pub fn iso_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn credit_list(list: &[Credit]) -> Vec<Element> {
+    list.iter()
+        .map(|c| {
+            Element::new("artist")
+                .attr("id", Id::Artist(c.id).to_string())
+                .attr("name", &c.name)
+        })
+        .collect()
+}
+
+fn genre_list(genres: &[String]) -> Vec<Element> {
+    genres
+        .iter()
+        .map(|g| Element::new("genre").attr("name", g))
+        .collect()
+}
+
+/// A song as a `Child` (named `song`, `entry`, `child`... by the caller).
+pub fn child(name: &'static str, v: &TrackView) -> Element {
+    let t = &v.track;
+    let mut replay_gain = Element::new("replayGain");
+    replay_gain = replay_gain
+        .attr_opt("trackGain", t.rg_track_gain)
+        .attr_opt("albumGain", t.rg_album_gain)
+        .attr_opt("trackPeak", t.rg_track_peak)
+        .attr_opt("albumPeak", t.rg_album_peak);
+    let display_album_artist = t
+        .album_artist_display
+        .clone()
+        .or_else(|| (!v.album_artists.is_empty()).then(|| join_names(&v.album_artists)));
+    Element::new(name)
+        .attr("id", Id::Track(t.id).to_string())
+        .attr("parent", Id::Directory(t.directory_id).to_string())
+        .attr("isDir", false)
+        .attr("title", &t.title)
+        .attr("album", &t.album_name)
+        .attr("artist", &t.artist_display)
+        .attr_opt("track", t.track_number)
+        .attr_opt("year", t.year)
+        .attr_opt("genre", v.genres.first())
+        .attr("coverArt", Id::Album(t.album_id).to_string())
+        .attr("size", t.size)
+        .attr("contentType", &t.content_type)
+        .attr("suffix", &t.suffix)
+        .attr("duration", t.duration_ms / 1000)
+        .attr_opt("bitRate", t.bitrate)
+        .attr("path", &t.path)
+        .attr("isVideo", false)
+        .attr_opt("discNumber", t.disc_number)
+        .attr("created", iso_time(t.created_at))
+        .attr("albumId", Id::Album(t.album_id).to_string())
+        .attr_opt(
+            "artistId",
+            v.artists.first().map(|a| Id::Artist(a.id).to_string()),
+        )
+        .attr("type", "music")
+        .attr("mediaType", "song")
+        .attr_opt("bpm", t.bpm)
+        .attr_opt("comment", t.comment.as_ref())
+        .attr_opt("sortName", t.sort_title.as_ref())
+        .attr_opt("musicBrainzId", t.mb_recording_id.as_ref())
+        .attr("displayArtist", &t.artist_display)
+        .attr_opt("displayAlbumArtist", display_album_artist)
+        .attr_opt("channelCount", t.channels)
+        .attr_opt("samplingRate", t.sample_rate)
+        .attr_opt("bitDepth", t.bit_depth)
+        .scalars(
+            "isrc",
+            t.isrc.iter().map(|s| Value::from(s.as_str())).collect(),
+        )
+        .list("genres", genre_list(&v.genres))
+        .list("artists", credit_list(&v.artists))
+        .list("albumArtists", credit_list(&v.album_artists))
+        .child(replay_gain)
+}
+
+fn join_names(list: &[Credit]) -> String {
+    list.iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// An album as `AlbumID3` (named `album` by default).
+pub fn album(name: &'static str, v: &AlbumView) -> Element {
+    let a = &v.album;
+    Element::new(name)
+        .attr("id", Id::Album(a.id).to_string())
+        .attr("name", &a.name)
+        .attr("artist", &a.artist_display)
+        .attr_opt(
+            "artistId",
+            v.artists.first().map(|c| Id::Artist(c.id).to_string()),
+        )
+        .attr("coverArt", Id::Album(a.id).to_string())
+        .attr("songCount", a.song_count)
+        .attr("duration", a.duration_ms / 1000)
+        .attr("created", iso_time(a.created_at))
+        .attr_opt("year", a.year)
+        .attr_opt("genre", v.genres.first())
+        .attr_opt("sortName", a.sort_name.as_ref())
+        .attr_opt("musicBrainzId", a.mbid.as_ref())
+        .attr("isCompilation", a.compilation)
+        .attr("displayArtist", &a.artist_display)
+        .list("genres", genre_list(&v.genres))
+        .list("artists", credit_list(&v.artists))
+        .scalars(
+            "releaseTypes",
+            a.release_type
+                .iter()
+                .flat_map(|t| t.split(';'))
+                .map(|t| Value::from(t.trim()))
+                .collect(),
+        )
+}
+
+/// An artist as `ArtistID3` (named `artist` by default).
+pub fn artist(name: &'static str, v: &ArtistView) -> Element {
+    Element::new(name)
+        .attr("id", Id::Artist(v.id).to_string())
+        .attr("name", &v.name)
+        .attr("coverArt", Id::Artist(v.id).to_string())
+        .attr("albumCount", v.album_count)
+        .attr_opt("sortName", v.sort_name.as_ref())
+        .attr_opt("musicBrainzId", v.mbid.as_ref())
+}

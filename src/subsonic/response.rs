@@ -1,0 +1,393 @@
+//! One response model, two wire formats. Every Subsonic response is built once as a small
+//! neutral tree of `Element`s; the XML and JSON writers both walk it, so the formats cannot
+//! drift:
+//! - scalars are XML attributes and typed JSON properties (numbers stay numbers);
+//! - `list` children are repeated XML elements and JSON arrays, even with 0 or 1 items;
+//! - `child` is one nested element (a JSON object); text content is JSON `value`;
+//! - absent values are never written (no `""`, no `null`).
+
+use quick_xml::escape::escape;
+
+/// A scalar attribute value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Str(v.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Str(v)
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Str(v.clone())
+    }
+}
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<i32> for Value {
+    fn from(v: i32) -> Self {
+        Value::Int(v.into())
+    }
+}
+impl From<usize> for Value {
+    fn from(v: usize) -> Self {
+        Value::Int(v as i64)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Child {
+    One(Element),
+    List(&'static str, Vec<Element>),
+    Scalars(&'static str, Vec<Value>),
+}
+
+/// A response element: attributes, optional text, and ordered children.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Element {
+    name: &'static str,
+    attrs: Vec<(&'static str, Value)>,
+    text: Option<String>,
+    children: Vec<Child>,
+}
+
+impl Element {
+    pub fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            attrs: Vec::new(),
+            text: None,
+            children: Vec::new(),
+        }
+    }
+
+    /// Adds an attribute.
+    pub fn attr(mut self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.attrs.push((key, value.into()));
+        self
+    }
+
+    /// Adds an attribute when the value is present.
+    pub fn attr_opt<V: Into<Value>>(self, key: &'static str, value: Option<V>) -> Self {
+        match value {
+            Some(v) => self.attr(key, v),
+            None => self,
+        }
+    }
+
+    /// Sets the text content (XML character data, JSON `value`).
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+
+    /// Adds one nested element.
+    pub fn child(mut self, child: Element) -> Self {
+        self.children.push(Child::One(child));
+        self
+    }
+
+    /// Adds a nested element when present.
+    pub fn child_opt(self, child: Option<Element>) -> Self {
+        match child {
+            Some(c) => self.child(c),
+            None => self,
+        }
+    }
+
+    /// Adds a list of elements named `name` (a JSON array even when empty).
+    pub fn list(mut self, name: &'static str, items: Vec<Element>) -> Self {
+        self.children.push(Child::List(name, items));
+        self
+    }
+
+    /// Adds a list of scalars: `<name>v</name>` elements in XML, an array in JSON.
+    pub fn scalars(mut self, name: &'static str, items: Vec<Value>) -> Self {
+        self.children.push(Child::Scalars(name, items));
+        self
+    }
+
+    /// A payload that is not one element but several children of the envelope itself (such
+    /// as the `openSubsonicExtensions` array).
+    pub fn fragment() -> Self {
+        Self::new("")
+    }
+
+    /// Renders as an XML element (no declaration).
+    pub fn write_xml(&self, out: &mut String, namespace: Option<&str>) {
+        self.write_xml_as(self.name, out, namespace);
+    }
+
+    /// Renders as an XML element named `name` (list items take the list's name).
+    fn write_xml_as(&self, name: &str, out: &mut String, namespace: Option<&str>) {
+        out.push('<');
+        out.push_str(name);
+        if let Some(ns) = namespace {
+            out.push_str(" xmlns=\"");
+            out.push_str(ns);
+            out.push('"');
+        }
+        for (key, value) in &self.attrs {
+            out.push(' ');
+            out.push_str(key);
+            out.push_str("=\"");
+            out.push_str(&escape(xml_scalar(value)));
+            out.push('"');
+        }
+        if self.text.is_none() && self.children.is_empty() {
+            out.push_str("/>");
+            return;
+        }
+        out.push('>');
+        if let Some(text) = &self.text {
+            out.push_str(&escape(strip_controls(text)));
+        }
+        for child in &self.children {
+            match child {
+                Child::One(e) => e.write_xml(out, None),
+                Child::List(list_name, items) => items
+                    .iter()
+                    .for_each(|e| e.write_xml_as(list_name, out, None)),
+                Child::Scalars(name, items) => {
+                    for v in items {
+                        out.push('<');
+                        out.push_str(name);
+                        out.push('>');
+                        out.push_str(&escape(xml_scalar(v)));
+                        out.push_str("</");
+                        out.push_str(name);
+                        out.push('>');
+                    }
+                }
+            }
+        }
+        out.push_str("</");
+        out.push_str(name);
+        out.push('>');
+    }
+
+    /// Renders the element's content as a JSON object (its name is the caller's key).
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        for (key, value) in &self.attrs {
+            map.insert((*key).to_string(), json_scalar(value));
+        }
+        if let Some(text) = &self.text {
+            map.insert(
+                "value".into(),
+                serde_json::Value::String(strip_controls(text)),
+            );
+        }
+        for child in &self.children {
+            match child {
+                Child::One(e) => {
+                    map.insert(e.name.to_string(), e.to_json());
+                }
+                Child::List(name, items) => {
+                    map.insert(
+                        (*name).to_string(),
+                        serde_json::Value::Array(items.iter().map(Element::to_json).collect()),
+                    );
+                }
+                Child::Scalars(name, items) => {
+                    map.insert(
+                        (*name).to_string(),
+                        serde_json::Value::Array(items.iter().map(json_scalar).collect()),
+                    );
+                }
+            }
+        }
+        serde_json::Value::Object(map)
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// Control characters make an XML document invalid; the scanner strips them from tags, this
+/// is the last line of defence for anything else.
+fn strip_controls(s: &str) -> String {
+    if s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        s.chars()
+            .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+            .collect()
+    } else {
+        s.to_string()
+    }
+}
+
+fn xml_scalar(v: &Value) -> String {
+    match v {
+        Value::Str(s) => strip_controls(s),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+    }
+}
+
+fn json_scalar(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Str(s) => serde_json::Value::String(strip_controls(s)),
+        Value::Int(i) => serde_json::Value::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+    }
+}
+
+/// The response formats a client can ask for with `f=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Format {
+    Xml,
+    Json,
+    /// JSON wrapped in a call of this (validated) JavaScript identifier.
+    Jsonp(String),
+}
+
+/// The Subsonic protocol version we speak.
+pub const API_VERSION: &str = "1.16.1";
+/// Our name in the envelope's `type` (never "subsonic": DSub would switch to Madsonic mode).
+pub const SERVER_TYPE: &str = "mediastreamer";
+const NAMESPACE: &str = "http://subsonic.org/restapi";
+
+/// A whole response body: the envelope around an optional payload, as (content type, body).
+pub fn render(format: &Format, ok: bool, payload: Option<&Element>) -> (&'static str, String) {
+    let envelope = Element::new("subsonic-response")
+        .attr("status", if ok { "ok" } else { "failed" })
+        .attr("version", API_VERSION)
+        .attr("type", SERVER_TYPE)
+        .attr("serverVersion", env!("CARGO_PKG_VERSION"))
+        .attr("openSubsonic", true);
+    let envelope = match payload {
+        Some(p) if p.name.is_empty() => {
+            let mut e = envelope;
+            e.children.extend(p.children.iter().cloned());
+            e
+        }
+        other => envelope.child_opt(other.cloned()),
+    };
+    match format {
+        Format::Xml => {
+            let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+            envelope.write_xml(&mut out, Some(NAMESPACE));
+            ("text/xml; charset=utf-8", out)
+        }
+        Format::Json => (
+            "application/json; charset=utf-8",
+            json_envelope(&envelope).to_string(),
+        ),
+        Format::Jsonp(callback) => (
+            "application/javascript; charset=utf-8",
+            format!("{callback}({});", json_envelope(&envelope)),
+        ),
+    }
+}
+
+fn json_envelope(envelope: &Element) -> serde_json::Value {
+    let mut top = serde_json::Map::new();
+    top.insert("subsonic-response".into(), envelope.to_json());
+    serde_json::Value::Object(top)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Element {
+        Element::new("album")
+            .attr("id", "al-1")
+            .attr("songCount", 2)
+            .attr("isCompilation", false)
+            .attr_opt::<i32>("year", None)
+            .attr("name", "A & B <\u{1}live>")
+            .list(
+                "song",
+                vec![Element::new("song").attr("id", "tr-1").attr("duration", 61)],
+            )
+            .list("genres", vec![])
+            .scalars("moods", vec!["calm".into()])
+    }
+
+    #[test]
+    fn json_keeps_types_arrays_and_omits_absent_values() {
+        let (ctype, body) = render(&Format::Json, true, Some(&sample()));
+        assert!(ctype.starts_with("application/json"));
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let r = &v["subsonic-response"];
+        assert_eq!(r["status"], "ok");
+        assert_eq!(r["version"], "1.16.1");
+        assert_eq!(r["openSubsonic"], true);
+        let album = &r["album"];
+        assert_eq!(album["songCount"], 2);
+        assert_eq!(album["isCompilation"], false);
+        assert!(album.get("year").is_none());
+        assert_eq!(album["name"], "A & B <live>");
+        assert!(album["song"].is_array() && album["song"].as_array().unwrap().len() == 1);
+        assert_eq!(album["genres"], serde_json::json!([]));
+        assert_eq!(album["moods"], serde_json::json!(["calm"]));
+    }
+
+    #[test]
+    fn xml_has_namespace_attributes_and_escapes() {
+        let (ctype, body) = render(&Format::Xml, true, Some(&sample()));
+        assert!(ctype.starts_with("text/xml"));
+        assert!(
+            body.contains("<subsonic-response xmlns=\"http://subsonic.org/restapi\" status=\"ok\"")
+        );
+        assert!(body.contains("name=\"A &amp; B &lt;live&gt;\""));
+        assert!(body.contains("<song id=\"tr-1\" duration=\"61\"/>"));
+        assert!(body.contains("<moods>calm</moods>"));
+        assert!(!body.contains("year="));
+    }
+
+    #[test]
+    fn list_items_take_the_list_name_and_fragments_join_the_envelope() {
+        let payload = Element::fragment().list(
+            "openSubsonicExtensions",
+            vec![Element::new("x").attr("name", "formPost")],
+        );
+        let (_, xml) = render(&Format::Xml, true, Some(&payload));
+        assert!(xml.contains("openSubsonic=\"true\"><openSubsonicExtensions name=\"formPost\"/></subsonic-response>"), "{xml}");
+        let (_, json) = render(&Format::Json, true, Some(&payload));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            v["subsonic-response"]["openSubsonicExtensions"][0]["name"],
+            "formPost"
+        );
+    }
+
+    #[test]
+    fn jsonp_wraps_the_json() {
+        let (ctype, body) = render(&Format::Jsonp("cb".into()), false, None);
+        assert!(ctype.starts_with("application/javascript"));
+        assert!(body.starts_with("cb({\"subsonic-response\":"));
+        assert!(body.ends_with("});"));
+    }
+}
