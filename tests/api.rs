@@ -3,353 +3,44 @@
 //! validated against the official 1.16.1 XSD (after removing the OpenSubsonic additions,
 //! which that schema predates).
 
-use mediastreamer::synth::{Format, TrackSpec, write_track};
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::api::*;
+use mediastreamer::synth::Format;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
-
-struct Server {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Response {
-    status: u16,
-    headers: String,
-    body: String,
-}
-
-impl Response {
-    fn json(&self) -> serde_json::Value {
-        let v: serde_json::Value =
-            serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body));
-        v["subsonic-response"].clone()
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-    }
-}
-
-fn song(title: &str, artist: &str, album: &str, album_artist: &str, n: u32) -> TrackSpec {
-    TrackSpec {
-        title: title.into(),
-        artist: artist.into(),
-        album: album.into(),
-        album_artist: Some(album_artist.into()),
-        track: Some((n, None)),
-        year: Some(1999),
-        genres: vec!["Rock".into()],
-        ..Default::default()
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(start_server)
-}
-
-fn start_server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let music = dir.path().join("music");
-    let write = |rel: &str, format: Format, spec: TrackSpec| {
-        let path = music.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        write_track(&path, format, &spec).unwrap();
-    };
-    write(
-        "The Band/Hits/01.mp3",
-        Format::Mp3,
-        song("One", "The Band", "Hits", "The Band", 1),
-    );
-    write(
-        "The Band/Hits/02.flac",
-        Format::Flac,
-        song("Two", "The Band feat. Guest", "Hits", "The Band", 2),
-    );
-    write(
-        "Zeta/Solo/01.ogg",
-        Format::Ogg,
-        song("Alone", "Zeta", "Solo", "Zeta", 1),
-    );
-    let port = free_port();
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\naddress = \"127.0.0.1:{port}\"\n[library]\nfolders = [{music:?}]\n[database]\npath = {:?}\n[scan]\nschedule = \"\"\nwatch = false\n",
-            dir.path().join("catalog.db")
-        ),
-    )
-    .unwrap();
-    let bin = env!("CARGO_BIN_EXE_mediastreamer");
-    for args in [
-        &["user", "add", "admin", "--password", "adminpw", "--admin"][..],
-        &["user", "add", "bob", "--password", "bobpw"][..],
-    ] {
-        let out = Command::new(bin)
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let child = Command::new(bin)
-        .arg("--config")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server {
-        child,
-        port,
-        _dir: dir,
-    };
-    let start = Instant::now();
-    loop {
-        if let Ok(r) = try_get(port, "/rest/getScanStatus?u=admin&p=adminpw&f=json")
-            && r.json()["scanStatus"]["scanning"] == false
-            && r.json()["scanStatus"]["count"] == 3
-        {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server did not come up"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    server
-}
-
-fn try_get(port: u16, path: &str) -> std::io::Result<Response> {
-    request(port, "GET", path, None)
-}
-
-fn request(port: u16, method: &str, path: &str, form: Option<&str>) -> std::io::Result<Response> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
-    let body = form.unwrap_or("");
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
-    if form.is_some() {
-        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
-    }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    stream.write_all(req.as_bytes())?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    // actix may answer with chunked encoding; the bodies here are small, so de-chunk simply.
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    Ok(Response {
-        status,
-        headers: head.to_string(),
-        body,
+    SERVER.get_or_init(|| {
+        start_server(3, |music| {
+            put(
+                music,
+                "The Band/Hits/01.mp3",
+                Format::Mp3,
+                song("One", "The Band", "Hits", "The Band", 1),
+            );
+            put(
+                music,
+                "The Band/Hits/02.flac",
+                Format::Flac,
+                song("Two", "The Band feat. Guest", "Hits", "The Band", 2),
+            );
+            put(
+                music,
+                "Zeta/Solo/01.ogg",
+                Format::Ogg,
+                song("Alone", "Zeta", "Solo", "Zeta", 1),
+            );
+        })
     })
 }
 
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = &rest[n + 2..];
-    }
-    out
-}
-
 fn get(path: &str) -> Response {
-    try_get(server().port, path).unwrap()
+    server().get(path)
 }
 
-const ADMIN: &str = "u=admin&p=adminpw";
-
-/// OpenSubsonic attributes and elements the 1.16.1 schema does not know.
-const OPEN_SUBSONIC_ATTRS: &[&str] = &[
-    "type",
-    "serverVersion",
-    "openSubsonic",
-    "sortName",
-    "musicBrainzId",
-    "isCompilation",
-    "displayArtist",
-    "displayAlbumArtist",
-    "mediaType",
-    "channelCount",
-    "samplingRate",
-    "bitDepth",
-    "bpm",
-    "comment",
-    "lastScan",
-];
-const OPEN_SUBSONIC_ELEMENTS: &[&str] = &[
-    "genres",
-    "artists",
-    "albumArtists",
-    "replayGain",
-    "isrc",
-    "releaseTypes",
-    "openSubsonicExtensions",
-];
-
-/// Removes the OpenSubsonic additions, then validates with xmllint against the official XSD.
-fn assert_valid_xml(body: &str) {
-    use quick_xml::events::{BytesStart, Event};
-    let mut reader = quick_xml::Reader::from_str(body);
-    let mut writer = quick_xml::Writer::new(Vec::new());
-    let mut skip_depth = 0usize;
-    let is_open_subsonic = |e: &BytesStart| OPEN_SUBSONIC_ELEMENTS.contains(&e.name().as_ref());
-    loop {
-        match reader.read_event().unwrap() {
-            Event::Eof => break,
-            Event::Start(e) => {
-                if skip_depth > 0 || is_open_subsonic(&e) {
-                    skip_depth += 1;
-                } else {
-                    writer.write_event(Event::Start(filter_attrs(&e))).unwrap();
-                }
-            }
-            Event::End(e) => {
-                if skip_depth > 0 {
-                    skip_depth -= 1;
-                } else {
-                    writer.write_event(Event::End(e)).unwrap();
-                }
-            }
-            Event::Empty(e) => {
-                if skip_depth == 0 && !is_open_subsonic(&e) {
-                    writer.write_event(Event::Empty(filter_attrs(&e))).unwrap();
-                }
-            }
-            other => {
-                if skip_depth == 0 {
-                    writer.write_event(other).unwrap();
-                }
-            }
-        }
-    }
-    fn filter_attrs(e: &BytesStart) -> BytesStart<'static> {
-        let name = e.name().as_ref().to_string();
-        let mut out = BytesStart::new(name);
-        for attr in e.attributes() {
-            let attr = attr.unwrap();
-            let key: &str = attr.key.as_ref();
-            if !OPEN_SUBSONIC_ATTRS.contains(&key) {
-                out.push_attribute(attr);
-            }
-        }
-        out
-    }
-    let cleaned = String::from_utf8(writer.into_inner()).unwrap();
-    validate_with_xsd(&cleaned);
-}
-
-fn xsd_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/subsonic-rest-api-1.16.1.xsd")
-}
-
-fn validate_with_xsd(xml: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("r.xml");
-    std::fs::write(&file, xml).unwrap();
-    let out = Command::new("xmllint")
-        .args(["--noout", "--schema"])
-        .arg(xsd_path())
-        .arg(&file)
-        .output()
-        .expect("xmllint is needed (Debian package libxml2-utils)");
-    assert!(
-        out.status.success(),
-        "XSD validation failed: {}\n{xml}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Calls `method` in XML and in JSON; checks the envelope of both, validates the XML, and
-/// returns the JSON payload.
 fn call_both(method: &str, query: &str) -> serde_json::Value {
-    let xml = get(&format!("/rest/{method}.view?{query}"));
-    assert_eq!(xml.status, 200);
-    assert!(
-        xml.header("content-type").unwrap().starts_with("text/xml"),
-        "{}",
-        xml.headers
-    );
-    assert!(xml.body.contains("xmlns=\"http://subsonic.org/restapi\""));
-    assert_valid_xml(&xml.body);
-    let json = get(&format!("/rest/{method}?{query}&f=json"));
-    assert_eq!(json.status, 200);
-    assert!(
-        json.header("content-type")
-            .unwrap()
-            .starts_with("application/json")
-    );
-    let r = json.json();
-    assert_eq!(r["version"], "1.16.1");
-    assert_eq!(r["type"], "mediastreamer");
-    assert_eq!(r["openSubsonic"], true);
-    assert!(r["serverVersion"].is_string());
-    let ok = r["status"] == "ok";
-    assert_eq!(
-        xml.body.contains("status=\"ok\""),
-        ok,
-        "XML and JSON disagree"
-    );
-    r
-}
-
-fn assert_error(r: &serde_json::Value, code: i64) {
-    assert_eq!(r["status"], "failed", "{r}");
-    assert_eq!(r["error"]["code"], code, "{r}");
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
+    server().call_both(method, query)
 }
 
 #[test]

@@ -42,6 +42,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    annotations (user_id, item_type, item_id) {
+        user_id -> Integer,
+        item_type -> Text,
+        item_id -> Integer,
+        starred_at -> Nullable<BigInt>,
+        rating -> Nullable<Integer>,
+        play_count -> BigInt,
+        last_played -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Integer,
+        user_id -> Integer,
+        key_hash -> Text,
+        name -> Text,
+        created_at -> BigInt,
+        last_used -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     artists (id) {
         id -> Integer,
         name -> Text,
@@ -200,6 +223,8 @@ diesel::joinable!(album_artists -> artists (artist_id));
 diesel::joinable!(album_genres -> albums (album_id));
 diesel::joinable!(album_genres -> genres (genre_id));
 diesel::joinable!(albums -> directories (cover_directory_id));
+diesel::joinable!(annotations -> users (user_id));
+diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(directories -> library_folders (folder_id));
 diesel::joinable!(scan_errors -> library_folders (folder_id));
 diesel::joinable!(track_artists -> artists (artist_id));
@@ -213,6 +238,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     album_artists,
     album_genres,
     albums,
+    annotations,
+    api_keys,
     artists,
     directories,
     genres,

@@ -839,6 +839,20 @@ impl WriterState {
     fn sync_search(&mut self, conn: &mut SqliteConnection) -> QResult<()> {
         let dirty = std::mem::take(&mut self.search_dirty);
         let gone = std::mem::take(&mut self.search_gone);
+        // Annotations (stars, ratings, plays) of rows that are gone go with them.
+        for (item_type, gone) in [
+            ("track", &gone.tracks),
+            ("album", &gone.albums),
+            ("artist", &gone.artists),
+        ] {
+            for chunk in gone.chunks(ID_CHUNK) {
+                diesel::sql_query(format!(
+                    "DELETE FROM annotations WHERE item_type = '{item_type}' AND item_id IN ({})",
+                    id_list(chunk)
+                ))
+                .execute(conn)?;
+            }
+        }
         let indexes: [(&str, &str, HashSet<i32>, Vec<i32>); 3] = [
             (
                 "tracks_fts(rowid, title, artist, album)",

@@ -123,6 +123,10 @@ const METHODS: &[&str] = &[
     "getArtist",
     "getAlbum",
     "getSong",
+    // folders and info (folders.rs, info.rs):
+    // lists and search (lists.rs, searching.rs):
+    // annotations (annotation.rs):
+    // API keys (system.rs):
 ];
 
 fn is_known(method: &str) -> bool {
@@ -141,6 +145,10 @@ async fn route(method: &str, ctx: Ctx) -> Result<Option<Element>, ApiError> {
         "getArtist" => browsing::get_artist(ctx).await,
         "getAlbum" => browsing::get_album(ctx).await,
         "getSong" => browsing::get_song(ctx).await,
+        // folders and info (folders.rs, info.rs):
+        // lists and search (lists.rs, searching.rs):
+        // annotations (annotation.rs):
+        // API keys (system.rs):
         other => Err(ApiError::UnknownMethod(other.to_string())),
     }
 }

@@ -2,6 +2,8 @@
 //! a config pointing at it, and scans run against a real SQLite catalog.
 #![allow(dead_code)]
 
+pub mod api;
+
 use diesel::prelude::*;
 use mediastreamer::config::{self, CliOverrides, Config};
 use mediastreamer::scanner::{ScanOptions, ScanProgress, ScanReport, run_scan};
