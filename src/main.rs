@@ -78,6 +78,17 @@ enum UserCommand {
     Delete { name: String },
     /// List users.
     List,
+    /// Create an API key (OpenSubsonic apiKeyAuthentication); the key is shown once.
+    Apikey {
+        name: String,
+        /// A label for the key, e.g. the device it is for.
+        #[arg(long, default_value = "api key")]
+        label: String,
+    },
+    /// List a user's API keys (ids and labels; keys themselves are not stored).
+    Apikeys { name: String },
+    /// Revoke one of a user's API keys by id (see `user apikeys`).
+    Revoke { name: String, key_id: i32 },
 }
 
 #[derive(Args)]
@@ -322,6 +333,24 @@ fn user(config: &Config, cmd: UserCommand) -> Result<(), AppError> {
             users::delete(&mut conn, &name)?;
             println!("deleted user {name}");
         }
+        UserCommand::Apikey { name, label } => {
+            let key = users::create_api_key(&mut conn, &name, &label)?;
+            println!("{key}");
+            eprintln!("API key for {name} created; it is shown only this once.");
+        }
+        UserCommand::Apikeys { name } => {
+            for (id, label, created, last_used) in users::api_keys_of(&mut conn, &name)? {
+                println!(
+                    "{id}\t{label}\tcreated {}\tlast used {}",
+                    fmt_time(created),
+                    last_used.map_or_else(|| "never".to_string(), fmt_time)
+                );
+            }
+        }
+        UserCommand::Revoke { name, key_id } => {
+            users::revoke_api_key(&mut conn, &name, key_id)?;
+            println!("revoked API key {key_id} of {name}");
+        }
         UserCommand::List => {
             for user in users::list(&mut conn)? {
                 println!(
@@ -333,4 +362,10 @@ fn user(config: &Config, cmd: UserCommand) -> Result<(), AppError> {
         }
     }
     Ok(())
+}
+
+fn fmt_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
 }

@@ -219,6 +219,93 @@ pub fn list(conn: &mut SqliteConnection) -> Result<Vec<User>, UserError> {
         .load(conn)?)
 }
 
+/// Creates an API key for a user (OpenSubsonic apiKeyAuthentication). Returns the key: it is
+/// shown this once; only its SHA-256 is stored.
+pub fn create_api_key(
+    conn: &mut SqliteConnection,
+    user_name: &str,
+    label: &str,
+) -> Result<String, UserError> {
+    use crate::db::schema::api_keys;
+    let user = find(conn, user_name)?.ok_or_else(|| UserError::NotFound(user_name.to_string()))?;
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|_| UserError::Decrypt)?;
+    let key = format!("ms_{}", hex::encode(bytes));
+    diesel::insert_into(api_keys::table)
+        .values((
+            api_keys::user_id.eq(user.id),
+            api_keys::key_hash.eq(hash_api_key(&key)),
+            api_keys::name.eq(label),
+            api_keys::created_at.eq(now_ms()),
+        ))
+        .execute(conn)?;
+    Ok(key)
+}
+
+/// The user an API key belongs to (and notes its use).
+pub fn find_by_api_key(conn: &mut SqliteConnection, key: &str) -> Result<Option<User>, UserError> {
+    use crate::db::schema::api_keys;
+    let hash = hash_api_key(key);
+    let user: Option<User> = api_keys::table
+        .inner_join(users::table)
+        .filter(api_keys::key_hash.eq(&hash))
+        .select(User::as_select())
+        .get_result(conn)
+        .optional()?;
+    if user.is_some() {
+        diesel::update(api_keys::table.filter(api_keys::key_hash.eq(&hash)))
+            .set(api_keys::last_used.eq(now_ms()))
+            .execute(conn)?;
+    }
+    Ok(user)
+}
+
+/// A user's API keys: (id, label, created, last used).
+pub fn api_keys_of(
+    conn: &mut SqliteConnection,
+    user_name: &str,
+) -> Result<Vec<(i32, String, i64, Option<i64>)>, UserError> {
+    use crate::db::schema::api_keys;
+    let user = find(conn, user_name)?.ok_or_else(|| UserError::NotFound(user_name.to_string()))?;
+    Ok(api_keys::table
+        .filter(api_keys::user_id.eq(user.id))
+        .order(api_keys::id)
+        .select((
+            api_keys::id,
+            api_keys::name,
+            api_keys::created_at,
+            api_keys::last_used,
+        ))
+        .load(conn)?)
+}
+
+/// Revokes one of a user's API keys by its id.
+pub fn revoke_api_key(
+    conn: &mut SqliteConnection,
+    user_name: &str,
+    key_id: i32,
+) -> Result<(), UserError> {
+    use crate::db::schema::api_keys;
+    let user = find(conn, user_name)?.ok_or_else(|| UserError::NotFound(user_name.to_string()))?;
+    let n = diesel::delete(
+        api_keys::table
+            .filter(api_keys::id.eq(key_id))
+            .filter(api_keys::user_id.eq(user.id)),
+    )
+    .execute(conn)?;
+    if n == 0 {
+        return Err(UserError::NotFound(format!(
+            "API key {key_id} of {user_name}"
+        )));
+    }
+    Ok(())
+}
+
+fn hash_api_key(key: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(key.as_bytes()))
+}
+
 /// The user's password in clear, for token authentication (md5(password + salt)).
 pub fn password_of(key: &PasswordKey, user: &User) -> Result<String, UserError> {
     key.decrypt(&user.password_enc)
@@ -259,6 +346,18 @@ mod tests {
         set_password(&mut conn, &key, "bob", "new").unwrap();
         let bob = find(&mut conn, "bob").unwrap().unwrap();
         assert_eq!(password_of(&key, &bob).unwrap(), "new");
+        let api_key = create_api_key(&mut conn, "bob", "phone").unwrap();
+        assert_eq!(
+            find_by_api_key(&mut conn, &api_key).unwrap().unwrap().name,
+            "bob"
+        );
+        assert!(find_by_api_key(&mut conn, "ms_nope").unwrap().is_none());
+        let raw = std::fs::read(&db).unwrap();
+        assert!(!raw.windows(api_key.len()).any(|w| w == api_key.as_bytes()));
+        let keys = api_keys_of(&mut conn, "bob").unwrap();
+        assert_eq!(keys.len(), 1);
+        revoke_api_key(&mut conn, "bob", keys[0].0).unwrap();
+        assert!(find_by_api_key(&mut conn, &api_key).unwrap().is_none());
         delete(&mut conn, "bob").unwrap();
         assert_eq!(list(&mut conn).unwrap().len(), 1);
     }

@@ -76,7 +76,7 @@ fn authentication_mechanisms_and_their_errors() {
     assert_error(&call_both("ping", "u=bob"), 10);
     assert_error(&call_both("ping", "u=bob&p=bobpw&t=x&s=y"), 43);
     assert_error(&call_both("ping", "u=bob&apiKey=abc"), 43);
-    assert_error(&call_both("ping", "apiKey=abc"), 42);
+    assert_error(&call_both("ping", "apiKey=abc"), 44);
 }
 
 #[test]
@@ -221,4 +221,41 @@ fn the_xsd_check_rejects_what_the_schema_does_not_allow() {
     assert!(std::panic::catch_unwind(|| assert_valid_xml(bad)).is_err());
     let good = bad.replace(" bogus=\"1\"", " sortName=\"x\"");
     assert_valid_xml(&good);
+}
+
+#[test]
+fn api_keys_authenticate_alone_and_can_be_revoked() {
+    let out = server().cli(&["user", "apikey", "bob", "--label", "phone"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let r = call_both("tokenInfo", &format!("apiKey={key}"));
+    assert_eq!(r["tokenInfo"]["username"], "bob");
+    assert_eq!(call_both("ping", &format!("apiKey={key}"))["status"], "ok");
+    assert_error(&call_both("ping", &format!("apiKey={key}&u=bob")), 43);
+    let list = server().cli(&["user", "apikeys", "bob"]);
+    let listed = String::from_utf8(list.stdout).unwrap();
+    assert!(
+        listed.contains("phone") && !listed.contains(&key),
+        "{listed}"
+    );
+    let id = listed.split('\t').next().unwrap().to_string();
+    assert!(
+        server()
+            .cli(&["user", "revoke", "bob", &id])
+            .status
+            .success()
+    );
+    assert_error(&call_both("tokenInfo", &format!("apiKey={key}")), 44);
+    let r = call_both("getOpenSubsonicExtensions", "");
+    assert!(
+        r["openSubsonicExtensions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "apiKeyAuthentication")
+    );
 }

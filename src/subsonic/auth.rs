@@ -104,12 +104,30 @@ pub async fn authenticate(
     client_ip: Option<IpAddr>,
 ) -> Result<Ctx, ApiError> {
     let has = |k: &str| params.get(k).is_some();
-    if has("apiKey") {
+    if let Some(api_key) = params.get("apiKey").map(str::to_string) {
         if has("u") || has("p") || has("t") || has("s") {
             return Err(ApiError::ConflictingAuth);
         }
-        // API keys are not issued yet (apiKeyAuthentication is not advertised).
-        return Err(ApiError::MechanismNotSupported);
+        let pool = state.pool.clone();
+        let user = web::block(move || -> Result<Option<User>, ApiError> {
+            let mut conn = pool.get()?;
+            users::find_by_api_key(&mut conn, &api_key)
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await??;
+        return match user {
+            Some(user) => Ok(Ctx {
+                user,
+                params,
+                format,
+                state,
+                _sealed: Sealed,
+            }),
+            None => {
+                tracing::warn!(client = ?client_ip, "invalid API key");
+                Err(ApiError::InvalidApiKey)
+            }
+        };
     }
     let name = params.required("u")?.to_string();
     if has("p") && (has("t") || has("s")) {

@@ -127,6 +127,7 @@ const METHODS: &[&str] = &[
     // lists and search (lists.rs, searching.rs):
     // annotations (annotation.rs):
     // API keys (system.rs):
+    "tokenInfo",
 ];
 
 fn is_known(method: &str) -> bool {
@@ -149,6 +150,7 @@ async fn route(method: &str, ctx: Ctx) -> Result<Option<Element>, ApiError> {
         // lists and search (lists.rs, searching.rs):
         // annotations (annotation.rs):
         // API keys (system.rs):
+        "tokenInfo" => system::token_info(ctx).await,
         other => Err(ApiError::UnknownMethod(other.to_string())),
     }
 }

@@ -7,7 +7,7 @@ use super::response::{Element, Value};
 use crate::scanner::ScanOptions;
 
 /// The OpenSubsonic extensions that really work on this server, with their versions.
-const EXTENSIONS: &[(&str, i64)] = &[("formPost", 1)];
+const EXTENSIONS: &[(&str, i64)] = &[("apiKeyAuthentication", 1), ("formPost", 1)];
 
 pub async fn ping(_ctx: Ctx) -> Result<Option<Element>, ApiError> {
     Ok(None)
@@ -60,4 +60,11 @@ pub async fn start_scan(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let full = ctx.params.boolean("fullScan")?.unwrap_or(false);
     ctx.state.scans.trigger(ScanOptions { full, paths: None });
     Ok(Some(scan_status(&ctx)))
+}
+
+/// OpenSubsonic tokenInfo: who the credentials (typically an API key) belong to.
+pub async fn token_info(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    Ok(Some(
+        Element::new("tokenInfo").attr("username", &ctx.user.name),
+    ))
 }

@@ -15,6 +15,7 @@ pub const BOB: &str = "u=bob&p=bobpw";
 pub struct Server {
     child: Child,
     pub port: u16,
+    pub config: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -120,6 +121,7 @@ pub fn start_server(tracks: usize, build: impl FnOnce(&Path)) -> Server {
     let server = Server {
         child,
         port,
+        config: config.clone(),
         _dir: dir,
     };
     let start = Instant::now();
@@ -197,6 +199,16 @@ fn dechunk(mut s: &str) -> String {
 }
 
 impl Server {
+    /// Runs the command line against this server's configuration.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_mediastreamer"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
     /// GET `path` (with its query string).
     pub fn get(&self, path: &str) -> Response {
         try_get(self.port, path).unwrap()
@@ -273,6 +285,7 @@ pub const OPEN_SUBSONIC_ELEMENTS: &[&str] = &[
     "isrc",
     "releaseTypes",
     "openSubsonicExtensions",
+    "tokenInfo",
 ];
 
 /// Removes the OpenSubsonic additions, then validates with xmllint against the official XSD.
