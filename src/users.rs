@@ -260,11 +260,14 @@ pub fn find_by_api_key(conn: &mut SqliteConnection, key: &str) -> Result<Option<
     Ok(user)
 }
 
-/// A user's API keys: (id, label, created, last used).
+/// One API key as listed: (id, label, created, last used), times in epoch ms.
+pub type ApiKeyListing = (i32, String, i64, Option<i64>);
+
+/// A user's API keys.
 pub fn api_keys_of(
     conn: &mut SqliteConnection,
     user_name: &str,
-) -> Result<Vec<(i32, String, i64, Option<i64>)>, UserError> {
+) -> Result<Vec<ApiKeyListing>, UserError> {
     use crate::db::schema::api_keys;
     let user = find(conn, user_name)?.ok_or_else(|| UserError::NotFound(user_name.to_string()))?;
     Ok(api_keys::table
