@@ -50,6 +50,7 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         scans: scans.clone(),
         password_key,
         login_throttle: LoginThrottle::default(),
+        now_playing: Default::default(),
     });
     let http = HttpServer::new(move || build_app(state.clone()))
         .listen(listener)?

@@ -13,4 +13,6 @@ pub struct AppState {
     pub scans: ScanHandle,
     pub password_key: PasswordKey,
     pub login_throttle: LoginThrottle,
+    /// What users are playing now (scrobble submission=false), for getNowPlaying.
+    pub now_playing: crate::library::annotations::NowPlaying,
 }

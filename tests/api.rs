@@ -259,3 +259,84 @@ fn api_keys_authenticate_alone_and_can_be_revoked() {
             .any(|e| e["name"] == "apiKeyAuthentication")
     );
 }
+
+#[test]
+fn users_read_side() {
+    let r = call_both("getUser", &format!("{BOB}&username=bob"));
+    let user = &r["user"];
+    assert_eq!(user["username"], "bob");
+    assert_eq!(user["adminRole"], false);
+    assert!(
+        user["folder"]
+            .as_array()
+            .is_some_and(|f| f.len() == 1 && f[0].is_i64())
+    );
+    assert_error(&call_both("getUser", &format!("{BOB}&username=admin")), 50);
+    assert_error(&call_both("getUser", BOB), 10);
+    let r = call_both("getUser", &format!("{ADMIN}&username=bob"));
+    assert_eq!(r["user"]["username"], "bob");
+    assert_error(
+        &call_both("getUser", &format!("{ADMIN}&username=nobody")),
+        70,
+    );
+    let r = call_both("getUsers", ADMIN);
+    let names: Vec<&str> = r["users"]["user"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["admin", "bob"]);
+    assert_eq!(r["users"]["user"][0]["adminRole"], true);
+    assert_error(&call_both("getUsers", BOB), 50);
+}
+
+#[test]
+fn songs_albums_and_artists_show_the_callers_annotations() {
+    let r = call_both("getArtists", BOB);
+    let zeta = r["artists"]["index"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["artist"].as_array().unwrap().iter())
+        .find(|a| a["name"] == "Zeta")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let artist = call_both("getArtist", &format!("{BOB}&id={zeta}"));
+    let album = artist["artist"]["album"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let song = call_both("getAlbum", &format!("{BOB}&id={album}"))["album"]["song"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for q in [
+        format!("id={song}"),
+        format!("albumId={album}"),
+        format!("artistId={zeta}"),
+    ] {
+        assert_eq!(call_both("star", &format!("{BOB}&{q}"))["status"], "ok");
+    }
+    assert_eq!(
+        call_both("setRating", &format!("{BOB}&id={song}&rating=4"))["status"],
+        "ok"
+    );
+    assert_eq!(
+        call_both("scrobble", &format!("{BOB}&id={song}"))["status"],
+        "ok"
+    );
+
+    let s = &call_both("getSong", &format!("{BOB}&id={song}"))["song"];
+    assert!(s["starred"].is_string());
+    assert_eq!(s["userRating"], 4);
+    assert!(s["playCount"].as_i64().unwrap() >= 1);
+    assert!(s["played"].is_string());
+    assert!(call_both("getAlbum", &format!("{BOB}&id={album}"))["album"]["starred"].is_string());
+    assert!(call_both("getArtist", &format!("{BOB}&id={zeta}"))["artist"]["starred"].is_string());
+    // Another user sees none of it.
+    let s = &call_both("getSong", &format!("{ADMIN}&id={song}"))["song"];
+    assert!(s.get("starred").is_none() && s.get("userRating").is_none());
+}

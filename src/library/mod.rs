@@ -1,6 +1,11 @@
 //! Read side of the catalog: the queries the API answers from, returning plain rows and views
 //! (no wire format here), and the id scheme clients see.
 
+pub mod annotations;
+pub mod folders;
+pub mod lists;
+pub mod search;
+
 use crate::db::models::{Album, Track};
 use crate::db::schema::{
     album_artists, album_genres, albums, artists, genres, library_folders, track_artists,

@@ -1,9 +1,11 @@
 //! Tag-based browsing: getMusicFolders, getGenres, getArtists, getArtist, getAlbum, getSong.
 
+use super::annotation::{with_annotation, with_star};
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::model;
 use super::response::Element;
+use crate::library::annotations::{self, ItemKind};
 use crate::library::{self, ArtistView, Id};
 
 /// Articles ignored when sorting and indexing artists.
@@ -110,50 +112,74 @@ pub async fn get_artist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Artist(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Artist"));
     };
-    let (artist, albums) = ctx
+    let user = ctx.user.id;
+    let (artist, albums, artist_notes, album_notes) = ctx
         .db(move |c| {
             let artist = library::artist(c, id)?.ok_or(ApiError::NotFound("Artist"))?;
             let albums = library::albums_of_artist(c, id)?;
-            Ok((artist, albums))
+            let ids: Vec<i32> = albums.iter().map(|a| a.album.id).collect();
+            let artist_notes = annotations::of_items(c, user, ItemKind::Artist, &[id])?;
+            let album_notes = annotations::of_items(c, user, ItemKind::Album, &ids)?;
+            Ok((artist, albums, artist_notes, album_notes))
         })
         .await?;
-    Ok(Some(model::artist("artist", &artist).list(
-        "album",
-        albums.iter().map(|a| model::album("album", a)).collect(),
-    )))
+    Ok(Some(
+        with_star(model::artist("artist", &artist), artist_notes.get(&id)).list(
+            "album",
+            albums
+                .iter()
+                .map(|a| with_annotation(model::album("album", a), album_notes.get(&a.album.id)))
+                .collect(),
+        ),
+    ))
 }
 
 pub async fn get_album(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Album(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Album"));
     };
-    let (album, songs) = ctx
+    let user = ctx.user.id;
+    let (album, songs, album_notes, song_notes) = ctx
         .db(move |c| {
             let album = library::album_views(c, &[id])?
                 .pop()
                 .ok_or(ApiError::NotFound("Album"))?;
             let songs = library::tracks_of_album(c, id)?;
-            Ok((album, songs))
+            let ids: Vec<i32> = songs.iter().map(|s| s.track.id).collect();
+            let album_notes = annotations::of_items(c, user, ItemKind::Album, &[id])?;
+            let song_notes = annotations::of_items(c, user, ItemKind::Track, &ids)?;
+            Ok((album, songs, album_notes, song_notes))
         })
         .await?;
-    Ok(Some(model::album("album", &album).list(
-        "song",
-        songs.iter().map(|s| model::child("song", s)).collect(),
-    )))
+    Ok(Some(
+        with_annotation(model::album("album", &album), album_notes.get(&id)).list(
+            "song",
+            songs
+                .iter()
+                .map(|s| with_annotation(model::child("song", s), song_notes.get(&s.track.id)))
+                .collect(),
+        ),
+    ))
 }
 
 pub async fn get_song(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Track(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Song"));
     };
-    let song = ctx
+    let user = ctx.user.id;
+    let (song, notes) = ctx
         .db(move |c| {
-            library::tracks_by_id(c, &[id])?
+            let song = library::tracks_by_id(c, &[id])?
                 .pop()
-                .ok_or(ApiError::NotFound("Song"))
+                .ok_or(ApiError::NotFound("Song"))?;
+            let notes = annotations::of_items(c, user, ItemKind::Track, &[id])?;
+            Ok((song, notes))
         })
         .await?;
-    Ok(Some(model::child("song", &song)))
+    Ok(Some(with_annotation(
+        model::child("song", &song),
+        notes.get(&id),
+    )))
 }
 
 #[cfg(test)]

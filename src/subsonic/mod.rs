@@ -3,13 +3,19 @@
 //! POST (form body merged with the query string), and every failure — unknown method, bad
 //! parameter, failed sign-in — is a Subsonic envelope at HTTP 200 in the format asked for.
 
+pub mod annotation;
 pub mod auth;
 pub mod browsing;
 pub mod error;
+pub mod folders;
+pub mod info;
+pub mod lists;
 pub mod model;
 pub mod params;
 pub mod response;
+pub mod searching;
 pub mod system;
+pub mod users;
 
 use crate::state::AppState;
 use actix_web::http::{Method, header};
@@ -124,10 +130,37 @@ const METHODS: &[&str] = &[
     "getAlbum",
     "getSong",
     // folders and info (folders.rs, info.rs):
+    "getIndexes",
+    "getMusicDirectory",
+    "getArtistInfo",
+    "getArtistInfo2",
+    "getAlbumInfo",
+    "getAlbumInfo2",
+    "getSimilarSongs",
+    "getSimilarSongs2",
+    "getTopSongs",
+    "getVideos",
+    "getVideoInfo",
     // lists and search (lists.rs, searching.rs):
+    "getAlbumList",
+    "getAlbumList2",
+    "getRandomSongs",
+    "getSongsByGenre",
+    "search",
+    "search2",
+    "search3",
     // annotations (annotation.rs):
+    "star",
+    "unstar",
+    "setRating",
+    "scrobble",
+    "getNowPlaying",
+    "getStarred",
+    "getStarred2",
     // API keys (system.rs):
     "tokenInfo",
+    "getUser",
+    "getUsers",
 ];
 
 fn is_known(method: &str) -> bool {
@@ -147,10 +180,37 @@ async fn route(method: &str, ctx: Ctx) -> Result<Option<Element>, ApiError> {
         "getAlbum" => browsing::get_album(ctx).await,
         "getSong" => browsing::get_song(ctx).await,
         // folders and info (folders.rs, info.rs):
+        "getIndexes" => folders::get_indexes(ctx).await,
+        "getMusicDirectory" => folders::get_music_directory(ctx).await,
+        "getArtistInfo" => info::get_artist_info(ctx).await,
+        "getArtistInfo2" => info::get_artist_info2(ctx).await,
+        "getAlbumInfo" => info::get_album_info(ctx).await,
+        "getAlbumInfo2" => info::get_album_info2(ctx).await,
+        "getSimilarSongs" => info::get_similar_songs(ctx).await,
+        "getSimilarSongs2" => info::get_similar_songs2(ctx).await,
+        "getTopSongs" => info::get_top_songs(ctx).await,
+        "getVideos" => folders::get_videos(ctx).await,
+        "getVideoInfo" => folders::get_video_info(ctx).await,
         // lists and search (lists.rs, searching.rs):
+        "getAlbumList" => lists::get_album_list(ctx).await,
+        "getAlbumList2" => lists::get_album_list2(ctx).await,
+        "getRandomSongs" => lists::get_random_songs(ctx).await,
+        "getSongsByGenre" => lists::get_songs_by_genre(ctx).await,
+        "search" => searching::search(ctx).await,
+        "search2" => searching::search2(ctx).await,
+        "search3" => searching::search3(ctx).await,
         // annotations (annotation.rs):
+        "star" => annotation::star(ctx).await,
+        "unstar" => annotation::unstar(ctx).await,
+        "setRating" => annotation::set_rating(ctx).await,
+        "scrobble" => annotation::scrobble(ctx).await,
+        "getNowPlaying" => annotation::get_now_playing(ctx).await,
+        "getStarred" => annotation::get_starred(ctx).await,
+        "getStarred2" => annotation::get_starred2(ctx).await,
         // API keys (system.rs):
         "tokenInfo" => system::token_info(ctx).await,
+        "getUser" => users::get_user(ctx).await,
+        "getUsers" => users::get_users(ctx).await,
         other => Err(ApiError::UnknownMethod(other.to_string())),
     }
 }

@@ -63,6 +63,7 @@ enum Child {
     One(Element),
     List(&'static str, Vec<Element>),
     Scalars(&'static str, Vec<Value>),
+    Field(&'static str, String),
 }
 
 /// A response element: attributes, optional text, and ordered children.
@@ -124,6 +125,15 @@ impl Element {
         self
     }
 
+    /// Adds a text field: a child element with text in XML (`<notes>…</notes>`), a plain string
+    /// property in JSON (the shape of artistInfo/albumInfo fields). Empty values are left out.
+    pub fn field_opt(mut self, name: &'static str, value: Option<&str>) -> Self {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            self.children.push(Child::Field(name, v.to_string()));
+        }
+        self
+    }
+
     /// Adds a list of scalars: `<name>v</name>` elements in XML, an array in JSON.
     pub fn scalars(mut self, name: &'static str, items: Vec<Value>) -> Self {
         self.children.push(Child::Scalars(name, items));
@@ -171,6 +181,15 @@ impl Element {
                 Child::List(list_name, items) => items
                     .iter()
                     .for_each(|e| e.write_xml_as(list_name, out, None)),
+                Child::Field(name, text) => {
+                    out.push('<');
+                    out.push_str(name);
+                    out.push('>');
+                    out.push_str(&escape(strip_controls(text)));
+                    out.push_str("</");
+                    out.push_str(name);
+                    out.push('>');
+                }
                 Child::Scalars(name, items) => {
                     for v in items {
                         out.push('<');
@@ -210,6 +229,12 @@ impl Element {
                     map.insert(
                         (*name).to_string(),
                         serde_json::Value::Array(items.iter().map(Element::to_json).collect()),
+                    );
+                }
+                Child::Field(name, text) => {
+                    map.insert(
+                        (*name).to_string(),
+                        serde_json::Value::String(strip_controls(text)),
                     );
                 }
                 Child::Scalars(name, items) => {

@@ -276,6 +276,7 @@ pub const OPEN_SUBSONIC_ATTRS: &[&str] = &[
     "bpm",
     "comment",
     "lastScan",
+    "played",
 ];
 pub const OPEN_SUBSONIC_ELEMENTS: &[&str] = &[
     "genres",
@@ -326,11 +327,14 @@ pub fn assert_valid_xml(body: &str) {
     }
     fn filter_attrs(e: &BytesStart) -> BytesStart<'static> {
         let name = e.name().as_ref().to_string();
-        let mut out = BytesStart::new(name);
+        let mut out = BytesStart::new(name.clone());
         for attr in e.attributes() {
             let attr = attr.unwrap();
             let key: &str = attr.key.as_ref();
-            if !OPEN_SUBSONIC_ATTRS.contains(&key) {
+            // AlbumID3 has no userRating in 1.16.1 (Child-typed albums do; dropping it there
+            // too only skips checking an attribute that is valid anyway).
+            let album_rating = name == "album" && key == "userRating";
+            if !OPEN_SUBSONIC_ATTRS.contains(&key) && !album_rating {
                 out.push_attribute(attr);
             }
         }

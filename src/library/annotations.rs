@@ -1,0 +1,442 @@
+//! Per-user annotations (stars, ratings, play counts, last played) and the in-memory "now
+//! playing" list. No wire format here: the Subsonic layer (`subsonic::annotation`) parses
+//! parameters and renders; this module reads and writes the `annotations` table.
+//!
+//! Writes run in one immediate transaction per call (all items exist or nothing changes), and
+//! counters are changed with `INSERT ... ON CONFLICT DO UPDATE` arithmetic in SQL, so concurrent
+//! calls never lose an update.
+
+use crate::db::schema::{albums, artists, tracks};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// What an annotation is about: the `item_type` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemKind {
+    Track,
+    Album,
+    Artist,
+}
+
+impl ItemKind {
+    /// The `item_type` value stored in the table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Track => "track",
+            ItemKind::Album => "album",
+            ItemKind::Artist => "artist",
+        }
+    }
+
+    /// A human name, for "not found" messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            ItemKind::Track => "Song",
+            ItemKind::Album => "Album",
+            ItemKind::Artist => "Artist",
+        }
+    }
+}
+
+/// One annotatable item: its kind and row id.
+pub type Item = (ItemKind, i32);
+
+/// One user's annotation of one item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Annotation {
+    /// Epoch milliseconds.
+    pub starred_at: Option<i64>,
+    /// 1..=5.
+    pub rating: Option<i32>,
+    pub play_count: i64,
+    /// Epoch milliseconds.
+    pub last_played: Option<i64>,
+}
+
+/// Why an annotation write did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AnnotateError {
+    /// The item does not exist; nothing was changed.
+    #[error("{} not found", .0.label())]
+    NotFound(ItemKind),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// Whether the item exists in the catalog.
+pub fn exists(conn: &mut SqliteConnection, (kind, id): Item) -> QueryResult<bool> {
+    use diesel::dsl::exists;
+    match kind {
+        ItemKind::Track => diesel::select(exists(tracks::table.find(id))).get_result(conn),
+        ItemKind::Album => diesel::select(exists(albums::table.find(id))).get_result(conn),
+        ItemKind::Artist => diesel::select(exists(artists::table.find(id))).get_result(conn),
+    }
+}
+
+fn check_all_exist(conn: &mut SqliteConnection, items: &[Item]) -> Result<(), AnnotateError> {
+    for &item in items {
+        if !exists(conn, item)? {
+            return Err(AnnotateError::NotFound(item.0));
+        }
+    }
+    Ok(())
+}
+
+/// Removes the row when nothing is left in it (not starred, not rated, never played).
+fn drop_if_empty(conn: &mut SqliteConnection, user_id: i32, (kind, id): Item) -> QueryResult<()> {
+    diesel::sql_query(
+        "DELETE FROM annotations WHERE user_id = ? AND item_type = ? AND item_id = ? \
+         AND starred_at IS NULL AND rating IS NULL AND play_count = 0 AND last_played IS NULL",
+    )
+    .bind::<Integer, _>(user_id)
+    .bind::<Text, _>(kind.as_str())
+    .bind::<Integer, _>(id)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Stars (`star = true`) or unstars every item for the user. Every item must exist, otherwise
+/// nothing changes. Starring again keeps the first star's time; unstarring an item that is not
+/// starred does nothing.
+pub fn set_starred(
+    conn: &mut SqliteConnection,
+    user_id: i32,
+    items: &[Item],
+    star: bool,
+    now_ms: i64,
+) -> Result<(), AnnotateError> {
+    conn.immediate_transaction(|conn| {
+        check_all_exist(conn, items)?;
+        for &(kind, id) in items {
+            if star {
+                diesel::sql_query(
+                    "INSERT INTO annotations (user_id, item_type, item_id, starred_at) \
+                     VALUES (?, ?, ?, ?) \
+                     ON CONFLICT (user_id, item_type, item_id) DO UPDATE \
+                     SET starred_at = coalesce(annotations.starred_at, excluded.starred_at)",
+                )
+                .bind::<Integer, _>(user_id)
+                .bind::<Text, _>(kind.as_str())
+                .bind::<Integer, _>(id)
+                .bind::<BigInt, _>(now_ms)
+                .execute(conn)?;
+            } else {
+                diesel::sql_query(
+                    "UPDATE annotations SET starred_at = NULL \
+                     WHERE user_id = ? AND item_type = ? AND item_id = ?",
+                )
+                .bind::<Integer, _>(user_id)
+                .bind::<Text, _>(kind.as_str())
+                .bind::<Integer, _>(id)
+                .execute(conn)?;
+                drop_if_empty(conn, user_id, (kind, id))?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Sets the user's rating of an item (1..=5); `None` removes it.
+pub fn set_rating(
+    conn: &mut SqliteConnection,
+    user_id: i32,
+    item: Item,
+    rating: Option<i32>,
+) -> Result<(), AnnotateError> {
+    conn.immediate_transaction(|conn| {
+        check_all_exist(conn, &[item])?;
+        let (kind, id) = item;
+        match rating {
+            Some(rating) => {
+                diesel::sql_query(
+                    "INSERT INTO annotations (user_id, item_type, item_id, rating) \
+                     VALUES (?, ?, ?, ?) \
+                     ON CONFLICT (user_id, item_type, item_id) DO UPDATE \
+                     SET rating = excluded.rating",
+                )
+                .bind::<Integer, _>(user_id)
+                .bind::<Text, _>(kind.as_str())
+                .bind::<Integer, _>(id)
+                .bind::<Integer, _>(rating)
+                .execute(conn)?;
+            }
+            None => {
+                diesel::sql_query(
+                    "UPDATE annotations SET rating = NULL \
+                     WHERE user_id = ? AND item_type = ? AND item_id = ?",
+                )
+                .bind::<Integer, _>(user_id)
+                .bind::<Text, _>(kind.as_str())
+                .bind::<Integer, _>(id)
+                .execute(conn)?;
+                drop_if_empty(conn, user_id, item)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The upsert that counts one play of the rows the SELECT yields (user, type, id, time).
+const COUNT_PLAY: &str = "ON CONFLICT (user_id, item_type, item_id) DO UPDATE \
+     SET play_count = annotations.play_count + 1, \
+         last_played = max(coalesce(annotations.last_played, 0), excluded.last_played)";
+
+/// Counts plays: each (track id, time in epoch ms) adds one play to the track, its album and
+/// each of its artists and album artists, and moves their last-played time forward. Every
+/// track must exist, otherwise nothing changes.
+pub fn record_plays(
+    conn: &mut SqliteConnection,
+    user_id: i32,
+    plays: &[(i32, i64)],
+) -> Result<(), AnnotateError> {
+    conn.immediate_transaction(|conn| {
+        let items: Vec<Item> = plays.iter().map(|&(t, _)| (ItemKind::Track, t)).collect();
+        check_all_exist(conn, &items)?;
+        for &(track_id, at) in plays {
+            diesel::sql_query(format!(
+                "INSERT INTO annotations (user_id, item_type, item_id, play_count, last_played) \
+                 SELECT ?, 'track', id, 1, ? FROM tracks WHERE id = ? {COUNT_PLAY}"
+            ))
+            .bind::<Integer, _>(user_id)
+            .bind::<BigInt, _>(at)
+            .bind::<Integer, _>(track_id)
+            .execute(conn)?;
+            diesel::sql_query(format!(
+                "INSERT INTO annotations (user_id, item_type, item_id, play_count, last_played) \
+                 SELECT ?, 'album', album_id, 1, ? FROM tracks WHERE id = ? {COUNT_PLAY}"
+            ))
+            .bind::<Integer, _>(user_id)
+            .bind::<BigInt, _>(at)
+            .bind::<Integer, _>(track_id)
+            .execute(conn)?;
+            diesel::sql_query(format!(
+                "INSERT INTO annotations (user_id, item_type, item_id, play_count, last_played) \
+                 SELECT DISTINCT ?, 'artist', artist_id, 1, ? FROM track_artists \
+                 WHERE track_id = ? AND role IN ('artist', 'albumartist') {COUNT_PLAY}"
+            ))
+            .bind::<Integer, _>(user_id)
+            .bind::<BigInt, _>(at)
+            .bind::<Integer, _>(track_id)
+            .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Integer)]
+    item_id: i32,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    starred_at: Option<i64>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    rating: Option<i32>,
+    #[diesel(sql_type = BigInt)]
+    play_count: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    last_played: Option<i64>,
+}
+
+impl Row {
+    fn split(self) -> (i32, Annotation) {
+        (
+            self.item_id,
+            Annotation {
+                starred_at: self.starred_at,
+                rating: self.rating,
+                play_count: self.play_count,
+                last_played: self.last_played,
+            },
+        )
+    }
+}
+
+const COLUMNS: &str = "a.item_id AS item_id, a.starred_at AS starred_at, a.rating AS rating, \
+     a.play_count AS play_count, a.last_played AS last_played";
+
+/// The user's annotations of these items of one kind (items without one are absent).
+pub fn of_items(
+    conn: &mut SqliteConnection,
+    user_id: i32,
+    kind: ItemKind,
+    ids: &[i32],
+) -> QueryResult<HashMap<i32, Annotation>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let list = chunk
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows: Vec<Row> = diesel::sql_query(format!(
+            "SELECT {COLUMNS} FROM annotations a \
+             WHERE a.user_id = ? AND a.item_type = ? AND a.item_id IN ({list})"
+        ))
+        .bind::<Integer, _>(user_id)
+        .bind::<Text, _>(kind.as_str())
+        .load(conn)?;
+        out.extend(rows.into_iter().map(Row::split));
+    }
+    Ok(out)
+}
+
+/// The items of one kind the user starred, most recently starred first, optionally only those
+/// with tracks in one music folder.
+pub fn starred(
+    conn: &mut SqliteConnection,
+    user_id: i32,
+    kind: ItemKind,
+    folder_id: Option<i32>,
+) -> QueryResult<Vec<(i32, Annotation)>> {
+    let in_folder = match kind {
+        ItemKind::Track => {
+            "EXISTS (SELECT 1 FROM tracks t WHERE t.id = a.item_id AND t.folder_id = ?)"
+        }
+        ItemKind::Album => {
+            "EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = a.item_id AND t.folder_id = ?)"
+        }
+        ItemKind::Artist => {
+            "EXISTS (SELECT 1 FROM track_artists ta JOIN tracks t ON t.id = ta.track_id \
+             WHERE ta.artist_id = a.item_id AND t.folder_id = ?)"
+        }
+    };
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM annotations a \
+         WHERE a.user_id = ? AND a.item_type = ? AND a.starred_at IS NOT NULL"
+    );
+    if folder_id.is_some() {
+        sql.push_str(" AND ");
+        sql.push_str(in_folder);
+    }
+    sql.push_str(" ORDER BY a.starred_at DESC, a.item_id DESC");
+    let query = diesel::sql_query(sql)
+        .bind::<Integer, _>(user_id)
+        .bind::<Text, _>(kind.as_str());
+    let rows: Vec<Row> = match folder_id {
+        Some(f) => query.bind::<Integer, _>(f).load(conn)?,
+        None => query.load(conn)?,
+    };
+    Ok(rows.into_iter().map(Row::split).collect())
+}
+
+/// How long a "now playing" entry lasts at least (longer for longer tracks).
+pub const NOW_PLAYING_MIN_MS: i64 = 10 * 60 * 1000;
+/// Most entries kept (one per user and player; old ones go first).
+const NOW_PLAYING_MAX: usize = 1000;
+
+/// One "now playing" notification (scrobble with submission=false).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NowPlayingEntry {
+    pub user_id: i32,
+    pub username: String,
+    pub track_id: i32,
+    /// The client name (`c`).
+    pub player: Option<String>,
+    /// When it was reported, epoch ms.
+    pub at_ms: i64,
+    /// When it stops being shown, epoch ms.
+    pub expires_ms: i64,
+}
+
+impl NowPlayingEntry {
+    /// An entry reported at `at_ms` for a track lasting `duration_ms`: shown for the track's
+    /// length, and at least ten minutes.
+    pub fn new(
+        user_id: i32,
+        username: String,
+        track_id: i32,
+        player: Option<String>,
+        at_ms: i64,
+        duration_ms: i64,
+    ) -> Self {
+        Self {
+            user_id,
+            username,
+            track_id,
+            player,
+            at_ms,
+            expires_ms: at_ms + duration_ms.max(NOW_PLAYING_MIN_MS),
+        }
+    }
+}
+
+/// What users are playing right now, in memory (lost on restart, which is fine).
+#[derive(Debug, Default)]
+pub struct NowPlaying {
+    entries: Mutex<Vec<NowPlayingEntry>>,
+}
+
+impl NowPlaying {
+    /// Records an entry, replacing the same user's previous one from the same player.
+    pub fn record(&self, entry: NowPlayingEntry) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|e| {
+            e.expires_ms > entry.at_ms && !(e.user_id == entry.user_id && e.player == entry.player)
+        });
+        entries.push(entry);
+        if entries.len() > NOW_PLAYING_MAX {
+            entries.sort_by_key(|e| std::cmp::Reverse(e.at_ms));
+            entries.truncate(NOW_PLAYING_MAX);
+        }
+    }
+
+    /// The entries still current at `now_ms`, most recent first (expired ones are dropped).
+    pub fn current(&self, now_ms: i64) -> Vec<NowPlayingEntry> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|e| e.expires_ms > now_ms);
+        let mut out = entries.clone();
+        out.sort_by_key(|e| std::cmp::Reverse(e.at_ms));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_playing_replaces_per_player_and_expires() {
+        let np = NowPlaying::default();
+        np.record(NowPlayingEntry::new(
+            1,
+            "a".into(),
+            10,
+            Some("x".into()),
+            1_000,
+            60_000,
+        ));
+        np.record(NowPlayingEntry::new(
+            1,
+            "a".into(),
+            11,
+            Some("x".into()),
+            2_000,
+            60_000,
+        ));
+        np.record(NowPlayingEntry::new(
+            1,
+            "a".into(),
+            12,
+            Some("y".into()),
+            3_000,
+            60_000,
+        ));
+        np.record(NowPlayingEntry::new(
+            2,
+            "b".into(),
+            13,
+            None,
+            4_000,
+            NOW_PLAYING_MIN_MS * 2,
+        ));
+        let now = np.current(5_000);
+        let tracks: Vec<i32> = now.iter().map(|e| e.track_id).collect();
+        assert_eq!(tracks, [13, 12, 11]);
+        // Ten minutes at least; longer tracks last their length.
+        let later = np.current(3_000 + NOW_PLAYING_MIN_MS);
+        assert_eq!(later.iter().map(|e| e.track_id).collect::<Vec<_>>(), [13]);
+        assert!(np.current(4_000 + 2 * NOW_PLAYING_MIN_MS).is_empty());
+    }
+}

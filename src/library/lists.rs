@@ -1,0 +1,358 @@
+//! Album and song lists (getAlbumList(2), getRandomSongs, getSongsByGenre): which ids, in which
+//! order. Each query returns one page of ids; `album_views` / `tracks_by_id` turn them into
+//! views. Every non-random order ends with the id, so pages are stable.
+//!
+//! The SQL is built as text: every value inlined is an integer the caller parsed (ids, years,
+//! limits), and text (genre names) goes through `genre_id` first, so nothing a client sends is
+//! spliced in as SQL.
+
+use crate::db::schema::{genres, library_folders};
+use diesel::prelude::*;
+use diesel::sql_types::Integer;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// Which albums, in which order (the `type` of getAlbumList).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlbumOrder {
+    Random,
+    /// Most recently added first.
+    Newest,
+    /// The user's ratings, best first (rated albums only).
+    Highest,
+    /// The user's plays of the album (or of its tracks), most first (played albums only).
+    Frequent,
+    /// The user's last play of the album (or of its tracks), latest first.
+    Recent,
+    /// Sort name (or name), case-insensitively.
+    ByName,
+    /// The first album artist's sort name (or name without a leading article), then album.
+    ByArtist {
+        ignored_articles: String,
+    },
+    /// The user's starred albums, most recently starred first.
+    Starred,
+    /// Years `from..=to` ascending; descending when `from > to`.
+    ByYear {
+        from: i32,
+        to: i32,
+    },
+    /// Albums with this genre (name, case-insensitive), by name.
+    ByGenre(String),
+}
+
+/// One page of an album list.
+#[derive(Debug, Clone)]
+pub struct AlbumQuery {
+    pub order: AlbumOrder,
+    pub user_id: i32,
+    /// Only albums with tracks in this music folder.
+    pub folder: Option<i32>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(QueryableByName)]
+pub(crate) struct IdRow {
+    #[diesel(sql_type = Integer)]
+    pub id: i32,
+}
+
+pub(crate) fn load_ids(conn: &mut SqliteConnection, sql: &str) -> QueryResult<Vec<i32>> {
+    Ok(diesel::sql_query(sql)
+        .load::<IdRow>(conn)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect())
+}
+
+/// Whether a music folder with this id exists.
+pub fn folder_exists(conn: &mut SqliteConnection, id: i32) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(library_folders::table.find(id))).get_result(conn)
+}
+
+/// The folder filter to apply for `musicFolderId=id`: `Err(())` when no such folder exists,
+/// `Ok(None)` when it is the only folder (so the filter cannot change anything and the faster
+/// unfiltered queries serve it), `Ok(Some(id))` otherwise.
+pub fn folder_filter(
+    conn: &mut SqliteConnection,
+    id: Option<i32>,
+) -> QueryResult<Result<Option<i32>, ()>> {
+    let Some(id) = id else {
+        return Ok(Ok(None));
+    };
+    if !folder_exists(conn, id)? {
+        return Ok(Err(()));
+    }
+    let folders: i64 = library_folders::table.count().get_result(conn)?;
+    Ok(Ok((folders > 1).then_some(id)))
+}
+
+/// The id of a genre by name (case-insensitive: the column is `COLLATE NOCASE`).
+pub fn genre_id(conn: &mut SqliteConnection, name: &str) -> QueryResult<Option<i32>> {
+    genres::table
+        .filter(genres::name.eq(name))
+        .select(genres::id)
+        .get_result(conn)
+        .optional()
+}
+
+/// SQL for "the album `alias` has a track in folder `folder`".
+pub(crate) fn album_in_folder(alias: &str, folder: i32) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = {alias}.id AND ft.folder_id = {folder})"
+    )
+}
+
+/// SQL for an album's sort key: its sort name, or its name.
+fn album_name_key(alias: &str) -> String {
+    format!("COALESCE(NULLIF({alias}.sort_name, ''), {alias}.name) COLLATE NOCASE")
+}
+
+/// SQL that strips one leading article (from a space-separated list) off `expr`, as
+/// `subsonic::browsing::sort_key` does for the artist index.
+fn strip_articles(expr: &str, articles: &str) -> String {
+    let mut sql = String::from("CASE");
+    for article in articles.split_whitespace() {
+        // Articles are plain words; anything else is skipped rather than quoted.
+        if !article.chars().all(|c| c.is_alphanumeric()) {
+            continue;
+        }
+        let n = article.chars().count();
+        let _ = write!(
+            sql,
+            " WHEN {expr} LIKE '{article} %' AND length({expr}) > {} THEN substr({expr}, {})",
+            n + 1,
+            n + 2
+        );
+    }
+    if sql == "CASE" {
+        return expr.to_string();
+    }
+    let _ = write!(sql, " ELSE {expr} END");
+    sql
+}
+
+/// One page of album ids for `q`.
+pub fn album_ids(conn: &mut SqliteConnection, q: &AlbumQuery) -> QueryResult<Vec<i32>> {
+    let user = q.user_id;
+    let mut with = String::new();
+    let mut from = String::from("albums a");
+    let mut conds: Vec<String> = Vec::new();
+    let name_key = album_name_key("a");
+    let order = match &q.order {
+        AlbumOrder::Random => "random()".to_string(),
+        AlbumOrder::Newest => "a.created_at DESC, a.id DESC".to_string(),
+        AlbumOrder::ByName => format!("{name_key}, a.id"),
+        AlbumOrder::ByArtist { ignored_articles } => {
+            let artist_name = strip_articles("ar.name", ignored_articles);
+            let display = strip_articles("a.artist_display", ignored_articles);
+            format!(
+                "COALESCE((SELECT COALESCE(NULLIF(ar.sort_name, ''), {artist_name}) \
+                   FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id \
+                   WHERE aa.album_id = a.id ORDER BY aa.role, aa.position LIMIT 1), \
+                 {display}) COLLATE NOCASE, {name_key}, a.id"
+            )
+        }
+        AlbumOrder::Highest => {
+            from.push_str(&format!(
+                " JOIN annotations an ON an.user_id = {user} AND an.item_type = 'album' \
+                  AND an.item_id = a.id"
+            ));
+            conds.push("an.rating > 0".into());
+            "an.rating DESC, a.id".to_string()
+        }
+        AlbumOrder::Starred => {
+            from.push_str(&format!(
+                " JOIN annotations an ON an.user_id = {user} AND an.item_type = 'album' \
+                  AND an.item_id = a.id"
+            ));
+            conds.push("an.starred_at IS NOT NULL".into());
+            "an.starred_at DESC, a.id".to_string()
+        }
+        AlbumOrder::Frequent | AlbumOrder::Recent => {
+            // Plays of the album itself and the sum over its tracks; the larger counts (a
+            // scrobble may record either or both).
+            with = format!(
+                "WITH plays(album_id, n, last) AS ( \
+                   SELECT t.album_id, SUM(an.play_count), MAX(an.last_played) \
+                     FROM annotations an JOIN tracks t ON t.id = an.item_id \
+                    WHERE an.user_id = {user} AND an.item_type = 'track' \
+                      AND (an.play_count > 0 OR an.last_played IS NOT NULL) \
+                    GROUP BY t.album_id \
+                   UNION ALL \
+                   SELECT item_id, play_count, last_played FROM annotations \
+                    WHERE user_id = {user} AND item_type = 'album' \
+                      AND (play_count > 0 OR last_played IS NOT NULL)), \
+                 stats(album_id, n, last) AS ( \
+                   SELECT album_id, MAX(n), MAX(last) FROM plays GROUP BY album_id) "
+            );
+            from = "stats s JOIN albums a ON a.id = s.album_id".into();
+            if q.order == AlbumOrder::Frequent {
+                conds.push("s.n > 0".into());
+                "s.n DESC, a.id".to_string()
+            } else {
+                conds.push("s.last IS NOT NULL".into());
+                "s.last DESC, a.id".to_string()
+            }
+        }
+        AlbumOrder::ByYear { from: y1, to: y2 } => {
+            let (lo, hi, dir) = if y1 <= y2 {
+                (y1, y2, "ASC")
+            } else {
+                (y2, y1, "DESC")
+            };
+            conds.push(format!("a.year BETWEEN {lo} AND {hi}"));
+            format!("a.year {dir}, {name_key}, a.id")
+        }
+        AlbumOrder::ByGenre(name) => {
+            let Some(genre) = genre_id(conn, name)? else {
+                return Ok(Vec::new());
+            };
+            from.push_str(&format!(
+                " JOIN album_genres ag ON ag.album_id = a.id AND ag.genre_id = {genre}"
+            ));
+            format!("{name_key}, a.id")
+        }
+    };
+    if let Some(folder) = q.folder {
+        conds.push(album_in_folder("a", folder));
+    }
+    let mut sql = format!("{with}SELECT a.id AS id FROM {from}");
+    if !conds.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+    }
+    let _ = write!(
+        sql,
+        " ORDER BY {order} LIMIT {} OFFSET {}",
+        q.limit.max(0),
+        q.offset.max(0)
+    );
+    load_ids(conn, &sql)
+}
+
+/// For each album, the directory above the one its (first) track lies in: its parent in the
+/// folder tree. Albums at the top of a music folder have none.
+pub fn album_parents(
+    conn: &mut SqliteConnection,
+    album_ids: &[i32],
+) -> QueryResult<HashMap<i32, i32>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Integer)]
+        album_id: i32,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Integer>)]
+        parent_id: Option<i32>,
+    }
+    let mut out = HashMap::new();
+    for chunk in album_ids.chunks(500) {
+        let list = chunk
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows: Vec<Row> = diesel::sql_query(format!(
+            "SELECT a.id AS album_id, \
+               (SELECT d.parent_id FROM tracks t JOIN directories d ON d.id = t.directory_id \
+                 WHERE t.album_id = a.id ORDER BY t.id LIMIT 1) AS parent_id \
+             FROM albums a WHERE a.id IN ({list})"
+        ))
+        .load(conn)?;
+        out.extend(
+            rows.into_iter()
+                .filter_map(|r| r.parent_id.map(|p| (r.album_id, p))),
+        );
+    }
+    Ok(out)
+}
+
+/// Which songs getRandomSongs may pick from.
+#[derive(Debug, Clone, Default)]
+pub struct SongFilter {
+    pub genre: Option<String>,
+    pub from_year: Option<i32>,
+    pub to_year: Option<i32>,
+    pub folder: Option<i32>,
+}
+
+/// Up to `size` random track ids matching `f`.
+pub fn random_track_ids(
+    conn: &mut SqliteConnection,
+    f: &SongFilter,
+    size: i64,
+) -> QueryResult<Vec<i32>> {
+    let mut sql = String::from("SELECT t.id AS id FROM tracks t");
+    if let Some(name) = &f.genre {
+        let Some(genre) = genre_id(conn, name)? else {
+            return Ok(Vec::new());
+        };
+        let _ = write!(
+            sql,
+            " JOIN track_genres tg ON tg.track_id = t.id AND tg.genre_id = {genre}"
+        );
+    }
+    let mut conds = Vec::new();
+    let (lo, hi) = match (f.from_year, f.to_year) {
+        (Some(a), Some(b)) if a > b => (Some(b), Some(a)),
+        other => other,
+    };
+    if let Some(lo) = lo {
+        conds.push(format!("t.year >= {lo}"));
+    }
+    if let Some(hi) = hi {
+        conds.push(format!("t.year <= {hi}"));
+    }
+    if let Some(folder) = f.folder {
+        conds.push(format!("t.folder_id = {folder}"));
+    }
+    if !conds.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+    }
+    let _ = write!(sql, " ORDER BY random() LIMIT {}", size.max(0));
+    load_ids(conn, &sql)
+}
+
+/// One page of the tracks of a genre, in id order (the order the scanner found them in, so
+/// albums stay together).
+pub fn track_ids_by_genre(
+    conn: &mut SqliteConnection,
+    genre: &str,
+    folder: Option<i32>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<i32>> {
+    let Some(genre) = genre_id(conn, genre)? else {
+        return Ok(Vec::new());
+    };
+    let join = match folder {
+        Some(f) => format!(" JOIN tracks t ON t.id = tg.track_id AND t.folder_id = {f}"),
+        None => String::new(),
+    };
+    load_ids(
+        conn,
+        &format!(
+            "SELECT tg.track_id AS id FROM track_genres tg{join} WHERE tg.genre_id = {genre} \
+             ORDER BY tg.track_id LIMIT {} OFFSET {}",
+            limit.max(0),
+            offset.max(0)
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn articles_are_stripped_in_sql_like_in_the_index() {
+        let sql = strip_articles("x", "The El");
+        assert_eq!(
+            sql,
+            "CASE WHEN x LIKE 'The %' AND length(x) > 4 THEN substr(x, 5) \
+             WHEN x LIKE 'El %' AND length(x) > 3 THEN substr(x, 4) ELSE x END"
+        );
+        assert_eq!(strip_articles("x", "it's"), "x");
+    }
+}

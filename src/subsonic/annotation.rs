@@ -1,0 +1,366 @@
+//! Media annotation: star, unstar, setRating, scrobble, and the lists they feed: getStarred,
+//! getStarred2, getNowPlaying. Stars, ratings and play counts are per user
+//! (`library::annotations`); "now playing" lives in memory (`AppState::now_playing`).
+//!
+//! The `with_*` helpers add a user's annotation attributes to elements built by `model`, for
+//! any endpoint that wants them.
+
+use super::auth::Ctx;
+use super::error::ApiError;
+use super::model::{self, iso_time};
+use super::response::Element;
+use crate::db::{self, schema::tracks};
+use crate::library::annotations::{
+    self, AnnotateError, Annotation, Item, ItemKind, NowPlayingEntry,
+};
+use crate::library::{self, AlbumView, ArtistView, Id, TrackView};
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+impl From<AnnotateError> for ApiError {
+    fn from(e: AnnotateError) -> Self {
+        match e {
+            AnnotateError::NotFound(kind) => ApiError::NotFound(kind.label()),
+            AnnotateError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// Adds `starred`, `userRating`, `playCount` and `played` to a `Child` or an `AlbumID3`
+/// (`playCount` always, the others when the user has them).
+pub fn with_annotation(el: Element, a: Option<&Annotation>) -> Element {
+    let (starred, rating, plays, played) = match a {
+        Some(a) => (a.starred_at, a.rating, a.play_count, a.last_played),
+        None => (None, None, 0, None),
+    };
+    el.attr_opt("starred", starred.map(iso_time))
+        .attr_opt("userRating", rating)
+        .attr("playCount", plays)
+        .attr_opt("played", played.map(iso_time))
+}
+
+/// Adds `starred` to an `ArtistID3` (the only annotation that type carries).
+pub fn with_star(el: Element, a: Option<&Annotation>) -> Element {
+    el.attr_opt("starred", a.and_then(|a| a.starred_at).map(iso_time))
+}
+
+/// Adds `starred` and `userRating` to a folder-mode `Artist`.
+pub fn with_star_and_rating(el: Element, a: Option<&Annotation>) -> Element {
+    with_star(el, a).attr_opt("userRating", a.and_then(|a| a.rating))
+}
+
+/// The non-empty values of a repeated parameter.
+fn values<'a>(ctx: &'a Ctx, key: &str) -> Vec<&'a str> {
+    ctx.params
+        .all(key)
+        .into_iter()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// The items named by `id` (songs, albums, artists), `albumId` and `artistId`.
+fn star_items(ctx: &Ctx) -> Result<Vec<Item>, ApiError> {
+    let mut items: Vec<Item> = Vec::new();
+    for raw in values(ctx, "id") {
+        items.push(match Id::parse(raw) {
+            Some(Id::Track(n)) => (ItemKind::Track, n),
+            Some(Id::Album(n)) => (ItemKind::Album, n),
+            Some(Id::Artist(n)) => (ItemKind::Artist, n),
+            _ => return Err(ApiError::NotFound("Item")),
+        });
+    }
+    for raw in values(ctx, "albumId") {
+        match Id::parse(raw) {
+            Some(Id::Album(n)) => items.push((ItemKind::Album, n)),
+            _ => return Err(ApiError::NotFound("Album")),
+        }
+    }
+    for raw in values(ctx, "artistId") {
+        match Id::parse(raw) {
+            Some(Id::Artist(n)) => items.push((ItemKind::Artist, n)),
+            _ => return Err(ApiError::NotFound("Artist")),
+        }
+    }
+    if items.is_empty() {
+        return Err(ApiError::MissingParam("id"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|i| seen.insert(*i));
+    Ok(items)
+}
+
+async fn set_starred(ctx: Ctx, star: bool) -> Result<Option<Element>, ApiError> {
+    let items = star_items(&ctx)?;
+    let user_id = ctx.user.id;
+    ctx.db(move |c| {
+        Ok(annotations::set_starred(
+            c,
+            user_id,
+            &items,
+            star,
+            db::now_ms(),
+        )?)
+    })
+    .await?;
+    Ok(None)
+}
+
+pub async fn star(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    set_starred(ctx, true).await
+}
+
+pub async fn unstar(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    set_starred(ctx, false).await
+}
+
+pub async fn set_rating(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let raw = ctx.params.required("id")?;
+    let rating: i32 = ctx
+        .params
+        .number("rating")?
+        .ok_or(ApiError::MissingParam("rating"))?;
+    if !(0..=5).contains(&rating) {
+        return Err(ApiError::BadParam("rating"));
+    }
+    let item = match Id::parse(raw) {
+        Some(Id::Track(n)) => (ItemKind::Track, n),
+        Some(Id::Album(n)) => (ItemKind::Album, n),
+        Some(Id::Artist(n)) => (ItemKind::Artist, n),
+        _ => return Err(ApiError::NotFound("Item")),
+    };
+    let user_id = ctx.user.id;
+    let rating = (rating > 0).then_some(rating);
+    ctx.db(move |c| Ok(annotations::set_rating(c, user_id, item, rating)?))
+        .await?;
+    Ok(None)
+}
+
+pub async fn scrobble(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let raw_ids = values(&ctx, "id");
+    if raw_ids.is_empty() {
+        return Err(ApiError::MissingParam("id"));
+    }
+    let ids = raw_ids
+        .into_iter()
+        .map(|raw| match Id::parse(raw) {
+            Some(Id::Track(n)) => Ok(n),
+            _ => Err(ApiError::NotFound("Song")),
+        })
+        .collect::<Result<Vec<i32>, _>>()?;
+    // `time` values pair with `id` values by position; a missing one means now.
+    let times = ctx
+        .params
+        .all("time")
+        .into_iter()
+        .map(|t| match t.trim() {
+            "" => Ok(None),
+            t => t
+                .parse::<i64>()
+                .ok()
+                .filter(|t| *t >= 0)
+                .map(Some)
+                .ok_or(ApiError::BadParam("time")),
+        })
+        .collect::<Result<Vec<Option<i64>>, _>>()?;
+    let submission = ctx.params.boolean("submission")?.unwrap_or(true);
+    let now = db::now_ms();
+    let user_id = ctx.user.id;
+    if submission {
+        let plays: Vec<(i32, i64)> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| (id, times.get(i).copied().flatten().unwrap_or(now)))
+            .collect();
+        ctx.db(move |c| Ok(annotations::record_plays(c, user_id, &plays)?))
+            .await?;
+    } else {
+        let lookup = ids.clone();
+        let durations: HashMap<i32, i64> = ctx
+            .db(move |c| {
+                Ok(tracks::table
+                    .filter(tracks::id.eq_any(&lookup))
+                    .select((tracks::id, tracks::duration_ms))
+                    .load::<(i32, i64)>(c)?
+                    .into_iter()
+                    .collect())
+            })
+            .await?;
+        if ids.iter().any(|id| !durations.contains_key(id)) {
+            return Err(ApiError::NotFound("Song"));
+        }
+        let track_id = ids[0];
+        ctx.state.now_playing.record(NowPlayingEntry::new(
+            user_id,
+            ctx.user.name.clone(),
+            track_id,
+            ctx.params
+                .get("c")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string),
+            now,
+            durations[&track_id],
+        ));
+    }
+    Ok(None)
+}
+
+/// Tracks by id with the user's annotations of them.
+fn annotated_tracks(
+    c: &mut diesel::SqliteConnection,
+    user_id: i32,
+    ids: &[i32],
+) -> Result<(Vec<TrackView>, HashMap<i32, Annotation>), ApiError> {
+    let views = library::tracks_by_id(c, ids)?;
+    let notes = annotations::of_items(c, user_id, ItemKind::Track, ids)?;
+    Ok((views, notes))
+}
+
+pub async fn get_now_playing(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let now = db::now_ms();
+    let entries = ctx.state.now_playing.current(now);
+    let mut ids: Vec<i32> = entries.iter().map(|e| e.track_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let user_id = ctx.user.id;
+    let (views, notes) = ctx.db(move |c| annotated_tracks(c, user_id, &ids)).await?;
+    let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
+    let list = entries
+        .iter()
+        .filter_map(|e| {
+            let v = views.get(&e.track_id)?;
+            Some(
+                with_annotation(model::child("entry", v), notes.get(&e.track_id))
+                    .attr("username", &e.username)
+                    .attr("minutesAgo", ((now - e.at_ms).max(0) / 60_000) as i32)
+                    .attr("playerId", 0)
+                    .attr_opt("playerName", e.player.as_ref()),
+            )
+        })
+        .collect();
+    Ok(Some(Element::new("nowPlaying").list("entry", list)))
+}
+
+/// What the user starred, with views and annotations, most recently starred first.
+struct Starred {
+    artists: Vec<(ArtistView, Annotation)>,
+    albums: Vec<(AlbumView, Annotation)>,
+    songs: Vec<(TrackView, Annotation)>,
+}
+
+async fn load_starred(ctx: &Ctx) -> Result<Starred, ApiError> {
+    let folder: Option<i32> = ctx.params.number("musicFolderId")?;
+    let user_id = ctx.user.id;
+    ctx.db(move |c| {
+        if let Some(f) = folder
+            && !library::music_folders(c)?.iter().any(|(id, _)| *id == f)
+        {
+            return Err(ApiError::NotFound("Music folder"));
+        }
+        let mut artists = Vec::new();
+        for (id, a) in annotations::starred(c, user_id, ItemKind::Artist, folder)? {
+            if let Some(v) = library::artist(c, id)? {
+                artists.push((v, a));
+            }
+        }
+        let albums = annotations::starred(c, user_id, ItemKind::Album, folder)?;
+        let ids: Vec<i32> = albums.iter().map(|(id, _)| *id).collect();
+        let mut notes: HashMap<i32, Annotation> = albums.into_iter().collect();
+        let albums = library::album_views(c, &ids)?
+            .into_iter()
+            .filter_map(|v| notes.remove(&v.album.id).map(|a| (v, a)))
+            .collect();
+        let songs = annotations::starred(c, user_id, ItemKind::Track, folder)?;
+        let ids: Vec<i32> = songs.iter().map(|(id, _)| *id).collect();
+        let mut notes: HashMap<i32, Annotation> = songs.into_iter().collect();
+        let songs = library::tracks_by_id(c, &ids)?
+            .into_iter()
+            .filter_map(|v| notes.remove(&v.track.id).map(|a| (v, a)))
+            .collect();
+        Ok(Starred {
+            artists,
+            albums,
+            songs,
+        })
+    })
+    .await
+}
+
+fn song_list(songs: &[(TrackView, Annotation)]) -> Vec<Element> {
+    songs
+        .iter()
+        .map(|(v, a)| with_annotation(model::child("song", v), Some(a)))
+        .collect()
+}
+
+pub async fn get_starred2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let s = load_starred(&ctx).await?;
+    Ok(Some(
+        Element::new("starred2")
+            .list(
+                "artist",
+                s.artists
+                    .iter()
+                    .map(|(v, a)| with_star(model::artist("artist", v), Some(a)))
+                    .collect(),
+            )
+            .list(
+                "album",
+                s.albums
+                    .iter()
+                    .map(|(v, a)| with_annotation(model::album("album", v), Some(a)))
+                    .collect(),
+            )
+            .list("song", song_list(&s.songs)),
+    ))
+}
+
+/// An album as a folder-mode `Child` (`isDir` true), as getStarred and getAlbumList return it.
+pub fn album_child(name: &'static str, v: &AlbumView) -> Element {
+    let a = &v.album;
+    let artist_id = v.artists.first().map(|c| Id::Artist(c.id).to_string());
+    Element::new(name)
+        .attr("id", Id::Album(a.id).to_string())
+        .attr_opt("parent", artist_id.clone())
+        .attr("isDir", true)
+        .attr("title", &a.name)
+        .attr("album", &a.name)
+        .attr("artist", &a.artist_display)
+        .attr_opt("year", a.year)
+        .attr_opt("genre", v.genres.first())
+        .attr("coverArt", Id::Album(a.id).to_string())
+        .attr("duration", a.duration_ms / 1000)
+        .attr("created", iso_time(a.created_at))
+        .attr_opt("artistId", artist_id)
+        .attr("mediaType", "album")
+}
+
+pub async fn get_starred(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let s = load_starred(&ctx).await?;
+    Ok(Some(
+        Element::new("starred")
+            .list(
+                "artist",
+                s.artists
+                    .iter()
+                    .map(|(v, a)| {
+                        with_star_and_rating(
+                            Element::new("artist")
+                                .attr("id", Id::Artist(v.id).to_string())
+                                .attr("name", &v.name),
+                            Some(a),
+                        )
+                    })
+                    .collect(),
+            )
+            .list(
+                "album",
+                s.albums
+                    .iter()
+                    .map(|(v, a)| with_annotation(album_child("album", v), Some(a)))
+                    .collect(),
+            )
+            .list("song", song_list(&s.songs)),
+    ))
+}

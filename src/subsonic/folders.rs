@@ -1,0 +1,156 @@
+//! Folder browsing over the real directory tree (getIndexes, getMusicDirectory) — what DSub,
+//! Ultrasonic and Symfonium's folder view use — and the video endpoints (we have no videos).
+
+use super::annotation::with_annotation;
+use super::auth::Ctx;
+use super::browsing::{IGNORED_ARTICLES, index_letter, sort_key};
+use super::error::ApiError;
+use super::model::{self, iso_time};
+use super::response::Element;
+use crate::db::models::Directory;
+use crate::library::annotations::{self, Annotation, ItemKind};
+use crate::library::{Id, TrackView, folders};
+use diesel::SqliteConnection;
+use std::collections::HashMap;
+
+/// The caller's annotations of these tracks.
+pub(super) fn track_notes(
+    c: &mut SqliteConnection,
+    user: i32,
+    songs: &[TrackView],
+) -> Result<HashMap<i32, Annotation>, ApiError> {
+    let ids: Vec<i32> = songs.iter().map(|t| t.track.id).collect();
+    Ok(annotations::of_items(c, user, ItemKind::Track, &ids)?)
+}
+
+/// Tracks as `Child` elements named `name`, with the caller's stars, ratings and plays.
+pub(super) fn song_list(
+    name: &'static str,
+    songs: &[TrackView],
+    notes: &HashMap<i32, Annotation>,
+) -> Vec<Element> {
+    songs
+        .iter()
+        .map(|t| with_annotation(model::child(name, t), notes.get(&t.track.id)))
+        .collect()
+}
+
+/// A sub-folder as a `Child` with `isDir=true`.
+fn folder_child(dir: &Directory, parent: i32) -> Element {
+    let id = Id::Directory(dir.id).to_string();
+    Element::new("child")
+        .attr("id", &id)
+        .attr("parent", Id::Directory(parent).to_string())
+        .attr("isDir", true)
+        .attr("title", &dir.name)
+        .attr_opt("coverArt", dir.cover_art.as_ref().map(|_| id.clone()))
+        .attr("created", iso_time(dir.created_at))
+}
+
+/// getIndexes: the top-level folders of the music folder(s), indexed by letter, and the
+/// audio files lying directly in the music folder root(s).
+pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let folder: Option<i32> = ctx.params.number("musicFolderId")?;
+    let since: Option<i64> = ctx.params.number("ifModifiedSince")?;
+    let user = ctx.user.id;
+    let (last_modified, content) = ctx
+        .db(move |c| {
+            if let Some(f) = folder
+                && !folders::folder_exists(c, f)?
+            {
+                return Err(ApiError::NotFound("Music folder"));
+            }
+            let last = folders::last_modified(c, folder)?;
+            if since.is_some_and(|s| last <= s) {
+                return Ok((last, None));
+            }
+            let root_ids: Vec<i32> = folders::roots(c, folder)?.iter().map(|d| d.id).collect();
+            let dirs = folders::subdirectories(c, &root_ids)?;
+            let files = folders::tracks_in_directories(c, &root_ids)?;
+            let notes = track_notes(c, user, &files)?;
+            Ok((last, Some((dirs, files, notes))))
+        })
+        .await?;
+    let indexes = Element::new("indexes")
+        .attr("lastModified", last_modified)
+        .attr("ignoredArticles", IGNORED_ARTICLES);
+    let Some((dirs, files, notes)) = content else {
+        // Unchanged since the client's copy: no index (DSub then keeps what it has).
+        return Ok(Some(indexes));
+    };
+    let mut keyed: Vec<(String, &Directory)> =
+        dirs.iter().map(|d| (sort_key(&d.name, None), d)).collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    let mut groups: Vec<(String, Vec<Element>)> = Vec::new();
+    for (key, dir) in keyed {
+        let letter = index_letter(&key);
+        let artist = Element::new("artist")
+            .attr("id", Id::Directory(dir.id).to_string())
+            .attr("name", &dir.name);
+        match groups.last_mut() {
+            Some((l, list)) if *l == letter => list.push(artist),
+            _ => groups.push((letter, vec![artist])),
+        }
+    }
+    Ok(Some(
+        indexes
+            .list(
+                "index",
+                groups
+                    .into_iter()
+                    .map(|(letter, list)| {
+                        Element::new("index")
+                            .attr("name", letter)
+                            .list("artist", list)
+                    })
+                    .collect(),
+            )
+            .list("child", song_list("child", &files, &notes)),
+    ))
+}
+
+/// getMusicDirectory: one folder's sub-folders (those holding audio) and then its tracks.
+pub async fn get_music_directory(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let raw = ctx.params.required("id")?;
+    let Some(Id::Directory(id)) = Id::parse(raw) else {
+        return Err(ApiError::NotFound("Directory"));
+    };
+    let user = ctx.user.id;
+    let (dir, name, subdirs, songs, notes) = ctx
+        .db(move |c| {
+            let dir = folders::directory(c, id)?.ok_or(ApiError::NotFound("Directory"))?;
+            // A music folder's root is shown under the music folder's name.
+            let name = match dir.parent_id {
+                None => folders::folder_name(c, dir.folder_id)?.unwrap_or_else(|| dir.name.clone()),
+                Some(_) => dir.name.clone(),
+            };
+            let subdirs = folders::subdirectories(c, &[id])?;
+            let songs = folders::tracks_in_directories(c, &[id])?;
+            let notes = track_notes(c, user, &songs)?;
+            Ok((dir, name, subdirs, songs, notes))
+        })
+        .await?;
+    let mut children: Vec<Element> = subdirs.iter().map(|d| folder_child(d, dir.id)).collect();
+    children.extend(song_list("child", &songs, &notes));
+    Ok(Some(
+        Element::new("directory")
+            .attr("id", Id::Directory(dir.id).to_string())
+            .attr_opt(
+                "parent",
+                dir.parent_id.map(|p| Id::Directory(p).to_string()),
+            )
+            .attr("name", name)
+            .list("child", children),
+    ))
+}
+
+/// getVideos: we serve no videos, so always the empty container.
+pub async fn get_videos(_ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    Ok(Some(Element::new("videos").list("video", Vec::new())))
+}
+
+/// getVideoInfo: no id names a video here.
+pub async fn get_video_info(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    ctx.params.required("id")?;
+    Err(ApiError::NotFound("Video"))
+}

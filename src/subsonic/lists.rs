@@ -1,0 +1,206 @@
+//! Album and song lists: getAlbumList, getAlbumList2, getRandomSongs, getSongsByGenre. Items
+//! carry the user's annotations (starred, userRating, playCount, played) like getStarred's.
+
+use super::annotation::{album_child, with_annotation};
+use super::auth::Ctx;
+use super::browsing::IGNORED_ARTICLES;
+use super::error::ApiError;
+use super::model;
+use super::response::Element;
+use crate::library::annotations::{self, Annotation, ItemKind};
+use crate::library::lists::{self as list_queries, AlbumOrder, AlbumQuery, SongFilter};
+use crate::library::{self, AlbumView, TrackView};
+use std::collections::HashMap;
+
+/// A count-like parameter: `default` when absent, at most `max`, never negative.
+pub(super) fn count_param(
+    ctx: &Ctx,
+    key: &'static str,
+    default: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
+    Ok(ctx
+        .params
+        .number::<i64>(key)?
+        .unwrap_or(default)
+        .clamp(0, max))
+}
+
+/// `musicFolderId` as a filter: error 70 for a folder that does not exist; `None` when absent
+/// or when it is the only folder.
+pub(super) async fn folder_param(ctx: &Ctx) -> Result<Option<i32>, ApiError> {
+    let Some(id) = ctx.params.number::<i32>("musicFolderId")? else {
+        return Ok(None);
+    };
+    ctx.db(move |c| {
+        list_queries::folder_filter(c, Some(id))?.map_err(|()| ApiError::NotFound("Music folder"))
+    })
+    .await
+}
+
+/// Albums by id (in that order) with the user's annotations of them.
+pub(super) fn annotated_albums(
+    c: &mut diesel::SqliteConnection,
+    user_id: i32,
+    ids: &[i32],
+) -> Result<(Vec<AlbumView>, HashMap<i32, Annotation>), ApiError> {
+    let views = library::album_views(c, ids)?;
+    let notes = annotations::of_items(c, user_id, ItemKind::Album, ids)?;
+    Ok((views, notes))
+}
+
+/// Tracks by id (in that order) with the user's annotations of them.
+pub(super) fn annotated_tracks(
+    c: &mut diesel::SqliteConnection,
+    user_id: i32,
+    ids: &[i32],
+) -> Result<(Vec<TrackView>, HashMap<i32, Annotation>), ApiError> {
+    let views = library::tracks_by_id(c, ids)?;
+    let notes = annotations::of_items(c, user_id, ItemKind::Track, ids)?;
+    Ok((views, notes))
+}
+
+/// Songs as `Child` elements named `name`, with annotations.
+pub(super) fn song_elements(
+    name: &'static str,
+    (views, notes): &(Vec<TrackView>, HashMap<i32, Annotation>),
+) -> Vec<Element> {
+    views
+        .iter()
+        .map(|v| with_annotation(model::child(name, v), notes.get(&v.track.id)))
+        .collect()
+}
+
+/// Albums as `AlbumID3` elements, with annotations.
+pub(super) fn album_id3_elements(
+    (views, notes): &(Vec<AlbumView>, HashMap<i32, Annotation>),
+) -> Vec<Element> {
+    views
+        .iter()
+        .map(|v| with_annotation(model::album("album", v), notes.get(&v.album.id)))
+        .collect()
+}
+
+/// Albums as folder-style `Child` elements (`isDir` true), with annotations.
+pub(super) fn album_child_elements(
+    (views, notes): &(Vec<AlbumView>, HashMap<i32, Annotation>),
+) -> Vec<Element> {
+    views
+        .iter()
+        .map(|v| with_annotation(album_child("album", v), notes.get(&v.album.id)))
+        .collect()
+}
+
+/// Most items a list call returns.
+const MAX_LIST: i64 = 500;
+
+/// The list type and its parameters.
+fn album_order(ctx: &Ctx) -> Result<AlbumOrder, ApiError> {
+    let kind = ctx.params.required("type")?;
+    let year = |key: &'static str| -> Result<i32, ApiError> {
+        ctx.params
+            .number::<i32>(key)?
+            .ok_or(ApiError::MissingParam(key))
+    };
+    Ok(match kind.trim().to_ascii_lowercase().as_str() {
+        "random" => AlbumOrder::Random,
+        "newest" => AlbumOrder::Newest,
+        "highest" => AlbumOrder::Highest,
+        "frequent" => AlbumOrder::Frequent,
+        "recent" => AlbumOrder::Recent,
+        "alphabeticalbyname" => AlbumOrder::ByName,
+        "alphabeticalbyartist" => AlbumOrder::ByArtist {
+            ignored_articles: IGNORED_ARTICLES.to_string(),
+        },
+        "starred" => AlbumOrder::Starred,
+        "byyear" => AlbumOrder::ByYear {
+            from: year("fromYear")?,
+            to: year("toYear")?,
+        },
+        "bygenre" => match ctx.params.get("genre").map(str::trim) {
+            Some(g) if !g.is_empty() => AlbumOrder::ByGenre(g.to_string()),
+            _ => return Err(ApiError::MissingParam("genre")),
+        },
+        _ => return Err(ApiError::BadParam("type")),
+    })
+}
+
+/// One page of the album list the parameters ask for, with annotations.
+async fn album_list(ctx: &Ctx) -> Result<(Vec<AlbumView>, HashMap<i32, Annotation>), ApiError> {
+    let order = album_order(ctx)?;
+    let limit = count_param(ctx, "size", 10, MAX_LIST)?;
+    let offset = count_param(ctx, "offset", 0, i64::MAX)?;
+    let folder = folder_param(ctx).await?;
+    let user_id = ctx.user.id;
+    let query = AlbumQuery {
+        order,
+        user_id,
+        folder,
+        limit,
+        offset,
+    };
+    ctx.db(move |c| {
+        let ids = list_queries::album_ids(c, &query)?;
+        annotated_albums(c, user_id, &ids)
+    })
+    .await
+}
+
+pub async fn get_album_list2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let albums = album_list(&ctx).await?;
+    Ok(Some(
+        Element::new("albumList2").list("album", album_id3_elements(&albums)),
+    ))
+}
+
+pub async fn get_album_list(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let albums = album_list(&ctx).await?;
+    Ok(Some(
+        Element::new("albumList").list("album", album_child_elements(&albums)),
+    ))
+}
+
+pub async fn get_random_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let size = count_param(&ctx, "size", 10, MAX_LIST)?;
+    let filter = SongFilter {
+        genre: ctx
+            .params
+            .get("genre")
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .map(str::to_string),
+        from_year: ctx.params.number("fromYear")?,
+        to_year: ctx.params.number("toYear")?,
+        folder: folder_param(&ctx).await?,
+    };
+    let user_id = ctx.user.id;
+    let songs = ctx
+        .db(move |c| {
+            let ids = list_queries::random_track_ids(c, &filter, size)?;
+            annotated_tracks(c, user_id, &ids)
+        })
+        .await?;
+    Ok(Some(
+        Element::new("randomSongs").list("song", song_elements("song", &songs)),
+    ))
+}
+
+pub async fn get_songs_by_genre(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let genre = ctx.params.required("genre")?.trim().to_string();
+    if genre.is_empty() {
+        return Err(ApiError::MissingParam("genre"));
+    }
+    let count = count_param(&ctx, "count", 10, MAX_LIST)?;
+    let offset = count_param(&ctx, "offset", 0, i64::MAX)?;
+    let folder = folder_param(&ctx).await?;
+    let user_id = ctx.user.id;
+    let songs = ctx
+        .db(move |c| {
+            let ids = list_queries::track_ids_by_genre(c, &genre, folder, count, offset)?;
+            annotated_tracks(c, user_id, &ids)
+        })
+        .await?;
+    Ok(Some(
+        Element::new("songsByGenre").list("song", song_elements("song", &songs)),
+    ))
+}
