@@ -1,0 +1,2 @@
+DROP INDEX albums_year;
+DROP INDEX albums_created;
