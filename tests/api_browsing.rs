@@ -300,10 +300,9 @@ fn music_directories_follow_the_real_folder_tree() {
         &call_both("getMusicDirectory", &format!("{ADMIN}&id=garbage")),
         70,
     );
-    // A tag-mode id is not a folder.
-    let alpha_artist = artist_id("Alpha");
+    // A song id is not a directory (album and artist ids are: see below).
     assert_error(
-        &call_both("getMusicDirectory", &format!("{ADMIN}&id={alpha_artist}")),
+        &call_both("getMusicDirectory", &format!("{ADMIN}&id=tr-1")),
         70,
     );
     assert_error(&call_both("getMusicDirectory", ADMIN), 10);
@@ -549,4 +548,32 @@ fn videos_are_an_empty_list() {
     assert_error(&call_both("getVideos", "u=admin&p=wrong"), 40);
     assert_error(&call_both("getVideoInfo", &format!("{ADMIN}&id=tr-1")), 70);
     assert_error(&call_both("getVideoInfo", ADMIN), 10);
+}
+
+#[test]
+fn music_directory_opens_album_and_artist_entries_of_album_lists() {
+    let list = server().call_both(
+        "getAlbumList",
+        &format!("{ADMIN}&type=alphabeticalByName&size=1"),
+    );
+    let entry = &list["albumList"]["album"][0];
+    let album_id = entry["id"].as_str().unwrap().to_string();
+    let r = server().call_both("getMusicDirectory", &format!("{ADMIN}&id={album_id}"));
+    let dir = &r["directory"];
+    assert_eq!(dir["id"], album_id.as_str());
+    assert_eq!(dir["name"], entry["title"]);
+    let songs = dir["child"].as_array().unwrap();
+    assert!(!songs.is_empty() && songs.iter().all(|c| c["isDir"] == false));
+    let artist_id = dir["parent"].as_str().unwrap().to_string();
+    let r = server().call_both("getMusicDirectory", &format!("{ADMIN}&id={artist_id}"));
+    let albums = r["directory"]["child"].as_array().unwrap();
+    assert!(
+        albums
+            .iter()
+            .any(|a| a["id"] == album_id.as_str() && a["isDir"] == true)
+    );
+    assert_error(
+        &server().call_both("getMusicDirectory", &format!("{ADMIN}&id=al-99999")),
+        70,
+    );
 }

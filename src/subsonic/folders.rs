@@ -9,7 +9,7 @@ use super::model::{self, iso_time};
 use super::response::Element;
 use crate::db::models::Directory;
 use crate::library::annotations::{self, Annotation, ItemKind};
-use crate::library::{Id, TrackView, folders};
+use crate::library::{self, Id, TrackView, folders};
 use diesel::SqliteConnection;
 use std::collections::HashMap;
 
@@ -112,8 +112,13 @@ pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 /// getMusicDirectory: one folder's sub-folders (those holding audio) and then its tracks.
 pub async fn get_music_directory(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let raw = ctx.params.required("id")?;
-    let Some(Id::Directory(id)) = Id::parse(raw) else {
-        return Err(ApiError::NotFound("Directory"));
+    let id = match Id::parse(raw) {
+        Some(Id::Directory(id)) => id,
+        // Album and artist entries of getAlbumList/getStarred (Child items with isDir=true)
+        // are opened with this method by folder-mode clients such as DSub.
+        Some(Id::Album(id)) => return album_directory(ctx, id).await,
+        Some(Id::Artist(id)) => return artist_directory(ctx, id).await,
+        _ => return Err(ApiError::NotFound("Directory")),
     };
     let user = ctx.user.id;
     let (dir, name, subdirs, songs, notes) = ctx
@@ -141,6 +146,53 @@ pub async fn get_music_directory(ctx: Ctx) -> Result<Option<Element>, ApiError> 
             )
             .attr("name", name)
             .list("child", children),
+    ))
+}
+
+/// An album as a directory: its tracks, with the album artist as parent.
+async fn album_directory(ctx: Ctx, album_id: i32) -> Result<Option<Element>, ApiError> {
+    let user = ctx.user.id;
+    let (album, songs, notes) = ctx
+        .db(move |c| {
+            let album = library::album_views(c, &[album_id])?
+                .pop()
+                .ok_or(ApiError::NotFound("Directory"))?;
+            let songs = library::tracks_of_album(c, album_id)?;
+            let notes = track_notes(c, user, &songs)?;
+            Ok((album, songs, notes))
+        })
+        .await?;
+    Ok(Some(
+        Element::new("directory")
+            .attr("id", Id::Album(album_id).to_string())
+            .attr_opt(
+                "parent",
+                album.artists.first().map(|a| Id::Artist(a.id).to_string()),
+            )
+            .attr("name", &album.album.name)
+            .list("child", song_list("child", &songs, &notes)),
+    ))
+}
+
+/// An album artist as a directory: their albums as sub-directories.
+async fn artist_directory(ctx: Ctx, artist_id: i32) -> Result<Option<Element>, ApiError> {
+    let (artist, albums) = ctx
+        .db(move |c| {
+            let artist = library::artist(c, artist_id)?.ok_or(ApiError::NotFound("Directory"))?;
+            Ok((artist, library::albums_of_artist(c, artist_id)?))
+        })
+        .await?;
+    Ok(Some(
+        Element::new("directory")
+            .attr("id", Id::Artist(artist_id).to_string())
+            .attr("name", &artist.name)
+            .list(
+                "child",
+                albums
+                    .iter()
+                    .map(|a| super::annotation::album_child("child", a))
+                    .collect(),
+            ),
     ))
 }
 
