@@ -175,6 +175,7 @@ fn artists_index_artist_album_and_song() {
     let album = &r["album"];
     assert_eq!(album["artist"], "The Band");
     assert_eq!(album["year"], 1999);
+    assert_eq!(album["releaseDate"], serde_json::json!({"year": 1999}));
     assert_eq!(album["isCompilation"], false);
     let songs = album["song"].as_array().unwrap();
     assert_eq!(songs.len(), 2);

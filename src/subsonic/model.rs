@@ -94,6 +94,27 @@ fn join_names(list: &[Credit]) -> String {
         .join(" / ")
 }
 
+/// An OpenSubsonic `ItemDate` from a stored, possibly partial, ISO date ("1999", "1999-03",
+/// "1999-03-21"); None when it has no valid year.
+fn item_date(name: &'static str, date: Option<&str>) -> Option<Element> {
+    let mut parts = date?.splitn(3, '-');
+    let year: i32 = parts.next()?.parse().ok()?;
+    let month: Option<i32> = parts
+        .next()
+        .and_then(|m| m.parse().ok())
+        .filter(|m| (1..=12).contains(m));
+    let day: Option<i32> = month
+        .and(parts.next())
+        .and_then(|d| d.get(..2).unwrap_or(d).parse().ok())
+        .filter(|d| (1..=31).contains(d));
+    Some(
+        Element::new(name)
+            .attr("year", year)
+            .attr_opt("month", month)
+            .attr_opt("day", day),
+    )
+}
+
 /// An album as `AlbumID3` (named `album` by default).
 pub fn album(name: &'static str, v: &AlbumView) -> Element {
     let a = &v.album;
@@ -117,6 +138,8 @@ pub fn album(name: &'static str, v: &AlbumView) -> Element {
         .attr("displayArtist", &a.artist_display)
         .list("genres", genre_list(&v.genres))
         .list("artists", credit_list(&v.artists))
+        .child_opt(item_date("originalReleaseDate", a.original_date.as_deref()))
+        .child_opt(item_date("releaseDate", a.release_date.as_deref()))
         .scalars(
             "releaseTypes",
             a.release_type
@@ -136,4 +159,26 @@ pub fn artist(name: &'static str, v: &ArtistView) -> Element {
         .attr("albumCount", v.album_count)
         .attr_opt("sortName", v.sort_name.as_ref())
         .attr_opt("musicBrainzId", v.mbid.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_dates_become_item_dates() {
+        let full = item_date("releaseDate", Some("1999-03-21"))
+            .unwrap()
+            .to_json();
+        assert_eq!(
+            full,
+            serde_json::json!({"year": 1999, "month": 3, "day": 21})
+        );
+        let year = item_date("releaseDate", Some("1999")).unwrap().to_json();
+        assert_eq!(year, serde_json::json!({"year": 1999}));
+        let month = item_date("releaseDate", Some("1999-11")).unwrap().to_json();
+        assert_eq!(month, serde_json::json!({"year": 1999, "month": 11}));
+        assert!(item_date("releaseDate", Some("soon")).is_none());
+        assert!(item_date("releaseDate", None).is_none());
+    }
 }

@@ -287,6 +287,8 @@ pub const OPEN_SUBSONIC_ELEMENTS: &[&str] = &[
     "releaseTypes",
     "openSubsonicExtensions",
     "tokenInfo",
+    "originalReleaseDate",
+    "releaseDate",
 ];
 
 /// Removes the OpenSubsonic additions, then validates with xmllint against the official XSD.
