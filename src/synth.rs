@@ -44,6 +44,7 @@ pub struct TrackSpec {
     pub rg_album_gain: Option<f64>,
     pub lyrics: Option<String>,
     pub comment: Option<String>,
+    pub composer: Option<String>,
     /// Embed `cover.jpg` from the templates as the front cover.
     pub embedded_art: bool,
 }
@@ -292,6 +293,9 @@ fn build_tag(tag_type: TagType, spec: &TrackSpec) -> Tag {
             ItemKey::Lyrics
         };
         push_text(t, key, lyrics);
+    }
+    if let Some(composer) = &spec.composer {
+        push_text(t, ItemKey::Composer, composer);
     }
     if let Some(comment) = &spec.comment {
         push_text(t, ItemKey::Comment, comment);
@@ -637,6 +641,7 @@ fn write_album(
                 .percent(4)
                 .then(|| format!("{title}\n{}\n", track_title(&mut rng))),
             comment: rng.percent(8).then(|| "Synthetic test track".to_owned()),
+            composer: None,
             embedded_art,
         };
 
@@ -967,6 +972,7 @@ mod tests {
             rg_album_gain: Some(-7.25),
             lyrics: Some("la la".to_owned()),
             comment: Some("hello".to_owned()),
+            composer: Some("Clara Writer".to_owned()),
             embedded_art: true,
         }
     }

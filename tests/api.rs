@@ -25,12 +25,9 @@ fn server() -> &'static Server {
                 Format::Flac,
                 song("Two", "The Band feat. Guest", "Hits", "The Band", 2),
             );
-            put(
-                music,
-                "Zeta/Solo/01.ogg",
-                Format::Ogg,
-                song("Alone", "Zeta", "Solo", "Zeta", 1),
-            );
+            let mut composed = song("Alone", "Zeta", "Solo", "Zeta", 1);
+            composed.composer = Some("Clara Writer".into());
+            put(music, "Zeta/Solo/01.ogg", Format::Ogg, composed);
         })
     })
 }
@@ -331,6 +328,9 @@ fn songs_albums_and_artists_show_the_callers_annotations() {
     );
 
     let s = &call_both("getSong", &format!("{BOB}&id={song}"))["song"];
+    assert_eq!(s["displayComposer"], "Clara Writer");
+    assert_eq!(s["contributors"][0]["role"], "composer");
+    assert_eq!(s["contributors"][0]["artist"]["name"], "Clara Writer");
     assert!(s["starred"].is_string());
     assert_eq!(s["userRating"], 4);
     assert!(s["playCount"].as_i64().unwrap() >= 1);

@@ -63,6 +63,7 @@ pub struct TrackView {
     pub track: Track,
     pub artists: Vec<Credit>,
     pub album_artists: Vec<Credit>,
+    pub composers: Vec<Credit>,
     pub genres: Vec<String>,
 }
 
@@ -247,13 +248,12 @@ pub fn tracks_by_id(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec
 /// Adds credits and genres to track rows (three queries per 500 tracks).
 pub fn track_views(conn: &mut SqliteConnection, rows: Vec<Track>) -> QueryResult<Vec<TrackView>> {
     let ids: Vec<i32> = rows.iter().map(|t| t.id).collect();
-    let mut credits: HashMap<(i32, bool), Vec<Credit>> = HashMap::new();
+    let mut credits: HashMap<(i32, String), Vec<Credit>> = HashMap::new();
     let mut genre_names: HashMap<i32, Vec<String>> = HashMap::new();
     for chunk in ids.chunks(500) {
         let links: Vec<(i32, String, i32, String)> = track_artists::table
             .inner_join(artists::table)
             .filter(track_artists::track_id.eq_any(chunk))
-            .filter(track_artists::role.eq_any(["artist", "albumartist"]))
             .order((
                 track_artists::track_id,
                 track_artists::role,
@@ -268,7 +268,7 @@ pub fn track_views(conn: &mut SqliteConnection, rows: Vec<Track>) -> QueryResult
             .load(conn)?;
         for (track_id, role, id, name) in links {
             credits
-                .entry((track_id, role == "albumartist"))
+                .entry((track_id, role))
                 .or_default()
                 .push(Credit { id, name });
         }
@@ -285,8 +285,15 @@ pub fn track_views(conn: &mut SqliteConnection, rows: Vec<Track>) -> QueryResult
     Ok(rows
         .into_iter()
         .map(|track| TrackView {
-            artists: credits.remove(&(track.id, false)).unwrap_or_default(),
-            album_artists: credits.remove(&(track.id, true)).unwrap_or_default(),
+            artists: credits
+                .remove(&(track.id, "artist".to_string()))
+                .unwrap_or_default(),
+            album_artists: credits
+                .remove(&(track.id, "albumartist".to_string()))
+                .unwrap_or_default(),
+            composers: credits
+                .remove(&(track.id, "composer".to_string()))
+                .unwrap_or_default(),
             genres: genre_names.remove(&track.id).unwrap_or_default(),
             track,
         })

@@ -84,6 +84,23 @@ pub fn child(name: &'static str, v: &TrackView) -> Element {
         .list("genres", genre_list(&v.genres))
         .list("artists", credit_list(&v.artists))
         .list("albumArtists", credit_list(&v.album_artists))
+        .attr_opt(
+            "displayComposer",
+            (!v.composers.is_empty()).then(|| join_names(&v.composers)),
+        )
+        .list(
+            "contributors",
+            v.composers
+                .iter()
+                .map(|c| {
+                    Element::new("contributor").attr("role", "composer").child(
+                        Element::new("artist")
+                            .attr("id", Id::Artist(c.id).to_string())
+                            .attr("name", &c.name),
+                    )
+                })
+                .collect(),
+        )
         .child(replay_gain)
 }
 

@@ -277,6 +277,7 @@ pub const OPEN_SUBSONIC_ATTRS: &[&str] = &[
     "comment",
     "lastScan",
     "played",
+    "displayComposer",
 ];
 pub const OPEN_SUBSONIC_ELEMENTS: &[&str] = &[
     "genres",
@@ -287,6 +288,7 @@ pub const OPEN_SUBSONIC_ELEMENTS: &[&str] = &[
     "releaseTypes",
     "openSubsonicExtensions",
     "tokenInfo",
+    "contributors",
     "originalReleaseDate",
     "releaseDate",
 ];
