@@ -45,6 +45,7 @@ pub struct TrackSpec {
     pub lyrics: Option<String>,
     pub comment: Option<String>,
     pub composer: Option<String>,
+    pub disc_subtitle: Option<String>,
     /// Embed `cover.jpg` from the templates as the front cover.
     pub embedded_art: bool,
 }
@@ -296,6 +297,9 @@ fn build_tag(tag_type: TagType, spec: &TrackSpec) -> Tag {
     }
     if let Some(composer) = &spec.composer {
         push_text(t, ItemKey::Composer, composer);
+    }
+    if let Some(subtitle) = &spec.disc_subtitle {
+        push_text(t, ItemKey::SetSubtitle, subtitle);
     }
     if let Some(comment) = &spec.comment {
         push_text(t, ItemKey::Comment, comment);
@@ -642,6 +646,7 @@ fn write_album(
                 .then(|| format!("{title}\n{}\n", track_title(&mut rng))),
             comment: rng.percent(8).then(|| "Synthetic test track".to_owned()),
             composer: None,
+            disc_subtitle: None,
             embedded_art,
         };
 
@@ -973,6 +978,7 @@ mod tests {
             lyrics: Some("la la".to_owned()),
             comment: Some("hello".to_owned()),
             composer: Some("Clara Writer".to_owned()),
+            disc_subtitle: None,
             embedded_art: true,
         }
     }

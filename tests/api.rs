@@ -27,6 +27,8 @@ fn server() -> &'static Server {
             );
             let mut composed = song("Alone", "Zeta", "Solo", "Zeta", 1);
             composed.composer = Some("Clara Writer".into());
+            composed.disc = Some((2, Some(2)));
+            composed.disc_subtitle = Some("The Quiet Disc".into());
             put(music, "Zeta/Solo/01.ogg", Format::Ogg, composed);
         })
     })
@@ -327,6 +329,11 @@ fn songs_albums_and_artists_show_the_callers_annotations() {
         "ok"
     );
 
+    let a = &call_both("getAlbum", &format!("{BOB}&id={album}"))["album"];
+    assert_eq!(
+        a["discTitles"],
+        serde_json::json!([{"disc": 2, "title": "The Quiet Disc"}])
+    );
     let s = &call_both("getSong", &format!("{BOB}&id={song}"))["song"];
     assert_eq!(s["displayComposer"], "Clara Writer");
     assert_eq!(s["contributors"][0]["role"], "composer");

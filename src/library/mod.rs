@@ -73,6 +73,8 @@ pub struct AlbumView {
     pub album: Album,
     pub artists: Vec<Credit>,
     pub genres: Vec<String>,
+    /// (disc number, disc subtitle) for the discs that have a subtitle.
+    pub disc_titles: Vec<(i32, String)>,
 }
 
 /// An artist with the number of albums it is album artist of.
@@ -177,7 +179,24 @@ pub fn album_views(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<
     let mut rows: HashMap<i32, Album> = HashMap::new();
     let mut credits: HashMap<i32, Vec<Credit>> = HashMap::new();
     let mut genre_names: HashMap<i32, Vec<String>> = HashMap::new();
+    let mut disc_titles: HashMap<i32, Vec<(i32, String)>> = HashMap::new();
     for chunk in ids.chunks(500) {
+        let discs: Vec<(i32, Option<i32>, Option<String>)> = tracks::table
+            .filter(tracks::album_id.eq_any(chunk))
+            .filter(tracks::disc_subtitle.is_not_null())
+            .select((tracks::album_id, tracks::disc_number, tracks::disc_subtitle))
+            .distinct()
+            .order((tracks::album_id, tracks::disc_number))
+            .load(conn)?;
+        for (album_id, disc, title) in discs {
+            let list = disc_titles.entry(album_id).or_default();
+            let disc = disc.unwrap_or(1);
+            if let Some(title) = title
+                && !list.iter().any(|(d, _)| *d == disc)
+            {
+                list.push((disc, title));
+            }
+        }
         for album in albums::table
             .filter(albums::id.eq_any(chunk))
             .select(Album::as_select())
@@ -213,6 +232,7 @@ pub fn album_views(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<
             rows.remove(id).map(|album| AlbumView {
                 artists: credits.remove(id).unwrap_or_default(),
                 genres: genre_names.remove(id).unwrap_or_default(),
+                disc_titles: disc_titles.remove(id).unwrap_or_default(),
                 album,
             })
         })

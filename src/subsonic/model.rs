@@ -155,6 +155,17 @@ pub fn album(name: &'static str, v: &AlbumView) -> Element {
         .attr("displayArtist", &a.artist_display)
         .list("genres", genre_list(&v.genres))
         .list("artists", credit_list(&v.artists))
+        .list(
+            "discTitles",
+            v.disc_titles
+                .iter()
+                .map(|(disc, title)| {
+                    Element::new("discTitle")
+                        .attr("disc", *disc)
+                        .attr("title", title)
+                })
+                .collect(),
+        )
         .child_opt(item_date("originalReleaseDate", a.original_date.as_deref()))
         .child_opt(item_date("releaseDate", a.release_date.as_deref()))
         .scalars(

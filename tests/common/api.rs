@@ -289,6 +289,7 @@ pub const OPEN_SUBSONIC_ELEMENTS: &[&str] = &[
     "openSubsonicExtensions",
     "tokenInfo",
     "contributors",
+    "discTitles",
     "originalReleaseDate",
     "releaseDate",
 ];
