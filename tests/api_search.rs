@@ -459,7 +459,7 @@ fn two_music_folders_filter_lists_and_search() {
     let ids = search::album_ids(&mut c, &[], Some(fb), page).unwrap();
     assert_eq!(album_names(&mut c, ids), ["Green"]);
     let artist_names = |c: &mut diesel::SqliteConnection, ids: Vec<i32>| -> Vec<String> {
-        search::artist_views(c, &ids)
+        mediastreamer::library::artist_views(c, &ids)
             .unwrap()
             .into_iter()
             .map(|v| v.name)
@@ -472,7 +472,7 @@ fn two_music_folders_filter_lists_and_search() {
     let ids = search::artist_ids(&mut c, &search::query_words("an"), Some(fb), page).unwrap();
     assert!(ids.is_empty());
     let ids = search::artist_ids(&mut c, &[], Some(fa), page).unwrap();
-    let views = search::artist_views(&mut c, &ids).unwrap();
+    let views = mediastreamer::library::artist_views(&mut c, &ids).unwrap();
     assert_eq!(views.len(), 1);
     assert_eq!((views[0].name.as_str(), views[0].album_count), ("Ann", 2));
 }

@@ -1,7 +1,7 @@
 //! Read queries for folder browsing (the real directory tree) and for the "info" and
 //! "similar" answers built from local data only: artists sharing genres, play counts.
 
-use super::{ArtistView, TrackView, track_views};
+use super::{TrackView, track_views};
 use crate::db::models::{Directory, Track};
 use crate::db::schema::{
     album_artists, artists, directories, library_folders, track_artists, tracks,
@@ -249,45 +249,6 @@ pub fn artist_by_name(conn: &mut SqliteConnection, name: &str) -> QueryResult<Op
         .select(artists::id)
         .get_result(conn)
         .optional()
-}
-
-/// Artists by id with their album counts, in the order given (missing ids skipped).
-pub fn artist_views(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<ArtistView>> {
-    type Row = (i32, String, Option<String>, Option<String>);
-    let rows: Vec<Row> = artists::table
-        .filter(artists::id.eq_any(ids))
-        .select((
-            artists::id,
-            artists::name,
-            artists::sort_name,
-            artists::mbid,
-        ))
-        .load(conn)?;
-    let counts: Vec<(i32, i64)> = album_artists::table
-        .filter(album_artists::artist_id.eq_any(ids))
-        .group_by(album_artists::artist_id)
-        .select((
-            album_artists::artist_id,
-            diesel::dsl::count(album_artists::album_id),
-        ))
-        .load(conn)?;
-    let counts: HashMap<i32, i64> = counts.into_iter().collect();
-    let mut by_id: HashMap<i32, ArtistView> = rows
-        .into_iter()
-        .map(|(id, name, sort_name, mbid)| {
-            (
-                id,
-                ArtistView {
-                    id,
-                    name,
-                    sort_name,
-                    mbid,
-                    album_count: counts.get(&id).copied().unwrap_or(0),
-                },
-            )
-        })
-        .collect();
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// Album artists sharing genres with the seed artists (the genres of their albums and

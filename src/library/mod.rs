@@ -157,6 +157,47 @@ pub fn artist(conn: &mut SqliteConnection, id: i32) -> QueryResult<Option<Artist
     }))
 }
 
+/// Artists by id with their album counts, in the order given (missing ids skipped).
+pub fn artist_views(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<ArtistView>> {
+    type Row = (i32, String, Option<String>, Option<String>);
+    let mut rows: HashMap<i32, Row> = HashMap::new();
+    let mut counts: HashMap<i32, i64> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let found: Vec<Row> = artists::table
+            .filter(artists::id.eq_any(chunk))
+            .select((
+                artists::id,
+                artists::name,
+                artists::sort_name,
+                artists::mbid,
+            ))
+            .load(conn)?;
+        rows.extend(found.into_iter().map(|r| (r.0, r)));
+        let n: Vec<(i32, i64)> = album_artists::table
+            .filter(album_artists::artist_id.eq_any(chunk))
+            .group_by(album_artists::artist_id)
+            .select((
+                album_artists::artist_id,
+                diesel::dsl::count(album_artists::album_id),
+            ))
+            .load(conn)?;
+        counts.extend(n);
+    }
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            rows.remove(id)
+                .map(|(id, name, sort_name, mbid)| ArtistView {
+                    id,
+                    name,
+                    sort_name,
+                    mbid,
+                    album_count: counts.get(&id).copied().unwrap_or(0),
+                })
+        })
+        .collect())
+}
+
 /// Albums an artist is album artist of, oldest first.
 pub fn albums_of_artist(
     conn: &mut SqliteConnection,

@@ -10,12 +10,9 @@
 //! listing an order an index delivers directly, so deep pages stay cheap (for tracks, OFFSET
 //! walks a narrow covering index, not the wide table: ~15 ms at offset 500,000).
 
-use super::ArtistView;
 use super::lists::{IdRow, album_in_folder, load_ids};
-use crate::db::schema::{album_artists, artists};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use std::collections::HashMap;
 
 /// One page: how many, from where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,47 +245,6 @@ pub fn track_ids_by_fields(
         &expr,
     )?;
     Ok((total.n, ids))
-}
-
-/// Artists by id with their album counts, in the order given (missing ids skipped).
-pub fn artist_views(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<ArtistView>> {
-    type Row = (i32, String, Option<String>, Option<String>);
-    let mut rows: HashMap<i32, Row> = HashMap::new();
-    let mut counts: HashMap<i32, i64> = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let found: Vec<Row> = artists::table
-            .filter(artists::id.eq_any(chunk))
-            .select((
-                artists::id,
-                artists::name,
-                artists::sort_name,
-                artists::mbid,
-            ))
-            .load(conn)?;
-        rows.extend(found.into_iter().map(|r| (r.0, r)));
-        let n: Vec<(i32, i64)> = album_artists::table
-            .filter(album_artists::artist_id.eq_any(chunk))
-            .group_by(album_artists::artist_id)
-            .select((
-                album_artists::artist_id,
-                diesel::dsl::count(album_artists::album_id),
-            ))
-            .load(conn)?;
-        counts.extend(n);
-    }
-    Ok(ids
-        .iter()
-        .filter_map(|id| {
-            rows.remove(id)
-                .map(|(id, name, sort_name, mbid)| ArtistView {
-                    id,
-                    name,
-                    sort_name,
-                    mbid,
-                    album_count: counts.get(&id).copied().unwrap_or(0),
-                })
-        })
-        .collect())
 }
 
 #[cfg(test)]

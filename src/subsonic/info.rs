@@ -76,9 +76,9 @@ async fn artist_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
             let seeds = seed_artists(c, id)?
                 .ok_or(ApiError::NotFound("Artist"))?
                 .artists;
-            let seed = folders::artist_views(c, &seeds[..seeds.len().min(1)])?.pop();
+            let seed = library::artist_views(c, &seeds[..seeds.len().min(1)])?.pop();
             let similar_ids = folders::similar_artists(c, &seeds, count)?;
-            let similar = folders::artist_views(c, &similar_ids)?;
+            let similar = library::artist_views(c, &similar_ids)?;
             let notes = annotations::of_items(c, user, ItemKind::Artist, &similar_ids)?;
             let dirs = if folder_mode {
                 Some(folders::artist_directories(c, &similar_ids)?)

@@ -47,7 +47,7 @@ async fn find(ctx: &Ctx) -> Result<Found, ApiError> {
     ctx.db(move |c| {
         let artists = if artist_page.limit > 0 {
             let ids = search::artist_ids(c, &words, folder, artist_page)?;
-            let views = search::artist_views(c, &ids)?;
+            let views = crate::library::artist_views(c, &ids)?;
             let notes = annotations::of_items(c, user_id, ItemKind::Artist, &ids)?;
             (views, notes)
         } else {
