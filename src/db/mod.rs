@@ -91,6 +91,12 @@ pub fn pool(path: &Path, max_size: u32) -> Result<DbPool, DbError> {
         })
 }
 
+/// Ids as a comma-separated SQL list for `IN (...)`: integers only, so nothing a client sent
+/// can reach the SQL text.
+pub fn id_list(ids: &[i32]) -> String {
+    ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// Milliseconds since the Unix epoch: the unit of every time column.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -265,11 +265,7 @@ pub fn of_items(
 ) -> QueryResult<HashMap<i32, Annotation>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
-        let list = chunk
-            .iter()
-            .map(i32::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = crate::db::id_list(chunk);
         let rows: Vec<Row> = diesel::sql_query(format!(
             "SELECT {COLUMNS} FROM annotations a \
              WHERE a.user_id = ? AND a.item_type = ? AND a.item_id IN ({list})"

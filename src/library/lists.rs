@@ -247,11 +247,7 @@ pub fn album_parents(
     }
     let mut out = HashMap::new();
     for chunk in album_ids.chunks(500) {
-        let list = chunk
-            .iter()
-            .map(i32::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = crate::db::id_list(chunk);
         let rows: Vec<Row> = diesel::sql_query(format!(
             "SELECT a.id AS album_id, \
                (SELECT d.parent_id FROM tracks t JOIN directories d ON d.id = t.directory_id \

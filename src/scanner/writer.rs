@@ -14,7 +14,7 @@ use crate::db::schema::{
     album_artists, albums, artists, directories, genres, scan_errors, track_artists, track_genres,
     tracks,
 };
-use crate::db::{DbError, now_ms};
+use crate::db::{DbError, id_list, now_ms};
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use globset::{Glob, GlobMatcher};
@@ -146,13 +146,6 @@ struct IdRow {
 
 /// Largest number of ids put in one `IN (...)` list.
 const ID_CHUNK: usize = 500;
-
-fn id_list(ids: &[i32]) -> String {
-    ids.iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
 
 impl Writer {
     /// A writer on `conn`, committing every `batch_size` files.

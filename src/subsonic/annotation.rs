@@ -206,17 +206,6 @@ pub async fn scrobble(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     Ok(None)
 }
 
-/// Tracks by id with the user's annotations of them.
-fn annotated_tracks(
-    c: &mut diesel::SqliteConnection,
-    user_id: i32,
-    ids: &[i32],
-) -> Result<(Vec<TrackView>, HashMap<i32, Annotation>), ApiError> {
-    let views = library::tracks_by_id(c, ids)?;
-    let notes = annotations::of_items(c, user_id, ItemKind::Track, ids)?;
-    Ok((views, notes))
-}
-
 pub async fn get_now_playing(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let now = db::now_ms();
     let entries = ctx.state.now_playing.current(now);
@@ -224,7 +213,9 @@ pub async fn get_now_playing(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ids.sort_unstable();
     ids.dedup();
     let user_id = ctx.user.id;
-    let (views, notes) = ctx.db(move |c| annotated_tracks(c, user_id, &ids)).await?;
+    let (views, notes) = ctx
+        .db(move |c| super::lists::annotated_tracks(c, user_id, &ids))
+        .await?;
     let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
     let list = entries
         .iter()
