@@ -11,7 +11,7 @@ use super::response::Format;
 use crate::db::models::User;
 use crate::state::AppState;
 use crate::users;
-use actix_web::web;
+use actix_web::{HttpRequest, web};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -23,6 +23,8 @@ pub struct Ctx {
     pub params: Params,
     pub format: Format,
     pub state: web::Data<AppState>,
+    /// The HTTP request (headers such as Range and If-None-Match, the peer address).
+    pub request: HttpRequest,
     _sealed: Sealed,
 }
 
@@ -101,8 +103,9 @@ pub async fn authenticate(
     state: web::Data<AppState>,
     params: Params,
     format: Format,
-    client_ip: Option<IpAddr>,
+    request: HttpRequest,
 ) -> Result<Ctx, ApiError> {
+    let client_ip = request.peer_addr().map(|a| a.ip());
     let has = |k: &str| params.get(k).is_some();
     if let Some(api_key) = params.get("apiKey").map(str::to_string) {
         if has("u") || has("p") || has("t") || has("s") {
@@ -121,6 +124,7 @@ pub async fn authenticate(
                 params,
                 format,
                 state,
+                request,
                 _sealed: Sealed,
             }),
             None => {
@@ -191,6 +195,7 @@ pub async fn authenticate(
                 params,
                 format,
                 state,
+                request,
                 _sealed: Sealed,
             })
         }

@@ -34,17 +34,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/rest/{method}").route(web::route().to(dispatch)));
 }
 
-/// CORS headers on every API response, so web clients hosted elsewhere work.
-fn with_cors(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    builder
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .insert_header((
+/// CORS headers on every API response (envelopes and media alike), so web clients hosted
+/// elsewhere work. Media responses expose the headers a player needs for ranged reads.
+fn add_cors(headers: &mut header::HeaderMap) {
+    let pairs = [
+        (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        (
             header::ACCESS_CONTROL_ALLOW_METHODS,
             "GET, POST, HEAD, OPTIONS",
-        ))
-        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "*"))
-        .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"));
-    builder
+        ),
+        (header::ACCESS_CONTROL_ALLOW_HEADERS, "*"),
+        (
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            "Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified, Content-Disposition",
+        ),
+        (header::ACCESS_CONTROL_MAX_AGE, "86400"),
+    ];
+    for (name, value) in pairs {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    }
+}
+
+/// What a method answers with: an envelope payload, or bytes (streams, images).
+pub enum Reply {
+    Envelope(Option<Element>),
+    Media(HttpResponse),
 }
 
 async fn dispatch(
@@ -53,7 +67,9 @@ async fn dispatch(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     if req.method() == Method::OPTIONS {
-        return with_cors(HttpResponse::NoContent()).finish();
+        let mut response = HttpResponse::NoContent().finish();
+        add_cors(response.headers_mut());
+        return response;
     }
     let is_form = req
         .headers()
@@ -83,19 +99,23 @@ async fn dispatch(
         }
         Err((format, e)) => (format, Err(e)),
     };
-    let (ok, payload) = match &result {
-        Ok(payload) => (true, payload.clone()),
+    let (ok, payload) = match result {
+        Ok(Reply::Media(mut response)) => {
+            add_cors(response.headers_mut());
+            return response;
+        }
+        Ok(Reply::Envelope(payload)) => (true, payload),
         Err(e) => {
-            if let ApiError::Internal(cause) = e {
+            if let ApiError::Internal(cause) = &e {
                 tracing::error!(method = %method, "internal error: {cause}");
             }
             (false, Some(e.to_element()))
         }
     };
     let (content_type, body) = render(&format, ok, payload.as_ref());
-    with_cors(HttpResponse::Ok())
-        .content_type(content_type)
-        .body(body)
+    let mut response = HttpResponse::Ok().content_type(content_type).body(body);
+    add_cors(response.headers_mut());
+    response
 }
 
 async fn call(
@@ -104,17 +124,34 @@ async fn call(
     params: Params,
     format: Format,
     req: &HttpRequest,
-) -> Result<Option<Element>, ApiError> {
+) -> Result<Reply, ApiError> {
     // The one method answered without authentication.
     if method == "getOpenSubsonicExtensions" {
-        return Ok(Some(system::open_subsonic_extensions()));
+        return Ok(Reply::Envelope(Some(system::open_subsonic_extensions())));
+    }
+    if MEDIA_METHODS.contains(&method) {
+        let ctx = authenticate(state, params, format, req.clone()).await?;
+        return route_media(method, ctx).await.map(Reply::Media);
     }
     if !is_known(method) {
         return Err(ApiError::UnknownMethod(method.to_string()));
     }
-    let ip = req.peer_addr().map(|a| a.ip());
-    let ctx = authenticate(state, params, format, ip).await?;
-    route(method, ctx).await
+    let ctx = authenticate(state, params, format, req.clone()).await?;
+    route(method, ctx).await.map(Reply::Envelope)
+}
+
+/// Methods that answer with bytes rather than an envelope (failures still get an envelope).
+const MEDIA_METHODS: &[&str] = &[
+    // streams and downloads (media.rs):
+    // cover art and avatars (artwork.rs):
+];
+
+async fn route_media(method: &str, _ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    match method {
+        // streams and downloads (media.rs):
+        // cover art and avatars (artwork.rs):
+        other => Err(ApiError::UnknownMethod(other.to_string())),
+    }
 }
 
 /// Every method this server answers (besides getOpenSubsonicExtensions).
@@ -161,6 +198,8 @@ const METHODS: &[&str] = &[
     "tokenInfo",
     "getUser",
     "getUsers",
+    // lyrics (lyrics.rs):
+    // users, playlists, queue, bookmarks, shares, radio, chat (issue 5 files):
 ];
 
 fn is_known(method: &str) -> bool {
@@ -211,6 +250,8 @@ async fn route(method: &str, ctx: Ctx) -> Result<Option<Element>, ApiError> {
         "tokenInfo" => system::token_info(ctx).await,
         "getUser" => users::get_user(ctx).await,
         "getUsers" => users::get_users(ctx).await,
+        // lyrics (lyrics.rs):
+        // users, playlists, queue, bookmarks, shares, radio, chat (issue 5 files):
         other => Err(ApiError::UnknownMethod(other.to_string())),
     }
 }

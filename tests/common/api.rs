@@ -369,3 +369,92 @@ pub fn validate_with_xsd(xml: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A response with a binary body (streams, images, zips).
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: String,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    /// The body as an envelope, for media methods that failed.
+    pub fn json(&self) -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)));
+        v["subsonic-response"].clone()
+    }
+}
+
+/// Sends `method path` with extra request headers and returns the raw bytes of the body
+/// (de-chunked). HEAD responses have no body whatever their Content-Length says.
+pub fn request_raw(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<RawResponse> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes())?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let body = raw.get(split + 4..).unwrap_or_default();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk_bytes(body)
+    } else {
+        body.to_vec()
+    };
+    Ok(RawResponse {
+        status,
+        headers: head,
+        body,
+    })
+}
+
+fn dechunk_bytes(mut s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = s.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&s[..eol]);
+        let n = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        let rest = &s[eol + 2..];
+        out.extend_from_slice(&rest[..n.min(rest.len())]);
+        s = rest.get(n + 2..).unwrap_or_default();
+    }
+    out
+}
+
+impl Server {
+    /// GET `path` with extra request headers, keeping the body's bytes.
+    pub fn fetch(&self, path: &str, headers: &[(&str, &str)]) -> RawResponse {
+        request_raw(self.port, "GET", path, headers).unwrap()
+    }
+}
