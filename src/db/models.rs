@@ -234,4 +234,42 @@ pub struct User {
     pub password_enc: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub email: Option<String>,
+    /// kbps; 0 means no cap.
+    pub max_bit_rate: i32,
+    pub settings_role: bool,
+    pub stream_role: bool,
+    pub download_role: bool,
+    pub playlist_role: bool,
+    pub cover_art_role: bool,
+    pub comment_role: bool,
+    pub share_role: bool,
+}
+
+/// What a user may do beyond browsing. Admins may do everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Settings,
+    Stream,
+    Download,
+    Playlist,
+    CoverArt,
+    Comment,
+    Share,
+}
+
+impl User {
+    /// Whether the user holds `role` (admins hold every role).
+    pub fn has_role(&self, role: Role) -> bool {
+        self.is_admin
+            || match role {
+                Role::Settings => self.settings_role,
+                Role::Stream => self.stream_role,
+                Role::Download => self.download_role,
+                Role::Playlist => self.playlist_role,
+                Role::CoverArt => self.cover_art_role,
+                Role::Comment => self.comment_role,
+                Role::Share => self.share_role,
+            }
+    }
 }

@@ -215,6 +215,15 @@ diesel::table! {
         password_enc -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        email -> Nullable<Text>,
+        max_bit_rate -> Integer,
+        settings_role -> Bool,
+        stream_role -> Bool,
+        download_role -> Bool,
+        playlist_role -> Bool,
+        cover_art_role -> Bool,
+        comment_role -> Bool,
+        share_role -> Bool,
     }
 }
 

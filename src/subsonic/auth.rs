@@ -46,6 +46,15 @@ impl Ctx {
         .await?
     }
 
+    /// Requires `role` (error 50 otherwise).
+    pub fn require_role(&self, role: crate::db::models::Role) -> Result<(), ApiError> {
+        if self.user.has_role(role) {
+            Ok(())
+        } else {
+            Err(ApiError::NotAuthorized)
+        }
+    }
+
     /// Requires the admin flag (error 50 otherwise).
     pub fn require_admin(&self) -> Result<(), ApiError> {
         if self.user.is_admin {

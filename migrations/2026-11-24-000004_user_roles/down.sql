@@ -1,0 +1,9 @@
+ALTER TABLE users DROP COLUMN share_role;
+ALTER TABLE users DROP COLUMN comment_role;
+ALTER TABLE users DROP COLUMN cover_art_role;
+ALTER TABLE users DROP COLUMN playlist_role;
+ALTER TABLE users DROP COLUMN download_role;
+ALTER TABLE users DROP COLUMN stream_role;
+ALTER TABLE users DROP COLUMN settings_role;
+ALTER TABLE users DROP COLUMN max_bit_rate;
+ALTER TABLE users DROP COLUMN email;
