@@ -244,6 +244,8 @@ pub struct User {
     pub cover_art_role: bool,
     pub comment_role: bool,
     pub share_role: bool,
+    /// Sees every music folder (else only those in user_folders).
+    pub all_folders: bool,
 }
 
 /// What a user may do beyond browsing. Admins may do everything.

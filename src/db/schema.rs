@@ -76,6 +76,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    bookmarks (user_id, track_id) {
+        user_id -> Integer,
+        track_id -> Integer,
+        position_ms -> BigInt,
+        comment -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    chat_messages (id) {
+        id -> Integer,
+        user_id -> Integer,
+        message -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     directories (id) {
         id -> Integer,
         folder_id -> Integer,
@@ -106,6 +126,57 @@ diesel::table! {
 }
 
 diesel::table! {
+    play_queue_tracks (user_id, position) {
+        user_id -> Integer,
+        position -> Integer,
+        track_id -> Integer,
+    }
+}
+
+diesel::table! {
+    play_queues (user_id) {
+        user_id -> Integer,
+        current_index -> Nullable<Integer>,
+        position_ms -> BigInt,
+        changed_at -> BigInt,
+        changed_by -> Text,
+    }
+}
+
+diesel::table! {
+    playlist_tracks (playlist_id, position) {
+        playlist_id -> Integer,
+        position -> Integer,
+        track_id -> Integer,
+    }
+}
+
+diesel::table! {
+    playlists (id) {
+        id -> Integer,
+        owner_id -> Integer,
+        name -> Text,
+        comment -> Nullable<Text>,
+        public -> Bool,
+        source_path -> Nullable<Text>,
+        source_mtime -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    radio_stations (id) {
+        id -> Integer,
+        name -> Text,
+        stream_url -> Text,
+        homepage_url -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     scan_errors (id) {
         id -> Integer,
         folder_id -> Integer,
@@ -130,6 +201,26 @@ diesel::table! {
         moved -> Integer,
         removed -> Integer,
         errors -> Integer,
+    }
+}
+
+diesel::table! {
+    share_tracks (share_id, position) {
+        share_id -> Text,
+        position -> Integer,
+        track_id -> Integer,
+    }
+}
+
+diesel::table! {
+    shares (id) {
+        id -> Text,
+        user_id -> Integer,
+        description -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        last_visited -> Nullable<BigInt>,
+        visit_count -> Integer,
     }
 }
 
@@ -208,6 +299,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_avatars (user_id) {
+        user_id -> Integer,
+        content_type -> Text,
+        data -> Binary,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_folders (user_id, folder_id) {
+        user_id -> Integer,
+        folder_id -> Integer,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Integer,
         name -> Text,
@@ -224,6 +331,7 @@ diesel::table! {
         cover_art_role -> Bool,
         comment_role -> Bool,
         share_role -> Bool,
+        all_folders -> Bool,
     }
 }
 
@@ -234,14 +342,29 @@ diesel::joinable!(album_genres -> genres (genre_id));
 diesel::joinable!(albums -> directories (cover_directory_id));
 diesel::joinable!(annotations -> users (user_id));
 diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(bookmarks -> tracks (track_id));
+diesel::joinable!(bookmarks -> users (user_id));
+diesel::joinable!(chat_messages -> users (user_id));
 diesel::joinable!(directories -> library_folders (folder_id));
+diesel::joinable!(play_queue_tracks -> play_queues (user_id));
+diesel::joinable!(play_queue_tracks -> tracks (track_id));
+diesel::joinable!(play_queues -> users (user_id));
+diesel::joinable!(playlist_tracks -> playlists (playlist_id));
+diesel::joinable!(playlist_tracks -> tracks (track_id));
+diesel::joinable!(playlists -> users (owner_id));
 diesel::joinable!(scan_errors -> library_folders (folder_id));
+diesel::joinable!(share_tracks -> shares (share_id));
+diesel::joinable!(share_tracks -> tracks (track_id));
+diesel::joinable!(shares -> users (user_id));
 diesel::joinable!(track_artists -> artists (artist_id));
 diesel::joinable!(track_artists -> tracks (track_id));
 diesel::joinable!(track_genres -> genres (genre_id));
 diesel::joinable!(track_genres -> tracks (track_id));
 diesel::joinable!(tracks -> directories (directory_id));
 diesel::joinable!(tracks -> library_folders (folder_id));
+diesel::joinable!(user_avatars -> users (user_id));
+diesel::joinable!(user_folders -> library_folders (folder_id));
+diesel::joinable!(user_folders -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     album_artists,
@@ -250,13 +373,24 @@ diesel::allow_tables_to_appear_in_same_query!(
     annotations,
     api_keys,
     artists,
+    bookmarks,
+    chat_messages,
     directories,
     genres,
     library_folders,
+    play_queue_tracks,
+    play_queues,
+    playlist_tracks,
+    playlists,
+    radio_stations,
     scan_errors,
     scans,
+    share_tracks,
+    shares,
     track_artists,
     track_genres,
     tracks,
+    user_avatars,
+    user_folders,
     users,
 );

@@ -1,0 +1,12 @@
+DROP TABLE user_avatars;
+DROP TABLE chat_messages;
+DROP TABLE radio_stations;
+DROP TABLE share_tracks;
+DROP TABLE shares;
+DROP TABLE bookmarks;
+DROP TABLE play_queue_tracks;
+DROP TABLE play_queues;
+DROP TABLE playlist_tracks;
+DROP TABLE playlists;
+DROP TABLE user_folders;
+ALTER TABLE users DROP COLUMN all_folders;
