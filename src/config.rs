@@ -18,6 +18,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub scan: ScanConfig,
     pub log: LogConfig,
+    pub artwork: ArtworkConfig,
+    pub transcode: TranscodeConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -120,6 +122,62 @@ impl Default for ScanConfig {
                 .to_vec(),
             workers: 0,
             batch_size: 1000,
+        }
+    }
+}
+
+/// Cover art: where resized images are cached and how much room they may take.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArtworkConfig {
+    /// Directory of resized images; empty means `<database path>.artwork-cache`.
+    pub cache_dir: String,
+    /// Size bound of that directory in MiB; least recently used images go first.
+    pub cache_size_mb: u64,
+}
+
+impl Default for ArtworkConfig {
+    fn default() -> Self {
+        Self {
+            cache_dir: String::new(),
+            cache_size_mb: 200,
+        }
+    }
+}
+
+/// Transcoding to MP3 (`stream` with maxBitRate, format=mp3 or timeOffset).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TranscodeConfig {
+    /// Directory of finished transcodes; empty means `<database path>.transcode-cache`.
+    pub cache_dir: String,
+    /// Size bound of that directory in MiB (0 disables the cache); least recently used first.
+    pub cache_size_mb: u64,
+    /// Transcodes running at once (0: one per CPU core).
+    pub max_concurrent: usize,
+    /// Seconds a request waits for a transcode slot before it is refused.
+    pub wait_secs: u64,
+    /// Bitrate cap in kbps for every client (0: none).
+    pub max_bit_rate: u32,
+    /// Bitrate caps in kbps per client name (the `c` parameter), overriding `max_bit_rate`.
+    pub client_max_bit_rate: std::collections::BTreeMap<String, u32>,
+    /// Bitrate in kbps for `format=mp3` requests without a cap.
+    pub default_bit_rate: u32,
+    /// The ffmpeg program for formats the built-in decoders cannot read; "" disables it.
+    pub ffmpeg: String,
+}
+
+impl Default for TranscodeConfig {
+    fn default() -> Self {
+        Self {
+            cache_dir: String::new(),
+            cache_size_mb: 1024,
+            max_concurrent: 16,
+            wait_secs: 5,
+            max_bit_rate: 0,
+            client_max_bit_rate: Default::default(),
+            default_bit_rate: 192,
+            ffmpeg: "ffmpeg".into(),
         }
     }
 }
@@ -337,6 +395,12 @@ impl Config {
         }
         if self.scan.batch_size == 0 {
             return Err(key_error("scan.batch_size", "must be at least 1"));
+        }
+        if !(32..=320).contains(&self.transcode.default_bit_rate) {
+            return Err(key_error(
+                "transcode.default_bit_rate",
+                "must be an MP3 bitrate between 32 and 320 (kbps)",
+            ));
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
             key_error(

@@ -4,13 +4,19 @@
 //! `config` → `db` (catalog) → `scanner` (fills the catalog) → `server` (runs it all).
 //! The HTTP API (Subsonic) will live in `subsonic`, mounted by `server`.
 
+pub mod artwork;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod library;
+pub mod media;
 pub mod scanner;
 pub mod server;
+pub mod setup;
+pub mod share_page;
 pub mod state;
 pub mod subsonic;
 pub mod synth;
+pub mod transcode;
 pub mod users;
+pub mod web;

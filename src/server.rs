@@ -49,8 +49,10 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         config: config.clone(),
         scans: scans.clone(),
         password_key,
+        artwork: crate::artwork::Artwork::open(&config)?,
         login_throttle: LoginThrottle::default(),
         now_playing: Default::default(),
+        transcoder: crate::transcode::Transcoder::from_config(&config)?,
     });
     let http = HttpServer::new(move || build_app(state.clone()))
         .listen(listener)?
@@ -114,6 +116,10 @@ pub fn build_app(
     App::new()
         .app_data(state)
         .configure(subsonic::configure)
+        .configure(crate::setup::configure)
+        .configure(subsonic::artwork::public_routes)
+        .configure(crate::share_page::configure)
+        .configure(crate::web::configure)
         .wrap_fn(|req, srv| {
             // Method, path, status, duration and client name; never the query string, which
             // carries passwords, tokens and API keys.

@@ -12,7 +12,11 @@ pub struct AppState {
     pub pool: DbPool,
     pub scans: ScanHandle,
     pub password_key: PasswordKey,
+    /// Cover art: the resized-image cache and the signer of public image URLs.
+    pub artwork: crate::artwork::Artwork,
     pub login_throttle: LoginThrottle,
     /// What users are playing now (scrobble submission=false), for getNowPlaying.
     pub now_playing: crate::library::annotations::NowPlaying,
+    /// MP3 transcoding: decisions, the concurrency cap, the transcode cache.
+    pub transcoder: crate::transcode::Transcoder,
 }

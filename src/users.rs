@@ -3,9 +3,9 @@
 //! first start and keeps beside the database (`<database>.key`, mode 0600): a copy of the
 //! database alone reveals no password.
 
-use crate::db::models::User;
+use crate::db::models::{Role, User};
 use crate::db::now_ms;
-use crate::db::schema::users;
+use crate::db::schema::{library_folders, user_folders, users};
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use diesel::prelude::*;
@@ -26,6 +26,12 @@ pub enum UserError {
     EmptyPassword,
     #[error("`{0}` is the last administrator; make another user an administrator first")]
     LastAdmin(String),
+    #[error("a maximum bit rate must be 0 (no limit) or one of {BIT_RATE_LIST} kbps, not {0}")]
+    BadBitRate(i32),
+    #[error("there is no music folder {0}")]
+    UnknownFolder(String),
+    #[error("the server is already set up: an account exists")]
+    AlreadySetUp,
     #[error("password key {path}: {message}")]
     Key { path: PathBuf, message: String },
     #[error("stored password cannot be decrypted (wrong or replaced key file?)")]
@@ -122,6 +128,222 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// The bit rates (kbps) a user's cap may take, as Subsonic clients offer them; 0 is no cap.
+pub const BIT_RATES: &[i32] = &[
+    0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+];
+const BIT_RATE_LIST: &str = "32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320";
+
+/// Which music folders a user may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FolderAccess {
+    /// Every folder, including folders added later.
+    All,
+    /// Only these folder ids (none at all is allowed: the user then sees nothing).
+    Only(Vec<i32>),
+}
+
+/// What a user may do besides browsing (admins may do everything whatever these say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    pub settings: bool,
+    pub stream: bool,
+    pub download: bool,
+    pub playlist: bool,
+    pub cover_art: bool,
+    pub comment: bool,
+    pub share: bool,
+}
+
+impl Roles {
+    /// Every role: what a new account gets from the command line (as in Navidrome).
+    pub const ALL: Roles = Roles {
+        settings: true,
+        stream: true,
+        download: true,
+        playlist: true,
+        cover_art: true,
+        comment: true,
+        share: true,
+    };
+
+    /// The roles the Subsonic API's createUser gives when none are named: settings and
+    /// streaming only.
+    pub const SUBSONIC_DEFAULT: Roles = Roles {
+        settings: true,
+        stream: true,
+        download: false,
+        playlist: false,
+        cover_art: false,
+        comment: false,
+        share: false,
+    };
+
+    /// The roles stored for a user (not counting the admin flag).
+    pub fn of(user: &User) -> Roles {
+        Roles {
+            settings: user.settings_role,
+            stream: user.stream_role,
+            download: user.download_role,
+            playlist: user.playlist_role,
+            cover_art: user.cover_art_role,
+            comment: user.comment_role,
+            share: user.share_role,
+        }
+    }
+
+    /// Grants (`on`) or withdraws one role.
+    pub fn set(&mut self, role: Role, on: bool) {
+        let flag = match role {
+            Role::Settings => &mut self.settings,
+            Role::Stream => &mut self.stream,
+            Role::Download => &mut self.download,
+            Role::Playlist => &mut self.playlist,
+            Role::CoverArt => &mut self.cover_art,
+            Role::Comment => &mut self.comment,
+            Role::Share => &mut self.share,
+        };
+        *flag = on;
+    }
+}
+
+/// Everything about an account but its name and password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub admin: bool,
+    pub email: Option<String>,
+    /// kbps; 0 means no cap. One of `BIT_RATES`.
+    pub max_bit_rate: i32,
+    pub roles: Roles,
+    pub folders: FolderAccess,
+}
+
+impl Profile {
+    /// A new account's profile: every role and every folder, no cap.
+    pub fn new(admin: bool) -> Self {
+        Profile {
+            admin,
+            email: None,
+            max_bit_rate: 0,
+            roles: Roles::ALL,
+            folders: FolderAccess::All,
+        }
+    }
+}
+
+/// A user's profile as stored.
+pub fn profile_of(conn: &mut SqliteConnection, user: &User) -> Result<Profile, UserError> {
+    let folders = if user.all_folders {
+        FolderAccess::All
+    } else {
+        FolderAccess::Only(crate::library::access::listed_folders(conn, user.id)?)
+    };
+    Ok(Profile {
+        admin: user.is_admin,
+        email: user.email.clone(),
+        max_bit_rate: user.max_bit_rate,
+        roles: Roles::of(user),
+        folders,
+    })
+}
+
+/// Checks a profile and puts it in its stored form: a blank e-mail is none, and a folder
+/// list naming every folder becomes "all folders" (so folders added later are seen too).
+fn normalize(conn: &mut SqliteConnection, mut profile: Profile) -> Result<Profile, UserError> {
+    if !BIT_RATES.contains(&profile.max_bit_rate) {
+        return Err(UserError::BadBitRate(profile.max_bit_rate));
+    }
+    profile.email = profile
+        .email
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty());
+    if let FolderAccess::Only(ids) = &mut profile.folders {
+        ids.sort_unstable();
+        ids.dedup();
+        let known: Vec<i32> = library_folders::table
+            .order(library_folders::id)
+            .select(library_folders::id)
+            .load(conn)?;
+        if let Some(unknown) = ids.iter().find(|id| !known.contains(id)) {
+            return Err(UserError::UnknownFolder(unknown.to_string()));
+        }
+        if !ids.is_empty() && *ids == known {
+            profile.folders = FolderAccess::All;
+        }
+    }
+    Ok(profile)
+}
+
+/// Writes a (normalized) profile into a user's row and folder list.
+fn store_profile(
+    conn: &mut SqliteConnection,
+    user_id: i32,
+    p: &Profile,
+) -> Result<User, UserError> {
+    let r = &p.roles;
+    let user = diesel::update(users::table.find(user_id))
+        .set((
+            users::is_admin.eq(p.admin),
+            users::email.eq(&p.email),
+            users::max_bit_rate.eq(p.max_bit_rate),
+            users::settings_role.eq(r.settings),
+            users::stream_role.eq(r.stream),
+            users::download_role.eq(r.download),
+            users::playlist_role.eq(r.playlist),
+            users::cover_art_role.eq(r.cover_art),
+            users::comment_role.eq(r.comment),
+            users::share_role.eq(r.share),
+            users::all_folders.eq(p.folders == FolderAccess::All),
+            users::updated_at.eq(now_ms()),
+        ))
+        .returning(User::as_returning())
+        .get_result(conn)?;
+    diesel::delete(user_folders::table.filter(user_folders::user_id.eq(user_id))).execute(conn)?;
+    if let FolderAccess::Only(ids) = &p.folders {
+        let rows: Vec<_> = ids
+            .iter()
+            .map(|f| {
+                (
+                    user_folders::user_id.eq(user_id),
+                    user_folders::folder_id.eq(*f),
+                )
+            })
+            .collect();
+        diesel::insert_into(user_folders::table)
+            .values(&rows)
+            .execute(conn)?;
+    }
+    Ok(user)
+}
+
+/// A music folder by id, name or path (for the command line), as its id.
+pub fn folder_by_name(conn: &mut SqliteConnection, name: &str) -> Result<i32, UserError> {
+    let rows: Vec<(i32, String, String)> = library_folders::table
+        .order(library_folders::id)
+        .select((
+            library_folders::id,
+            library_folders::name,
+            library_folders::path,
+        ))
+        .load(conn)?;
+    rows.iter()
+        .find(|(id, _, _)| id.to_string() == name)
+        .or_else(|| rows.iter().find(|(_, n, _)| n == name))
+        .or_else(|| rows.iter().find(|(_, _, p)| p == name))
+        .map(|(id, _, _)| *id)
+        .ok_or_else(|| {
+            let known: Vec<String> = rows.iter().map(|(id, n, _)| format!("{id} {n}")).collect();
+            UserError::UnknownFolder(format!(
+                "`{name}` (known: {}; folders appear after the first scan)",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })
+}
+
 fn check_name(name: &str) -> Result<(), UserError> {
     let ok = !name.is_empty()
         && name.chars().count() <= 64
@@ -130,13 +352,25 @@ fn check_name(name: &str) -> Result<(), UserError> {
     if ok { Ok(()) } else { Err(UserError::BadName) }
 }
 
-/// Creates a user.
+/// Creates a user with every role and every folder.
 pub fn add(
     conn: &mut SqliteConnection,
     key: &PasswordKey,
     name: &str,
     password: &str,
     admin: bool,
+) -> Result<User, UserError> {
+    create(conn, key, name, password, Profile::new(admin))
+}
+
+/// Creates a user with a profile, in one transaction (nothing is written if anything is
+/// wrong).
+pub fn create(
+    conn: &mut SqliteConnection,
+    key: &PasswordKey,
+    name: &str,
+    password: &str,
+    profile: Profile,
 ) -> Result<User, UserError> {
     check_name(name)?;
     if password.is_empty() {
@@ -147,18 +381,94 @@ pub fn add(
         if find(conn, name)?.is_some() {
             return Err(UserError::Exists(name.to_string()));
         }
-        let now = now_ms();
-        Ok(diesel::insert_into(users::table)
-            .values((
-                users::name.eq(name),
-                users::is_admin.eq(admin),
-                users::password_enc.eq(&encrypted),
-                users::created_at.eq(now),
-                users::updated_at.eq(now),
-            ))
-            .returning(User::as_returning())
-            .get_result(conn)?)
+        let profile = normalize(conn, profile)?;
+        insert(conn, name, &encrypted, profile)
     })
+}
+
+fn insert(
+    conn: &mut SqliteConnection,
+    name: &str,
+    encrypted: &str,
+    profile: Profile,
+) -> Result<User, UserError> {
+    let now = now_ms();
+    let id: i32 = diesel::insert_into(users::table)
+        .values((
+            users::name.eq(name),
+            users::is_admin.eq(profile.admin),
+            users::password_enc.eq(encrypted),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .returning(users::id)
+        .get_result(conn)?;
+    store_profile(conn, id, &profile)
+}
+
+/// Creates the first account, an administrator with every role, only while no account
+/// exists (first-run setup). The check and the insert share one immediate transaction, so
+/// two concurrent attempts cannot both succeed.
+pub fn create_first_admin(
+    conn: &mut SqliteConnection,
+    key: &PasswordKey,
+    name: &str,
+    password: &str,
+) -> Result<User, UserError> {
+    check_name(name)?;
+    if password.is_empty() {
+        return Err(UserError::EmptyPassword);
+    }
+    let encrypted = key.encrypt(password)?;
+    conn.immediate_transaction(|conn| {
+        if count(conn)? > 0 {
+            return Err(UserError::AlreadySetUp);
+        }
+        insert(conn, name, &encrypted, Profile::new(true))
+    })
+}
+
+/// How many accounts exist.
+pub fn count(conn: &mut SqliteConnection) -> Result<i64, UserError> {
+    Ok(users::table.count().get_result(conn)?)
+}
+
+/// Changes a user: `change` edits the stored profile, `password` (when given) replaces the
+/// password. One transaction; the last administrator cannot lose the admin flag.
+pub fn update(
+    conn: &mut SqliteConnection,
+    key: &PasswordKey,
+    name: &str,
+    password: Option<&str>,
+    change: impl FnOnce(&mut Profile),
+) -> Result<User, UserError> {
+    let encrypted = match password {
+        Some("") => return Err(UserError::EmptyPassword),
+        Some(p) => Some(key.encrypt(p)?),
+        None => None,
+    };
+    conn.immediate_transaction(|conn| {
+        let user = find(conn, name)?.ok_or_else(|| UserError::NotFound(name.to_string()))?;
+        let mut profile = profile_of(conn, &user)?;
+        change(&mut profile);
+        let profile = normalize(conn, profile)?;
+        if user.is_admin && !profile.admin && admin_count(conn)? <= 1 {
+            return Err(UserError::LastAdmin(user.name));
+        }
+        if let Some(encrypted) = &encrypted {
+            diesel::update(users::table.find(user.id))
+                .set(users::password_enc.eq(encrypted))
+                .execute(conn)?;
+        }
+        store_profile(conn, user.id, &profile)
+    })
+}
+
+fn admin_count(conn: &mut SqliteConnection) -> Result<i64, UserError> {
+    Ok(users::table
+        .filter(users::is_admin.eq(true))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Looks a user up by name (case-insensitive).
@@ -197,14 +507,8 @@ pub fn set_password(
 pub fn delete(conn: &mut SqliteConnection, name: &str) -> Result<(), UserError> {
     conn.immediate_transaction(|conn| {
         let user = find(conn, name)?.ok_or_else(|| UserError::NotFound(name.to_string()))?;
-        if user.is_admin {
-            let admins: i64 = users::table
-                .filter(users::is_admin.eq(true))
-                .count()
-                .get_result(conn)?;
-            if admins <= 1 {
-                return Err(UserError::LastAdmin(user.name));
-            }
+        if user.is_admin && admin_count(conn)? <= 1 {
+            return Err(UserError::LastAdmin(user.name));
         }
         diesel::delete(users::table.find(user.id)).execute(conn)?;
         Ok(())
@@ -219,27 +523,28 @@ pub fn list(conn: &mut SqliteConnection) -> Result<Vec<User>, UserError> {
         .load(conn)?)
 }
 
-/// Creates an API key for a user (OpenSubsonic apiKeyAuthentication). Returns the key: it is
-/// shown this once; only its SHA-256 is stored.
+/// Creates an API key for a user (OpenSubsonic apiKeyAuthentication). Returns the key's id
+/// and the key itself: it is shown this once; only its SHA-256 is stored.
 pub fn create_api_key(
     conn: &mut SqliteConnection,
     user_name: &str,
     label: &str,
-) -> Result<String, UserError> {
+) -> Result<(i32, String), UserError> {
     use crate::db::schema::api_keys;
     let user = find(conn, user_name)?.ok_or_else(|| UserError::NotFound(user_name.to_string()))?;
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes).map_err(|_| UserError::Decrypt)?;
     let key = format!("ms_{}", hex::encode(bytes));
-    diesel::insert_into(api_keys::table)
+    let id = diesel::insert_into(api_keys::table)
         .values((
             api_keys::user_id.eq(user.id),
             api_keys::key_hash.eq(hash_api_key(&key)),
             api_keys::name.eq(label),
             api_keys::created_at.eq(now_ms()),
         ))
-        .execute(conn)?;
-    Ok(key)
+        .returning(api_keys::id)
+        .get_result(conn)?;
+    Ok((id, key))
 }
 
 /// The user an API key belongs to (and notes its use).
@@ -349,7 +654,7 @@ mod tests {
         set_password(&mut conn, &key, "bob", "new").unwrap();
         let bob = find(&mut conn, "bob").unwrap().unwrap();
         assert_eq!(password_of(&key, &bob).unwrap(), "new");
-        let api_key = create_api_key(&mut conn, "bob", "phone").unwrap();
+        let (_, api_key) = create_api_key(&mut conn, "bob", "phone").unwrap();
         assert_eq!(
             find_by_api_key(&mut conn, &api_key).unwrap().unwrap().name,
             "bob"

@@ -224,6 +224,34 @@ fn the_xsd_check_rejects_what_the_schema_does_not_allow() {
 }
 
 #[test]
+fn the_json_schema_check_rejects_what_the_schema_does_not_allow() {
+    let server = server();
+    let good: serde_json::Value = serde_json::from_str(
+        &server
+            .get(&format!("/rest/getSong?{ADMIN}&id=tr-1&f=json"))
+            .body,
+    )
+    .unwrap();
+    assert_valid_json("getSong", &good);
+    for (field, wrong) in [
+        ("duration", serde_json::json!("12")),
+        ("isDir", serde_json::json!(1)),
+        ("genres", serde_json::json!({"name": "Rock"})),
+    ] {
+        let mut bad = good.clone();
+        bad["subsonic-response"]["song"][field] = wrong;
+        let result = std::panic::catch_unwind(|| assert_valid_json("getSong", &bad));
+        assert!(result.is_err(), "{field} was not checked");
+    }
+    let mut no_song = good.clone();
+    no_song["subsonic-response"]
+        .as_object_mut()
+        .unwrap()
+        .remove("song");
+    assert!(std::panic::catch_unwind(|| assert_valid_json("getSong", &no_song)).is_err());
+}
+
+#[test]
 fn api_keys_authenticate_alone_and_can_be_revoked() {
     let out = server().cli(&["user", "apikey", "bob", "--label", "phone"]);
     assert!(

@@ -341,6 +341,7 @@ fn results_carry_the_users_annotations() {
 #[test]
 fn two_music_folders_filter_lists_and_search() {
     use mediastreamer::config::{self, CliOverrides};
+    use mediastreamer::library::access::{self, AccessError, Scope};
     use mediastreamer::library::lists::{self, AlbumOrder, AlbumQuery, SongFilter};
     use mediastreamer::library::search::{self, Page};
     use mediastreamer::scanner::{ScanOptions, ScanProgress, run_scan};
@@ -395,12 +396,21 @@ fn two_music_folders_filter_lists_and_search() {
         .map(|(id, name)| (name, id))
         .collect();
     let (fa, fb) = (folders["a"], folders["b"]);
+    let key = mediastreamer::users::PasswordKey::load_or_create(&config.database.path).unwrap();
+    let admin = mediastreamer::users::add(&mut c, &key, "admin", "pw", true).unwrap();
     assert_eq!(
-        lists::folder_filter(&mut c, Some(fa)).unwrap(),
-        Ok(Some(fa))
+        access::request_scope(&mut c, &admin, Some(fa)).unwrap(),
+        Scope::Only(vec![fa])
     );
-    assert_eq!(lists::folder_filter(&mut c, Some(999)).unwrap(), Err(()));
-    assert_eq!(lists::folder_filter(&mut c, None).unwrap(), Ok(None));
+    assert!(matches!(
+        access::request_scope(&mut c, &admin, Some(999)),
+        Err(AccessError::NoSuchFolder)
+    ));
+    assert_eq!(
+        access::request_scope(&mut c, &admin, None).unwrap(),
+        Scope::All
+    );
+    let (only_a, only_b) = (Scope::Only(vec![fa]), Scope::Only(vec![fb]));
 
     let album_names = |c: &mut diesel::SqliteConnection, ids: Vec<i32>| -> Vec<String> {
         mediastreamer::library::album_views(c, &ids)
@@ -418,29 +428,31 @@ fn two_music_folders_filter_lists_and_search() {
                 .collect(),
         )
     };
-    let by_name = |folder| AlbumQuery {
+    let by_name = |scope: &Scope| AlbumQuery {
         order: AlbumOrder::ByName,
         user_id: 1,
-        folder,
+        scope: scope.clone(),
         limit: 10,
         offset: 0,
     };
-    let ids = lists::album_ids(&mut c, &by_name(None)).unwrap();
+    let ids = lists::album_ids(&mut c, &by_name(&Scope::All)).unwrap();
     assert_eq!(album_names(&mut c, ids), ["Blue", "Green", "Red"]);
-    let ids = lists::album_ids(&mut c, &by_name(Some(fa))).unwrap();
+    let ids = lists::album_ids(&mut c, &by_name(&only_a)).unwrap();
     assert_eq!(album_names(&mut c, ids), ["Blue", "Red"]);
-    let ids = lists::album_ids(&mut c, &by_name(Some(fb))).unwrap();
+    let ids = lists::album_ids(&mut c, &by_name(&only_b)).unwrap();
     assert_eq!(album_names(&mut c, ids), ["Green"]);
 
     let filter = SongFilter {
-        folder: Some(fb),
-        ..Default::default()
+        genre: None,
+        from_year: None,
+        to_year: None,
+        scope: only_b.clone(),
     };
     let ids = lists::random_track_ids(&mut c, &filter, 10).unwrap();
     assert_eq!(track_titles(&mut c, ids), ["Green Song"]);
-    let ids = lists::track_ids_by_genre(&mut c, "rock", Some(fa), 10, 0).unwrap();
+    let ids = lists::track_ids_by_genre(&mut c, "rock", &only_a, 10, 0).unwrap();
     assert_eq!(track_titles(&mut c, ids), ["Red Song"]);
-    let ids = lists::track_ids_by_genre(&mut c, "rock", None, 10, 0).unwrap();
+    let ids = lists::track_ids_by_genre(&mut c, "rock", &Scope::All, 10, 0).unwrap();
     assert_eq!(track_titles(&mut c, ids), ["Green Song", "Red Song"]);
 
     let page = Page {
@@ -448,15 +460,15 @@ fn two_music_folders_filter_lists_and_search() {
         offset: 0,
     };
     let words = search::query_words("song");
-    let ids = search::track_ids(&mut c, &words, Some(fa), page).unwrap();
+    let ids = search::track_ids(&mut c, &words, &only_a, page).unwrap();
     assert_eq!(track_titles(&mut c, ids), ["Blue Song", "Red Song"]);
-    let ids = search::track_ids(&mut c, &[], Some(fb), page).unwrap();
+    let ids = search::track_ids(&mut c, &[], &only_b, page).unwrap();
     assert_eq!(track_titles(&mut c, ids), ["Green Song"]);
-    let ids = search::track_ids(&mut c, &[], None, page).unwrap();
+    let ids = search::track_ids(&mut c, &[], &Scope::All, page).unwrap();
     assert_eq!(ids.len(), 3);
-    let ids = search::album_ids(&mut c, &search::query_words("ann"), Some(fa), page).unwrap();
+    let ids = search::album_ids(&mut c, &search::query_words("ann"), &only_a, page).unwrap();
     assert_eq!(sorted(album_names(&mut c, ids)), ["Blue", "Red"]);
-    let ids = search::album_ids(&mut c, &[], Some(fb), page).unwrap();
+    let ids = search::album_ids(&mut c, &[], &only_b, page).unwrap();
     assert_eq!(album_names(&mut c, ids), ["Green"]);
     let artist_names = |c: &mut diesel::SqliteConnection, ids: Vec<i32>| -> Vec<String> {
         mediastreamer::library::artist_views(c, &ids)
@@ -465,13 +477,13 @@ fn two_music_folders_filter_lists_and_search() {
             .map(|v| v.name)
             .collect()
     };
-    let ids = search::artist_ids(&mut c, &[], Some(fb), page).unwrap();
+    let ids = search::artist_ids(&mut c, &[], &only_b, page).unwrap();
     assert_eq!(artist_names(&mut c, ids), ["Bob"]);
-    let ids = search::artist_ids(&mut c, &[], None, page).unwrap();
+    let ids = search::artist_ids(&mut c, &[], &Scope::All, page).unwrap();
     assert_eq!(sorted(artist_names(&mut c, ids)), ["Ann", "Bob"]);
-    let ids = search::artist_ids(&mut c, &search::query_words("an"), Some(fb), page).unwrap();
+    let ids = search::artist_ids(&mut c, &search::query_words("an"), &only_b, page).unwrap();
     assert!(ids.is_empty());
-    let ids = search::artist_ids(&mut c, &[], Some(fa), page).unwrap();
+    let ids = search::artist_ids(&mut c, &[], &only_a, page).unwrap();
     let views = mediastreamer::library::artist_views(&mut c, &ids).unwrap();
     assert_eq!(views.len(), 1);
     assert_eq!((views[0].name.as_str(), views[0].album_count), ("Ann", 2));

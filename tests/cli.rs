@@ -394,3 +394,257 @@ fn a_scan_killed_midway_leaves_a_consistent_catalog_that_the_next_scan_completes
     let albums: i64 = albums::table.count().get_result(&mut c).unwrap();
     assert_eq!(albums as usize, generated.albums);
 }
+
+/// One HTTP/1.1 request with optional extra headers and body: (status, body).
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_string())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `serve` on a free port with extra environment variables and waits until it answers.
+fn serve_on(s: &Setup, env: &[(&str, &str)]) -> (KillOnDrop, u16) {
+    let port = free_port();
+    let mut cmd = bin();
+    cmd.arg("--config")
+        .arg(&s.config)
+        .args(["--address", &format!("127.0.0.1:{port}"), "serve"])
+        .env_remove(mediastreamer::setup::ADMIN_PASSWORD_ENV)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = KillOnDrop(cmd.spawn().unwrap());
+    wait_for("the server", Duration::from_secs(30), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    (child, port)
+}
+
+fn ping(port: u16, user: &str, password: &str) -> bool {
+    let (_, body) = http(
+        port,
+        "GET",
+        &format!("/rest/ping?u={user}&p={password}&f=json"),
+        &[],
+        "",
+    );
+    body.contains("\"status\":\"ok\"")
+}
+
+#[test]
+fn first_run_setup_creates_one_admin_once() {
+    let s = setup("");
+    let (mut child, port) = serve_on(&s, &[]);
+    let (status, body) = http(port, "GET", "/setup", &[], "");
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        serde_json::json!({"needed": true})
+    );
+    // No default account exists.
+    assert!(!ping(port, "admin", "admin"));
+    let json = [("Content-Type", "application/json")];
+    // A page of another site cannot claim the server; bad input is refused; nothing is made.
+    let (status, _) = http(
+        port,
+        "POST",
+        "/setup",
+        &[
+            ("Content-Type", "application/json"),
+            ("Origin", "https://evil.example"),
+        ],
+        r#"{"username":"mallory","password":"pw"}"#,
+    );
+    assert_eq!(status, 403);
+    let (status, body) = http(port, "POST", "/setup", &json, r#"{"username":"root"}"#);
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = http(port, "POST", "/setup", &json, "{not json");
+    assert_eq!(status, 400);
+    let (status, _) = http(
+        port,
+        "POST",
+        "/setup",
+        &json,
+        r#"{"username":"root","password":""}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(http(port, "GET", "/setup", &[], "").1.contains("true"));
+
+    // The form variant creates the admin; a second attempt is refused.
+    let (status, body) = http(
+        port,
+        "POST",
+        "/setup",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "username=root&password=s%C3%A9cret",
+    );
+    assert_eq!(status, 201, "{body}");
+    assert!(body.contains("\"root\""));
+    let (status, _) = http(
+        port,
+        "POST",
+        "/setup",
+        &json,
+        r#"{"username":"other","password":"pw"}"#,
+    );
+    assert_eq!(status, 409);
+    assert!(http(port, "GET", "/setup", &[], "").1.contains("false"));
+    assert!(ping(port, "root", "s%C3%A9cret"));
+    assert!(!ping(port, "other", "pw"));
+    let (_, users) = http(
+        port,
+        "GET",
+        "/rest/getUser?u=root&p=s%C3%A9cret&username=root&f=json",
+        &[],
+        "",
+    );
+    assert!(users.contains("\"adminRole\":true"), "{users}");
+    terminate(&mut child.0);
+}
+
+#[test]
+fn admin_password_from_the_environment_creates_admin_once_and_never_overwrites() {
+    let env_name = mediastreamer::setup::ADMIN_PASSWORD_ENV;
+    let s = setup("");
+    let (mut child, port) = serve_on(&s, &[(env_name, "first-pw")]);
+    assert!(ping(port, "admin", "first-pw"));
+    assert!(http(port, "GET", "/setup", &[], "").1.contains("false"));
+    terminate(&mut child.0);
+    // A second start with another password changes nothing.
+    let (mut child, port) = serve_on(&s, &[(env_name, "second-pw")]);
+    assert!(ping(port, "admin", "first-pw"));
+    assert!(!ping(port, "admin", "second-pw"));
+    terminate(&mut child.0);
+    let names: Vec<String> = users::table
+        .select(users::name)
+        .load(&mut conn(&s.db))
+        .unwrap();
+    assert_eq!(names, ["admin"]);
+}
+
+#[test]
+fn user_set_changes_roles_folders_and_bit_rate() {
+    let s = setup("");
+    std::fs::create_dir_all(s.music.join("a")).unwrap();
+    write_track(&s.music.join("a/01.mp3"), Format::Mp3, &song("One", "A")).unwrap();
+    assert!(run(&s, &["scan"]).status.success());
+    let ok = |args: &[&str]| {
+        let out = run(&s, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    ok(&["user", "add", "root", "--password", "pw", "--admin"]);
+    ok(&[
+        "user",
+        "add",
+        "kim",
+        "--password",
+        "pw",
+        "--deny",
+        "download,share",
+        "--folder",
+        "music",
+    ]);
+    let shown = ok(&["user", "show", "kim"]);
+    assert!(
+        shown.contains("roles: settings, stream, playlist, cover-art, comment\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("folders: all\n"),
+        "naming every folder means all: {shown}"
+    );
+    let shown = ok(&[
+        "user",
+        "set",
+        "kim",
+        "--allow",
+        "download",
+        "--max-bit-rate",
+        "192",
+        "--email",
+        "k@x.org",
+    ]);
+    assert!(shown.contains("download"), "{shown}");
+    assert!(shown.contains("max bit rate: 192 kbps"), "{shown}");
+    assert!(shown.contains("email: k@x.org"), "{shown}");
+    ok(&["user", "set", "kim", "--admin", "true"]);
+    ok(&["user", "set", "root", "--admin", "false"]);
+    assert!(ok(&["user", "show", "root"]).contains("admin: false"));
+
+    // Errors change nothing: bad bit rate, unknown folder, demoting the last admin.
+    let fails = |args: &[&str], needle: &str| {
+        let out = run(&s, args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    };
+    fails(&["user", "set", "kim", "--max-bit-rate", "100"], "bit rate");
+    fails(
+        &["user", "set", "kim", "--folder", "nowhere"],
+        "no music folder",
+    );
+    fails(
+        &["user", "set", "kim", "--admin", "false"],
+        "last administrator",
+    );
+    fails(
+        &[
+            "user",
+            "add",
+            "lee",
+            "--password",
+            "pw",
+            "--folder",
+            "nowhere",
+        ],
+        "no music folder",
+    );
+    let shown = ok(&["user", "show", "kim"]);
+    assert!(
+        shown.contains("admin: true") && shown.contains("192 kbps"),
+        "{shown}"
+    );
+    assert!(!ok(&["user", "list"]).contains("lee"));
+}

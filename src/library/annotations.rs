@@ -6,6 +6,7 @@
 //! counters are changed with `INSERT ... ON CONFLICT DO UPDATE` arithmetic in SQL, so concurrent
 //! calls never lose an update.
 
+use super::access::Scope;
 use crate::db::schema::{albums, artists, tracks};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
@@ -278,42 +279,35 @@ pub fn of_items(
     Ok(out)
 }
 
-/// The items of one kind the user starred, most recently starred first, optionally only those
-/// with tracks in one music folder.
+/// The items of one kind the user starred, most recently starred first, only those the scope
+/// shows (a track in a visible folder; an album or artist with such a track).
 pub fn starred(
     conn: &mut SqliteConnection,
     user_id: i32,
     kind: ItemKind,
-    folder_id: Option<i32>,
+    scope: &Scope,
 ) -> QueryResult<Vec<(i32, Annotation)>> {
-    let in_folder = match kind {
-        ItemKind::Track => {
-            "EXISTS (SELECT 1 FROM tracks t WHERE t.id = a.item_id AND t.folder_id = ?)"
-        }
-        ItemKind::Album => {
-            "EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = a.item_id AND t.folder_id = ?)"
-        }
-        ItemKind::Artist => {
-            "EXISTS (SELECT 1 FROM track_artists ta JOIN tracks t ON t.id = ta.track_id \
-             WHERE ta.artist_id = a.item_id AND t.folder_id = ?)"
-        }
-    };
     let mut sql = format!(
         "SELECT {COLUMNS} FROM annotations a \
          WHERE a.user_id = ? AND a.item_type = ? AND a.starred_at IS NOT NULL"
     );
-    if folder_id.is_some() {
+    if !scope.is_all() {
+        let visible = match kind {
+            ItemKind::Track => format!(
+                "EXISTS (SELECT 1 FROM tracks t WHERE t.id = a.item_id AND {})",
+                scope.condition("t.folder_id")
+            ),
+            ItemKind::Album => scope.album_condition("a.item_id"),
+            ItemKind::Artist => scope.artist_condition("a.item_id"),
+        };
         sql.push_str(" AND ");
-        sql.push_str(in_folder);
+        sql.push_str(&visible);
     }
     sql.push_str(" ORDER BY a.starred_at DESC, a.item_id DESC");
-    let query = diesel::sql_query(sql)
+    let rows: Vec<Row> = diesel::sql_query(sql)
         .bind::<Integer, _>(user_id)
-        .bind::<Text, _>(kind.as_str());
-    let rows: Vec<Row> = match folder_id {
-        Some(f) => query.bind::<Integer, _>(f).load(conn)?,
-        None => query.load(conn)?,
-    };
+        .bind::<Text, _>(kind.as_str())
+        .load(conn)?;
     Ok(rows.into_iter().map(Row::split).collect())
 }
 

@@ -1,6 +1,7 @@
 //! Read queries for folder browsing (the real directory tree) and for the "info" and
 //! "similar" answers built from local data only: artists sharing genres, play counts.
 
+use super::access::Scope;
 use super::{TrackView, track_views};
 use crate::db::models::{Directory, Track};
 use crate::db::schema::{
@@ -45,33 +46,33 @@ pub fn directory(conn: &mut SqliteConnection, id: i32) -> QueryResult<Option<Dir
 }
 
 /// The library's change time in epoch milliseconds: the latest update of a directory or a
-/// track (of one music folder, or of all). A removed file changes its directory's mtime, so
+/// track (in the folders the scope shows). A removed file changes its directory's mtime, so
 /// the directory row is updated too. 0 for an empty library.
-pub fn last_modified(conn: &mut SqliteConnection, folder: Option<i32>) -> QueryResult<i64> {
+pub fn last_modified(conn: &mut SqliteConnection, scope: &Scope) -> QueryResult<i64> {
     let mut dirs = directories::table
         .select(diesel::dsl::max(directories::updated_at))
         .into_boxed();
     let mut files = tracks::table
         .select(diesel::dsl::max(tracks::updated_at))
         .into_boxed();
-    if let Some(f) = folder {
-        dirs = dirs.filter(directories::folder_id.eq(f));
-        files = files.filter(tracks::folder_id.eq(f));
+    if let Scope::Only(ids) = scope {
+        dirs = dirs.filter(directories::folder_id.eq_any(ids));
+        files = files.filter(tracks::folder_id.eq_any(ids));
     }
     let a: Option<i64> = dirs.get_result(conn)?;
     let b: Option<i64> = files.get_result(conn)?;
     Ok(a.max(b).unwrap_or(0))
 }
 
-/// The root directory (path "") of each music folder, or of one.
-pub fn roots(conn: &mut SqliteConnection, folder: Option<i32>) -> QueryResult<Vec<Directory>> {
+/// The root directory (path "") of each music folder the scope shows.
+pub fn roots(conn: &mut SqliteConnection, scope: &Scope) -> QueryResult<Vec<Directory>> {
     let mut q = directories::table
         .filter(directories::path.eq(""))
         .order(directories::folder_id)
         .select(Directory::as_select())
         .into_boxed();
-    if let Some(f) = folder {
-        q = q.filter(directories::folder_id.eq(f));
+    if let Scope::Only(ids) = scope {
+        q = q.filter(directories::folder_id.eq_any(ids));
     }
     q.load(conn)
 }
@@ -253,17 +254,18 @@ pub fn artist_by_name(conn: &mut SqliteConnection, name: &str) -> QueryResult<Op
 
 /// Album artists sharing genres with the seed artists (the genres of their albums and
 /// tracks): most shared genres first, then most matching albums, then by name. The seeds
-/// and "Various Artists" are left out.
+/// and "Various Artists" are left out, and only albums the scope shows count.
 pub fn similar_artists(
     conn: &mut SqliteConnection,
     seeds: &[i32],
     limit: i64,
+    scope: &Scope,
 ) -> QueryResult<Vec<i32>> {
     if seeds.is_empty() || limit <= 0 {
         return Ok(Vec::new());
     }
     let list = serde_json::to_string(seeds).unwrap_or_else(|_| "[]".into());
-    let rows: Vec<IdRow> = diesel::sql_query(
+    let rows: Vec<IdRow> = diesel::sql_query(format!(
         "WITH seeds AS (SELECT value AS id FROM json_each(?)), \
          seed_genres AS ( \
            SELECT ag.genre_id FROM album_genres ag \
@@ -279,12 +281,13 @@ pub fn similar_artists(
            JOIN artists a ON a.id = aa.artist_id \
          WHERE ag.genre_id IN (SELECT genre_id FROM seed_genres) \
            AND aa.artist_id NOT IN (SELECT id FROM seeds) \
-           AND a.name_key <> ? \
+           AND a.name_key <> ? AND {} \
          GROUP BY a.id \
          ORDER BY count(DISTINCT ag.genre_id) DESC, count(DISTINCT aa.album_id) DESC, \
            a.name COLLATE NOCASE, a.id \
          LIMIT ?",
-    )
+        scope.album_condition("aa.album_id")
+    ))
     .bind::<Text, _>(list)
     .bind::<Text, _>(grouping::normalize(VARIOUS_ARTISTS))
     .bind::<BigInt, _>(limit)
@@ -293,23 +296,31 @@ pub fn similar_artists(
 }
 
 /// Random tracks credited (as artist or album artist) to any of `artist_ids`, without
-/// `exclude`.
+/// `exclude`, among those the scope shows.
 pub fn random_tracks_of_artists(
     conn: &mut SqliteConnection,
     artist_ids: &[i32],
     exclude: Option<i32>,
     limit: i64,
+    scope: &Scope,
 ) -> QueryResult<Vec<TrackView>> {
     if artist_ids.is_empty() || limit <= 0 {
         return Ok(Vec::new());
     }
     let list = serde_json::to_string(artist_ids).unwrap_or_else(|_| "[]".into());
-    let rows: Vec<IdRow> = diesel::sql_query(
+    let in_scope = match scope {
+        Scope::All => String::new(),
+        _ => format!(
+            " AND EXISTS (SELECT 1 FROM tracks t WHERE t.id = ta.track_id AND {})",
+            scope.condition("t.folder_id")
+        ),
+    };
+    let rows: Vec<IdRow> = diesel::sql_query(format!(
         "SELECT ta.track_id AS id FROM track_artists ta \
          WHERE ta.artist_id IN (SELECT value FROM json_each(?)) \
-           AND ta.role IN ('artist', 'albumartist') AND ta.track_id <> ? \
-         GROUP BY ta.track_id ORDER BY random() LIMIT ?",
-    )
+           AND ta.role IN ('artist', 'albumartist') AND ta.track_id <> ?{in_scope} \
+         GROUP BY ta.track_id ORDER BY random() LIMIT ?"
+    ))
     .bind::<Text, _>(list)
     .bind::<Integer, _>(exclude.unwrap_or(0))
     .bind::<BigInt, _>(limit)
@@ -318,27 +329,31 @@ pub fn random_tracks_of_artists(
     super::tracks_by_id(conn, &ids)
 }
 
-/// An artist's tracks (as artist or album artist), most played first (play counts summed
-/// over all users), then by album year (unknown last), album, disc, track number and path.
+/// An artist's tracks (as artist or album artist) that the scope shows, most played first
+/// (play counts summed over all users), then by album year (unknown last), album, disc, track
+/// number and path.
 pub fn top_tracks(
     conn: &mut SqliteConnection,
     artist_id: i32,
     limit: i64,
+    scope: &Scope,
 ) -> QueryResult<Vec<TrackView>> {
     if limit <= 0 {
         return Ok(Vec::new());
     }
-    let rows: Vec<IdRow> = diesel::sql_query(
+    let rows: Vec<IdRow> = diesel::sql_query(format!(
         "SELECT t.id AS id FROM tracks t \
            JOIN albums al ON al.id = t.album_id \
            LEFT JOIN (SELECT item_id, sum(play_count) AS plays FROM annotations \
                       WHERE item_type = 'track' GROUP BY item_id) p ON p.item_id = t.id \
          WHERE t.id IN (SELECT track_id FROM track_artists \
                         WHERE artist_id = ? AND role IN ('artist', 'albumartist')) \
+           AND {} \
          ORDER BY coalesce(p.plays, 0) DESC, al.year IS NULL, al.year, t.album_id, \
            t.disc_number, t.track_number, t.path \
          LIMIT ?",
-    )
+        scope.condition("t.folder_id")
+    ))
     .bind::<Integer, _>(artist_id)
     .bind::<BigInt, _>(limit)
     .load(conn)?;
@@ -346,15 +361,16 @@ pub fn top_tracks(
     super::tracks_by_id(conn, &ids)
 }
 
-/// For folder browsing: the directory that stands for each artist, in the music folder where
-/// it has the most tracks (as album artist): the deepest folder holding all of them — or,
-/// for an artist with a single album, the folder above that album's folder (the artist
-/// folder of an Artist/Album layout) unless that is the root; when the common folder is the
-/// root, the top-level folder holding most of them. Artists whose tracks all lie at a root
-/// are left out.
+/// For folder browsing: the directory that stands for each artist, in the music folder (of
+/// those the scope shows) where it has the most tracks (as album artist): the deepest folder
+/// holding all of them — or, for an artist with a single album, the folder above that album's
+/// folder (the artist folder of an Artist/Album layout) unless that is the root; when the
+/// common folder is the root, the top-level folder holding most of them. Artists whose tracks
+/// all lie at a root are left out.
 pub fn artist_directories(
     conn: &mut SqliteConnection,
     artist_ids: &[i32],
+    scope: &Scope,
 ) -> QueryResult<HashMap<i32, i32>> {
     #[derive(QueryableByName)]
     struct Row {
@@ -373,15 +389,16 @@ pub fn artist_directories(
         return Ok(HashMap::new());
     }
     let list = serde_json::to_string(artist_ids).unwrap_or_else(|_| "[]".into());
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = diesel::sql_query(format!(
         "SELECT aa.artist_id AS artist_id, d.folder_id AS folder_id, d.path AS path, \
            t.album_id AS album_id, count(*) AS n \
          FROM tracks t \
            JOIN album_artists aa ON aa.album_id = t.album_id \
            JOIN directories d ON d.id = t.directory_id \
-         WHERE aa.artist_id IN (SELECT value FROM json_each(?)) \
+         WHERE aa.artist_id IN (SELECT value FROM json_each(?)) AND {} \
          GROUP BY aa.artist_id, d.id, t.album_id",
-    )
+        scope.condition("t.folder_id")
+    ))
     .bind::<Text, _>(list)
     .load(conn)?;
     let mut by_artist: HashMap<i32, Vec<Row>> = HashMap::new();

@@ -6,7 +6,8 @@
 //! limits), and text (genre names) goes through `genre_id` first, so nothing a client sends is
 //! spliced in as SQL.
 
-use crate::db::schema::{genres, library_folders};
+use super::access::Scope;
+use crate::db::schema::genres;
 use diesel::prelude::*;
 use diesel::sql_types::Integer;
 use std::collections::HashMap;
@@ -46,8 +47,8 @@ pub enum AlbumOrder {
 pub struct AlbumQuery {
     pub order: AlbumOrder,
     pub user_id: i32,
-    /// Only albums with tracks in this music folder.
-    pub folder: Option<i32>,
+    /// Only albums with tracks in these music folders.
+    pub scope: Scope,
     pub limit: i64,
     pub offset: i64,
 }
@@ -66,28 +67,6 @@ pub(crate) fn load_ids(conn: &mut SqliteConnection, sql: &str) -> QueryResult<Ve
         .collect())
 }
 
-/// Whether a music folder with this id exists.
-pub fn folder_exists(conn: &mut SqliteConnection, id: i32) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(library_folders::table.find(id))).get_result(conn)
-}
-
-/// The folder filter to apply for `musicFolderId=id`: `Err(())` when no such folder exists,
-/// `Ok(None)` when it is the only folder (so the filter cannot change anything and the faster
-/// unfiltered queries serve it), `Ok(Some(id))` otherwise.
-pub fn folder_filter(
-    conn: &mut SqliteConnection,
-    id: Option<i32>,
-) -> QueryResult<Result<Option<i32>, ()>> {
-    let Some(id) = id else {
-        return Ok(Ok(None));
-    };
-    if !folder_exists(conn, id)? {
-        return Ok(Err(()));
-    }
-    let folders: i64 = library_folders::table.count().get_result(conn)?;
-    Ok(Ok((folders > 1).then_some(id)))
-}
-
 /// The id of a genre by name (case-insensitive: the column is `COLLATE NOCASE`).
 pub fn genre_id(conn: &mut SqliteConnection, name: &str) -> QueryResult<Option<i32>> {
     genres::table
@@ -95,13 +74,6 @@ pub fn genre_id(conn: &mut SqliteConnection, name: &str) -> QueryResult<Option<i
         .select(genres::id)
         .get_result(conn)
         .optional()
-}
-
-/// SQL for "the album `alias` has a track in folder `folder`".
-pub(crate) fn album_in_folder(alias: &str, folder: i32) -> String {
-    format!(
-        "EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = {alias}.id AND ft.folder_id = {folder})"
-    )
 }
 
 /// SQL for an album's sort key: its sort name, or its name.
@@ -215,8 +187,8 @@ pub fn album_ids(conn: &mut SqliteConnection, q: &AlbumQuery) -> QueryResult<Vec
             format!("{name_key}, a.id")
         }
     };
-    if let Some(folder) = q.folder {
-        conds.push(album_in_folder("a", folder));
+    if !q.scope.is_all() {
+        conds.push(q.scope.album_condition("a.id"));
     }
     let mut sql = format!("{with}SELECT a.id AS id FROM {from}");
     if !conds.is_empty() {
@@ -264,12 +236,12 @@ pub fn album_parents(
 }
 
 /// Which songs getRandomSongs may pick from.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SongFilter {
     pub genre: Option<String>,
     pub from_year: Option<i32>,
     pub to_year: Option<i32>,
-    pub folder: Option<i32>,
+    pub scope: Scope,
 }
 
 /// Up to `size` random track ids matching `f`.
@@ -299,8 +271,8 @@ pub fn random_track_ids(
     if let Some(hi) = hi {
         conds.push(format!("t.year <= {hi}"));
     }
-    if let Some(folder) = f.folder {
-        conds.push(format!("t.folder_id = {folder}"));
+    if !f.scope.is_all() {
+        conds.push(f.scope.condition("t.folder_id"));
     }
     if !conds.is_empty() {
         sql.push_str(" WHERE ");
@@ -315,16 +287,19 @@ pub fn random_track_ids(
 pub fn track_ids_by_genre(
     conn: &mut SqliteConnection,
     genre: &str,
-    folder: Option<i32>,
+    scope: &Scope,
     limit: i64,
     offset: i64,
 ) -> QueryResult<Vec<i32>> {
     let Some(genre) = genre_id(conn, genre)? else {
         return Ok(Vec::new());
     };
-    let join = match folder {
-        Some(f) => format!(" JOIN tracks t ON t.id = tg.track_id AND t.folder_id = {f}"),
-        None => String::new(),
+    let join = match scope {
+        Scope::All => String::new(),
+        _ => format!(
+            " JOIN tracks t ON t.id = tg.track_id AND {}",
+            scope.condition("t.folder_id")
+        ),
     };
     load_ids(
         conn,

@@ -1,27 +1,42 @@
 //! Read side of the catalog: the queries the API answers from, returning plain rows and views
 //! (no wire format here), and the id scheme clients see.
 
+pub mod access;
 pub mod annotations;
+pub mod bookmarks;
+pub mod covers;
+pub mod files;
 pub mod folders;
 pub mod lists;
+pub mod lyrics;
+pub mod play_queue;
+pub mod playlists;
 pub mod search;
+pub mod shares;
+pub mod radio;
+pub mod chat;
+pub mod avatars;
 
 use crate::db::models::{Album, Track};
 use crate::db::schema::{
     album_artists, album_genres, albums, artists, genres, library_folders, track_artists,
     track_genres, tracks,
 };
+use access::Scope;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use std::collections::HashMap;
 
-/// Ids clients see are type-prefixed strings ("ar-1", "al-1", "tr-1", "dir-1") so endpoints
-/// that take any id can tell them apart, and never contain ';' (DSub splits on it).
+/// Ids clients see are type-prefixed strings ("ar-1", "al-1", "tr-1", "dir-1", "pl-1") so
+/// endpoints that take any id can tell them apart, and never contain ';' (DSub splits on it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Id {
     Artist(i32),
     Album(i32),
     Track(i32),
     Directory(i32),
+    Playlist(i32),
 }
 
 impl Id {
@@ -34,6 +49,7 @@ impl Id {
             "al" => Some(Id::Album(n)),
             "tr" => Some(Id::Track(n)),
             "dir" => Some(Id::Directory(n)),
+            "pl" => Some(Id::Playlist(n)),
             _ => None,
         }
     }
@@ -46,6 +62,7 @@ impl std::fmt::Display for Id {
             Id::Album(n) => write!(f, "al-{n}"),
             Id::Track(n) => write!(f, "tr-{n}"),
             Id::Directory(n) => write!(f, "dir-{n}"),
+            Id::Playlist(n) => write!(f, "pl-{n}"),
         }
     }
 }
@@ -65,6 +82,8 @@ pub struct TrackView {
     pub album_artists: Vec<Credit>,
     pub composers: Vec<Credit>,
     pub genres: Vec<String>,
+    /// The id of the track's picture (its own, else its album's); none without art.
+    pub cover_art: Option<covers::CoverArtId>,
 }
 
 /// An album with its credits and genres.
@@ -85,6 +104,8 @@ pub struct ArtistView {
     pub sort_name: Option<String>,
     pub mbid: Option<String>,
     pub album_count: i64,
+    /// The id of the artist's image, for album artists.
+    pub cover_art: Option<covers::CoverArtId>,
 }
 
 /// Genre with its song and album counts.
@@ -103,11 +124,17 @@ pub fn music_folders(conn: &mut SqliteConnection) -> QueryResult<Vec<(i32, Strin
         .load(conn)
 }
 
-/// Artists that are album artists, with their album counts, by name.
-pub fn album_artists_index(conn: &mut SqliteConnection) -> QueryResult<Vec<ArtistView>> {
+/// Artists that are album artists of albums the scope shows, with the number of those albums.
+pub fn album_artists_index(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+) -> QueryResult<Vec<ArtistView>> {
     type Row = (i32, String, Option<String>, Option<String>, i64);
     let rows: Vec<Row> = artists::table
         .inner_join(album_artists::table)
+        .filter(sql::<Bool>(
+            &scope.album_condition("album_artists.album_id"),
+        ))
         .group_by(artists::id)
         .select((
             artists::id,
@@ -117,7 +144,7 @@ pub fn album_artists_index(conn: &mut SqliteConnection) -> QueryResult<Vec<Artis
             diesel::dsl::count(album_artists::album_id),
         ))
         .load(conn)?;
-    Ok(rows
+    let mut views: Vec<ArtistView> = rows
         .into_iter()
         .map(|(id, name, sort_name, mbid, album_count)| ArtistView {
             id,
@@ -125,12 +152,27 @@ pub fn album_artists_index(conn: &mut SqliteConnection) -> QueryResult<Vec<Artis
             sort_name,
             mbid,
             album_count,
+            cover_art: None,
         })
-        .collect())
+        .collect();
+    covers::fill_artist_covers(conn, &mut views)?;
+    Ok(views)
 }
 
 /// One artist, with its album count.
 pub fn artist(conn: &mut SqliteConnection, id: i32) -> QueryResult<Option<ArtistView>> {
+    artist_in(conn, id, &Scope::All)
+}
+
+/// One artist the scope shows (credited on a visible track), with its visible album count.
+pub fn artist_in(
+    conn: &mut SqliteConnection,
+    id: i32,
+    scope: &Scope,
+) -> QueryResult<Option<ArtistView>> {
+    if !scope.is_all() && !access::id_in_scope(conn, scope, Id::Artist(id))? {
+        return Ok(None);
+    }
     let row: Option<(i32, String, Option<String>, Option<String>)> = artists::table
         .find(id)
         .select((
@@ -146,19 +188,36 @@ pub fn artist(conn: &mut SqliteConnection, id: i32) -> QueryResult<Option<Artist
     };
     let album_count: i64 = album_artists::table
         .filter(album_artists::artist_id.eq(id))
+        .filter(sql::<Bool>(
+            &scope.album_condition("album_artists.album_id"),
+        ))
         .count()
         .get_result(conn)?;
-    Ok(Some(ArtistView {
+    let mut view = [ArtistView {
         id,
         name,
         sort_name,
         mbid,
         album_count,
-    }))
+        cover_art: None,
+    }];
+    covers::fill_artist_covers(conn, &mut view)?;
+    let [view] = view;
+    Ok(Some(view))
 }
 
 /// Artists by id with their album counts, in the order given (missing ids skipped).
 pub fn artist_views(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<ArtistView>> {
+    artist_views_in(conn, ids, &Scope::All)
+}
+
+/// Artists by id with the number of their albums the scope shows, in the order given
+/// (missing ids skipped; the caller chooses visible ids).
+pub fn artist_views_in(
+    conn: &mut SqliteConnection,
+    ids: &[i32],
+    scope: &Scope,
+) -> QueryResult<Vec<ArtistView>> {
     type Row = (i32, String, Option<String>, Option<String>);
     let mut rows: HashMap<i32, Row> = HashMap::new();
     let mut counts: HashMap<i32, i64> = HashMap::new();
@@ -175,6 +234,9 @@ pub fn artist_views(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec
         rows.extend(found.into_iter().map(|r| (r.0, r)));
         let n: Vec<(i32, i64)> = album_artists::table
             .filter(album_artists::artist_id.eq_any(chunk))
+            .filter(sql::<Bool>(
+                &scope.album_condition("album_artists.album_id"),
+            ))
             .group_by(album_artists::artist_id)
             .select((
                 album_artists::artist_id,
@@ -183,7 +245,7 @@ pub fn artist_views(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec
             .load(conn)?;
         counts.extend(n);
     }
-    Ok(ids
+    let mut views: Vec<ArtistView> = ids
         .iter()
         .filter_map(|id| {
             rows.remove(id)
@@ -193,9 +255,12 @@ pub fn artist_views(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec
                     sort_name,
                     mbid,
                     album_count: counts.get(&id).copied().unwrap_or(0),
+                    cover_art: None,
                 })
         })
-        .collect())
+        .collect();
+    covers::fill_artist_covers(conn, &mut views)?;
+    Ok(views)
 }
 
 /// Albums an artist is album artist of, oldest first.
@@ -203,11 +268,23 @@ pub fn albums_of_artist(
     conn: &mut SqliteConnection,
     artist_id: i32,
 ) -> QueryResult<Vec<AlbumView>> {
+    albums_of_artist_in(conn, artist_id, &Scope::All)
+}
+
+/// Albums an artist is album artist of that the scope shows, oldest first.
+pub fn albums_of_artist_in(
+    conn: &mut SqliteConnection,
+    artist_id: i32,
+    scope: &Scope,
+) -> QueryResult<Vec<AlbumView>> {
     let ids: Vec<i32> = album_artists::table
         .filter(album_artists::artist_id.eq(artist_id))
+        .filter(sql::<Bool>(
+            &scope.album_condition("album_artists.album_id"),
+        ))
         .select(album_artists::album_id)
         .load(conn)?;
-    let mut views = album_views(conn, &ids)?;
+    let mut views = album_views_in(conn, &ids, scope)?;
     views.sort_by(|a, b| {
         (a.album.year, a.album.name.to_lowercase())
             .cmp(&(b.album.year, b.album.name.to_lowercase()))
@@ -280,10 +357,66 @@ pub fn album_views(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<
         .collect())
 }
 
+/// `album_views` for a user who may not see every folder: song count, duration and size
+/// count only the tracks the scope shows (an album can span music folders).
+pub fn album_views_in(
+    conn: &mut SqliteConnection,
+    ids: &[i32],
+    scope: &Scope,
+) -> QueryResult<Vec<AlbumView>> {
+    let mut views = album_views(conn, ids)?;
+    if scope.is_all() {
+        return Ok(views);
+    }
+    #[derive(QueryableByName)]
+    struct Totals {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        album_id: i32,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        songs: i32,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        duration_ms: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        size: i64,
+    }
+    let mut totals: HashMap<i32, Totals> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<Totals> = diesel::sql_query(format!(
+            "SELECT album_id, count(*) AS songs, sum(duration_ms) AS duration_ms, \
+               sum(size) AS size FROM tracks \
+             WHERE album_id IN ({}) AND {} GROUP BY album_id",
+            crate::db::id_list(chunk),
+            scope.condition("folder_id")
+        ))
+        .load(conn)?;
+        totals.extend(rows.into_iter().map(|t| (t.album_id, t)));
+    }
+    views.retain_mut(|v| match totals.get(&v.album.id) {
+        Some(t) => {
+            v.album.song_count = t.songs;
+            v.album.duration_ms = t.duration_ms;
+            v.album.size = t.size;
+            true
+        }
+        None => false,
+    });
+    Ok(views)
+}
+
 /// An album's tracks in disc and track order.
 pub fn tracks_of_album(conn: &mut SqliteConnection, album_id: i32) -> QueryResult<Vec<TrackView>> {
+    tracks_of_album_in(conn, album_id, &Scope::All)
+}
+
+/// An album's tracks that the scope shows, in disc and track order.
+pub fn tracks_of_album_in(
+    conn: &mut SqliteConnection,
+    album_id: i32,
+    scope: &Scope,
+) -> QueryResult<Vec<TrackView>> {
     let rows: Vec<Track> = tracks::table
         .filter(tracks::album_id.eq(album_id))
+        .filter(sql::<Bool>(&scope.condition("tracks.folder_id")))
         .order((tracks::disc_number, tracks::track_number, tracks::path))
         .select(Track::as_select())
         .load(conn)?;
@@ -343,6 +476,10 @@ pub fn track_views(conn: &mut SqliteConnection, rows: Vec<Track>) -> QueryResult
             genre_names.entry(track_id).or_default().push(name);
         }
     }
+    let mut album_ids: Vec<i32> = rows.iter().map(|t| t.album_id).collect();
+    album_ids.sort_unstable();
+    album_ids.dedup();
+    let album_covers = covers::album_covers(conn, &album_ids)?;
     Ok(rows
         .into_iter()
         .map(|track| TrackView {
@@ -356,13 +493,15 @@ pub fn track_views(conn: &mut SqliteConnection, rows: Vec<Track>) -> QueryResult
                 .remove(&(track.id, "composer".to_string()))
                 .unwrap_or_default(),
             genres: genre_names.remove(&track.id).unwrap_or_default(),
+            cover_art: covers::track_cover(&track, album_covers.get(&track.album_id)),
             track,
         })
         .collect())
 }
 
-/// Every genre with its counts, by name.
-pub fn genres(conn: &mut SqliteConnection) -> QueryResult<Vec<GenreView>> {
+/// Every genre with its counts, by name. For a scope narrower than every folder, the counts
+/// are of visible songs and albums, and genres with no visible song are left out.
+pub fn genres(conn: &mut SqliteConnection, scope: &Scope) -> QueryResult<Vec<GenreView>> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -372,13 +511,23 @@ pub fn genres(conn: &mut SqliteConnection) -> QueryResult<Vec<GenreView>> {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         albums: i64,
     }
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT g.name AS name, \
+    let sql = match scope {
+        Scope::All => "SELECT g.name AS name, \
            (SELECT count(*) FROM track_genres tg WHERE tg.genre_id = g.id) AS songs, \
            (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id) AS albums \
-         FROM genres g ORDER BY g.name COLLATE NOCASE",
-    )
-    .load(conn)?;
+         FROM genres g ORDER BY g.name COLLATE NOCASE"
+            .to_string(),
+        _ => format!(
+            "SELECT name, songs, albums FROM (SELECT g.name AS name, \
+               (SELECT count(*) FROM track_genres tg JOIN tracks t ON t.id = tg.track_id \
+                 WHERE tg.genre_id = g.id AND {}) AS songs, \
+               (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id AND {}) AS albums \
+             FROM genres g) WHERE songs > 0 ORDER BY name COLLATE NOCASE",
+            scope.condition("t.folder_id"),
+            scope.album_condition("ag.album_id")
+        ),
+    };
+    let rows: Vec<Row> = diesel::sql_query(sql).load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| GenreView {
@@ -395,7 +544,13 @@ mod tests {
 
     #[test]
     fn ids_round_trip_and_reject_junk() {
-        for id in [Id::Artist(3), Id::Album(7), Id::Track(1), Id::Directory(9)] {
+        for id in [
+            Id::Artist(3),
+            Id::Album(7),
+            Id::Track(1),
+            Id::Directory(9),
+            Id::Playlist(4),
+        ] {
             assert_eq!(Id::parse(&id.to_string()), Some(id));
         }
         for bad in ["", "7", "al-", "al-x", "xx-1", "al-0", "al--1", "al-1;al-2"] {

@@ -10,7 +10,8 @@
 //! listing an order an index delivers directly, so deep pages stay cheap (for tracks, OFFSET
 //! walks a narrow covering index, not the wide table: ~15 ms at offset 500,000).
 
-use super::lists::{IdRow, album_in_folder, load_ids};
+use super::access::Scope;
+use super::lists::{IdRow, load_ids};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
@@ -58,20 +59,17 @@ fn load_matching(conn: &mut SqliteConnection, sql: &str, expr: &str) -> QueryRes
         .collect())
 }
 
-/// Album artists matching the words (all album artists when there are none), optionally only
-/// those with an album in `folder`.
+/// Album artists matching the words (all album artists when there are none), only those
+/// with an album the scope shows.
 pub fn artist_ids(
     conn: &mut SqliteConnection,
     words: &[String],
-    folder: Option<i32>,
+    scope: &Scope,
     page: Page,
 ) -> QueryResult<Vec<i32>> {
-    let in_folder = match folder {
-        Some(f) => format!(
-            " AND EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = aa.album_id \
-                AND ft.folder_id = {f})"
-        ),
-        None => String::new(),
+    let in_folder = match scope {
+        Scope::All => String::new(),
+        _ => format!(" AND {}", scope.album_condition("aa.album_id")),
     };
     let is_album_artist =
         format!("EXISTS (SELECT 1 FROM album_artists aa WHERE aa.artist_id = ar.id{in_folder})");
@@ -92,17 +90,19 @@ pub fn artist_ids(
     load_matching(conn, &sql, &fts_expression(words, None))
 }
 
-/// Albums matching the words (name or artist; all albums when there are none).
+/// Albums matching the words (name or artist; all albums when there are none) that the
+/// scope shows.
 pub fn album_ids(
     conn: &mut SqliteConnection,
     words: &[String],
-    folder: Option<i32>,
+    scope: &Scope,
     page: Page,
 ) -> QueryResult<Vec<i32>> {
     if words.is_empty() {
-        let filter = folder
-            .map(|f| format!(" WHERE {}", album_in_folder("a", f)))
-            .unwrap_or_default();
+        let filter = match scope {
+            Scope::All => String::new(),
+            _ => format!(" WHERE {}", scope.album_condition("a.id")),
+        };
         return load_ids(
             conn,
             &format!(
@@ -111,14 +111,10 @@ pub fn album_ids(
             ),
         );
     }
-    let filter = folder
-        .map(|f| {
-            format!(
-                " AND EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = f.rowid \
-                   AND ft.folder_id = {f})"
-            )
-        })
-        .unwrap_or_default();
+    let filter = match scope {
+        Scope::All => String::new(),
+        _ => format!(" AND {}", scope.album_condition("f.rowid")),
+    };
     let sql = format!(
         "SELECT f.rowid AS id FROM albums_fts f \
          WHERE albums_fts MATCH ?{filter} ORDER BY f.rank, f.rowid{}",
@@ -127,37 +123,39 @@ pub fn album_ids(
     load_matching(conn, &sql, &fts_expression(words, None))
 }
 
-/// Tracks matching the words (title, artist or album; all tracks when there are none).
+/// Tracks matching the words (title, artist or album; all tracks when there are none) that
+/// the scope shows.
 ///
 /// The full listing is in album order (`tracks_album` index: album id, then track id) or, for
-/// one folder of several, in path order (the folder+path index) — both walked without
-/// touching the table, so paging deep into a large library stays fast.
+/// some folders of several, in folder and path order (the folder+path index) — both walked
+/// without touching the table, so paging deep into a large library stays fast.
 pub fn track_ids(
     conn: &mut SqliteConnection,
     words: &[String],
-    folder: Option<i32>,
+    scope: &Scope,
     page: Page,
 ) -> QueryResult<Vec<i32>> {
     if words.is_empty() {
-        let sql = match folder {
-            None => format!(
+        let sql = match scope {
+            Scope::All => format!(
                 "SELECT t.id AS id FROM tracks t ORDER BY t.album_id, t.id{}",
                 page.sql()
             ),
-            Some(f) => format!(
-                "SELECT t.id AS id FROM tracks t WHERE t.folder_id = {f} ORDER BY t.path{}",
+            _ => format!(
+                "SELECT t.id AS id FROM tracks t WHERE {} ORDER BY t.folder_id, t.path{}",
+                scope.condition("t.folder_id"),
                 page.sql()
             ),
         };
         return load_ids(conn, &sql);
     }
     // The join only when filtering: ranking is the cost of a broad query, not the rows.
-    let (join, filter) = match folder {
-        Some(f) => (
+    let (join, filter) = match scope {
+        Scope::All => ("", String::new()),
+        _ => (
             " JOIN tracks t ON t.id = f.rowid",
-            format!(" AND t.folder_id = {f}"),
+            format!(" AND {}", scope.condition("t.folder_id")),
         ),
-        None => ("", String::new()),
     };
     let sql = format!(
         "SELECT f.rowid AS id FROM tracks_fts f{join} \
@@ -198,6 +196,7 @@ impl FieldQuery {
 pub fn track_ids_by_fields(
     conn: &mut SqliteConnection,
     q: &FieldQuery,
+    scope: &Scope,
     page: Page,
 ) -> QueryResult<(i64, Vec<i32>)> {
     #[derive(QueryableByName)]
@@ -206,15 +205,19 @@ pub fn track_ids_by_fields(
         n: i64,
     }
     let expr = q.expression();
-    let newer = q
-        .newer_than
-        .map(|ms| format!("t.created_at > {ms}"))
-        .unwrap_or_default();
+    let mut track_conds: Vec<String> = Vec::new();
+    if let Some(ms) = q.newer_than {
+        track_conds.push(format!("t.created_at > {ms}"));
+    }
+    if !scope.is_all() {
+        track_conds.push(scope.condition("t.folder_id"));
+    }
+    let track_filter = track_conds.join(" AND ");
     if expr.is_empty() {
-        let filter = if newer.is_empty() {
+        let filter = if track_filter.is_empty() {
             String::new()
         } else {
-            format!(" WHERE {newer}")
+            format!(" WHERE {track_filter}")
         };
         let total: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM tracks t{filter}"))
             .get_result(conn)?;
@@ -227,10 +230,13 @@ pub fn track_ids_by_fields(
         )?;
         return Ok((total.n, ids));
     }
-    let (join, filter) = if newer.is_empty() {
+    let (join, filter) = if track_filter.is_empty() {
         ("", String::new())
     } else {
-        (" JOIN tracks t ON t.id = f.rowid", format!(" AND {newer}"))
+        (
+            " JOIN tracks t ON t.id = f.rowid",
+            format!(" AND {track_filter}"),
+        )
     };
     let from = format!("FROM tracks_fts f{join} WHERE tracks_fts MATCH ?");
     let total: Count = diesel::sql_query(format!("SELECT count(*) AS n {from}{filter}"))

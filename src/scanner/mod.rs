@@ -7,6 +7,7 @@
 pub mod cached_file;
 pub mod embedded_art;
 pub mod grouping;
+pub mod m3u;
 pub mod meta;
 mod run;
 pub mod schedule;

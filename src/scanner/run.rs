@@ -1,6 +1,8 @@
 //! One scan from start to end: walk, compare with the catalog, read what changed in parallel,
-//! write through the one writer, then resolve moves and removals.
+//! write through the one writer, then resolve moves and removals, then sync the M3U playlists
+//! found in the music folders (`m3u`).
 
+use super::m3u::{self, PlaylistFile};
 use super::tags::{self, TagOptions};
 use super::walk::{self, DirListing, IgnoreRules};
 use super::writer::{DirUpsert, Scope, TrackResult, WriteStats, Writer, WriterMsg, in_scope};
@@ -181,6 +183,7 @@ pub fn run_scan(
     );
     let mut missing: Vec<i32> = Vec::new();
     let mut seen_dirs: HashSet<i32> = HashSet::new();
+    let mut playlist_files: Vec<PlaylistFile> = Vec::new();
     let walk_result: Result<(), ScanError> = std::thread::scope(|s| {
         let writer_handle = s.spawn(|| writer.run(writer_rx));
         let mut workers = Vec::new();
@@ -246,6 +249,7 @@ pub fn run_scan(
                 errors: &errors,
                 missing: &mut missing,
                 seen_dirs: &mut seen_dirs,
+                playlist_files: &mut playlist_files,
             };
             let mut on_dir = |listing: DirListing| {
                 if walk_error.is_none()
@@ -297,6 +301,32 @@ pub fn run_scan(
     let interrupted = cancel.load(Ordering::Relaxed);
     if !interrupted {
         writer.finish(missing, &seen_dirs, &scopes, started_ms)?;
+        // After the tracks, so entries find files added (or moved) by this very scan.
+        let scope_roots: Vec<(PathBuf, String)> = scopes
+            .iter()
+            .filter_map(|s| {
+                let root = &folders.iter().find(|f| f.0 == s.folder_id)?.1;
+                Some((root.clone(), s.rel_path.clone()))
+            })
+            .collect();
+        let mut on_error = |path: &Path, reason: String| errors.record(progress, path, &reason);
+        let synced = m3u::sync(
+            &mut reader,
+            &folders,
+            &scope_roots,
+            &playlist_files,
+            now_ms(),
+            &mut on_error,
+        )
+        .map_err(DbError::from)?;
+        if synced != m3u::SyncStats::default() {
+            tracing::info!(
+                imported = synced.imported,
+                updated = synced.updated,
+                removed = synced.removed,
+                "playlists synced"
+            );
+        }
     }
     let stats: WriteStats = writer.stats();
     let mut conn = writer.into_connection();
@@ -365,6 +395,7 @@ struct DirContext<'a> {
     errors: &'a ErrorLog,
     missing: &'a mut Vec<i32>,
     seen_dirs: &'a mut HashSet<i32>,
+    playlist_files: &'a mut Vec<PlaylistFile>,
 }
 
 impl DirContext<'_> {
@@ -458,6 +489,11 @@ impl DirContext<'_> {
                 return Err(ScanError::Thread("tag readers stopped".into()));
             }
         }
+        self.playlist_files
+            .extend(listing.playlists.iter().map(|p| PlaylistFile {
+                path: listing.abs_path.join(&p.name),
+                mtime_ms: p.mtime_ms,
+            }));
         // Whatever the catalog lists here that the directory no longer holds.
         self.missing
             .extend(known_tracks.into_values().map(|(id, _, _)| id));

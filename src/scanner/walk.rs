@@ -1,5 +1,6 @@
 //! Discovery: walks a music folder depth-first, one directory at a time, and hands each
-//! directory's listing (audio files with their stat data, images, sidecar lyrics) to a callback.
+//! directory's listing (audio files with their stat data, images, sidecar lyrics, playlists) to
+//! a callback.
 //!
 //! Memory stays bounded by the depth of the tree and the size of one directory: nothing about
 //! the library as a whole is kept, except the set of visited directories (for loop detection).
@@ -47,6 +48,8 @@ pub struct DirListing {
     pub images: Vec<String>,
     /// File names of .lrc files, for sidecar lyrics.
     pub lyrics_files: Vec<String>,
+    /// M3U/M3U8 playlist files, with their stat data.
+    pub playlists: Vec<FileEntry>,
 }
 
 impl DirListing {
@@ -183,6 +186,7 @@ fn walk_dir(
         audio: Vec::new(),
         images: Vec::new(),
         lyrics_files: Vec::new(),
+        playlists: Vec::new(),
     };
     let mut subdirs: Vec<(PathBuf, String)> = Vec::new();
 
@@ -252,11 +256,19 @@ fn walk_dir(
             listing.images.push(name);
         } else if ext == "lrc" {
             listing.lyrics_files.push(name);
+        } else if super::m3u::PLAYLIST_EXTENSIONS.contains(&ext.as_str()) {
+            listing.playlists.push(FileEntry {
+                name,
+                rel_path,
+                size: meta.len() as i64,
+                mtime_ms: mtime_ms(&meta),
+            });
         }
     }
     // A stable order makes scans (and their ids) reproducible.
     listing.audio.sort_by(|a, b| a.name.cmp(&b.name));
     listing.images.sort();
+    listing.playlists.sort_by(|a, b| a.name.cmp(&b.name));
     subdirs.sort();
     on_dir(listing);
 
@@ -305,6 +317,7 @@ mod tests {
         fs::write(root.join(".hidden/02.mp3"), b"x").unwrap();
         fs::write(root.join("skipme/03.mp3"), b"x").unwrap();
         fs::write(root.join("A/notes.txt"), b"x").unwrap();
+        fs::write(root.join("A/Mix.M3U8"), b"x").unwrap();
         std::os::unix::fs::symlink(root, root.join("A/loop")).unwrap();
         std::os::unix::fs::symlink(root.join("nowhere"), root.join("A/dangling.mp3")).unwrap();
 
@@ -317,6 +330,7 @@ mod tests {
         assert_eq!(cd1.audio[0].rel_path, "A/Album/CD1/01.MP3");
         assert_eq!(cd1.parent_rel_path(), Some("A/Album"));
         assert_eq!(dirs[2].images, ["cover.JPG"]);
+        assert_eq!(dirs[1].playlists[0].rel_path, "A/Mix.M3U8");
         assert!(dirs[2].sidecar_lyrics("01.flac").is_some());
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors.iter().any(|(_, r)| r.contains("dangling")));

@@ -775,6 +775,7 @@ impl WriterState {
                 diesel::update(track_genres::table.filter(track_genres::track_id.eq(new_id)))
                     .set(track_genres::track_id.eq(old_id))
                     .execute(conn)?;
+                redirect_references(conn, new_id, old_id)?;
                 diesel::delete(tracks::table.find(new_id)).execute(conn)?;
                 diesel::update(tracks::table.find(old_id))
                     .set(&TrackData::from_row(&new_row))
@@ -1247,6 +1248,30 @@ impl WriterState {
             ),
         }
     }
+}
+
+/// Points what users made of a track row (playlist, queue and share entries, bookmarks,
+/// stars and plays) at another row. A move seen in two scans briefly has two rows, and the
+/// newer one may have been put in a playlist meanwhile; its entries must follow the fold.
+/// Where the user already has a bookmark or annotation on the kept row, that one stays.
+fn redirect_references(conn: &mut SqliteConnection, from: i32, to: i32) -> QResult<()> {
+    for sql in [
+        "UPDATE playlist_tracks SET track_id = ?2 WHERE track_id = ?1",
+        "UPDATE play_queue_tracks SET track_id = ?2 WHERE track_id = ?1",
+        "UPDATE share_tracks SET track_id = ?2 WHERE track_id = ?1",
+        "UPDATE OR IGNORE bookmarks SET track_id = ?2 WHERE track_id = ?1",
+        "UPDATE OR IGNORE annotations SET item_id = ?2 WHERE item_type = 'track' AND item_id = ?1",
+    ] {
+        diesel::sql_query(sql)
+            .bind::<diesel::sql_types::Integer, _>(from)
+            .bind::<diesel::sql_types::Integer, _>(to)
+            .execute(conn)?;
+    }
+    // Annotations have no foreign key: the ones left behind go by hand (the rest cascade).
+    diesel::sql_query("DELETE FROM annotations WHERE item_type = 'track' AND item_id = ?")
+        .bind::<diesel::sql_types::Integer, _>(from)
+        .execute(conn)?;
+    Ok(())
 }
 
 fn record_problem(

@@ -7,9 +7,11 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
+use super::lists::{scope_param, user_scope};
 use super::model::{self, iso_time};
 use super::response::Element;
 use crate::db::{self, schema::tracks};
+use crate::library::access::{self, Scope};
 use crate::library::annotations::{
     self, AnnotateError, Annotation, Item, ItemKind, NowPlayingEntry,
 };
@@ -90,10 +92,34 @@ fn star_items(ctx: &Ctx) -> Result<Vec<Item>, ApiError> {
     Ok(items)
 }
 
+/// Items of folders the user may not see are "not found", as everywhere else.
+fn check_visible(
+    c: &mut diesel::SqliteConnection,
+    scope: &Scope,
+    items: &[Item],
+) -> Result<(), ApiError> {
+    if scope.is_all() {
+        return Ok(());
+    }
+    for &(kind, n) in items {
+        let id = match kind {
+            ItemKind::Track => Id::Track(n),
+            ItemKind::Album => Id::Album(n),
+            ItemKind::Artist => Id::Artist(n),
+        };
+        if !access::id_in_scope(c, scope, id)? {
+            return Err(ApiError::NotFound(kind.label()));
+        }
+    }
+    Ok(())
+}
+
 async fn set_starred(ctx: Ctx, star: bool) -> Result<Option<Element>, ApiError> {
     let items = star_items(&ctx)?;
+    let scope = user_scope(&ctx).await?;
     let user_id = ctx.user.id;
     ctx.db(move |c| {
+        check_visible(c, &scope, &items)?;
         Ok(annotations::set_starred(
             c,
             user_id,
@@ -129,10 +155,14 @@ pub async fn set_rating(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         Some(Id::Artist(n)) => (ItemKind::Artist, n),
         _ => return Err(ApiError::NotFound("Item")),
     };
+    let scope = user_scope(&ctx).await?;
     let user_id = ctx.user.id;
     let rating = (rating > 0).then_some(rating);
-    ctx.db(move |c| Ok(annotations::set_rating(c, user_id, item, rating)?))
-        .await?;
+    ctx.db(move |c| {
+        check_visible(c, &scope, &[item])?;
+        Ok(annotations::set_rating(c, user_id, item, rating)?)
+    })
+    .await?;
     Ok(None)
 }
 
@@ -166,6 +196,11 @@ pub async fn scrobble(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let submission = ctx.params.boolean("submission")?.unwrap_or(true);
     let now = db::now_ms();
     let user_id = ctx.user.id;
+    let scope = user_scope(&ctx).await?;
+    if !scope.is_all() {
+        let items: Vec<Item> = ids.iter().map(|&n| (ItemKind::Track, n)).collect();
+        ctx.db(move |c| check_visible(c, &scope, &items)).await?;
+    }
     if submission {
         let plays: Vec<(i32, i64)> = ids
             .iter()
@@ -206,15 +241,20 @@ pub async fn scrobble(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     Ok(None)
 }
 
+/// getNowPlaying: what everyone is playing, limited to the tracks the caller may see.
 pub async fn get_now_playing(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let now = db::now_ms();
     let entries = ctx.state.now_playing.current(now);
     let mut ids: Vec<i32> = entries.iter().map(|e| e.track_id).collect();
     ids.sort_unstable();
     ids.dedup();
+    let scope = user_scope(&ctx).await?;
     let user_id = ctx.user.id;
     let (views, notes) = ctx
-        .db(move |c| super::lists::annotated_tracks(c, user_id, &ids))
+        .db(move |c| {
+            let ids = access::tracks_in_scope(c, &scope, &ids)?;
+            super::lists::annotated_tracks(c, user_id, &ids)
+        })
         .await?;
     let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
     let list = entries
@@ -241,28 +281,23 @@ struct Starred {
 }
 
 async fn load_starred(ctx: &Ctx) -> Result<Starred, ApiError> {
-    let folder: Option<i32> = ctx.params.number("musicFolderId")?;
+    let scope = scope_param(ctx).await?;
     let user_id = ctx.user.id;
     ctx.db(move |c| {
-        if let Some(f) = folder
-            && !library::music_folders(c)?.iter().any(|(id, _)| *id == f)
-        {
-            return Err(ApiError::NotFound("Music folder"));
-        }
         let mut artists = Vec::new();
-        for (id, a) in annotations::starred(c, user_id, ItemKind::Artist, folder)? {
-            if let Some(v) = library::artist(c, id)? {
+        for (id, a) in annotations::starred(c, user_id, ItemKind::Artist, &scope)? {
+            if let Some(v) = library::artist_in(c, id, &scope)? {
                 artists.push((v, a));
             }
         }
-        let albums = annotations::starred(c, user_id, ItemKind::Album, folder)?;
+        let albums = annotations::starred(c, user_id, ItemKind::Album, &scope)?;
         let ids: Vec<i32> = albums.iter().map(|(id, _)| *id).collect();
         let mut notes: HashMap<i32, Annotation> = albums.into_iter().collect();
-        let albums = library::album_views(c, &ids)?
+        let albums = library::album_views_in(c, &ids, &scope)?
             .into_iter()
             .filter_map(|v| notes.remove(&v.album.id).map(|a| (v, a)))
             .collect();
-        let songs = annotations::starred(c, user_id, ItemKind::Track, folder)?;
+        let songs = annotations::starred(c, user_id, ItemKind::Track, &scope)?;
         let ids: Vec<i32> = songs.iter().map(|(id, _)| *id).collect();
         let mut notes: HashMap<i32, Annotation> = songs.into_iter().collect();
         let songs = library::tracks_by_id(c, &ids)?
@@ -320,7 +355,10 @@ pub fn album_child(name: &'static str, v: &AlbumView) -> Element {
         .attr("artist", &a.artist_display)
         .attr_opt("year", a.year)
         .attr_opt("genre", v.genres.first())
-        .attr("coverArt", Id::Album(a.id).to_string())
+        .attr_opt(
+            "coverArt",
+            crate::library::covers::album_cover(a).map(|c| c.to_string()),
+        )
         .attr("duration", a.duration_ms / 1000)
         .attr("created", iso_time(a.created_at))
         .attr_opt("artistId", artist_id)

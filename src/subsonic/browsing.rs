@@ -3,16 +3,27 @@
 use super::annotation::{with_annotation, with_star};
 use super::auth::Ctx;
 use super::error::ApiError;
+use super::lists::{scope_param, user_scope};
 use super::model;
 use super::response::Element;
+use crate::library::access;
 use crate::library::annotations::{self, ItemKind};
 use crate::library::{self, ArtistView, Id};
 
 /// Articles ignored when sorting and indexing artists.
 pub const IGNORED_ARTICLES: &str = "The El La Los Las Le Les";
 
+/// getMusicFolders: the folders the user may see.
 pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let folders = ctx.db(|c| Ok(library::music_folders(c)?)).await?;
+    let user = ctx.user.clone();
+    let folders = ctx
+        .db(move |c| {
+            let visible = access::visible_folder_ids(c, &user)?;
+            let mut folders = library::music_folders(c)?;
+            folders.retain(|(id, _)| visible.contains(id));
+            Ok(folders)
+        })
+        .await?;
     Ok(Some(
         Element::new("musicFolders").list(
             "musicFolder",
@@ -28,8 +39,10 @@ pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ))
 }
 
+/// getGenres: counts of the songs and albums the user may see.
 pub async fn get_genres(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let genres = ctx.db(|c| Ok(library::genres(c)?)).await?;
+    let scope = user_scope(&ctx).await?;
+    let genres = ctx.db(move |c| Ok(library::genres(c, &scope)?)).await?;
     Ok(Some(
         Element::new("genres").list(
             "genre",
@@ -72,8 +85,13 @@ pub fn index_letter(key: &str) -> String {
     }
 }
 
+/// getArtists: album artists of the albums the user may see (of one folder with
+/// `musicFolderId`), indexed by letter.
 pub async fn get_artists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let mut artists = ctx.db(|c| Ok(library::album_artists_index(c)?)).await?;
+    let scope = scope_param(&ctx).await?;
+    let mut artists = ctx
+        .db(move |c| Ok(library::album_artists_index(c, &scope)?))
+        .await?;
     artists.sort_by_cached_key(|a| sort_key(&a.name, a.sort_name.as_deref()));
     let mut indexes: Vec<(String, Vec<&ArtistView>)> = Vec::new();
     for a in &artists {
@@ -112,11 +130,12 @@ pub async fn get_artist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Artist(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Artist"));
     };
+    let scope = user_scope(&ctx).await?;
     let user = ctx.user.id;
     let (artist, albums, artist_notes, album_notes) = ctx
         .db(move |c| {
-            let artist = library::artist(c, id)?.ok_or(ApiError::NotFound("Artist"))?;
-            let albums = library::albums_of_artist(c, id)?;
+            let artist = library::artist_in(c, id, &scope)?.ok_or(ApiError::NotFound("Artist"))?;
+            let albums = library::albums_of_artist_in(c, id, &scope)?;
             let ids: Vec<i32> = albums.iter().map(|a| a.album.id).collect();
             let artist_notes = annotations::of_items(c, user, ItemKind::Artist, &[id])?;
             let album_notes = annotations::of_items(c, user, ItemKind::Album, &ids)?;
@@ -138,13 +157,15 @@ pub async fn get_album(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Album(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Album"));
     };
+    let scope = user_scope(&ctx).await?;
     let user = ctx.user.id;
     let (album, songs, album_notes, song_notes) = ctx
         .db(move |c| {
-            let album = library::album_views(c, &[id])?
+            // With a narrower scope an album without visible tracks is dropped here.
+            let album = library::album_views_in(c, &[id], &scope)?
                 .pop()
                 .ok_or(ApiError::NotFound("Album"))?;
-            let songs = library::tracks_of_album(c, id)?;
+            let songs = library::tracks_of_album_in(c, id, &scope)?;
             let ids: Vec<i32> = songs.iter().map(|s| s.track.id).collect();
             let album_notes = annotations::of_items(c, user, ItemKind::Album, &[id])?;
             let song_notes = annotations::of_items(c, user, ItemKind::Track, &ids)?;
@@ -166,9 +187,13 @@ pub async fn get_song(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Track(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Song"));
     };
+    let scope = user_scope(&ctx).await?;
     let user = ctx.user.id;
     let (song, notes) = ctx
         .db(move |c| {
+            if !scope.is_all() && !access::track_in_scope(c, &scope, id)? {
+                return Err(ApiError::NotFound("Song"));
+            }
             let song = library::tracks_by_id(c, &[id])?
                 .pop()
                 .ok_or(ApiError::NotFound("Song"))?;

@@ -24,6 +24,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("Unknown API method: {0}")]
     UnknownMethod(String),
+    /// A request that is well-formed but cannot be carried out; the message says why.
+    #[error("{0}")]
+    Refused(String),
     #[error("Internal server error")]
     Internal(String),
 }
@@ -39,7 +42,10 @@ impl ApiError {
             ApiError::InvalidApiKey => 44,
             ApiError::NotAuthorized => 50,
             ApiError::NotFound(_) => 70,
-            ApiError::BadParam(_) | ApiError::UnknownMethod(_) | ApiError::Internal(_) => 0,
+            ApiError::BadParam(_)
+            | ApiError::UnknownMethod(_)
+            | ApiError::Refused(_)
+            | ApiError::Internal(_) => 0,
         }
     }
 

@@ -5,9 +5,11 @@ use super::annotation::with_annotation;
 use super::auth::Ctx;
 use super::browsing::{IGNORED_ARTICLES, index_letter, sort_key};
 use super::error::ApiError;
+use super::lists::{scope_param, user_scope};
 use super::model::{self, iso_time};
 use super::response::Element;
 use crate::db::models::Directory;
+use crate::library::access::Scope;
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::{self, Id, TrackView, folders};
 use diesel::SqliteConnection;
@@ -43,28 +45,27 @@ fn folder_child(dir: &Directory, parent: i32) -> Element {
         .attr("parent", Id::Directory(parent).to_string())
         .attr("isDir", true)
         .attr("title", &dir.name)
-        .attr_opt("coverArt", dir.cover_art.as_ref().map(|_| id.clone()))
+        .attr_opt(
+            "coverArt",
+            library::covers::directory_cover(dir).map(|c| c.to_string()),
+        )
         .attr("created", iso_time(dir.created_at))
 }
 
-/// getIndexes: the top-level folders of the music folder(s), indexed by letter, and the
-/// audio files lying directly in the music folder root(s).
+/// getIndexes: the top-level folders of the music folders the user may see (or of the one
+/// `musicFolderId` names), indexed by letter, and the audio files lying directly in their
+/// roots.
 pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let folder: Option<i32> = ctx.params.number("musicFolderId")?;
     let since: Option<i64> = ctx.params.number("ifModifiedSince")?;
+    let scope = scope_param(&ctx).await?;
     let user = ctx.user.id;
     let (last_modified, content) = ctx
         .db(move |c| {
-            if let Some(f) = folder
-                && !folders::folder_exists(c, f)?
-            {
-                return Err(ApiError::NotFound("Music folder"));
-            }
-            let last = folders::last_modified(c, folder)?;
+            let last = folders::last_modified(c, &scope)?;
             if since.is_some_and(|s| last <= s) {
                 return Ok((last, None));
             }
-            let root_ids: Vec<i32> = folders::roots(c, folder)?.iter().map(|d| d.id).collect();
+            let root_ids: Vec<i32> = folders::roots(c, &scope)?.iter().map(|d| d.id).collect();
             let dirs = folders::subdirectories(c, &root_ids)?;
             let files = folders::tracks_in_directories(c, &root_ids)?;
             let notes = track_notes(c, user, &files)?;
@@ -109,21 +110,26 @@ pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ))
 }
 
-/// getMusicDirectory: one folder's sub-folders (those holding audio) and then its tracks.
+/// getMusicDirectory: one folder's sub-folders (those holding audio) and then its tracks. A
+/// folder of a music folder the user may not see is not found (70).
 pub async fn get_music_directory(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let raw = ctx.params.required("id")?;
-    let id = match Id::parse(raw) {
+    let parsed = Id::parse(raw);
+    let scope = user_scope(&ctx).await?;
+    let id = match parsed {
         Some(Id::Directory(id)) => id,
         // Album and artist entries of getAlbumList/getStarred (Child items with isDir=true)
         // are opened with this method by folder-mode clients such as DSub.
-        Some(Id::Album(id)) => return album_directory(ctx, id).await,
-        Some(Id::Artist(id)) => return artist_directory(ctx, id).await,
+        Some(Id::Album(id)) => return album_directory(ctx, id, scope).await,
+        Some(Id::Artist(id)) => return artist_directory(ctx, id, scope).await,
         _ => return Err(ApiError::NotFound("Directory")),
     };
     let user = ctx.user.id;
     let (dir, name, subdirs, songs, notes) = ctx
         .db(move |c| {
-            let dir = folders::directory(c, id)?.ok_or(ApiError::NotFound("Directory"))?;
+            let dir = folders::directory(c, id)?
+                .filter(|d| scope.allows(d.folder_id))
+                .ok_or(ApiError::NotFound("Directory"))?;
             // A music folder's root is shown under the music folder's name.
             let name = match dir.parent_id {
                 None => folders::folder_name(c, dir.folder_id)?.unwrap_or_else(|| dir.name.clone()),
@@ -150,14 +156,18 @@ pub async fn get_music_directory(ctx: Ctx) -> Result<Option<Element>, ApiError> 
 }
 
 /// An album as a directory: its tracks, with the album artist as parent.
-async fn album_directory(ctx: Ctx, album_id: i32) -> Result<Option<Element>, ApiError> {
+async fn album_directory(
+    ctx: Ctx,
+    album_id: i32,
+    scope: Scope,
+) -> Result<Option<Element>, ApiError> {
     let user = ctx.user.id;
     let (album, songs, notes) = ctx
         .db(move |c| {
-            let album = library::album_views(c, &[album_id])?
+            let album = library::album_views_in(c, &[album_id], &scope)?
                 .pop()
                 .ok_or(ApiError::NotFound("Directory"))?;
-            let songs = library::tracks_of_album(c, album_id)?;
+            let songs = library::tracks_of_album_in(c, album_id, &scope)?;
             let notes = track_notes(c, user, &songs)?;
             Ok((album, songs, notes))
         })
@@ -175,11 +185,16 @@ async fn album_directory(ctx: Ctx, album_id: i32) -> Result<Option<Element>, Api
 }
 
 /// An album artist as a directory: their albums as sub-directories.
-async fn artist_directory(ctx: Ctx, artist_id: i32) -> Result<Option<Element>, ApiError> {
+async fn artist_directory(
+    ctx: Ctx,
+    artist_id: i32,
+    scope: Scope,
+) -> Result<Option<Element>, ApiError> {
     let (artist, albums) = ctx
         .db(move |c| {
-            let artist = library::artist(c, artist_id)?.ok_or(ApiError::NotFound("Directory"))?;
-            Ok((artist, library::albums_of_artist(c, artist_id)?))
+            let artist =
+                library::artist_in(c, artist_id, &scope)?.ok_or(ApiError::NotFound("Directory"))?;
+            Ok((artist, library::albums_of_artist_in(c, artist_id, &scope)?))
         })
         .await?;
     Ok(Some(

@@ -1,14 +1,17 @@
 //! Artist and album info, similar songs and top songs — from local data only (no Last.fm):
 //! MusicBrainz ids from the tags, "similar" = album artists sharing genres, "top" = play
-//! counts summed over users. Biographies, notes and image URLs are left out (empty text
-//! fields are never written).
+//! counts summed over users. Biographies and notes are left out (empty text fields are never
+//! written); image URLs point at our own cover art (signed public URLs, see artwork.rs).
 
 use super::annotation::with_star;
+use super::artwork;
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::folders::{song_list, track_notes};
+use super::lists::user_scope;
 use super::model;
 use super::response::Element;
+use crate::library::access::{self, Scope};
 use crate::library::annotations::{self, ItemKind};
 use crate::library::{self, Id, folders};
 
@@ -38,9 +41,16 @@ struct Seed {
     exclude: Option<i32>,
 }
 
-/// The seed of an id; `None`: no such item.
-fn seed_artists(c: &mut diesel::SqliteConnection, id: Id) -> Result<Option<Seed>, ApiError> {
+/// The seed of an id; `None`: no such item, or one the scope does not show.
+fn seed_artists(
+    c: &mut diesel::SqliteConnection,
+    id: Id,
+    scope: &Scope,
+) -> Result<Option<Seed>, ApiError> {
     let seed = |artists: Vec<i32>, exclude: Option<i32>| Seed { artists, exclude };
+    if !scope.is_all() && !access::id_in_scope(c, scope, id)? {
+        return Ok(None);
+    }
     Ok(match id {
         Id::Artist(n) => library::artist(c, n)?.map(|_| seed(vec![n], None)),
         Id::Album(n) => {
@@ -57,6 +67,7 @@ fn seed_artists(c: &mut diesel::SqliteConnection, id: Id) -> Result<Option<Seed>
                 None,
             )),
         },
+        Id::Playlist(_) => None,
     })
 }
 
@@ -70,18 +81,19 @@ async fn artist_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
     }
     let count = count_param(&ctx, 20)?;
     let folder_mode = matches!(id, Id::Directory(_));
+    let scope = user_scope(&ctx).await?;
     let user = ctx.user.id;
     let (seed, similar, dirs, notes) = ctx
         .db(move |c| {
-            let seeds = seed_artists(c, id)?
+            let seeds = seed_artists(c, id, &scope)?
                 .ok_or(ApiError::NotFound("Artist"))?
                 .artists;
             let seed = library::artist_views(c, &seeds[..seeds.len().min(1)])?.pop();
-            let similar_ids = folders::similar_artists(c, &seeds, count)?;
-            let similar = library::artist_views(c, &similar_ids)?;
+            let similar_ids = folders::similar_artists(c, &seeds, count, &scope)?;
+            let similar = library::artist_views_in(c, &similar_ids, &scope)?;
             let notes = annotations::of_items(c, user, ItemKind::Artist, &similar_ids)?;
             let dirs = if folder_mode {
-                Some(folders::artist_directories(c, &similar_ids)?)
+                Some(folders::artist_directories(c, &similar_ids, &scope)?)
             } else {
                 None
             };
@@ -93,6 +105,7 @@ async fn artist_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
         "musicBrainzId",
         seed.as_ref().and_then(|a| a.mbid.as_deref()),
     );
+    let info = artwork::with_info_images(&ctx, info, seed.and_then(|a| a.cover_art).as_ref());
     let entries: Vec<Element> = similar
         .iter()
         .filter_map(|a| {
@@ -133,8 +146,12 @@ async fn album_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
     if id3 && !matches!(id, Id::Album(_)) {
         return Err(ApiError::NotFound("Album"));
     }
-    let mbid = ctx
+    let scope = user_scope(&ctx).await?;
+    let album = ctx
         .db(move |c| {
+            if !scope.is_all() && !access::id_in_scope(c, &scope, id)? {
+                return Err(ApiError::NotFound("Album"));
+            }
             let album_id = match id {
                 Id::Album(n) => Some(n),
                 Id::Track(n) => Some(
@@ -146,7 +163,7 @@ async fn album_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
                     let dir = folders::directory(c, n)?.ok_or(ApiError::NotFound("Album"))?;
                     folders::main_album_of_directory(c, &dir)?
                 }
-                Id::Artist(_) => return Err(ApiError::NotFound("Album")),
+                Id::Artist(_) | Id::Playlist(_) => return Err(ApiError::NotFound("Album")),
             };
             let Some(album_id) = album_id else {
                 // A folder without audio: nothing to tell.
@@ -155,12 +172,15 @@ async fn album_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
             let album = library::album_views(c, &[album_id])?
                 .pop()
                 .ok_or(ApiError::NotFound("Album"))?;
-            Ok(album.album.mbid)
+            Ok(Some(album.album))
         })
         .await?;
-    Ok(Some(
-        Element::new("albumInfo").field_opt("musicBrainzId", mbid.as_deref()),
-    ))
+    let info = Element::new("albumInfo").field_opt(
+        "musicBrainzId",
+        album.as_ref().and_then(|a| a.mbid.as_deref()),
+    );
+    let cover = album.as_ref().and_then(library::covers::album_cover);
+    Ok(Some(artwork::with_info_images(&ctx, info, cover.as_ref())))
 }
 
 pub async fn get_album_info(ctx: Ctx) -> Result<Option<Element>, ApiError> {
@@ -180,16 +200,17 @@ async fn similar_songs(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError>
         return Err(ApiError::NotFound("Artist"));
     }
     let count = count_param(&ctx, 50)?;
+    let scope = user_scope(&ctx).await?;
     let user = ctx.user.id;
     let (songs, notes) = ctx
         .db(move |c| {
             let Seed {
                 artists: seeds,
                 exclude,
-            } = seed_artists(c, id)?.ok_or(ApiError::NotFound("Item"))?;
-            let own = folders::random_tracks_of_artists(c, &seeds, exclude, count)?;
-            let similar = folders::similar_artists(c, &seeds, SIMILAR_ARTISTS_FOR_SONGS)?;
-            let others = folders::random_tracks_of_artists(c, &similar, exclude, count)?;
+            } = seed_artists(c, id, &scope)?.ok_or(ApiError::NotFound("Item"))?;
+            let own = folders::random_tracks_of_artists(c, &seeds, exclude, count, &scope)?;
+            let similar = folders::similar_artists(c, &seeds, SIMILAR_ARTISTS_FOR_SONGS, &scope)?;
+            let others = folders::random_tracks_of_artists(c, &similar, exclude, count, &scope)?;
             let mut seen = std::collections::HashSet::new();
             let mut out = Vec::new();
             let (mut a, mut b) = (own.into_iter(), others.into_iter());
@@ -226,11 +247,12 @@ pub async fn get_similar_songs2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 pub async fn get_top_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let name = ctx.params.required("artist")?.to_string();
     let count = count_param(&ctx, 50)?;
+    let scope = user_scope(&ctx).await?;
     let user = ctx.user.id;
     let (songs, notes) = ctx
         .db(move |c| {
             let songs = match folders::artist_by_name(c, &name)? {
-                Some(id) => folders::top_tracks(c, id, count)?,
+                Some(id) => folders::top_tracks(c, id, count, &scope)?,
                 None => Vec::new(),
             };
             let notes = track_notes(c, user, &songs)?;

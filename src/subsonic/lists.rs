@@ -7,6 +7,7 @@ use super::browsing::IGNORED_ARTICLES;
 use super::error::ApiError;
 use super::model;
 use super::response::Element;
+use crate::library::access::{self, AccessError, Scope};
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::lists::{self as list_queries, AlbumOrder, AlbumQuery, SongFilter};
 use crate::library::{self, AlbumView, TrackView};
@@ -26,25 +27,47 @@ pub(super) fn count_param(
         .clamp(0, max))
 }
 
-/// `musicFolderId` as a filter: error 70 for a folder that does not exist; `None` when absent
-/// or when it is the only folder.
-pub(super) async fn folder_param(ctx: &Ctx) -> Result<Option<i32>, ApiError> {
-    let Some(id) = ctx.params.number::<i32>("musicFolderId")? else {
-        return Ok(None);
-    };
-    ctx.db(move |c| {
-        list_queries::folder_filter(c, Some(id))?.map_err(|()| ApiError::NotFound("Music folder"))
-    })
-    .await
+impl From<AccessError> for ApiError {
+    fn from(e: AccessError) -> Self {
+        match e {
+            AccessError::NoSuchFolder => ApiError::NotFound("Music folder"),
+            AccessError::Forbidden => ApiError::NotAuthorized,
+            AccessError::Db(e) => e.into(),
+        }
+    }
 }
 
-/// Albums by id (in that order) with the user's annotations of them.
+/// The music folders this call may draw from: the user's, narrowed to `musicFolderId` when
+/// given (error 70 for a folder that does not exist, 50 for one the user may not see).
+pub(super) async fn scope_param(ctx: &Ctx) -> Result<Scope, ApiError> {
+    let requested = ctx.params.number::<i32>("musicFolderId")?;
+    scope_for(ctx, requested).await
+}
+
+/// The music folders the user may see, for calls that take no `musicFolderId`.
+pub(super) async fn user_scope(ctx: &Ctx) -> Result<Scope, ApiError> {
+    scope_for(ctx, None).await
+}
+
+async fn scope_for(ctx: &Ctx, requested: Option<i32>) -> Result<Scope, ApiError> {
+    // Most users see everything: no database round trip for them.
+    if requested.is_none() && (ctx.user.is_admin || ctx.user.all_folders) {
+        return Ok(Scope::All);
+    }
+    let user = ctx.user.clone();
+    ctx.db(move |c| Ok(access::request_scope(c, &user, requested)?))
+        .await
+}
+
+/// Albums by id (in that order, the caller having chosen visible ones) with the user's
+/// annotations of them; totals count the tracks the scope shows.
 pub(super) fn annotated_albums(
     c: &mut diesel::SqliteConnection,
     user_id: i32,
     ids: &[i32],
+    scope: &Scope,
 ) -> Result<(Vec<AlbumView>, HashMap<i32, Annotation>), ApiError> {
-    let views = library::album_views(c, ids)?;
+    let views = library::album_views_in(c, ids, scope)?;
     let notes = annotations::of_items(c, user_id, ItemKind::Album, ids)?;
     Ok((views, notes))
 }
@@ -130,18 +153,18 @@ async fn album_list(ctx: &Ctx) -> Result<(Vec<AlbumView>, HashMap<i32, Annotatio
     let order = album_order(ctx)?;
     let limit = count_param(ctx, "size", 10, MAX_LIST)?;
     let offset = count_param(ctx, "offset", 0, i64::MAX)?;
-    let folder = folder_param(ctx).await?;
+    let scope = scope_param(ctx).await?;
     let user_id = ctx.user.id;
     let query = AlbumQuery {
         order,
         user_id,
-        folder,
+        scope,
         limit,
         offset,
     };
     ctx.db(move |c| {
         let ids = list_queries::album_ids(c, &query)?;
-        annotated_albums(c, user_id, &ids)
+        annotated_albums(c, user_id, &ids, &query.scope)
     })
     .await
 }
@@ -171,7 +194,7 @@ pub async fn get_random_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             .map(str::to_string),
         from_year: ctx.params.number("fromYear")?,
         to_year: ctx.params.number("toYear")?,
-        folder: folder_param(&ctx).await?,
+        scope: scope_param(&ctx).await?,
     };
     let user_id = ctx.user.id;
     let songs = ctx
@@ -192,11 +215,11 @@ pub async fn get_songs_by_genre(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     }
     let count = count_param(&ctx, "count", 10, MAX_LIST)?;
     let offset = count_param(&ctx, "offset", 0, i64::MAX)?;
-    let folder = folder_param(&ctx).await?;
+    let scope = scope_param(&ctx).await?;
     let user_id = ctx.user.id;
     let songs = ctx
         .db(move |c| {
-            let ids = list_queries::track_ids_by_genre(c, &genre, folder, count, offset)?;
+            let ids = list_queries::track_ids_by_genre(c, &genre, &scope, count, offset)?;
             annotated_tracks(c, user_id, &ids)
         })
         .await?;

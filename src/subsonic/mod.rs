@@ -4,17 +4,29 @@
 //! parameter, failed sign-in — is a Subsonic envelope at HTTP 200 in the format asked for.
 
 pub mod annotation;
+pub mod artwork;
 pub mod auth;
+pub mod avatar;
 pub mod browsing;
+pub mod chat;
 pub mod error;
 pub mod folders;
 pub mod info;
 pub mod lists;
+pub mod lyrics;
+pub mod media;
 pub mod model;
 pub mod params;
+pub mod play_queue;
+pub mod playlists;
+pub mod podcasts;
+pub mod radio;
 pub mod response;
+pub mod scan_errors;
 pub mod searching;
+pub mod shares;
 pub mod system;
+pub mod transcoding;
 pub mod users;
 
 use crate::state::AppState;
@@ -143,13 +155,21 @@ async fn call(
 /// Methods that answer with bytes rather than an envelope (failures still get an envelope).
 const MEDIA_METHODS: &[&str] = &[
     // streams and downloads (media.rs):
+    "stream",
+    "download",
     // cover art and avatars (artwork.rs):
+    "getAvatar",
+    "getCoverArt",
 ];
 
-async fn route_media(method: &str, _ctx: Ctx) -> Result<HttpResponse, ApiError> {
+async fn route_media(method: &str, ctx: Ctx) -> Result<HttpResponse, ApiError> {
     match method {
         // streams and downloads (media.rs):
+        "stream" => media::stream(ctx).await,
+        "download" => media::download(ctx).await,
         // cover art and avatars (artwork.rs):
+        "getAvatar" => avatar::get_avatar(ctx).await,
+        "getCoverArt" => artwork::get_cover_art(ctx).await,
         other => Err(ApiError::UnknownMethod(other.to_string())),
     }
 }
@@ -160,6 +180,8 @@ const METHODS: &[&str] = &[
     "getLicense",
     "getScanStatus",
     "startScan",
+    // scan errors for the web player's admin page (scan_errors.rs):
+    "getScanErrors",
     "getMusicFolders",
     "getGenres",
     "getArtists",
@@ -199,7 +221,40 @@ const METHODS: &[&str] = &[
     "getUser",
     "getUsers",
     // lyrics (lyrics.rs):
+    "getLyrics",
+    "getLyricsBySongId",
     // users, playlists, queue, bookmarks, shares, radio, chat (issue 5 files):
+    "getShares",
+    "createShare",
+    "updateShare",
+    "deleteShare",
+    "getInternetRadioStations",
+    "createInternetRadioStation",
+    "updateInternetRadioStation",
+    "deleteInternetRadioStation",
+    "addChatMessage",
+    "getChatMessages",
+    "getPodcasts",
+    "getNewestPodcasts",
+    "createUser",
+    "updateUser",
+    "deleteUser",
+    "changePassword",
+    "createApiKey",
+    "getApiKeys",
+    "deleteApiKey",
+    "getPlaylists",
+    "getPlaylist",
+    "createPlaylist",
+    "updatePlaylist",
+    "deletePlaylist",
+    "getPlayQueue",
+    "savePlayQueue",
+    "getPlayQueueByIndex",
+    "savePlayQueueByIndex",
+    "getBookmarks",
+    "createBookmark",
+    "deleteBookmark",
 ];
 
 fn is_known(method: &str) -> bool {
@@ -212,6 +267,8 @@ async fn route(method: &str, ctx: Ctx) -> Result<Option<Element>, ApiError> {
         "getLicense" => system::get_license(ctx).await,
         "getScanStatus" => system::get_scan_status(ctx).await,
         "startScan" => system::start_scan(ctx).await,
+        // scan errors for the web player's admin page (scan_errors.rs):
+        "getScanErrors" => scan_errors::get_scan_errors(ctx).await,
         "getMusicFolders" => browsing::get_music_folders(ctx).await,
         "getGenres" => browsing::get_genres(ctx).await,
         "getArtists" => browsing::get_artists(ctx).await,
@@ -251,7 +308,40 @@ async fn route(method: &str, ctx: Ctx) -> Result<Option<Element>, ApiError> {
         "getUser" => users::get_user(ctx).await,
         "getUsers" => users::get_users(ctx).await,
         // lyrics (lyrics.rs):
+        "getLyrics" => lyrics::get_lyrics(ctx).await,
+        "getLyricsBySongId" => lyrics::get_lyrics_by_song_id(ctx).await,
         // users, playlists, queue, bookmarks, shares, radio, chat (issue 5 files):
+        "getShares" => shares::get_shares(ctx).await,
+        "createShare" => shares::create_share(ctx).await,
+        "updateShare" => shares::update_share(ctx).await,
+        "deleteShare" => shares::delete_share(ctx).await,
+        "getInternetRadioStations" => radio::get_internet_radio_stations(ctx).await,
+        "createInternetRadioStation" => radio::create_internet_radio_station(ctx).await,
+        "updateInternetRadioStation" => radio::update_internet_radio_station(ctx).await,
+        "deleteInternetRadioStation" => radio::delete_internet_radio_station(ctx).await,
+        "addChatMessage" => chat::add_chat_message(ctx).await,
+        "getChatMessages" => chat::get_chat_messages(ctx).await,
+        "getPodcasts" => podcasts::get_podcasts(ctx).await,
+        "getNewestPodcasts" => podcasts::get_newest_podcasts(ctx).await,
+        "createUser" => users::create_user(ctx).await,
+        "updateUser" => users::update_user(ctx).await,
+        "deleteUser" => users::delete_user(ctx).await,
+        "changePassword" => users::change_password(ctx).await,
+        "createApiKey" => users::create_api_key(ctx).await,
+        "getApiKeys" => users::get_api_keys(ctx).await,
+        "deleteApiKey" => users::delete_api_key(ctx).await,
+        "getPlaylists" => playlists::get_playlists(ctx).await,
+        "getPlaylist" => playlists::get_playlist(ctx).await,
+        "createPlaylist" => playlists::create_playlist(ctx).await,
+        "updatePlaylist" => playlists::update_playlist(ctx).await,
+        "deletePlaylist" => playlists::delete_playlist(ctx).await,
+        "getPlayQueue" => play_queue::get_play_queue(ctx).await,
+        "savePlayQueue" => play_queue::save_play_queue(ctx).await,
+        "getPlayQueueByIndex" => play_queue::get_play_queue_by_index(ctx).await,
+        "savePlayQueueByIndex" => play_queue::save_play_queue_by_index(ctx).await,
+        "getBookmarks" => play_queue::get_bookmarks(ctx).await,
+        "createBookmark" => play_queue::create_bookmark(ctx).await,
+        "deleteBookmark" => play_queue::delete_bookmark(ctx).await,
         other => Err(ApiError::UnknownMethod(other.to_string())),
     }
 }

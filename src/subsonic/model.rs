@@ -2,7 +2,8 @@
 //! rendered to XML or JSON by `response`.
 
 use super::response::{Element, Value};
-use crate::library::{AlbumView, ArtistView, Credit, Id, TrackView};
+use super::transcoding::default_output;
+use crate::library::{AlbumView, ArtistView, Credit, Id, TrackView, covers};
 
 /// ISO 8601 UTC with milliseconds, from epoch milliseconds.
 pub fn iso_time(ms: i64) -> String {
@@ -51,10 +52,12 @@ pub fn child(name: &'static str, v: &TrackView) -> Element {
         .attr_opt("track", t.track_number)
         .attr_opt("year", t.year)
         .attr_opt("genre", v.genres.first())
-        .attr("coverArt", Id::Album(t.album_id).to_string())
+        .attr_opt("coverArt", v.cover_art.as_ref().map(ToString::to_string))
         .attr("size", t.size)
         .attr("contentType", &t.content_type)
         .attr("suffix", &t.suffix)
+        .attr_opt("transcodedSuffix", default_output(t).map(|o| o.0))
+        .attr_opt("transcodedContentType", default_output(t).map(|o| o.1))
         .attr("duration", t.duration_ms / 1000)
         .attr_opt("bitRate", t.bitrate)
         .attr("path", &t.path)
@@ -82,6 +85,17 @@ pub fn child(name: &'static str, v: &TrackView) -> Element {
             t.isrc.iter().map(|s| Value::from(s.as_str())).collect(),
         )
         .list("genres", genre_list(&v.genres))
+        .scalars(
+            "moods",
+            t.mood.iter().map(|m| Value::from(m.as_str())).collect(),
+        )
+        .list(
+            "recordLabels",
+            t.label
+                .iter()
+                .map(|l| Element::new("recordLabel").attr("name", l))
+                .collect(),
+        )
         .list("artists", credit_list(&v.artists))
         .list("albumArtists", credit_list(&v.album_artists))
         .attr_opt(
@@ -143,7 +157,7 @@ pub fn album(name: &'static str, v: &AlbumView) -> Element {
             "artistId",
             v.artists.first().map(|c| Id::Artist(c.id).to_string()),
         )
-        .attr("coverArt", Id::Album(a.id).to_string())
+        .attr_opt("coverArt", covers::album_cover(a).map(|c| c.to_string()))
         .attr("songCount", a.song_count)
         .attr("duration", a.duration_ms / 1000)
         .attr("created", iso_time(a.created_at))
@@ -183,7 +197,7 @@ pub fn artist(name: &'static str, v: &ArtistView) -> Element {
     Element::new(name)
         .attr("id", Id::Artist(v.id).to_string())
         .attr("name", &v.name)
-        .attr("coverArt", Id::Artist(v.id).to_string())
+        .attr_opt("coverArt", v.cover_art.as_ref().map(ToString::to_string))
         .attr("albumCount", v.album_count)
         .attr_opt("sortName", v.sort_name.as_ref())
         .attr_opt("musicBrainzId", v.mbid.as_ref())

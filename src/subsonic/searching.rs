@@ -9,7 +9,7 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::lists::{
     album_child_elements, album_id3_elements, annotated_albums, annotated_tracks, count_param,
-    folder_param, song_elements,
+    scope_param, song_elements, user_scope,
 };
 use super::model;
 use super::response::Element;
@@ -42,25 +42,25 @@ async fn find(ctx: &Ctx) -> Result<Found, ApiError> {
     let artist_page = page(ctx, "artistCount", "artistOffset")?;
     let album_page = page(ctx, "albumCount", "albumOffset")?;
     let song_page = page(ctx, "songCount", "songOffset")?;
-    let folder = folder_param(ctx).await?;
+    let scope = scope_param(ctx).await?;
     let user_id = ctx.user.id;
     ctx.db(move |c| {
         let artists = if artist_page.limit > 0 {
-            let ids = search::artist_ids(c, &words, folder, artist_page)?;
-            let views = crate::library::artist_views(c, &ids)?;
+            let ids = search::artist_ids(c, &words, &scope, artist_page)?;
+            let views = crate::library::artist_views_in(c, &ids, &scope)?;
             let notes = annotations::of_items(c, user_id, ItemKind::Artist, &ids)?;
             (views, notes)
         } else {
             Default::default()
         };
         let albums = if album_page.limit > 0 {
-            let ids = search::album_ids(c, &words, folder, album_page)?;
-            annotated_albums(c, user_id, &ids)?
+            let ids = search::album_ids(c, &words, &scope, album_page)?;
+            annotated_albums(c, user_id, &ids, &scope)?
         } else {
             Default::default()
         };
         let songs = if song_page.limit > 0 {
-            let ids = search::track_ids(c, &words, folder, song_page)?;
+            let ids = search::track_ids(c, &words, &scope, song_page)?;
             annotated_tracks(c, user_id, &ids)?
         } else {
             Default::default()
@@ -127,10 +127,11 @@ pub async fn search(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         newer_than: ctx.params.number("newerThan")?,
     };
     let page = page(&ctx, "count", "offset")?;
+    let scope = user_scope(&ctx).await?;
     let user_id = ctx.user.id;
     let (total, songs) = ctx
         .db(move |c| {
-            let (total, ids) = search::track_ids_by_fields(c, &query, page)?;
+            let (total, ids) = search::track_ids_by_fields(c, &query, &scope, page)?;
             Ok((total, annotated_tracks(c, user_id, &ids)?))
         })
         .await?;

@@ -7,7 +7,13 @@ use super::response::{Element, Value};
 use crate::scanner::ScanOptions;
 
 /// The OpenSubsonic extensions that really work on this server, with their versions.
-const EXTENSIONS: &[(&str, i64)] = &[("apiKeyAuthentication", 1), ("formPost", 1)];
+const EXTENSIONS: &[(&str, i64)] = &[
+    ("apiKeyAuthentication", 1),
+    ("formPost", 1),
+    ("indexBasedQueue", 1),
+    ("songLyrics", 1),
+    ("transcodeOffset", 1),
+];
 
 pub async fn ping(_ctx: Ctx) -> Result<Option<Element>, ApiError> {
     Ok(None)

@@ -1,52 +1,102 @@
-//! Users, read side: getUser and getUsers. Roles say true only for what this server can do.
+//! User management: getUser, getUsers, createUser, updateUser, deleteUser, changePassword,
+//! and our own API key methods (createApiKey, getApiKeys, deleteApiKey; OpenSubsonic's
+//! apiKeyAuthentication defines how keys are used, not how they are made).
+//!
+//! Admins manage everyone; a user may read their own account, change their own password and
+//! manage their own API keys (the last two need the settings role). The last administrator can
+//! be neither deleted nor demoted: error 0 with a message saying so.
 
 use super::auth::Ctx;
 use super::error::ApiError;
+use super::model::iso_time;
 use super::response::Element;
-use crate::db::models::User;
-use crate::{library, users};
+use crate::db::models::{Role, User};
+use crate::library::access;
+use crate::users::{self, FolderAccess, Profile, Roles, UserError};
 
+impl From<UserError> for ApiError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::NotFound(_) => ApiError::NotFound("User"),
+            UserError::UnknownFolder(_) => ApiError::NotFound("Music folder"),
+            UserError::Exists(_)
+            | UserError::BadName
+            | UserError::EmptyPassword
+            | UserError::LastAdmin(_)
+            | UserError::BadBitRate(_)
+            | UserError::AlreadySetUp => ApiError::Refused(e.to_string()),
+            UserError::Key { .. } | UserError::Decrypt | UserError::Db(_) => {
+                ApiError::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+/// A `user` element: the roles the user holds (admins hold all we offer; uploads, podcasts,
+/// jukebox and video conversion are features this server does not have) and the music
+/// folders they may see.
 fn user_element(user: &User, folders: &[i32]) -> Element {
-    let admin = user.is_admin;
     Element::new("user")
         .attr("username", &user.name)
+        .attr_opt("email", user.email.as_ref())
         .attr("scrobblingEnabled", true)
-        .attr("adminRole", admin)
-        // Not offered over the API yet: settings, streaming and downloads (next steps of the
-        // project), uploads, playlists, cover art, comments, podcasts, sharing, jukebox, video.
-        .attr("settingsRole", false)
-        .attr("downloadRole", false)
+        .attr("maxBitRate", user.max_bit_rate)
+        .attr("adminRole", user.is_admin)
+        .attr("settingsRole", user.has_role(Role::Settings))
+        .attr("downloadRole", user.has_role(Role::Download))
         .attr("uploadRole", false)
-        .attr("playlistRole", false)
-        .attr("coverArtRole", false)
-        .attr("commentRole", false)
+        .attr("playlistRole", user.has_role(Role::Playlist))
+        .attr("coverArtRole", user.has_role(Role::CoverArt))
+        .attr("commentRole", user.has_role(Role::Comment))
         .attr("podcastRole", false)
-        .attr("streamRole", false)
+        .attr("streamRole", user.has_role(Role::Stream))
         .attr("jukeboxRole", false)
-        .attr("shareRole", false)
+        .attr("shareRole", user.has_role(Role::Share))
         .attr("videoConversionRole", false)
         .scalars("folder", folders.iter().map(|f| (*f).into()).collect())
 }
 
-fn folder_ids(conn: &mut diesel::SqliteConnection) -> Result<Vec<i32>, ApiError> {
-    Ok(library::music_folders(conn)?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect())
+/// Whether `name` is the caller.
+fn is_self(ctx: &Ctx, name: &str) -> bool {
+    name.eq_ignore_ascii_case(&ctx.user.name)
+}
+
+/// `username`, which must name the caller unless the caller is an admin.
+fn username_param(ctx: &Ctx) -> Result<String, ApiError> {
+    let name = ctx.params.required("username")?.to_string();
+    if !ctx.user.is_admin && !is_self(ctx, &name) {
+        return Err(ApiError::NotAuthorized);
+    }
+    Ok(name)
+}
+
+/// `password`: clear, or `enc:` and the hex of its UTF-8 bytes (as for `p` in auth.rs).
+fn password_param(ctx: &Ctx, required: bool) -> Result<Option<String>, ApiError> {
+    let Some(raw) = ctx.params.get("password") else {
+        return if required {
+            Err(ApiError::MissingParam("password"))
+        } else {
+            Ok(None)
+        };
+    };
+    match raw.strip_prefix("enc:") {
+        None => Ok(Some(raw.to_string())),
+        Some(hex) => hex::decode(hex)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .map(Some)
+            .ok_or(ApiError::BadParam("password")),
+    }
 }
 
 /// getUser: yourself, or anyone for an admin.
 pub async fn get_user(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let name = ctx.params.required("username")?.to_string();
-    if !ctx.user.is_admin && !name.eq_ignore_ascii_case(&ctx.user.name) {
-        return Err(ApiError::NotAuthorized);
-    }
+    let name = username_param(&ctx)?;
     let (user, folders) = ctx
         .db(move |c| {
-            let user = users::find(c, &name)
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-                .ok_or(ApiError::NotFound("User"))?;
-            Ok((user, folder_ids(c)?))
+            let user = users::find(c, &name)?.ok_or(ApiError::NotFound("User"))?;
+            let folders = access::visible_folder_ids(c, &user)?;
+            Ok((user, folders))
         })
         .await?;
     Ok(Some(user_element(&user, &folders)))
@@ -55,14 +105,222 @@ pub async fn get_user(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 /// getUsers: every user (admins only).
 pub async fn get_users(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ctx.require_admin()?;
-    let (all, folders) = ctx
+    let all = ctx
         .db(|c| {
-            let all = users::list(c).map_err(|e| ApiError::Internal(e.to_string()))?;
-            Ok((all, folder_ids(c)?))
+            users::list(c)?
+                .into_iter()
+                .map(|u| {
+                    let folders = access::visible_folder_ids(c, &u)?;
+                    Ok((u, folders))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()
         })
         .await?;
     Ok(Some(Element::new("users").list(
         "user",
-        all.iter().map(|u| user_element(u, &folders)).collect(),
+        all.iter().map(|(u, f)| user_element(u, f)).collect(),
     )))
+}
+
+/// The role parameters of createUser and updateUser, in the spec's names.
+const ROLE_PARAMS: &[(&str, Role)] = &[
+    ("settingsRole", Role::Settings),
+    ("streamRole", Role::Stream),
+    ("downloadRole", Role::Download),
+    ("playlistRole", Role::Playlist),
+    ("coverArtRole", Role::CoverArt),
+    ("commentRole", Role::Comment),
+    ("shareRole", Role::Share),
+];
+
+/// The profile changes a createUser or updateUser call asks for. Absent parameters change
+/// nothing; uploadRole, podcastRole, jukeboxRole, videoConversionRole and ldapAuthenticated
+/// are accepted and ignored (features this server does not have).
+struct ProfileParams {
+    admin: Option<bool>,
+    email: Option<String>,
+    max_bit_rate: Option<i32>,
+    roles: Vec<(Role, bool)>,
+    folders: Option<Vec<i32>>,
+}
+
+impl ProfileParams {
+    fn parse(ctx: &Ctx) -> Result<Self, ApiError> {
+        let mut roles = Vec::new();
+        for (key, role) in ROLE_PARAMS {
+            if let Some(on) = ctx.params.boolean(key)? {
+                roles.push((*role, on));
+            }
+        }
+        let folder_values = ctx.params.all("musicFolderId");
+        let folders = if folder_values.is_empty() {
+            None
+        } else {
+            Some(
+                folder_values
+                    .into_iter()
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| v.trim().parse::<i32>())
+                    .collect::<Result<Vec<i32>, _>>()
+                    .map_err(|_| ApiError::BadParam("musicFolderId"))?,
+            )
+        };
+        Ok(ProfileParams {
+            admin: ctx.params.boolean("adminRole")?,
+            email: ctx.params.get("email").map(str::to_string),
+            max_bit_rate: ctx.params.number("maxBitRate")?,
+            roles,
+            folders,
+        })
+    }
+
+    fn apply(self, p: &mut Profile) {
+        if let Some(admin) = self.admin {
+            p.admin = admin;
+        }
+        if let Some(email) = self.email {
+            p.email = Some(email);
+        }
+        if let Some(rate) = self.max_bit_rate {
+            p.max_bit_rate = rate;
+        }
+        for (role, on) in self.roles {
+            p.roles.set(role, on);
+        }
+        if let Some(ids) = self.folders {
+            p.folders = FolderAccess::Only(ids);
+        }
+    }
+}
+
+/// createUser (admins): roles default as the Subsonic API documents them (settings and
+/// streaming only); without `musicFolderId` the user sees every folder.
+pub async fn create_user(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    ctx.require_admin()?;
+    let name = ctx.params.required("username")?.to_string();
+    let password = password_param(&ctx, true)?.unwrap_or_default();
+    let changes = ProfileParams::parse(&ctx)?;
+    let mut profile = Profile {
+        roles: Roles::SUBSONIC_DEFAULT,
+        ..Profile::new(false)
+    };
+    changes.apply(&mut profile);
+    let key = ctx.state.password_key.clone();
+    ctx.db(move |c| Ok(users::create(c, &key, &name, &password, profile)?))
+        .await?;
+    Ok(None)
+}
+
+/// updateUser (admins): changes only what the call names; `musicFolderId` replaces the folder
+/// list (naming every folder means "all folders", also those added later).
+pub async fn update_user(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    ctx.require_admin()?;
+    let name = ctx.params.required("username")?.to_string();
+    let password = password_param(&ctx, false)?;
+    let changes = ProfileParams::parse(&ctx)?;
+    let key = ctx.state.password_key.clone();
+    ctx.db(move |c| {
+        users::update(c, &key, &name, password.as_deref(), |p| changes.apply(p))?;
+        Ok(())
+    })
+    .await?;
+    Ok(None)
+}
+
+/// deleteUser (admins): not oneself, not the last administrator.
+pub async fn delete_user(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    ctx.require_admin()?;
+    let name = ctx.params.required("username")?.to_string();
+    if is_self(&ctx, &name) {
+        return Err(ApiError::Refused(
+            "you cannot delete your own account; another administrator can".into(),
+        ));
+    }
+    ctx.db(move |c| Ok(users::delete(c, &name)?)).await?;
+    Ok(None)
+}
+
+/// changePassword: an admin for anyone; a user with the settings role for themselves.
+pub async fn change_password(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let name = username_param(&ctx)?;
+    ctx.require_role(Role::Settings)?;
+    let password = password_param(&ctx, true)?.unwrap_or_default();
+    let key = ctx.state.password_key.clone();
+    ctx.db(move |c| Ok(users::set_password(c, &key, &name, &password)?))
+        .await?;
+    Ok(None)
+}
+
+/// Whose API keys a call is about: `username` (admins: anyone; others: themselves), else the
+/// caller. Managing one's own keys needs the settings role.
+fn key_owner(ctx: &Ctx) -> Result<String, ApiError> {
+    let name = match ctx.params.get("username") {
+        Some(_) => username_param(ctx)?,
+        None => ctx.user.name.clone(),
+    };
+    ctx.require_role(Role::Settings)?;
+    Ok(name)
+}
+
+/// createApiKey (ours): a new key for the caller (or, for an admin, `username`), labelled
+/// `name`. The answer is the only time the key is shown.
+pub async fn create_api_key(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let owner = key_owner(&ctx)?;
+    let label = match ctx.params.get("name").map(str::trim) {
+        Some(l) if !l.is_empty() => l.to_string(),
+        _ => "api key".to_string(),
+    };
+    let stored_label = label.clone();
+    let (id, key, created) = ctx
+        .db(move |c| {
+            let (id, key) = users::create_api_key(c, &owner, &stored_label)?;
+            let created = users::api_keys_of(c, &owner)?
+                .into_iter()
+                .find(|k| k.0 == id)
+                .map_or(0, |k| k.2);
+            Ok((id, key, created))
+        })
+        .await?;
+    Ok(Some(
+        Element::new("apiKey")
+            .attr("id", id.to_string())
+            .attr("name", label)
+            .attr("key", key)
+            .attr("created", iso_time(created)),
+    ))
+}
+
+/// getApiKeys (ours): the caller's keys (or `username`'s, for an admin), without the keys.
+pub async fn get_api_keys(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let owner = key_owner(&ctx)?;
+    let keys = ctx.db(move |c| Ok(users::api_keys_of(c, &owner)?)).await?;
+    Ok(Some(
+        Element::new("apiKeys").list(
+            "apiKey",
+            keys.into_iter()
+                .map(|(id, label, created, last_used)| {
+                    Element::new("apiKey")
+                        .attr("id", id.to_string())
+                        .attr("name", label)
+                        .attr("created", iso_time(created))
+                        .attr_opt("lastUsed", last_used.map(iso_time))
+                })
+                .collect(),
+        ),
+    ))
+}
+
+/// deleteApiKey (ours): revokes one of the caller's keys (or `username`'s, for an admin).
+pub async fn delete_api_key(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let owner = key_owner(&ctx)?;
+    let id: i32 = ctx
+        .params
+        .number("id")?
+        .ok_or(ApiError::MissingParam("id"))?;
+    ctx.db(move |c| match users::revoke_api_key(c, &owner, id) {
+        Err(UserError::NotFound(_)) => Err(ApiError::NotFound("API key")),
+        other => Ok(other?),
+    })
+    .await?;
+    Ok(None)
 }

@@ -233,6 +233,8 @@ impl Server {
                 .unwrap()
                 .starts_with("application/json")
         );
+        let whole: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+        assert_valid_json(method, &whole);
         let r = json.json();
         assert_eq!(r["version"], "1.16.1");
         assert_eq!(r["type"], "mediastreamer");
@@ -278,9 +280,14 @@ pub const OPEN_SUBSONIC_ATTRS: &[&str] = &[
     "lastScan",
     "played",
     "displayComposer",
+    // Playlist.readonly; PlayQueue.current is a string id in OpenSubsonic (an int in 1.16.1).
+    "readonly",
+    "current",
 ];
 pub const OPEN_SUBSONIC_ELEMENTS: &[&str] = &[
     "genres",
+    "moods",
+    "recordLabels",
     "artists",
     "albumArtists",
     "replayGain",
@@ -292,6 +299,13 @@ pub const OPEN_SUBSONIC_ELEMENTS: &[&str] = &[
     "discTitles",
     "originalReleaseDate",
     "releaseDate",
+    "lyricsList",
+    "playQueueByIndex",
+    // Our own API key methods (createApiKey, getApiKeys).
+    "apiKey",
+    "apiKeys",
+    // Our own getScanErrors (the web player's admin page).
+    "scanErrors",
 ];
 
 /// Removes the OpenSubsonic additions, then validates with xmllint against the official XSD.
@@ -457,4 +471,139 @@ impl Server {
     pub fn fetch(&self, path: &str, headers: &[(&str, &str)]) -> RawResponse {
         request_raw(self.port, "GET", path, headers).unwrap()
     }
+}
+
+/// Validates a JSON response of `method` against the OpenSubsonic schema of its 200 answer
+/// (tests/fixtures/openapi, copied from the OpenSubsonic specification). Methods the
+/// specification does not describe (our own) are skipped.
+pub fn assert_valid_json(method: &str, body: &serde_json::Value) {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Validators = Mutex<HashMap<String, Option<Arc<jsonschema::Validator>>>>;
+    static VALIDATORS: OnceLock<Validators> = OnceLock::new();
+    let cache = VALIDATORS.get_or_init(Default::default);
+    let cached = cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(method)
+        .cloned();
+    let validator = cached.unwrap_or_else(|| {
+        let built = response_validator(method).map(Arc::new);
+        cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(method.to_string(), built.clone());
+        built
+    });
+    let Some(validator) = validator else {
+        return;
+    };
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{method}: JSON does not match the OpenSubsonic schema:\n{}\n{body:#}",
+        errors.join("\n")
+    );
+}
+
+fn response_validator(method: &str) -> Option<jsonschema::Validator> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openapi/endpoints");
+    let endpoint = root.join(format!("{method}.json"));
+    let spec: serde_json::Value = serde_json::from_slice(&std::fs::read(&endpoint).ok()?).ok()?;
+    let mut answer = spec["get"]["responses"]["200"].clone();
+    let mut file = endpoint.clone();
+    // A shared response (EmptySubsonicResponse...) is a reference to another file.
+    if let Some(reference) = answer["$ref"].as_str() {
+        file = root.join(reference);
+        answer = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    }
+    let schema = answer["content"]["application/json"]["schema"].clone();
+    assert!(schema.is_object(), "no 200 schema in {}", file.display());
+    let base = format!("file://{}", file.display());
+    Some(
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft4)
+            .with_base_uri(base)
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("schema of {method}: {e}")),
+    )
+}
+
+/// `start_server` with several music folders: `names` become folders (named so) beside each
+/// other, `build` writes into them (same order), and the start-up scan must find `tracks`.
+pub fn start_server_with_folders(
+    names: &[&str],
+    tracks: usize,
+    build: impl FnOnce(&[PathBuf]),
+) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let folders: Vec<PathBuf> = names.iter().map(|n| dir.path().join(n)).collect();
+    for f in &folders {
+        std::fs::create_dir_all(f).unwrap();
+    }
+    build(&folders);
+    let port = free_port();
+    let config = dir.path().join("config.toml");
+    let list: Vec<String> = folders
+        .iter()
+        .zip(names)
+        .map(|(f, n)| format!("{{ path = {f:?}, name = {n:?} }}"))
+        .collect();
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\naddress = \"127.0.0.1:{port}\"\n[library]\nfolders = [{}]\n[database]\npath = {:?}\n[scan]\nschedule = \"\"\nwatch = false\n",
+            list.join(", "),
+            dir.path().join("catalog.db")
+        ),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_mediastreamer");
+    for args in [
+        &["user", "add", "admin", "--password", "adminpw", "--admin"][..],
+        &["user", "add", "bob", "--password", "bobpw"][..],
+    ] {
+        let out = Command::new(bin)
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let child = Command::new(bin)
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        port,
+        config,
+        _dir: dir,
+    };
+    let start = Instant::now();
+    loop {
+        if let Ok(r) = try_get(port, "/rest/getScanStatus?u=admin&p=adminpw&f=json")
+            && r.json()["scanStatus"]["scanning"] == false
+            && r.json()["scanStatus"]["count"] == tracks
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server
 }

@@ -1,0 +1,299 @@
+//! Per-user access to music folders: which folders a user may see, and whether one item lies
+//! in them. Every catalog read the API answers goes through a `Scope`; a user who may see
+//! every folder gets `Scope::All`, which adds nothing to any query (the common case stays as
+//! fast as it was before access control existed).
+//!
+//! Admins and users with `all_folders` see every folder, including folders added later;
+//! anyone else sees the folders listed in `user_folders` (possibly none).
+
+use super::Id;
+use crate::db::models::User;
+use crate::db::schema::{directories, library_folders, tracks, user_folders};
+use diesel::prelude::*;
+use diesel::sql_types::Integer;
+
+/// The music folders a query may draw from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every folder: no filter at all.
+    All,
+    /// Only these folder ids (sorted, no repeats; may be empty: nothing is visible).
+    Only(Vec<i32>),
+}
+
+/// Why a request's `musicFolderId` cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error("no such music folder")]
+    NoSuchFolder,
+    #[error("the user may not see this music folder")]
+    Forbidden,
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+impl Scope {
+    /// Whether the scope lets every folder through.
+    pub fn is_all(&self) -> bool {
+        matches!(self, Scope::All)
+    }
+
+    /// Whether items of folder `folder_id` are visible.
+    pub fn allows(&self, folder_id: i32) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Only(ids) => ids.binary_search(&folder_id).is_ok(),
+        }
+    }
+
+    /// SQL condition "`column` is a visible folder": `1` for every folder, `0` for none. Only
+    /// integers are written, so the text is safe to splice into a statement.
+    pub fn condition(&self, column: &str) -> String {
+        match self {
+            Scope::All => "1".into(),
+            Scope::Only(ids) if ids.is_empty() => "0".into(),
+            Scope::Only(ids) => format!("{column} IN ({})", crate::db::id_list(ids)),
+        }
+    }
+
+    /// SQL condition "the album `album_id` (an SQL expression) has a visible track".
+    pub fn album_condition(&self, album_id: &str) -> String {
+        match self {
+            Scope::All => "1".into(),
+            _ => format!(
+                "EXISTS (SELECT 1 FROM tracks scope_t WHERE scope_t.album_id = {album_id} AND {})",
+                self.condition("scope_t.folder_id")
+            ),
+        }
+    }
+
+    /// SQL condition "the artist `artist_id` (an SQL expression) is credited on a visible
+    /// track" (as artist, album artist or composer).
+    pub fn artist_condition(&self, artist_id: &str) -> String {
+        match self {
+            Scope::All => "1".into(),
+            _ => format!(
+                "EXISTS (SELECT 1 FROM track_artists scope_ta \
+                   JOIN tracks scope_t ON scope_t.id = scope_ta.track_id \
+                 WHERE scope_ta.artist_id = {artist_id} AND {})",
+                self.condition("scope_t.folder_id")
+            ),
+        }
+    }
+
+    fn only(mut ids: Vec<i32>) -> Scope {
+        ids.sort_unstable();
+        ids.dedup();
+        Scope::Only(ids)
+    }
+}
+
+/// Every music folder id, ascending.
+fn all_folder_ids(conn: &mut SqliteConnection) -> QueryResult<Vec<i32>> {
+    library_folders::table
+        .order(library_folders::id)
+        .select(library_folders::id)
+        .load(conn)
+}
+
+/// The folders listed for a user in `user_folders` (what a restricted user may see).
+pub fn listed_folders(conn: &mut SqliteConnection, user_id: i32) -> QueryResult<Vec<i32>> {
+    user_folders::table
+        .filter(user_folders::user_id.eq(user_id))
+        .order(user_folders::folder_id)
+        .select(user_folders::folder_id)
+        .load(conn)
+}
+
+/// Whether the user sees every folder without looking anything up.
+fn sees_everything(user: &User) -> bool {
+    user.is_admin || user.all_folders
+}
+
+/// The folders a user may see.
+pub fn user_scope(conn: &mut SqliteConnection, user: &User) -> QueryResult<Scope> {
+    if sees_everything(user) {
+        return Ok(Scope::All);
+    }
+    Ok(Scope::only(listed_folders(conn, user.id)?))
+}
+
+/// The ids of the folders a user may see (for getUser's `folder` list and getMusicFolders).
+pub fn visible_folder_ids(conn: &mut SqliteConnection, user: &User) -> QueryResult<Vec<i32>> {
+    let all = all_folder_ids(conn)?;
+    Ok(match user_scope(conn, user)? {
+        Scope::All => all,
+        scope => all.into_iter().filter(|f| scope.allows(*f)).collect(),
+    })
+}
+
+/// The scope of one request: the user's folders, narrowed to `requested` (a client's
+/// `musicFolderId`) when given. A folder that does not exist is `NoSuchFolder`, one the user
+/// may not see is `Forbidden`. A scope that covers every folder becomes `Scope::All`, so the
+/// unfiltered (faster) queries serve it.
+pub fn request_scope(
+    conn: &mut SqliteConnection,
+    user: &User,
+    requested: Option<i32>,
+) -> Result<Scope, AccessError> {
+    if requested.is_none() && sees_everything(user) {
+        return Ok(Scope::All);
+    }
+    let all = all_folder_ids(conn)?;
+    let allowed = match user_scope(conn, user)? {
+        Scope::All => all.clone(),
+        Scope::Only(ids) => ids.into_iter().filter(|f| all.contains(f)).collect(),
+    };
+    let ids = match requested {
+        None => allowed,
+        Some(f) if !all.contains(&f) => return Err(AccessError::NoSuchFolder),
+        Some(f) if !allowed.contains(&f) => return Err(AccessError::Forbidden),
+        Some(f) => vec![f],
+    };
+    Ok(if ids.len() == all.len() {
+        Scope::All
+    } else {
+        Scope::only(ids)
+    })
+}
+
+/// Whether the track exists and lies in a folder the user may see. Streams, downloads, cover
+/// art and lyrics call this before answering.
+pub fn track_visible(conn: &mut SqliteConnection, user: &User, track_id: i32) -> QueryResult<bool> {
+    let scope = user_scope(conn, user)?;
+    track_in_scope(conn, &scope, track_id)
+}
+
+/// Whether the track exists and lies in the scope.
+pub fn track_in_scope(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    track_id: i32,
+) -> QueryResult<bool> {
+    let folder: Option<i32> = tracks::table
+        .find(track_id)
+        .select(tracks::folder_id)
+        .get_result(conn)
+        .optional()?;
+    Ok(folder.is_some_and(|f| scope.allows(f)))
+}
+
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = Integer)]
+    found: i32,
+}
+
+fn exists_sql(conn: &mut SqliteConnection, condition: &str) -> QueryResult<bool> {
+    let row: Found =
+        diesel::sql_query(format!("SELECT ({condition}) AS found")).get_result(conn)?;
+    Ok(row.found != 0)
+}
+
+/// Whether an item of any kind (track, album, artist, folder) exists and the scope shows it:
+/// an album or artist is visible when one of its tracks is. Playlists are not folder items
+/// (always true here; the playlist rules decide).
+pub fn id_in_scope(conn: &mut SqliteConnection, scope: &Scope, id: Id) -> QueryResult<bool> {
+    match id {
+        Id::Track(n) => track_in_scope(conn, scope, n),
+        Id::Directory(n) => {
+            let folder: Option<i32> = directories::table
+                .find(n)
+                .select(directories::folder_id)
+                .get_result(conn)
+                .optional()?;
+            Ok(folder.is_some_and(|f| scope.allows(f)))
+        }
+        Id::Album(n) => {
+            let cond = match scope {
+                Scope::All => format!("EXISTS (SELECT 1 FROM albums WHERE id = {n})"),
+                _ => scope.album_condition(&n.to_string()),
+            };
+            exists_sql(conn, &cond)
+        }
+        Id::Artist(n) => {
+            let cond = match scope {
+                Scope::All => format!("EXISTS (SELECT 1 FROM artists WHERE id = {n})"),
+                _ => scope.artist_condition(&n.to_string()),
+            };
+            exists_sql(conn, &cond)
+        }
+        // Playlists belong to users, not to music folders: their owners decide who sees them.
+        Id::Playlist(_) => Ok(true),
+    }
+}
+
+/// Whether folder access hides the item `id` from the user (then answer "not found"). For
+/// users who see every folder this is false without a query (whether the item exists is the
+/// caller's business); for others it is true also when the item does not exist.
+pub fn hidden_from(conn: &mut SqliteConnection, user: &User, id: Id) -> QueryResult<bool> {
+    if sees_everything(user) {
+        return Ok(false);
+    }
+    Ok(!id_visible(conn, user, id)?)
+}
+
+/// Whether the user may see the item `id` (any kind). For cover art, lyrics and the like.
+pub fn id_visible(conn: &mut SqliteConnection, user: &User, id: Id) -> QueryResult<bool> {
+    let scope = user_scope(conn, user)?;
+    id_in_scope(conn, &scope, id)
+}
+
+/// The tracks among `ids` the scope shows, in the order given (for playlists, queues and
+/// shares that may hold tracks of folders a user may not see).
+pub fn tracks_in_scope(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    ids: &[i32],
+) -> QueryResult<Vec<i32>> {
+    if scope.is_all() {
+        return Ok(ids.to_vec());
+    }
+    let mut visible = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let found: Vec<(i32, i32)> = tracks::table
+            .filter(tracks::id.eq_any(chunk))
+            .select((tracks::id, tracks::folder_id))
+            .load(conn)?;
+        visible.extend(
+            found
+                .into_iter()
+                .filter(|(_, f)| scope.allows(*f))
+                .map(|(id, _)| id),
+        );
+    }
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| visible.contains(id))
+        .collect())
+}
+
+/// `tracks_in_scope` for a user.
+pub fn visible_tracks(
+    conn: &mut SqliteConnection,
+    user: &User,
+    ids: &[i32],
+) -> QueryResult<Vec<i32>> {
+    let scope = user_scope(conn, user)?;
+    tracks_in_scope(conn, &scope, ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_are_neutral_for_all_and_false_for_none() {
+        assert_eq!(Scope::All.condition("t.folder_id"), "1");
+        assert_eq!(Scope::All.album_condition("a.id"), "1");
+        assert_eq!(Scope::Only(vec![]).condition("t.folder_id"), "0");
+        assert_eq!(
+            Scope::only(vec![3, 1, 3]).condition("t.folder_id"),
+            "t.folder_id IN (1,3)"
+        );
+        let s = Scope::only(vec![2]);
+        assert!(s.allows(2) && !s.allows(1));
+        assert!(Scope::All.allows(99));
+    }
+}

@@ -1,0 +1,76 @@
+//! Chat: one room shared by every user (what Subsonic offered and DSub still shows). The
+//! newest `KEEP` messages are kept; older ones are dropped as new ones arrive. No wire format
+//! here.
+
+use crate::db::schema::{chat_messages, users};
+use diesel::prelude::*;
+
+/// Messages kept; adding one beyond this drops the oldest.
+pub const KEEP: i64 = 1000;
+/// Longest message accepted, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// One message: who, when (epoch milliseconds) and what.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct Message {
+    pub username: String,
+    pub time: i64,
+    pub message: String,
+}
+
+/// Why a message was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error("the message is empty")]
+    Empty,
+    #[error("the message is longer than {MAX_MESSAGE_CHARS} characters")]
+    TooLong,
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// Posts a message as `user_id`, dropping messages beyond the newest `KEEP`.
+pub fn add(
+    conn: &mut SqliteConnection,
+    user_id: i32,
+    message: &str,
+    now_ms: i64,
+) -> Result<(), ChatError> {
+    if message.trim().is_empty() {
+        return Err(ChatError::Empty);
+    }
+    if message.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(ChatError::TooLong);
+    }
+    conn.immediate_transaction(|conn| {
+        diesel::insert_into(chat_messages::table)
+            .values((
+                chat_messages::user_id.eq(user_id),
+                chat_messages::message.eq(message),
+                chat_messages::created_at.eq(now_ms),
+            ))
+            .execute(conn)?;
+        diesel::sql_query(
+            "DELETE FROM chat_messages WHERE id NOT IN \
+             (SELECT id FROM chat_messages ORDER BY created_at DESC, id DESC LIMIT ?)",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(KEEP)
+        .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Messages posted after `since` (epoch milliseconds; everything kept when None), newest
+/// first as Subsonic lists them.
+pub fn since(conn: &mut SqliteConnection, since: Option<i64>) -> QueryResult<Vec<Message>> {
+    chat_messages::table
+        .inner_join(users::table)
+        .filter(chat_messages::created_at.gt(since.unwrap_or(i64::MIN)))
+        .order((chat_messages::created_at.desc(), chat_messages::id.desc()))
+        .select((
+            users::name,
+            chat_messages::created_at,
+            chat_messages::message,
+        ))
+        .load(conn)
+}

@@ -1,0 +1,742 @@
+//! Playlists: who may see and change them, their entries, and M3U8 export. No wire format here;
+//! the Subsonic layer (`subsonic::playlists`) parses parameters and renders.
+//!
+//! Rules: a user sees their own playlists and public ones; an admin may read and change any.
+//! Someone else's private playlist does not exist for a non-admin (not found, so its existence
+//! does not leak); someone else's public playlist can be read, not changed. A playlist imported
+//! from an M3U file mirrors that file: its name and songs change only when the file does (the
+//! scanner re-syncs it), so they cannot be edited here; comment and visibility can.
+//!
+//! Every read-modify-write runs in one immediate transaction, so two clients editing one
+//! playlist at the same moment are serialised by SQLite and neither loses its change.
+
+use super::access::{self, Scope};
+use super::files::{Archive, TrackFile, archive_of_tracks};
+use crate::db::models::Track;
+use crate::db::schema::{library_folders, playlist_tracks, playlists, tracks, users};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// Rows per INSERT when writing entries (3 bound values each, well under SQLite's limit).
+const INSERT_CHUNK: usize = 2000;
+
+/// A playlist with its owner's name and the totals clients show.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct Playlist {
+    #[diesel(sql_type = Integer)]
+    pub id: i32,
+    #[diesel(sql_type = Integer)]
+    pub owner_id: i32,
+    #[diesel(sql_type = Text)]
+    pub owner_name: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub comment: Option<String>,
+    #[diesel(sql_type = Bool)]
+    pub public: bool,
+    /// The M3U file this playlist was imported from (absolute path), if any.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub source_path: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub song_count: i64,
+    #[diesel(sql_type = BigInt)]
+    pub duration_ms: i64,
+    /// The first entry with art (its own embedded picture or its album's cover), whose art
+    /// stands for the playlist's; None when no entry has any.
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub cover_track_id: Option<i32>,
+    /// Changes when that entry's art may have changed (its file's mtime, its album's refresh).
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub cover_stamp: Option<i64>,
+    /// Epoch milliseconds.
+    #[diesel(sql_type = BigInt)]
+    pub created_at: i64,
+    /// Epoch milliseconds.
+    #[diesel(sql_type = BigInt)]
+    pub updated_at: i64,
+}
+
+/// Who is asking: the signed-in user, whether they are an admin, and the music folders they
+/// may see (songs elsewhere are neither shown to them nor addable by them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: i32,
+    pub is_admin: bool,
+    pub scope: Scope,
+}
+
+impl Actor {
+    /// Someone who sees every folder (the scanner, the command line).
+    pub fn everything(user_id: i32, is_admin: bool) -> Self {
+        Self {
+            user_id,
+            is_admin,
+            scope: Scope::All,
+        }
+    }
+}
+
+impl Playlist {
+    /// Whether `actor` may see this playlist and its songs.
+    pub fn readable_by(&self, actor: &Actor) -> bool {
+        self.public || actor.is_admin || self.owner_id == actor.user_id
+    }
+
+    /// Whether `actor` may change its comment and visibility, or delete it.
+    pub fn manageable_by(&self, actor: &Actor) -> bool {
+        actor.is_admin || self.owner_id == actor.user_id
+    }
+
+    /// Whether `actor` may change its name and songs (imported playlists follow their file).
+    pub fn editable_by(&self, actor: &Actor) -> bool {
+        self.manageable_by(actor) && self.source_path.is_none()
+    }
+}
+
+/// Why a playlist call did not happen. Nothing is changed in any of these cases.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaylistError {
+    #[error("playlist not found")]
+    NotFound,
+    #[error("not allowed to change this playlist")]
+    NotAllowed,
+    #[error("song {0} not found")]
+    SongNotFound(i32),
+    #[error("no song at index {0}")]
+    BadIndex(usize),
+    #[error("the playlist name must not be empty")]
+    EmptyName,
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// The query for `Playlist` rows over `playlists p JOIN users u`; counts, duration and cover
+/// take only the songs `scope` shows.
+fn select(scope: &Scope) -> String {
+    let visible = match scope {
+        Scope::All => String::new(),
+        _ => format!(" AND {}", scope.condition("t.folder_id")),
+    };
+    let with_art = format!(
+        "FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id \
+         JOIN albums a ON a.id = t.album_id WHERE pt.playlist_id = p.id{visible} \
+         AND (t.has_embedded_art OR a.cover_directory_id IS NOT NULL \
+              OR a.cover_track_id IS NOT NULL) \
+         ORDER BY pt.position LIMIT 1"
+    );
+    format!(
+        "SELECT p.id AS id, p.owner_id AS owner_id, u.name AS owner_name, \
+         p.name AS name, p.comment AS comment, p.public AS public, \
+         p.source_path AS source_path, \
+         (SELECT count(*) FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id \
+            WHERE pt.playlist_id = p.id{visible}) AS song_count, \
+         (SELECT coalesce(sum(t.duration_ms), 0) FROM playlist_tracks pt \
+            JOIN tracks t ON t.id = pt.track_id WHERE pt.playlist_id = p.id{visible}) \
+            AS duration_ms, \
+         (SELECT t.id {with_art}) AS cover_track_id, \
+         (SELECT t.mtime + a.updated_at {with_art}) AS cover_stamp, \
+         p.created_at AS created_at, p.updated_at AS updated_at \
+         FROM playlists p JOIN users u ON u.id = p.owner_id"
+    )
+}
+
+/// One playlist by id, whoever owns it, with the totals `scope` shows.
+pub fn find(conn: &mut SqliteConnection, scope: &Scope, id: i32) -> QueryResult<Option<Playlist>> {
+    diesel::sql_query(format!("{} WHERE p.id = ?", select(scope)))
+        .bind::<Integer, _>(id)
+        .get_result(conn)
+        .optional()
+}
+
+/// The playlists a user sees in their lists: their own and every public one, by name.
+/// `owner_id` is whose lists these are (an admin may look at another user's); the totals
+/// follow `scope`.
+pub fn visible_to(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    owner_id: i32,
+) -> QueryResult<Vec<Playlist>> {
+    diesel::sql_query(format!(
+        "{} WHERE p.owner_id = ? OR p.public ORDER BY p.name COLLATE NOCASE, p.id",
+        select(scope)
+    ))
+    .bind::<Integer, _>(owner_id)
+    .load(conn)
+}
+
+/// Every playlist, by owner and name (for the command line).
+pub fn all(conn: &mut SqliteConnection) -> QueryResult<Vec<Playlist>> {
+    diesel::sql_query(format!(
+        "{} ORDER BY u.name, p.name COLLATE NOCASE, p.id",
+        select(&Scope::All)
+    ))
+    .load(conn)
+}
+
+/// A playlist `actor` may read (not found otherwise).
+pub fn readable(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<Playlist, PlaylistError> {
+    match find(conn, &actor.scope, id)? {
+        Some(p) if p.readable_by(actor) => Ok(p),
+        _ => Err(PlaylistError::NotFound),
+    }
+}
+
+/// A playlist `actor` may read and `allowed` says they may change: not found when they
+/// cannot even read it, not allowed when they can read but not change it.
+fn changeable(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    id: i32,
+    allowed: fn(&Playlist, &Actor) -> bool,
+) -> Result<Playlist, PlaylistError> {
+    let p = readable(conn, actor, id)?;
+    if allowed(&p, actor) {
+        Ok(p)
+    } else {
+        Err(PlaylistError::NotAllowed)
+    }
+}
+
+/// Every entry's track id, in order (duplicates kept), whatever folder it is in.
+fn all_track_ids(conn: &mut SqliteConnection, playlist_id: i32) -> QueryResult<Vec<i32>> {
+    playlist_tracks::table
+        .filter(playlist_tracks::playlist_id.eq(playlist_id))
+        .order(playlist_tracks::position)
+        .select(playlist_tracks::track_id)
+        .load(conn)
+}
+
+/// The track ids of a playlist that `scope` shows, in order (duplicates kept).
+pub fn track_ids(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    playlist_id: i32,
+) -> QueryResult<Vec<i32>> {
+    let ids = all_track_ids(conn, playlist_id)?;
+    access::tracks_in_scope(conn, scope, &ids)
+}
+
+/// Fails with the first id that is not a track `scope` shows.
+fn check_tracks(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    ids: &[i32],
+) -> Result<(), PlaylistError> {
+    let unique: Vec<i32> = ids
+        .iter()
+        .copied()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut found = HashSet::with_capacity(unique.len());
+    for chunk in unique.chunks(500) {
+        let rows: Vec<(i32, i32)> = tracks::table
+            .filter(tracks::id.eq_any(chunk))
+            .select((tracks::id, tracks::folder_id))
+            .load(conn)?;
+        found.extend(
+            rows.into_iter()
+                .filter(|(_, folder)| scope.allows(*folder))
+                .map(|(id, _)| id),
+        );
+    }
+    match ids.iter().find(|id| !found.contains(id)) {
+        Some(&missing) => Err(PlaylistError::SongNotFound(missing)),
+        None => Ok(()),
+    }
+}
+
+/// Replaces a playlist's entries with `ids` (positions 0..n). Call inside a transaction.
+pub fn write_entries(
+    conn: &mut SqliteConnection,
+    playlist_id: i32,
+    ids: &[i32],
+) -> QueryResult<()> {
+    diesel::delete(playlist_tracks::table.filter(playlist_tracks::playlist_id.eq(playlist_id)))
+        .execute(conn)?;
+    append_entries(conn, playlist_id, 0, ids)
+}
+
+/// Inserts `ids` at positions `first..`. Call inside a transaction.
+fn append_entries(
+    conn: &mut SqliteConnection,
+    playlist_id: i32,
+    first: i32,
+    ids: &[i32],
+) -> QueryResult<()> {
+    for (n, chunk) in ids.chunks(INSERT_CHUNK).enumerate() {
+        let base = first + (n * INSERT_CHUNK) as i32;
+        let rows: Vec<_> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, &track_id)| {
+                (
+                    playlist_tracks::playlist_id.eq(playlist_id),
+                    playlist_tracks::position.eq(base + i as i32),
+                    playlist_tracks::track_id.eq(track_id),
+                )
+            })
+            .collect();
+        diesel::insert_into(playlist_tracks::table)
+            .values(&rows)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn clean_name(name: &str) -> Result<String, PlaylistError> {
+    let name = name.trim();
+    if name.is_empty() {
+        Err(PlaylistError::EmptyName)
+    } else {
+        Ok(name.to_string())
+    }
+}
+
+/// Creates a private playlist owned by `actor` with these songs; returns its id.
+pub fn create(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    name: &str,
+    songs: &[i32],
+    now_ms: i64,
+) -> Result<i32, PlaylistError> {
+    let name = clean_name(name)?;
+    conn.immediate_transaction(|conn| {
+        check_tracks(conn, &actor.scope, songs)?;
+        let id: i32 = diesel::insert_into(playlists::table)
+            .values((
+                playlists::owner_id.eq(actor.user_id),
+                playlists::name.eq(&name),
+                playlists::public.eq(false),
+                playlists::created_at.eq(now_ms),
+                playlists::updated_at.eq(now_ms),
+            ))
+            .returning(playlists::id)
+            .get_result(conn)?;
+        append_entries(conn, id, 0, songs)?;
+        Ok(id)
+    })
+}
+
+/// Replaces a playlist's songs (createPlaylist with playlistId), renaming it when `name` is
+/// given. Entries in folders the actor cannot see are kept (they are not theirs to drop).
+pub fn replace(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    id: i32,
+    name: Option<&str>,
+    songs: &[i32],
+    now_ms: i64,
+) -> Result<(), PlaylistError> {
+    let name = name.map(clean_name).transpose()?;
+    conn.immediate_transaction(|conn| {
+        changeable(conn, actor, id, Playlist::editable_by)?;
+        check_tracks(conn, &actor.scope, songs)?;
+        let mut entries = hidden_entries(conn, &actor.scope, id)?;
+        entries.extend_from_slice(songs);
+        write_entries(conn, id, &entries)?;
+        if let Some(name) = &name {
+            diesel::update(playlists::table.find(id))
+                .set(playlists::name.eq(name))
+                .execute(conn)?;
+        }
+        touch(conn, id, now_ms)
+    })
+}
+
+/// The entries `scope` hides, in order.
+fn hidden_entries(conn: &mut SqliteConnection, scope: &Scope, id: i32) -> QueryResult<Vec<i32>> {
+    if scope.is_all() {
+        return Ok(Vec::new());
+    }
+    let all = all_track_ids(conn, id)?;
+    let shown: HashSet<i32> = access::tracks_in_scope(conn, scope, &all)?
+        .into_iter()
+        .collect();
+    Ok(all.into_iter().filter(|t| !shown.contains(t)).collect())
+}
+
+/// What updatePlaylist changes; `None`/empty fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlaylistUpdate {
+    pub name: Option<String>,
+    /// `Some(None)` clears the comment.
+    pub comment: Option<Option<String>>,
+    pub public: Option<bool>,
+    /// Songs appended at the end, in order.
+    pub add: Vec<i32>,
+    /// 0-based indexes into the playlist as the actor saw it before this update.
+    pub remove: Vec<usize>,
+}
+
+impl PlaylistUpdate {
+    fn changes_songs_or_name(&self) -> bool {
+        self.name.is_some() || !self.add.is_empty() || !self.remove.is_empty()
+    }
+}
+
+/// Applies an updatePlaylist: removals against the original indexes first, then additions,
+/// then name, comment and visibility, all or nothing.
+pub fn update(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    id: i32,
+    change: &PlaylistUpdate,
+    now_ms: i64,
+) -> Result<(), PlaylistError> {
+    let name = change.name.as_deref().map(clean_name).transpose()?;
+    conn.immediate_transaction(|conn| {
+        let p = changeable(conn, actor, id, Playlist::manageable_by)?;
+        if change.changes_songs_or_name() && !p.editable_by(actor) {
+            return Err(PlaylistError::NotAllowed);
+        }
+        check_tracks(conn, &actor.scope, &change.add)?;
+        if change.remove.is_empty() {
+            if !change.add.is_empty() {
+                let last: Option<i32> = playlist_tracks::table
+                    .filter(playlist_tracks::playlist_id.eq(id))
+                    .select(diesel::dsl::max(playlist_tracks::position))
+                    .get_result(conn)?;
+                append_entries(conn, id, last.map_or(0, |l| l + 1), &change.add)?;
+            }
+        } else {
+            let all = all_track_ids(conn, id)?;
+            // Indexes count the entries the actor sees; map them to entries of the whole list.
+            let shown: HashSet<i32> = access::tracks_in_scope(conn, &actor.scope, &all)?
+                .into_iter()
+                .collect();
+            let seen: Vec<usize> = (0..all.len())
+                .filter(|&i| shown.contains(&all[i]))
+                .collect();
+            let mut drop = HashSet::new();
+            for &i in &change.remove {
+                drop.insert(*seen.get(i).ok_or(PlaylistError::BadIndex(i))?);
+            }
+            let kept: Vec<i32> = all
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !drop.contains(i))
+                .map(|(_, t)| t)
+                .chain(change.add.iter().copied())
+                .collect();
+            write_entries(conn, id, &kept)?;
+        }
+        if let Some(name) = &name {
+            diesel::update(playlists::table.find(id))
+                .set(playlists::name.eq(name))
+                .execute(conn)?;
+        }
+        if let Some(comment) = &change.comment {
+            diesel::update(playlists::table.find(id))
+                .set(playlists::comment.eq(comment))
+                .execute(conn)?;
+        }
+        if let Some(public) = change.public {
+            diesel::update(playlists::table.find(id))
+                .set(playlists::public.eq(public))
+                .execute(conn)?;
+        }
+        touch(conn, id, now_ms)
+    })
+}
+
+fn touch(conn: &mut SqliteConnection, id: i32, now_ms: i64) -> Result<(), PlaylistError> {
+    diesel::update(playlists::table.find(id))
+        .set(playlists::updated_at.eq(now_ms))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes a playlist (its owner or an admin). An imported playlist cannot be deleted while its
+/// file exists (the next scan would bring it back): delete the file instead.
+pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: i32) -> Result<(), PlaylistError> {
+    conn.immediate_transaction(|conn| {
+        changeable(conn, actor, id, Playlist::editable_by)?;
+        diesel::delete(playlists::table.find(id)).execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Playlists whose id (`pl-N` or N) or name is `key`, for the command line.
+pub fn lookup(conn: &mut SqliteConnection, key: &str) -> QueryResult<Vec<Playlist>> {
+    let id = key.strip_prefix("pl-").unwrap_or(key).parse::<i32>().ok();
+    if let Some(p) = id
+        .map(|id| find(conn, &Scope::All, id))
+        .transpose()?
+        .flatten()
+    {
+        return Ok(vec![p]);
+    }
+    diesel::sql_query(format!(
+        "{} WHERE p.name = ? ORDER BY p.id",
+        select(&Scope::All)
+    ))
+    .bind::<Text, _>(key)
+    .load(conn)
+}
+
+/// A playlist as an extended M3U8 file: `#EXTM3U`, `#PLAYLIST:` with its name, then for each
+/// entry an `#EXTINF:` line (seconds, "artist - title") and the file's absolute path.
+pub fn export_m3u8(conn: &mut SqliteConnection, playlist: &Playlist) -> QueryResult<String> {
+    let rows: Vec<(String, String, i64, String, String)> = playlist_tracks::table
+        .inner_join(tracks::table.inner_join(library_folders::table))
+        .filter(playlist_tracks::playlist_id.eq(playlist.id))
+        .order(playlist_tracks::position)
+        .select((
+            library_folders::path,
+            tracks::path,
+            tracks::duration_ms,
+            tracks::artist_display,
+            tracks::title,
+        ))
+        .load(conn)?;
+    let one_line = |s: &str| s.replace(['\r', '\n'], " ");
+    let mut out = format!("#EXTM3U\n#PLAYLIST:{}\n", one_line(&playlist.name));
+    for (root, rel, duration_ms, artist, title) in rows {
+        out.push_str(&format!(
+            "#EXTINF:{},{} - {}\n{}\n",
+            duration_ms / 1000,
+            one_line(&artist),
+            one_line(&title),
+            Path::new(&root).join(rel).display()
+        ));
+    }
+    Ok(out)
+}
+
+/// A playlist `actor` may read as a zip download: its songs `actor.scope` shows, in order
+/// (repeats kept); None when it has none.
+pub fn archive(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<Option<Archive>, PlaylistError> {
+    let playlist = readable(conn, actor, id)?;
+    let order = track_ids(conn, &actor.scope, id)?;
+    let mut unique = order.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    let mut by_id: HashMap<i32, TrackFile> = HashMap::with_capacity(unique.len());
+    for chunk in unique.chunks(500) {
+        let rows: Vec<(Track, String)> = tracks::table
+            .inner_join(library_folders::table)
+            .filter(tracks::id.eq_any(chunk))
+            .select((Track::as_select(), library_folders::path))
+            .load(conn)?;
+        by_id.extend(rows.into_iter().map(|(track, root)| {
+            let path = Path::new(&root).join(&track.path);
+            (track.id, TrackFile { track, path })
+        }));
+    }
+    let files: Vec<TrackFile> = order
+        .iter()
+        .filter_map(|id| by_id.get(id).cloned())
+        .collect();
+    Ok((!files.is_empty()).then(|| archive_of_tracks(&playlist.name, files)))
+}
+
+/// The first admin (lowest id), who owns imported playlists; None while there is no admin.
+pub fn first_admin(conn: &mut SqliteConnection) -> QueryResult<Option<i32>> {
+    users::table
+        .filter(users::is_admin.eq(true))
+        .order(users::id)
+        .select(users::id)
+        .first(conn)
+        .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db;
+
+    /// A migrated catalog with two users, two folders and five tracks (ids 1..=5; track 5 in
+    /// the second folder).
+    fn catalog() -> (tempfile::TempDir, SqliteConnection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        db::open_and_migrate(&path).unwrap();
+        let mut conn = db::connect(&path).unwrap();
+        for sql in [
+            "INSERT INTO users (id, name, is_admin, password_enc, created_at, updated_at) \
+             VALUES (1, 'admin', 1, '', 0, 0), (2, 'bob', 0, '', 0, 0)",
+            "INSERT INTO library_folders (id, path, name, created_at) \
+             VALUES (1, '/m', 'm', 0), (2, '/n', 'n', 0)",
+            "INSERT INTO directories (id, folder_id, path, name, mtime, created_at, updated_at) \
+             VALUES (1, 1, '', 'm', 0, 0, 0), (2, 2, '', 'n', 0, 0, 0)",
+            "INSERT INTO albums (id, album_key, name, artist_display, created_at, updated_at) \
+             VALUES (1, 'k', 'Al', 'Ar', 0, 0)",
+        ] {
+            diesel::sql_query(sql).execute(&mut conn).unwrap();
+        }
+        for n in 1..=5 {
+            let folder = if n == 5 { 2 } else { 1 };
+            diesel::sql_query(format!(
+                "INSERT INTO tracks (id, folder_id, directory_id, album_id, path, size, mtime, \
+                 suffix, content_type, codec, duration_ms, title, album_name, artist_display, \
+                 fingerprint, created_at, updated_at) \
+                 VALUES ({n}, {folder}, {folder}, 1, 'a/{n}.mp3', 1, 0, 'mp3', 'audio/mpeg', \
+                 'mp3', {n}000, 'T{n}', 'Al', 'Ar', {n}, 0, 0)"
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        }
+        (dir, conn)
+    }
+
+    fn admin() -> Actor {
+        Actor::everything(1, true)
+    }
+    fn bob() -> Actor {
+        Actor::everything(2, false)
+    }
+    /// Bob restricted to the first folder.
+    fn bob_in_m() -> Actor {
+        Actor {
+            scope: Scope::Only(vec![1]),
+            ..bob()
+        }
+    }
+
+    #[test]
+    fn removals_use_original_indexes_then_additions_append() {
+        let (_dir, mut c) = catalog();
+        let id = create(&mut c, &bob(), " Mix ", &[1, 2, 3, 4], 10).unwrap();
+        let change = PlaylistUpdate {
+            remove: vec![0, 2, 2],
+            add: vec![5, 1],
+            ..Default::default()
+        };
+        update(&mut c, &bob(), id, &change, 20).unwrap();
+        assert_eq!(track_ids(&mut c, &Scope::All, id).unwrap(), [2, 4, 5, 1]);
+        let p = find(&mut c, &Scope::All, id).unwrap().unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.song_count, p.duration_ms, p.updated_at),
+            ("Mix", 4, 12_000, 20)
+        );
+        // An index past the end changes nothing.
+        let bad = PlaylistUpdate {
+            remove: vec![1, 4],
+            ..Default::default()
+        };
+        assert!(matches!(
+            update(&mut c, &bob(), id, &bad, 30),
+            Err(PlaylistError::BadIndex(4))
+        ));
+        assert_eq!(track_ids(&mut c, &Scope::All, id).unwrap(), [2, 4, 5, 1]);
+    }
+
+    #[test]
+    fn hidden_folders_are_invisible_and_untouched() {
+        let (_dir, mut c) = catalog();
+        let id = create(&mut c, &bob(), "Mix", &[5, 1, 5, 2], 0).unwrap();
+        let restricted = bob_in_m();
+        assert_eq!(track_ids(&mut c, &restricted.scope, id).unwrap(), [1, 2]);
+        let p = find(&mut c, &restricted.scope, id).unwrap().unwrap();
+        assert_eq!((p.song_count, p.duration_ms), (2, 3000));
+        // Index 1 is what the restricted user sees at 1: track 2.
+        let change = PlaylistUpdate {
+            remove: vec![1],
+            ..Default::default()
+        };
+        update(&mut c, &restricted, id, &change, 1).unwrap();
+        assert_eq!(track_ids(&mut c, &Scope::All, id).unwrap(), [5, 1, 5]);
+        assert!(matches!(
+            create(&mut c, &restricted, "x", &[5], 0),
+            Err(PlaylistError::SongNotFound(5))
+        ));
+        replace(&mut c, &restricted, id, None, &[3], 2).unwrap();
+        assert_eq!(track_ids(&mut c, &Scope::All, id).unwrap(), [5, 5, 3]);
+    }
+
+    #[test]
+    fn private_playlists_are_hidden_and_public_ones_read_only_for_others() {
+        let (_dir, mut c) = catalog();
+        let admins = create(&mut c, &admin(), "Admin's", &[1], 0).unwrap();
+        assert!(matches!(
+            readable(&mut c, &bob(), admins),
+            Err(PlaylistError::NotFound)
+        ));
+        assert!(visible_to(&mut c, &Scope::All, 2).unwrap().is_empty());
+        let public = PlaylistUpdate {
+            public: Some(true),
+            ..Default::default()
+        };
+        update(&mut c, &admin(), admins, &public, 1).unwrap();
+        assert_eq!(visible_to(&mut c, &Scope::All, 2).unwrap().len(), 1);
+        assert!(matches!(
+            update(&mut c, &bob(), admins, &PlaylistUpdate::default(), 2),
+            Err(PlaylistError::NotAllowed)
+        ));
+        assert!(matches!(
+            delete(&mut c, &bob(), admins),
+            Err(PlaylistError::NotAllowed)
+        ));
+        // An admin may change anyone's.
+        let bobs = create(&mut c, &bob(), "Bob's", &[2], 0).unwrap();
+        replace(&mut c, &admin(), bobs, None, &[3, 3], 5).unwrap();
+        assert_eq!(track_ids(&mut c, &Scope::All, bobs).unwrap(), [3, 3]);
+        assert!(matches!(
+            create(&mut c, &bob(), "x", &[1, 99], 0),
+            Err(PlaylistError::SongNotFound(99))
+        ));
+        assert!(matches!(
+            create(&mut c, &bob(), "  ", &[], 0),
+            Err(PlaylistError::EmptyName)
+        ));
+        delete(&mut c, &admin(), bobs).unwrap();
+        assert!(find(&mut c, &Scope::All, bobs).unwrap().is_none());
+    }
+
+    #[test]
+    fn imported_playlists_keep_name_and_songs() {
+        let (_dir, mut c) = catalog();
+        let id = create(&mut c, &admin(), "From file", &[1], 0).unwrap();
+        diesel::update(playlists::table.find(id))
+            .set(playlists::source_path.eq("/m/list.m3u"))
+            .execute(&mut c)
+            .unwrap();
+        let add = PlaylistUpdate {
+            add: vec![2],
+            ..Default::default()
+        };
+        assert!(matches!(
+            update(&mut c, &admin(), id, &add, 1),
+            Err(PlaylistError::NotAllowed)
+        ));
+        assert!(matches!(
+            delete(&mut c, &admin(), id),
+            Err(PlaylistError::NotAllowed)
+        ));
+        let comment = PlaylistUpdate {
+            comment: Some(Some("mine".into())),
+            public: Some(false),
+            ..Default::default()
+        };
+        update(&mut c, &admin(), id, &comment, 2).unwrap();
+        let p = find(&mut c, &Scope::All, id).unwrap().unwrap();
+        assert_eq!((p.comment.as_deref(), p.public), (Some("mine"), false));
+    }
+
+    #[test]
+    fn exports_extended_m3u8_with_absolute_paths() {
+        let (_dir, mut c) = catalog();
+        let id = create(&mut c, &bob(), "Road\ntrip", &[2, 1], 0).unwrap();
+        let p = find(&mut c, &Scope::All, id).unwrap().unwrap();
+        assert_eq!(
+            export_m3u8(&mut c, &p).unwrap(),
+            "#EXTM3U\n#PLAYLIST:Road trip\n#EXTINF:2,Ar - T2\n/m/a/2.mp3\n#EXTINF:1,Ar - T1\n/m/a/1.mp3\n"
+        );
+        assert_eq!(lookup(&mut c, &format!("pl-{id}")).unwrap().len(), 1);
+        assert_eq!(lookup(&mut c, "Road\ntrip").unwrap().len(), 1);
+        assert!(lookup(&mut c, "nothing").unwrap().is_empty());
+    }
+}

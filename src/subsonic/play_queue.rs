@@ -1,0 +1,248 @@
+//! The saved play queue and bookmarks: getPlayQueue, savePlayQueue, the OpenSubsonic
+//! `indexBasedQueue` pair (getPlayQueueByIndex, savePlayQueueByIndex), getBookmarks,
+//! createBookmark, deleteBookmark. Everything is per user.
+
+use super::annotation::with_annotation;
+use super::auth::Ctx;
+use super::error::ApiError;
+use super::lists::{annotated_tracks, user_scope};
+use super::model::{self, iso_time};
+use super::playlists::song_ids;
+use super::response::Element;
+use crate::db;
+use crate::library::bookmarks::{self, BookmarkError};
+use crate::library::play_queue::{self, NewQueue, QueueError, SavedQueue};
+use crate::library::{Id, TrackView};
+use std::collections::HashMap;
+
+impl From<QueueError> for ApiError {
+    fn from(e: QueueError) -> Self {
+        match e {
+            QueueError::SongNotFound(_) => ApiError::NotFound("Song"),
+            // OpenSubsonic asks for code 10 when the current index is outside the queue.
+            QueueError::BadCurrent(_) => ApiError::MissingParam("currentIndex"),
+            QueueError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<BookmarkError> for ApiError {
+    fn from(e: BookmarkError) -> Self {
+        match e {
+            BookmarkError::SongNotFound => ApiError::NotFound("Song"),
+            BookmarkError::NotFound => ApiError::NotFound("Bookmark"),
+            BookmarkError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// A non-negative millisecond `position` (0 when absent).
+fn position_param(ctx: &Ctx) -> Result<i64, ApiError> {
+    match ctx.params.number::<i64>("position")? {
+        Some(p) if p < 0 => Err(ApiError::BadParam("position")),
+        p => Ok(p.unwrap_or(0)),
+    }
+}
+
+/// The client name saved as `changedBy`.
+fn client_name(ctx: &Ctx) -> String {
+    ctx.params
+        .get("c")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .unwrap_or("unknown")
+        .to_string()
+}
+
+/// Saves the queue (or clears it when `ids` is empty).
+async fn save(ctx: &Ctx, ids: Vec<i32>, current: usize) -> Result<Option<Element>, ApiError> {
+    let position_ms = position_param(ctx)?;
+    let changed_by = client_name(ctx);
+    let scope = user_scope(ctx).await?;
+    let user_id = ctx.user.id;
+    let now = db::now_ms();
+    ctx.db(move |c| {
+        let queue = NewQueue {
+            track_ids: &ids,
+            current,
+            position_ms,
+            changed_by: &changed_by,
+        };
+        Ok(play_queue::save(c, user_id, &scope, &queue, now)?)
+    })
+    .await?;
+    Ok(None)
+}
+
+/// The saved queue with its songs as `entry` elements (repeats kept). A user who never saved
+/// one gets an empty queue changed at the epoch, so no client prefers it to its own.
+async fn load(ctx: &Ctx) -> Result<(SavedQueue, Vec<Element>), ApiError> {
+    let scope = user_scope(ctx).await?;
+    let user_id = ctx.user.id;
+    let loaded = ctx
+        .db(move |c| {
+            let Some(queue) = play_queue::load(c, user_id, &scope)? else {
+                return Ok(None);
+            };
+            let mut unique = queue.track_ids.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            Ok(Some((queue, annotated_tracks(c, user_id, &unique)?)))
+        })
+        .await?;
+    let Some((queue, (views, notes))) = loaded else {
+        let never_saved = SavedQueue {
+            track_ids: Vec::new(),
+            current: None,
+            position_ms: 0,
+            changed_at: 0,
+            changed_by: String::new(),
+        };
+        return Ok((never_saved, Vec::new()));
+    };
+    let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
+    let entries = queue
+        .track_ids
+        .iter()
+        .filter_map(|id| views.get(id))
+        .map(|v| with_annotation(model::child("entry", v), notes.get(&v.track.id)))
+        .collect();
+    Ok((queue, entries))
+}
+
+/// savePlayQueue: `id` repeated (none clears the queue), `current` (a song id among them; the
+/// first one when absent), `position` in ms.
+pub async fn save_play_queue(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let ids = song_ids(&ctx, "id")?;
+    let current = match ctx.params.get("current").map(str::trim) {
+        None | Some("") => 0,
+        Some(raw) => match Id::parse(raw) {
+            Some(Id::Track(n)) => ids
+                .iter()
+                .position(|&id| id == n)
+                .ok_or(ApiError::BadParam("current"))?,
+            _ => return Err(ApiError::BadParam("current")),
+        },
+    };
+    save(&ctx, ids, current).await
+}
+
+/// savePlayQueueByIndex: `id` repeated (none clears the queue), `currentIndex` (0-based,
+/// required with ids), `position` in ms.
+pub async fn save_play_queue_by_index(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let ids = song_ids(&ctx, "id")?;
+    let current = if ids.is_empty() {
+        0
+    } else {
+        ctx.params
+            .number::<usize>("currentIndex")
+            .map_err(|_| ApiError::MissingParam("currentIndex"))?
+            .ok_or(ApiError::MissingParam("currentIndex"))?
+    };
+    save(&ctx, ids, current).await
+}
+
+/// The attributes both queue shapes share, after the current-track one.
+fn queue_element(el: Element, ctx: &Ctx, q: &SavedQueue, entries: Vec<Element>) -> Element {
+    el.attr("position", q.position_ms)
+        .attr("username", &ctx.user.name)
+        .attr("changed", iso_time(q.changed_at))
+        .attr("changedBy", &q.changed_by)
+        .list("entry", entries)
+}
+
+/// getPlayQueue: `current` is the current song's id (a string, per OpenSubsonic).
+pub async fn get_play_queue(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let (queue, entries) = load(&ctx).await?;
+    let current = queue
+        .current
+        .and_then(|i| queue.track_ids.get(i))
+        .map(|&id| Id::Track(id).to_string());
+    let el = Element::new("playQueue").attr_opt("current", current);
+    Ok(Some(queue_element(el, &ctx, &queue, entries)))
+}
+
+/// getPlayQueueByIndex: like getPlayQueue with the 0-based `currentIndex`.
+pub async fn get_play_queue_by_index(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let (queue, entries) = load(&ctx).await?;
+    let el = Element::new("playQueueByIndex").attr_opt("currentIndex", queue.current);
+    Ok(Some(queue_element(el, &ctx, &queue, entries)))
+}
+
+/// A song id parameter.
+fn song_id(ctx: &Ctx) -> Result<i32, ApiError> {
+    match Id::parse(ctx.params.required("id")?.trim()) {
+        Some(Id::Track(n)) => Ok(n),
+        _ => Err(ApiError::NotFound("Song")),
+    }
+}
+
+/// getBookmarks: the caller's bookmarks, each with its song as `entry`.
+pub async fn get_bookmarks(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let scope = user_scope(&ctx).await?;
+    let user_id = ctx.user.id;
+    let (marks, (views, notes)) = ctx
+        .db(move |c| {
+            let marks = bookmarks::of_user(c, user_id, &scope)?;
+            let ids: Vec<i32> = marks.iter().map(|b| b.track_id).collect();
+            Ok((marks, annotated_tracks(c, user_id, &ids)?))
+        })
+        .await?;
+    let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
+    let list = marks
+        .iter()
+        .filter_map(|b| {
+            let v = views.get(&b.track_id)?;
+            let entry = with_annotation(model::child("entry", v), notes.get(&b.track_id));
+            Some(
+                Element::new("bookmark")
+                    .attr("position", b.position_ms)
+                    .attr("username", &ctx.user.name)
+                    .attr_opt("comment", b.comment.as_ref())
+                    .attr("created", iso_time(b.created_at))
+                    .attr("changed", iso_time(b.updated_at))
+                    .child(entry),
+            )
+        })
+        .collect();
+    Ok(Some(Element::new("bookmarks").list("bookmark", list)))
+}
+
+/// createBookmark: `id` (song), `position` in ms (required), `comment`. Saving again moves
+/// the bookmark.
+pub async fn create_bookmark(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let track_id = song_id(&ctx)?;
+    ctx.params.required("position")?;
+    let position = position_param(&ctx)?;
+    let comment = ctx
+        .params
+        .get("comment")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
+    let scope = user_scope(&ctx).await?;
+    let user_id = ctx.user.id;
+    let now = db::now_ms();
+    ctx.db(move |c| {
+        Ok(bookmarks::save(
+            c,
+            user_id,
+            &scope,
+            track_id,
+            position,
+            comment.as_deref(),
+            now,
+        )?)
+    })
+    .await?;
+    Ok(None)
+}
+
+/// deleteBookmark: removes the caller's bookmark in song `id`.
+pub async fn delete_bookmark(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let track_id = song_id(&ctx)?;
+    let user_id = ctx.user.id;
+    ctx.db(move |c| Ok(bookmarks::delete(c, user_id, track_id)?))
+        .await?;
+    Ok(None)
+}

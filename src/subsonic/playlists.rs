@@ -1,0 +1,228 @@
+//! Playlists: getPlaylists, getPlaylist, createPlaylist, updatePlaylist, deletePlaylist.
+//! The rules (who sees and changes what) live in `library::playlists`; this file parses
+//! parameters and renders `Playlist` / `PlaylistWithSongs`.
+
+use super::annotation::with_annotation;
+use super::auth::Ctx;
+use super::error::ApiError;
+use super::lists::{annotated_tracks, user_scope};
+use super::model::{self, iso_time};
+use super::response::Element;
+use crate::db::{self, models::Role};
+use crate::library::access;
+use crate::library::covers::CoverArtId;
+use crate::library::playlists::{self, Actor, Playlist, PlaylistError, PlaylistUpdate};
+use crate::library::{Id, TrackView};
+use crate::users;
+use std::collections::HashMap;
+
+impl From<PlaylistError> for ApiError {
+    fn from(e: PlaylistError) -> Self {
+        match e {
+            PlaylistError::NotFound => ApiError::NotFound("Playlist"),
+            PlaylistError::NotAllowed => ApiError::NotAuthorized,
+            PlaylistError::SongNotFound(_) => ApiError::NotFound("Song"),
+            PlaylistError::BadIndex(_) => ApiError::BadParam("songIndexToRemove"),
+            PlaylistError::EmptyName => ApiError::BadParam("name"),
+            PlaylistError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// The caller as the playlist rules see them.
+pub(super) async fn actor(ctx: &Ctx) -> Result<Actor, ApiError> {
+    Ok(Actor {
+        user_id: ctx.user.id,
+        is_admin: ctx.user.is_admin,
+        scope: user_scope(ctx).await?,
+    })
+}
+
+/// A playlist id parameter (`pl-N`); anything else names no playlist.
+fn playlist_id(ctx: &Ctx, key: &'static str) -> Result<i32, ApiError> {
+    match Id::parse(ctx.params.required(key)?.trim()) {
+        Some(Id::Playlist(n)) => Ok(n),
+        _ => Err(ApiError::NotFound("Playlist")),
+    }
+}
+
+/// Song ids of a repeated parameter, in order (empty values skipped).
+pub(super) fn song_ids(ctx: &Ctx, key: &str) -> Result<Vec<i32>, ApiError> {
+    ctx.params
+        .all(key)
+        .into_iter()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|raw| match Id::parse(raw) {
+            Some(Id::Track(n)) => Ok(n),
+            _ => Err(ApiError::NotFound("Song")),
+        })
+        .collect()
+}
+
+/// A `Playlist` element. `readonly` (OpenSubsonic) tells the client whether the caller may
+/// edit its songs.
+fn playlist_element(p: &Playlist, actor: &Actor) -> Element {
+    Element::new("playlist")
+        .attr("id", Id::Playlist(p.id).to_string())
+        .attr("name", &p.name)
+        .attr_opt("comment", p.comment.as_ref())
+        .attr("owner", &p.owner_name)
+        .attr("public", p.public)
+        .attr("songCount", p.song_count)
+        .attr("duration", p.duration_ms / 1000)
+        .attr("created", iso_time(p.created_at))
+        .attr("changed", iso_time(p.updated_at))
+        .attr_opt("coverArt", cover_art(p))
+        .attr("readonly", !p.editable_by(actor))
+}
+
+/// The playlist's cover id (the art of its first song that has some): versioned by the
+/// playlist's last change and that song's art, so clients refetch when either changes.
+fn cover_art(p: &Playlist) -> Option<String> {
+    let track = p.cover_track_id?;
+    let parts = [p.updated_at, i64::from(track), p.cover_stamp.unwrap_or(0)];
+    Some(CoverArtId::versioned(Id::Playlist(p.id), &parts).to_string())
+}
+
+/// A playlist the caller may read, with its songs as `entry` children (repeats kept).
+async fn playlist_with_songs(ctx: &Ctx, actor: Actor, id: i32) -> Result<Element, ApiError> {
+    let user_id = ctx.user.id;
+    let (playlist, order, views, notes, actor) = ctx
+        .db(move |c| {
+            let playlist = playlists::readable(c, &actor, id)?;
+            let order = playlists::track_ids(c, &actor.scope, id)?;
+            let mut unique = order.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            let (views, notes) = annotated_tracks(c, user_id, &unique)?;
+            Ok((playlist, order, views, notes, actor))
+        })
+        .await?;
+    let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
+    let entries = order
+        .iter()
+        .filter_map(|id| views.get(id))
+        .map(|v| with_annotation(model::child("entry", v), notes.get(&v.track.id)))
+        .collect();
+    Ok(playlist_element(&playlist, &actor).list("entry", entries))
+}
+
+/// getPlaylists: the caller's own and the public playlists; an admin may pass `username` to
+/// see what another user sees.
+pub async fn get_playlists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let actor = actor(&ctx).await?;
+    let other = ctx
+        .params
+        .get("username")
+        .map(str::trim)
+        .filter(|name| !name.is_empty() && *name != ctx.user.name)
+        .map(str::to_string);
+    if other.is_some() {
+        ctx.require_admin()?;
+    }
+    let (list, actor) = ctx
+        .db(move |c| {
+            let (owner, scope) = match other {
+                None => (actor.user_id, actor.scope.clone()),
+                Some(name) => {
+                    let user = users::find(c, &name)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?
+                        .ok_or(ApiError::NotFound("User"))?;
+                    let scope = access::user_scope(c, &user)?;
+                    (user.id, scope)
+                }
+            };
+            Ok((playlists::visible_to(c, &scope, owner)?, actor))
+        })
+        .await?;
+    Ok(Some(Element::new("playlists").list(
+        "playlist",
+        list.iter().map(|p| playlist_element(p, &actor)).collect(),
+    )))
+}
+
+/// getPlaylist: one playlist with its songs.
+pub async fn get_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let id = playlist_id(&ctx, "id")?;
+    let actor = actor(&ctx).await?;
+    Ok(Some(playlist_with_songs(&ctx, actor, id).await?))
+}
+
+/// createPlaylist: a new playlist named `name`, or, with `playlistId`, that playlist's songs
+/// replaced (and its name changed when `name` is given). Answers with the playlist.
+pub async fn create_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    ctx.require_role(Role::Playlist)?;
+    let songs = song_ids(&ctx, "songId")?;
+    let name = ctx
+        .params
+        .get("name")
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let existing = match ctx.params.get("playlistId").map(str::trim) {
+        Some(raw) if !raw.is_empty() => Some(playlist_id(&ctx, "playlistId")?),
+        _ => None,
+    };
+    if existing.is_none() && name.is_none() {
+        return Err(ApiError::MissingParam("name"));
+    }
+    let actor = actor(&ctx).await?;
+    let writer = actor.clone();
+    let now = db::now_ms();
+    let id = ctx
+        .db(move |c| {
+            Ok(match existing {
+                Some(id) => {
+                    playlists::replace(c, &writer, id, name.as_deref(), &songs, now)?;
+                    id
+                }
+                None => playlists::create(c, &writer, name.as_deref().unwrap_or(""), &songs, now)?,
+            })
+        })
+        .await?;
+    Ok(Some(playlist_with_songs(&ctx, actor, id).await?))
+}
+
+/// updatePlaylist: name, comment, public, songs appended (`songIdToAdd`) and removed by
+/// 0-based index into the list as it was (`songIndexToRemove`), all or nothing.
+pub async fn update_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    ctx.require_role(Role::Playlist)?;
+    let id = playlist_id(&ctx, "playlistId")?;
+    let remove = ctx
+        .params
+        .all("songIndexToRemove")
+        .into_iter()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.parse::<usize>()
+                .map_err(|_| ApiError::BadParam("songIndexToRemove"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let change = PlaylistUpdate {
+        name: ctx.params.get("name").map(str::to_string),
+        comment: ctx
+            .params
+            .get("comment")
+            .map(|c| Some(c.trim().to_string()).filter(|c| !c.is_empty())),
+        public: ctx.params.boolean("public")?,
+        add: song_ids(&ctx, "songIdToAdd")?,
+        remove,
+    };
+    let actor = actor(&ctx).await?;
+    let now = db::now_ms();
+    ctx.db(move |c| Ok(playlists::update(c, &actor, id, &change, now)?))
+        .await?;
+    Ok(None)
+}
+
+/// deletePlaylist: the owner or an admin deletes it.
+pub async fn delete_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    ctx.require_role(Role::Playlist)?;
+    let id = playlist_id(&ctx, "id")?;
+    let actor = actor(&ctx).await?;
+    ctx.db(move |c| Ok(playlists::delete(c, &actor, id)?))
+        .await?;
+    Ok(None)
+}

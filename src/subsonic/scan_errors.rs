@@ -1,0 +1,62 @@
+//! getScanErrors (ours, admins only): the files the scans could not read, and why, for the
+//! web player's admin page. The scanner keeps them in `scan_errors` until the file is read
+//! successfully or disappears.
+
+use super::auth::Ctx;
+use super::error::ApiError;
+use super::model::iso_time;
+use super::response::Element;
+use crate::db::schema::{library_folders, scan_errors};
+use diesel::prelude::*;
+
+/// Most entries one call returns.
+const MAX_PAGE: i64 = 1000;
+
+/// getScanErrors: `size` (default 100, at most 1000) entries from `offset`, ordered by folder
+/// and path; `count` is the total.
+pub async fn get_scan_errors(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    ctx.require_admin()?;
+    let size = ctx.params.number::<i64>("size")?.unwrap_or(100);
+    let offset = ctx.params.number::<i64>("offset")?.unwrap_or(0);
+    if !(0..=MAX_PAGE).contains(&size) {
+        return Err(ApiError::BadParam("size"));
+    }
+    if offset < 0 {
+        return Err(ApiError::BadParam("offset"));
+    }
+    let (total, rows) = ctx
+        .db(move |c| {
+            let total: i64 = scan_errors::table.count().get_result(c)?;
+            let rows: Vec<(String, String, i64, String, i64)> = scan_errors::table
+                .inner_join(library_folders::table)
+                .order((scan_errors::folder_id, scan_errors::path))
+                .limit(size)
+                .offset(offset)
+                .select((
+                    library_folders::name,
+                    scan_errors::path,
+                    scan_errors::size,
+                    scan_errors::reason,
+                    scan_errors::seen_at,
+                ))
+                .load(c)?;
+            Ok((total, rows))
+        })
+        .await?;
+    let list = rows
+        .into_iter()
+        .map(|(folder, path, size, reason, seen_at)| {
+            Element::new("scanError")
+                .attr("folder", folder)
+                .attr("path", path)
+                .attr("size", size)
+                .attr("reason", reason)
+                .attr("seen", iso_time(seen_at))
+        })
+        .collect();
+    Ok(Some(
+        Element::new("scanErrors")
+            .attr("count", total)
+            .list("scanError", list),
+    ))
+}

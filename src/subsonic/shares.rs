@@ -1,0 +1,173 @@
+//! Shares: createShare, getShares, updateShare, deleteShare. The rules live in
+//! `library::shares`; the public page a share's URL opens is `share_page`.
+//!
+//! createShare and updateShare need the share role; anyone may list and delete their own
+//! shares (taking a public link down is always allowed), and an admin sees and manages all.
+
+use super::auth::Ctx;
+use super::error::ApiError;
+use super::lists::annotated_tracks;
+use super::model::{self, iso_time};
+use super::playlists::actor;
+use super::response::Element;
+use crate::db::{self, models::Role};
+use crate::library::annotations::Annotation;
+use crate::library::shares::{self, Share, ShareError, ShareUpdate};
+use crate::library::{Id, TrackView};
+use std::collections::HashMap;
+
+impl From<ShareError> for ApiError {
+    fn from(e: ShareError) -> Self {
+        match e {
+            ShareError::NotFound => ApiError::NotFound("Share"),
+            ShareError::ItemNotFound(_) => ApiError::NotFound("Item to share"),
+            ShareError::NothingToShare => ApiError::MissingParam("id"),
+            ShareError::ExpiryInPast => ApiError::BadParam("expires"),
+            ShareError::DescriptionTooLong => ApiError::BadParam("description"),
+            e @ ShareError::TooManySongs(_) => ApiError::Refused(e.to_string()),
+            ShareError::Random(e) => ApiError::Internal(e),
+            ShareError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// The public address of a share: `scheme://host/share/TOKEN`, from the request (behind a
+/// reverse proxy, `Forwarded` / `X-Forwarded-*` name the public host).
+pub fn share_url(ctx: &Ctx, token: &str) -> String {
+    let info = ctx.request.connection_info();
+    format!("{}://{}/share/{token}", info.scheme(), info.host())
+}
+
+/// `expires` in epoch milliseconds: absent or 0 means never; negative is refused.
+fn expires_param(ctx: &Ctx) -> Result<Option<Option<i64>>, ApiError> {
+    match ctx.params.number::<i64>("expires")? {
+        None => Ok(None),
+        Some(0) => Ok(Some(None)),
+        Some(t) if t > 0 => Ok(Some(Some(t))),
+        Some(_) => Err(ApiError::BadParam("expires")),
+    }
+}
+
+/// The ids to share: songs, albums, artists, folders or playlists (70 for anything else).
+fn item_ids(ctx: &Ctx) -> Result<Vec<Id>, ApiError> {
+    let raw: Vec<&str> = ctx
+        .params
+        .all("id")
+        .into_iter()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    if raw.is_empty() {
+        return Err(ApiError::MissingParam("id"));
+    }
+    raw.into_iter()
+        .map(|v| Id::parse(v).ok_or(ApiError::NotFound("Item to share")))
+        .collect()
+}
+
+/// A `share` element with its songs as `entry` children.
+fn share_element(
+    ctx: &Ctx,
+    share: &Share,
+    entries: &[i32],
+    views: &HashMap<i32, TrackView>,
+    notes: &HashMap<i32, Annotation>,
+) -> Element {
+    let songs = entries
+        .iter()
+        .filter_map(|id| views.get(id))
+        .map(|v| {
+            super::annotation::with_annotation(model::child("entry", v), notes.get(&v.track.id))
+        })
+        .collect();
+    Element::new("share")
+        .attr("id", &share.id)
+        .attr("url", share_url(ctx, &share.id))
+        .attr_opt("description", share.description.as_ref())
+        .attr("username", &share.owner_name)
+        .attr("created", iso_time(share.created_at))
+        .attr_opt("expires", share.expires_at.map(iso_time))
+        .attr_opt("lastVisited", share.last_visited.map(iso_time))
+        .attr("visitCount", share.visit_count)
+        .list("entry", songs)
+}
+
+/// `shares` holding these shares (each with its songs), as getShares and createShare answer.
+async fn shares_element(ctx: &Ctx, list: Vec<Share>) -> Result<Element, ApiError> {
+    let user_id = ctx.user.id;
+    let (list, entries, views, notes) = ctx
+        .db(move |c| {
+            let mut entries = Vec::with_capacity(list.len());
+            for share in &list {
+                entries.push(shares::track_ids(c, share)?);
+            }
+            let mut unique: Vec<i32> = entries.iter().flatten().copied().collect();
+            unique.sort_unstable();
+            unique.dedup();
+            let (views, notes) = annotated_tracks(c, user_id, &unique)?;
+            Ok((list, entries, views, notes))
+        })
+        .await?;
+    let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
+    let items = list
+        .iter()
+        .zip(&entries)
+        .map(|(share, ids)| share_element(ctx, share, ids, &views, &notes))
+        .collect();
+    Ok(Element::new("shares").list("share", items))
+}
+
+/// getShares: the caller's live shares (an admin's: everyone's).
+pub async fn get_shares(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let actor = actor(&ctx).await?;
+    let now = db::now_ms();
+    let list = ctx
+        .db(move |c| Ok(shares::visible_to(c, &actor, now)?))
+        .await?;
+    Ok(Some(shares_element(&ctx, list).await?))
+}
+
+/// createShare: `id` (repeated: songs, albums, artists, folders, playlists), `description`,
+/// `expires` (epoch ms; 0 or absent: never). Answers `shares` with the new share.
+pub async fn create_share(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    ctx.require_role(Role::Share)?;
+    let items = item_ids(&ctx)?;
+    let expires = expires_param(&ctx)?.flatten();
+    let description = ctx.params.get("description").map(str::to_string);
+    let actor = actor(&ctx).await?;
+    let now = db::now_ms();
+    let share = ctx
+        .db(move |c| {
+            let token = shares::create(c, &actor, &items, description.as_deref(), expires, now)?;
+            shares::find_live(c, &token, now)?.ok_or(ApiError::Internal(
+                "a share just created cannot be read back".into(),
+            ))
+        })
+        .await?;
+    Ok(Some(shares_element(&ctx, vec![share]).await?))
+}
+
+/// updateShare: `id`, `description` (empty removes it), `expires` (epoch ms; 0 removes it).
+pub async fn update_share(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    ctx.require_role(Role::Share)?;
+    let token = ctx.params.required("id")?.trim().to_string();
+    let change = ShareUpdate {
+        description: ctx.params.get("description").map(str::to_string),
+        expires_at: expires_param(&ctx)?,
+    };
+    let actor = actor(&ctx).await?;
+    let now = db::now_ms();
+    ctx.db(move |c| Ok(shares::update(c, &actor, &token, &change, now)?))
+        .await?;
+    Ok(None)
+}
+
+/// deleteShare: `id`; the owner or an admin.
+pub async fn delete_share(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let token = ctx.params.required("id")?.trim().to_string();
+    let actor = actor(&ctx).await?;
+    let now = db::now_ms();
+    ctx.db(move |c| Ok(shares::delete(c, &actor, &token, now)?))
+        .await?;
+    Ok(None)
+}

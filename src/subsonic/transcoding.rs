@@ -1,0 +1,187 @@
+//! `stream` when it transcodes: the Subsonic parameters (maxBitRate, format, timeOffset,
+//! estimateContentLength, c) mapped onto `transcode`'s decision, and the HTTP answer: an exact
+//! Content-Length, Range (206/416) and conditional requests against the transcode's own
+//! validators, HEAD, the disk cache, and the concurrency cap.
+
+use super::auth::Ctx;
+use super::error::ApiError;
+use crate::library::files::TrackFile;
+use crate::media::conditional::{self, Decision as Conditional, Validators};
+use crate::media::file_response::read_chunks;
+use crate::media::range::{self, RangeRequest};
+use crate::transcode::{self, Decision, Flow, Plan, Source, SourceFacts, StreamRequest};
+use actix_web::body::SizedStream;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpResponse, web};
+use std::time::{Duration, UNIX_EPOCH};
+
+/// The MIME type and suffix of what the transcoder sends.
+pub const TRANSCODED_CONTENT_TYPE: &str = "audio/mpeg";
+pub const TRANSCODED_SUFFIX: &str = "mp3";
+
+/// `transcodedSuffix` and `transcodedContentType` of a song, when a plain `stream` request
+/// would transcode it (see `transcode::default_transcode`).
+pub fn default_output(track: &crate::db::models::Track) -> Option<(&'static str, &'static str)> {
+    transcode::default_transcode(track.bitrate)
+        .map(|_| (TRANSCODED_SUFFIX, TRANSCODED_CONTENT_TYPE))
+}
+
+/// The transcode `stream` should send for this request, or None for the original file.
+pub async fn stream_transcoded(
+    ctx: &Ctx,
+    track: &TrackFile,
+) -> Result<Option<HttpResponse>, ApiError> {
+    let time_offset = ctx.params.number::<f64>("timeOffset")?.unwrap_or(0.0);
+    if !time_offset.is_finite() || time_offset < 0.0 {
+        return Err(ApiError::BadParam("timeOffset"));
+    }
+    let request = StreamRequest {
+        max_bit_rate: ctx.params.number::<u32>("maxBitRate")?,
+        format: ctx.params.get("format"),
+        time_offset,
+        user_max_bit_rate: ctx.user.max_bit_rate.max(0) as u32,
+        client: ctx.params.get("c"),
+    };
+    // Our Content-Length is always exact, which is what estimateContentLength asks for.
+    ctx.params.boolean("estimateContentLength")?;
+    let t = &track.track;
+    let facts = SourceFacts {
+        suffix: &t.suffix,
+        bitrate: t.bitrate.map(|b| b.max(0) as u32),
+    };
+    let transcoder = &ctx.state.transcoder;
+    let Decision::Mp3 { kbps } = transcoder.settings.decide(&request, facts) else {
+        return Ok(None);
+    };
+    let path = track.path.clone();
+    if !web::block(move || path.is_file()).await? {
+        // The original path answers a vanished file (error 70, and a rescan of its folder).
+        return Ok(None);
+    }
+    let source = Source {
+        id: t.id,
+        path: track.path.clone(),
+        mtime: t.mtime,
+        duration_ms: t.duration_ms,
+        sample_rate: t.sample_rate.map(|r| r.max(0) as u32),
+    };
+    let state = ctx.state.clone();
+    let plan = web::block(move || state.transcoder.plan(&source, kbps, time_offset))
+        .await?
+        .map_err(|e| plan_error(e, track))?;
+    respond(ctx, plan, t.mtime).await.map(Some)
+}
+
+fn plan_error(e: transcode::TranscodeError, track: &TrackFile) -> ApiError {
+    use transcode::TranscodeError as E;
+    match e {
+        E::Unsupported(_) => ApiError::Refused(e.to_string()),
+        E::OffsetPastEnd => ApiError::BadParam("timeOffset"),
+        other => {
+            tracing::warn!(path = %track.path.display(), "cannot transcode: {other}");
+            ApiError::Refused(format!("cannot transcode this file: {other}"))
+        }
+    }
+}
+
+/// Answers with the plan's bytes: from the cache when they are there, else encoded now.
+async fn respond(ctx: &Ctx, plan: Plan, mtime_ms: i64) -> Result<HttpResponse, ApiError> {
+    let layout = plan.layout;
+    let len = layout.total_len();
+    let modified = UNIX_EPOCH + Duration::from_millis(mtime_ms.max(0) as u64);
+    let validators = Validators::new(len, modified, plan.identity);
+    let mut builder = HttpResponse::Ok();
+    builder
+        .insert_header((header::ETAG, validators.etag.to_string()))
+        .insert_header((header::LAST_MODIFIED, validators.last_modified))
+        .insert_header((header::ACCEPT_RANGES, "bytes"));
+    let honour_range = match conditional::evaluate(&ctx.request, &validators) {
+        Conditional::NotModified => return Ok(builder.status(StatusCode::NOT_MODIFIED).finish()),
+        Conditional::PreconditionFailed => {
+            return Ok(builder.status(StatusCode::PRECONDITION_FAILED).finish());
+        }
+        Conditional::Send { honour_range } => honour_range,
+    };
+    let seconds = layout.samples as f64 / f64::from(layout.sample_rate);
+    builder
+        .insert_header((header::CONTENT_TYPE, TRANSCODED_CONTENT_TYPE))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    if let Ok(value) = HeaderValue::from_str(&format!("{seconds:.2}")) {
+        builder.insert_header((header::HeaderName::from_static("x-content-duration"), value));
+    }
+    let requested = match ctx.request.headers().get(header::RANGE) {
+        Some(value) if honour_range => value
+            .to_str()
+            .map_or(RangeRequest::Full, |v| range::parse(v, len)),
+        _ => RangeRequest::Full,
+    };
+    let (start, count) = match requested {
+        RangeRequest::Full => (0, len),
+        RangeRequest::Partial(r) => {
+            builder
+                .status(StatusCode::PARTIAL_CONTENT)
+                .insert_header((header::CONTENT_RANGE, r.content_range(len)));
+            (r.start, r.len())
+        }
+        RangeRequest::Unsatisfiable => {
+            return Ok(builder
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .insert_header((header::CONTENT_RANGE, range::unsatisfied_content_range(len)))
+                .finish());
+        }
+    };
+    if ctx.request.method() == Method::HEAD {
+        let nothing = futures_util::stream::empty::<Result<web::Bytes, std::io::Error>>();
+        return Ok(builder.body(SizedStream::new(count, nothing)));
+    }
+    let transcoder = &ctx.state.transcoder;
+    if let Some(key) = &plan.cache_key
+        && let Some(path) = transcoder.cache.lookup(key, len)
+        && let Ok(Ok(file)) = web::block(move || std::fs::File::open(path)).await
+    {
+        tracing::debug!(key, "transcode served from the cache");
+        return Ok(builder.body(SizedStream::new(count, read_chunks(file, start, count))));
+    }
+    let permit = transcoder
+        .permit()
+        .await
+        .map_err(|e| ApiError::Refused(e.to_string()))?;
+    tracing::info!(
+        path = %plan.path.display(),
+        kbps = layout.kbps,
+        rate = layout.sample_rate,
+        from = start,
+        "transcoding"
+    );
+    // A stream of the whole transcode is also written to the cache.
+    let cache = (start == 0 && count == len)
+        .then_some(plan.cache_key.as_deref())
+        .flatten()
+        .and_then(|key| transcoder.cache.writer(key, len));
+    let body = transcode::stream::blocking_body(move |sink| {
+        let _permit = permit;
+        let mut cache = cache;
+        let result = transcode::produce(&plan, start..start + count, &mut |bytes| {
+            if let Some(writer) = &mut cache {
+                writer.write(bytes);
+            }
+            sink.send(bytes)
+        });
+        match result {
+            Ok(Flow::Continue) => {
+                if let Some(writer) = cache {
+                    writer.commit();
+                }
+            }
+            Ok(Flow::Stop) => {
+                tracing::debug!(path = %plan.path.display(), "client left a transcode")
+            }
+            Err(e) => {
+                tracing::warn!(path = %plan.path.display(), "transcode stopped: {e}");
+                sink.fail(e.to_string());
+            }
+        }
+    });
+    Ok(builder.body(SizedStream::new(count, body)))
+}

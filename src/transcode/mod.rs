@@ -1,0 +1,495 @@
+//! In-process transcoding to constant-bitrate MP3 whose every byte is known in advance.
+//!
+//! `decide` says whether a request gets the original or an MP3 (and at which bitrate);
+//! `Transcoder::plan` looks at the file (decoder, sample count) and fixes the stream's exact
+//! layout; `produce` encodes any byte range of it. A stream is cut into segments that are
+//! encoded independently (see `layout::Segments`), so a range starting anywhere re-encodes one
+//! segment and yields the very bytes the full transcode has there. Finished full transcodes go
+//! to a disk cache. At most `max_concurrent` transcodes run at once.
+//!
+//! Knows nothing of HTTP (besides the body adapter in `stream.rs`) or of Subsonic.
+
+pub mod cache;
+pub mod decode;
+pub mod layout;
+pub mod mp3;
+pub mod signal;
+pub mod stream;
+
+use crate::config::TranscodeConfig;
+use cache::Cache;
+use decode::Decoder;
+use layout::{Layout, SAMPLES_PER_FRAME, Segments, mpeg1_layer3_frame_len};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Why a transcode cannot start or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum TranscodeError {
+    /// Neither symphonia nor (a configured, present) ffmpeg can decode the file.
+    #[error("cannot transcode {0}")]
+    Unsupported(String),
+    /// The source could not be read or decoded (missing, truncated, corrupt).
+    #[error("cannot decode the source: {0}")]
+    Source(String),
+    #[error("MP3 encoder: {0}")]
+    Encoder(String),
+    /// The encoder's output does not match the precomputed layout (a bug, never sent on).
+    #[error("encoder output does not match the frame layout: {0}")]
+    Layout(String),
+    #[error("timeOffset is at or past the end of the track")]
+    OffsetPastEnd,
+    #[error("too many transcodes are running; try again shortly")]
+    Busy,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// What to send for a stream request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The file as it is.
+    Original,
+    /// A constant-bitrate MP3 at `kbps` (a standard bitrate).
+    Mp3 { kbps: u32 },
+}
+
+/// What a stream request asks for, as far as the decision goes.
+#[derive(Debug, Clone, Default)]
+pub struct StreamRequest<'a> {
+    /// `maxBitRate` in kbps (0 or None: no limit).
+    pub max_bit_rate: Option<u32>,
+    /// `format` (`mp3`, `raw`, anything else is treated as not given).
+    pub format: Option<&'a str>,
+    /// `timeOffset` in seconds.
+    pub time_offset: f64,
+    /// The user's own cap in kbps (0: none).
+    pub user_max_bit_rate: u32,
+    /// The client name (`c`), for per-client defaults.
+    pub client: Option<&'a str>,
+}
+
+/// What the decision needs to know of the file.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceFacts<'a> {
+    /// File extension, lower case ("mp3", "flac"...).
+    pub suffix: &'a str,
+    /// Average bitrate in kbps, when known.
+    pub bitrate: Option<u32>,
+}
+
+/// The transcoder's settings (from `[transcode]` in config.toml).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub cache_dir: PathBuf,
+    pub cache_bytes: u64,
+    pub max_concurrent: usize,
+    pub wait: Duration,
+    pub max_bit_rate: u32,
+    pub client_max_bit_rate: Vec<(String, u32)>,
+    pub default_bit_rate: u32,
+    /// The ffmpeg program, when it is configured and found.
+    pub ffmpeg: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Settings from the config section; `database` locates the default cache folder.
+    pub fn from_config(config: &TranscodeConfig, database: &Path) -> Settings {
+        let cache_dir = if config.cache_dir.is_empty() {
+            let mut beside = database.as_os_str().to_owned();
+            beside.push(".transcode-cache");
+            PathBuf::from(beside)
+        } else {
+            PathBuf::from(&config.cache_dir)
+        };
+        let max_concurrent = if config.max_concurrent == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            config.max_concurrent
+        };
+        Settings {
+            cache_dir,
+            cache_bytes: config.cache_size_mb.saturating_mul(1024 * 1024),
+            max_concurrent,
+            wait: Duration::from_secs(config.wait_secs),
+            max_bit_rate: config.max_bit_rate,
+            client_max_bit_rate: config
+                .client_max_bit_rate
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
+            default_bit_rate: config.default_bit_rate,
+            ffmpeg: find_program(&config.ffmpeg),
+        }
+    }
+
+    /// The configured cap for a client: its own entry (matched case-insensitively, also as the
+    /// prefix of names like "feishin_<device>"), else the server-wide one. 0 means none.
+    pub fn client_cap(&self, client: Option<&str>) -> u32 {
+        let Some(client) = client.map(str::to_ascii_lowercase) else {
+            return self.max_bit_rate;
+        };
+        self.client_max_bit_rate
+            .iter()
+            .find(|(name, _)| {
+                let name = name.to_ascii_lowercase();
+                client == name
+                    || client
+                        .strip_prefix(&name)
+                        .is_some_and(|rest| rest.starts_with(['_', '-', ' ']))
+            })
+            .map_or(self.max_bit_rate, |(_, kbps)| *kbps)
+    }
+
+    /// Decides between the original and an MP3 transcode.
+    ///
+    /// `format=raw` never transcodes. Otherwise the lowest non-zero cap among `maxBitRate`,
+    /// the user's and the client's (config) applies: a file above it (or of unknown bitrate)
+    /// is transcoded to the nearest standard bitrate at or below it. `format=mp3` transcodes
+    /// files that are not MP3, and `timeOffset` needs a transcode (bytes cannot start at a
+    /// time). Anything else gets the original.
+    pub fn decide(&self, request: &StreamRequest<'_>, source: SourceFacts<'_>) -> Decision {
+        let format = request.format.map(str::to_ascii_lowercase);
+        if format.as_deref() == Some("raw") {
+            return Decision::Original;
+        }
+        let cap = [
+            request.max_bit_rate.unwrap_or(0),
+            request.user_max_bit_rate,
+            self.client_cap(request.client),
+        ]
+        .into_iter()
+        .filter(|&c| c > 0)
+        .min();
+        let is_mp3 = source.suffix.eq_ignore_ascii_case("mp3");
+        let mp3 = |kbps: u32| Decision::Mp3 {
+            kbps: layout::standard_bitrate_at_most(kbps),
+        };
+        if let Some(cap) = cap
+            && source.bitrate.is_none_or(|b| b > cap)
+        {
+            return mp3(cap);
+        }
+        let wants_mp3 = format.as_deref() == Some("mp3");
+        if wants_mp3 && !is_mp3 {
+            return mp3(cap.unwrap_or(u32::MAX).min(self.default_bit_rate));
+        }
+        if request.time_offset > 0.0 {
+            // Keep the source's quality as far as MP3 (and the cap) allows.
+            return mp3(source.bitrate.unwrap_or(320).min(cap.unwrap_or(u32::MAX)));
+        }
+        Decision::Original
+    }
+}
+
+/// Resolves a program name against PATH (or checks a path); None when empty or not found.
+fn find_program(program: &str) -> Option<PathBuf> {
+    if program.is_empty() {
+        return None;
+    }
+    let given = Path::new(program);
+    if given.components().count() > 1 {
+        return given.is_file().then(|| given.to_path_buf());
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// The file being transcoded, as the catalog knows it.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub id: i32,
+    pub path: PathBuf,
+    /// Modification time (ms) of the file when it was scanned: part of the cache key.
+    pub mtime: i64,
+    pub duration_ms: i64,
+    pub sample_rate: Option<u32>,
+}
+
+/// Everything fixed about one transcode before it runs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub path: PathBuf,
+    pub decoder: Decoder,
+    pub layout: Layout,
+    pub segments: Segments,
+    /// Output sample of the source where the stream begins (timeOffset).
+    pub start: u64,
+    /// The cache key, for streams from the track's start (offset streams are not cached).
+    pub cache_key: Option<String>,
+    /// Identifies these exact bytes (track, file version, profile), for the ETag.
+    pub identity: u64,
+}
+
+/// The shared transcoding service: settings, the concurrency cap and the cache.
+pub struct Transcoder {
+    pub settings: Settings,
+    permits: Arc<Semaphore>,
+    pub cache: Cache,
+}
+
+/// The server-wide bitrate cap (kbps, 0: none), for [`default_transcode`].
+static DEFAULT_CAP: AtomicU32 = AtomicU32::new(0);
+
+/// What `stream` sends a client that asks for nothing special, when that is not the file
+/// itself: Some(kbps) when the configured server-wide cap is below the file's bitrate. This
+/// feeds the `transcodedSuffix` hint of every song, which is written where no request context
+/// is at hand, hence the one process-wide value (set once from the configuration).
+pub fn default_transcode(bitrate: Option<i32>) -> Option<u32> {
+    let cap = DEFAULT_CAP.load(Ordering::Relaxed);
+    (cap > 0 && bitrate.is_none_or(|b| b > cap as i32))
+        .then(|| layout::standard_bitrate_at_most(cap))
+}
+
+impl Transcoder {
+    /// The service as configured (`[transcode]`, the cache beside the database by default);
+    /// also sets the server-wide cap that [`default_transcode`] reports.
+    pub fn from_config(config: &crate::config::Config) -> std::io::Result<Transcoder> {
+        DEFAULT_CAP.store(config.transcode.max_bit_rate, Ordering::Relaxed);
+        Transcoder::new(Settings::from_config(
+            &config.transcode,
+            &config.database.path,
+        ))
+    }
+
+    /// Sets up the service; the cache folder is created (and cleaned of partial files).
+    pub fn new(settings: Settings) -> std::io::Result<Transcoder> {
+        let cache = Cache::open(&settings.cache_dir, settings.cache_bytes)?;
+        Ok(Transcoder {
+            permits: Arc::new(Semaphore::new(settings.max_concurrent.max(1))),
+            settings,
+            cache,
+        })
+    }
+
+    /// Waits up to the configured time for a transcode slot; `Busy` when none frees up.
+    pub async fn permit(&self) -> Result<OwnedSemaphorePermit, TranscodeError> {
+        match tokio::time::timeout(self.settings.wait, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(TranscodeError::Busy),
+        }
+    }
+
+    /// Fixes the layout of `source` transcoded at `kbps` from `time_offset` seconds: chooses
+    /// the decoder (symphonia, else ffmpeg) and counts the samples. Blocking (reads headers).
+    pub fn plan(
+        &self,
+        source: &Source,
+        kbps: u32,
+        time_offset: f64,
+    ) -> Result<Plan, TranscodeError> {
+        let (decoder, source_rate, source_frames) = match decode::probe(&source.path) {
+            Ok(info) => (Decoder::Symphonia, info.sample_rate, info.frames),
+            Err(TranscodeError::Unsupported(format)) => match &self.settings.ffmpeg {
+                Some(ffmpeg) => (
+                    Decoder::Ffmpeg(ffmpeg.clone()),
+                    source.sample_rate.unwrap_or(44_100),
+                    None,
+                ),
+                None => return Err(TranscodeError::Unsupported(format)),
+            },
+            Err(e) => return Err(e),
+        };
+        let rate = layout::output_rate_for(source_rate);
+        let total = match source_frames {
+            Some(frames) => (u128::from(frames) * u128::from(rate))
+                .div_ceil(u128::from(source_rate.max(1))) as u64,
+            None => (source.duration_ms.max(0) as u64 * u64::from(rate)).div_ceil(1000),
+        };
+        let start = (time_offset.max(0.0) * f64::from(rate)).round() as u64;
+        if start >= total && (start > 0 || total == 0) {
+            return Err(TranscodeError::OffsetPastEnd);
+        }
+        let layout = Layout::new(kbps, rate, total - start);
+        let key = format!(
+            "{}-{}-{}k-{}-{}",
+            source.id, source.mtime, kbps, rate, layout.samples
+        );
+        let identity = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (&key, start).hash(&mut h);
+            h.finish()
+        };
+        Ok(Plan {
+            path: source.path.clone(),
+            decoder,
+            segments: Segments::of(&layout),
+            layout,
+            start,
+            cache_key: (start == 0).then_some(key),
+            identity,
+        })
+    }
+}
+
+/// Whether a consumer wants more bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// The consumer is gone (the client hung up): stop encoding.
+    Stop,
+}
+
+/// How far a source may fall short of its announced length before it counts as broken rather
+/// than slightly mis-measured: 2 s or 2 %, whichever is more.
+fn shortfall_tolerance(samples: u64, rate: u32) -> u64 {
+    (u64::from(rate) * 2).max(samples / 50)
+}
+
+/// Encodes the bytes `range` of the plan's stream and hands them to `sink` in order. Returns
+/// Ok(Flow::Stop) when the sink stopped it, Ok(Flow::Continue) when the range was sent.
+/// Blocking: run it on a blocking thread.
+pub fn produce(
+    plan: &Plan,
+    range: Range<u64>,
+    sink: &mut dyn FnMut(&[u8]) -> Flow,
+) -> Result<Flow, TranscodeError> {
+    let layout = &plan.layout;
+    let range = range.start..range.end.min(layout.total_len());
+    let header_len = layout.header_len();
+    if range.start < header_len {
+        let info = layout.info_frame();
+        let part = &info[range.start as usize..range.end.min(header_len) as usize];
+        if sink(part) == Flow::Stop {
+            return Ok(Flow::Stop);
+        }
+    }
+    let Some(first) = layout.frame_at(range.start.max(header_len)) else {
+        return Ok(Flow::Continue);
+    };
+    let mut segment = plan.segments.of_frame(first);
+    loop {
+        let mut finished = false;
+        let flow = encode_segment(plan, segment, &mut |k, frame| {
+            let offset = layout.frame_offset(k);
+            let end = offset + frame.len() as u64;
+            if end <= range.start {
+                return Flow::Continue;
+            }
+            if offset >= range.end {
+                finished = true;
+                return Flow::Stop;
+            }
+            let from = range.start.saturating_sub(offset) as usize;
+            let to = (range.end.min(end) - offset) as usize;
+            let flow = sink(&frame[from..to]);
+            if end >= range.end && flow == Flow::Continue {
+                finished = true;
+                return Flow::Stop;
+            }
+            flow
+        })?;
+        if finished {
+            return Ok(Flow::Continue);
+        }
+        if flow == Flow::Stop {
+            return Ok(Flow::Stop);
+        }
+        segment += 1;
+        if segment * plan.segments.len >= layout.audio_frames {
+            return Ok(Flow::Continue);
+        }
+    }
+}
+
+/// Encodes segment `s`: a fresh decoder and encoder from the segment's pre-roll, every frame
+/// checked against the layout, the segment's own frames handed to `each` with their index.
+fn encode_segment(
+    plan: &Plan,
+    s: u64,
+    each: &mut dyn FnMut(u64, &[u8]) -> Flow,
+) -> Result<Flow, TranscodeError> {
+    let layout = &plan.layout;
+    let (first, encoder_start) = plan.segments.start(s);
+    let end = (first + plan.segments.len).min(layout.audio_frames);
+    let start_sample = encoder_start * SAMPLES_PER_FRAME;
+    let mut source = decode::open(
+        &plan.decoder,
+        &plan.path,
+        layout.sample_rate,
+        plan.start + start_sample,
+    )?;
+    let mut encoder = mp3::Mp3Encoder::new(layout.kbps, layout.sample_rate)?;
+    // Real samples this encoder gets; after them, silence (the stream's announced length is
+    // a promise: a longer source is cut, a shorter one padded).
+    let real = layout.samples.saturating_sub(start_sample);
+    let mut fed_real = 0u64;
+    let mut source_done = real == 0;
+    let mut pcm: Vec<f32> = Vec::with_capacity(SAMPLES_PER_FRAME as usize * 8);
+    let mut chunk = vec![0f32; SAMPLES_PER_FRAME as usize * 2];
+    let mut out: Vec<u8> = Vec::with_capacity(8 * 1024);
+    let mut next = encoder_start;
+    // LAME holds back about two frames; anything far beyond that means it went wrong.
+    let max_chunks = end - encoder_start + 16;
+    for _ in 0..max_chunks {
+        while !source_done && pcm.len() < chunk.len() {
+            if !source.read(&mut pcm)? {
+                source_done = true;
+            }
+        }
+        let wanted = (real - fed_real).min(SAMPLES_PER_FRAME) as usize;
+        let available = wanted.min(pcm.len() / 2);
+        chunk[..available * 2].copy_from_slice(&pcm[..available * 2]);
+        chunk[available * 2..].fill(0.0);
+        pcm.drain(..available * 2);
+        if available < wanted {
+            // The source ended before its announced length: within tolerance the rest is
+            // silence; beyond it the file is broken and the stream ends here.
+            let missing = real - fed_real - available as u64;
+            if missing > shortfall_tolerance(layout.samples, layout.sample_rate) {
+                return Err(TranscodeError::Source(format!(
+                    "{} ended {:.1} s early",
+                    plan.path.display(),
+                    missing as f64 / f64::from(layout.sample_rate)
+                )));
+            }
+            fed_real = real;
+        } else {
+            fed_real += available as u64;
+        }
+        encoder.encode(&chunk, &mut out)?;
+        let mut taken = 0;
+        while let Some(len) = mpeg1_layer3_frame_len(&out[taken..]) {
+            if out.len() - taken < len {
+                break;
+            }
+            let frame = &out[taken..taken + len];
+            taken += len;
+            if next >= first {
+                if len as u64 != layout.frame_len(next) {
+                    return Err(TranscodeError::Layout(format!(
+                        "frame {next} is {len} bytes, expected {}",
+                        layout.frame_len(next)
+                    )));
+                }
+                if each(next, frame) == Flow::Stop {
+                    return Ok(Flow::Stop);
+                }
+            }
+            next += 1;
+            if next >= end {
+                return Ok(Flow::Continue);
+            }
+        }
+        out.drain(..taken);
+        if out.len() >= 4 && mpeg1_layer3_frame_len(&out).is_none() {
+            return Err(TranscodeError::Layout(
+                "encoder output lost frame sync".into(),
+            ));
+        }
+    }
+    Err(TranscodeError::Layout(format!(
+        "the encoder stopped at frame {next} of segment {s} (ends at {end})"
+    )))
+}
+
+#[cfg(test)]
+mod tests;

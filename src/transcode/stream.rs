@@ -1,0 +1,116 @@
+//! The one place `transcode` meets the web server: blocking work (decode, encode) feeding a
+//! bounded channel whose receiving end is an HTTP body. The channel holds a few chunks, so a
+//! stream's memory stays bounded however slowly its client reads; when the client goes away
+//! the body is dropped, the next send fails and the work stops.
+
+use super::Flow;
+use actix_web::web::Bytes;
+use futures_util::Stream;
+use std::io;
+use tokio::sync::mpsc;
+
+/// Bytes per body chunk.
+const CHUNK: usize = 64 * 1024;
+/// Chunks waiting for the client at most (with CHUNK: 256 KiB per stream).
+const CHANNEL_CHUNKS: usize = 4;
+
+/// Where blocking work puts the bytes of a body.
+pub struct ChunkSink {
+    tx: mpsc::Sender<io::Result<Bytes>>,
+    buffer: Vec<u8>,
+}
+
+impl ChunkSink {
+    /// Queues bytes; `Flow::Stop` once the client is gone.
+    pub fn send(&mut self, bytes: &[u8]) -> Flow {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= CHUNK {
+            return self.flush();
+        }
+        Flow::Continue
+    }
+
+    /// Sends what is buffered.
+    pub fn flush(&mut self) -> Flow {
+        if self.buffer.is_empty() {
+            return Flow::Continue;
+        }
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(CHUNK),
+        ));
+        match self.tx.blocking_send(Ok(chunk)) {
+            Ok(()) => Flow::Continue,
+            Err(_) => Flow::Stop,
+        }
+    }
+
+    /// Sends what is buffered, then an error: the server closes the connection short of the
+    /// announced length, which tells the client the body is incomplete.
+    pub fn fail(&mut self, why: String) {
+        if self.flush() == Flow::Continue {
+            let _ = self.tx.blocking_send(Err(io::Error::other(why)));
+        }
+    }
+}
+
+/// A body whose bytes `work` produces on a blocking thread.
+pub fn blocking_body<F>(work: F) -> impl Stream<Item = io::Result<Bytes>> + 'static
+where
+    F: FnOnce(&mut ChunkSink) + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut sink = ChunkSink {
+            tx,
+            buffer: Vec::with_capacity(CHUNK),
+        };
+        work(&mut sink);
+        sink.flush();
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn the_body_carries_every_byte_in_order() {
+        let body = blocking_body(|sink| {
+            for i in 0..200_000u32 {
+                sink.send(&i.to_le_bytes());
+            }
+        });
+        let chunks: Vec<Bytes> = body.map(|c| c.unwrap()).collect().await;
+        let bytes: Vec<u8> = chunks.concat();
+        assert_eq!(bytes.len(), 800_000);
+        assert_eq!(&bytes[4..8], &1u32.to_le_bytes());
+        assert_eq!(&bytes[799_996..], &199_999u32.to_le_bytes());
+    }
+
+    #[tokio::test]
+    async fn work_stops_when_the_body_is_dropped() {
+        let sent = Arc::new(AtomicUsize::new(0));
+        let counter = sent.clone();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let mut body = Box::pin(blocking_body(move |sink| {
+            while sink.send(&[0; 1024]) == Flow::Continue {
+                counter.fetch_add(1024, Ordering::SeqCst);
+            }
+            done_tx.send(()).unwrap();
+        }));
+        let _first = body.next().await;
+        drop(body);
+        done_rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("the producer stopped");
+        // Bounded: the producer got at most a few chunks ahead of the reader.
+        assert!(sent.load(Ordering::SeqCst) <= (CHANNEL_CHUNKS + 3) * CHUNK);
+    }
+}

@@ -1,0 +1,330 @@
+//! The transcoder end to end on real audio files (WAV, FLAC, MP3, 96 kHz 5.1), decoded back
+//! with symphonia.
+
+use super::signal::{mp3_bytes, tones, wav_bytes};
+use super::*;
+use std::io::Cursor;
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::DecoderOptions;
+use symphonia::core::formats::FormatOptions;
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+fn settings(dir: &Path) -> Settings {
+    Settings {
+        cache_dir: dir.join("cache"),
+        cache_bytes: 50 * 1024 * 1024,
+        max_concurrent: 2,
+        wait: Duration::from_millis(200),
+        max_bit_rate: 0,
+        client_max_bit_rate: vec![("DSub".into(), 96)],
+        default_bit_rate: 192,
+        ffmpeg: None,
+    }
+}
+
+fn source(path: &Path, seconds: f64) -> Source {
+    Source {
+        id: 7,
+        path: path.to_path_buf(),
+        mtime: 1,
+        duration_ms: (seconds * 1000.0) as i64,
+        sample_rate: None,
+    }
+}
+
+fn produce_range(plan: &Plan, range: Range<u64>) -> Result<Vec<u8>, TranscodeError> {
+    let mut out = Vec::new();
+    let flow = produce(plan, range, &mut |b| {
+        out.extend_from_slice(b);
+        Flow::Continue
+    })?;
+    assert_eq!(flow, Flow::Continue);
+    Ok(out)
+}
+
+fn full(plan: &Plan) -> Vec<u8> {
+    produce_range(plan, 0..plan.layout.total_len()).unwrap()
+}
+
+/// Decodes MP3 bytes with symphonia (gapless): stereo samples and the sample rate.
+fn decode(bytes: Vec<u8>) -> (Vec<f32>, u32) {
+    let stream = MediaSourceStream::new(Box::new(Cursor::new(bytes)), Default::default());
+    let mut hint = Hint::new();
+    hint.with_extension("mp3");
+    let options = FormatOptions {
+        enable_gapless: true,
+        ..Default::default()
+    };
+    let mut format = symphonia::default::get_probe()
+        .format(&hint, stream, &options, &MetadataOptions::default())
+        .unwrap()
+        .format;
+    let params = format.default_track().unwrap().codec_params.clone();
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&params, &DecoderOptions::default())
+        .unwrap();
+    let mut samples = Vec::new();
+    while let Ok(packet) = format.next_packet() {
+        let decoded = decoder.decode(&packet).unwrap();
+        assert_eq!(decoded.spec().channels.count(), 2);
+        let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, *decoded.spec());
+        buffer.copy_interleaved_ref(decoded);
+        samples.extend_from_slice(buffer.samples());
+    }
+    (samples, params.sample_rate.unwrap())
+}
+
+/// Normalised correlation of two equally long mono signals.
+fn correlation(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum();
+    let norm = |s: &[f32]| s.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    dot / (norm(a) * norm(b))
+}
+
+fn left(stereo: &[f32]) -> Vec<f32> {
+    stereo.iter().step_by(2).copied().collect()
+}
+
+fn flac_bytes(rate: u32, channels: u16, samples: &[f32]) -> Vec<u8> {
+    use flacenc::component::BitRepr;
+    use flacenc::error::Verify;
+    // Whole blocks only: symphonia 0.5 cannot sync to a fixed-blocksize stream whose
+    // STREAMINFO gives a smaller minimum block size (flacenc counts the short last block).
+    let block = 4096 * channels as usize;
+    let mut ints: Vec<i32> = samples.iter().map(|s| (s * 32_767.0) as i32).collect();
+    ints.resize(ints.len().div_ceil(block) * block, 0);
+    let config = flacenc::config::Encoder::default().into_verified().unwrap();
+    let source =
+        flacenc::source::MemSource::from_samples(&ints, channels as usize, 16, rate as usize);
+    let stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size).unwrap();
+    let mut sink = flacenc::bitsink::ByteSink::new();
+    stream.write(&mut sink).unwrap();
+    sink.as_slice().to_vec()
+}
+
+#[test]
+fn a_transcode_is_as_long_as_announced_and_decodes_to_the_source_duration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.wav");
+    std::fs::write(&path, wav_bytes(44_100, 2, &tones(44_100, 2, 12.0))).unwrap();
+    let t = Transcoder::new(settings(dir.path())).unwrap();
+    let plan = t.plan(&source(&path, 12.0), 128, 0.0).unwrap();
+    assert_eq!(plan.decoder, Decoder::Symphonia);
+    assert_eq!(plan.layout.samples, 12 * 44_100);
+    let bytes = full(&plan);
+    assert_eq!(bytes.len() as u64, plan.layout.total_len());
+    let (decoded, rate) = decode(bytes);
+    assert_eq!(rate, 44_100);
+    let seconds = decoded.len() as f64 / 2.0 / 44_100.0;
+    assert!((seconds - 12.0).abs() < 0.2, "{seconds}");
+    // The audio lines up with the source (gapless trimming is right to the sample).
+    let original = left(&tones(44_100, 2, 12.0));
+    let window = 44_100 / 2;
+    let c = correlation(
+        &left(&decoded)[window..2 * window],
+        &original[window..2 * window],
+    );
+    assert!(c > 0.9, "correlation {c}");
+}
+
+/// Every range of a transcode, started anywhere, is byte for byte what the full transcode
+/// has there: for lossless and lossy sources, at 44.1 kHz (padded frames) and after a
+/// resample and downmix to 48 kHz.
+#[test]
+fn ranged_restarts_are_byte_identical_to_the_full_transcode() {
+    let dir = tempfile::tempdir().unwrap();
+    let seconds = 31.0;
+    let files = [
+        ("a.wav", wav_bytes(44_100, 2, &tones(44_100, 2, seconds))),
+        ("b.flac", flac_bytes(48_000, 2, &tones(48_000, 2, seconds))),
+        (
+            "c.mp3",
+            mp3_bytes(320, 44_100, &tones(44_100, 2, seconds)).unwrap(),
+        ),
+        ("d.wav", wav_bytes(96_000, 6, &tones(96_000, 6, seconds))),
+    ];
+    let t = Transcoder::new(settings(dir.path())).unwrap();
+    for (name, bytes) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let plan = t.plan(&source(&path, seconds), 128, 0.0).unwrap();
+        let expected_rate = if name == "a.wav" || name == "c.mp3" {
+            44_100
+        } else {
+            48_000
+        };
+        assert_eq!(plan.layout.sample_rate, expected_rate, "{name}");
+        let whole = full(&plan);
+        let l = &plan.layout;
+        let segment_two = l.frame_offset(plan.segments.len);
+        let last = l.total_len();
+        let ranges = [
+            0..10,
+            100..l.header_len() + 50,
+            segment_two + 7..segment_two + 3000,
+            segment_two - 1..segment_two + 1,
+            l.frame_offset(plan.segments.len * 2 + 3) + 11..last,
+            last - 5..last,
+        ];
+        for r in ranges {
+            let part = produce_range(&plan, r.clone()).unwrap();
+            assert!(
+                part == whole[r.start as usize..r.end as usize],
+                "{name}: range {r:?} differs from the full transcode"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_time_offset_starts_the_audio_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.flac");
+    let original = tones(44_100, 2, 10.0);
+    std::fs::write(&path, flac_bytes(44_100, 2, &original)).unwrap();
+    let t = Transcoder::new(settings(dir.path())).unwrap();
+    let plan = t.plan(&source(&path, 10.0), 192, 4.0).unwrap();
+    assert_eq!(plan.cache_key, None, "offset streams are not cached");
+    // 10 s rounded up to whole FLAC blocks, less the offset.
+    assert_eq!(
+        plan.layout.samples,
+        441_000usize.div_ceil(4096) as u64 * 4096 - 4 * 44_100
+    );
+    let (decoded, _) = decode(full(&plan));
+    let seconds = decoded.len() as f64 / 2.0 / 44_100.0;
+    assert!((seconds - 6.0).abs() < 0.2, "{seconds}");
+    let original = left(&original);
+    let decoded = left(&decoded);
+    let at = 4 * 44_100;
+    let c = correlation(&decoded[1000..23_050], &original[at + 1000..at + 23_050]);
+    assert!(c > 0.9, "correlation {c}");
+    assert!(matches!(
+        t.plan(&source(&path, 10.0), 192, 11.0),
+        Err(TranscodeError::OffsetPastEnd)
+    ));
+}
+
+#[test]
+fn a_truncated_source_ends_the_stream_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.flac");
+    let bytes = flac_bytes(44_100, 2, &tones(44_100, 2, 30.0));
+    // The header still promises 30 s; half the file is there.
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let t = Transcoder::new(settings(dir.path())).unwrap();
+    let plan = t.plan(&source(&path, 30.0), 128, 0.0).unwrap();
+    let mut sent = 0u64;
+    let result = produce(&plan, 0..plan.layout.total_len(), &mut |b| {
+        sent += b.len() as u64;
+        Flow::Continue
+    });
+    assert!(
+        matches!(result, Err(TranscodeError::Source(_))),
+        "{result:?}"
+    );
+    assert!(sent > 0 && sent < plan.layout.total_len());
+    // Whole frames only: the stream stops at a frame boundary.
+    assert!((0..plan.layout.audio_frames).any(|k| plan.layout.frame_offset(k) == sent));
+}
+
+#[test]
+fn formats_without_a_decoder_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.opus");
+    std::fs::write(
+        &path,
+        crate::synth::template_bytes(crate::synth::Format::Opus),
+    )
+    .unwrap();
+    let t = Transcoder::new(settings(dir.path())).unwrap();
+    let err = t.plan(&source(&path, 1.0), 128, 0.0).unwrap_err();
+    assert_eq!(err.to_string(), "cannot transcode opus");
+}
+
+#[test]
+fn the_decision_follows_caps_formats_and_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path());
+    let flac = SourceFacts {
+        suffix: "flac",
+        bitrate: Some(900),
+    };
+    let mp3 = SourceFacts {
+        suffix: "mp3",
+        bitrate: Some(320),
+    };
+    let decide = |r: StreamRequest, f| s.decide(&r, f);
+    let req = StreamRequest::default;
+    assert_eq!(decide(req(), flac), Decision::Original);
+    let capped = StreamRequest {
+        max_bit_rate: Some(150),
+        ..req()
+    };
+    assert_eq!(decide(capped.clone(), flac), Decision::Mp3 { kbps: 128 });
+    assert_eq!(
+        decide(
+            StreamRequest {
+                format: Some("raw"),
+                ..capped
+            },
+            flac
+        ),
+        Decision::Original
+    );
+    let low = SourceFacts {
+        suffix: "mp3",
+        bitrate: Some(96),
+    };
+    assert_eq!(
+        decide(
+            StreamRequest {
+                max_bit_rate: Some(128),
+                ..req()
+            },
+            low
+        ),
+        Decision::Original
+    );
+    let as_mp3 = StreamRequest {
+        format: Some("mp3"),
+        ..req()
+    };
+    assert_eq!(decide(as_mp3.clone(), flac), Decision::Mp3 { kbps: 192 });
+    assert_eq!(decide(as_mp3, mp3), Decision::Original);
+    let user = StreamRequest {
+        user_max_bit_rate: 64,
+        max_bit_rate: Some(320),
+        ..req()
+    };
+    assert_eq!(decide(user, mp3), Decision::Mp3 { kbps: 64 });
+    let client = StreamRequest {
+        client: Some("dsub_phone"),
+        ..req()
+    };
+    assert_eq!(decide(client, mp3), Decision::Mp3 { kbps: 96 });
+    let seek = StreamRequest {
+        time_offset: 30.0,
+        ..req()
+    };
+    assert_eq!(decide(seek.clone(), mp3), Decision::Mp3 { kbps: 320 });
+    assert_eq!(decide(seek, low), Decision::Mp3 { kbps: 96 });
+}
+
+#[tokio::test]
+async fn the_cap_refuses_a_transcode_after_the_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Transcoder::new(settings(dir.path())).unwrap();
+    let a = t.permit().await.unwrap();
+    let _b = t.permit().await.unwrap();
+    let started = std::time::Instant::now();
+    assert!(matches!(t.permit().await, Err(TranscodeError::Busy)));
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    drop(a);
+    assert!(t.permit().await.is_ok());
+}

@@ -1,0 +1,611 @@
+//! stream with transcoding, over real HTTP on real audio: exact lengths, ranges into uncached
+//! transcodes, timeOffset, the cache, the concurrency cap, corrupt sources and formats only
+//! ffmpeg can decode. Transcoded bytes are decoded back with symphonia.
+
+mod common;
+
+use common::api::{ADMIN, Server, assert_error, assert_valid_xml, free_port, put, request_raw};
+use mediastreamer::synth::{Format, TrackSpec};
+use mediastreamer::transcode::signal::{mp3_bytes, tones, wav_bytes};
+use std::collections::HashMap;
+use std::io::{Cursor, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::DecoderOptions;
+use symphonia::core::formats::FormatOptions;
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+const FLAC_SECONDS: f64 = 25.0;
+
+/// A FLAC file of whole 4096-sample blocks (so symphonia 0.5 syncs to it).
+fn flac_bytes(rate: u32, channels: u16, samples: &[f32]) -> Vec<u8> {
+    use flacenc::component::BitRepr;
+    use flacenc::error::Verify;
+    let block = 4096 * channels as usize;
+    let mut ints: Vec<i32> = samples.iter().map(|s| (s * 32_767.0) as i32).collect();
+    ints.resize(ints.len().div_ceil(block) * block, 0);
+    let config = flacenc::config::Encoder::default().into_verified().unwrap();
+    let source =
+        flacenc::source::MemSource::from_samples(&ints, channels as usize, 16, rate as usize);
+    let stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size).unwrap();
+    let mut sink = flacenc::bitsink::ByteSink::new();
+    stream.write(&mut sink).unwrap();
+    sink.as_slice().to_vec()
+}
+
+/// The FLAC's real length: FLAC_SECONDS rounded up to whole blocks.
+fn flac_seconds() -> f64 {
+    ((FLAC_SECONDS * 44_100.0) as usize).div_ceil(4096) as f64 * 4096.0 / 44_100.0
+}
+
+fn build_library(music: &Path) {
+    let dir = music.join("Album");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("long.flac"),
+        flac_bytes(44_100, 2, &tones(44_100, 2, FLAC_SECONDS)),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("surround.wav"),
+        wav_bytes(96_000, 6, &tones(96_000, 6, 12.0)),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("song.mp3"),
+        mp3_bytes(320, 44_100, &tones(44_100, 2, 20.0)).unwrap(),
+    )
+    .unwrap();
+    let broken = flac_bytes(44_100, 2, &tones(44_100, 2, 30.0));
+    std::fs::write(dir.join("broken.flac"), &broken[..broken.len() / 2]).unwrap();
+    put(
+        music,
+        "Album/voice.opus",
+        Format::Opus,
+        TrackSpec {
+            title: "Voice".into(),
+            ..Default::default()
+        },
+    );
+}
+
+struct Library {
+    server: Server,
+    /// Track id by file name.
+    ids: HashMap<String, String>,
+}
+
+fn track_ids(port: u16) -> HashMap<String, String> {
+    let r = request_raw(
+        port,
+        "GET",
+        &format!("/rest/search3?{ADMIN}&query=&songCount=100&f=json"),
+        &[],
+    )
+    .unwrap();
+    r.json()["searchResult3"]["song"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let path = s["path"].as_str().unwrap();
+            let name = path.rsplit('/').next().unwrap().to_string();
+            (name, s["id"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn library() -> &'static Library {
+    static LIBRARY: OnceLock<Library> = OnceLock::new();
+    LIBRARY.get_or_init(|| {
+        let server = common::api::start_server(5, build_library);
+        let ids = track_ids(server.port);
+        Library { server, ids }
+    })
+}
+
+fn stream_path(id: &str, extra: &str) -> String {
+    format!("/rest/stream.view?{ADMIN}&id={id}{extra}")
+}
+
+/// Decodes MP3 bytes with symphonia: samples per channel and the sample rate.
+fn decode(bytes: &[u8]) -> (u64, u32) {
+    let stream = MediaSourceStream::new(Box::new(Cursor::new(bytes.to_vec())), Default::default());
+    let mut hint = Hint::new();
+    hint.with_extension("mp3");
+    let options = FormatOptions {
+        enable_gapless: true,
+        ..Default::default()
+    };
+    let mut format = symphonia::default::get_probe()
+        .format(&hint, stream, &options, &MetadataOptions::default())
+        .unwrap()
+        .format;
+    let params = format.default_track().unwrap().codec_params.clone();
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&params, &DecoderOptions::default())
+        .unwrap();
+    let mut frames = 0u64;
+    while let Ok(packet) = format.next_packet() {
+        let decoded = decoder.decode(&packet).unwrap();
+        assert_eq!(decoded.spec().channels.count(), 2, "a stereo stream");
+        let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, *decoded.spec());
+        buffer.copy_interleaved_ref(decoded);
+        frames += buffer.samples().len() as u64 / 2;
+    }
+    (frames, params.sample_rate.unwrap())
+}
+
+/// The bitrate (kbps) of the MPEG-1 Layer III frame at `bytes`.
+fn frame_kbps(bytes: &[u8]) -> u32 {
+    assert_eq!(bytes[0], 0xFF);
+    assert_eq!(bytes[1] & 0xFE, 0xFA, "MPEG-1 Layer III");
+    [
+        0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+    ][(bytes[2] >> 4) as usize]
+}
+
+/// Frame start offsets of a whole MP3 stream (Info frame first).
+fn frame_offsets(bytes: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut at = 0;
+    while at + 4 <= bytes.len() {
+        offsets.push(at);
+        let len = mediastreamer::transcode::layout::mpeg1_layer3_frame_len(&bytes[at..])
+            .expect("frames follow each other without gaps");
+        at += len;
+    }
+    assert_eq!(at, bytes.len(), "the stream ends on a frame boundary");
+    offsets
+}
+
+#[test]
+fn a_transcoded_stream_has_its_exact_length_bitrate_and_duration() {
+    let lib = library();
+    let id = &lib.ids["long.flac"];
+    let r = lib.server.fetch(&stream_path(id, "&maxBitRate=128"), &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("audio/mpeg"));
+    assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    let length: usize = r.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(length, r.body.len(), "Content-Length is the bytes sent");
+    let offsets = frame_offsets(&r.body);
+    assert_eq!(
+        &r.body[36..40],
+        b"Info",
+        "a Xing/LAME Info frame opens the stream"
+    );
+    assert!(
+        offsets[1..]
+            .iter()
+            .all(|&o| frame_kbps(&r.body[o..]) == 128)
+    );
+    let (frames, rate) = decode(&r.body);
+    assert_eq!(rate, 44_100);
+    let seconds = frames as f64 / 44_100.0;
+    assert!((seconds - flac_seconds()).abs() < 0.2, "{seconds} s");
+    let kbps = length as f64 * 8.0 / seconds / 1000.0;
+    assert!((kbps - 128.0).abs() < 2.0, "{kbps} kbps");
+    let duration: f64 = r.header("x-content-duration").unwrap().parse().unwrap();
+    assert!((duration - flac_seconds()).abs() < 0.05);
+}
+
+#[test]
+fn a_range_into_an_uncached_transcode_keeps_the_full_layout() {
+    let lib = library();
+    let id = &lib.ids["long.flac"];
+    // A profile nothing else asks for, so nothing is cached: HEAD encodes nothing.
+    let path = stream_path(id, "&maxBitRate=96");
+    let head = request_raw(lib.server.port, "HEAD", &path, &[]).unwrap();
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    let total: usize = head.header("content-length").unwrap().parse().unwrap();
+    let from = total * 3 / 5 + 3; // somewhere inside a frame
+    let ranged = lib
+        .server
+        .fetch(&path, &[("Range", &format!("bytes={from}-"))]);
+    assert_eq!(ranged.status, 206);
+    assert_eq!(
+        ranged.header("content-range"),
+        Some(format!("bytes {from}-{}/{total}", total - 1).as_str())
+    );
+    assert_eq!(ranged.body.len(), total - from);
+    // The same bytes as the full transcode has there: a player stitching ranges together
+    // never meets a torn frame.
+    let whole = lib.server.fetch(&path, &[]);
+    assert_eq!(whole.body.len(), total);
+    assert!(
+        ranged.body == whole.body[from..],
+        "the range differs from the full transcode"
+    );
+    // From the next frame boundary on, it decodes to the remaining duration.
+    let offsets = frame_offsets(&whole.body);
+    let boundary = *offsets.iter().find(|&&o| o >= from).unwrap();
+    let remaining_frames = offsets.iter().filter(|&&o| o >= boundary).count() as f64;
+    let (frames, _) = decode(&ranged.body[boundary - from..]);
+    let expected = remaining_frames * 1152.0 / 44_100.0;
+    let seconds = frames as f64 / 44_100.0;
+    assert!(
+        (seconds - expected).abs() < 0.2,
+        "{seconds} s decoded, {expected} s expected"
+    );
+    // A range past the end is unsatisfiable.
+    let past = lib
+        .server
+        .fetch(&path, &[("Range", &format!("bytes={total}-"))]);
+    assert_eq!(past.status, 416);
+    assert_eq!(
+        past.header("content-range"),
+        Some(format!("bytes */{total}").as_str())
+    );
+}
+
+#[test]
+fn time_offset_starts_mid_track() {
+    let lib = library();
+    let id = &lib.ids["long.flac"];
+    let r = lib
+        .server
+        .fetch(&stream_path(id, "&maxBitRate=128&timeOffset=10"), &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-length")
+            .unwrap()
+            .parse::<usize>()
+            .unwrap(),
+        r.body.len()
+    );
+    let (frames, _) = decode(&r.body);
+    let seconds = frames as f64 / 44_100.0;
+    assert!((seconds - (flac_seconds() - 10.0)).abs() < 0.2, "{seconds}");
+    // timeOffset alone transcodes (bytes cannot start at a time); past the end is an error.
+    let alone = lib.server.fetch(&stream_path(id, "&timeOffset=20"), &[]);
+    assert_eq!(alone.header("content-type"), Some("audio/mpeg"));
+    let past = lib
+        .server
+        .fetch(&stream_path(id, "&timeOffset=999&f=json"), &[]);
+    assert_error(&past.json(), 0);
+    let bad = lib
+        .server
+        .fetch(&stream_path(id, "&timeOffset=-3&f=json"), &[]);
+    assert_error(&bad.json(), 0);
+}
+
+#[test]
+fn multichannel_hi_res_is_downmixed_and_resampled() {
+    let lib = library();
+    let id = &lib.ids["surround.wav"];
+    let r = lib.server.fetch(&stream_path(id, "&format=mp3"), &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body.len(),
+        r.header("content-length")
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+    );
+    let (frames, rate) = decode(&r.body);
+    assert_eq!(rate, 48_000);
+    assert!((frames as f64 / 48_000.0 - 12.0).abs() < 0.2);
+    // format=mp3 without a cap: the default bitrate.
+    assert_eq!(frame_kbps(&r.body[frame_offsets(&r.body)[1]..]), 192);
+}
+
+#[test]
+fn a_finished_transcode_is_served_from_the_cache() {
+    let lib = library();
+    let id = &lib.ids["song.mp3"];
+    let path = stream_path(id, "&maxBitRate=64");
+    let first = lib.server.fetch(&path, &[]);
+    assert_eq!(first.status, 200);
+    let cache_dir = lib
+        .server
+        .config
+        .parent()
+        .unwrap()
+        .join("catalog.db.transcode-cache");
+    // The entry is renamed into place once the encoder has finished.
+    let start = Instant::now();
+    let entry = loop {
+        let found = std::fs::read_dir(&cache_dir).ok().and_then(|dir| {
+            dir.flatten().map(|e| e.path()).find(|p| {
+                p.extension().is_some_and(|e| e == "mp3") && p.to_string_lossy().contains("-64k-")
+            })
+        });
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no cache entry");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(std::fs::read(&entry).unwrap(), first.body);
+    // Mark the cached copy: the next play (and a range of it) comes from disk.
+    let mut marked = first.body.clone();
+    let n = marked.len();
+    marked[n - 10..].copy_from_slice(b"CACHED-HIT");
+    std::fs::write(&entry, &marked).unwrap();
+    let again = lib.server.fetch(&path, &[]);
+    assert_eq!(again.body, marked);
+    let tail = lib.server.fetch(&path, &[("Range", "bytes=-10")]);
+    assert_eq!(tail.status, 206);
+    assert_eq!(tail.body, b"CACHED-HIT");
+}
+
+#[test]
+fn a_corrupt_source_ends_its_stream_and_the_server_goes_on() {
+    let lib = library();
+    let id = &lib.ids["broken.flac"];
+    let r = lib.server.fetch(&stream_path(id, "&maxBitRate=128"), &[]);
+    assert_eq!(r.status, 200);
+    let announced: usize = r.header("content-length").unwrap().parse().unwrap();
+    assert!(
+        !r.body.is_empty() && r.body.len() < announced,
+        "the stream ends early"
+    );
+    // What came is whole frames of a valid stream.
+    let (frames, _) = decode(&r.body);
+    assert!(frames > 44_100 * 5, "about half the audio arrived");
+    let ok = lib
+        .server
+        .fetch(&stream_path(&lib.ids["long.flac"], "&maxBitRate=128"), &[]);
+    assert_eq!(ok.status, 200);
+    assert_eq!(
+        ok.header("content-length")
+            .unwrap()
+            .parse::<usize>()
+            .unwrap(),
+        ok.body.len()
+    );
+}
+
+#[test]
+fn raw_and_uncapped_requests_get_the_original() {
+    let lib = library();
+    let id = &lib.ids["long.flac"];
+    let original = std::fs::metadata(
+        lib.server
+            .config
+            .parent()
+            .unwrap()
+            .join("music/Album/long.flac"),
+    )
+    .unwrap()
+    .len() as usize;
+    for extra in ["", "&format=raw&maxBitRate=64", "&maxBitRate=0"] {
+        let r = lib.server.fetch(&stream_path(id, extra), &[]);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type"), Some("audio/flac"), "{extra}");
+        assert_eq!(r.body.len(), original);
+    }
+    // An MP3 already under the cap is sent as it is.
+    let mp3 = lib
+        .server
+        .fetch(&stream_path(&lib.ids["song.mp3"], "&maxBitRate=320"), &[]);
+    assert_eq!(mp3.header("content-type"), Some("audio/mpeg"));
+    assert!(mp3.header("content-length").is_some());
+    // No server-wide cap: songs carry no transcoded suffix.
+    let song = lib.server.call_both("getSong", &format!("{ADMIN}&id={id}"));
+    assert!(song["song"].get("transcodedSuffix").is_none());
+    // Errors are envelopes in both formats.
+    let missing = lib.server.fetch(&stream_path("tr-999999", "&f=json"), &[]);
+    assert_error(&missing.json(), 70);
+    let xml = lib.server.fetch(&stream_path("tr-999999", ""), &[]);
+    assert_valid_xml(&String::from_utf8(xml.body).unwrap());
+}
+
+#[test]
+fn opus_goes_through_ffmpeg_when_it_is_there() {
+    let lib = library();
+    let id = &lib.ids["voice.opus"];
+    let r = lib
+        .server
+        .fetch(&stream_path(id, "&format=mp3&f=json"), &[]);
+    let has_ffmpeg = Command::new("ffmpeg").arg("-version").output().is_ok();
+    if has_ffmpeg {
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type"), Some("audio/mpeg"));
+        assert_eq!(
+            r.body.len(),
+            r.header("content-length")
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        );
+        let (frames, rate) = decode(&r.body);
+        assert_eq!(rate, 48_000);
+        assert!(frames > 0);
+    } else {
+        let e = r.json();
+        assert_error(&e, 0);
+        assert_eq!(e["error"]["message"], "cannot transcode opus");
+    }
+}
+
+/// A server of our own with a `[transcode]` section: one transcode at a time, a 1 s wait,
+/// no ffmpeg, a 128 kbps server-wide cap, 64 kbps for "LowBand" and 320 for "HiFi".
+struct CappedServer {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for CappedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn capped_server() -> &'static CappedServer {
+    static SERVER: OnceLock<CappedServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let music = dir.path().join("music");
+        std::fs::create_dir_all(&music).unwrap();
+        // Five minutes at 8 kHz: a transcode that outlasts any socket buffer.
+        std::fs::write(
+            music.join("long.wav"),
+            wav_bytes(8_000, 1, &tones(8_000, 1, 300.0)),
+        )
+        .unwrap();
+        std::fs::write(
+            music.join("short.flac"),
+            flac_bytes(44_100, 2, &tones(44_100, 2, 3.0)),
+        )
+        .unwrap();
+        put(&music, "voice.opus", Format::Opus, TrackSpec::default());
+        let port = free_port();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\naddress = \"127.0.0.1:{port}\"\n[library]\nfolders = [{music:?}]\n\
+                 [database]\npath = {:?}\n[scan]\nschedule = \"\"\nwatch = false\n\
+                 [transcode]\nmax_concurrent = 1\nwait_secs = 1\nffmpeg = \"\"\n\
+                 max_bit_rate = 128\nclient_max_bit_rate = {{ LowBand = 64, HiFi = 320 }}\n",
+                dir.path().join("catalog.db")
+            ),
+        )
+        .unwrap();
+        let bin = env!("CARGO_BIN_EXE_mediastreamer");
+        let out = Command::new(bin)
+            .arg("--config")
+            .arg(&config)
+            .args(["user", "add", "admin", "--password", "adminpw", "--admin"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let child = Command::new(bin)
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = CappedServer {
+            child,
+            port,
+            _dir: dir,
+        };
+        let start = Instant::now();
+        loop {
+            if let Ok(r) = request_raw(
+                port,
+                "GET",
+                &format!("/rest/getScanStatus?{ADMIN}&f=json"),
+                &[],
+            ) && r.status == 200
+                && r.json()["scanStatus"]["scanning"] == false
+                && r.json()["scanStatus"]["count"] == 3
+            {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "server did not come up"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    })
+}
+
+fn capped_get(path: &str) -> common::api::RawResponse {
+    request_raw(capped_server().port, "GET", path, &[]).unwrap()
+}
+
+#[test]
+fn without_ffmpeg_other_formats_are_refused_but_stay_available_raw() {
+    let server = capped_server();
+    let ids = track_ids(server.port);
+    let id = &ids["voice.opus"];
+    let json = capped_get(&stream_path(id, "&format=mp3&f=json")).json();
+    assert_error(&json, 0);
+    assert_eq!(json["error"]["message"], "cannot transcode opus");
+    let xml = capped_get(&stream_path(id, "&format=mp3"));
+    assert!(xml.header("content-type").unwrap().starts_with("text/xml"));
+    let xml = String::from_utf8(xml.body).unwrap();
+    assert!(xml.contains("code=\"0\"") && xml.contains("cannot transcode opus"));
+    assert_valid_xml(&xml);
+    let raw = capped_get(&stream_path(id, "&format=raw"));
+    assert_eq!(raw.status, 200);
+    assert_ne!(raw.header("content-type"), Some("audio/mpeg"));
+    assert!(raw.header("content-type").unwrap().starts_with("audio/"));
+}
+
+#[test]
+fn configured_caps_apply_and_songs_say_what_a_plain_stream_sends() {
+    let server = capped_server();
+    let ids = track_ids(server.port);
+    let id = &ids["short.flac"];
+    // The server-wide cap transcodes a plain request, and getSong says so.
+    let plain = capped_get(&stream_path(id, ""));
+    assert_eq!(plain.header("content-type"), Some("audio/mpeg"));
+    assert_eq!(
+        frame_kbps(&plain.body[frame_offsets(&plain.body)[1]..]),
+        128
+    );
+    let song = capped_get(&format!("/rest/getSong?{ADMIN}&id={id}&f=json")).json();
+    assert_eq!(song["song"]["transcodedSuffix"], "mp3");
+    assert_eq!(song["song"]["transcodedContentType"], "audio/mpeg");
+    let xml = capped_get(&format!("/rest/getSong?{ADMIN}&id={id}"));
+    assert_valid_xml(&String::from_utf8(xml.body).unwrap());
+    // A client's own cap wins over the server-wide one.
+    let low = capped_get(&stream_path(id, "&c=LowBand"));
+    assert_eq!(frame_kbps(&low.body[frame_offsets(&low.body)[1]..]), 64);
+}
+
+#[test]
+fn the_concurrency_cap_refuses_after_a_short_wait_and_frees_when_a_client_leaves() {
+    let server = capped_server();
+    let ids = track_ids(server.port);
+    let long = &ids["long.wav"];
+    // A client that starts a transcode and stops reading holds the only slot (7 MB of
+    // output at 192 kbps: more than the socket buffers on both sides take in).
+    let mut stalled = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    write!(
+        stalled,
+        "GET {} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        stream_path(long, "&c=HiFi&format=mp3")
+    )
+    .unwrap();
+    let mut first = [0u8; 1024];
+    let n = stalled.read(&mut first).unwrap();
+    let head = String::from_utf8_lossy(&first[..n]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-type: audio/mpeg"), "{head}");
+    let started = Instant::now();
+    let refused = capped_get(&stream_path(long, "&maxBitRate=64&f=json"));
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "it waited first"
+    );
+    let e = refused.json();
+    assert_error(&e, 0);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many transcodes")
+    );
+    // The client goes away: its encoder stops and the slot frees up.
+    drop(stalled);
+    let start = Instant::now();
+    loop {
+        let r = capped_get(&stream_path(&ids["short.flac"], "&maxBitRate=64"));
+        if r.status == 200 && r.header("content-type") == Some("audio/mpeg") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the slot was not freed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
