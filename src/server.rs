@@ -101,6 +101,18 @@ pub async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// The request path for the access log: a share's token is a secret (whoever has it can
+/// listen), so /share/TOKEN/... is logged as /share/…/...
+fn loggable_path(path: &str) -> String {
+    match path.strip_prefix("/share/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, tail)) => format!("/share/…/{tail}"),
+            None => "/share/…".to_string(),
+        },
+        None => path.to_string(),
+    }
+}
+
 /// The actix application: the API and the access log. Used by `serve` and by the tests.
 pub fn build_app(
     state: web::Data<AppState>,
@@ -125,7 +137,7 @@ pub fn build_app(
             // carries passwords, tokens and API keys.
             let started = std::time::Instant::now();
             let method = req.method().to_string();
-            let path = req.path().to_string();
+            let path = loggable_path(req.path());
             let client = subsonic::params::Params::parse(req.query_string(), None)
                 .get("c")
                 .map(str::to_string);

@@ -217,7 +217,13 @@ pub fn write_track(dest: &Path, format: Format, spec: &TrackSpec) -> io::Result<
 
 /// The bytes of a tagged track of `format`, for tests that want them in memory.
 pub fn tagged_bytes(format: Format, spec: &TrackSpec) -> io::Result<Vec<u8>> {
-    let mut file = Cursor::new(template_bytes(format).to_vec());
+    tag_audio(format, template_bytes(format).to_vec(), spec)
+}
+
+/// Tags `untagged`, an audio file of `format` made elsewhere (e.g. a longer tone a test
+/// writes), as [`tagged_bytes`] tags the templates.
+pub fn tag_audio(format: Format, untagged: Vec<u8>, spec: &TrackSpec) -> io::Result<Vec<u8>> {
+    let mut file = Cursor::new(untagged);
     let tag = build_tag(format.tag_type(), spec);
     let options = WriteOptions::default();
     let written = match format.tag_type() {

@@ -669,4 +669,81 @@ mod tests {
         delete(&mut conn, "bob").unwrap();
         assert_eq!(list(&mut conn).unwrap().len(), 1);
     }
+
+    #[test]
+    fn profiles_change_in_one_transaction_and_keep_an_admin() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("m.db");
+        crate::db::open_and_migrate(&db).unwrap();
+        let key = PasswordKey::load_or_create(&db).unwrap();
+        let mut conn = crate::db::connect(&db).unwrap();
+        for (path, name) in [("/a", "A"), ("/b", "B")] {
+            diesel::insert_into(library_folders::table)
+                .values((
+                    library_folders::path.eq(path),
+                    library_folders::name.eq(name),
+                    library_folders::created_at.eq(0),
+                ))
+                .execute(&mut conn)
+                .unwrap();
+        }
+        let ids: Vec<i32> = library_folders::table
+            .order(library_folders::id)
+            .select(library_folders::id)
+            .load(&mut conn)
+            .unwrap();
+        assert!(
+            create_first_admin(&mut conn, &key, "root", "pw")
+                .unwrap()
+                .is_admin
+        );
+        assert!(matches!(
+            create_first_admin(&mut conn, &key, "again", "pw"),
+            Err(UserError::AlreadySetUp)
+        ));
+        let first = add(&mut conn, &key, "kim", "pw", false).unwrap();
+        let only_a = FolderAccess::Only(vec![ids[0]]);
+        let kim_only_a = only_a.clone();
+        update(&mut conn, &key, "kim", None, |p| {
+            p.folders = kim_only_a;
+            p.roles.set(Role::Download, false);
+            p.max_bit_rate = 128;
+        })
+        .unwrap();
+        let stored = find(&mut conn, "kim").unwrap().unwrap();
+        let p = profile_of(&mut conn, &stored).unwrap();
+        assert_eq!(
+            (p.folders, p.roles.download, p.max_bit_rate),
+            (only_a.clone(), false, 128)
+        );
+        // A bad change leaves everything as it was.
+        let bad = update(&mut conn, &key, "kim", Some("new"), |p| {
+            p.folders = FolderAccess::Only(vec![999]);
+            p.max_bit_rate = 0;
+        });
+        assert!(matches!(bad, Err(UserError::UnknownFolder(_))));
+        let stored = find(&mut conn, "kim").unwrap().unwrap();
+        assert_eq!(password_of(&key, &stored).unwrap(), "pw");
+        assert_eq!(profile_of(&mut conn, &stored).unwrap().folders, only_a);
+        assert!(matches!(
+            update(&mut conn, &key, "kim", None, |p| p.max_bit_rate = 100),
+            Err(UserError::BadBitRate(100))
+        ));
+        // Every folder named means all folders (later ones too).
+        let both = FolderAccess::Only(ids.clone());
+        let kim = update(&mut conn, &key, "kim", None, |p| p.folders = both).unwrap();
+        assert!(kim.all_folders);
+        // The last admin keeps the flag until another admin exists.
+        assert!(matches!(
+            update(&mut conn, &key, "root", None, |p| p.admin = false),
+            Err(UserError::LastAdmin(_))
+        ));
+        update(&mut conn, &key, "kim", None, |p| p.admin = true).unwrap();
+        assert!(
+            !update(&mut conn, &key, "root", None, |p| p.admin = false)
+                .unwrap()
+                .is_admin
+        );
+        assert_eq!(first.id, find(&mut conn, "kim").unwrap().unwrap().id);
+    }
 }

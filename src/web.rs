@@ -31,10 +31,12 @@ const ASSET_BASE_PLACEHOLDER: &str = "%ASSET_BASE%";
 /// First path segments that belong to the server, never to the player's client routes.
 const RESERVED: &[&str] = &["rest", "setup", "share", "img", "assets"];
 
-/// Scripts, styles, images, audio and API calls from this origin only. `blob:` images are
-/// covers the player makes itself for the Media Session; `data:` covers the inline SVG icons.
+/// Scripts, styles, images and API calls from this origin only. Audio too, except internet
+/// radio: a station streams from its own host (`media-src` http/https), which only plays
+/// sound and can run nothing. `blob:` is the player's own silent keep-alive sound.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-     style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; \
+     style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: https: http:; \
+     connect-src 'self'; \
      font-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 

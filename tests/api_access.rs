@@ -55,7 +55,11 @@ fn fixture() -> &'static Fixture {
                 jazz,
                 "Bob/Blue/01.mp3",
                 Format::Mp3,
-                t("Blue One", "Bob", "Blue", 1, "Jazz"),
+                TrackSpec {
+                    lyrics: Some("Blue words".into()),
+                    embedded_art: true,
+                    ..t("Blue One", "Bob", "Blue", 1, "Jazz")
+                },
             );
             put(
                 jazz,
@@ -87,7 +91,8 @@ fn fixture() -> &'static Fixture {
         // stars of Jazz items must stop showing.
         let ok = |query: String| assert_eq!(json(&query)["status"], "ok", "{query}");
         ok(format!(
-            "/rest/createUser?{ADMIN}&username=carol&password=carolpw"
+            "/rest/createUser?{ADMIN}&username=carol&password=carolpw\
+             &downloadRole=true&coverArtRole=true"
         ));
         let ids = Ids::load(&server);
         ok(format!(
@@ -573,4 +578,49 @@ fn info_similar_and_top_songs_stay_inside_the_allowed_folders() {
     assert_eq!(r["topSongs"]["song"].as_array().unwrap().len(), 3);
     let r = ok(call_both("getTopSongs", &format!("{CAROL}&artist=Bob")));
     assert_eq!(r["topSongs"]["song"], serde_json::json!([]));
+}
+
+#[test]
+fn streams_downloads_cover_art_and_lyrics_of_a_forbidden_folder_are_not_found() {
+    let ids = ids();
+    let (blue, red) = (ids.song("Blue One"), ids.song("Red One"));
+    for (method, id) in [
+        ("stream", blue.clone()),
+        ("download", blue.clone()),
+        ("download", ids.album("Blue")),
+        ("download", ids.artist("Bob")),
+        ("getCoverArt", ids.album("Blue")),
+        ("getCoverArt", blue.clone()),
+    ] {
+        let r = server().fetch(&format!("/rest/{method}?{CAROL}&id={id}&f=json"), &[]);
+        assert_eq!(r.status, 200);
+        assert_error(&r.json(), 70);
+    }
+    // The same song in Pop streams; bob may stream the Jazz one.
+    let r = server().fetch(&format!("/rest/stream?{CAROL}&id={red}&format=raw"), &[]);
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("audio/"));
+    let r = server().fetch(&format!("/rest/stream?{BOB}&id={blue}&format=raw"), &[]);
+    assert!(r.header("content-type").unwrap().starts_with("audio/"));
+    assert_error(
+        &call_both("getLyricsBySongId", &format!("{CAROL}&id={blue}")),
+        70,
+    );
+    let r = ok(call_both("getLyricsBySongId", &format!("{BOB}&id={blue}")));
+    assert_eq!(
+        r["lyricsList"]["structuredLyrics"][0]["line"][0]["value"],
+        "Blue words"
+    );
+    let r = ok(call_both("getLyrics", &format!("{BOB}&title=Blue%20One")));
+    assert_eq!(r["lyrics"]["value"], "Blue words");
+    let r = ok(call_both("getLyrics", &format!("{CAROL}&title=Blue%20One")));
+    assert!(r["lyrics"].get("title").is_none(), "{r}");
+    // Bob gets the embedded cover of the song and its album.
+    for id in [blue.clone(), ids.album("Blue")] {
+        let r = server().fetch(&format!("/rest/getCoverArt?{BOB}&id={id}"), &[]);
+        assert!(
+            r.header("content-type").unwrap().starts_with("image/"),
+            "{id}"
+        );
+    }
 }

@@ -422,18 +422,15 @@ fn errors_missing_unknown_no_art_and_no_role() {
     cover_error(&format!("{BOB}&id={id}"), 50);
 }
 
-fn wait_for_scan(start: impl Fn()) {
-    start();
+/// Starts a scan and waits until `done` holds (the scan runs in the background).
+fn rescan_until(done: impl Fn() -> bool) {
+    let r = server().get(&format!("/rest/startScan?{ADMIN}&f=json"));
+    assert_eq!(r.json()["status"], "ok");
     let began = Instant::now();
-    std::thread::sleep(Duration::from_millis(200));
-    loop {
-        let r = server().get(&format!("/rest/getScanStatus?{ADMIN}&f=json"));
-        if r.json()["scanStatus"]["scanning"] == false {
-            break;
-        }
+    while !done() {
         assert!(
             began.elapsed() < Duration::from_secs(30),
-            "scan never ended"
+            "the rescan never showed"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -449,10 +446,7 @@ fn a_new_image_gives_a_new_cover_id_and_new_bytes() {
     let new_image = jpeg(60, 30, 250);
     std::fs::write(dir.join(".new.jpg"), &new_image).unwrap();
     std::fs::rename(dir.join(".new.jpg"), dir.join("cover.jpg")).unwrap();
-    wait_for_scan(|| {
-        let r = server().get(&format!("/rest/startScan?{ADMIN}&f=json"));
-        assert_eq!(r.json()["status"], "ok");
-    });
+    rescan_until(|| album("Me")["coverArt"] != old_id.as_str());
     let after = album("Me");
     let new_id = after["coverArt"].as_str().unwrap().to_string();
     assert_ne!(new_id, old_id);

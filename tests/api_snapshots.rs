@@ -52,6 +52,7 @@ fn server() -> &'static Server {
                 TrackSpec {
                     genres: vec!["Jazz".into()],
                     year: Some(1990),
+                    lyrics: Some("[00:01.50]Blue line one\n[00:04.00]Blue line two".into()),
                     ..track("Blue", "Beta", "Second", 1)
                 },
             );
@@ -109,6 +110,8 @@ const FILTERS: &[(&str, &str)] = &[
         r#""$1": "[time]""#,
     ),
     (r#"lastModified="\d+""#, r#"lastModified="[ms]""#),
+    (r#"\btime="\d+""#, r#"time="[ms]""#),
+    (r#""time": \d+"#, r#""time": "[ms]""#),
     (r#"minutesAgo="\d+""#, r#"minutesAgo="[n]""#),
     (r#""minutesAgo": \d+"#, r#""minutesAgo": "[n]""#),
     (r#""lastModified": \d+"#, r#""lastModified": "[ms]""#),
@@ -116,6 +119,11 @@ const FILTERS: &[(&str, &str)] = &[
 
 /// Calls `method` in both formats (checking them as every API test does) and snapshots both.
 fn snapshot(name: &str, method: &str, query: &str) {
+    snapshot_with(name, method, query, &[]);
+}
+
+/// `snapshot` with more placeholders (pattern, replacement).
+fn snapshot_with(name: &str, method: &str, query: &str, extra: &[(String, String)]) {
     let server = server();
     let json = server.call_both(method, query);
     let xml = server.get(&format!("/rest/{method}.view?{query}")).body;
@@ -127,6 +135,9 @@ fn snapshot(name: &str, method: &str, query: &str) {
     let mut settings = insta::Settings::clone_current();
     for (pattern, replacement) in FILTERS {
         settings.add_filter(pattern, *replacement);
+    }
+    for (pattern, replacement) in extra {
+        settings.add_filter(pattern, replacement.as_str());
     }
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!(name, text));
@@ -195,4 +206,76 @@ fn list_and_search_responses() {
     snapshot("search2", "search2", &format!("{ADMIN}&query=alpha"));
     snapshot("search3", "search3", &format!("{ADMIN}&query=blue"));
     snapshot("search", "search", &format!("{ADMIN}&any=green"));
+}
+
+#[test]
+fn lyrics_responses() {
+    snapshot(
+        "lyrics",
+        "getLyrics",
+        &format!("{ADMIN}&artist=Beta&title=Blue"),
+    );
+    snapshot(
+        "lyrics_by_song_id",
+        "getLyricsBySongId",
+        &format!("{ADMIN}&id=tr-3"),
+    );
+}
+
+#[test]
+fn people_responses() {
+    let server = server();
+    let token = people_made(server);
+    snapshot("playlists", "getPlaylists", ADMIN);
+    snapshot("playlist", "getPlaylist", &format!("{ADMIN}&id=pl-1"));
+    snapshot("play_queue", "getPlayQueue", ADMIN);
+    snapshot("play_queue_by_index", "getPlayQueueByIndex", ADMIN);
+    snapshot("bookmarks", "getBookmarks", ADMIN);
+    snapshot("radio_stations", "getInternetRadioStations", ADMIN);
+    snapshot("chat_messages", "getChatMessages", ADMIN);
+    snapshot("podcasts", "getPodcasts", ADMIN);
+    snapshot("newest_podcasts", "getNewestPodcasts", ADMIN);
+    snapshot("extensions", "getOpenSubsonicExtensions", "");
+    // The share's token is random and its URL names the test server's port.
+    let extra = [
+        (regex_escape(token), "[token]".to_string()),
+        (r"127\.0\.0\.1:\d+".to_string(), "[host]".to_string()),
+    ];
+    snapshot_with("shares", "getShares", ADMIN, &extra);
+}
+
+/// Playlists, a queue, a bookmark, a share, a station and a chat message, made once by admin;
+/// returns the share's token.
+fn people_made(server: &Server) -> &'static str {
+    static TOKEN: OnceLock<String> = OnceLock::new();
+    TOKEN.get_or_init(|| {
+        for call in [
+            "createPlaylist?name=Mix&songId=tr-1&songId=tr-3",
+            "updatePlaylist?playlistId=pl-1&comment=for%20the%20road&public=true",
+            "savePlayQueue?id=tr-1&id=tr-2&current=tr-2&position=1500",
+            "createBookmark?id=tr-4&position=2000&comment=here",
+            "createInternetRadioStation?streamUrl=http://radio.example/stream&name=Example&homepageUrl=http://radio.example/",
+            "addChatMessage?message=hello",
+        ] {
+            let r = server.get(&format!("/rest/{call}&{ADMIN}&f=json")).json();
+            assert_eq!(r["status"], "ok", "{call}: {r}");
+        }
+        let r = server
+            .get(&format!("/rest/createShare?id=al-2&description=album&{ADMIN}&f=json"))
+            .json();
+        assert_eq!(r["status"], "ok", "{r}");
+        r["shares"]["share"][0]["id"].as_str().unwrap().to_string()
+    })
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$-".contains(c);
+            special
+                .then_some('\\')
+                .into_iter()
+                .chain(std::iter::once(c))
+        })
+        .collect()
 }

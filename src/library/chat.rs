@@ -74,3 +74,34 @@ pub fn since(conn: &mut SqliteConnection, since: Option<i64>) -> QueryResult<Vec
         ))
         .load(conn)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db;
+
+    #[test]
+    fn only_the_newest_messages_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        db::open_and_migrate(&path).unwrap();
+        let mut conn = db::connect(&path).unwrap();
+        diesel::sql_query(
+            "INSERT INTO users (id, name, is_admin, password_enc, created_at, updated_at) \
+             VALUES (1, 'bob', 0, '', 0, 0)",
+        )
+        .execute(&mut conn)
+        .unwrap();
+        for n in 0..KEEP + 5 {
+            add(&mut conn, 1, &format!("m{n}"), 1_000 + n).unwrap();
+        }
+        let all = since(&mut conn, None).unwrap();
+        assert_eq!(all.len() as i64, KEEP);
+        assert_eq!(all[0].message, format!("m{}", KEEP + 4));
+        assert_eq!(all.last().unwrap().message, "m5");
+        let recent = since(&mut conn, Some(1_000 + KEEP + 2)).unwrap();
+        let texts: Vec<&str> = recent.iter().map(|m| m.message.as_str()).collect();
+        assert_eq!(texts, [format!("m{}", KEEP + 4), format!("m{}", KEEP + 3)]);
+        assert!(matches!(add(&mut conn, 1, " \n", 0), Err(ChatError::Empty)));
+    }
+}

@@ -19,14 +19,6 @@ use std::collections::HashMap;
 const HAS_AUDIO: &str = "EXISTS (SELECT 1 FROM tracks t WHERE t.folder_id = d.folder_id \
      AND t.path >= d.path || '/' AND t.path < d.path || '0')";
 
-/// Whether a music folder with this id exists.
-pub fn folder_exists(conn: &mut SqliteConnection, folder_id: i32) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        library_folders::table.filter(library_folders::id.eq(folder_id)),
-    ))
-    .get_result(conn)
-}
-
 /// The name of a music folder.
 pub fn folder_name(conn: &mut SqliteConnection, folder_id: i32) -> QueryResult<Option<String>> {
     library_folders::table

@@ -3,7 +3,9 @@
 
 pub mod access;
 pub mod annotations;
+pub mod avatars;
 pub mod bookmarks;
+pub mod chat;
 pub mod covers;
 pub mod files;
 pub mod folders;
@@ -11,11 +13,9 @@ pub mod lists;
 pub mod lyrics;
 pub mod play_queue;
 pub mod playlists;
+pub mod radio;
 pub mod search;
 pub mod shares;
-pub mod radio;
-pub mod chat;
-pub mod avatars;
 
 use crate::db::models::{Album, Track};
 use crate::db::schema::{

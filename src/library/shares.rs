@@ -477,6 +477,115 @@ pub fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db;
+
+    /// A migrated catalog: users admin (1) and bob (2), folders 1 and 2, tracks 1..=3 in
+    /// folder 1 and track 4 in folder 2, all on album 1.
+    fn catalog() -> (tempfile::TempDir, SqliteConnection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        db::open_and_migrate(&path).unwrap();
+        let mut conn = db::connect(&path).unwrap();
+        for sql in [
+            "INSERT INTO users (id, name, is_admin, password_enc, created_at, updated_at) \
+             VALUES (1, 'admin', 1, '', 0, 0), (2, 'bob', 0, '', 0, 0)",
+            "INSERT INTO library_folders (id, path, name, created_at) \
+             VALUES (1, '/m', 'm', 0), (2, '/n', 'n', 0)",
+            "INSERT INTO directories (id, folder_id, path, name, mtime, created_at, updated_at) \
+             VALUES (1, 1, '', 'm', 0, 0, 0), (2, 2, '', 'n', 0, 0, 0)",
+            "INSERT INTO albums (id, album_key, name, artist_display, created_at, updated_at) \
+             VALUES (1, 'k', 'Al', 'Ar', 0, 0)",
+        ] {
+            diesel::sql_query(sql).execute(&mut conn).unwrap();
+        }
+        for n in 1..=4 {
+            let folder = if n == 4 { 2 } else { 1 };
+            diesel::sql_query(format!(
+                "INSERT INTO tracks (id, folder_id, directory_id, album_id, path, size, mtime, \
+                 suffix, content_type, codec, duration_ms, title, album_name, artist_display, \
+                 fingerprint, track_number, created_at, updated_at) \
+                 VALUES ({n}, {folder}, {folder}, 1, 'a/{n}.mp3', 1, 0, 'mp3', 'audio/mpeg', \
+                 'mp3', 1000, 'T{n}', 'Al', 'Ar', {n}, {n}, 0, 0)"
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        }
+        (dir, conn)
+    }
+
+    fn bob() -> Actor {
+        Actor::everything(2, false)
+    }
+
+    #[test]
+    fn songs_follow_the_owners_folder_access() {
+        let (_dir, mut conn) = catalog();
+        let token = create(
+            &mut conn,
+            &bob(),
+            &[Id::Track(4), Id::Album(1)],
+            Some("mix"),
+            None,
+            1_000,
+        )
+        .unwrap();
+        let share = find_live(&mut conn, &token, 2_000).unwrap().unwrap();
+        assert_eq!(share.owner_name, "bob");
+        // The album's songs follow the single song, which is not repeated.
+        assert_eq!(track_ids(&mut conn, &share).unwrap(), [4, 1, 2, 3]);
+        assert!(shared_track(&mut conn, &token, 4, 2_000).unwrap().is_some());
+
+        // Bob loses folder 2: its song leaves his share's page and files.
+        for sql in [
+            "UPDATE users SET all_folders = 0 WHERE id = 2",
+            "INSERT INTO user_folders (user_id, folder_id) VALUES (2, 1)",
+        ] {
+            diesel::sql_query(sql).execute(&mut conn).unwrap();
+        }
+        assert_eq!(track_ids(&mut conn, &share).unwrap(), [1, 2, 3]);
+        assert!(shared_track(&mut conn, &token, 4, 2_000).unwrap().is_none());
+        // A song that is not in the share is never served.
+        diesel::sql_query("DELETE FROM share_tracks WHERE track_id = 3")
+            .execute(&mut conn)
+            .unwrap();
+        assert!(shared_track(&mut conn, &token, 3, 2_000).unwrap().is_none());
+    }
+
+    #[test]
+    fn expired_shares_are_gone_and_purged() {
+        let (_dir, mut conn) = catalog();
+        let token = create(&mut conn, &bob(), &[Id::Track(1)], None, Some(5_000), 1_000).unwrap();
+        assert!(find_live(&mut conn, &token, 4_999).unwrap().is_some());
+        assert!(find_live(&mut conn, &token, 5_000).unwrap().is_none());
+        assert!(visible_to(&mut conn, &bob(), 5_000).unwrap().is_empty());
+        assert!(!record_visit(&mut conn, &token, 5_000).unwrap());
+        assert!(matches!(
+            delete(&mut conn, &bob(), &token, 5_000),
+            Err(ShareError::NotFound)
+        ));
+        // The next share created cleans the expired one away, songs included.
+        create(&mut conn, &bob(), &[Id::Track(2)], None, None, 6_000).unwrap();
+        let left: i64 = share_tracks::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(left, 1);
+    }
+
+    #[test]
+    fn a_failed_create_leaves_nothing() {
+        let (_dir, mut conn) = catalog();
+        assert!(matches!(
+            create(
+                &mut conn,
+                &bob(),
+                &[Id::Track(1), Id::Track(99)],
+                None,
+                None,
+                1
+            ),
+            Err(ShareError::ItemNotFound(Id::Track(99)))
+        ));
+        let n: i64 = shares::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(n, 0);
+    }
 
     #[test]
     fn tokens_are_random_and_url_safe() {

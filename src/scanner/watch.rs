@@ -87,6 +87,7 @@ fn directory_to_rescan(roots: &[PathBuf], path: &Path) -> Option<PathBuf> {
             AUDIO_EXTENSIONS.contains(&ext.as_str())
                 || IMAGE_EXTENSIONS.contains(&ext.as_str())
                 || ext == "lrc"
+                || super::m3u::PLAYLIST_EXTENSIONS.contains(&ext.as_str())
         }
         // No extension and gone: it may have been a folder.
         None => !path.exists(),
@@ -94,4 +95,25 @@ fn directory_to_rescan(roots: &[PathBuf], path: &Path) -> Option<PathBuf> {
     relevant
         .then(|| path.parent().map(Path::to_path_buf))
         .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn playlist_audio_and_image_changes_rescan_their_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
+        std::fs::create_dir_all(root.join("A")).unwrap();
+        for name in ["list.M3U", "mix.m3u8", "01.mp3", "cover.jpg", "notes.txt"] {
+            std::fs::write(root.join("A").join(name), b"x").unwrap();
+        }
+        let roots = [root.clone()];
+        for name in ["list.M3U", "mix.m3u8", "01.mp3", "cover.jpg"] {
+            let changed = root.join("A").join(name);
+            assert_eq!(directory_to_rescan(&roots, &changed), Some(root.join("A")));
+        }
+        assert_eq!(directory_to_rescan(&roots, &root.join("A/notes.txt")), None);
+    }
 }

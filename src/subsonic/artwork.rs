@@ -33,6 +33,16 @@ pub async fn get_cover_art(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require_role(Role::CoverArt)?;
     let cover =
         CoverArtId::parse(ctx.params.required("id")?).ok_or(ApiError::NotFound("Cover art"))?;
+    // Art of a music folder the user may not see is "not found" (no query for most users).
+    if !crate::library::access::sees_everything(&ctx.user) {
+        let (user, item) = (ctx.user.clone(), cover.item);
+        if ctx
+            .db(move |c| Ok(crate::library::access::hidden_from(c, &user, item)?))
+            .await?
+        {
+            return Err(ApiError::NotFound("Cover art"));
+        }
+    }
     let size = ctx
         .params
         .number::<u32>("size")?

@@ -172,12 +172,13 @@ pub async fn create_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let now = db::now_ms();
     let id = ctx
         .db(move |c| {
-            Ok(match existing {
-                Some(id) => {
+            Ok(match (existing, name) {
+                (Some(id), name) => {
                     playlists::replace(c, &writer, id, name.as_deref(), &songs, now)?;
                     id
                 }
-                None => playlists::create(c, &writer, name.as_deref().unwrap_or(""), &songs, now)?,
+                (None, Some(name)) => playlists::create(c, &writer, &name, &songs, now)?,
+                (None, None) => return Err(ApiError::MissingParam("name")),
             })
         })
         .await?;

@@ -117,8 +117,10 @@ async fn shares_element(ctx: &Ctx, list: Vec<Share>) -> Result<Element, ApiError
     Ok(Element::new("shares").list("share", items))
 }
 
-/// getShares: the caller's live shares (an admin's: everyone's).
+/// getShares: the caller's live shares (an admin's: everyone's). Like every share method it
+/// needs shareRole; a user who lost it has their links taken down by an admin.
 pub async fn get_shares(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    ctx.require_role(Role::Share)?;
     let actor = actor(&ctx).await?;
     let now = db::now_ms();
     let list = ctx
@@ -164,6 +166,7 @@ pub async fn update_share(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 
 /// deleteShare: `id`; the owner or an admin.
 pub async fn delete_share(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    ctx.require_role(Role::Share)?;
     let token = ctx.params.required("id")?.trim().to_string();
     let actor = actor(&ctx).await?;
     let now = db::now_ms();

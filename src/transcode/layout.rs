@@ -42,7 +42,7 @@ pub fn standard_bitrate_at_most(kbps: u32) -> u32 {
 /// The output rate for a source rate: 44.1 kHz for its family (11.025, 22.05, 88.2, 176.4 kHz),
 /// 48 kHz for everything else (8, 16, 24, 32, 96, 192 kHz...).
 pub fn output_rate_for(source_rate: u32) -> u32 {
-    if source_rate > 0 && source_rate % 11_025 == 0 {
+    if source_rate > 0 && source_rate.is_multiple_of(11_025) {
         44_100
     } else {
         48_000

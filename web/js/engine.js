@@ -8,7 +8,8 @@
 // browser cannot decode whole) stream through an <audio> element routed into the same graph;
 // transitions into or out of such a track are timed from the element's clock (close, not
 // sample-exact). Everything plays through one master gain (volume, mute); each track has its
-// own gain (ReplayGain).
+// own gain (ReplayGain). Browsers tie media keys and lock-screen controls to a playing media
+// element, so while music plays a silent looping <audio> element plays too.
 
 const LEAD = 0.03; // seconds between asking for a start and the scheduled start
 
@@ -38,7 +39,16 @@ export class Engine extends EventTarget {
     this.master = ctx.createGain();
     this.master.connect(ctx.destination);
     this.applyVolume();
+    this.presence = new Audio(URL.createObjectURL(silentWav(6)));
+    this.presence.loop = true;
     return ctx;
+  }
+
+  /** Keeps the silent element in step with the music (see the top of this file). */
+  syncPresence() {
+    if (!this.presence) return;
+    if (this.current && !this.paused) this.presence.play().catch(() => {});
+    else this.presence.pause();
   }
 
   setVolume(volume, muted = this.muted) {
@@ -83,6 +93,7 @@ export class Engine extends EventTarget {
     this.current = null;
     this.next = null;
     this.paused = false;
+    this.loadingKey = item.key;
     this.setWaiting(true);
     if (ctx.state === 'suspended') await ctx.resume().catch(() => {});
     let voice = null;
@@ -109,6 +120,7 @@ export class Engine extends EventTarget {
       if (generation !== this.generation) { this.stopVoice(voice); return; }
     }
     this.current = voice;
+    this.loadingKey = null;
     this.keep([item.key, this.next?.item.key]);
     this.schedule(this.next);
     this.setWaiting(false);
@@ -166,7 +178,7 @@ export class Engine extends EventTarget {
     if (this.next && item && this.next.item.key === item.key && this.next.item.gain === item.gain) return;
     this.stopVoice(this.next);
     this.next = null;
-    this.keep([this.current?.item.key, item?.key]);
+    this.keep([this.current?.item.key ?? this.loadingKey, item?.key]);
     if (!item) return;
     const voice = { item, pending: true };
     this.next = voice;
@@ -370,6 +382,21 @@ export class Engine extends EventTarget {
   }
 
   emit(type, detail = {}) {
+    if (type === 'start' || type === 'state' || type === 'ended' || type === 'advance') this.syncPresence();
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+/** `seconds` of 8 kHz 8-bit mono silence as a WAV blob (longer than the 5 s under which
+ * browsers show no media controls). */
+function silentWav(seconds) {
+  const n = 8000 * seconds;
+  const bytes = new Uint8Array(44 + n).fill(128, 44);
+  const view = new DataView(bytes.buffer);
+  const text = (at, s) => [...s].forEach((c, i) => view.setUint8(at + i, c.charCodeAt(0)));
+  text(0, 'RIFF'); view.setUint32(4, 36 + n, true); text(8, 'WAVEfmt ');
+  view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
+  view.setUint32(24, 8000, true); view.setUint32(28, 8000, true); view.setUint16(32, 1, true);
+  view.setUint16(34, 8, true); text(36, 'data'); view.setUint32(40, n, true);
+  return new Blob([bytes], { type: 'audio/wav' });
 }

@@ -1,0 +1,2 @@
+DROP INDEX directories_updated;
+DROP INDEX tracks_updated;
