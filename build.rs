@@ -20,7 +20,10 @@ fn main() {
             .expect("under web/")
             .to_string_lossy()
             .replace('\\', "/");
-        out.push_str(&format!("    ({rel:?}, include_bytes!({:?})),\n", path.display().to_string()));
+        out.push_str(&format!(
+            "    ({rel:?}, include_bytes!({:?})),\n",
+            path.display().to_string()
+        ));
     }
     out.push_str("];\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("web_assets.rs");

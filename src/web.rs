@@ -12,8 +12,8 @@
 //! Every answer carries a strict Content-Security-Policy: the player loads nothing from any
 //! other host and runs no inline script or style.
 
-use actix_web::http::header::{self, AcceptEncoding, ContentEncoding, Encoding, Header};
 use actix_web::http::Method;
+use actix_web::http::header::{self, AcceptEncoding, ContentEncoding, Encoding, Header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -218,9 +218,7 @@ fn send(req: &HttpRequest, file: &Asset, cache: &str) -> HttpResponse {
         };
         response.insert_header(coding);
     }
-    response
-        .content_type(file.content_type)
-        .body(body.to_vec())
+    response.content_type(file.content_type).body(body.to_vec())
 }
 
 fn security_headers(response: &mut actix_web::HttpResponseBuilder) {

@@ -371,6 +371,20 @@ fn other_users_private_playlists_are_invisible_and_public_ones_read_only() {
     ] {
         assert_error(&server().call_both(method, &format!("{BOB}&{query}")), 70);
     }
+    // Not even its cover art (a playlist with a song that has art; the owner gets it).
+    let pictured = create(ADMIN, "Admin%20Pictured", &["Four"]);
+    for user in [ADMIN, BOB] {
+        let r = server().fetch(
+            &format!("/rest/getCoverArt?{user}&id={pictured}&f=json"),
+            &[],
+        );
+        if user == ADMIN {
+            assert_eq!(r.status, 200);
+            assert!(r.header("content-type").unwrap().starts_with("image/"));
+        } else {
+            assert_error(&r.json(), 70);
+        }
+    }
     // Published: bob sees it, read-only, and still cannot change or delete it.
     ok(&json(
         "updatePlaylist",

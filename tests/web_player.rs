@@ -78,7 +78,11 @@ fn fixture() -> &'static Server {
                 music,
                 "Other Artist/Short Songs/01.mp3",
                 Format::Mp3,
-                song("Tiny Waltz", "Other Artist", "Short Songs", "Other Artist", 1),
+                TrackSpec {
+                    rg_track_gain: Some(-6.0),
+                    rg_album_gain: Some(-3.0),
+                    ..song("Tiny Waltz", "Other Artist", "Short Songs", "Other Artist", 1)
+                },
             );
             put(
                 music,
@@ -261,7 +265,10 @@ fn the_first_load_stays_under_150_kb_compressed() {
     let page = server.fetch("/", &[]);
     let urls = first_load_urls(server, &String::from_utf8(page.body).unwrap());
     assert!(urls.iter().any(|u| u.ends_with("/app.css")), "{urls:?}");
-    assert!(urls.iter().any(|u| u.ends_with("/js/engine.js")), "{urls:?}");
+    assert!(
+        urls.iter().any(|u| u.ends_with("/js/engine.js")),
+        "{urls:?}"
+    );
     let mut total = index.body.len();
     for url in &urls {
         let r = server.fetch(url, &[("Accept-Encoding", "br, gzip")]);
@@ -302,6 +309,58 @@ fn get_scan_errors_lists_unreadable_files_for_admins_only() {
     );
 }
 
+/// A server on an empty library with no account yet (a fresh install), killed when dropped.
+struct FreshServer {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for FreshServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn fresh_server() -> FreshServer {
+    let dir = tempfile::tempdir().unwrap();
+    let music = dir.path().join("music");
+    std::fs::create_dir_all(&music).unwrap();
+    let port = free_port();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\naddress = \"127.0.0.1:{port}\"\n[library]\nfolders = [{music:?}]\n[database]\npath = {:?}\n[scan]\nschedule = \"\"\nwatch = false\n",
+            dir.path().join("catalog.db")
+        ),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_mediastreamer"))
+        .arg("--config")
+        .arg(&config)
+        .env_remove("MEDIASTREAMER_ADMIN_PASSWORD")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = FreshServer {
+        child,
+        port,
+        _dir: dir,
+    };
+    let started = std::time::Instant::now();
+    while try_get(port, "/setup").map(|r| r.body).ok().as_deref() != Some(r#"{"needed":true}"#) {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the fresh server did not come up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    server
+}
+
 fn web_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web")
 }
@@ -337,11 +396,15 @@ fn browser_prerequisites() -> PathBuf {
 fn the_player_works_end_to_end_in_headless_chromium() {
     let chromium = browser_prerequisites();
     let server = fixture();
+    let fresh = fresh_server();
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/web-screenshots");
+    // Only this run's screenshots (a failed step adds failed-N.png).
+    let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).unwrap();
     let out = Command::new("node")
         .arg(web_dir().join("e2e.mjs"))
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
+        .env("SETUP_URL", format!("http://127.0.0.1:{}", fresh.port))
         .env("CHROMIUM", &chromium)
         .env("SCREENSHOTS", &shots)
         .env("TRACK_SECONDS", TRACK_SECONDS.to_string())

@@ -309,7 +309,14 @@ fn main() -> anyhow::Result<()> {
     let sync_s = start.elapsed().as_secs_f64();
     println!("whole-library sync: {synced} songs in {sync_s:.2} s (target < 1 s at 20,000)");
 
-    // Concurrent clients mixing list calls.
+    // Concurrent clients mixing list calls and whole-file streams.
+    let songs: Vec<String> = conn.call("getRandomSongs", "size=100")?["randomSongs"]["song"]
+        .as_array()
+        .context("no random songs")?
+        .iter()
+        .filter_map(|s| s["id"].as_str().map(str::to_string))
+        .collect();
+    let songs = &songs;
     let start = Instant::now();
     let errors: usize = std::thread::scope(|s| {
         let handles: Vec<_> = (0..args.clients)
@@ -322,13 +329,20 @@ fn main() -> anyhow::Result<()> {
                         ("getAlbumList2", "type=random&size=20"),
                         ("getArtists", ""),
                         ("search3", "query=the"),
+                        ("stream", ""),
                         ("getRandomSongs", "size=10"),
                         ("getAlbumList2", "type=newest&size=50"),
                     ];
                     (0..10)
-                        .filter(|k| {
-                            let (m, q) = calls[(i + k) % calls.len()];
-                            c.call(m, q).is_err()
+                        .filter(|k| match calls[(i + k) % calls.len()] {
+                            ("stream", _) => {
+                                let id = &songs[(i * 10 + k) % songs.len()];
+                                !matches!(
+                                    c.get(&format!("/rest/stream?{AUTH}&id={id}")),
+                                    Ok((200, body)) if !body.is_empty()
+                                )
+                            }
+                            (m, q) => c.call(m, q).is_err(),
                         })
                         .count()
                 })

@@ -149,7 +149,9 @@ pub fn album_covers(
 /// map: telling whether an `artist.*` image exists would cost a folder listing per artist,
 /// too much for a whole artist index). The image served is an `artist.*` file in their folder,
 /// else one of their albums' covers, so the version follows their albums' refreshes and the
-/// folders holding those albums (a new artist image changes its folder's listing).
+/// folders holding those albums' covers (a new artist image changes its folder's listing).
+/// Only albums with a cover are followed to their folder: finding the folder of an album
+/// without one would cost a track lookup per album (getArtists at 100,000 tracks: 23 -> 7 ms).
 pub fn artist_covers(
     conn: &mut SqliteConnection,
     artist_ids: &[i32],
@@ -175,8 +177,8 @@ pub fn artist_covers(
                  AS has_art \
              FROM album_artists aa \
                JOIN albums al ON al.id = aa.album_id \
-               LEFT JOIN directories d ON d.id = coalesce(al.cover_directory_id, \
-                 (SELECT t.directory_id FROM tracks t WHERE t.album_id = al.id LIMIT 1)) \
+               LEFT JOIN tracks ct ON ct.id = al.cover_track_id \
+               LEFT JOIN directories d ON d.id = coalesce(al.cover_directory_id, ct.directory_id) \
                LEFT JOIN directories p ON p.id = d.parent_id \
              WHERE aa.artist_id IN (SELECT value FROM json_each(?)) \
              GROUP BY aa.artist_id",

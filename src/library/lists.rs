@@ -7,10 +7,11 @@
 //! spliced in as SQL.
 
 use super::access::Scope;
-use crate::db::schema::genres;
+use crate::db::schema::{genres, tracks};
+use diesel::dsl::{max, min};
 use diesel::prelude::*;
 use diesel::sql_types::Integer;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// Which albums, in which order (the `type` of getAlbumList).
@@ -250,6 +251,9 @@ pub fn random_track_ids(
     f: &SongFilter,
     size: i64,
 ) -> QueryResult<Vec<i32>> {
+    if f.genre.is_none() && f.from_year.is_none() && f.to_year.is_none() && f.scope.is_all() {
+        return sampled_track_ids(conn, size);
+    }
     let mut sql = String::from("SELECT t.id AS id FROM tracks t");
     if let Some(name) = &f.genre {
         let Some(genre) = genre_id(conn, name)? else {
@@ -280,6 +284,67 @@ pub fn random_track_ids(
     }
     let _ = write!(sql, " ORDER BY random() LIMIT {}", size.max(0));
     load_ids(conn, &sql)
+}
+
+/// Up to `size` distinct random track ids, uniformly, without sorting the whole table
+/// (ORDER BY random() costs 7 ms at 100,000 tracks): track ids are rowids handed out in order,
+/// with gaps only where files went away, so random picks between the smallest and largest id
+/// mostly hit a track. A few rounds of picks cover the gaps; a table too sparse for that is
+/// topped up with ORDER BY random().
+fn sampled_track_ids(conn: &mut SqliteConnection, size: i64) -> QueryResult<Vec<i32>> {
+    let size = usize::try_from(size).unwrap_or(0);
+    // Two queries: SQLite answers a lone min() or max() from the end of the index, but
+    // both in one query scan the table.
+    let lo: Option<i32> = tracks::table.select(min(tracks::id)).get_result(conn)?;
+    let hi: Option<i32> = tracks::table.select(max(tracks::id)).get_result(conn)?;
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        return Ok(Vec::new());
+    };
+    let span = u64::from(hi.abs_diff(lo)) + 1;
+    let mut chosen: Vec<i32> = Vec::with_capacity(size);
+    let mut tried: HashSet<i32> = HashSet::new();
+    for _round in 0..4 {
+        let missing = size - chosen.len();
+        if missing == 0 || tried.len() as u64 >= span {
+            break;
+        }
+        let mut raw = vec![0u8; missing * 2 * 8];
+        if getrandom::fill(&mut raw).is_err() {
+            break;
+        }
+        let picks: Vec<i32> = raw
+            .chunks_exact(8)
+            .map(|b| lo + (u64::from_le_bytes(b.try_into().unwrap_or_default()) % span) as i32)
+            .filter(|id| tried.insert(*id))
+            .collect();
+        let found: HashSet<i32> = load_ids(
+            conn,
+            &format!(
+                "SELECT id FROM tracks WHERE id IN ({})",
+                crate::db::id_list(&picks)
+            ),
+        )?
+        .into_iter()
+        .collect();
+        chosen.extend(
+            picks
+                .into_iter()
+                .filter(|id| found.contains(id))
+                .take(missing),
+        );
+    }
+    if chosen.len() < size {
+        let rest = load_ids(
+            conn,
+            &format!(
+                "SELECT id FROM tracks WHERE id NOT IN ({}) ORDER BY random() LIMIT {}",
+                crate::db::id_list(&chosen),
+                size - chosen.len()
+            ),
+        )?;
+        chosen.extend(rest);
+    }
+    Ok(chosen)
 }
 
 /// One page of the tracks of a genre, in id order (the order the scanner found them in, so
@@ -325,5 +390,57 @@ mod tests {
              WHEN x LIKE 'El %' AND length(x) > 3 THEN substr(x, 4) ELSE x END"
         );
         assert_eq!(strip_articles("x", "it's"), "x");
+    }
+
+    /// A catalog whose track ids are `ids` (gaps where files went away).
+    fn catalog_with_track_ids(ids: &[i32]) -> (tempfile::TempDir, SqliteConnection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        crate::db::open_and_migrate(&path).unwrap();
+        let mut conn = crate::db::connect(&path).unwrap();
+        for sql in [
+            "INSERT INTO library_folders (id, path, name, created_at) VALUES (1, '/m', 'm', 0)",
+            "INSERT INTO directories (id, folder_id, path, name, mtime, created_at, updated_at) \
+             VALUES (1, 1, '', 'm', 0, 0, 0)",
+            "INSERT INTO albums (id, album_key, name, artist_display, created_at, updated_at) \
+             VALUES (1, 'k', 'Al', 'Ar', 0, 0)",
+        ] {
+            diesel::sql_query(sql).execute(&mut conn).unwrap();
+        }
+        for n in ids {
+            diesel::sql_query(format!(
+                "INSERT INTO tracks (id, folder_id, directory_id, album_id, path, size, mtime, \
+                 suffix, content_type, codec, duration_ms, title, album_name, artist_display, \
+                 fingerprint, created_at, updated_at) \
+                 VALUES ({n}, 1, 1, 1, 'a/{n}.mp3', 1, 0, 'mp3', 'audio/mpeg', \
+                 'mp3', 1000, 'T{n}', 'Al', 'Ar', {n}, 0, 0)"
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        }
+        (dir, conn)
+    }
+
+    #[test]
+    fn sampled_random_tracks_are_distinct_existing_and_cover_every_track() {
+        // Dense ids with a gap, and a sparse table where most picks miss.
+        let dense: Vec<i32> = (1..=300).filter(|n| !(100..200).contains(n)).collect();
+        let sparse = [1, 5_000, 9_000, 20_000, 1_000_000];
+        for ids in [&dense[..], &sparse[..]] {
+            let (_dir, mut c) = catalog_with_track_ids(ids);
+            let mut seen = HashSet::new();
+            for _ in 0..60 {
+                let got = sampled_track_ids(&mut c, 50).unwrap();
+                assert_eq!(got.len(), 50.min(ids.len()), "{got:?}");
+                let distinct: HashSet<i32> = got.iter().copied().collect();
+                assert_eq!(distinct.len(), got.len(), "{got:?}");
+                assert!(got.iter().all(|id| ids.contains(id)), "{got:?}");
+                seen.extend(got);
+            }
+            // Every track can come up (60 draws of 50 from 200 miss one with p < 1e-8).
+            assert_eq!(seen.len(), ids.len());
+        }
+        let (_dir, mut empty) = catalog_with_track_ids(&[]);
+        assert!(sampled_track_ids(&mut empty, 50).unwrap().is_empty());
     }
 }

@@ -43,6 +43,19 @@ pub async fn get_cover_art(ctx: Ctx) -> Result<HttpResponse, ApiError> {
             return Err(ApiError::NotFound("Cover art"));
         }
     }
+    // A playlist's art is its owner's business: someone else's private playlist is not found.
+    if let crate::library::Id::Playlist(id) = cover.item {
+        let actor = crate::library::playlists::Actor::everything(ctx.user.id, ctx.user.is_admin);
+        let readable = ctx
+            .db(move |c| {
+                Ok(crate::library::playlists::find(c, &actor.scope, id)?
+                    .is_some_and(|p| p.readable_by(&actor)))
+            })
+            .await?;
+        if !readable {
+            return Err(ApiError::NotFound("Cover art"));
+        }
+    }
     let size = ctx
         .params
         .number::<u32>("size")?

@@ -1,6 +1,7 @@
 // End-to-end test of the web player in Debian's headless Chromium, driven by playwright-core.
 // Run by tests/web_player.rs, which starts the server on a generated library and passes:
-//   BASE_URL, CHROMIUM (the browser binary), SCREENSHOTS (a folder), TRACK_SECONDS, TONE_HZ.
+//   BASE_URL, CHROMIUM (the browser binary), SCREENSHOTS (a folder), TRACK_SECONDS, TONE_HZ,
+//   TONE_RATE, and SETUP_URL (a second server with no account yet).
 // Users: admin/adminpw (administrator) and bob/bobpw. The album "Gapless Live" by
 // "The Continuous" holds three tracks that split one continuous sine tone.
 // Prints one line per step and a closing "N passed, M failed"; exits non-zero on failure.
@@ -13,8 +14,8 @@ const SHOTS = process.env.SCREENSHOTS;
 const TRACK_SECONDS = Number(process.env.TRACK_SECONDS || 4);
 const TONE_HZ = Number(process.env.TONE_HZ || 441);
 const TONE_RATE = Number(process.env.TONE_RATE || 44100);
-if (!BASE || !SHOTS || !process.env.CHROMIUM) {
-  console.error('BASE_URL, SCREENSHOTS and CHROMIUM must be set (tests/web_player.rs sets them)');
+if (!BASE || !SHOTS || !process.env.CHROMIUM || !process.env.SETUP_URL) {
+  console.error('BASE_URL, SETUP_URL, SCREENSHOTS and CHROMIUM must be set (tests/web_player.rs sets them)');
   process.exit(2);
 }
 
@@ -60,6 +61,19 @@ async function signIn(page, user, password) {
   await page.locator('#view h1').waitFor();
 }
 
+/** Controls on the page without an accessible name (text, aria-label, title or a label). */
+async function unnamedControls(page) {
+  return page.locator('button, input:not([type="hidden"]), select, a[href]').evaluateAll((els) => els
+    .filter((el) => el.getClientRects().length)
+    .filter((el) => !((el.textContent || '').trim() || el.getAttribute('aria-label') || el.title || el.labels?.length || el.querySelector('img[alt]:not([alt=""])')))
+    .map((el) => el.outerHTML.slice(0, 120)));
+}
+
+async function checkNames(page, where) {
+  const unnamed = await unnamedControls(page);
+  check(unnamed.length === 0, `${where}: controls without a name:\n  ${unnamed.join('\n  ')}`);
+}
+
 const player = (page, expr) => page.evaluate(`(() => { const p = window.mediastreamer.player; return ${expr}; })()`);
 
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: FLAGS, headless: true });
@@ -70,6 +84,24 @@ page.on('dialog', (d) => d.accept(d.type() === 'prompt' ? 'Road trip (renamed)' 
 
 const steps = [];
 const step = (name, fn) => steps.push([name, fn]);
+
+step('a fresh install offers the one-time administrator setup', async () => {
+  const fresh = await browser.newContext();
+  const setup = await fresh.newPage();
+  watch(setup, 'setup');
+  await setup.goto(process.env.SETUP_URL);
+  await setup.getByRole('heading', { name: 'Welcome' }).waitFor();
+  await shot(setup, 'setup');
+  await setup.locator('#setup-user').fill('owner');
+  await setup.locator('#setup-password').fill('first secret');
+  await setup.locator('#setup-again').fill('first secret');
+  await setup.getByRole('button', { name: 'Create and sign in' }).click();
+  await setup.locator('#app').waitFor({ state: 'visible' });
+  check(await setup.locator('#admin-link').isVisible(), 'the new owner is no administrator');
+  const r = await setup.evaluate(async () => (await fetch('/setup')).json());
+  check(r.needed === false, 'setup still offered');
+  await fresh.close();
+});
 
 step('a wrong password is refused with a message', async () => {
   await page.goto(BASE);
@@ -88,6 +120,7 @@ step('sign in keeps an API key, never the password', async () => {
   check(session.user === 'admin' && session.apiKey, `session: ${JSON.stringify(session)}`);
   await page.getByRole('heading', { name: 'Recently added' }).waitFor();
   await page.locator('.row-scroll .card').first().waitFor();
+  await checkNames(page, 'home');
   await shot(page, 'home');
 });
 
@@ -104,6 +137,7 @@ step('browse: artists A–Z with album counts, artist page, album page with trac
   check(await rows.count() === 3, `album rows: ${await rows.count()}`);
   check((await rows.nth(0).locator('.time').textContent()) === '0:04', 'duration not shown as 0:04');
   check((await page.locator('.detail-head img.cover').getAttribute('src')).includes('size='), 'cover without size=');
+  await checkNames(page, 'album');
   await shot(page, 'album');
 });
 
@@ -202,7 +236,7 @@ step('next track and previous with the buttons', async () => {
 step('keyboard: space pauses and plays, n skips', async () => {
   await page.locator('#view').focus();
   await page.keyboard.press('Space');
-  await waitFor(page, () => !window.mediastreamer.player.playing, null, 'pause');
+  await waitFor(page, () => !window.mediastreamer.player.playing && window.mediastreamer.engine.ctx.state === 'suspended', null, 'pause');
   const a = await player(page, 'p.position');
   await page.waitForTimeout(400);
   check(Math.abs((await player(page, 'p.position')) - a) < 0.01, 'position moves while paused');
@@ -230,6 +264,23 @@ step('now playing: large art and synced lyrics that follow the music', async () 
   await shot(page, 'now-playing');
   await page.keyboard.press('Escape');
   check(await page.locator('#now-playing').isHidden(), 'now playing did not close');
+});
+
+step('a now-playing scrobble at the start and a play at half the track', async () => {
+  await page.evaluate(() => window.mediastreamer.player.jump(1));
+  await waitFor(page, () => window.mediastreamer.player.playing && window.mediastreamer.player.song.title === 'Middle', null, 'Middle to play');
+  const call = (method, params) => page.evaluate(async ([m, q]) => {
+    const key = JSON.parse(localStorage.getItem('mediastreamer.session')).apiKey;
+    return (await (await fetch(`/rest/${m}?f=json&apiKey=${key}&${q}`)).json())['subsonic-response'];
+  }, [method, params]);
+  await page.waitForTimeout(300);
+  const now = await call('getNowPlaying', '');
+  check(now.nowPlaying.entry?.some((e) => e.title === 'Middle'), `not in now playing: ${JSON.stringify(now.nowPlaying)}`);
+  const id = await player(page, 'p.song.id');
+  const before = (await call('getSong', `id=${id}`)).song.playCount || 0;
+  await page.waitForTimeout(2600); // half of the 4-second track, and the scrobble's round trip
+  const after = (await call('getSong', `id=${id}`)).song.playCount || 0;
+  check(after === before + 1, `play count ${before} → ${after}`);
 });
 
 step('queue: add, play next, reorder, remove, clear', async () => {
@@ -297,6 +348,24 @@ step('star a song and find it in favourites', async () => {
   await page.locator('.track .name button', { hasText: 'Tiny Waltz' }).waitFor();
 });
 
+step('ReplayGain: track and album gain, limited to the setting', async () => {
+  await page.goto(`${BASE}/search?q=waltz`);
+  await page.locator('.track .name button', { hasText: 'Tiny Waltz' }).click();
+  await waitFor(page, () => window.mediastreamer.engine.current?.item.title === 'Tiny Waltz', null, 'Tiny Waltz');
+  const gain = () => page.evaluate(() => window.mediastreamer.engine.current.gain.gain.value);
+  check(Math.abs((await gain()) - 10 ** (-6 / 20)) < 0.01, `track gain applied: ${await gain()}`);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.locator('#set-rg').selectOption('album');
+  await page.goto(`${BASE}/search?q=waltz`);
+  await page.locator('.track .name button', { hasText: 'Tiny Waltz' }).click();
+  await waitFor(page, () => Math.abs(window.mediastreamer.engine.current?.gain.gain.value - 10 ** (-3 / 20)) < 0.01, null, 'the album gain');
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await checkNames(page, 'settings');
+  await page.locator('#set-rg').selectOption('track');
+  await page.locator('#view').focus();
+  await page.keyboard.press('Space');
+});
+
 step('playlists: create, add from anywhere, reorder, rename', async () => {
   await page.getByRole('link', { name: 'Playlists' }).click();
   await page.locator('#new-playlist').fill('Road trip');
@@ -328,11 +397,34 @@ step('playlists: create, add from anywhere, reorder, rename', async () => {
 step('admin: scan now with progress, unreadable files listed, users', async () => {
   await page.getByRole('link', { name: 'Administration' }).click();
   await page.getByRole('heading', { name: 'Library scan' }).waitFor();
+  await waitFor(page, () => /^Idle: 5 tracks/.test(document.getElementById('scan-status')?.textContent || ''), null, 'the scan status');
+  const before = await page.locator('#scan-status').textContent();
+  await page.waitForTimeout(1100); // the status names the last scan to the second
   await page.getByRole('button', { name: 'Full rescan (re-read every file)' }).click();
-  await waitFor(page, () => /^Idle: 5 tracks/.test(document.getElementById('scan-status')?.textContent || ''), null, 'the scan to finish', 30000);
+  await waitFor(page, (old) => {
+    const text = document.getElementById('scan-status')?.textContent || '';
+    return /^Idle: 5 tracks/.test(text) && text !== old;
+  }, before, 'the scan to finish', 30000);
   await page.locator('td.path', { hasText: '03 broken.mp3' }).waitFor();
   await page.locator('table.data td', { hasText: 'bob' }).waitFor();
+  await checkNames(page, 'admin');
   await shot(page, 'admin');
+});
+
+step('admin: create a user, change their roles, delete them', async () => {
+  await page.getByRole('button', { name: 'New user' }).click();
+  await page.locator('#eu-name').fill('carol');
+  await page.locator('#eu-password').fill('carolpw');
+  await page.locator('dialog').getByRole('button', { name: 'Create' }).click();
+  const row = page.locator('table.data tr', { hasText: 'carol' });
+  await row.waitFor();
+  check((await row.textContent()).includes('Download'), 'new users may download');
+  await row.getByRole('button', { name: 'Edit' }).click();
+  await page.locator('dialog label', { hasText: 'Download' }).locator('input').uncheck();
+  await page.locator('dialog').getByRole('button', { name: 'Save' }).click();
+  await waitFor(page, () => [...document.querySelectorAll('table.data tr')].some((tr) => tr.textContent.startsWith('carol') && !tr.textContent.includes('Download')), null, 'the role change');
+  await page.locator('table.data tr', { hasText: 'carol' }).getByRole('button', { name: 'Delete' }).click();
+  await waitFor(page, () => ![...document.querySelectorAll('table.data td')].some((td) => td.textContent === 'carol'), null, 'the deletion');
 });
 
 step('internet radio: an admin adds a station, and it plays', async () => {
