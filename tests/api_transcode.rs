@@ -4,14 +4,16 @@
 
 mod common;
 
-use common::api::{ADMIN, Server, assert_error, assert_valid_xml, free_port, put, request_raw};
+use common::api::{
+    ADMIN, Server, assert_error, assert_valid_xml, put, request_raw, start_server_configured,
+};
 use mediastreamer::synth::{Format, TrackSpec};
 use mediastreamer::transcode::signal::{mp3_bytes, tones, wav_bytes};
 use std::collections::HashMap;
 use std::io::{Cursor, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use symphonia::core::audio::SampleBuffer;
@@ -427,92 +429,28 @@ fn opus_goes_through_ffmpeg_when_it_is_there() {
     }
 }
 
-/// A server of our own with a `[transcode]` section: one transcode at a time, a 1 s wait,
-/// no ffmpeg, a 128 kbps server-wide cap, 64 kbps for "LowBand" and 320 for "HiFi".
-struct CappedServer {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for CappedServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn capped_server() -> &'static CappedServer {
-    static SERVER: OnceLock<CappedServer> = OnceLock::new();
+/// A server with a `[transcode]` section: one transcode at a time, a 1 s wait, no ffmpeg, a
+/// 128 kbps server-wide cap, 64 kbps for "LowBand" and 320 for "HiFi".
+fn capped_server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let music = dir.path().join("music");
-        std::fs::create_dir_all(&music).unwrap();
-        // Five minutes at 8 kHz: a transcode that outlasts any socket buffer.
-        std::fs::write(
-            music.join("long.wav"),
-            wav_bytes(8_000, 1, &tones(8_000, 1, 300.0)),
-        )
-        .unwrap();
-        std::fs::write(
-            music.join("short.flac"),
-            flac_bytes(44_100, 2, &tones(44_100, 2, 3.0)),
-        )
-        .unwrap();
-        put(&music, "voice.opus", Format::Opus, TrackSpec::default());
-        let port = free_port();
-        let config = dir.path().join("config.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[server]\naddress = \"127.0.0.1:{port}\"\n[library]\nfolders = [{music:?}]\n\
-                 [database]\npath = {:?}\n[scan]\nschedule = \"\"\nwatch = false\n\
-                 [transcode]\nmax_concurrent = 1\nwait_secs = 1\nffmpeg = \"\"\n\
-                 max_bit_rate = 128\nclient_max_bit_rate = {{ LowBand = 64, HiFi = 320 }}\n",
-                dir.path().join("catalog.db")
-            ),
-        )
-        .unwrap();
-        let bin = env!("CARGO_BIN_EXE_mediastreamer");
-        let out = Command::new(bin)
-            .arg("--config")
-            .arg(&config)
-            .args(["user", "add", "admin", "--password", "adminpw", "--admin"])
-            .output()
+        let config = "[transcode]\nmax_concurrent = 1\nwait_secs = 1\nffmpeg = \"\"\n\
+                      max_bit_rate = 128\nclient_max_bit_rate = { LowBand = 64, HiFi = 320 }\n";
+        start_server_configured(&["music"], config, 3, |folders| {
+            let music = &folders[0];
+            // Five minutes at 8 kHz: a transcode that outlasts any socket buffer.
+            std::fs::write(
+                music.join("long.wav"),
+                wav_bytes(8_000, 1, &tones(8_000, 1, 300.0)),
+            )
             .unwrap();
-        assert!(out.status.success());
-        let child = Command::new(bin)
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
+            std::fs::write(
+                music.join("short.flac"),
+                flac_bytes(44_100, 2, &tones(44_100, 2, 3.0)),
+            )
             .unwrap();
-        let server = CappedServer {
-            child,
-            port,
-            _dir: dir,
-        };
-        let start = Instant::now();
-        loop {
-            if let Ok(r) = request_raw(
-                port,
-                "GET",
-                &format!("/rest/getScanStatus?{ADMIN}&f=json"),
-                &[],
-            ) && r.status == 200
-                && r.json()["scanStatus"]["scanning"] == false
-                && r.json()["scanStatus"]["count"] == 3
-            {
-                break;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "server did not come up"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
+            put(music, "voice.opus", Format::Opus, TrackSpec::default());
+        })
     })
 }
 

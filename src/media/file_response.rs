@@ -69,26 +69,9 @@ pub async fn serve_file(
     if let Some(name) = info.download_name {
         builder.insert_header((header::CONTENT_DISPOSITION, attachment(name)));
     }
-    let requested = match req.headers().get(header::RANGE) {
-        Some(value) if honour_range => value
-            .to_str()
-            .map_or(RangeRequest::Full, |v| range::parse(v, len)),
-        _ => RangeRequest::Full,
-    };
-    let (start, count) = match requested {
-        RangeRequest::Full => (0, len),
-        RangeRequest::Partial(r) => {
-            builder
-                .status(StatusCode::PARTIAL_CONTENT)
-                .insert_header((header::CONTENT_RANGE, r.content_range(len)));
-            (r.start, r.len())
-        }
-        RangeRequest::Unsatisfiable => {
-            return Ok(builder
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .insert_header((header::CONTENT_RANGE, range::unsatisfied_content_range(len)))
-                .finish());
-        }
+    let (start, count) = match select_range(req, &mut builder, len, honour_range) {
+        Ok(span) => span,
+        Err(unsatisfiable) => return Ok(unsatisfiable),
     };
     Ok(with_body(
         builder,
@@ -127,6 +110,36 @@ async fn open(path: PathBuf, identity: u64) -> Result<(File, u64, Validators), S
         path: PathBuf::new(),
         source: io::Error::other(e),
     })?
+}
+
+/// Applies the request's Range header (when the conditional headers let it count) to
+/// `builder` for a body of `len` bytes: the span to send as (start, count), with 206 and
+/// Content-Range set for a partial one, or the finished 416 answer.
+pub fn select_range(
+    req: &HttpRequest,
+    builder: &mut HttpResponseBuilder,
+    len: u64,
+    honour_range: bool,
+) -> Result<(u64, u64), HttpResponse> {
+    let requested = match req.headers().get(header::RANGE) {
+        Some(value) if honour_range => value
+            .to_str()
+            .map_or(RangeRequest::Full, |v| range::parse(v, len)),
+        _ => RangeRequest::Full,
+    };
+    match requested {
+        RangeRequest::Full => Ok((0, len)),
+        RangeRequest::Partial(r) => {
+            builder
+                .status(StatusCode::PARTIAL_CONTENT)
+                .insert_header((header::CONTENT_RANGE, r.content_range(len)));
+            Ok((r.start, r.len()))
+        }
+        RangeRequest::Unsatisfiable => Err(builder
+            .status(StatusCode::RANGE_NOT_SATISFIABLE)
+            .insert_header((header::CONTENT_RANGE, range::unsatisfied_content_range(len)))
+            .finish()),
+    }
 }
 
 /// Whether an error opening a file means it is not there (any more).

@@ -7,8 +7,7 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use crate::library::files::TrackFile;
 use crate::media::conditional::{self, Decision as Conditional, Validators};
-use crate::media::file_response::read_chunks;
-use crate::media::range::{self, RangeRequest};
+use crate::media::file_response::{read_chunks, select_range};
 use crate::transcode::{self, Decision, Flow, Plan, Source, SourceFacts, StreamRequest};
 use actix_web::body::SizedStream;
 use actix_web::http::header::{self, HeaderValue};
@@ -110,26 +109,9 @@ async fn respond(ctx: &Ctx, plan: Plan, mtime_ms: i64) -> Result<HttpResponse, A
     if let Ok(value) = HeaderValue::from_str(&format!("{seconds:.2}")) {
         builder.insert_header((header::HeaderName::from_static("x-content-duration"), value));
     }
-    let requested = match ctx.request.headers().get(header::RANGE) {
-        Some(value) if honour_range => value
-            .to_str()
-            .map_or(RangeRequest::Full, |v| range::parse(v, len)),
-        _ => RangeRequest::Full,
-    };
-    let (start, count) = match requested {
-        RangeRequest::Full => (0, len),
-        RangeRequest::Partial(r) => {
-            builder
-                .status(StatusCode::PARTIAL_CONTENT)
-                .insert_header((header::CONTENT_RANGE, r.content_range(len)));
-            (r.start, r.len())
-        }
-        RangeRequest::Unsatisfiable => {
-            return Ok(builder
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .insert_header((header::CONTENT_RANGE, range::unsatisfied_content_range(len)))
-                .finish());
-        }
+    let (start, count) = match select_range(&ctx.request, &mut builder, len, honour_range) {
+        Ok(span) => span,
+        Err(unsatisfiable) => return Ok(unsatisfiable),
     };
     if ctx.request.method() == Method::HEAD {
         let nothing = futures_util::stream::empty::<Result<web::Bytes, std::io::Error>>();

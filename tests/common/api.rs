@@ -80,65 +80,7 @@ pub fn put(music: &Path, rel: &str, format: Format, spec: TrackSpec) {
 /// users `admin` (password adminpw, admin) and `bob` (bobpw), and waits until the start-up
 /// scan has found `tracks` tracks.
 pub fn start_server(tracks: usize, build: impl FnOnce(&Path)) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let music = dir.path().join("music");
-    std::fs::create_dir_all(&music).unwrap();
-    build(&music);
-    let port = free_port();
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\naddress = \"127.0.0.1:{port}\"\n[library]\nfolders = [{music:?}]\n[database]\npath = {:?}\n[scan]\nschedule = \"\"\nwatch = false\n",
-            dir.path().join("catalog.db")
-        ),
-    )
-    .unwrap();
-    let bin = env!("CARGO_BIN_EXE_mediastreamer");
-    for args in [
-        &["user", "add", "admin", "--password", "adminpw", "--admin"][..],
-        &["user", "add", "bob", "--password", "bobpw"][..],
-    ] {
-        let out = Command::new(bin)
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let child = Command::new(bin)
-        .arg("--config")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server {
-        child,
-        port,
-        config: config.clone(),
-        _dir: dir,
-    };
-    let start = Instant::now();
-    loop {
-        if let Ok(r) = try_get(port, "/rest/getScanStatus?u=admin&p=adminpw&f=json")
-            && r.json()["scanStatus"]["scanning"] == false
-            && r.json()["scanStatus"]["count"] == tracks
-        {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server did not come up"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    server
+    start_server_configured(&["music"], "", tracks, |folders| build(&folders[0]))
 }
 
 pub fn try_get(port: u16, path: &str) -> std::io::Result<Response> {
@@ -539,6 +481,17 @@ pub fn start_server_with_folders(
     tracks: usize,
     build: impl FnOnce(&[PathBuf]),
 ) -> Server {
+    start_server_configured(names, "", tracks, build)
+}
+
+/// `start_server_with_folders` with more configuration (TOML sections appended to the
+/// generated file, e.g. "[transcode]\nmax_concurrent = 1\n").
+pub fn start_server_configured(
+    names: &[&str],
+    extra_config: &str,
+    tracks: usize,
+    build: impl FnOnce(&[PathBuf]),
+) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let folders: Vec<PathBuf> = names.iter().map(|n| dir.path().join(n)).collect();
     for f in &folders {
@@ -555,7 +508,7 @@ pub fn start_server_with_folders(
     std::fs::write(
         &config,
         format!(
-            "[server]\naddress = \"127.0.0.1:{port}\"\n[library]\nfolders = [{}]\n[database]\npath = {:?}\n[scan]\nschedule = \"\"\nwatch = false\n",
+            "[server]\naddress = \"127.0.0.1:{port}\"\n[library]\nfolders = [{}]\n[database]\npath = {:?}\n[scan]\nschedule = \"\"\nwatch = false\n{extra_config}",
             list.join(", "),
             dir.path().join("catalog.db")
         ),
