@@ -62,7 +62,7 @@ pub async fn get_cover_art(ctx: Ctx) -> Result<HttpResponse, ApiError> {
         .filter(|s| *s > 0)
         .map(|s| s.min(MAX_SIZE));
     let image = render(ctx.state.clone(), &cover, size).await?;
-    Ok(image_response(&ctx.request, image, cover.version.is_some()))
+    Ok(image_response(&ctx.request, image, &cover))
 }
 
 /// Finds and renders the art of `cover` off the async threads; 70 when there is none.
@@ -109,12 +109,12 @@ fn not_modified(request: &HttpRequest, etag: &str) -> bool {
 }
 
 /// The image, or 304 when the client has it; caching headers on both.
-fn image_response(request: &HttpRequest, image: Image, versioned: bool) -> HttpResponse {
-    let cache = if versioned {
-        IMMUTABLE
-    } else {
-        REVALIDATE_DAILY
-    };
+/// A versioned id names one image for ever, except an artist's: its version follows their
+/// albums, not a new artist.* file in their folder (see covers::artist_covers), so artist art
+/// is revalidated.
+fn image_response(request: &HttpRequest, image: Image, cover: &CoverArtId) -> HttpResponse {
+    let forever = cover.version.is_some() && !matches!(cover.item, crate::library::Id::Artist(_));
+    let cache = if forever { IMMUTABLE } else { REVALIDATE_DAILY };
     if not_modified(request, &image.etag) {
         return HttpResponse::NotModified()
             .insert_header((header::ETAG, image.etag))
@@ -198,7 +198,7 @@ async fn public_image(
     let size = query.size.filter(|s| *s > 0).map(|s| s.min(MAX_SIZE));
     match render(state, &cover, size).await {
         Ok(image) => {
-            let mut response = image_response(&request, image, cover.version.is_some());
+            let mut response = image_response(&request, image, &cover);
             response.headers_mut().insert(
                 header::ACCESS_CONTROL_ALLOW_ORIGIN,
                 header::HeaderValue::from_static("*"),
