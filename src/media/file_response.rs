@@ -71,7 +71,7 @@ pub async fn serve_file(
     }
     let (start, count) = match select_range(req, &mut builder, len, honour_range) {
         Ok(span) => span,
-        Err(unsatisfiable) => return Ok(unsatisfiable),
+        Err(unsatisfiable) => return Ok(*unsatisfiable),
     };
     Ok(with_body(
         builder,
@@ -120,7 +120,7 @@ pub fn select_range(
     builder: &mut HttpResponseBuilder,
     len: u64,
     honour_range: bool,
-) -> Result<(u64, u64), HttpResponse> {
+) -> Result<(u64, u64), Box<HttpResponse>> {
     let requested = match req.headers().get(header::RANGE) {
         Some(value) if honour_range => value
             .to_str()
@@ -135,10 +135,12 @@ pub fn select_range(
                 .insert_header((header::CONTENT_RANGE, r.content_range(len)));
             Ok((r.start, r.len()))
         }
-        RangeRequest::Unsatisfiable => Err(builder
-            .status(StatusCode::RANGE_NOT_SATISFIABLE)
-            .insert_header((header::CONTENT_RANGE, range::unsatisfied_content_range(len)))
-            .finish()),
+        RangeRequest::Unsatisfiable => Err(Box::new(
+            builder
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .insert_header((header::CONTENT_RANGE, range::unsatisfied_content_range(len)))
+                .finish(),
+        )),
     }
 }
 

@@ -111,7 +111,7 @@ async fn respond(ctx: &Ctx, plan: Plan, mtime_ms: i64) -> Result<HttpResponse, A
     }
     let (start, count) = match select_range(&ctx.request, &mut builder, len, honour_range) {
         Ok(span) => span,
-        Err(unsatisfiable) => return Ok(unsatisfiable),
+        Err(unsatisfiable) => return Ok(*unsatisfiable),
     };
     if ctx.request.method() == Method::HEAD {
         let nothing = futures_util::stream::empty::<Result<web::Bytes, std::io::Error>>();

@@ -141,6 +141,22 @@ step('browse: artists A–Z with album counts, artist page, album page with trac
   await shot(page, 'album');
 });
 
+step('browse: genres, folders and the list of all songs', async () => {
+  await page.getByRole('link', { name: 'Genres' }).click();
+  await page.getByRole('link', { name: 'Live' }).click();
+  await page.locator('.grid .card a.title', { hasText: 'Gapless Live' }).waitFor();
+  check(await page.locator('.track').count() === 3, 'the Live genre lists 3 songs');
+  await page.getByRole('link', { name: 'Folders' }).click();
+  await page.getByRole('link', { name: 'The Continuous' }).click();
+  await page.getByRole('link', { name: 'Gapless Live' }).click();
+  await page.locator('.track .name button', { hasText: 'Closing' }).waitFor();
+  await page.getByRole('link', { name: 'Songs' }).click();
+  await waitFor(page, () => document.querySelectorAll('.tracks .track').length === 5, null, 'all 5 songs');
+  await page.getByRole('link', { name: 'Albums' }).click();
+  await page.locator('.grid .card a.title', { hasText: 'Gapless Live' }).click();
+  await page.getByRole('heading', { name: 'Gapless Live' }).waitFor();
+});
+
 step('play: the audio clock advances and the bar follows', async () => {
   await page.getByRole('button', { name: 'Play', exact: true }).click();
   await waitFor(page, () => window.mediastreamer?.player.playing && window.mediastreamer.engine.position > 0.3, null, 'playback to start');
