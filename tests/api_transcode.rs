@@ -5,7 +5,7 @@
 mod common;
 
 use common::api::{
-    ADMIN, Server, assert_error, assert_valid_xml, put, request_raw, start_server_configured,
+    ADMIN, BOB, Server, assert_error, assert_valid_xml, put, request_raw, start_server_configured,
 };
 use mediastreamer::synth::{Format, TrackSpec};
 use mediastreamer::transcode::signal::{mp3_bytes, tones, wav_bytes};
@@ -394,6 +394,14 @@ fn raw_and_uncapped_requests_get_the_original() {
     // No server-wide cap: songs carry no transcoded suffix.
     let song = lib.server.call_both("getSong", &format!("{ADMIN}&id={id}"));
     assert!(song["song"].get("transcodedSuffix").is_none());
+    // The caller's own cap counts: bob, held to 64 kbps, is told he would get MP3.
+    let r = lib
+        .server
+        .call_both("updateUser", &format!("{ADMIN}&username=bob&maxBitRate=64"));
+    assert_eq!(r["status"], "ok", "{r}");
+    let song = lib.server.call_both("getSong", &format!("{BOB}&id={id}"));
+    assert_eq!(song["song"]["transcodedSuffix"], "mp3");
+    assert_eq!(song["song"]["transcodedContentType"], "audio/mpeg");
     // Errors are envelopes in both formats.
     let missing = lib.server.fetch(&stream_path("tr-999999", "&f=json"), &[]);
     assert_error(&missing.json(), 70);

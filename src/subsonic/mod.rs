@@ -149,7 +149,12 @@ async fn call(
         return Err(ApiError::UnknownMethod(method.to_string()));
     }
     let ctx = authenticate(state, params, format, req.clone()).await?;
-    route(method, ctx).await.map(Reply::Envelope)
+    let default_stream = transcoding::DefaultStream::of(&ctx);
+    let mut payload = route(method, ctx).await?;
+    if let Some(payload) = payload.as_mut() {
+        default_stream.annotate(payload);
+    }
+    Ok(Reply::Envelope(payload))
 }
 
 /// Methods that answer with bytes rather than an envelope (failures still get an envelope).

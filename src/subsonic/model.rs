@@ -2,7 +2,6 @@
 //! rendered to XML or JSON by `response`.
 
 use super::response::{Element, Value};
-use super::transcoding::default_output;
 use crate::library::{AlbumView, ArtistView, Credit, Id, TrackView, covers};
 
 /// ISO 8601 UTC with milliseconds, from epoch milliseconds.
@@ -56,8 +55,6 @@ pub fn child(name: &'static str, v: &TrackView) -> Element {
         .attr("size", t.size)
         .attr("contentType", &t.content_type)
         .attr("suffix", &t.suffix)
-        .attr_opt("transcodedSuffix", default_output(t).map(|o| o.0))
-        .attr_opt("transcodedContentType", default_output(t).map(|o| o.1))
         .attr("duration", t.duration_ms / 1000)
         .attr_opt("bitRate", t.bitrate)
         .attr("path", &t.path)

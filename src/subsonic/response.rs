@@ -91,6 +91,34 @@ impl Element {
         self
     }
 
+    /// The value of attribute `key`.
+    pub fn attr_value(&self, key: &str) -> Option<&Value> {
+        self.attrs.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// Inserts an attribute right after `after` (or last when there is no such attribute), so
+    /// a decoration keeps the attribute order of a built element.
+    pub fn insert_attr_after(&mut self, after: &str, key: &'static str, value: impl Into<Value>) {
+        let at = self
+            .attrs
+            .iter()
+            .position(|(k, _)| *k == after)
+            .map_or(self.attrs.len(), |i| i + 1);
+        self.attrs.insert(at, (key, value.into()));
+    }
+
+    /// Calls `visit` on this element and every element below it.
+    pub fn visit_mut(&mut self, visit: &mut impl FnMut(&mut Element)) {
+        visit(self);
+        for child in &mut self.children {
+            match child {
+                Child::One(e) => e.visit_mut(visit),
+                Child::List(_, items) => items.iter_mut().for_each(|e| e.visit_mut(visit)),
+                Child::Scalars(..) | Child::Field(..) => {}
+            }
+        }
+    }
+
     /// Adds an attribute when the value is present.
     pub fn attr_opt<V: Into<Value>>(self, key: &'static str, value: Option<V>) -> Self {
         match value {

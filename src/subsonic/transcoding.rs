@@ -5,6 +5,7 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
+use super::response::{Element, Value};
 use crate::library::files::TrackFile;
 use crate::media::conditional::{self, Decision as Conditional, Validators};
 use crate::media::file_response::{read_chunks, select_range};
@@ -19,11 +20,53 @@ use std::time::{Duration, UNIX_EPOCH};
 pub const TRANSCODED_CONTENT_TYPE: &str = "audio/mpeg";
 pub const TRANSCODED_SUFFIX: &str = "mp3";
 
-/// `transcodedSuffix` and `transcodedContentType` of a song, when a plain `stream` request
-/// would transcode it (see `transcode::default_transcode`).
-pub fn default_output(track: &crate::db::models::Track) -> Option<(&'static str, &'static str)> {
-    transcode::default_transcode(track.bitrate)
-        .map(|_| (TRANSCODED_SUFFIX, TRANSCODED_CONTENT_TYPE))
+/// What a plain `stream` request (no maxBitRate, no format) of this caller would get, for the
+/// `transcodedSuffix`/`transcodedContentType` hints on songs: the user's cap, the client's (or
+/// the server-wide) default from `[transcode]`.
+pub struct DefaultStream {
+    state: web::Data<crate::state::AppState>,
+    user_max_bit_rate: u32,
+    client: Option<String>,
+}
+
+impl DefaultStream {
+    pub fn of(ctx: &Ctx) -> Self {
+        Self {
+            state: ctx.state.clone(),
+            user_max_bit_rate: ctx.user.max_bit_rate.max(0) as u32,
+            client: ctx.params.get("c").map(str::to_string),
+        }
+    }
+
+    /// Adds the hints to every song (`Child` with isDir=false) in `payload` that this caller's
+    /// plain stream would transcode.
+    pub fn annotate(&self, payload: &mut Element) {
+        let request = StreamRequest {
+            user_max_bit_rate: self.user_max_bit_rate,
+            client: self.client.as_deref(),
+            ..StreamRequest::default()
+        };
+        payload.visit_mut(&mut |e| {
+            if e.attr_value("isDir") != Some(&Value::Bool(false)) {
+                return;
+            }
+            let Some(Value::Str(suffix)) = e.attr_value("suffix") else {
+                return;
+            };
+            let bitrate = match e.attr_value("bitRate") {
+                Some(Value::Int(b)) => u32::try_from(*b).ok(),
+                _ => None,
+            };
+            let source = SourceFacts {
+                suffix: &suffix.clone(),
+                bitrate,
+            };
+            if let Decision::Mp3 { .. } = self.state.transcoder.settings.decide(&request, source) {
+                e.insert_attr_after("suffix", "transcodedContentType", TRANSCODED_CONTENT_TYPE);
+                e.insert_attr_after("suffix", "transcodedSuffix", TRANSCODED_SUFFIX);
+            }
+        });
+    }
 }
 
 /// The transcode `stream` should send for this request, or None for the original file.

@@ -23,7 +23,7 @@ use layout::{Layout, SAMPLES_PER_FRAME, Segments, mpeg1_layer3_frame_len};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -235,24 +235,9 @@ pub struct Transcoder {
     pub cache: Cache,
 }
 
-/// The server-wide bitrate cap (kbps, 0: none), for [`default_transcode`].
-static DEFAULT_CAP: AtomicU32 = AtomicU32::new(0);
-
-/// What `stream` sends a client that asks for nothing special, when that is not the file
-/// itself: Some(kbps) when the configured server-wide cap is below the file's bitrate. This
-/// feeds the `transcodedSuffix` hint of every song, which is written where no request context
-/// is at hand, hence the one process-wide value (set once from the configuration).
-pub fn default_transcode(bitrate: Option<i32>) -> Option<u32> {
-    let cap = DEFAULT_CAP.load(Ordering::Relaxed);
-    (cap > 0 && bitrate.is_none_or(|b| b > cap as i32))
-        .then(|| layout::standard_bitrate_at_most(cap))
-}
-
 impl Transcoder {
-    /// The service as configured (`[transcode]`, the cache beside the database by default);
-    /// also sets the server-wide cap that [`default_transcode`] reports.
+    /// The service as configured (`[transcode]`, the cache beside the database by default).
     pub fn from_config(config: &crate::config::Config) -> std::io::Result<Transcoder> {
-        DEFAULT_CAP.store(config.transcode.max_bit_rate, Ordering::Relaxed);
         Transcoder::new(Settings::from_config(
             &config.transcode,
             &config.database.path,
