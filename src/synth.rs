@@ -46,6 +46,9 @@ pub struct TrackSpec {
     pub comment: Option<String>,
     pub composer: Option<String>,
     pub disc_subtitle: Option<String>,
+    /// Record label (TPUB / LABEL).
+    pub label: Option<String>,
+    pub mood: Option<String>,
     /// Embed `cover.jpg` from the templates as the front cover.
     pub embedded_art: bool,
 }
@@ -309,6 +312,12 @@ fn build_tag(tag_type: TagType, spec: &TrackSpec) -> Tag {
     }
     if let Some(comment) = &spec.comment {
         push_text(t, ItemKey::Comment, comment);
+    }
+    if let Some(label) = &spec.label {
+        push_text(t, ItemKey::Label, label);
+    }
+    if let Some(mood) = &spec.mood {
+        push_text(t, ItemKey::Mood, mood);
     }
     if spec.embedded_art {
         tag.push_picture(
@@ -653,6 +662,8 @@ fn write_album(
             comment: rng.percent(8).then(|| "Synthetic test track".to_owned()),
             composer: None,
             disc_subtitle: None,
+            label: None,
+            mood: None,
             embedded_art,
         };
 
@@ -985,6 +996,8 @@ mod tests {
             comment: Some("hello".to_owned()),
             composer: Some("Clara Writer".to_owned()),
             disc_subtitle: None,
+            label: Some("Label Records".to_owned()),
+            mood: Some("Calm".to_owned()),
             embedded_art: true,
         }
     }

@@ -36,6 +36,8 @@ fn server() -> &'static Server {
                 Format::Mp3,
                 TrackSpec {
                     composer: Some("Writer".into()),
+                    label: Some("Alpha Records".into()),
+                    mood: Some("Bright".into()),
                     ..track("Opening", "Alpha", "First", 1)
                 },
             );

@@ -173,7 +173,11 @@ pub async fn get_album(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         })
         .await?;
     Ok(Some(
-        with_annotation(model::album("album", &album), album_notes.get(&id)).list(
+        with_annotation(
+            model::with_labels_and_moods(model::album("album", &album), &songs),
+            album_notes.get(&id),
+        )
+        .list(
             "song",
             songs
                 .iter()

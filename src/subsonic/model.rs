@@ -143,6 +143,30 @@ fn item_date(name: &'static str, date: Option<&str>) -> Option<Element> {
     )
 }
 
+/// The record labels and moods of an album's songs (distinct, in track order), for getAlbum
+/// where the songs are at hand; album lists leave them out rather than read every track.
+pub fn with_labels_and_moods(album: Element, songs: &[TrackView]) -> Element {
+    let mut labels: Vec<&str> = Vec::new();
+    let mut moods: Vec<&str> = Vec::new();
+    for t in songs.iter().map(|s| &s.track) {
+        if let Some(l) = t.label.as_deref().filter(|l| !labels.contains(l)) {
+            labels.push(l);
+        }
+        if let Some(m) = t.mood.as_deref().filter(|m| !moods.contains(m)) {
+            moods.push(m);
+        }
+    }
+    album
+        .list(
+            "recordLabels",
+            labels
+                .into_iter()
+                .map(|l| Element::new("recordLabel").attr("name", l))
+                .collect(),
+        )
+        .scalars("moods", moods.into_iter().map(Value::from).collect())
+}
+
 /// An album as `AlbumID3` (named `album` by default).
 pub fn album(name: &'static str, v: &AlbumView) -> Element {
     let a = &v.album;
