@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod library;
 pub mod media;
+pub mod memory;
 pub mod scanner;
 pub mod server;
 pub mod setup;

@@ -44,7 +44,10 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         Some(scanner::schedule::start(&config.scan.schedule, scans.clone()).await?)
     };
 
+    let activity = std::sync::Arc::new(crate::memory::Activity::default());
+    let trimmer = tokio::spawn(crate::memory::trim_when_idle(activity.clone()));
     let state = web::Data::new(AppState {
+        activity,
         pool: db::pool(&config.database.path, 8)?,
         config: config.clone(),
         scans: scans.clone(),
@@ -66,6 +69,7 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
     tracing::info!("shutting down");
     http_handle.stop(true).await;
     let _ = http_task.await;
+    trimmer.abort();
     drop(watcher);
     if let Some(mut scheduler) = scheduler
         && let Err(e) = scheduler.shutdown().await
@@ -125,6 +129,7 @@ pub fn build_app(
         InitError = (),
     >,
 > {
+    let activity = state.activity.clone();
     App::new()
         .app_data(state)
         .configure(subsonic::configure)
@@ -132,7 +137,8 @@ pub fn build_app(
         .configure(subsonic::artwork::public_routes)
         .configure(crate::share_page::configure)
         .configure(crate::web::configure)
-        .wrap_fn(|req, srv| {
+        .wrap_fn(move |req, srv| {
+            activity.record();
             // Method, path, status, duration and client name; never the query string, which
             // carries passwords, tokens and API keys.
             let started = std::time::Instant::now();

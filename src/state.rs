@@ -8,6 +8,8 @@ use crate::users::PasswordKey;
 
 /// Shared application state (cheap to clone the `web::Data` around it).
 pub struct AppState {
+    /// Requests served, for giving a burst's memory back once it is over.
+    pub activity: std::sync::Arc<crate::memory::Activity>,
     pub config: Config,
     pub pool: DbPool,
     pub scans: ScanHandle,

@@ -357,10 +357,15 @@ fn main() -> anyhow::Result<()> {
         args.clients,
         total as f64 / load_s
     );
+    let busy_rss = rss_mib(pid);
+    // The server gives a burst's memory back once requests stop for a couple of seconds.
+    std::thread::sleep(Duration::from_secs(5));
+    let rested_rss = rss_mib(pid);
     println!(
-        "idle RSS after the scan: {idle_rss:.1} MiB; after the run: {:.1} MiB",
-        rss_mib(pid)
+        "idle RSS after the scan: {idle_rss:.1} MiB; right after the run: {busy_rss:.1} MiB; \
+         5 s later: {rested_rss:.1} MiB"
     );
+    results.insert("rested_rss_mib".into(), rested_rss.into());
     if misses > 0 {
         println!("{misses} call(s) above their p95 target");
     }

@@ -25,17 +25,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
-/// Gives memory freed by a scan (caches, the writer's page cache) back to the system: glibc
-/// keeps freed heap pages otherwise, and an idle server would keep a scan's peak.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns unused heap pages to the kernel; it has no
-    // preconditions and is thread-safe.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// What clients see of the scanner (Subsonic getScanStatus and the web UI).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScanStatus {
@@ -184,7 +173,8 @@ impl ScanHandle {
             }
             tracing::info!(full = options.full, paths = ?options.paths, "scan started");
             let result = run_scan(&self.inner.config, &options, &progress, &self.inner.cancel);
-            release_freed_memory();
+            // Memory freed by a scan (caches, the writer's page cache) goes back too.
+            crate::memory::release_freed_memory();
             let mut state = self.lock();
             state.running = false;
             match result {

@@ -250,6 +250,11 @@ step('next track and previous with the buttons', async () => {
 });
 
 step('keyboard: space pauses and plays, n skips', async () => {
+  // Start from a known state: the tracks are 4 s long, so on a loaded machine the one the
+  // previous step left playing may already be ending (or over) by now.
+  await page.evaluate(() => window.mediastreamer.player.jump(1));
+  await waitFor(page, () => window.mediastreamer.player.playing && window.mediastreamer.player.index === 1
+    && window.mediastreamer.engine.position > 0.05 && window.mediastreamer.engine.position < 2, null, 'the second track to play');
   await page.locator('#view').focus();
   await page.keyboard.press('Space');
   await waitFor(page, () => !window.mediastreamer.player.playing && window.mediastreamer.engine.ctx.state === 'suspended', null, 'pause');
