@@ -250,24 +250,48 @@ pub fn tracks_in_scope(
     if scope.is_all() {
         return Ok(ids.to_vec());
     }
-    let mut visible = std::collections::HashSet::new();
-    for chunk in ids.chunks(500) {
+    let visible = shown_tracks(conn, scope, ids)?;
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| visible.contains(id))
+        .collect())
+}
+
+/// The first of `ids` that is not a track `scope` shows (missing or in a hidden folder), for
+/// lists a client fills (playlists, the play queue).
+pub fn first_unshown_track(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    ids: &[i32],
+) -> QueryResult<Option<i32>> {
+    let shown = shown_tracks(conn, scope, ids)?;
+    Ok(ids.iter().copied().find(|id| !shown.contains(id)))
+}
+
+/// Which of `ids` are tracks in a folder `scope` allows (one query per 500 ids).
+fn shown_tracks(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    ids: &[i32],
+) -> QueryResult<std::collections::HashSet<i32>> {
+    let mut unique = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let mut shown = std::collections::HashSet::with_capacity(unique.len());
+    for chunk in unique.chunks(500) {
         let found: Vec<(i32, i32)> = tracks::table
             .filter(tracks::id.eq_any(chunk))
             .select((tracks::id, tracks::folder_id))
             .load(conn)?;
-        visible.extend(
+        shown.extend(
             found
                 .into_iter()
                 .filter(|(_, f)| scope.allows(*f))
                 .map(|(id, _)| id),
         );
     }
-    Ok(ids
-        .iter()
-        .copied()
-        .filter(|id| visible.contains(id))
-        .collect())
+    Ok(shown)
 }
 
 /// `tracks_in_scope` for a user.

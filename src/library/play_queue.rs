@@ -3,7 +3,7 @@
 //! saving at the same moment leave one of the two queues, never a mix.
 
 use super::access::{self, Scope};
-use crate::db::schema::{play_queue_tracks, play_queues, tracks};
+use crate::db::schema::{play_queue_tracks, play_queues};
 use diesel::prelude::*;
 use std::collections::HashSet;
 
@@ -57,26 +57,7 @@ pub fn save(
         return Err(QueueError::BadCurrent(queue.current));
     }
     conn.immediate_transaction(|conn| {
-        let wanted: Vec<i32> = queue
-            .track_ids
-            .iter()
-            .copied()
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let mut found = HashSet::with_capacity(wanted.len());
-        for chunk in wanted.chunks(500) {
-            let rows: Vec<(i32, i32)> = tracks::table
-                .filter(tracks::id.eq_any(chunk))
-                .select((tracks::id, tracks::folder_id))
-                .load(conn)?;
-            found.extend(
-                rows.into_iter()
-                    .filter(|(_, folder)| scope.allows(*folder))
-                    .map(|(id, _)| id),
-            );
-        }
-        if let Some(&missing) = queue.track_ids.iter().find(|id| !found.contains(id)) {
+        if let Some(missing) = access::first_unshown_track(conn, scope, queue.track_ids)? {
             return Err(QueueError::SongNotFound(missing));
         }
         // The entries go with the queue row (ON DELETE CASCADE).

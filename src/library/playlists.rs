@@ -229,26 +229,8 @@ fn check_tracks(
     scope: &Scope,
     ids: &[i32],
 ) -> Result<(), PlaylistError> {
-    let unique: Vec<i32> = ids
-        .iter()
-        .copied()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let mut found = HashSet::with_capacity(unique.len());
-    for chunk in unique.chunks(500) {
-        let rows: Vec<(i32, i32)> = tracks::table
-            .filter(tracks::id.eq_any(chunk))
-            .select((tracks::id, tracks::folder_id))
-            .load(conn)?;
-        found.extend(
-            rows.into_iter()
-                .filter(|(_, folder)| scope.allows(*folder))
-                .map(|(id, _)| id),
-        );
-    }
-    match ids.iter().find(|id| !found.contains(id)) {
-        Some(&missing) => Err(PlaylistError::SongNotFound(missing)),
+    match access::first_unshown_track(conn, scope, ids)? {
+        Some(missing) => Err(PlaylistError::SongNotFound(missing)),
         None => Ok(()),
     }
 }
