@@ -8,6 +8,7 @@ pub mod artwork;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod keyfile;
 pub mod library;
 pub mod media;
 pub mod memory;

@@ -6,6 +6,7 @@
 use crate::db::models::{Role, User};
 use crate::db::now_ms;
 use crate::db::schema::{library_folders, user_folders, users};
+use crate::keyfile::KeyFileError;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use diesel::prelude::*;
@@ -65,24 +66,16 @@ impl PasswordKey {
             path: path.clone(),
             message,
         };
-        let bytes = match std::fs::read_to_string(&path) {
-            Ok(text) => hex::decode(text.trim())
-                .ok()
-                .filter(|b| b.len() == 32)
-                .ok_or_else(|| {
-                    key_err("not a 64-digit hex key; restore it from a backup".into())
-                })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut key = [0u8; 32];
-                getrandom::fill(&mut key).map_err(|e| key_err(e.to_string()))?;
-                write_private(&path, hex::encode(key).as_bytes())
-                    .map_err(|e| key_err(e.to_string()))?;
-                tracing::info!(path = %path.display(), "created the password encryption key");
-                key.to_vec()
+        let file = crate::keyfile::load_or_create(&path).map_err(|e| match e {
+            KeyFileError::Malformed => {
+                key_err("not a 64-digit hex key; restore it from a backup".into())
             }
-            Err(e) => return Err(key_err(e.to_string())),
-        };
-        Ok(Self(ChaCha20Poly1305::new(Key::from_slice(&bytes))))
+            KeyFileError::Io(e) => key_err(e.to_string()),
+        })?;
+        if file.created {
+            tracing::info!(path = %path.display(), "created the password encryption key");
+        }
+        Ok(Self(ChaCha20Poly1305::new(Key::from_slice(&file.key))))
     }
 
     /// hex(nonce || ciphertext) of a password.
@@ -111,21 +104,6 @@ impl PasswordKey {
             .map_err(|_| UserError::Decrypt)?;
         String::from_utf8(plain).map_err(|_| UserError::Decrypt)
     }
-}
-
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
 }
 
 /// The bit rates (kbps) a user's cap may take, as Subsonic clients offer them; 0 is no cap.

@@ -4,6 +4,7 @@
 //! kept beside the database (`<database>.artwork.key`, created on first start, owner-only).
 
 use crate::error::AppError;
+use crate::keyfile::KeyFileError;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::path::{Path, PathBuf};
@@ -43,24 +44,14 @@ impl UrlSigner {
             path: path.clone(),
             message,
         };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let bytes = hex::decode(text.trim())
-                    .ok()
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .ok_or_else(|| {
-                        fail("not a 64-digit hex key; delete it to make a new one".into())
-                    })?;
-                Ok(Self::new(bytes))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut key = [0u8; 32];
-                getrandom::fill(&mut key).map_err(|e| fail(e.to_string()))?;
-                write_private(&path, hex::encode(key).as_bytes())
-                    .map_err(|e| fail(format!("cannot create the URL signing key: {e}")))?;
-                Ok(Self::new(key))
-            }
-            Err(e) => Err(fail(e.to_string())),
+        match crate::keyfile::load_or_create(&path) {
+            Ok(file) => Ok(Self::new(file.key)),
+            Err(KeyFileError::Malformed) => Err(fail(
+                "not a 64-digit hex key; delete it to make a new one".into(),
+            )),
+            Err(KeyFileError::Io(e)) => Err(fail(format!(
+                "cannot read or create the URL signing key: {e}"
+            ))),
         }
     }
 
@@ -88,21 +79,6 @@ impl UrlSigner {
             _ => false,
         }
     }
-}
-
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
 }
 
 #[cfg(test)]
