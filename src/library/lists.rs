@@ -394,31 +394,8 @@ mod tests {
 
     /// A catalog whose track ids are `ids` (gaps where files went away).
     fn catalog_with_track_ids(ids: &[i32]) -> (tempfile::TempDir, SqliteConnection) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        crate::db::open_and_migrate(&path).unwrap();
-        let mut conn = crate::db::connect(&path).unwrap();
-        for sql in [
-            "INSERT INTO library_folders (id, path, name, created_at) VALUES (1, '/m', 'm', 0)",
-            "INSERT INTO directories (id, folder_id, path, name, mtime, created_at, updated_at) \
-             VALUES (1, 1, '', 'm', 0, 0, 0)",
-            "INSERT INTO albums (id, album_key, name, artist_display, created_at, updated_at) \
-             VALUES (1, 'k', 'Al', 'Ar', 0, 0)",
-        ] {
-            diesel::sql_query(sql).execute(&mut conn).unwrap();
-        }
-        for n in ids {
-            diesel::sql_query(format!(
-                "INSERT INTO tracks (id, folder_id, directory_id, album_id, path, size, mtime, \
-                 suffix, content_type, codec, duration_ms, title, album_name, artist_display, \
-                 fingerprint, created_at, updated_at) \
-                 VALUES ({n}, 1, 1, 1, 'a/{n}.mp3', 1, 0, 'mp3', 'audio/mpeg', \
-                 'mp3', 1000, 'T{n}', 'Al', 'Ar', {n}, 0, 0)"
-            ))
-            .execute(&mut conn)
-            .unwrap();
-        }
-        (dir, conn)
+        let tracks: Vec<(i32, i32)> = ids.iter().map(|&id| (id, 1)).collect();
+        super::super::test_catalog::catalog(&tracks)
     }
 
     #[test]

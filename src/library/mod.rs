@@ -16,6 +16,8 @@ pub mod playlists;
 pub mod radio;
 pub mod search;
 pub mod shares;
+#[cfg(test)]
+mod test_catalog;
 
 use crate::db::models::{Album, Track};
 use crate::db::schema::{

@@ -477,40 +477,10 @@ pub fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db;
 
-    /// A migrated catalog: users admin (1) and bob (2), folders 1 and 2, tracks 1..=3 in
-    /// folder 1 and track 4 in folder 2, all on album 1.
+    /// Tracks 1..=3 in folder 1 and track 4 in folder 2.
     fn catalog() -> (tempfile::TempDir, SqliteConnection) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        db::open_and_migrate(&path).unwrap();
-        let mut conn = db::connect(&path).unwrap();
-        for sql in [
-            "INSERT INTO users (id, name, is_admin, password_enc, created_at, updated_at) \
-             VALUES (1, 'admin', 1, '', 0, 0), (2, 'bob', 0, '', 0, 0)",
-            "INSERT INTO library_folders (id, path, name, created_at) \
-             VALUES (1, '/m', 'm', 0), (2, '/n', 'n', 0)",
-            "INSERT INTO directories (id, folder_id, path, name, mtime, created_at, updated_at) \
-             VALUES (1, 1, '', 'm', 0, 0, 0), (2, 2, '', 'n', 0, 0, 0)",
-            "INSERT INTO albums (id, album_key, name, artist_display, created_at, updated_at) \
-             VALUES (1, 'k', 'Al', 'Ar', 0, 0)",
-        ] {
-            diesel::sql_query(sql).execute(&mut conn).unwrap();
-        }
-        for n in 1..=4 {
-            let folder = if n == 4 { 2 } else { 1 };
-            diesel::sql_query(format!(
-                "INSERT INTO tracks (id, folder_id, directory_id, album_id, path, size, mtime, \
-                 suffix, content_type, codec, duration_ms, title, album_name, artist_display, \
-                 fingerprint, track_number, created_at, updated_at) \
-                 VALUES ({n}, {folder}, {folder}, 1, 'a/{n}.mp3', 1, 0, 'mp3', 'audio/mpeg', \
-                 'mp3', 1000, 'T{n}', 'Al', 'Ar', {n}, {n}, 0, 0)"
-            ))
-            .execute(&mut conn)
-            .unwrap();
-        }
-        (dir, conn)
+        super::super::test_catalog::catalog(&[(1, 1), (2, 1), (3, 1), (4, 2)])
     }
 
     fn bob() -> Actor {
