@@ -265,14 +265,6 @@ pub fn artist_views_in(
     Ok(views)
 }
 
-/// Albums an artist is album artist of, oldest first.
-pub fn albums_of_artist(
-    conn: &mut SqliteConnection,
-    artist_id: i32,
-) -> QueryResult<Vec<AlbumView>> {
-    albums_of_artist_in(conn, artist_id, &Scope::All)
-}
-
 /// Albums an artist is album artist of that the scope shows, oldest first.
 pub fn albums_of_artist_in(
     conn: &mut SqliteConnection,
@@ -403,11 +395,6 @@ pub fn album_views_in(
         None => false,
     });
     Ok(views)
-}
-
-/// An album's tracks in disc and track order.
-pub fn tracks_of_album(conn: &mut SqliteConnection, album_id: i32) -> QueryResult<Vec<TrackView>> {
-    tracks_of_album_in(conn, album_id, &Scope::All)
 }
 
 /// An album's tracks that the scope shows, in disc and track order.
