@@ -57,11 +57,9 @@ impl DefaultStream {
                 Some(Value::Int(b)) => u32::try_from(*b).ok(),
                 _ => None,
             };
-            let source = SourceFacts {
-                suffix: &suffix.clone(),
-                bitrate,
-            };
-            if let Decision::Mp3 { .. } = self.state.transcoder.settings.decide(&request, source) {
+            let source = SourceFacts { suffix, bitrate };
+            let decision = self.state.transcoder.settings.decide(&request, source);
+            if let Decision::Mp3 { .. } = decision {
                 e.insert_attr_after("suffix", "transcodedContentType", TRANSCODED_CONTENT_TYPE);
                 e.insert_attr_after("suffix", "transcodedSuffix", TRANSCODED_SUFFIX);
             }
