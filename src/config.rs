@@ -20,6 +20,23 @@ pub struct Config {
     pub log: LogConfig,
     pub artwork: ArtworkConfig,
     pub transcode: TranscodeConfig,
+    pub api: ApiConfig,
+}
+
+/// Subsonic API behaviour per client.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Client names (the `c` parameter) that get XML without OpenSubsonic's nested elements.
+    pub legacy_clients: Vec<String>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            legacy_clients: vec!["DSub".into()],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -92,7 +92,14 @@ fn post_forms_repeated_keys_views_and_unknown_methods() {
     )
     .unwrap();
     assert_eq!(r.json()["status"], "ok");
-    assert_error(&call_both("noSuchMethod", ADMIN), 0);
+    // An unknown method: a failed envelope (no method schema applies, so the JSON is checked
+    // against the generic envelope).
+    let xml = get(&format!("/rest/noSuchMethod.view?{ADMIN}"));
+    assert_valid_xml(&xml.body);
+    assert!(xml.body.contains("code=\"0\""), "{}", xml.body);
+    let r = get(&format!("/rest/noSuchMethod?{ADMIN}&f=json"));
+    assert_valid_json("ping", &serde_json::from_str(&r.body).unwrap());
+    assert_error(&r.json(), 0);
     let r = get(&format!("/rest/ping?{ADMIN}&f=jsonp&callback=handle_1"));
     assert!(
         r.header("content-type")
@@ -208,11 +215,58 @@ fn artists_index_artist_album_and_song() {
 #[test]
 fn scan_status_and_start_scan_need_admin() {
     let r = call_both("getScanStatus", "u=bob&p=bobpw");
-    assert_eq!(r["scanStatus"]["scanning"], false);
-    assert_eq!(r["scanStatus"]["count"], 3);
+    // Exactly the spec's keys: strict client libraries reject others.
+    assert_eq!(
+        r["scanStatus"],
+        serde_json::json!({"scanning": false, "count": 3})
+    );
     assert_error(&call_both("startScan", "u=bob&p=bobpw"), 50);
     let r = call_both("startScan", ADMIN);
     assert!(r["scanStatus"]["scanning"].is_boolean());
+}
+
+/// `count` is the catalog's track count even when no scan ran since the server started
+/// (`scan.on_startup = false`); the end of the last scan is in our own getScanInfo only.
+#[test]
+fn scan_count_survives_a_restart_without_a_scan() {
+    let mut server = start_server(2, |music| {
+        for n in 1..=2 {
+            put(
+                music,
+                &format!("Solo/Only/0{n}.mp3"),
+                Format::Mp3,
+                song(&format!("Song {n}"), "Solo", "Only", "Solo", n),
+            );
+        }
+    });
+    let info = server.call_both("getScanInfo", BOB);
+    assert_eq!(info["scanInfo"]["scanning"], false);
+    assert_eq!(info["scanInfo"]["count"], 2);
+    let last = info["scanInfo"]["lastScan"].as_str().unwrap();
+    assert!(chrono::DateTime::parse_from_rfc3339(last).is_ok(), "{last}");
+    let xml = server
+        .get(&format!("/rest/getScanStatus.view?{ADMIN}"))
+        .body;
+    assert!(!xml.contains("lastScan"), "{xml}");
+
+    server.restart_with(&[("MEDIASTREAMER_SCAN__ON_STARTUP", "false")]);
+    let r = server.call_both("getScanStatus", BOB);
+    assert_eq!(
+        r["scanStatus"],
+        serde_json::json!({"scanning": false, "count": 2})
+    );
+    let xml = server.get(&format!("/rest/getScanStatus.view?{BOB}")).body;
+    assert!(
+        xml.contains(r#"<scanStatus scanning="false" count="2"/>"#),
+        "{xml}"
+    );
+    // No scan since this start: no lastScan, and the count is still the catalog's.
+    let info = server.call_both("getScanInfo", ADMIN);
+    assert_eq!(
+        info["scanInfo"],
+        serde_json::json!({"scanning": false, "count": 2})
+    );
+    assert_error(&server.call_both("getScanInfo", "u=bob&p=wrong"), 40);
 }
 
 #[test]
@@ -221,6 +275,96 @@ fn the_xsd_check_rejects_what_the_schema_does_not_allow() {
     assert!(std::panic::catch_unwind(|| assert_valid_xml(bad)).is_err());
     let good = bad.replace(" bogus=\"1\"", " sortName=\"x\"");
     assert_valid_xml(&good);
+}
+
+/// The XSD check removes only what OpenSubsonic adds to each element: payloads whose names
+/// OpenSubsonic also uses nested elsewhere (`artists`, `genres`) are validated whole.
+#[test]
+fn the_xsd_check_validates_whole_payloads() {
+    let artists = get(&format!("/rest/getArtists.view?{ADMIN}")).body;
+    assert!(artists.contains("<artist "), "{artists}");
+    assert_valid_xml(&artists);
+    let rejected = |xml: &str| std::panic::catch_unwind(|| assert_valid_xml(xml)).is_err();
+    // A wrong attribute on an artist, on the index, on the artists element.
+    assert!(rejected(&artists.replacen(
+        "<artist ",
+        "<artist bogus=\"1\" ",
+        1
+    )));
+    assert!(rejected(&artists.replacen(
+        "<index ",
+        "<index bogus=\"1\" ",
+        1
+    )));
+    assert!(rejected(&artists.replacen(
+        "<artists ",
+        "<artists bogus=\"1\" ",
+        1
+    )));
+    // A Child-only addition on an ArtistID3, and a song's nested element on an artist.
+    assert!(rejected(&artists.replacen(
+        "<artist ",
+        "<artist bpm=\"1\" ",
+        1
+    )));
+    let i = artists.find("<artist ").unwrap();
+    let end = i + artists[i..].find("/>").unwrap();
+    let nested = format!(
+        "{}><genres name=\"x\"/></artist>{}",
+        &artists[..end],
+        &artists[end + 2..]
+    );
+    assert!(rejected(&nested));
+    // An OpenSubsonic addition is accepted where it belongs.
+    assert_valid_xml(&artists.replacen("<artist ", "<artist sortName=\"x\" ", 1));
+
+    let genres = get(&format!("/rest/getGenres.view?{ADMIN}")).body;
+    assert!(genres.contains("<genre "), "{genres}");
+    assert_valid_xml(&genres);
+    assert!(rejected(&genres.replacen(
+        "<genre ",
+        "<genre bogus=\"1\" ",
+        1
+    )));
+    assert!(rejected(&genres.replacen(
+        "songCount=\"",
+        "songCount=\"x",
+        1
+    )));
+
+    // `type` is checked on songs (a 1.16.1 MediaType), only the envelope's is OpenSubsonic's.
+    let song = get(&format!("/rest/getSong.view?{ADMIN}&id=tr-1")).body;
+    assert!(song.contains(" type=\"music\""), "{song}");
+    assert_valid_xml(&song);
+    assert!(rejected(&song.replace(" type=\"music\"", " type=\"tune\"")));
+}
+
+/// Every method's JSON is checked: one without a schema fails rather than passes unchecked;
+/// our own methods have schemas of our own that reject what they do not describe.
+#[test]
+fn the_json_check_needs_a_schema_and_checks_our_own_methods() {
+    let ping: serde_json::Value =
+        serde_json::from_str(&get(&format!("/rest/ping?{ADMIN}&f=json")).body).unwrap();
+    assert!(std::panic::catch_unwind(|| assert_valid_json("noSuchMethod", &ping)).is_err());
+    let info: serde_json::Value =
+        serde_json::from_str(&get(&format!("/rest/getScanInfo?{ADMIN}&f=json")).body).unwrap();
+    assert_valid_json("getScanInfo", &info);
+    for (field, wrong) in [
+        ("count", serde_json::json!("3")),
+        ("scanning", serde_json::json!(0)),
+        ("surprise", serde_json::json!(1)),
+    ] {
+        let mut bad = info.clone();
+        bad["subsonic-response"]["scanInfo"][field] = wrong;
+        let result = std::panic::catch_unwind(|| assert_valid_json("getScanInfo", &bad));
+        assert!(result.is_err(), "{field} was not checked");
+    }
+    let errors: serde_json::Value =
+        serde_json::from_str(&get(&format!("/rest/getScanErrors?{ADMIN}&f=json")).body).unwrap();
+    assert_valid_json("getScanErrors", &errors);
+    let mut bad = errors.clone();
+    bad["subsonic-response"]["scanErrors"]["count"] = serde_json::json!(-1);
+    assert!(std::panic::catch_unwind(|| assert_valid_json("getScanErrors", &bad)).is_err());
 }
 
 #[test]
@@ -375,4 +519,81 @@ fn songs_albums_and_artists_show_the_callers_annotations() {
     // Another user sees none of it.
     let s = &call_both("getSong", &format!("{ADMIN}&id={song}"))["song"];
     assert!(s.get("starred").is_none() && s.get("userRating").is_none());
+}
+
+/// Clients named in `api.legacy_clients` (DSub by default) find XML elements by tag name
+/// anywhere, so their XML has none of OpenSubsonic's nested elements (a composer's `<artist>`
+/// inside `<contributors>` would become the album's artist); other clients and JSON keep them.
+#[test]
+fn legacy_clients_get_xml_without_open_subsonic_nested_elements() {
+    let found = get(&format!(
+        "/rest/search3?{ADMIN}&f=json&query=alone&artistCount=0&albumCount=0"
+    ))
+    .json();
+    let song = found["searchResult3"]["song"][0].clone();
+    let (id, album) = (
+        song["id"].as_str().unwrap(),
+        song["albumId"].as_str().unwrap(),
+    );
+    let nested = [
+        "<contributors",
+        "<artist ",
+        "<artists",
+        "<albumArtists",
+        "<genres",
+        "<replayGain",
+        "<discTitles",
+        "<moods",
+    ];
+    let xml = |method: &str, query: &str| {
+        let body = get(&format!("/rest/{method}.view?{ADMIN}&{query}")).body;
+        assert!(body.contains("status=\"ok\""), "{body}");
+        assert_valid_xml(&body);
+        body
+    };
+    for client in ["DSub", "dsub", "DSub_phone"] {
+        for (method, query) in [
+            ("getSong", format!("id={id}")),
+            ("getAlbum", format!("id={album}")),
+            ("getStarred", String::new()),
+            ("search3", "query=alone".to_string()),
+        ] {
+            let body = xml(method, &format!("{query}&c={client}"));
+            for tag in nested {
+                if method == "search3" && tag == "<artist " {
+                    continue; // search3's artist results are its payload
+                }
+                assert!(!body.contains(tag), "{client} {method}: {tag} in {body}");
+            }
+        }
+        // Attributes stay: the composer is still named, as a plain attribute.
+        let body = xml("getSong", &format!("id={id}&c={client}"));
+        assert!(body.contains("displayComposer=\"Clara Writer\""), "{body}");
+        // Payloads with OpenSubsonic-like names stay whole.
+        let body = xml("getArtists", &format!("c={client}"));
+        assert!(
+            body.contains("<artists ") && body.contains("<artist "),
+            "{body}"
+        );
+        let body = xml("getGenres", &format!("c={client}"));
+        assert!(
+            body.contains("<genres>") && body.contains("<genre "),
+            "{body}"
+        );
+    }
+    // Other clients, and DSub's JSON, keep everything.
+    for client in ["Symfonium", "DSubX", ""] {
+        let body = xml("getSong", &format!("id={id}&c={client}"));
+        assert!(
+            body.contains("<contributors role=\"composer\"><artist "),
+            "{client}: {body}"
+        );
+        assert!(body.contains("<genres "), "{body}");
+    }
+    let r = call_both("getSong", &format!("{ADMIN}&id={id}&c=DSub"));
+    assert_eq!(
+        r["song"]["contributors"][0]["artist"]["name"],
+        "Clara Writer"
+    );
+    assert_eq!(r["song"]["genres"][0]["name"], "Rock");
 }

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
-        start_server(9, |music| {
+        start_server(12, |music| {
             let tracks = [
                 ("Alpha/First/01.mp3", "A1", "Alpha", "First", "Alpha", 1),
                 (
@@ -34,6 +34,10 @@ fn server() -> &'static Server {
                 ("Gamma/Third/01.flac", "C1", "Gamma", "Third", "Gamma", 1),
                 ("Gamma/Third/02.flac", "C2", "Gamma", "Third", "Gamma", 2),
                 ("Delta/Fourth/01.mp3", "D1", "Delta", "Fourth", "Delta", 1),
+                // Folder mode: an artist folder with two album folders.
+                ("Omega/Live/01.mp3", "O1", "Omega", "Live", "Omega", 1),
+                ("Omega/Live/02.mp3", "O2", "Omega", "Live", "Omega", 2),
+                ("Omega/Studio/01.mp3", "O3", "Omega", "Studio", "Omega", 1),
             ];
             for (rel, title, artist, album, album_artist, n) in tracks {
                 let format = match rel.rsplit('.').next() {
@@ -93,7 +97,7 @@ fn ids() -> &'static Ids {
                 }
             }
         }
-        assert_eq!(ids.tracks.len(), 9);
+        assert_eq!(ids.tracks.len(), 12);
         ids
     })
 }
@@ -240,7 +244,7 @@ fn star_unstar_and_starred_lists_are_per_user() {
     assert_error(&call_both("star", ADMIN), 10);
     assert_error(&call_both("star", &format!("{ADMIN}&id=tr-99999")), 70);
     assert_error(&call_both("star", &format!("{ADMIN}&id=garbage")), 70);
-    assert_error(&call_both("star", &format!("{ADMIN}&id=dir-1")), 70);
+    assert_error(&call_both("star", &format!("{ADMIN}&id=dir-99999")), 70);
     assert_error(&call_both("star", &format!("{ADMIN}&albumId={a2}")), 70);
     assert_error(&call_both("star", &format!("{ADMIN}&artistId={first}")), 70);
     assert_error(
@@ -346,7 +350,7 @@ fn ratings_are_set_and_zero_removes_them() {
         70,
     );
     assert_error(
-        &call_both("setRating", &format!("{ADMIN}&id=dir-1&rating=3")),
+        &call_both("setRating", &format!("{ADMIN}&id=dir-99999&rating=3")),
         70,
     );
     assert_eq!(find(&starred2(ADMIN)["song"], b2).unwrap()["userRating"], 1);
@@ -478,4 +482,173 @@ fn concurrent_scrobbles_all_count() {
     let s = starred2(ADMIN);
     assert_eq!(find(&s["song"], d1).unwrap()["playCount"], 40);
     assert_eq!(find(&s["album"], fourth).unwrap()["playCount"], 40);
+}
+
+/// The sub-folders of a folder (getMusicDirectory children with isDir), by title.
+fn subfolders(user: &str, dir: &str) -> HashMap<String, Value> {
+    let r = call_both("getMusicDirectory", &format!("{user}&id={dir}"));
+    ok(&r);
+    r["directory"]["child"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["isDir"] == true)
+        .map(|c| (c["title"].as_str().unwrap().to_string(), c.clone()))
+        .collect()
+}
+
+/// The folder of `name` in getIndexes.
+fn index_artist(user: &str, name: &str) -> Value {
+    let r = call_both("getIndexes", user);
+    ok(&r);
+    r["indexes"]["index"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["artist"].as_array().unwrap().iter())
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {r}"))
+        .clone()
+}
+
+fn album_list(user: &str, kind: &str) -> Value {
+    let r = call_both("getAlbumList", &format!("{user}&type={kind}&size=500"));
+    ok(&r);
+    r["albumList"]["album"].clone()
+}
+
+/// Folder mode: star, unstar and setRating take folder ids (album and artist folders), and
+/// the folder-mode answers show them: getIndexes, getMusicDirectory, getStarred, getAlbumList.
+#[test]
+fn folders_are_starred_and_rated_in_folder_mode() {
+    let omega = index_artist(ADMIN, "Omega");
+    let omega_id = omega["id"].as_str().unwrap().to_string();
+    assert!(omega_id.starts_with("dir-"), "{omega}");
+    assert!(omega["starred"].is_null());
+    let subs = subfolders(ADMIN, &omega_id);
+    let live = subs["Live"]["id"].as_str().unwrap().to_string();
+    let studio = subs["Studio"]["id"].as_str().unwrap().to_string();
+
+    // XML and JSON (call_both sends each call in both formats; both are idempotent).
+    ok(&call_both(
+        "star",
+        &format!("{ADMIN}&id={omega_id}&id={live}"),
+    ));
+    ok(&call_both(
+        "setRating",
+        &format!("{ADMIN}&id={live}&rating=4"),
+    ));
+    ok(&call_both(
+        "setRating",
+        &format!("{BOB}&id={live}&rating=2"),
+    ));
+    ok(&call_both(
+        "setRating",
+        &format!("{ADMIN}&id={studio}&rating=5"),
+    ));
+
+    // getIndexes: the artist folder is starred (by admin only).
+    let omega = index_artist(ADMIN, "Omega");
+    assert!(is_iso_date(&omega["starred"]), "{omega}");
+    assert!(omega["userRating"].is_null());
+    assert!(index_artist(BOB, "Omega")["starred"].is_null());
+
+    // getMusicDirectory: the folder itself and its sub-folders carry the notes; the average
+    // is everyone's.
+    let r = call_both("getMusicDirectory", &format!("{ADMIN}&id={omega_id}"));
+    assert!(is_iso_date(&r["directory"]["starred"]), "{r}");
+    let subs = subfolders(ADMIN, &omega_id);
+    let (l, st) = (&subs["Live"], &subs["Studio"]);
+    assert!(is_iso_date(&l["starred"]), "{l}");
+    assert_eq!(l["userRating"], 4);
+    assert_eq!(l["averageRating"].as_f64(), Some(3.0));
+    assert!(st["starred"].is_null());
+    assert_eq!(st["userRating"], 5);
+    assert_eq!(st["averageRating"].as_f64(), Some(5.0));
+    let bobs = subfolders(BOB, &omega_id);
+    assert_eq!(bobs["Live"]["userRating"], 2);
+    assert!(bobs["Live"]["starred"].is_null());
+    let r = call_both("getMusicDirectory", &format!("{ADMIN}&id={live}"));
+    let d = &r["directory"];
+    assert_eq!(
+        (d["userRating"].as_i64(), d["averageRating"].as_f64()),
+        (Some(4), Some(3.0))
+    );
+    assert!(is_iso_date(&d["starred"]));
+    let xml = server()
+        .get(&format!(
+            "/rest/getMusicDirectory.view?{ADMIN}&id={omega_id}"
+        ))
+        .body;
+    assert!(
+        xml.contains(&format!("id=\"{live}\"")) && xml.contains("averageRating=\"3\""),
+        "{xml}"
+    );
+
+    // getStarred: the album folder (it holds tracks) under album, the artist folder under
+    // artist; not bob's.
+    let s = starred(ADMIN);
+    let al = find(&s["album"], &live).expect("album folder in getStarred");
+    assert_eq!(
+        (&al["isDir"], &al["title"], &al["userRating"]),
+        (&Value::Bool(true), &Value::from("Live"), &Value::from(4))
+    );
+    assert_eq!(al["parent"], omega_id.as_str());
+    let ar = find(&s["artist"], &omega_id).expect("artist folder in getStarred");
+    assert_eq!(ar["name"], "Omega");
+    assert!(find(&s["album"], &omega_id).is_none());
+    assert!(find(&s["artist"], &live).is_none());
+    assert!(find(&s["album"], &studio).is_none(), "rated, not starred");
+    let b = starred(BOB);
+    assert!(find(&b["album"], &live).is_none() && find(&b["artist"], &omega_id).is_none());
+    // The ID3 answers do not show folders.
+    let s2 = starred2(ADMIN);
+    assert!(find(&s2["album"], &live).is_none() && find(&s2["artist"], &omega_id).is_none());
+
+    // getAlbumList: starred lists the album folder (not the artist folder); highest lists
+    // both rated album folders, best first.
+    let list = album_list(ADMIN, "starred");
+    let entry = find(&list, &live).expect("album folder in getAlbumList starred");
+    assert_eq!(entry["isDir"], true);
+    assert!(find(&list, &omega_id).is_none());
+    let list = album_list(ADMIN, "highest");
+    let pos = |id: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .position(|e| e["id"] == id)
+            .unwrap_or_else(|| panic!("{id} not in {list}"))
+    };
+    assert!(pos(&studio) < pos(&live));
+    assert!(find(&album_list(BOB, "starred"), &live).is_none());
+    assert!(find(&album_list(BOB, "highest"), &live).is_some());
+    let r = call_both("getAlbumList2", &format!("{ADMIN}&type=starred&size=500"));
+    assert!(find(&r["albumList2"]["album"], &live).is_none());
+
+    // Unstar: gone from the starred lists; the rating stays.
+    ok(&call_both("unstar", &format!("{ADMIN}&id={live}")));
+    assert!(find(&starred(ADMIN)["album"], &live).is_none());
+    assert!(find(&album_list(ADMIN, "starred"), &live).is_none());
+    assert!(find(&album_list(ADMIN, "highest"), &live).is_some());
+    assert!(subfolders(ADMIN, &omega_id)["Live"]["starred"].is_null());
+    // Rating 0 removes it.
+    ok(&call_both(
+        "setRating",
+        &format!("{ADMIN}&id={studio}&rating=0"),
+    ));
+    assert!(find(&album_list(ADMIN, "highest"), &studio).is_none());
+
+    // Errors: an unknown folder, a bad rating; nothing changed by them.
+    assert_error(&call_both("star", &format!("{ADMIN}&id=dir-99999")), 70);
+    assert_error(
+        &call_both("star", &format!("{ADMIN}&id={studio}&id=dir-99999")),
+        70,
+    );
+    assert!(find(&starred(ADMIN)["album"], &studio).is_none());
+    assert_error(
+        &call_both("setRating", &format!("{ADMIN}&id={live}&rating=6")),
+        0,
+    );
+    assert_error(&call_both("unstar", &format!("{ADMIN}&id=dir-99999")), 70);
+    assert_eq!(subfolders(ADMIN, &omega_id)["Live"]["userRating"], 4);
 }

@@ -326,6 +326,33 @@ fn bad_requests_get_errors_and_change_nothing() {
         0,
     );
     e("updatePlaylist", &format!("playlistId={list}&name=%20"), 0);
+    // Names up to 1,000 characters and comments up to 10,000; longer ones are refused.
+    let long = |n: usize| "n".repeat(n);
+    e("createPlaylist", &format!("name={}", long(1001)), 0);
+    e(
+        "createPlaylist",
+        &format!("playlistId={list}&name={}", long(1001)),
+        0,
+    );
+    e(
+        "updatePlaylist",
+        &format!("playlistId={list}&name={}", long(1001)),
+        0,
+    );
+    e(
+        "updatePlaylist",
+        &format!("playlistId={list}&comment={}", long(10_001)),
+        0,
+    );
+    let at_limit = create(BOB, &long(1000), &["One"]);
+    ok(&json(
+        "updatePlaylist",
+        &format!("{BOB}&playlistId={at_limit}&comment={}", long(10_000)),
+    ));
+    let p = get_playlist(BOB, &at_limit);
+    assert_eq!(p["name"].as_str().map(str::len), Some(1000));
+    assert_eq!(p["comment"].as_str().map(str::len), Some(10_000));
+    ok(&json("deletePlaylist", &format!("{BOB}&id={at_limit}")));
     e(
         "updatePlaylist",
         &format!(

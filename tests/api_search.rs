@@ -156,6 +156,60 @@ fn search3_query_syntax_is_never_fts_syntax() {
     assert_eq!(artists, ["Zeta"]);
 }
 
+/// Every odd query is an ordinary search in all three search methods, XML and JSON: NUL and
+/// other control characters, FTS operators, broken UTF-8 (a lone surrogate), huge queries.
+#[test]
+fn odd_queries_are_ordinary_searches() {
+    let long_word = "b".repeat(5000);
+    let many_words = "band%20".repeat(600);
+    let odd = [
+        "%00",
+        "band%00",
+        "%00band",
+        "ba%00nd",
+        "%01%02%1F%7F",
+        "%22",
+        "%22%22%22",
+        "*",
+        "**band",
+        "-band",
+        "band%20-one",
+        "NEAR(band%20one)",
+        "NEAR%28band%29",
+        "(((",
+        "%29",
+        "%5Eband",
+        "band:one",
+        ":",
+        "%7Btitle%7D:band",
+        "%ED%A0%80",
+        "band%ED%A0%80",
+        "%C3",
+        "%E2%80%8B",
+        "%EF%BB%BF",
+        "%25",
+        "+",
+        long_word.as_str(),
+        many_words.as_str(),
+    ];
+    for q in odd {
+        for (method, key) in [
+            ("search3", "query"),
+            ("search2", "query"),
+            ("search", "any"),
+        ] {
+            let r = call_both(method, &format!("{ADMIN}&{key}={q}"));
+            ok(&r);
+        }
+    }
+    // Control characters separate words, so the words around them still find their song.
+    let (_, _, songs) = search3(ADMIN, "query=zeta%00practice");
+    assert_eq!(songs, ["Band Practice"]);
+    // A huge query still finds what its first words name.
+    let (artists, _, _) = search3(ADMIN, &format!("query={many_words}"));
+    assert_eq!(artists, ["The Band"]);
+}
+
 #[test]
 fn empty_query_lists_everything_paged() {
     let all = |q: &str| {

@@ -319,6 +319,22 @@ fn create_errors() {
         &format!("{BOB}&id={}&expires=soon", id("One")),
         0,
     );
+    // An expiry past the year 9999 is refused (it used to read back as 1970); the last
+    // millisecond of 9999 reads back exactly.
+    for far in ["253402300800000", "9223372036854775807", "8640000000000000"] {
+        both_fail(
+            "createShare",
+            &format!("{BOB}&id={}&expires={far}", id("One")),
+            0,
+        );
+    }
+    let last = 253_402_300_799_999_i64;
+    let share = create(BOB, &format!("&id={}&expires={last}", id("One")));
+    assert_eq!(share["expires"], "9999-12-31T23:59:59.999Z", "{share}");
+    let token = share["id"].as_str().unwrap();
+    let listed_expiry = &listed(BOB)[token]["expires"];
+    assert_eq!(listed_expiry, "9999-12-31T23:59:59.999Z");
+    assert!(xml("getShares", BOB).contains("expires=\"9999-12-31T23:59:59.999Z\""));
     // The share role is required, to list shares too.
     both_fail("createShare", &format!("{CAROL}&id={}", id("One")), 50);
     both_fail("getShares", CAROL, 50);
@@ -374,6 +390,12 @@ fn update_and_delete() {
         &format!("{BOB}&id={token}&expires={}", now_ms() - 10),
         0,
     );
+    both_fail(
+        "updateShare",
+        &format!("{BOB}&id={token}&expires=253402300800000"),
+        0,
+    );
+    assert!(listed(BOB)[&token].get("expires").is_none());
     both_fail("updateShare", &format!("{CAROL}&id={token}"), 50);
     let admins = create(ADMIN, &format!("&id={}", id("Two")));
     let admins = admins["id"].as_str().unwrap();

@@ -150,6 +150,7 @@ fn system_responses() {
     snapshot("ping", "ping", ADMIN);
     snapshot("license", "getLicense", ADMIN);
     snapshot("scan_status", "getScanStatus", ADMIN);
+    snapshot("scan_info", "getScanInfo", ADMIN);
     snapshot("user", "getUser", &format!("{ADMIN}&username=bob"));
     snapshot("users", "getUsers", ADMIN);
     snapshot("error_missing_parameter", "getAlbum", ADMIN);

@@ -7,7 +7,7 @@
 //! calls never lose an update.
 
 use super::access::Scope;
-use crate::db::schema::{albums, artists, tracks};
+use crate::db::schema::{albums, artists, directories, tracks};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use std::collections::HashMap;
@@ -19,6 +19,8 @@ pub enum ItemKind {
     Track,
     Album,
     Artist,
+    /// A folder of the real directory tree (folder-mode clients star and rate those).
+    Directory,
 }
 
 impl ItemKind {
@@ -28,6 +30,7 @@ impl ItemKind {
             ItemKind::Track => "track",
             ItemKind::Album => "album",
             ItemKind::Artist => "artist",
+            ItemKind::Directory => "directory",
         }
     }
 
@@ -37,6 +40,7 @@ impl ItemKind {
             ItemKind::Track => "Song",
             ItemKind::Album => "Album",
             ItemKind::Artist => "Artist",
+            ItemKind::Directory => "Directory",
         }
     }
 }
@@ -73,6 +77,7 @@ pub fn exists(conn: &mut SqliteConnection, (kind, id): Item) -> QueryResult<bool
         ItemKind::Track => diesel::select(exists(tracks::table.find(id))).get_result(conn),
         ItemKind::Album => diesel::select(exists(albums::table.find(id))).get_result(conn),
         ItemKind::Artist => diesel::select(exists(artists::table.find(id))).get_result(conn),
+        ItemKind::Directory => diesel::select(exists(directories::table.find(id))).get_result(conn),
     }
 }
 
@@ -279,6 +284,35 @@ pub fn of_items(
     Ok(out)
 }
 
+/// The average rating (1.0..=5.0) all users gave each of these items of one kind (items
+/// nobody rated are absent): the `averageRating` clients show beside the user's own.
+pub fn average_ratings(
+    conn: &mut SqliteConnection,
+    kind: ItemKind,
+    ids: &[i32],
+) -> QueryResult<HashMap<i32, f64>> {
+    #[derive(QueryableByName)]
+    struct Avg {
+        #[diesel(sql_type = Integer)]
+        item_id: i32,
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        average: f64,
+    }
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let list = crate::db::id_list(chunk);
+        let rows: Vec<Avg> = diesel::sql_query(format!(
+            "SELECT item_id, avg(rating) AS average FROM annotations \
+             WHERE item_type = ? AND item_id IN ({list}) AND rating IS NOT NULL \
+             GROUP BY item_id"
+        ))
+        .bind::<Text, _>(kind.as_str())
+        .load(conn)?;
+        out.extend(rows.into_iter().map(|r| (r.item_id, r.average)));
+    }
+    Ok(out)
+}
+
 /// The items of one kind the user starred, most recently starred first, only those the scope
 /// shows (a track in a visible folder; an album or artist with such a track).
 pub fn starred(
@@ -299,6 +333,10 @@ pub fn starred(
             ),
             ItemKind::Album => scope.album_condition("a.item_id"),
             ItemKind::Artist => scope.artist_condition("a.item_id"),
+            ItemKind::Directory => format!(
+                "EXISTS (SELECT 1 FROM directories d WHERE d.id = a.item_id AND {})",
+                scope.condition("d.folder_id")
+            ),
         };
         sql.push_str(" AND ");
         sql.push_str(&visible);

@@ -37,6 +37,39 @@ pub fn directory(conn: &mut SqliteConnection, id: i32) -> QueryResult<Option<Dir
         .optional()
 }
 
+/// Directory rows by id (any order; ids without a row are left out).
+pub fn directories_by_id(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<Directory>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            directories::table
+                .filter(directories::id.eq_any(chunk))
+                .select(Directory::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Which of these directories hold tracks directly: album folders, as Subsonic tells albums
+/// from artists in folder mode (a folder with only sub-folders is an artist's).
+pub fn with_direct_tracks(
+    conn: &mut SqliteConnection,
+    ids: &[i32],
+) -> QueryResult<std::collections::HashSet<i32>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let list = crate::db::id_list(chunk);
+        let rows: Vec<IdRow> = diesel::sql_query(format!(
+            "SELECT d.id AS id FROM directories d WHERE d.id IN ({list}) \
+             AND EXISTS (SELECT 1 FROM tracks t WHERE t.directory_id = d.id)"
+        ))
+        .load(conn)?;
+        out.extend(rows.into_iter().map(|r| r.id));
+    }
+    Ok(out)
+}
+
 /// The library's change time in epoch milliseconds: the latest update of a directory or a
 /// track (in the folders the scope shows). A removed file changes its directory's mtime, so
 /// the directory row is updated too. 0 for an empty library.

@@ -205,6 +205,66 @@ pub fn album_ids(conn: &mut SqliteConnection, q: &AlbumQuery) -> QueryResult<Vec
     load_ids(conn, &sql)
 }
 
+/// An entry of a folder-mode album list (getAlbumList `starred` and `highest`): an album, or
+/// an album folder a folder-mode client starred or rated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderListItem {
+    Album(i32),
+    Directory(i32),
+}
+
+/// One page of getAlbumList's `starred` (most recently starred first) or `highest` (best
+/// rated first) with the user's album folders among the albums: folders holding tracks the
+/// scope shows directly. Other orders have no folders; they return albums only.
+pub fn folder_list_items(
+    conn: &mut SqliteConnection,
+    q: &AlbumQuery,
+) -> QueryResult<Vec<FolderListItem>> {
+    let (condition, order) = match q.order {
+        AlbumOrder::Starred => ("an.starred_at IS NOT NULL", "an.starred_at DESC"),
+        AlbumOrder::Highest => ("an.rating > 0", "an.rating DESC"),
+        _ => {
+            return Ok(album_ids(conn, q)?
+                .into_iter()
+                .map(FolderListItem::Album)
+                .collect());
+        }
+    };
+    let album_visible = match &q.scope {
+        Scope::All => "EXISTS (SELECT 1 FROM albums a WHERE a.id = an.item_id)".to_string(),
+        scope => scope.album_condition("an.item_id"),
+    };
+    let folder_visible = format!(
+        "EXISTS (SELECT 1 FROM tracks t WHERE t.directory_id = an.item_id AND {})",
+        q.scope.condition("t.folder_id")
+    );
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        kind: String,
+        #[diesel(sql_type = Integer)]
+        id: i32,
+    }
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT an.item_type AS kind, an.item_id AS id FROM annotations an \
+         WHERE an.user_id = {} AND {condition} \
+           AND ((an.item_type = 'album' AND {album_visible}) \
+             OR (an.item_type = 'directory' AND {folder_visible})) \
+         ORDER BY {order}, an.item_type, an.item_id LIMIT {} OFFSET {}",
+        q.user_id,
+        q.limit.max(0),
+        q.offset.max(0)
+    ))
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| match r.kind.as_str() {
+            "album" => FolderListItem::Album(r.id),
+            _ => FolderListItem::Directory(r.id),
+        })
+        .collect())
+}
+
 /// For each album, the directory above the one its (first) track lies in: its parent in the
 /// folder tree. Albums at the top of a music folder have none.
 pub fn album_parents(

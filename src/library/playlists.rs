@@ -109,6 +109,10 @@ pub enum PlaylistError {
     BadIndex(usize),
     #[error("the playlist name must not be empty")]
     EmptyName,
+    #[error("a playlist name has at most {MAX_NAME_CHARS} characters")]
+    NameTooLong,
+    #[error("a playlist comment has at most {MAX_COMMENT_CHARS} characters")]
+    CommentTooLong,
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
 }
@@ -273,10 +277,17 @@ fn append_entries(
     Ok(())
 }
 
+/// Longest playlist name and comment (characters): far beyond any real title or note, and
+/// small enough that no list of playlists grows huge because of one entry.
+pub const MAX_NAME_CHARS: usize = 1_000;
+pub const MAX_COMMENT_CHARS: usize = 10_000;
+
 fn clean_name(name: &str) -> Result<String, PlaylistError> {
     let name = name.trim();
     if name.is_empty() {
         Err(PlaylistError::EmptyName)
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        Err(PlaylistError::NameTooLong)
     } else {
         Ok(name.to_string())
     }
@@ -375,6 +386,11 @@ pub fn update(
     now_ms: i64,
 ) -> Result<(), PlaylistError> {
     let name = change.name.as_deref().map(clean_name).transpose()?;
+    if let Some(Some(comment)) = &change.comment
+        && comment.chars().count() > MAX_COMMENT_CHARS
+    {
+        return Err(PlaylistError::CommentTooLong);
+    }
     conn.immediate_transaction(|conn| {
         let p = changeable(conn, actor, id, Playlist::manageable_by)?;
         if change.changes_songs_or_name() && !p.editable_by(actor) {

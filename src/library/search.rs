@@ -28,12 +28,25 @@ impl Page {
     }
 }
 
-/// The words of a client's query, with FTS syntax characters removed. Empty for `""`, an
-/// empty string, `*` and the like: those mean "everything".
+/// Most words of a query that count, and most characters of a word (longer words match as
+/// their prefix): no real search needs more, and a huge query must stay an ordinary search
+/// rather than a huge FTS5 expression.
+const MAX_WORDS: usize = 24;
+const MAX_WORD_CHARS: usize = 100;
+
+/// The words of a client's query, with FTS syntax characters removed. Control characters
+/// (NUL above all: FTS5 reads a quoted string up to it and then fails) separate words like
+/// spaces. Empty for `""`, an empty string, `*` and the like: those mean "everything".
 pub fn query_words(raw: &str) -> Vec<String> {
-    raw.split_whitespace()
-        .map(|w| w.chars().filter(|c| !matches!(c, '"' | '*')).collect())
+    raw.split(|c: char| c.is_whitespace() || c.is_control())
+        .map(|w| {
+            w.chars()
+                .filter(|c| !matches!(c, '"' | '*'))
+                .take(MAX_WORD_CHARS)
+                .collect()
+        })
         .filter(|w: &String| !w.is_empty())
+        .take(MAX_WORDS)
         .collect()
 }
 
@@ -272,5 +285,14 @@ mod tests {
             fts_expression(&words[..1], Some("artist")),
             "artist : \"Björk\"*"
         );
+    }
+
+    #[test]
+    fn control_characters_split_words_and_long_queries_are_capped() {
+        assert!(query_words("\0").is_empty());
+        assert_eq!(query_words("a\0b\u{1}c\td"), ["a", "b", "c", "d"]);
+        let long = "x".repeat(5000);
+        assert_eq!(query_words(&long)[0].len(), MAX_WORD_CHARS);
+        assert_eq!(query_words(&"w ".repeat(1000)).len(), MAX_WORDS);
     }
 }

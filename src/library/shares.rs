@@ -70,6 +70,8 @@ pub enum ShareError {
     TooManySongs(usize),
     #[error("the expiry time is in the past")]
     ExpiryInPast,
+    #[error("the expiry time is after the year 9999")]
+    ExpiryTooFar,
     #[error("the description is longer than {MAX_DESCRIPTION_CHARS} characters")]
     DescriptionTooLong,
     #[error("no random bytes for a share token: {0}")]
@@ -362,9 +364,14 @@ fn clean_description(description: Option<&str>) -> Result<Option<String>, ShareE
     Ok(Some(text.to_string()))
 }
 
+/// The last millisecond of the year 9999 (UTC): the latest expiry every client can show as a
+/// date. Later times are refused rather than clamped, so what reads back is what was sent.
+pub const MAX_EXPIRY_MS: i64 = 253_402_300_799_999;
+
 fn check_expiry(expires_at: Option<i64>, now_ms: i64) -> Result<(), ShareError> {
     match expires_at {
         Some(t) if t <= now_ms => Err(ShareError::ExpiryInPast),
+        Some(t) if t > MAX_EXPIRY_MS => Err(ShareError::ExpiryTooFar),
         _ => Ok(()),
     }
 }

@@ -1,5 +1,6 @@
 //! Media annotation: star, unstar, setRating, scrobble, and the lists they feed: getStarred,
-//! getStarred2, getNowPlaying. Stars, ratings and play counts are per user
+//! getStarred2, getNowPlaying. Folders (`dir-` ids) can be starred and rated too; they show
+//! in the folder-mode answers only (getStarred, getAlbumList, getIndexes, getMusicDirectory). Stars, ratings and play counts are per user
 //! (`library::annotations`); "now playing" lives in memory (`AppState::now_playing`).
 //!
 //! The `with_*` helpers add a user's annotation attributes to elements built by `model`, for
@@ -7,15 +8,17 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
+use super::folders::{FolderNotes, folder_artist, folder_child};
 use super::lists::{scope_param, user_scope};
 use super::model::{self, iso_time};
 use super::response::Element;
+use crate::db::models::Directory;
 use crate::db::{self, schema::tracks};
 use crate::library::access::{self, Scope};
 use crate::library::annotations::{
     self, AnnotateError, Annotation, Item, ItemKind, NowPlayingEntry,
 };
-use crate::library::{self, AlbumView, ArtistView, Id, TrackView};
+use crate::library::{self, AlbumView, ArtistView, Id, TrackView, folders};
 use diesel::prelude::*;
 use std::collections::HashMap;
 
@@ -61,16 +64,24 @@ fn values<'a>(ctx: &'a Ctx, key: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// The items named by `id` (songs, albums, artists), `albumId` and `artistId`.
+/// The item an `id` names: a song, an album, an artist, or a folder (the API's "file (song)
+/// or folder (album/artist)": folder-mode clients send the `dir-` ids of getIndexes and
+/// getMusicDirectory).
+fn item_of(raw: &str) -> Result<Item, ApiError> {
+    match Id::parse(raw) {
+        Some(Id::Track(n)) => Ok((ItemKind::Track, n)),
+        Some(Id::Album(n)) => Ok((ItemKind::Album, n)),
+        Some(Id::Artist(n)) => Ok((ItemKind::Artist, n)),
+        Some(Id::Directory(n)) => Ok((ItemKind::Directory, n)),
+        _ => Err(ApiError::NotFound("Item")),
+    }
+}
+
+/// The items named by `id` (songs, albums, artists, folders), `albumId` and `artistId`.
 fn star_items(ctx: &Ctx) -> Result<Vec<Item>, ApiError> {
     let mut items: Vec<Item> = Vec::new();
     for raw in values(ctx, "id") {
-        items.push(match Id::parse(raw) {
-            Some(Id::Track(n)) => (ItemKind::Track, n),
-            Some(Id::Album(n)) => (ItemKind::Album, n),
-            Some(Id::Artist(n)) => (ItemKind::Artist, n),
-            _ => return Err(ApiError::NotFound("Item")),
-        });
+        items.push(item_of(raw)?);
     }
     for raw in values(ctx, "albumId") {
         match Id::parse(raw) {
@@ -106,6 +117,7 @@ fn check_visible(
             ItemKind::Track => Id::Track(n),
             ItemKind::Album => Id::Album(n),
             ItemKind::Artist => Id::Artist(n),
+            ItemKind::Directory => Id::Directory(n),
         };
         if !access::id_in_scope(c, scope, id)? {
             return Err(ApiError::NotFound(kind.label()));
@@ -149,12 +161,7 @@ pub async fn set_rating(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     if !(0..=5).contains(&rating) {
         return Err(ApiError::BadParam("rating"));
     }
-    let item = match Id::parse(raw) {
-        Some(Id::Track(n)) => (ItemKind::Track, n),
-        Some(Id::Album(n)) => (ItemKind::Album, n),
-        Some(Id::Artist(n)) => (ItemKind::Artist, n),
-        _ => return Err(ApiError::NotFound("Item")),
-    };
+    let item = item_of(raw)?;
     let scope = user_scope(&ctx).await?;
     let user_id = ctx.user.id;
     let rating = (rating > 0).then_some(rating);
@@ -280,6 +287,57 @@ struct Starred {
     songs: Vec<(TrackView, Annotation)>,
 }
 
+/// The folders the user starred (folder mode), most recently starred first: album folders
+/// (holding tracks directly) and artist folders (holding only sub-folders), as Subsonic
+/// tells them apart. Music folder roots are not listed (no index shows them as entries).
+struct StarredFolders {
+    artists: Vec<(Directory, i64)>,
+    albums: Vec<(Directory, i64)>,
+    notes: FolderNotes,
+}
+
+async fn load_starred_folders(ctx: &Ctx) -> Result<StarredFolders, ApiError> {
+    let scope = scope_param(ctx).await?;
+    let user_id = ctx.user.id;
+    ctx.db(move |c| {
+        let starred = annotations::starred(c, user_id, ItemKind::Directory, &scope)?;
+        let ids: Vec<i32> = starred.iter().map(|(id, _)| *id).collect();
+        let mut dirs: HashMap<i32, Directory> = folders::directories_by_id(c, &ids)?
+            .into_iter()
+            .filter(|d| d.parent_id.is_some())
+            .map(|d| (d.id, d))
+            .collect();
+        let albums_ids = folders::with_direct_tracks(c, &ids)?;
+        let notes = FolderNotes::load(c, user_id, &ids)?;
+        let (mut artists, mut albums) = (Vec::new(), Vec::new());
+        for (id, a) in starred {
+            let Some(dir) = dirs.remove(&id) else {
+                continue;
+            };
+            let at = a.starred_at.unwrap_or_default();
+            if albums_ids.contains(&id) {
+                albums.push((dir, at));
+            } else {
+                artists.push((dir, at));
+            }
+        }
+        Ok(StarredFolders {
+            artists,
+            albums,
+            notes,
+        })
+    })
+    .await
+}
+
+/// Merges two lists that are each most recently starred first into one.
+fn by_star_time(a: Vec<(i64, Element)>, b: Vec<(i64, Element)>) -> Vec<Element> {
+    let mut all: Vec<(i64, Element)> = a.into_iter().chain(b).collect();
+    // Stable: equal times keep tags before folders.
+    all.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    all.into_iter().map(|(_, el)| el).collect()
+}
+
 async fn load_starred(ctx: &Ctx) -> Result<Starred, ApiError> {
     let scope = scope_param(ctx).await?;
     let user_id = ctx.user.id;
@@ -367,29 +425,44 @@ pub fn album_child(name: &'static str, v: &AlbumView) -> Element {
 
 pub async fn get_starred(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let s = load_starred(&ctx).await?;
+    let f = load_starred_folders(&ctx).await?;
+    let artists = s
+        .artists
+        .iter()
+        .map(|(v, a)| {
+            let el = Element::new("artist")
+                .attr("id", Id::Artist(v.id).to_string())
+                .attr("name", &v.name);
+            (
+                a.starred_at.unwrap_or_default(),
+                with_star_and_rating(el, Some(a)),
+            )
+        })
+        .collect();
+    let folder_artists = f
+        .artists
+        .iter()
+        .map(|(d, at)| (*at, folder_artist(d, &f.notes)))
+        .collect();
+    let albums = s
+        .albums
+        .iter()
+        .map(|(v, a)| {
+            (
+                a.starred_at.unwrap_or_default(),
+                with_annotation(album_child("album", v), Some(a)),
+            )
+        })
+        .collect();
+    let folder_albums = f
+        .albums
+        .iter()
+        .map(|(d, at)| (*at, folder_child("album", d, &f.notes)))
+        .collect();
     Ok(Some(
         Element::new("starred")
-            .list(
-                "artist",
-                s.artists
-                    .iter()
-                    .map(|(v, a)| {
-                        with_star_and_rating(
-                            Element::new("artist")
-                                .attr("id", Id::Artist(v.id).to_string())
-                                .attr("name", &v.name),
-                            Some(a),
-                        )
-                    })
-                    .collect(),
-            )
-            .list(
-                "album",
-                s.albums
-                    .iter()
-                    .map(|(v, a)| with_annotation(album_child("album", v), Some(a)))
-                    .collect(),
-            )
+            .list("artist", by_star_time(artists, folder_artists))
+            .list("album", by_star_time(albums, folder_albums))
             .list("song", song_list(&s.songs)),
     ))
 }

@@ -37,19 +37,67 @@ pub(super) fn song_list(
         .collect()
 }
 
-/// A sub-folder as a `Child` with `isDir=true`.
-fn folder_child(dir: &Directory, parent: i32) -> Element {
+/// The caller's stars and ratings of some directories, and everyone's average ratings.
+#[derive(Default)]
+pub(super) struct FolderNotes {
+    mine: HashMap<i32, Annotation>,
+    average: HashMap<i32, f64>,
+}
+
+impl FolderNotes {
+    pub(super) fn load(
+        c: &mut SqliteConnection,
+        user: i32,
+        dir_ids: &[i32],
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            mine: annotations::of_items(c, user, ItemKind::Directory, dir_ids)?,
+            average: annotations::average_ratings(c, ItemKind::Directory, dir_ids)?,
+        })
+    }
+
+    /// Adds `starred`, `userRating` and `averageRating` to a directory entry: a `Child` with
+    /// `isDir`, a folder-mode `Artist` or a `Directory` (all three carry them in the XSD).
+    pub(super) fn annotate(&self, el: Element, dir_id: i32) -> Element {
+        let mine = self.mine.get(&dir_id);
+        el.attr_opt("starred", mine.and_then(|a| a.starred_at).map(iso_time))
+            .attr_opt("userRating", mine.and_then(|a| a.rating))
+            .attr_opt(
+                "averageRating",
+                self.average
+                    .get(&dir_id)
+                    .map(|a| (a * 100.0).round() / 100.0),
+            )
+    }
+}
+
+/// A folder as a `Child` with `isDir=true` (named `name`), with the caller's notes.
+pub(super) fn folder_child(name: &'static str, dir: &Directory, notes: &FolderNotes) -> Element {
     let id = Id::Directory(dir.id).to_string();
-    Element::new("child")
+    let el = Element::new(name)
         .attr("id", &id)
-        .attr("parent", Id::Directory(parent).to_string())
+        .attr_opt(
+            "parent",
+            dir.parent_id.map(|p| Id::Directory(p).to_string()),
+        )
         .attr("isDir", true)
         .attr("title", &dir.name)
         .attr_opt(
             "coverArt",
             library::covers::directory_cover(dir).map(|c| c.to_string()),
         )
-        .attr("created", iso_time(dir.created_at))
+        .attr("created", iso_time(dir.created_at));
+    notes.annotate(el, dir.id)
+}
+
+/// A folder as a folder-mode `Artist` (getIndexes, getStarred), with the caller's notes.
+pub(super) fn folder_artist(dir: &Directory, notes: &FolderNotes) -> Element {
+    notes.annotate(
+        Element::new("artist")
+            .attr("id", Id::Directory(dir.id).to_string())
+            .attr("name", &dir.name),
+        dir.id,
+    )
 }
 
 /// getIndexes: the top-level folders of the music folders the user may see (or of the one
@@ -69,13 +117,15 @@ pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             let dirs = folders::subdirectories(c, &root_ids)?;
             let files = folders::tracks_in_directories(c, &root_ids)?;
             let notes = track_notes(c, user, &files)?;
-            Ok((last, Some((dirs, files, notes))))
+            let dir_ids: Vec<i32> = dirs.iter().map(|d| d.id).collect();
+            let dir_notes = FolderNotes::load(c, user, &dir_ids)?;
+            Ok((last, Some((dirs, files, notes, dir_notes))))
         })
         .await?;
     let indexes = Element::new("indexes")
         .attr("lastModified", last_modified)
         .attr("ignoredArticles", IGNORED_ARTICLES);
-    let Some((dirs, files, notes)) = content else {
+    let Some((dirs, files, notes, dir_notes)) = content else {
         // Unchanged since the client's copy: no index (DSub then keeps what it has).
         return Ok(Some(indexes));
     };
@@ -85,9 +135,7 @@ pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let mut groups: Vec<(String, Vec<Element>)> = Vec::new();
     for (key, dir) in keyed {
         let letter = index_letter(&key);
-        let artist = Element::new("artist")
-            .attr("id", Id::Directory(dir.id).to_string())
-            .attr("name", &dir.name);
+        let artist = folder_artist(dir, &dir_notes);
         match groups.last_mut() {
             Some((l, list)) if *l == letter => list.push(artist),
             _ => groups.push((letter, vec![artist])),
@@ -125,7 +173,7 @@ pub async fn get_music_directory(ctx: Ctx) -> Result<Option<Element>, ApiError> 
         _ => return Err(ApiError::NotFound("Directory")),
     };
     let user = ctx.user.id;
-    let (dir, name, subdirs, songs, notes) = ctx
+    let (dir, name, subdirs, songs, notes, dir_notes) = ctx
         .db(move |c| {
             let dir = folders::directory(c, id)?
                 .filter(|d| scope.allows(d.folder_id))
@@ -138,19 +186,27 @@ pub async fn get_music_directory(ctx: Ctx) -> Result<Option<Element>, ApiError> 
             let subdirs = folders::subdirectories(c, &[id])?;
             let songs = folders::tracks_in_directories(c, &[id])?;
             let notes = track_notes(c, user, &songs)?;
-            Ok((dir, name, subdirs, songs, notes))
+            let mut dir_ids: Vec<i32> = subdirs.iter().map(|d| d.id).collect();
+            dir_ids.push(id);
+            let dir_notes = FolderNotes::load(c, user, &dir_ids)?;
+            Ok((dir, name, subdirs, songs, notes, dir_notes))
         })
         .await?;
-    let mut children: Vec<Element> = subdirs.iter().map(|d| folder_child(d, dir.id)).collect();
+    let mut children: Vec<Element> = subdirs
+        .iter()
+        .map(|d| folder_child("child", d, &dir_notes))
+        .collect();
     children.extend(song_list("child", &songs, &notes));
+    let directory = Element::new("directory")
+        .attr("id", Id::Directory(dir.id).to_string())
+        .attr_opt(
+            "parent",
+            dir.parent_id.map(|p| Id::Directory(p).to_string()),
+        )
+        .attr("name", name);
     Ok(Some(
-        Element::new("directory")
-            .attr("id", Id::Directory(dir.id).to_string())
-            .attr_opt(
-                "parent",
-                dir.parent_id.map(|p| Id::Directory(p).to_string()),
-            )
-            .attr("name", name)
+        dir_notes
+            .annotate(directory, dir.id)
             .list("child", children),
     ))
 }

@@ -5,11 +5,14 @@ use super::annotation::{album_child, with_annotation};
 use super::auth::Ctx;
 use super::browsing::IGNORED_ARTICLES;
 use super::error::ApiError;
+use super::folders::{FolderNotes, folder_child};
 use super::model;
 use super::response::Element;
 use crate::library::access::{self, AccessError, Scope};
 use crate::library::annotations::{self, Annotation, ItemKind};
-use crate::library::lists::{self as list_queries, AlbumOrder, AlbumQuery, SongFilter};
+use crate::library::lists::{
+    self as list_queries, AlbumOrder, AlbumQuery, FolderListItem, SongFilter,
+};
 use crate::library::{self, AlbumView, TrackView};
 use std::collections::HashMap;
 
@@ -148,20 +151,21 @@ fn album_order(ctx: &Ctx) -> Result<AlbumOrder, ApiError> {
     })
 }
 
+/// The page of the album list the parameters ask for.
+async fn album_query(ctx: &Ctx) -> Result<AlbumQuery, ApiError> {
+    Ok(AlbumQuery {
+        order: album_order(ctx)?,
+        user_id: ctx.user.id,
+        limit: count_param(ctx, "size", 10, MAX_LIST)?,
+        offset: count_param(ctx, "offset", 0, i64::MAX)?,
+        scope: scope_param(ctx).await?,
+    })
+}
+
 /// One page of the album list the parameters ask for, with annotations.
 async fn album_list(ctx: &Ctx) -> Result<(Vec<AlbumView>, HashMap<i32, Annotation>), ApiError> {
-    let order = album_order(ctx)?;
-    let limit = count_param(ctx, "size", 10, MAX_LIST)?;
-    let offset = count_param(ctx, "offset", 0, i64::MAX)?;
-    let scope = scope_param(ctx).await?;
+    let query = album_query(ctx).await?;
     let user_id = ctx.user.id;
-    let query = AlbumQuery {
-        order,
-        user_id,
-        scope,
-        limit,
-        offset,
-    };
     ctx.db(move |c| {
         let ids = list_queries::album_ids(c, &query)?;
         annotated_albums(c, user_id, &ids, &query.scope)
@@ -176,11 +180,47 @@ pub async fn get_album_list2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ))
 }
 
+/// getAlbumList (folder mode): albums as `Child` directories; `starred` and `highest` also
+/// list the album folders the user starred or rated (`dir-` ids), in one order with albums.
 pub async fn get_album_list(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let albums = album_list(&ctx).await?;
-    Ok(Some(
-        Element::new("albumList").list("album", album_child_elements(&albums)),
-    ))
+    let query = album_query(&ctx).await?;
+    let user_id = ctx.user.id;
+    let (items, albums, dirs, dir_notes) = ctx
+        .db(move |c| {
+            let items = list_queries::folder_list_items(c, &query)?;
+            let (mut album_ids, mut dir_ids) = (Vec::new(), Vec::new());
+            for item in &items {
+                match *item {
+                    FolderListItem::Album(id) => album_ids.push(id),
+                    FolderListItem::Directory(id) => dir_ids.push(id),
+                }
+            }
+            let albums = annotated_albums(c, user_id, &album_ids, &query.scope)?;
+            let dirs = library::folders::directories_by_id(c, &dir_ids)?;
+            let dir_notes = FolderNotes::load(c, user_id, &dir_ids)?;
+            Ok((items, albums, dirs, dir_notes))
+        })
+        .await?;
+    let (views, notes) = &albums;
+    let mut albums: HashMap<i32, Element> = views
+        .iter()
+        .map(|v| {
+            let el = with_annotation(album_child("album", v), notes.get(&v.album.id));
+            (v.album.id, el)
+        })
+        .collect();
+    let mut dirs: HashMap<i32, Element> = dirs
+        .iter()
+        .map(|d| (d.id, folder_child("album", d, &dir_notes)))
+        .collect();
+    let list = items
+        .into_iter()
+        .filter_map(|item| match item {
+            FolderListItem::Album(id) => albums.remove(&id),
+            FolderListItem::Directory(id) => dirs.remove(&id),
+        })
+        .collect();
+    Ok(Some(Element::new("albumList").list("album", list)))
 }
 
 pub async fn get_random_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {

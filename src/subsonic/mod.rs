@@ -150,9 +150,14 @@ async fn call(
     }
     let ctx = authenticate(state, params, format, req.clone()).await?;
     let default_stream = transcoding::DefaultStream::of(&ctx);
+    let legacy_xml = ctx.format == Format::Xml
+        && response::is_legacy_client(&ctx.state.config.api.legacy_clients, ctx.params.get("c"));
     let mut payload = route(method, ctx).await?;
     if let Some(payload) = payload.as_mut() {
         default_stream.annotate(payload);
+        if legacy_xml {
+            payload.drop_nested(response::OPEN_SUBSONIC_NESTED);
+        }
     }
     Ok(Reply::Envelope(payload))
 }
@@ -185,8 +190,9 @@ const METHODS: &[&str] = &[
     "getLicense",
     "getScanStatus",
     "startScan",
-    // scan errors for the web player's admin page (scan_errors.rs):
+    // scan errors and scan info for the web player's admin page (scan_errors.rs, system.rs):
     "getScanErrors",
+    "getScanInfo",
     "getMusicFolders",
     "getGenres",
     "getArtists",
@@ -274,6 +280,7 @@ async fn route(method: &str, ctx: Ctx) -> Result<Option<Element>, ApiError> {
         "startScan" => system::start_scan(ctx).await,
         // scan errors for the web player's admin page (scan_errors.rs):
         "getScanErrors" => scan_errors::get_scan_errors(ctx).await,
+        "getScanInfo" => system::get_scan_info(ctx).await,
         "getMusicFolders" => browsing::get_music_folders(ctx).await,
         "getGenres" => browsing::get_genres(ctx).await,
         "getArtists" => browsing::get_artists(ctx).await,

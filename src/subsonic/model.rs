@@ -86,13 +86,6 @@ pub fn child(name: &'static str, v: &TrackView) -> Element {
             "moods",
             t.mood.iter().map(|m| Value::from(m.as_str())).collect(),
         )
-        .list(
-            "recordLabels",
-            t.label
-                .iter()
-                .map(|l| Element::new("recordLabel").attr("name", l))
-                .collect(),
-        )
         .list("artists", credit_list(&v.artists))
         .list("albumArtists", credit_list(&v.album_artists))
         .attr_opt(

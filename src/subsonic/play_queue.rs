@@ -74,9 +74,10 @@ async fn save(ctx: &Ctx, ids: Vec<i32>, current: usize) -> Result<Option<Element
     Ok(None)
 }
 
-/// The saved queue with its songs as `entry` elements (repeats kept). A user who never saved
-/// one gets an empty queue changed at the epoch, so no client prefers it to its own.
-async fn load(ctx: &Ctx) -> Result<(SavedQueue, Vec<Element>), ApiError> {
+/// The saved queue with its songs as `entry` elements (repeats kept); `None` for a user who
+/// never saved one, who then gets no `playQueue` at all (as Subsonic answers): an empty queue
+/// would look saved, and clients offer to "restore" it.
+async fn load(ctx: &Ctx) -> Result<Option<(SavedQueue, Vec<Element>)>, ApiError> {
     let scope = user_scope(ctx).await?;
     let user_id = ctx.user.id;
     let loaded = ctx
@@ -91,14 +92,7 @@ async fn load(ctx: &Ctx) -> Result<(SavedQueue, Vec<Element>), ApiError> {
         })
         .await?;
     let Some((queue, (views, notes))) = loaded else {
-        let never_saved = SavedQueue {
-            track_ids: Vec::new(),
-            current: None,
-            position_ms: 0,
-            changed_at: 0,
-            changed_by: String::new(),
-        };
-        return Ok((never_saved, Vec::new()));
+        return Ok(None);
     };
     let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
     let entries = queue
@@ -107,7 +101,7 @@ async fn load(ctx: &Ctx) -> Result<(SavedQueue, Vec<Element>), ApiError> {
         .filter_map(|id| views.get(id))
         .map(|v| with_annotation(model::child("entry", v), notes.get(&v.track.id)))
         .collect();
-    Ok((queue, entries))
+    Ok(Some((queue, entries)))
 }
 
 /// savePlayQueue: `id` repeated (none clears the queue), `current` (a song id among them; the
@@ -153,7 +147,9 @@ fn queue_element(el: Element, ctx: &Ctx, q: &SavedQueue, entries: Vec<Element>) 
 
 /// getPlayQueue: `current` is the current song's id (a string, per OpenSubsonic).
 pub async fn get_play_queue(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let (queue, entries) = load(&ctx).await?;
+    let Some((queue, entries)) = load(&ctx).await? else {
+        return Ok(None);
+    };
     let current = queue
         .current
         .and_then(|i| queue.track_ids.get(i))
@@ -164,7 +160,9 @@ pub async fn get_play_queue(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 
 /// getPlayQueueByIndex: like getPlayQueue with the 0-based `currentIndex`.
 pub async fn get_play_queue_by_index(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let (queue, entries) = load(&ctx).await?;
+    let Some((queue, entries)) = load(&ctx).await? else {
+        return Ok(None);
+    };
     let el = Element::new("playQueueByIndex").attr_opt("currentIndex", queue.current);
     Ok(Some(queue_element(el, &ctx, &queue, entries)))
 }

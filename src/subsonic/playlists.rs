@@ -23,7 +23,8 @@ impl From<PlaylistError> for ApiError {
             PlaylistError::NotAllowed => ApiError::NotAuthorized,
             PlaylistError::SongNotFound(_) => ApiError::NotFound("Song"),
             PlaylistError::BadIndex(_) => ApiError::BadParam("songIndexToRemove"),
-            PlaylistError::EmptyName => ApiError::BadParam("name"),
+            PlaylistError::EmptyName | PlaylistError::NameTooLong => ApiError::BadParam("name"),
+            PlaylistError::CommentTooLong => ApiError::BadParam("comment"),
             PlaylistError::Db(e) => e.into(),
         }
     }

@@ -365,6 +365,64 @@ fn json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// The nested elements OpenSubsonic added to songs (`Child`), albums (`AlbumID3`) and artists
+/// (`ArtistID3`). In XML they are left out for legacy clients (`api.legacy_clients`): DSub and
+/// its kind find elements by start tag anywhere in the document, so a composer's `<artist>`
+/// inside `<contributors>` becomes an album's artist, and the other nested lists are at best
+/// noise to clients that predate OpenSubsonic. The payloads of getGenres (`genres`) and
+/// getArtists (`artists`) are never removed: only elements nested in an item are.
+pub const OPEN_SUBSONIC_NESTED: &[&str] = &[
+    "isrc",
+    "genres",
+    "artists",
+    "albumArtists",
+    "contributors",
+    "moods",
+    "replayGain",
+    "recordLabels",
+    "releaseTypes",
+    "originalReleaseDate",
+    "releaseDate",
+    "discTitles",
+    "roles",
+];
+
+/// Whether the client name `c` is one of `legacy` (case-insensitively; "DSub" also matches
+/// "DSub_phone" or "DSub-2", as the per-client bitrate caps match).
+pub fn is_legacy_client(legacy: &[String], client: Option<&str>) -> bool {
+    let Some(client) = client.map(|c| c.trim().to_ascii_lowercase()) else {
+        return false;
+    };
+    legacy.iter().any(|name| {
+        let name = name.to_ascii_lowercase();
+        client == name
+            || client
+                .strip_prefix(&name)
+                .is_some_and(|rest| rest.starts_with(['_', '-', ' ']))
+    })
+}
+
+impl Element {
+    /// Removes, from every element below this payload (and from the payload's own children),
+    /// the nested elements and lists named in `names`. The payload itself always stays.
+    pub fn drop_nested(&mut self, names: &[&str]) {
+        self.children.retain(|child| {
+            let name = match child {
+                Child::One(e) => e.name,
+                Child::List(n, _) | Child::Scalars(n, _) | Child::Field(n, _) => n,
+            };
+            !names.contains(&name)
+        });
+        for child in &mut self.children {
+            match child {
+                Child::One(e) => e.drop_nested(names),
+                Child::List(_, items) => items.iter_mut().for_each(|e| e.drop_nested(names)),
+                Child::Scalars(..) | Child::Field(..) => {}
+            }
+        }
+    }
+}
+
 /// The response formats a client can ask for with `f=`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Format {
@@ -435,6 +493,46 @@ mod tests {
             )
             .list("genres", vec![])
             .scalars("moods", vec!["calm".into()])
+    }
+
+    #[test]
+    fn legacy_clients_match_by_name_and_lose_nested_open_subsonic_elements() {
+        let legacy = vec!["DSub".to_string()];
+        for c in [
+            "DSub",
+            "dsub",
+            " DSub ",
+            "DSub_phone",
+            "dsub-2",
+            "DSub tablet",
+        ] {
+            assert!(is_legacy_client(&legacy, Some(c)), "{c}");
+        }
+        for c in ["DSubX", "Symfonium", "", "Sub"] {
+            assert!(!is_legacy_client(&legacy, Some(c)), "{c}");
+        }
+        assert!(!is_legacy_client(&legacy, None));
+        assert!(!is_legacy_client(&[], Some("DSub")));
+
+        let credit = Element::new("artist").attr("id", "ar-2");
+        let song = Element::new("song")
+            .attr("id", "tr-1")
+            .list("genres", vec![Element::new("genres").attr("name", "Rock")])
+            .list(
+                "contributors",
+                vec![Element::new("contributor").child(credit)],
+            )
+            .child(Element::new("replayGain"));
+        let mut payload = Element::new("genres")
+            .list("genre", vec![Element::new("genre").text("Rock")])
+            .list("song", vec![song]);
+        payload.drop_nested(OPEN_SUBSONIC_NESTED);
+        let mut xml = String::new();
+        payload.write_xml(&mut xml, None);
+        assert_eq!(
+            xml,
+            "<genres><genre>Rock</genre><song id=\"tr-1\"/></genres>"
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ impl From<ShareError> for ApiError {
             ShareError::NotFound => ApiError::NotFound("Share"),
             ShareError::ItemNotFound(_) => ApiError::NotFound("Item to share"),
             ShareError::NothingToShare => ApiError::MissingParam("id"),
-            ShareError::ExpiryInPast => ApiError::BadParam("expires"),
+            ShareError::ExpiryInPast | ShareError::ExpiryTooFar => ApiError::BadParam("expires"),
             ShareError::DescriptionTooLong => ApiError::BadParam("description"),
             e @ ShareError::TooManySongs(_) => ApiError::Refused(e.to_string()),
             ShareError::Random(e) => ApiError::Internal(e),

@@ -1,10 +1,12 @@
 //! System and scanning endpoints: ping, getLicense, getOpenSubsonicExtensions, getScanStatus,
-//! startScan.
+//! startScan, and our getScanInfo.
 
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::response::{Element, Value};
+use crate::db::schema::tracks;
 use crate::scanner::ScanOptions;
+use diesel::prelude::*;
 
 /// The OpenSubsonic extensions that really work on this server, with their versions.
 const EXTENSIONS: &[(&str, i64)] = &[
@@ -38,26 +40,43 @@ pub fn open_subsonic_extensions() -> Element {
     )
 }
 
-fn scan_status(ctx: &Ctx) -> Element {
+/// Whether a scan runs, and `count`: files looked at so far while scanning, otherwise the
+/// tracks in the catalog. The catalog is counted rather than taken from the last scan's
+/// report, which a server started without a scan (`scan.on_startup = false`) does not have.
+async fn scan_counts(ctx: &Ctx) -> Result<(bool, i64, Option<i64>), ApiError> {
     let status = ctx.state.scans.status();
-    Element::new("scanStatus")
-        .attr("scanning", status.scanning)
-        .attr(
-            "count",
-            if status.scanning {
-                status.files_seen as i64
-            } else {
-                status.tracks
-            },
-        )
-        .attr_opt(
-            "lastScan",
-            status.last_finished_ms.map(super::model::iso_time),
-        )
+    let count = if status.scanning {
+        status.files_seen as i64
+    } else {
+        ctx.db(|c| Ok(tracks::table.count().get_result::<i64>(c)?))
+            .await?
+    };
+    Ok((status.scanning, count, status.last_finished_ms))
+}
+
+/// `scanStatus` exactly as the spec has it (`scanning`, `count`): strict client libraries
+/// reject unknown keys there. The end of the last scan is in our own getScanInfo.
+async fn scan_status(ctx: &Ctx) -> Result<Element, ApiError> {
+    let (scanning, count, _) = scan_counts(ctx).await?;
+    Ok(Element::new("scanStatus")
+        .attr("scanning", scanning)
+        .attr("count", count))
 }
 
 pub async fn get_scan_status(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    Ok(Some(scan_status(&ctx)))
+    Ok(Some(scan_status(&ctx).await?))
+}
+
+/// getScanInfo (ours, for the web player's admin page): getScanStatus's `scanning` and
+/// `count`, and `lastScan`, when the last scan since the server started ended.
+pub async fn get_scan_info(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    let (scanning, count, last) = scan_counts(&ctx).await?;
+    Ok(Some(
+        Element::new("scanInfo")
+            .attr("scanning", scanning)
+            .attr("count", count)
+            .attr_opt("lastScan", last.map(super::model::iso_time)),
+    ))
 }
 
 /// Starts a scan (admins only); `fullScan=true` re-reads every file.
@@ -65,7 +84,7 @@ pub async fn start_scan(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ctx.require_admin()?;
     let full = ctx.params.boolean("fullScan")?.unwrap_or(false);
     ctx.state.scans.trigger(ScanOptions { full, paths: None });
-    Ok(Some(scan_status(&ctx)))
+    Ok(Some(scan_status(&ctx).await?))
 }
 
 /// OpenSubsonic tokenInfo: who the credentials (typically an API key) belong to.

@@ -30,8 +30,8 @@ async function scanSection(box, errorsBox) {
     clearTimeout(scanTimer);
     if (!box.isConnected) return;
     try {
-      const r = await api('getScanStatus');
-      const s = r.scanStatus;
+      const r = await api('getScanInfo');
+      const s = r.scanInfo;
       bar.classList.toggle('indeterminate', s.scanning);
       bar.hidden = !s.scanning;
       text.textContent = s.scanning

@@ -1,0 +1,1 @@
+DROP TRIGGER directories_drop_annotations;
