@@ -73,6 +73,9 @@ fn server() -> &'static Server {
         for call in [
             "star?id=tr-1&albumId=al-1&artistId=ar-1",
             "setRating?id=tr-1&rating=4",
+            // Folder mode: the artist folder Alpha and its album folder First.
+            "star?id=dir-2&id=dir-3",
+            "setRating?id=dir-3&rating=3",
             "scrobble?id=tr-1&submission=true",
             "scrobble?id=tr-3&submission=false",
         ] {
@@ -187,6 +190,11 @@ fn list_and_search_responses() {
         "album_list",
         "getAlbumList",
         &format!("{ADMIN}&type=alphabeticalByName"),
+    );
+    snapshot(
+        "album_list_starred",
+        "getAlbumList",
+        &format!("{ADMIN}&type=starred"),
     );
     snapshot(
         "album_list2",
