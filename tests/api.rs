@@ -597,3 +597,35 @@ fn legacy_clients_get_xml_without_open_subsonic_nested_elements() {
     );
     assert_eq!(r["song"]["genres"][0]["name"], "Rock");
 }
+
+/// `api.legacy_clients` replaces the default list: named clients lose the nested elements,
+/// DSub (no longer named) keeps them.
+#[test]
+fn legacy_clients_are_configurable() {
+    let server = start_server_configured(
+        &["music"],
+        "[api]\nlegacy_clients = [\"Sonixd\"]\n",
+        1,
+        |folders| {
+            let mut composed = song("Alone", "Zeta", "Solo", "Zeta", 1);
+            composed.composer = Some("Clara Writer".into());
+            put(&folders[0], "Zeta/Solo/01.ogg", Format::Ogg, composed);
+        },
+    );
+    let body = |client: &str| {
+        let r = server.get(&format!("/rest/getSong.view?{ADMIN}&id=tr-1&c={client}"));
+        assert!(r.body.contains("status=\"ok\""), "{}", r.body);
+        assert_valid_xml(&r.body);
+        r.body
+    };
+    let legacy = body("Sonixd");
+    assert!(
+        !legacy.contains("<contributors") && !legacy.contains("<genres"),
+        "{legacy}"
+    );
+    let dsub = body("DSub");
+    assert!(
+        dsub.contains("<contributors role=\"composer\"><artist "),
+        "{dsub}"
+    );
+}
