@@ -425,6 +425,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn folders_are_annotated_averaged_and_go_with_their_directory() {
+        let (_dir, mut c) = crate::library::test_catalog::catalog(&[(1, 1)]);
+        diesel::sql_query(
+            "INSERT INTO directories (id, folder_id, parent_id, path, name, mtime, \
+             created_at, updated_at) VALUES (3, 1, 1, 'a', 'a', 0, 0, 0)",
+        )
+        .execute(&mut c)
+        .unwrap();
+        let folder = (ItemKind::Directory, 3);
+        set_starred(&mut c, 1, &[folder], true, 5).unwrap();
+        set_rating(&mut c, 1, folder, Some(5)).unwrap();
+        set_rating(&mut c, 2, folder, Some(2)).unwrap();
+        let mine = of_items(&mut c, 1, ItemKind::Directory, &[3]).unwrap();
+        assert_eq!((mine[&3].starred_at, mine[&3].rating), (Some(5), Some(5)));
+        let avg = average_ratings(&mut c, ItemKind::Directory, &[3]).unwrap();
+        assert_eq!(avg[&3], 3.5);
+        let starred = starred(&mut c, 1, ItemKind::Directory, &Scope::Only(vec![2])).unwrap();
+        assert!(starred.is_empty(), "a folder of a hidden music folder");
+        assert!(matches!(
+            set_starred(&mut c, 1, &[(ItemKind::Directory, 99)], true, 5),
+            Err(AnnotateError::NotFound(ItemKind::Directory))
+        ));
+        // The scanner deletes a vanished folder's row; its annotations go with it.
+        diesel::sql_query("DELETE FROM directories WHERE id = 3")
+            .execute(&mut c)
+            .unwrap();
+        assert!(
+            of_items(&mut c, 1, ItemKind::Directory, &[3])
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            of_items(&mut c, 2, ItemKind::Directory, &[3])
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn now_playing_replaces_per_player_and_expires() {
         let np = NowPlaying::default();
         np.record(NowPlayingEntry::new(
