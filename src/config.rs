@@ -27,6 +27,9 @@ pub struct Config {
 pub struct ServerConfig {
     /// host:port the HTTP server listens on.
     pub address: String,
+    /// Reverse proxies (addresses or CIDR blocks) whose `Forwarded` / `X-Forwarded-For`
+    /// name the client; from anyone else those headers are ignored.
+    pub trusted_proxies: Vec<crate::client_addr::IpNet>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -88,6 +91,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             address: "0.0.0.0:4533".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
