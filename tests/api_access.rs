@@ -644,11 +644,23 @@ fn a_public_playlists_cover_comes_from_a_song_the_caller_may_see() {
         "updatePlaylist",
         &format!("{ADMIN}&playlistId={id}&public=true"),
     ));
-    let cover =
-        |who: &str| server().fetch(&format!("/rest/getCoverArt?{who}&id=pl-{id}&f=json"), &[]);
+    // The playlist's cover id as bob's client sees it.
+    let listed = ok(call_both("getPlaylist", &format!("{BOB}&id={id}")));
+    let cover_id = listed["playlist"]["coverArt"].as_str().unwrap().to_string();
+    assert!(cover_id.starts_with("pl-"), "{cover_id}");
+    let cover = |who: &str| {
+        server().fetch(
+            &format!("/rest/getCoverArt?{who}&id={cover_id}&f=json"),
+            &[],
+        )
+    };
     // bob sees both folders: the Jazz song's cover.
     let r = cover(BOB);
-    assert!(r.header("content-type").unwrap().starts_with("image/"));
+    assert!(
+        r.header("content-type").unwrap().starts_with("image/"),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     // carol may read the playlist (public) but not Jazz: no Jazz art; her first song (Pop) has
     // none, so the playlist has no cover for her.
     let r = ok(call_both("getPlaylist", &format!("{CAROL}&id={id}")));
