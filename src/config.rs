@@ -596,6 +596,36 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_are_addresses_or_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = CliOverrides {
+            folders: vec![dir.path().to_path_buf()],
+            ..Default::default()
+        };
+        let config = load(
+            None,
+            &env(&[(
+                "MEDIASTREAMER_SERVER__TRUSTED_PROXIES",
+                r#"["127.0.0.1", "10.0.0.0/8", "fd00::/8"]"#,
+            )]),
+            &cli,
+        )
+        .unwrap();
+        let proxies = &config.server.trusted_proxies;
+        assert_eq!(proxies.len(), 3);
+        assert!(proxies[1].contains("10.20.30.40".parse().unwrap()));
+        let err = load(
+            None,
+            &env(&[("MEDIASTREAMER_SERVER__TRUSTED_PROXIES", r#"["proxy.lan"]"#)]),
+            &cli,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("server.trusted_proxies"), "{err}");
+        assert!(err.contains("proxy.lan"), "{err}");
+    }
+
+    #[test]
     fn cron_accepts_five_and_six_fields() {
         assert_eq!(cron_schedule("0 3 * * *").unwrap(), "0 0 3 * * *");
         assert_eq!(cron_schedule("30 0 3 * * *").unwrap(), "30 0 3 * * *");
