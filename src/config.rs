@@ -44,6 +44,9 @@ impl Default for ApiConfig {
 pub struct ServerConfig {
     /// host:port the HTTP server listens on.
     pub address: String,
+    /// Reverse proxies (addresses or CIDR blocks) whose `Forwarded` / `X-Forwarded-For`
+    /// name the client; from anyone else those headers are ignored.
+    pub trusted_proxies: Vec<crate::client_addr::IpNet>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -105,6 +108,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             address: "0.0.0.0:4533".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -606,6 +610,36 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("server.address"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = CliOverrides {
+            folders: vec![dir.path().to_path_buf()],
+            ..Default::default()
+        };
+        let config = load(
+            None,
+            &env(&[(
+                "MEDIASTREAMER_SERVER__TRUSTED_PROXIES",
+                r#"["127.0.0.1", "10.0.0.0/8", "fd00::/8"]"#,
+            )]),
+            &cli,
+        )
+        .unwrap();
+        let proxies = &config.server.trusted_proxies;
+        assert_eq!(proxies.len(), 3);
+        assert!(proxies[1].contains("10.20.30.40".parse().unwrap()));
+        let err = load(
+            None,
+            &env(&[("MEDIASTREAMER_SERVER__TRUSTED_PROXIES", r#"["proxy.lan"]"#)]),
+            &cli,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("server.trusted_proxies"), "{err}");
+        assert!(err.contains("proxy.lan"), "{err}");
     }
 
     #[test]

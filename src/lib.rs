@@ -5,11 +5,13 @@
 //! The HTTP API (Subsonic) will live in `subsonic`, mounted by `server`.
 
 pub mod artwork;
+pub mod client_addr;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod keyfile;
 pub mod library;
+pub mod log_safe;
 pub mod media;
 pub mod memory;
 pub mod scanner;

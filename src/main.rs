@@ -283,6 +283,8 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 .iter()
                 .find(|(k, _)| k == setup::ADMIN_PASSWORD_ENV)
                 .map(|(_, v)| v.as_str());
+            // First, so a second server on this database changes nothing before it stops.
+            let _lock = server::lock_database(&config.database.path)?;
             setup::first_run(&config, admin_password)?;
             tokio_runtime()?.block_on(server::serve(config))
         }
@@ -471,7 +473,7 @@ fn user(config: &Config, cmd: UserCommand) -> Result<(), AppError> {
             profile,
         } => {
             let folders = profile.folder_access(&mut conn)?;
-            let user = users::update(&mut conn, &key, &name, None, |p| {
+            let user = users::update(&mut conn, &key, &name, None, None, |p| {
                 if let Some(admin) = admin {
                     p.admin = admin;
                 }
@@ -485,7 +487,7 @@ fn user(config: &Config, cmd: UserCommand) -> Result<(), AppError> {
         }
         UserCommand::Passwd { name, password } => {
             let password = password.resolve()?;
-            users::set_password(&mut conn, &key, &name, &password)?;
+            users::set_password(&mut conn, &key, &name, &password, None)?;
             println!("password of {name} changed");
         }
         UserCommand::Delete { name } => {

@@ -11,6 +11,64 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpServer, web};
 use std::time::Duration;
 
+/// Proof that this process is the one server of its database: an exclusive advisory lock on
+/// `<database>.lock`, held until the value is dropped (the OS releases it when the process
+/// ends, however it ends). Two servers on one catalog would each clean the other's transcode
+/// cache and run their own scans; command-line commands (`user`, `playlist`, `scan`) do not
+/// take it and run alongside a server as before (SQLite serialises their writes).
+pub struct DatabaseLock {
+    _file: std::fs::File,
+}
+
+/// Takes the database's server lock, or says which server holds it.
+pub fn lock_database(database: &std::path::Path) -> Result<DatabaseLock, AppError> {
+    use std::io::{Read, Seek, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut name = database.as_os_str().to_owned();
+    name.push(".lock");
+    let path = std::path::PathBuf::from(name);
+    let file_err = |message: String| AppError::File {
+        path: path.clone(),
+        message,
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| file_err(e.to_string()))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| file_err(e.to_string()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let pid = if holder.is_empty() {
+                String::new()
+            } else {
+                format!(" (process {holder})")
+            };
+            return Err(file_err(format!(
+                "the database {} is in use by another running server{pid}; stop that server \
+                 first, or give this one its own database (database.path)",
+                database.display()
+            )));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(file_err(e.to_string())),
+    }
+    // The holder's process id, for the message above (the lock itself is what counts).
+    let _ = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| write!(file, "{}", std::process::id()));
+    Ok(DatabaseLock { _file: file })
+}
+
 /// Runs the server until SIGINT or SIGTERM. Returns once everything has stopped cleanly.
 pub async fn serve(config: Config) -> Result<(), AppError> {
     db::open_and_migrate(&config.database.path)?;
@@ -54,9 +112,11 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         password_key,
         artwork: crate::artwork::Artwork::open(&config)?,
         login_throttle: LoginThrottle::default(),
+        setup_token: Default::default(),
         now_playing: Default::default(),
         transcoder: crate::transcode::Transcoder::from_config(&config)?,
     });
+    crate::setup::announce(&state, listener.local_addr()?.port())?;
     let http = HttpServer::new(move || build_app(state.clone()))
         .listen(listener)?
         .disable_signals()
@@ -143,10 +203,11 @@ pub fn build_app(
             // carries passwords, tokens and API keys.
             let started = std::time::Instant::now();
             let method = req.method().to_string();
-            let path = loggable_path(req.path());
+            // Both come from the client: cut and escaped (see log_safe).
+            let path = crate::log_safe::limited(&loggable_path(req.path()), 256);
             let client = subsonic::params::Params::parse(req.query_string(), None)
                 .get("c")
-                .map(str::to_string);
+                .map(crate::log_safe::short);
             let fut = srv.call(req);
             async move {
                 let res = fut.await?;

@@ -7,6 +7,13 @@
 //!   unauthenticated, creates the first administrator: 201 `{"username": ...}`; 409 once any
 //!   account exists; 400 for a missing or bad field; 403 for a cross-site request (a page on
 //!   another site must not be able to claim a fresh server through the owner's browser).
+//! - Who may do it: a request from this machine (the connection from loopback, no forwarding
+//!   headers except from a trusted proxy, and a `Host` that is a loopback name: a DNS
+//!   rebinding page has its own host name), or anyone with the one-time setup token that
+//!   `serve` prints in its log as `http://localhost:PORT/setup?token=...` (field or query
+//!   `token`). Anyone else gets 403: a fresh server on a network is not claimed by whoever
+//!   finds it first. The token works once and is dropped when the administrator exists.
+//! - `GET /setup?token=...` is that link: a small form of its own that carries the token.
 //! - At start-up, `MEDIASTREAMER_ADMIN_PASSWORD` creates `admin` with that password when no
 //!   account exists (unattended installs); it never changes an existing account.
 
@@ -33,8 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Start-up step of `serve`: creates `admin` from `admin_password` when no account exists,
-/// and otherwise, while there is still no account, logs how to create one.
+/// Start-up step of `serve`: creates `admin` from `admin_password` when no account exists.
 pub fn first_run(config: &Config, admin_password: Option<&str>) -> Result<(), AppError> {
     db::open_and_migrate(&config.database.path)?;
     let key = PasswordKey::load_or_create(&config.database.path)?;
@@ -50,14 +56,58 @@ pub fn first_run(config: &Config, admin_password: Option<&str>) -> Result<(), Ap
         Some(_) => tracing::info!(
             "{ADMIN_PASSWORD_ENV} is set but accounts exist already; nothing was changed"
         ),
-        None if existing == 0 => tracing::warn!(
-            "no user account exists yet: open http://{}/setup (POST username and password) \
-             to create the administrator, or run `mediastreamer user add NAME --admin`, or \
-             start with {ADMIN_PASSWORD_ENV} set",
-            config.server.address
-        ),
+        // `serve` logs the setup link (with its token) once it knows its port.
         None => {}
     }
+    Ok(())
+}
+
+/// The one-time setup token: made at start-up while no account exists, dropped once the
+/// administrator is created.
+#[derive(Default)]
+pub struct SetupToken(std::sync::Mutex<Option<String>>);
+
+impl SetupToken {
+    /// A new random token (32 hex digits), replacing any other.
+    pub fn issue(&self) -> Result<String, AppError> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| AppError::Io(std::io::Error::other(e.to_string())))?;
+        let token = hex::encode(bytes);
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+        Ok(token)
+    }
+
+    fn matches(&self, given: &str) -> bool {
+        let guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        guard.as_deref().is_some_and(|t| {
+            t.len() == given.len()
+                && t.bytes()
+                    .zip(given.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        })
+    }
+
+    fn revoke(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// `serve`'s start-up step once it listens on `port`: while no account exists, issues the
+/// setup token and logs the link that carries it.
+pub fn announce(state: &AppState, port: u16) -> Result<(), AppError> {
+    let mut conn = state.pool.get().map_err(db::DbError::from)?;
+    if users::count(&mut conn)? > 0 {
+        return Ok(());
+    }
+    let token = state.setup_token.issue()?;
+    tracing::warn!(
+        "no user account exists yet: open http://localhost:{port}/setup?token={token} \
+         (from another machine, use this server's name instead of localhost) to create the \
+         administrator, or run `mediastreamer user add NAME --admin`, or start with \
+         {ADMIN_PASSWORD_ENV} set"
+    );
     Ok(())
 }
 
@@ -69,7 +119,10 @@ fn refuse(status: StatusCode, message: impl Into<String>) -> HttpResponse {
     json(status, serde_json::json!({ "error": message.into() }))
 }
 
-async fn status(state: web::Data<AppState>) -> HttpResponse {
+async fn status(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Some(token) = query_token(&req) {
+        return setup_page(&state, &token, "");
+    }
     let pool = state.pool.clone();
     let count = web::block(move || -> Result<i64, String> {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
@@ -92,6 +145,93 @@ fn internal(cause: impl std::fmt::Display) -> HttpResponse {
 struct SetupRequest {
     username: Option<String>,
     password: Option<String>,
+    token: Option<String>,
+}
+
+fn query_token(req: &HttpRequest) -> Option<String> {
+    form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The page the logged setup link opens: a form that posts the token with the account.
+fn setup_page(state: &AppState, token: &str, message: &str) -> HttpResponse {
+    if !state.setup_token.matches(token) {
+        return HttpResponse::Forbidden()
+            .content_type("text/html; charset=utf-8")
+            .body(page_html(
+                "<p>This setup link is not valid (any more). The server prints a new one when \
+                 it starts without an account.</p>",
+            ));
+    }
+    let message = quick_xml::escape::escape(message);
+    let token = quick_xml::escape::escape(token);
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .body(page_html(&format!(
+            "<p>Create the administrator account of this server.</p>\
+             <form method=\"post\" action=\"/setup\">\
+             <input type=\"hidden\" name=\"token\" value=\"{token}\">\
+             <p><label>User name <input name=\"username\" value=\"admin\" required \
+             autocomplete=\"username\"></label></p>\
+             <p><label>Password <input type=\"password\" name=\"password\" required \
+             autocomplete=\"new-password\"></label></p>\
+             <p role=\"alert\">{message}</p><button type=\"submit\">Create</button></form>"
+        )))
+}
+
+fn page_html(body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\">\
+         <title>MediaStreamer setup</title></head><body><h1>MediaStreamer setup</h1>{body}\
+         </body></html>"
+    )
+}
+
+/// Whether the request comes from this machine (see the module notes).
+fn is_local(req: &HttpRequest, state: &AppState) -> bool {
+    let proxies = &state.config.server.trusted_proxies;
+    let Some(peer) = req.peer_addr().map(|a| a.ip().to_canonical()) else {
+        return false;
+    };
+    let from_trusted_proxy = proxies.iter().any(|p| p.contains(peer));
+    if !from_trusted_proxy && crate::client_addr::has_forwarding_headers(req.headers()) {
+        // A proxy we were not told about: the client may be anywhere.
+        return false;
+    }
+    let client_is_loopback =
+        crate::client_addr::client_ip(req, proxies).is_some_and(|ip| ip.is_loopback());
+    client_is_loopback && host_is_loopback(req)
+}
+
+/// `localhost`, `127.0.0.1`, `[::1]` (any port): names an attacker's DNS cannot supply.
+fn host_is_loopback(req: &HttpRequest) -> bool {
+    let Some(host) = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+    else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split_once(']').map_or(rest, |(h, _)| h),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether the request asks for a page (a browser submitting the setup form).
+fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
 }
 
 /// The fields of a JSON or form body.
@@ -108,11 +248,13 @@ fn parse_body(req: &HttpRequest, body: &[u8]) -> Result<SetupRequest, String> {
     let mut out = SetupRequest {
         username: None,
         password: None,
+        token: None,
     };
     for (k, v) in form_urlencoded::parse(body) {
         match k.as_ref() {
             "username" => out.username = Some(v.into_owned()),
             "password" => out.password = Some(v.into_owned()),
+            "token" => out.token = Some(v.into_owned()),
             _ => {}
         }
     }
@@ -156,6 +298,18 @@ async fn create_admin(
         Ok(f) => f,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, message),
     };
+    let token = fields.token.clone().or_else(|| query_token(&req));
+    let with_token = token
+        .as_deref()
+        .is_some_and(|t| state.setup_token.matches(t));
+    if !with_token && !is_local(&req, &state) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "setup is possible from the server's own machine (http://localhost:PORT/) or with \
+             the setup link printed in the server's log",
+        );
+    }
+    let html = wants_html(&req);
     let (Some(name), Some(password)) = (fields.username, fields.password) else {
         return refuse(
             StatusCode::BAD_REQUEST,
@@ -171,13 +325,29 @@ async fn create_admin(
     .await;
     match created {
         Ok(Ok(Ok(name))) => {
-            tracing::info!(user = %name, "first administrator created through /setup");
+            // The token has served its one purpose.
+            state.setup_token.revoke();
+            tracing::info!(
+                user = %crate::log_safe::short(&name),
+                "first administrator created through /setup"
+            );
+            if html {
+                // The setup form's browser goes on to the web player to sign in.
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, "/"))
+                    .finish();
+            }
             json(StatusCode::CREATED, serde_json::json!({ "username": name }))
         }
         Ok(Ok(Err(e @ UserError::AlreadySetUp))) => refuse(StatusCode::CONFLICT, e.to_string()),
-        Ok(Ok(Err(e @ (UserError::BadName | UserError::EmptyPassword)))) => {
-            refuse(StatusCode::BAD_REQUEST, e.to_string())
-        }
+        Ok(Ok(Err(e @ (UserError::BadName | UserError::EmptyPassword)))) => match token {
+            Some(token) if html => {
+                let mut page = setup_page(&state, &token, &e.to_string());
+                *page.status_mut() = StatusCode::BAD_REQUEST;
+                page
+            }
+            _ => refuse(StatusCode::BAD_REQUEST, e.to_string()),
+        },
         Ok(Ok(Err(e))) => internal(e),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),

@@ -17,6 +17,8 @@ pub struct AppState {
     /// Cover art: the resized-image cache and the signer of public image URLs.
     pub artwork: crate::artwork::Artwork,
     pub login_throttle: LoginThrottle,
+    /// First-run setup's one-time token (see `setup`).
+    pub setup_token: crate::setup::SetupToken,
     /// What users are playing now (scrobble submission=false), for getNowPlaying.
     pub now_playing: crate::library::annotations::NowPlaying,
     /// MP3 transcoding: decisions, the concurrency cap, the transcode cache.

@@ -412,12 +412,14 @@ pub fn count(conn: &mut SqliteConnection) -> Result<i64, UserError> {
 }
 
 /// Changes a user: `change` edits the stored profile, `password` (when given) replaces the
-/// password. One transaction; the last administrator cannot lose the admin flag.
+/// password and revokes the user's API keys but `keep_api_key` (see `set_password`). One
+/// transaction; the last administrator cannot lose the admin flag.
 pub fn update(
     conn: &mut SqliteConnection,
     key: &PasswordKey,
     name: &str,
     password: Option<&str>,
+    keep_api_key: Option<&str>,
     change: impl FnOnce(&mut Profile),
 ) -> Result<User, UserError> {
     let encrypted = match password {
@@ -437,6 +439,7 @@ pub fn update(
             diesel::update(users::table.find(user.id))
                 .set(users::password_enc.eq(encrypted))
                 .execute(conn)?;
+            revoke_api_keys(conn, user.id, keep_api_key)?;
         }
         store_profile(conn, user.id, &profile)
     })
@@ -458,27 +461,47 @@ pub fn find(conn: &mut SqliteConnection, name: &str) -> Result<Option<User>, Use
         .optional()?)
 }
 
-/// Sets a new password.
+/// Sets a new password and revokes the user's API keys, except `keep_api_key` (the key the
+/// change was made with, so the browser or app that changed it stays signed in). A password
+/// is changed because it leaked or someone left: keys made with it must not outlive it.
 pub fn set_password(
     conn: &mut SqliteConnection,
     key: &PasswordKey,
     name: &str,
     password: &str,
+    keep_api_key: Option<&str>,
 ) -> Result<(), UserError> {
     if password.is_empty() {
         return Err(UserError::EmptyPassword);
     }
     let encrypted = key.encrypt(password)?;
-    let changed = diesel::update(users::table.filter(users::name.eq(name)))
-        .set((
-            users::password_enc.eq(&encrypted),
-            users::updated_at.eq(now_ms()),
-        ))
-        .execute(conn)?;
-    if changed == 0 {
-        return Err(UserError::NotFound(name.to_string()));
-    }
-    Ok(())
+    conn.immediate_transaction(|conn| {
+        let user = find(conn, name)?.ok_or_else(|| UserError::NotFound(name.to_string()))?;
+        diesel::update(users::table.find(user.id))
+            .set((
+                users::password_enc.eq(&encrypted),
+                users::updated_at.eq(now_ms()),
+            ))
+            .execute(conn)?;
+        revoke_api_keys(conn, user.id, keep_api_key)?;
+        Ok(())
+    })
+}
+
+/// Deletes a user's API keys, except `keep` when it is one of them.
+fn revoke_api_keys(
+    conn: &mut SqliteConnection,
+    user_id: i32,
+    keep: Option<&str>,
+) -> Result<usize, UserError> {
+    use crate::db::schema::api_keys;
+    let keep_hash = keep.map(hash_api_key).unwrap_or_default();
+    Ok(diesel::delete(
+        api_keys::table
+            .filter(api_keys::user_id.eq(user_id))
+            .filter(api_keys::key_hash.ne(keep_hash)),
+    )
+    .execute(conn)?)
 }
 
 /// Deletes a user; the last administrator cannot be deleted.
@@ -629,7 +652,7 @@ mod tests {
             Err(UserError::LastAdmin(_))
         ));
         add(&mut conn, &key, "bob", "pw", false).unwrap();
-        set_password(&mut conn, &key, "bob", "new").unwrap();
+        set_password(&mut conn, &key, "bob", "new", None).unwrap();
         let bob = find(&mut conn, "bob").unwrap().unwrap();
         assert_eq!(password_of(&key, &bob).unwrap(), "new");
         let (_, api_key) = create_api_key(&mut conn, "bob", "phone").unwrap();
@@ -682,7 +705,7 @@ mod tests {
         let first = add(&mut conn, &key, "kim", "pw", false).unwrap();
         let only_a = FolderAccess::Only(vec![ids[0]]);
         let kim_only_a = only_a.clone();
-        update(&mut conn, &key, "kim", None, |p| {
+        update(&mut conn, &key, "kim", None, None, |p| {
             p.folders = kim_only_a;
             p.roles.set(Role::Download, false);
             p.max_bit_rate = 128;
@@ -695,7 +718,7 @@ mod tests {
             (only_a.clone(), false, 128)
         );
         // A bad change leaves everything as it was.
-        let bad = update(&mut conn, &key, "kim", Some("new"), |p| {
+        let bad = update(&mut conn, &key, "kim", Some("new"), None, |p| {
             p.folders = FolderAccess::Only(vec![999]);
             p.max_bit_rate = 0;
         });
@@ -704,21 +727,21 @@ mod tests {
         assert_eq!(password_of(&key, &stored).unwrap(), "pw");
         assert_eq!(profile_of(&mut conn, &stored).unwrap().folders, only_a);
         assert!(matches!(
-            update(&mut conn, &key, "kim", None, |p| p.max_bit_rate = 100),
+            update(&mut conn, &key, "kim", None, None, |p| p.max_bit_rate = 100),
             Err(UserError::BadBitRate(100))
         ));
         // Every folder named means all folders (later ones too).
         let both = FolderAccess::Only(ids.clone());
-        let kim = update(&mut conn, &key, "kim", None, |p| p.folders = both).unwrap();
+        let kim = update(&mut conn, &key, "kim", None, None, |p| p.folders = both).unwrap();
         assert!(kim.all_folders);
         // The last admin keeps the flag until another admin exists.
         assert!(matches!(
-            update(&mut conn, &key, "root", None, |p| p.admin = false),
+            update(&mut conn, &key, "root", None, None, |p| p.admin = false),
             Err(UserError::LastAdmin(_))
         ));
-        update(&mut conn, &key, "kim", None, |p| p.admin = true).unwrap();
+        update(&mut conn, &key, "kim", None, None, |p| p.admin = true).unwrap();
         assert!(
-            !update(&mut conn, &key, "root", None, |p| p.admin = false)
+            !update(&mut conn, &key, "root", None, None, |p| p.admin = false)
                 .unwrap()
                 .is_admin
         );

@@ -624,3 +624,54 @@ fn streams_downloads_cover_art_and_lyrics_of_a_forbidden_folder_are_not_found() 
         );
     }
 }
+
+#[test]
+fn a_public_playlists_cover_comes_from_a_song_the_caller_may_see() {
+    let ids = ids();
+    // The admin's public playlist starts with a Jazz song (embedded art), then a Pop song
+    // (no art).
+    let made = ok(call_both(
+        "createPlaylist",
+        &format!(
+            "{ADMIN}&name=Mixed%20{}&songId={}&songId={}",
+            std::process::id(),
+            ids.song("Blue One"),
+            ids.song("Red One")
+        ),
+    ));
+    let id = made["playlist"]["id"].as_str().unwrap().to_string();
+    ok(call_both(
+        "updatePlaylist",
+        &format!("{ADMIN}&playlistId={id}&public=true"),
+    ));
+    // The playlist's cover id as bob's client sees it.
+    let listed = ok(call_both("getPlaylist", &format!("{BOB}&id={id}")));
+    let cover_id = listed["playlist"]["coverArt"].as_str().unwrap().to_string();
+    assert!(cover_id.starts_with("pl-"), "{cover_id}");
+    let cover = |who: &str| {
+        server().fetch(
+            &format!("/rest/getCoverArt?{who}&id={cover_id}&f=json"),
+            &[],
+        )
+    };
+    // bob sees both folders: the Jazz song's cover.
+    let r = cover(BOB);
+    assert!(
+        r.header("content-type").unwrap().starts_with("image/"),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    // carol may read the playlist (public) but not Jazz: no Jazz art; her first song (Pop) has
+    // none, so the playlist has no cover for her.
+    let r = ok(call_both("getPlaylist", &format!("{CAROL}&id={id}")));
+    assert_eq!(r["playlist"]["entry"].as_array().unwrap().len(), 1);
+    let r = cover(CAROL);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/json"),
+        "{}",
+        r.headers
+    );
+    assert_error(&r.json(), 70);
+}

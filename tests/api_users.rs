@@ -376,3 +376,90 @@ fn api_keys_are_created_listed_and_revoked_over_the_api() {
     let list = ok(call_both("getApiKeys", "u=hana&p=hanapw"));
     assert_eq!(list["apiKeys"]["apiKey"], serde_json::json!([]));
 }
+
+fn new_key(query: &str) -> String {
+    ok(call_once("createApiKey", query))["apiKey"]["key"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn key_works(key: &str) -> bool {
+    call_once("ping", &format!("apiKey={key}"))["status"] == "ok"
+}
+
+#[test]
+fn a_password_change_revokes_the_api_keys_but_the_one_that_made_it() {
+    ok(call_once(
+        "createUser",
+        &format!("{ADMIN}&username=ivan&password=ivanpw"),
+    ));
+    let phone = new_key("u=ivan&p=ivanpw&name=phone");
+    let browser = new_key("u=ivan&p=ivanpw&name=browser");
+    let bobs = new_key(&format!("{BOB}&name=bobs"));
+    // Changed from the browser (with its key): the phone's key goes, the browser stays in.
+    ok(call_once(
+        "changePassword",
+        &format!("apiKey={browser}&username=ivan&password=ivan2"),
+    ));
+    assert!(!key_works(&phone));
+    assert!(key_works(&browser));
+    assert!(key_works(&bobs), "other users' keys are untouched");
+    assert_error(&call_both("ping", &format!("apiKey={phone}")), 44);
+    // Changed with the password (no key), or by an administrator: every key goes.
+    let tablet = new_key("u=ivan&p=ivan2&name=tablet");
+    ok(call_once(
+        "changePassword",
+        "u=ivan&p=ivan2&username=ivan&password=ivan3",
+    ));
+    assert!(!key_works(&browser) && !key_works(&tablet));
+    let laptop = new_key("u=ivan&p=ivan3&name=laptop");
+    ok(call_once(
+        "updateUser",
+        &format!("{ADMIN}&username=ivan&password=ivan4"),
+    ));
+    assert!(!key_works(&laptop));
+    // updateUser without a password keeps the keys.
+    let desk = new_key("u=ivan&p=ivan4&name=desk");
+    ok(call_once(
+        "updateUser",
+        &format!("{ADMIN}&username=ivan&email=i@example.org"),
+    ));
+    assert!(key_works(&desk));
+    // The command line's `user passwd` too.
+    let out = server().cli(&["user", "passwd", "ivan", "--password", "ivan5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!key_works(&desk));
+    assert!(can_sign_in("ivan", "ivan5"));
+    assert!(key_works(&bobs));
+}
+
+#[test]
+fn users_without_the_settings_role_list_and_revoke_their_own_keys() {
+    ok(call_once(
+        "createUser",
+        &format!("{ADMIN}&username=jo&password=jopw&settingsRole=false"),
+    ));
+    let made = ok(call_once(
+        "createApiKey",
+        &format!("{ADMIN}&username=jo&name=kiosk"),
+    ));
+    let key = made["apiKey"]["key"].as_str().unwrap().to_string();
+    let id = made["apiKey"]["id"].as_str().unwrap().to_string();
+    let list = ok(call_both("getApiKeys", "u=jo&p=jopw"));
+    assert_eq!(list["apiKeys"]["apiKey"][0]["name"], "kiosk");
+    let list = ok(call_both("getApiKeys", &format!("apiKey={key}")));
+    assert_eq!(list["apiKeys"]["apiKey"].as_array().unwrap().len(), 1);
+    // Making a key is like changing one's password: the settings role.
+    assert_error(&call_both("createApiKey", "u=jo&p=jopw&name=mine"), 50);
+    // Not someone else's keys.
+    assert_error(&call_both("getApiKeys", "u=jo&p=jopw&username=bob"), 50);
+    ok(call_once("deleteApiKey", &format!("u=jo&p=jopw&id={id}")));
+    assert!(!key_works(&key));
+    let list = ok(call_both("getApiKeys", "u=jo&p=jopw"));
+    assert_eq!(list["apiKeys"]["apiKey"], serde_json::json!([]));
+}

@@ -43,12 +43,23 @@ const FALLBACK_CANDIDATES: i64 = 50;
 
 /// The art of `item`; None when it has none (or no such item exists).
 pub fn resolve(conn: &mut SqliteConnection, item: Id) -> Result<Option<Source>, ArtworkError> {
+    resolve_in(conn, item, &Scope::All)
+}
+
+/// `resolve` for a caller who sees `scope`: a playlist (which may hold songs of any folder)
+/// shows the art of its first song in the scope. Other items lie in one folder; the caller
+/// checks that they are visible.
+pub fn resolve_in(
+    conn: &mut SqliteConnection,
+    item: Id,
+    scope: &Scope,
+) -> Result<Option<Source>, ArtworkError> {
     match item {
         Id::Album(n) => album(conn, n),
         Id::Track(n) => track(conn, n),
         Id::Directory(n) => directory(conn, n),
         Id::Artist(n) => artist(conn, n),
-        Id::Playlist(n) => playlist(conn, n),
+        Id::Playlist(n) => playlist(conn, n, scope),
     }
 }
 
@@ -220,9 +231,19 @@ fn artist(conn: &mut SqliteConnection, artist_id: i32) -> Result<Option<Source>,
     Ok(None)
 }
 
-fn playlist(conn: &mut SqliteConnection, playlist_id: i32) -> Result<Option<Source>, ArtworkError> {
-    let entries: Vec<i32> = playlist_tracks::table
+fn playlist(
+    conn: &mut SqliteConnection,
+    playlist_id: i32,
+    scope: &Scope,
+) -> Result<Option<Source>, ArtworkError> {
+    let mut query = playlist_tracks::table
+        .inner_join(tracks::table)
         .filter(playlist_tracks::playlist_id.eq(playlist_id))
+        .into_boxed();
+    if let Scope::Only(folders) = scope {
+        query = query.filter(tracks::folder_id.eq_any(folders));
+    }
+    let entries: Vec<i32> = query
         .order(playlist_tracks::position)
         .limit(FALLBACK_CANDIDATES)
         .select(playlist_tracks::track_id)

@@ -71,16 +71,56 @@ pub fn connect(path: &Path) -> Result<SqliteConnection, DbError> {
 /// Creates the database file if needed, switches it to WAL and applies pending migrations.
 /// Run before anything else touches the catalog.
 pub fn open_and_migrate(path: &Path) -> Result<(), DbError> {
+    let open_err = |e: std::io::Error| DbError::Open {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| DbError::Open {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        std::fs::create_dir_all(parent).map_err(open_err)?;
     }
+    make_private(path).map_err(open_err)?;
     let mut conn = connect(path)?;
     conn.batch_execute("PRAGMA journal_mode = WAL;")?;
     conn.run_pending_migrations(MIGRATIONS)
         .map_err(|e| DbError::Migration(e.to_string()))?;
+    Ok(())
+}
+
+/// The database and its WAL files as they sit beside it.
+fn database_files(path: &Path) -> [PathBuf; 3] {
+    let with = |suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    [path.to_path_buf(), with("-wal"), with("-shm")]
+}
+
+/// The catalog holds user names, e-mail addresses and encrypted passwords: it is readable by
+/// the owner only, like the key files beside it. A new database is created 0600 (SQLite
+/// creates its -wal and -shm files with the database's mode); files an older version left
+/// readable by others are tightened.
+fn make_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    for file in database_files(path) {
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+    }
     Ok(())
 }
 
@@ -113,6 +153,41 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_database_and_its_wal_files_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        open_and_migrate(&path).unwrap();
+        // A write through a second connection, held open, so -wal and -shm exist now.
+        let mut conn = connect(&path).unwrap();
+        conn.batch_execute("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        for file in database_files(&path) {
+            assert!(file.exists(), "{}", file.display());
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+        drop(conn);
+
+        // Files an older version made world-readable are tightened at the next start.
+        use std::os::unix::fs::PermissionsExt;
+        let old = dir.path().join("old.db");
+        open_and_migrate(&old).unwrap();
+        let mut keep = connect(&old).unwrap();
+        keep.batch_execute("CREATE TABLE t (x);").unwrap();
+        for file in database_files(&old) {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        open_and_migrate(&old).unwrap();
+        for file in database_files(&old) {
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+    }
 
     #[test]
     fn migrations_revert_and_reapply() {

@@ -10,6 +10,7 @@ use super::error::ApiError;
 use super::response::Element;
 use crate::artwork::{ArtworkError, Image, resolve};
 use crate::db::models::Role;
+use crate::library::access::Scope;
 use crate::library::covers::CoverArtId;
 use crate::state::AppState;
 use actix_web::http::header;
@@ -44,24 +45,30 @@ pub async fn get_cover_art(ctx: Ctx) -> Result<HttpResponse, ApiError> {
         }
     }
     // A playlist's art is its owner's business: someone else's private playlist is not found.
+    // Its image comes from its first song the caller may see (a public playlist may hold songs
+    // of folders hidden from them).
+    let mut scope = Scope::All;
     if let crate::library::Id::Playlist(id) = cover.item {
         let actor = crate::library::playlists::Actor::everything(ctx.user.id, ctx.user.is_admin);
-        let readable = ctx
+        let user = ctx.user.clone();
+        let (readable, user_scope) = ctx
             .db(move |c| {
-                Ok(crate::library::playlists::find(c, &actor.scope, id)?
-                    .is_some_and(|p| p.readable_by(&actor)))
+                let readable = crate::library::playlists::find(c, &actor.scope, id)?
+                    .is_some_and(|p| p.readable_by(&actor));
+                Ok((readable, crate::library::access::user_scope(c, &user)?))
             })
             .await?;
         if !readable {
             return Err(ApiError::NotFound("Cover art"));
         }
+        scope = user_scope;
     }
     let size = ctx
         .params
         .number::<u32>("size")?
         .filter(|s| *s > 0)
         .map(|s| s.min(MAX_SIZE));
-    let image = render(ctx.state.clone(), &cover, size).await?;
+    let image = render(ctx.state.clone(), &cover, size, scope).await?;
     Ok(image_response(&ctx.request, image, &cover))
 }
 
@@ -70,13 +77,14 @@ async fn render(
     state: web::Data<AppState>,
     cover: &CoverArtId,
     size: Option<u32>,
+    scope: Scope,
 ) -> Result<Image, ApiError> {
     let item = cover.item;
     let shown = cover.to_string();
     web::block(move || {
         let source = {
             let mut conn = state.pool.get()?;
-            resolve(&mut conn, item).map_err(artwork_error)?
+            resolve::resolve_in(&mut conn, item, &scope).map_err(artwork_error)?
         };
         let source = source.ok_or(ApiError::NotFound("Cover art"))?;
         state.artwork.render(&source, size).map_err(|e| {
@@ -196,7 +204,8 @@ async fn public_image(
         return HttpResponse::NotFound().finish();
     };
     let size = query.size.filter(|s| *s > 0).map(|s| s.min(MAX_SIZE));
-    match render(state, &cover, size).await {
+    // Signed URLs name art the signing answer's caller could see.
+    match render(state, &cover, size, Scope::All).await {
         Ok(image) => {
             let mut response = image_response(&request, image, &cover);
             response.headers_mut().insert(

@@ -14,7 +14,7 @@ use crate::users;
 use actix_web::{HttpRequest, web};
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// An authenticated call: the user, the parameters and the response format.
@@ -65,45 +65,162 @@ impl Ctx {
     }
 }
 
-/// Failed sign-ins per client address, for the growing delay.
+/// The sign-in throttle. Failed sign-ins are counted per (address, user name) and per
+/// address; each count, past a few free failures, spaces the next check out with a growing
+/// delay, and the failed answer itself is held until then. So:
+/// - the right password is answered at once (a person who mistyped and waited for the answer
+///   is not slowed down; nor are others behind the same NAT who signed in before);
+/// - guesses sent in parallel are checked one after another (an attempt takes its key's turn
+///   when it starts), so parallel connections buy an attacker nothing;
+/// - another account's success does not wipe the address's count (a spray of user names from
+///   one address stays slow); an (address, user) pair that signed in recently skips the
+///   address's queue, so an attacker spraying names does not slow down known users there.
+///
+/// Addresses come from `client_addr` (forwarding headers only from trusted proxies); IPv6
+/// addresses count per /64, which is what one subscriber usually gets.
 #[derive(Default)]
 pub struct LoginThrottle {
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    slots: Mutex<HashMap<ThrottleKey, Arc<tokio::sync::Mutex<Slot>>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ThrottleKey {
+    Address(IpAddr),
+    Account(IpAddr, String),
+}
+
+/// One key's history.
+#[derive(Debug)]
+struct Slot {
+    failures: u32,
+    last_failure: Option<Instant>,
+    /// The next check of this key waits until then.
+    next_check: Instant,
+    /// The last successful sign-in (account keys only).
+    last_success: Option<Instant>,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Slot {
+            failures: 0,
+            last_failure: None,
+            next_check: Instant::now(),
+            last_success: None,
+        }
+    }
 }
 
 /// Failures are forgotten after this long without another one.
 const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
+/// A pair that signed in within this long skips its address's queue.
+const KNOWN_FOR: Duration = Duration::from_secs(24 * 3600);
 const MAX_DELAY: Duration = Duration::from_secs(5);
+/// Failures without delay: per (address, user), per address (many people share a NAT).
+const FREE_PER_ACCOUNT: u32 = 2;
+const FREE_PER_ADDRESS: u32 = 10;
+/// Above this many keys, stale ones are dropped.
+const PRUNE_ABOVE: usize = 10_000;
+
+/// The delay after `failures` failures when the first `free` cost nothing: 100 ms, doubling.
+fn delay_after(failures: u32, free: u32) -> Duration {
+    match failures.checked_sub(free + 1) {
+        None => Duration::ZERO,
+        Some(n) => (Duration::from_millis(100) * 2u32.saturating_pow(n.min(16))).min(MAX_DELAY),
+    }
+}
+
+/// The address a throttle key uses: IPv6 by /64.
+fn throttle_address(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & (u128::MAX << 64)).into()),
+        v4 => v4,
+    }
+}
+
+impl Slot {
+    fn record_failure(&mut self, free: u32) {
+        let now = Instant::now();
+        if self
+            .last_failure
+            .is_some_and(|t| t.elapsed() >= FORGET_AFTER)
+        {
+            self.failures = 0;
+        }
+        self.failures = self.failures.saturating_add(1);
+        self.last_failure = Some(now);
+        self.next_check = now + delay_after(self.failures, free);
+    }
+
+    fn is_stale(&self) -> bool {
+        self.next_check <= Instant::now()
+            && self
+                .last_failure
+                .is_none_or(|t| t.elapsed() >= FORGET_AFTER)
+            && self.last_success.is_none_or(|t| t.elapsed() >= KNOWN_FOR)
+    }
+}
+
+/// A sign-in attempt holding its turn: the account's key, and the address's unless the pair
+/// is known. Report the outcome with `succeeded` or `failed`.
+pub struct Attempt {
+    account: tokio::sync::OwnedMutexGuard<Slot>,
+    address: Option<tokio::sync::OwnedMutexGuard<Slot>>,
+}
 
 impl LoginThrottle {
-    fn delay_for(&self, ip: IpAddr) -> Duration {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get(&ip) {
-            Some((n, last)) if last.elapsed() < FORGET_AFTER && *n > 2 => {
-                (Duration::from_millis(100) * 2u32.saturating_pow(n - 3)).min(MAX_DELAY)
-            }
-            _ => Duration::ZERO,
+    fn slot(&self, key: ThrottleKey) -> Arc<tokio::sync::Mutex<Slot>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if slots.len() > PRUNE_ABOVE && !slots.contains_key(&key) {
+            // A key in use is locked or referenced; an idle one with nothing to remember goes.
+            slots.retain(|_, slot| {
+                Arc::strong_count(slot) > 1 || slot.try_lock().map_or(true, |s| !s.is_stale())
+            });
         }
+        slots.entry(key).or_default().clone()
     }
 
-    fn failed(&self, ip: IpAddr) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 10_000 {
-            map.retain(|_, (_, last)| last.elapsed() < FORGET_AFTER);
-        }
-        let entry = map.entry(ip).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= FORGET_AFTER {
-            entry.0 = 0;
-        }
-        entry.0 += 1;
-        entry.1 = Instant::now();
+    /// Waits for the attempt's turn: no other check of the same key is running and the
+    /// delays of earlier failures have passed.
+    pub async fn begin(&self, ip: IpAddr, user: &str) -> Attempt {
+        let ip = throttle_address(ip);
+        // Names longer than any account are cut: they can only fail anyway.
+        let name: String = user.chars().take(80).collect::<String>().to_lowercase();
+        let account = self.slot(ThrottleKey::Account(ip, name)).lock_owned().await;
+        tokio::time::sleep_until(account.next_check.into()).await;
+        let known = account
+            .last_success
+            .is_some_and(|t| t.elapsed() < KNOWN_FOR);
+        let address = if known {
+            None
+        } else {
+            let address = self.slot(ThrottleKey::Address(ip)).lock_owned().await;
+            tokio::time::sleep_until(address.next_check.into()).await;
+            Some(address)
+        };
+        Attempt { account, address }
+    }
+}
+
+impl Attempt {
+    /// The right password: the account's failures are forgotten (not the address's).
+    pub fn succeeded(mut self) {
+        self.account.failures = 0;
+        self.account.last_failure = None;
+        self.account.next_check = Instant::now();
+        self.account.last_success = Some(Instant::now());
     }
 
-    fn succeeded(&self, ip: IpAddr) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&ip);
+    /// A failure: counted on both keys. Returns when its answer may go out (the next check
+    /// of either key), after the turn is given up.
+    pub fn failed(mut self) -> Instant {
+        self.account.record_failure(FREE_PER_ACCOUNT);
+        let mut answer_at = self.account.next_check;
+        if let Some(address) = self.address.as_mut() {
+            address.record_failure(FREE_PER_ADDRESS);
+            answer_at = answer_at.max(address.next_check);
+        }
+        answer_at
     }
 }
 
@@ -114,7 +231,7 @@ pub async fn authenticate(
     format: Format,
     request: HttpRequest,
 ) -> Result<Ctx, ApiError> {
-    let client_ip = request.peer_addr().map(|a| a.ip());
+    let client_ip = crate::client_addr::client_ip(&request, &state.config.server.trusted_proxies);
     let has = |k: &str| params.get(k).is_some();
     if let Some(api_key) = params.get("apiKey").map(str::to_string) {
         if has("u") || has("p") || has("t") || has("s") {
@@ -137,7 +254,7 @@ pub async fn authenticate(
                 _sealed: Sealed,
             }),
             None => {
-                tracing::warn!(client = ?client_ip, "invalid API key");
+                tracing::warn!(client = %display_ip(client_ip), "invalid API key");
                 Err(ApiError::InvalidApiKey)
             }
         };
@@ -163,12 +280,9 @@ pub async fn authenticate(
         return Err(ApiError::MissingParam("p"));
     };
 
-    if let Some(ip) = client_ip {
-        let delay = state.login_throttle.delay_for(ip);
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-    }
+    // A connection without an address (none in practice) shares one key.
+    let throttle_ip = client_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let attempt = state.login_throttle.begin(throttle_ip, &name).await;
     let pool = state.pool.clone();
     let key = state.password_key.clone();
     let lookup = name.clone();
@@ -196,9 +310,7 @@ pub async fn authenticate(
     };
     match (ok, found) {
         (true, Some((user, _))) => {
-            if let Some(ip) = client_ip {
-                state.login_throttle.succeeded(ip);
-            }
+            attempt.succeeded();
             Ok(Ctx {
                 user,
                 params,
@@ -209,13 +321,20 @@ pub async fn authenticate(
             })
         }
         _ => {
-            if let Some(ip) = client_ip {
-                state.login_throttle.failed(ip);
-            }
-            tracing::warn!(user = %name, client = ?client_ip, "failed sign-in");
+            let answer_at = attempt.failed();
+            tracing::warn!(
+                user = %crate::log_safe::short(&name),
+                client = %display_ip(client_ip),
+                "failed sign-in"
+            );
+            tokio::time::sleep_until(answer_at.into()).await;
             Err(ApiError::WrongCredentials)
         }
     }
+}
+
+fn display_ip(ip: Option<IpAddr>) -> String {
+    ip.map_or_else(|| "-".to_string(), |ip| ip.to_string())
 }
 
 /// `p` is the password in clear, or `enc:` followed by the hex of its UTF-8 bytes.
@@ -245,16 +364,38 @@ mod tests {
     }
 
     #[test]
-    fn the_delay_grows_and_resets() {
+    fn delays_start_after_the_free_failures_and_are_capped() {
+        assert_eq!(delay_after(2, 2), Duration::ZERO);
+        assert_eq!(delay_after(3, 2), Duration::from_millis(100));
+        assert_eq!(delay_after(4, 2), Duration::from_millis(200));
+        assert_eq!(delay_after(10, 10), Duration::ZERO);
+        assert_eq!(delay_after(u32::MAX, 2), MAX_DELAY);
+        assert_eq!(
+            throttle_address("2001:db8:1:2:aaaa::1".parse().unwrap()),
+            "2001:db8:1:2::".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_success_forgets_the_account_but_not_the_address() {
         let t = LoginThrottle::default();
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        for _ in 0..3 {
-            t.failed(ip);
+        for n in 0..FREE_PER_ADDRESS + 2 {
+            let answer_at = t.begin(ip, &format!("guess{n}")).await.failed();
+            tokio::time::sleep_until(answer_at.into()).await;
         }
-        let first = t.delay_for(ip);
-        t.failed(ip);
-        assert!(t.delay_for(ip) > first);
-        t.succeeded(ip);
-        assert_eq!(t.delay_for(ip), Duration::ZERO);
+        t.begin(ip, "me").await.succeeded();
+        let started = Instant::now();
+        let answer_at = t.begin(ip, "another").await.failed();
+        assert!(answer_at - started >= Duration::from_millis(300));
+        // The pair that signed in skips the address's queue, and its right password is
+        // answered without waiting even after its own failures.
+        for _ in 0..FREE_PER_ACCOUNT + 3 {
+            let answer_at = t.begin(ip, "me").await.failed();
+            tokio::time::sleep_until(answer_at.into()).await;
+        }
+        let started = Instant::now();
+        t.begin(ip, "ME").await.succeeded();
+        assert!(started.elapsed() < Duration::from_millis(50));
     }
 }

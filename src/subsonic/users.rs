@@ -219,8 +219,11 @@ pub async fn update_user(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let password = password_param(&ctx, false)?;
     let changes = ProfileParams::parse(&ctx)?;
     let key = ctx.state.password_key.clone();
+    let keep = caller_api_key(&ctx);
     ctx.db(move |c| {
-        users::update(c, &key, &name, password.as_deref(), |p| changes.apply(p))?;
+        users::update(c, &key, &name, password.as_deref(), keep.as_deref(), |p| {
+            changes.apply(p)
+        })?;
         Ok(())
     })
     .await?;
@@ -246,26 +249,41 @@ pub async fn change_password(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ctx.require_role(Role::Settings)?;
     let password = password_param(&ctx, true)?.unwrap_or_default();
     let key = ctx.state.password_key.clone();
-    ctx.db(move |c| Ok(users::set_password(c, &key, &name, &password)?))
-        .await?;
+    let keep = caller_api_key(&ctx);
+    ctx.db(move |c| {
+        Ok(users::set_password(
+            c,
+            &key,
+            &name,
+            &password,
+            keep.as_deref(),
+        )?)
+    })
+    .await?;
     Ok(None)
 }
 
+/// The API key this call was made with: a password change revokes the user's keys but this
+/// one, so the browser or app that made the change stays signed in.
+fn caller_api_key(ctx: &Ctx) -> Option<String> {
+    ctx.params.get("apiKey").map(str::to_string)
+}
+
 /// Whose API keys a call is about: `username` (admins: anyone; others: themselves), else the
-/// caller. Managing one's own keys needs the settings role.
+/// caller. Anyone may list and revoke their own keys (a leaked key must be revocable by its
+/// owner); making a new one needs the settings role, like changing one's password.
 fn key_owner(ctx: &Ctx) -> Result<String, ApiError> {
-    let name = match ctx.params.get("username") {
-        Some(_) => username_param(ctx)?,
-        None => ctx.user.name.clone(),
-    };
-    ctx.require_role(Role::Settings)?;
-    Ok(name)
+    match ctx.params.get("username") {
+        Some(_) => username_param(ctx),
+        None => Ok(ctx.user.name.clone()),
+    }
 }
 
 /// createApiKey (ours): a new key for the caller (or, for an admin, `username`), labelled
 /// `name`. The answer is the only time the key is shown.
 pub async fn create_api_key(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let owner = key_owner(&ctx)?;
+    ctx.require_role(Role::Settings)?;
     let label = match ctx.params.get("name").map(str::trim) {
         Some(l) if !l.is_empty() => l.to_string(),
         _ => "api key".to_string(),
