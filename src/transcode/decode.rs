@@ -104,9 +104,18 @@ fn unsupported_or_corrupt(e: SymphoniaError, path: &Path) -> TranscodeError {
     }
 }
 
+/// Formats symphonia has no decoder for, sent to ffmpeg without asking symphonia: its probe
+/// scans for a sync word and can take DSD or WMA packet bytes for MPEG frames and "decode"
+/// noise.
+const FFMPEG_ONLY: &[&str] = &["wma", "asf", "dsf", "dff"];
+
 /// Reads a file's stream parameters with symphonia; `Unsupported` when symphonia has no
 /// demuxer or decoder for it.
 pub fn probe(path: &Path) -> Result<SourceInfo, TranscodeError> {
+    let format = format_name(path);
+    if FFMPEG_ONLY.contains(&format.as_str()) {
+        return Err(TranscodeError::Unsupported(format));
+    }
     let opened = open_symphonia(path)?;
     Ok(SourceInfo {
         sample_rate: opened.sample_rate,
