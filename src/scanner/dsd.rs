@@ -210,10 +210,8 @@ fn read_dff<R: Read + Seek>(r: &mut R, len: u64) -> Result<DsdFile, DsdError> {
                         b"CHNL" if prop.size >= 2 => {
                             file.channels = u16::from_be_bytes(read_array(r)?);
                         }
-                        b"CMPR" if prop.size >= 4 => {
-                            if &read_array::<4, _>(r)? == b"DST " {
-                                file.codec = "DST";
-                            }
+                        b"CMPR" if prop.size >= 4 && &read_array::<4, _>(r)? == b"DST " => {
+                            file.codec = "DST";
                         }
                         _ => {}
                     }

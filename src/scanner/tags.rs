@@ -160,9 +160,12 @@ pub fn read_raw_tags(path: &Path) -> Result<Vec<RawTag>, TagError> {
     Ok(parsed.tags.iter().map(OwnedTag::raw).collect())
 }
 
-/// The embedded pictures of a file read by our own readers (WMA, DSF, DFF), as
-/// (ID3v2/APIC picture type, image bytes); `None` when the file is in a format lofty reads.
-pub fn own_format_pictures(path: &Path) -> Option<Result<Vec<(u8, Vec<u8>)>, TagError>> {
+/// An embedded picture: its ID3v2/APIC picture type (3 = front cover) and image bytes.
+pub type EmbeddedPicture = (u8, Vec<u8>);
+
+/// The embedded pictures of a file read by our own readers (WMA, DSF, DFF); `None` when the
+/// file is in a format lofty reads.
+pub fn own_format_pictures(path: &Path) -> Option<Result<Vec<EmbeddedPicture>, TagError>> {
     let parsed = match open_and_parse(path, true) {
         Ok((parsed, _)) => parsed,
         Err(e) => return Some(Err(e)),
@@ -3181,7 +3184,7 @@ mod tests {
             // DSD file: cut through every byte of them, and at spaced points elsewhere.
             let len = bytes.len();
             let hot: Vec<std::ops::Range<usize>> = if format == Format::Wma {
-                vec![0..2048.min(len)]
+                std::iter::once(0..2048.min(len)).collect()
             } else {
                 vec![0..200, len.saturating_sub(2048)..len]
             };
