@@ -48,6 +48,13 @@ fn build(music: &Path) {
             spec(*format, n as u32 + 1),
         );
     }
+    // Files the scanner cannot read: reported by getScanErrors, never silently absent.
+    let bad = music.join("Bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    let wma = tagged_bytes(Format::Wma, &TrackSpec::default()).unwrap();
+    std::fs::write(bad.join("corrupt.wma"), &wma[..100]).unwrap();
+    std::fs::write(bad.join("garbage.dsf"), [0x5a; 4096]).unwrap();
+    std::fs::write(bad.join("lossless.tak"), b"tBaK and more").unwrap();
 }
 
 struct Library {
@@ -154,6 +161,31 @@ fn songs_carry_their_tags_and_audio_properties() {
         assert_eq!(song["samplingRate"], rate, "{what}");
         assert!(song["bitRate"].as_i64().unwrap() > 0, "{what}");
     }
+}
+
+#[test]
+fn unreadable_wma_dsd_and_unsupported_audio_are_scan_errors() {
+    let lib = library();
+    let r = lib.server.call_both("getScanErrors", ADMIN);
+    assert_eq!(r["status"], "ok", "{r}");
+    let list = r["scanErrors"]["scanError"].as_array().unwrap();
+    assert_eq!(list.len(), 3, "{r}");
+    let reason = |path: &str| {
+        list.iter()
+            .find(|e| e["path"] == path)
+            .and_then(|e| e["reason"].as_str())
+            .unwrap_or_else(|| panic!("{path} not listed: {r}"))
+            .to_owned()
+    };
+    assert!(reason("Bad/corrupt.wma").starts_with("truncated or corrupt: ASF header"));
+    assert_eq!(
+        reason("Bad/garbage.dsf"),
+        "not an audio file (unrecognised content)"
+    );
+    assert_eq!(
+        reason("Bad/lossless.tak"),
+        ".tak audio files are not supported"
+    );
 }
 
 #[test]
