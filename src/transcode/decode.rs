@@ -513,6 +513,28 @@ mod tests {
     }
 
     #[test]
+    fn wma_and_dsd_are_left_to_ffmpeg() {
+        use crate::synth::{Format, TrackSpec, write_track};
+        let dir = tempfile::tempdir().unwrap();
+        for format in [Format::Wma, Format::Dsf, Format::Dff] {
+            let path = dir.path().join(format!("t.{}", format.extension()));
+            write_track(&path, format, &TrackSpec::default()).unwrap();
+            // Audio data that happens to hold MPEG frames must not make symphonia "decode" it.
+            let mut bytes = std::fs::read(&path).unwrap();
+            let mp3 = crate::synth::template_bytes(Format::Mp3);
+            if bytes.len() > 2 * mp3.len() {
+                let at = bytes.len() / 2;
+                bytes[at..at + mp3.len()].copy_from_slice(mp3);
+            }
+            std::fs::write(&path, bytes).unwrap();
+            match probe(&path) {
+                Err(TranscodeError::Unsupported(name)) => assert_eq!(name, format.extension()),
+                other => panic!("{format:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn mono_goes_to_both_sides() {
         let mix = Downmix::new(Channels::FRONT_LEFT);
         let mut out = Vec::new();
