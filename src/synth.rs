@@ -69,6 +69,12 @@ pub enum Format {
     Ape,
     Mpc,
     Aac,
+    /// WMA (ASF); tags written by [`asf_tagged`], not lofty.
+    Wma,
+    /// DSD in a DSF file, generated (ffmpeg cannot encode DSD); an ID3v2 tag at the end.
+    Dsf,
+    /// DSD in a DSDIFF file, generated; an `ID3 ` chunk for tags.
+    Dff,
 }
 
 impl Format {
@@ -87,6 +93,9 @@ impl Format {
             Format::Ape => "ape",
             Format::Mpc => "mpc",
             Format::Aac => "aac",
+            Format::Wma => "wma",
+            Format::Dsf => "dsf",
+            Format::Dff => "dff",
         }
     }
 
@@ -106,7 +115,15 @@ impl Format {
             Format::Ape => "ape",
             Format::Mpc => "mpc",
             Format::Aac => "aac",
+            Format::Wma => "wma",
+            Format::Dsf => "dsf",
+            Format::Dff => "dff",
         }
+    }
+
+    /// Whether lofty reads this format (the scanner reads the others with its own readers).
+    pub fn lofty_reads(self) -> bool {
+        !matches!(self, Format::Wma | Format::Dsf | Format::Dff)
     }
 
     /// Every format, for tests that cover them all.
@@ -125,6 +142,9 @@ impl Format {
             Format::Ape,
             Format::Mpc,
             Format::Aac,
+            Format::Wma,
+            Format::Dsf,
+            Format::Dff,
         ]
     }
 
@@ -155,7 +175,11 @@ impl Format {
     /// The tag type a tagger would naturally write for this format.
     fn tag_type(self) -> TagType {
         match self {
-            Format::Mp3 | Format::Wav | Format::Aiff | Format::Aac => TagType::Id3v2,
+            Format::Mp3 | Format::Wav | Format::Aiff | Format::Aac | Format::Dsf | Format::Dff => {
+                TagType::Id3v2
+            }
+            // ASF has no lofty tag type; `tag_audio` writes the generic tag's items itself.
+            Format::Wma => TagType::VorbisComments,
             Format::Flac | Format::Ogg | Format::Opus | Format::Speex => TagType::VorbisComments,
             Format::M4a | Format::Alac => TagType::Mp4Ilst,
             Format::WavPack | Format::Ape | Format::Mpc => TagType::Ape,
@@ -200,6 +224,41 @@ pub fn template_bytes(format: Format) -> &'static [u8] {
         Format::Ape => template!("tone.ape"),
         Format::Mpc => template!("tone.mpc"),
         Format::Aac => template!("tone.aac"),
+        Format::Wma => template!("tone.wma"),
+        Format::Dsf => generated(Format::Dsf),
+        Format::Dff => generated(Format::Dff),
+    }
+}
+
+/// A WMA file (the template) with the given content description fields and text-valued
+/// attributes, in order, for tests of attributes [`TrackSpec`] has no field for.
+pub fn wma_with_attributes(title: &str, author: &str, attributes: &[(&str, &str)]) -> Vec<u8> {
+    let attributes = attributes
+        .iter()
+        .map(|(name, value)| {
+            let value: Vec<u8> = value
+                .encode_utf16()
+                .chain([0])
+                .flat_map(u16::to_le_bytes)
+                .collect();
+            ((*name).to_owned(), 0u16, value)
+        })
+        .collect();
+    asf::with_objects(
+        template_bytes(Format::Wma),
+        [title, author, "", "", ""],
+        attributes,
+    )
+    .expect("the WMA template is ASF")
+}
+
+/// The DSD templates, made once per process: 0.5 s of a quiet 440 Hz tone at DSD64.
+fn generated(format: Format) -> &'static [u8] {
+    static DSF: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    static DFF: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    match format {
+        Format::Dff => DFF.get_or_init(|| dsd::dff(&dsd::tone(0.5), None)),
+        _ => DSF.get_or_init(|| dsd::dsf(&dsd::tone(0.5), None)),
     }
 }
 
@@ -226,9 +285,20 @@ pub fn tagged_bytes(format: Format, spec: &TrackSpec) -> io::Result<Vec<u8>> {
 /// Tags `untagged`, an audio file of `format` made elsewhere (e.g. a longer tone a test
 /// writes), as [`tagged_bytes`] tags the templates.
 pub fn tag_audio(format: Format, untagged: Vec<u8>, spec: &TrackSpec) -> io::Result<Vec<u8>> {
-    let mut file = Cursor::new(untagged);
     let tag = build_tag(format.tag_type(), spec);
     let options = WriteOptions::default();
+    match format {
+        Format::Wma => return asf::tagged(&untagged, spec),
+        Format::Dsf | Format::Dff => {
+            let mut id3 = Vec::new();
+            sorted_id3v2(tag)
+                .dump_to(&mut id3, options)
+                .map_err(io::Error::other)?;
+            return dsd::retag(format, &untagged, &id3);
+        }
+        _ => {}
+    }
+    let mut file = Cursor::new(untagged);
     let written = match format.tag_type() {
         TagType::Id3v2 => sorted_id3v2(tag).save_to(&mut file, options),
         // Saving a generic `Tag` as APE drops its pictures; the owned conversion keeps them.
@@ -963,6 +1033,329 @@ const GENRES: &[&str] = &[
     "Country",
 ];
 
+/// Writes ASF tags: a content description and an extended content description object put at
+/// the start of the header (the template has neither), the header's size and object count
+/// and the file properties' file size updated.
+mod asf {
+    use super::{TrackSpec, cover_jpg};
+    use crate::scanner::asf::{CONTENT_DESCRIPTION, EXTENDED_CONTENT_DESCRIPTION, HEADER};
+    use std::io;
+
+    fn utf16z(s: &str) -> Vec<u8> {
+        s.encode_utf16()
+            .chain([0])
+            .flat_map(u16::to_le_bytes)
+            .collect()
+    }
+
+    fn object(id: [u8; 16], body: &[u8]) -> Vec<u8> {
+        let mut out = id.to_vec();
+        out.extend_from_slice(&(24 + body.len() as u64).to_le_bytes());
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// The attributes a tagger (MusicBrainz Picard) writes for `spec`: (name, type, value).
+    fn attributes(spec: &TrackSpec) -> Vec<(&'static str, u16, Vec<u8>)> {
+        let mut out: Vec<(&'static str, u16, Vec<u8>)> = Vec::new();
+        let mut text = |name: &'static str, value: &str| {
+            if !value.is_empty() {
+                out.push((name, 0, utf16z(value)));
+            }
+        };
+        if spec.artists.len() > 1 {
+            for a in &spec.artists {
+                text("WM/ARTISTS", a);
+            }
+        }
+        text("WM/AlbumTitle", &spec.album);
+        if let Some(v) = &spec.album_artist {
+            text("WM/AlbumArtist", v);
+        }
+        if let Some((n, _)) = spec.track {
+            text("WM/TrackNumber", &n.to_string());
+        }
+        if let Some((n, total)) = spec.disc {
+            let v = total.map_or(n.to_string(), |t| format!("{n}/{t}"));
+            text("WM/PartOfSet", &v);
+        }
+        if let Some(y) = spec.year {
+            text("WM/Year", &y.to_string());
+        }
+        for g in &spec.genres {
+            text("WM/Genre", g);
+        }
+        if let Some(v) = &spec.mb_recording_id {
+            text("MusicBrainz/Track Id", v);
+        }
+        if let Some(v) = &spec.mb_release_id {
+            text("MusicBrainz/Album Id", v);
+        }
+        if let Some(g) = spec.rg_track_gain {
+            text("REPLAYGAIN_TRACK_GAIN", &format!("{g:.2} dB"));
+        }
+        if let Some(g) = spec.rg_album_gain {
+            text("REPLAYGAIN_ALBUM_GAIN", &format!("{g:.2} dB"));
+        }
+        if let Some(v) = &spec.lyrics {
+            text("WM/Lyrics", v);
+        }
+        if let Some(v) = &spec.composer {
+            text("WM/Composer", v);
+        }
+        if let Some(v) = &spec.disc_subtitle {
+            text("WM/SetSubTitle", v);
+        }
+        if let Some(v) = &spec.label {
+            text("WM/Publisher", v);
+        }
+        if let Some(v) = &spec.mood {
+            text("WM/Mood", v);
+        }
+        if spec.compilation {
+            out.push(("WM/IsCompilation", 2, 1u32.to_le_bytes().to_vec()));
+        }
+        if spec.embedded_art {
+            let mut p = vec![3u8]; // front cover
+            p.extend_from_slice(&(cover_jpg().len() as u32).to_le_bytes());
+            p.extend(utf16z("image/jpeg"));
+            p.extend(utf16z(""));
+            p.extend_from_slice(cover_jpg());
+            out.push(("WM/Picture", 1, p));
+        }
+        out
+    }
+
+    pub fn tagged(untagged: &[u8], spec: &TrackSpec) -> io::Result<Vec<u8>> {
+        let content = [
+            spec.title.as_str(),
+            spec.artist.as_str(),
+            "",
+            spec.comment.as_deref().unwrap_or(""),
+            "",
+        ];
+        let attributes = attributes(spec)
+            .into_iter()
+            .map(|(n, k, v)| (n.to_owned(), k, v))
+            .collect();
+        with_objects(untagged, content, attributes)
+    }
+
+    /// `untagged` with a content description (title, author, copyright, description, rating;
+    /// none when all are empty) and the given attributes (name, ASF data type, value bytes).
+    pub fn with_objects(
+        untagged: &[u8],
+        content: [&str; 5],
+        attributes: Vec<(String, u16, Vec<u8>)>,
+    ) -> io::Result<Vec<u8>> {
+        let bad = || io::Error::new(io::ErrorKind::InvalidData, "not an ASF template");
+        if untagged.len() < 30 || untagged[..16] != HEADER {
+            return Err(bad());
+        }
+        let mut new_objects = Vec::new();
+        let mut count = 0u32;
+        if content.iter().any(|f| !f.is_empty()) {
+            let strings: Vec<Vec<u8>> = content
+                .iter()
+                .map(|f| if f.is_empty() { Vec::new() } else { utf16z(f) })
+                .collect();
+            let mut body = Vec::new();
+            for s in &strings {
+                body.extend_from_slice(&(s.len() as u16).to_le_bytes());
+            }
+            for s in &strings {
+                body.extend_from_slice(s);
+            }
+            new_objects.extend(object(CONTENT_DESCRIPTION, &body));
+            count += 1;
+        }
+        if !attributes.is_empty() {
+            let mut body = (attributes.len() as u16).to_le_bytes().to_vec();
+            for (name, kind, value) in &attributes {
+                let name = utf16z(name);
+                body.extend_from_slice(&(name.len() as u16).to_le_bytes());
+                body.extend(name);
+                body.extend_from_slice(&kind.to_le_bytes());
+                body.extend_from_slice(&(value.len() as u16).to_le_bytes());
+                body.extend_from_slice(value);
+            }
+            new_objects.extend(object(EXTENDED_CONTENT_DESCRIPTION, &body));
+            count += 1;
+        }
+        let mut out = untagged[..30].to_vec();
+        out.extend(new_objects);
+        out.extend_from_slice(&untagged[30..]);
+        let grown = (out.len() - untagged.len()) as u64;
+        let field =
+            |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
+        let header_size = field(&out, 16) + grown;
+        out[16..24].copy_from_slice(&header_size.to_le_bytes());
+        let objects = u32::from_le_bytes(out[24..28].try_into().map_err(|_| bad())?) + count;
+        out[24..28].copy_from_slice(&objects.to_le_bytes());
+        // The file properties object's file size (after its GUID, size and file id).
+        let mut pos = 30;
+        while pos + 24 <= out.len() && (pos as u64) < header_size {
+            let size = field(&out, pos + 16) as usize;
+            if out[pos..pos + 16] == crate::scanner::asf::FILE_PROPERTIES && pos + 48 <= out.len() {
+                let len = out.len() as u64;
+                out[pos + 40..pos + 48].copy_from_slice(&len.to_le_bytes());
+                break;
+            }
+            if size < 24 {
+                break;
+            }
+            pos += size;
+        }
+        Ok(out)
+    }
+}
+
+/// DSD files: a tone made by a first-order sigma-delta modulator, written as DSF or DFF.
+mod dsd {
+    use super::Format;
+    use std::io;
+
+    pub const RATE: u32 = 2_822_400;
+    const CHANNELS: usize = 2;
+    /// DSF stores each channel in blocks of this many bytes.
+    const DSF_BLOCK: usize = 4096;
+
+    /// `seconds` of a quiet 440 Hz sine as 1-bit samples, one `Vec<bool>` per channel.
+    pub fn tone(seconds: f64) -> Vec<Vec<bool>> {
+        let n = (f64::from(RATE) * seconds) as usize;
+        let mut bits = Vec::with_capacity(n);
+        let mut integrator = 0.0f64;
+        for i in 0..n {
+            let x = 0.25 * (2.0 * std::f64::consts::PI * 440.0 * i as f64 / f64::from(RATE)).sin();
+            let out = integrator >= 0.0;
+            integrator += x - if out { 1.0 } else { -1.0 };
+            bits.push(out);
+        }
+        vec![bits; CHANNELS]
+    }
+
+    /// Packs bits into bytes, MSB first (DFF) or LSB first (DSF).
+    fn pack(bits: &[bool], lsb_first: bool) -> Vec<u8> {
+        bits.chunks(8)
+            .map(|c| {
+                c.iter().enumerate().fold(0u8, |byte, (i, &b)| {
+                    let shift = if lsb_first { i } else { 7 - i };
+                    byte | (u8::from(b) << shift)
+                })
+            })
+            .collect()
+    }
+
+    pub fn dsf(channels: &[Vec<bool>], id3: Option<&[u8]>) -> Vec<u8> {
+        let samples = channels[0].len();
+        let per_channel = samples.div_ceil(8).div_ceil(DSF_BLOCK) * DSF_BLOCK;
+        let packed: Vec<Vec<u8>> = channels
+            .iter()
+            .map(|c| {
+                let mut p = pack(c, true);
+                p.resize(per_channel, 0x69); // DSD idle pattern
+                p
+            })
+            .collect();
+        let mut data = Vec::with_capacity(per_channel * channels.len());
+        for block in 0..per_channel / DSF_BLOCK {
+            for p in &packed {
+                data.extend_from_slice(&p[block * DSF_BLOCK..(block + 1) * DSF_BLOCK]);
+            }
+        }
+        let mut out = b"DSD ".to_vec();
+        out.extend_from_slice(&28u64.to_le_bytes());
+        out.extend_from_slice(&0u64.to_le_bytes()); // file size, set below
+        out.extend_from_slice(&0u64.to_le_bytes()); // metadata offset
+        out.extend_from_slice(b"fmt ");
+        out.extend_from_slice(&52u64.to_le_bytes());
+        for v in [1u32, 0, 2, channels.len() as u32, RATE, 1] {
+            out.extend_from_slice(&v.to_le_bytes()); // version, DSD raw, stereo, ...
+        }
+        out.extend_from_slice(&(samples as u64).to_le_bytes());
+        out.extend_from_slice(&(DSF_BLOCK as u32).to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(b"data");
+        out.extend_from_slice(&(12 + data.len() as u64).to_le_bytes());
+        out.extend(data);
+        let len = out.len() as u64;
+        out[12..20].copy_from_slice(&len.to_le_bytes());
+        match id3 {
+            Some(tag) => retag_dsf(out, tag),
+            None => out,
+        }
+    }
+
+    fn retag_dsf(mut file: Vec<u8>, tag: &[u8]) -> Vec<u8> {
+        let at = file.len() as u64;
+        file.extend_from_slice(tag);
+        let len = file.len() as u64;
+        file[12..20].copy_from_slice(&len.to_le_bytes());
+        file[20..28].copy_from_slice(&at.to_le_bytes());
+        file
+    }
+
+    fn chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = id.to_vec();
+        out.extend_from_slice(&(body.len() as u64).to_be_bytes());
+        out.extend_from_slice(body);
+        if body.len() % 2 == 1 {
+            out.push(0);
+        }
+        out
+    }
+
+    pub fn dff(channels: &[Vec<bool>], id3: Option<&[u8]>) -> Vec<u8> {
+        let packed: Vec<Vec<u8>> = channels.iter().map(|c| pack(c, false)).collect();
+        let mut data = Vec::with_capacity(packed[0].len() * channels.len());
+        for i in 0..packed[0].len() {
+            for p in &packed {
+                data.push(p[i]);
+            }
+        }
+        let mut prop = b"SND ".to_vec();
+        prop.extend(chunk(b"FS  ", &RATE.to_be_bytes()));
+        let mut chnl = (channels.len() as u16).to_be_bytes().to_vec();
+        chnl.extend_from_slice(b"SLFTSRGT");
+        prop.extend(chunk(b"CHNL", &chnl));
+        let mut cmpr = b"DSD ".to_vec();
+        cmpr.push(14);
+        cmpr.extend_from_slice(b"not compressed\0");
+        prop.extend(chunk(b"CMPR", &cmpr));
+        let mut body = b"DSD ".to_vec();
+        body.extend(chunk(b"FVER", &0x0105_0000u32.to_be_bytes()));
+        body.extend(chunk(b"PROP", &prop));
+        body.extend(chunk(b"DSD ", &data));
+        let file = chunk(b"FRM8", &body);
+        match id3 {
+            Some(tag) => retag_dff(file, tag),
+            None => file,
+        }
+    }
+
+    fn retag_dff(mut file: Vec<u8>, tag: &[u8]) -> Vec<u8> {
+        file.extend(chunk(b"ID3 ", tag));
+        let size = file.len() as u64 - 12;
+        file[4..12].copy_from_slice(&size.to_be_bytes());
+        file
+    }
+
+    /// Adds an ID3v2 tag (none when `id3` is empty) to an untagged file.
+    pub fn retag(format: Format, untagged: &[u8], id3: &[u8]) -> io::Result<Vec<u8>> {
+        if id3.is_empty() {
+            return Ok(untagged.to_vec());
+        }
+        match format {
+            Format::Dsf if untagged.starts_with(b"DSD ") => Ok(retag_dsf(untagged.to_vec(), id3)),
+            Format::Dff if untagged.starts_with(b"FRM8") => Ok(retag_dff(untagged.to_vec(), id3)),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not an untagged DSD file",
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1005,7 +1398,8 @@ mod tests {
     #[test]
     fn every_format_round_trips_through_lofty() {
         let spec = full_spec();
-        for &format in Format::all() {
+        // The formats lofty does not read are checked by the scanner's reader tests.
+        for &format in Format::all().iter().filter(|f| f.lofty_reads()) {
             let bytes = tagged_bytes(format, &spec).expect("write tags");
             let file = read(&bytes).expect("read back");
             let props = file.properties();
@@ -1057,7 +1451,7 @@ mod tests {
 
     #[test]
     fn empty_spec_writes_a_readable_file() {
-        for &format in Format::all() {
+        for &format in Format::all().iter().filter(|f| f.lofty_reads()) {
             let bytes = tagged_bytes(format, &TrackSpec::default()).expect("write");
             read(&bytes).unwrap_or_else(|e| panic!("{format:?}: {e}"));
         }

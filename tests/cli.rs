@@ -233,6 +233,33 @@ fn inspect_shows_raw_tags_mapped_fields_and_album_key() {
     );
 }
 
+#[test]
+fn inspect_reads_wma_dsf_and_dff() {
+    let s = setup("");
+    for (format, tag_type, codec) in [
+        (Format::Wma, "-- raw tag: ASF", "WMA"),
+        (Format::Dsf, "-- raw tag: ID3v2.4", "DSD"),
+        (Format::Dff, "-- raw tag: ID3v2.4", "DSD"),
+    ] {
+        let file = s.music.join(format!("x.{}", format.extension()));
+        let mut spec = song("Inspected", "Some Album");
+        spec.album_artist = Some("Album Person".into());
+        write_track(&file, format, &spec).unwrap();
+        let out = bin().arg("inspect").arg(&file).output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(tag_type), "{format:?}: {text}");
+        assert!(
+            text.contains(&format!("codec: \"{codec}\"")),
+            "{format:?}: {text}"
+        );
+        assert!(
+            text.contains("album key: aa:some album | album person"),
+            "{format:?}: {text}"
+        );
+    }
+}
+
 fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
     while !check() {

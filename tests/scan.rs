@@ -495,3 +495,148 @@ fn assert_search_index_matches(lib: &TestLibrary) {
         assert_eq!((indexed, matching), (rows, rows), "{fts}");
     }
 }
+
+#[test]
+fn a_scan_that_fails_does_not_stop_the_next_one() {
+    let lib = TestLibrary::new();
+    lib.add("A/01.mp3", Format::Mp3, &spec("One", "A", "B", None, 1));
+    let (scans, thread) = mediastreamer::scanner::ScanHandle::start(lib.config.clone());
+    // Hide a table the walk queries: the walk hits a database error and the scan fails.
+    diesel::sql_query("ALTER TABLE directories RENAME TO directories_hidden")
+        .execute(&mut lib.conn())
+        .unwrap();
+    scans.trigger(ScanOptions::default());
+    scans.wait_idle();
+    assert!(scans.last_report().is_none(), "the scan should have failed");
+    diesel::sql_query("ALTER TABLE directories_hidden RENAME TO directories")
+        .execute(&mut lib.conn())
+        .unwrap();
+    // The next scan runs in full, neither cut short nor reported as interrupted.
+    scans.trigger(ScanOptions::default());
+    scans.wait_idle();
+    let report = scans.last_report().expect("a report");
+    assert!(!report.interrupted, "{report:?}");
+    assert_eq!(report.tracks, 1, "{report:?}");
+    scans.shutdown();
+    thread.join().unwrap();
+}
+
+#[test]
+fn wma_dsf_and_dff_albums_are_cataloged_like_any_other() {
+    let lib = TestLibrary::new();
+    for (n, format) in [Format::Wma, Format::Dsf, Format::Dff]
+        .into_iter()
+        .enumerate()
+    {
+        let n = n as u32 + 1;
+        let mut track = spec(
+            &format!("Song {n}"),
+            "Anna feat. Ben",
+            "Mixed",
+            Some("Anna"),
+            n,
+        );
+        track.genres = vec!["Rock".into(), "Jazz".into()];
+        lib.add(
+            &format!("Anna/Mixed/0{n}.{}", format.extension()),
+            format,
+            &track,
+        );
+    }
+    let (report, _) = lib.scan();
+    assert_eq!(report.errors, 0, "{:?}", report.error_list);
+    assert_eq!((report.tracks, report.albums), (3, 1), "{report:?}");
+    // One album by Anna with three songs; Ben is an artist of his own through "feat.".
+    let (_, name, artist, songs) = album_of(&lib, "Anna/Mixed/01.wma");
+    assert_eq!(
+        (name.as_str(), artist.as_str(), songs),
+        ("Mixed", "Anna", 3)
+    );
+    let names: Vec<String> = artists::table
+        .select(artists::name)
+        .order(artists::name)
+        .load(&mut lib.conn())
+        .unwrap();
+    assert_eq!(names, ["Anna", "Ben"]);
+    let rows: Vec<(String, String, i32)> = tracks::table
+        .order(tracks::path)
+        .select((tracks::suffix, tracks::content_type, tracks::duration_ms))
+        .load(&mut lib.conn())
+        .unwrap()
+        .into_iter()
+        .map(|(s, c, d): (String, String, i64)| (s, c, d as i32))
+        .collect();
+    assert_eq!(rows[0].0, "wma");
+    assert_eq!(rows[0].1, "audio/x-ms-wma");
+    assert_eq!(rows[1].1, "audio/x-dsf");
+    assert_eq!(rows[2].1, "audio/x-dff");
+    assert!(rows.iter().all(|r| r.2 >= 450), "{rows:?}");
+}
+
+#[test]
+fn no_audio_file_is_silently_absent() {
+    let lib = TestLibrary::new();
+    lib.add("Good/01.wma", Format::Wma, &spec("Fine", "A", "B", None, 1));
+    let mut wma = mediastreamer::synth::tagged_bytes(Format::Wma, &TrackSpec::default()).unwrap();
+    wma.truncate(100);
+    lib.add_raw("Bad/corrupt.wma", &wma);
+    lib.add_raw("Bad/garbage.dsf", &[0x5a; 4096]);
+    lib.add_raw(
+        "Bad/text.mp3",
+        "just words, no audio\n".repeat(50).as_bytes(),
+    );
+    let mut dff = mediastreamer::synth::tagged_bytes(Format::Dff, &TrackSpec::default()).unwrap();
+    dff.truncate(40);
+    lib.add_raw("Bad/short.dff", &dff);
+    // Audio formats the scanner cannot read, and audio content under a name it does not know.
+    lib.add_raw("Bad/lossless.tak", b"tBaK and more bytes of a TAK stream");
+    lib.add_raw("Bad/music.mka", b"\x1a\x45\xdf\xa3 matroska");
+    lib.add_raw(
+        "Bad/song.flac.bak",
+        mediastreamer::synth::template_bytes(Format::Flac),
+    );
+    // Not audio: stays out of the report.
+    lib.add_raw("Good/notes.txt", b"liner notes");
+    lib.add_raw("Good/rip.log", b"EAC extraction logfile");
+
+    let (report, _) = lib.scan();
+    assert_eq!(report.tracks, 1, "{report:?}");
+    let reason = |name: &str| {
+        report
+            .error_list
+            .iter()
+            .find(|e| e.path.ends_with(name))
+            .map(|e| e.reason.clone())
+            .unwrap_or_else(|| panic!("{name} not reported: {:?}", report.error_list))
+    };
+    assert!(reason("corrupt.wma").starts_with("truncated or corrupt"));
+    assert_eq!(
+        reason("garbage.dsf"),
+        "not an audio file (unrecognised content)"
+    );
+    assert_eq!(
+        reason("text.mp3"),
+        "not an audio file (unrecognised content)"
+    );
+    assert!(reason("short.dff").starts_with("truncated or corrupt"));
+    assert!(
+        reason("lossless.tak").contains("not supported"),
+        "{}",
+        reason("lossless.tak")
+    );
+    assert!(reason("music.mka").contains("not supported"));
+    assert!(
+        reason("song.flac.bak").contains("FLAC"),
+        "{}",
+        reason("song.flac.bak")
+    );
+    assert_eq!(report.errors, 7, "{:?}", report.error_list);
+    let stored: i64 = scan_errors::table
+        .count()
+        .get_result(&mut lib.conn())
+        .unwrap();
+    assert_eq!(stored, 7);
+    // Reported again by the next scan, not forgotten.
+    let (again, _) = lib.scan();
+    assert_eq!(again.errors, 7, "{:?}", again.error_list);
+}

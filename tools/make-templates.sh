@@ -43,6 +43,9 @@ ff -i "$work/half.wav" "${strip[@]}" -ar 16000 -ac 1 -c:a libspeex -f ogg "$out/
 ff -i "$work/half.wav" "${strip[@]}" -c:a aac -b:a 48k -f ipod "$out/tone.m4a"
 ff -i "$work/half.wav" "${strip[@]}" -c:a aac -b:a 48k -f adts "$out/tone.aac"
 mpcenc --silent --overwrite --quality 2 "$work/half.wav" "$out/tone.mpc"
+# WMA: tags are written by src/synth.rs (lofty has no ASF support). DSD (DSF, DFF) has no
+# template: ffmpeg cannot encode DSD, so src/synth.rs generates those files.
+ff -i "$work/half.wav" "${strip[@]}" -c:a wmav2 -b:a 32k "$out/tone.wma"
 
 # ffmpeg always leaves an ENCODER comment in Ogg streams; drop every comment but the vendor.
 strip_ogg_comments() {

@@ -29,6 +29,18 @@ pub fn embedded(path: &Path) -> Result<Vec<u8>, ArtworkError> {
     };
     let mut pictures: Vec<Picture> = Vec::new();
     let file_type = FileType::from_path(path);
+    if file_type.is_none() {
+        // WMA, DSF, DFF: lofty does not read them; the scanner's own readers do.
+        if let Some(found) = crate::scanner::tags::own_format_pictures(path) {
+            let found = found.map_err(|e| no_picture(e.to_string()))?;
+            return found
+                .iter()
+                .find(|(kind, _)| *kind == 3)
+                .or_else(|| found.first())
+                .map(|(_, data)| data.clone())
+                .ok_or_else(|| no_picture("the file has no picture".into()));
+        }
+    }
     if matches!(
         file_type,
         Some(FileType::Ape | FileType::WavPack | FileType::Mpc)

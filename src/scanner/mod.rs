@@ -4,7 +4,9 @@
 //! trigger (start-up, schedule, watcher, CLI, API) goes through `trigger`, and requests that
 //! arrive while a scan runs are merged into the next one.
 
+pub mod asf;
 pub mod cached_file;
+pub mod dsd;
 pub mod embedded_art;
 pub mod grouping;
 pub mod m3u;

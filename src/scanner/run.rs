@@ -132,12 +132,19 @@ struct ReadJob {
 
 /// Runs one scan to completion (or until `cancel` is set) and reports what changed.
 /// Problems with single files are logged, recorded and counted; they never stop the scan.
+///
+/// `cancel` belongs to the caller (server shutdown, Ctrl-C) and is only read: a scan that
+/// must stop on its own (a database error while walking) uses its own flag, so the next scan
+/// runs normally.
 pub fn run_scan(
     config: &Config,
     options: &ScanOptions,
     progress: &ScanProgress,
     cancel: &AtomicBool,
 ) -> Result<ScanReport, ScanError> {
+    let abort = AtomicBool::new(false);
+    let stopped = || cancel.load(Ordering::Relaxed) || abort.load(Ordering::Relaxed);
+    let stopped = &stopped;
     let started = Instant::now();
     let started_ms = now_ms();
     let db_path = &config.database.path;
@@ -194,7 +201,7 @@ pub fn run_scan(
             let errors = &errors;
             workers.push(s.spawn(move || {
                 for job in job_rx.iter() {
-                    if cancel.load(Ordering::Relaxed) {
+                    if stopped() {
                         continue; // drain without reading
                     }
                     let outcome =
@@ -256,7 +263,7 @@ pub fn run_scan(
                     && let Err(e) = ctx.visit(listing)
                 {
                     walk_error = Some(e);
-                    cancel.store(true, Ordering::Relaxed);
+                    abort.store(true, Ordering::Relaxed);
                 }
             };
             let writer_tx = &writer_tx;
@@ -277,7 +284,7 @@ pub fn run_scan(
                 &start,
                 &scope.rel_path,
                 &rules,
-                cancel,
+                stopped,
                 &mut on_dir,
                 &mut on_error,
             );
@@ -298,7 +305,7 @@ pub fn run_scan(
     });
     walk_result?;
 
-    let interrupted = cancel.load(Ordering::Relaxed);
+    let interrupted = stopped();
     if !interrupted {
         writer.finish(missing, &seen_dirs, &scopes, started_ms)?;
         // After the tracks, so entries find files added (or moved) by this very scan.

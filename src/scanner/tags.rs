@@ -36,7 +36,9 @@ use lofty::properties::FileProperties;
 use lofty::tag::ItemValue;
 use lofty::wavpack::WavPackFile;
 
+use crate::scanner::asf::{self, AsfPicture};
 use crate::scanner::cached_file::CachedFile;
+use crate::scanner::dsd::{self, DsdKind};
 #[cfg(test)]
 use crate::scanner::embedded_art::has_embedded_picture;
 use crate::scanner::embedded_art::has_embedded_picture_in;
@@ -140,8 +142,13 @@ pub fn read_track(
     {
         meta.synced_lyrics = read_sidecar(lrc);
     }
-    let len = reader.len();
-    meta.has_embedded_art = has_embedded_picture_in(&mut reader, len, parsed.file_type);
+    meta.has_embedded_art = match parsed.has_picture {
+        Some(known) => known,
+        None => {
+            let len = reader.len();
+            has_embedded_picture_in(&mut reader, len, parsed.file_type)
+        }
+    };
     Ok(meta)
 }
 
@@ -151,6 +158,42 @@ pub fn read_track(
 pub fn read_raw_tags(path: &Path) -> Result<Vec<RawTag>, TagError> {
     let (parsed, _) = open_and_parse(path, true)?;
     Ok(parsed.tags.iter().map(OwnedTag::raw).collect())
+}
+
+/// An embedded picture: its ID3v2/APIC picture type (3 = front cover) and image bytes.
+pub type EmbeddedPicture = (u8, Vec<u8>);
+
+/// The embedded pictures of a file read by our own readers (WMA, DSF, DFF); `None` when the
+/// file is in a format lofty reads.
+pub fn own_format_pictures(path: &Path) -> Option<Result<Vec<EmbeddedPicture>, TagError>> {
+    let parsed = match open_and_parse(path, true) {
+        Ok((parsed, _)) => parsed,
+        Err(e) => return Some(Err(e)),
+    };
+    if !matches!(parsed.file_type, FileType::Custom(_)) {
+        return None;
+    }
+    let mut pictures = Vec::new();
+    for tag in parsed.tags {
+        match tag {
+            OwnedTag::Asf(_, found) => {
+                pictures.extend(found.into_iter().map(|p| (p.picture_type, p.data)));
+            }
+            OwnedTag::Id3v2(tag) => {
+                for frame in tag {
+                    if let Frame::Picture(f) = frame {
+                        let picture = f.picture.into_owned();
+                        pictures.push((picture.pic_type().as_u8(), picture.into_data()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(Ok(pictures
+        .into_iter()
+        .filter(|(_, d)| !d.is_empty())
+        .collect()))
 }
 
 /// Strips C0/C1 control characters (keeping tab, newline and carriage return) and trims
@@ -208,10 +251,14 @@ fn is_stripped_control(c: char) -> bool {
 
 /// A parsed file: its type, properties, codec name and tags in merge priority order.
 struct Parsed {
+    /// For the formats read by our own readers, `FileType::Custom` with the suffix.
     file_type: FileType,
     properties: FileProperties,
     codec: &'static str,
     tags: Vec<OwnedTag>,
+    /// Whether a picture is embedded, when the reader already knows (our own readers);
+    /// `None` for lofty's formats, which are checked by walking headers.
+    has_picture: Option<bool>,
 }
 
 /// A format-specific tag taken out of a lofty file.
@@ -223,11 +270,15 @@ enum OwnedTag {
     Ilst(Ilst),
     Riff(RiffInfoList),
     Aiff(AiffTextChunks),
+    /// ASF attributes as text (content description fields and `WM/...` attributes).
+    Asf(Vec<(String, String)>, Vec<AsfPicture>),
+    /// DSDIFF `DIIN` texts: `DITI` (title), `DIAR` (artist).
+    Diin(Vec<(&'static str, String)>),
 }
 
 /// Parses the file; returns what was read and the open reader (for the picture check).
 fn open_and_parse(path: &Path, read_cover_art: bool) -> Result<(Parsed, CachedFile), TagError> {
-    let reader = CachedFile::open(path).map_err(TagError::Open)?;
+    let mut reader = CachedFile::open(path).map_err(TagError::Open)?;
     if reader.is_empty() {
         return Err(TagError::Empty);
     }
@@ -235,6 +286,9 @@ fn open_and_parse(path: &Path, read_cover_art: bool) -> Result<(Parsed, CachedFi
     // reject well-known non-audio signatures up front.
     if is_known_non_audio(reader.head()) {
         return Err(TagError::NotAudio);
+    }
+    if let Some(parsed) = parse_own_format(&mut reader, read_cover_art)? {
+        return Ok((parsed, reader));
     }
     let options = ParseOptions::new().read_cover_art(read_cover_art);
     // Content sniffing first; the extension (matched case-insensitively) only when the content
@@ -268,6 +322,112 @@ fn open_and_parse(path: &Path, read_cover_art: bool) -> Result<(Parsed, CachedFi
         Ok(Err(_)) if sniffed.is_none() => Err(TagError::NotAudio),
         Ok(Err(e)) => Err(TagError::Corrupt(describe_error(&e))),
     }
+}
+
+/// Reads the formats lofty does not (ASF/WMA, DSF, DFF) with our own readers, recognised by
+/// their content; `None` for everything else.
+fn parse_own_format(
+    reader: &mut CachedFile,
+    read_cover_art: bool,
+) -> Result<Option<Parsed>, TagError> {
+    let head = reader.head();
+    let is_asf = asf::is_asf(head);
+    let dsd_kind = dsd::sniff(head);
+    if !is_asf && dsd_kind.is_none() {
+        return Ok(None);
+    }
+    let len = reader.len();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        if is_asf {
+            asf::read(reader, len, read_cover_art)
+                .map(asf_parsed)
+                .map_err(|e| e.to_string())
+        } else {
+            dsd::read(reader, len)
+                .map_err(|e| e.to_string())
+                .and_then(|f| dsd_parsed(f, dsd_kind))
+        }
+    }));
+    match result {
+        Err(_) => Err(TagError::Panicked),
+        Ok(Err(e)) => Err(TagError::Corrupt(e)),
+        Ok(Ok(parsed)) => Ok(Some(parsed)),
+    }
+}
+
+fn asf_parsed(f: asf::AsfFile) -> Parsed {
+    let properties = FileProperties::new(
+        std::time::Duration::from_millis(f.duration_ms),
+        None,
+        f.bitrate,
+        f.sample_rate,
+        f.bits_per_sample.and_then(|b| u8::try_from(b).ok()),
+        f.channels.and_then(|c| u8::try_from(c).ok()),
+        None,
+    );
+    Parsed {
+        file_type: FileType::Custom("wma"),
+        properties,
+        codec: f.codec,
+        has_picture: Some(!f.pictures.is_empty()),
+        tags: vec![OwnedTag::Asf(f.items, f.pictures)],
+    }
+}
+
+fn dsd_parsed(f: dsd::DsdFile, kind: Option<DsdKind>) -> Result<Parsed, String> {
+    let properties = FileProperties::new(
+        std::time::Duration::from_millis(f.duration_ms),
+        Some(f.bitrate),
+        Some(f.bitrate),
+        Some(f.sample_rate),
+        Some(1),
+        u8::try_from(f.channels).ok(),
+        None,
+    );
+    let mut tags = Vec::new();
+    let mut has_picture = false;
+    if let Some(bytes) = &f.id3v2 {
+        // Parsed with its pictures, to know whether one is there: the tag is in memory anyway.
+        let tag = id3v2_from_bytes(bytes)?;
+        has_picture = (&tag).into_iter().any(|f| matches!(f, Frame::Picture(_)));
+        tags.push(OwnedTag::Id3v2(tag));
+    }
+    let diin: Vec<(&'static str, String)> = [("DITI", f.title), ("DIAR", f.artist)]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect();
+    if !diin.is_empty() {
+        tags.push(OwnedTag::Diin(diin));
+    }
+    Ok(Parsed {
+        file_type: FileType::Custom(match kind {
+            Some(DsdKind::Dff) => "dff",
+            _ => "dsf",
+        }),
+        properties,
+        codec: f.codec,
+        tags,
+        has_picture: Some(has_picture),
+    })
+}
+
+/// Parses a whole ID3v2 tag held in memory. lofty only parses ID3v2 inside a file, so the tag
+/// is wrapped in the smallest AIFF file that holds it (an `ID3 ` chunk; no audio properties
+/// are read).
+pub(crate) fn id3v2_from_bytes(tag: &[u8]) -> Result<Id3v2Tag, String> {
+    let len = u32::try_from(tag.len()).map_err(|_| "ID3v2 tag too large".to_owned())?;
+    let padded = tag.len() + (tag.len() & 1);
+    let mut aiff = Vec::with_capacity(20 + padded);
+    aiff.extend_from_slice(b"FORM");
+    aiff.extend_from_slice(&(12 + padded as u32).to_be_bytes());
+    aiff.extend_from_slice(b"AIFFID3 ");
+    aiff.extend_from_slice(&len.to_be_bytes());
+    aiff.extend_from_slice(tag);
+    aiff.resize(20 + padded, 0);
+    let options = ParseOptions::new().read_properties(false);
+    let mut file = AiffFile::read_from(&mut io::Cursor::new(aiff), options)
+        .map_err(|e| format!("ID3v2 tag: {}", describe_error(&e)))?;
+    Ok(file.remove_id3v2().unwrap_or_default())
 }
 
 /// Signatures of common non-audio files found in music folders (images, documents,
@@ -411,6 +571,7 @@ fn parse_as<R: Read + Seek>(
         properties,
         codec,
         tags,
+        has_picture: None,
     })
 }
 
@@ -724,6 +885,17 @@ impl OwnedTag {
                     bag.push((Field::Description, Cow::Borrowed(annotation.as_str())));
                 }
             }
+            OwnedTag::Asf(items, _) => flatten_asf(items, bag),
+            OwnedTag::Diin(items) => {
+                for (key, value) in items {
+                    let field = if *key == "DITI" {
+                        Field::Title
+                    } else {
+                        Field::Artist
+                    };
+                    bag.push((field, Cow::Borrowed(value.as_str())));
+                }
+            }
         }
     }
 
@@ -840,6 +1012,22 @@ impl OwnedTag {
                 }
                 "AIFF text"
             }
+            OwnedTag::Asf(tag, pictures) => {
+                items.extend(tag.iter().cloned());
+                for p in pictures {
+                    items.push((
+                        asf::PICTURE_ATTRIBUTE.to_owned(),
+                        format!("<picture: {}, {} bytes>", p.mime_type, p.len),
+                    ));
+                }
+                "ASF"
+            }
+            OwnedTag::Diin(tag) => {
+                for (k, v) in tag {
+                    items.push(((*k).to_owned(), v.clone()));
+                }
+                "DSDIFF DIIN"
+            }
         };
         RawTag {
             tag_type: tag_type.to_owned(),
@@ -896,6 +1084,60 @@ fn flatten_id3v2<'a>(tag: &'a Id3v2Tag, bag: &mut Bag<'a>) {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// ASF attribute names: the content description's fields, `WM/...` names, and the
+/// `MusicBrainz/...` and `REPLAYGAIN_...` names MusicBrainz Picard and foobar2000 write.
+fn asf_field(name: &str) -> Option<Field> {
+    use Field::*;
+    if let Some(wm) = name.strip_prefix("WM/") {
+        return Some(match wm {
+            "AlbumTitle" => Album,
+            "AlbumArtist" => AlbumArtist,
+            "ARTISTS" => Artists,
+            "TrackNumber" => Track,
+            "PartOfSet" => Disc,
+            "Year" => Year,
+            "OriginalReleaseYear" | "OriginalReleaseTime" => OriginalDate,
+            "Genre" => Genre,
+            "Composer" => Composer,
+            "Lyrics" => Lyrics,
+            "Publisher" => Label,
+            "ContentGroupDescription" => Grouping,
+            "Mood" => Mood,
+            "BeatsPerMinute" => Bpm,
+            "ISRC" => Isrc,
+            "SetSubTitle" => DiscSubtitle,
+            "TitleSortOrder" => SortTitle,
+            "AlbumSortOrder" => SortAlbum,
+            "ArtistSortOrder" => ArtistSort,
+            "AlbumArtistSortOrder" => AlbumArtistSort,
+            "IsCompilation" => Compilation,
+            _ => return None,
+        });
+    }
+    match name {
+        "Title" => Some(Title),
+        "Author" => Some(Artist),
+        "Description" => Some(Comment),
+        "Copyright" | "Rating" => None,
+        // "MusicBrainz/Track Id" reads as "MusicBrainz Track Id".
+        other => field_from_name(&other.replace('/', " ")),
+    }
+}
+
+fn flatten_asf<'a>(items: &'a [(String, String)], bag: &mut Bag<'a>) {
+    let has_track_number = items.iter().any(|(k, _)| k == "WM/TrackNumber");
+    for (key, value) in items {
+        if let Some(field) = asf_field(key) {
+            bag.push((field, Cow::Borrowed(value.as_str())));
+        } else if key == "WM/Track" && !has_track_number {
+            // The old, zero-based track attribute.
+            if let Ok(n) = value.trim().parse::<u32>() {
+                bag.push((Field::Track, Cow::Owned((n + 1).to_string())));
+            }
         }
     }
 }
@@ -1474,6 +1716,9 @@ fn content_type_for(suffix: &str, file_type: FileType) -> &'static str {
         "ape" => "audio/x-ape",
         "mpc" | "mp+" | "mpp" => "audio/x-musepack",
         "aac" => "audio/aac",
+        "wma" | "asf" => "audio/x-ms-wma",
+        "dsf" => "audio/x-dsf",
+        "dff" => "audio/x-dff",
         _ => match file_type {
             FileType::Mpeg => "audio/mpeg",
             FileType::Flac => "audio/flac",
@@ -1485,6 +1730,9 @@ fn content_type_for(suffix: &str, file_type: FileType) -> &'static str {
             FileType::Ape => "audio/x-ape",
             FileType::Mpc => "audio/x-musepack",
             FileType::Aac => "audio/aac",
+            FileType::Custom("wma") => "audio/x-ms-wma",
+            FileType::Custom("dsf") => "audio/x-dsf",
+            FileType::Custom("dff") => "audio/x-dff",
             _ => "application/octet-stream",
         },
     }
@@ -1691,6 +1939,7 @@ mod tests {
             ("tone.wv", "WavPack", "audio/x-wavpack", 44100, 2, 500),
             ("tone.ape", "APE", "audio/x-ape", 44100, 2, 500),
             ("tone.mpc", "Musepack", "audio/x-musepack", 44100, 2, 500),
+            ("tone.wma", "WMA", "audio/x-ms-wma", 44100, 2, 510),
         ];
         for (file, codec, content_type, rate, channels, length_ms) in cases {
             let meta = read(&Path::new(TEMPLATES).join(file));
@@ -2664,6 +2913,297 @@ mod tests {
             "",
         ] {
             assert!(!is_disc_folder_name(no), "{no}");
+        }
+    }
+
+    // --- formats with our own readers: WMA, DSF, DFF -----------------------------------------
+
+    /// Writes `format` tagged with `spec` (synth) and reads it back.
+    fn synth_read(format: crate::synth::Format, spec: &crate::synth::TrackSpec) -> TrackMeta {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(format!("Folder/t.{}", format.extension()));
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        crate::synth::write_track(&path, format, spec).expect("write");
+        read(&path)
+    }
+
+    fn full_synth_spec() -> crate::synth::TrackSpec {
+        crate::synth::TrackSpec {
+            title: "Été – 東京".to_owned(),
+            artist: "Anna feat. Ben".to_owned(),
+            artists: strings(&["Anna", "Ben"]),
+            album: "Album".to_owned(),
+            album_artist: Some("Anna".to_owned()),
+            track: Some((3, Some(12))),
+            disc: Some((2, Some(2))),
+            year: Some(1999),
+            genres: strings(&["Rock", "Jazz"]),
+            compilation: true,
+            mb_recording_id: Some("0b4e3c1a-1111-4222-8333-444455556666".to_owned()),
+            mb_release_id: Some("1b4e3c1a-1111-4222-8333-444455556666".to_owned()),
+            rg_track_gain: Some(-6.5),
+            rg_album_gain: Some(-7.25),
+            lyrics: Some("la la".to_owned()),
+            comment: Some("hello".to_owned()),
+            composer: Some("Clara Writer".to_owned()),
+            disc_subtitle: Some("Bonus".to_owned()),
+            label: Some("Label Records".to_owned()),
+            mood: Some("Calm".to_owned()),
+            embedded_art: true,
+        }
+    }
+
+    /// The fields every format carries the same way.
+    fn assert_full_spec(meta: &TrackMeta, what: &str) {
+        assert_eq!(meta.title, "Été – 東京", "{what}");
+        assert_eq!(meta.artists, strings(&["Anna", "Ben"]), "{what}");
+        assert_eq!(meta.artist_display, "Anna feat. Ben", "{what}");
+        assert_eq!(meta.album, "Album", "{what}");
+        assert_eq!(meta.album_artists, strings(&["Anna"]), "{what}");
+        assert_eq!(meta.track_number, Some(3), "{what}");
+        assert_eq!(meta.disc_number, Some(2), "{what}");
+        assert_eq!(meta.disc_total, Some(2), "{what}");
+        assert_eq!(meta.year, Some(1999), "{what}");
+        assert_eq!(meta.genres, strings(&["Rock", "Jazz"]), "{what}");
+        assert!(meta.compilation, "{what}");
+        assert_eq!(
+            meta.mb_recording_id.as_deref(),
+            Some("0b4e3c1a-1111-4222-8333-444455556666"),
+            "{what}"
+        );
+        assert_eq!(
+            meta.mb_release_id.as_deref(),
+            Some("1b4e3c1a-1111-4222-8333-444455556666"),
+            "{what}"
+        );
+        assert_eq!(meta.rg_track_gain, Some(-6.5), "{what}");
+        assert_eq!(meta.rg_album_gain, Some(-7.25), "{what}");
+        assert_eq!(meta.lyrics.as_deref(), Some("la la"), "{what}");
+        assert_eq!(meta.comment.as_deref(), Some("hello"), "{what}");
+        assert_eq!(meta.composers, strings(&["Clara Writer"]), "{what}");
+        assert_eq!(meta.disc_subtitle.as_deref(), Some("Bonus"), "{what}");
+        assert_eq!(meta.label.as_deref(), Some("Label Records"), "{what}");
+        assert_eq!(meta.mood.as_deref(), Some("Calm"), "{what}");
+        assert!(meta.has_embedded_art, "{what}");
+    }
+
+    #[test]
+    fn wma_tags_and_properties() {
+        use crate::synth::{Format, TrackSpec};
+        let meta = synth_read(Format::Wma, &full_synth_spec());
+        assert_full_spec(&meta, "wma");
+        assert_eq!(
+            (meta.suffix.as_str(), meta.content_type.as_str()),
+            ("wma", "audio/x-ms-wma")
+        );
+        assert_eq!(meta.codec, "WMA");
+        assert_eq!((meta.sample_rate, meta.channels), (Some(44100), Some(2)));
+        assert_eq!(meta.bitrate, Some(32));
+        assert!((meta.duration_ms - 510).abs() <= 50, "{}", meta.duration_ms);
+
+        // Untagged: names from the path, no art.
+        let bare = synth_read(Format::Wma, &TrackSpec::default());
+        assert_eq!((bare.title.as_str(), bare.album.as_str()), ("t", "Folder"));
+        assert_eq!(bare.artists, strings(&[UNKNOWN_ARTIST]));
+        assert!(!bare.has_embedded_art);
+    }
+
+    #[test]
+    fn wma_attributes_other_taggers_write() {
+        let bytes = crate::synth::wma_with_attributes(
+            "Song",
+            "A / B",
+            &[
+                ("WM/Track", "4"), // zero-based: track 5
+                ("WM/Genre", "Rock"),
+                ("WM/Genre", "Pop"),
+                ("WM/AlbumArtist", "Band"),
+                ("WM/OriginalReleaseYear", "1970"),
+                ("WM/Year", "1999-03-21"),
+                ("WM/ArtistSortOrder", "Band, The"),
+                ("WM/BeatsPerMinute", "120"),
+                ("WM/ISRC", "USRC17607839"),
+                ("MusicBrainz/Artist Id", "artist-id"),
+                ("MusicBrainz/Album Artist Id", "album-artist-id"),
+                ("MusicBrainz/Release Group Id", "group-id"),
+                ("MusicBrainz/Release Track Id", "track-id"),
+                ("MusicBrainz/Album Type", "album"),
+                ("REPLAYGAIN_TRACK_PEAK", "0.98"),
+                ("REPLAYGAIN_ALBUM_PEAK", "0.99"),
+                ("WM/EncodingTime", "ignored"),
+            ],
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("x.wma");
+        std::fs::write(&path, bytes).expect("write");
+        let meta = read(&path);
+        assert_eq!(meta.title, "Song");
+        assert_eq!(meta.artists, strings(&["A", "B"]));
+        assert_eq!(meta.track_number, Some(5));
+        assert_eq!(meta.genres, strings(&["Rock", "Pop"]));
+        assert_eq!(meta.album_artists, strings(&["Band"]));
+        assert_eq!(meta.original_date.as_deref(), Some("1970"));
+        assert_eq!(meta.release_date.as_deref(), Some("1999-03-21"));
+        assert_eq!(meta.artist_sort.as_deref(), Some("Band, The"));
+        assert_eq!(meta.bpm, Some(120));
+        assert_eq!(meta.isrc.as_deref(), Some("USRC17607839"));
+        assert_eq!(meta.mb_artist_id.as_deref(), Some("artist-id"));
+        assert_eq!(meta.mb_album_artist_id.as_deref(), Some("album-artist-id"));
+        assert_eq!(meta.mb_release_group_id.as_deref(), Some("group-id"));
+        assert_eq!(meta.mb_track_id.as_deref(), Some("track-id"));
+        assert_eq!(meta.release_type.as_deref(), Some("album"));
+        assert_eq!(meta.rg_track_peak, Some(0.98));
+        assert_eq!(meta.rg_album_peak, Some(0.99));
+
+        // `inspect` lists every attribute as found.
+        let raw = read_raw_tags(&path).expect("raw");
+        assert_eq!(raw.len(), 1);
+        assert_eq!(raw[0].tag_type, "ASF");
+        assert_eq!(raw[0].items[0], ("Title".to_owned(), "Song".to_owned()));
+        assert!(
+            raw[0]
+                .items
+                .contains(&("WM/EncodingTime".to_owned(), "ignored".to_owned()))
+        );
+    }
+
+    #[test]
+    fn dsf_and_dff_tags_and_properties() {
+        use crate::synth::{Format, TrackSpec};
+        for (format, content_type) in [(Format::Dsf, "audio/x-dsf"), (Format::Dff, "audio/x-dff")] {
+            let what = format.extension();
+            let meta = synth_read(format, &full_synth_spec());
+            assert_full_spec(&meta, what);
+            assert_eq!(meta.suffix, what);
+            assert_eq!(meta.content_type, content_type);
+            assert_eq!(meta.codec, "DSD", "{what}");
+            assert_eq!(meta.sample_rate, Some(2_822_400), "{what}");
+            assert_eq!(
+                (meta.channels, meta.bit_depth),
+                (Some(2), Some(1)),
+                "{what}"
+            );
+            assert_eq!(meta.bitrate, Some(5644), "{what}");
+            assert_eq!(meta.duration_ms, 500, "{what}");
+            let bare = synth_read(format, &TrackSpec::default());
+            assert_eq!(bare.title, "t", "{what}");
+            assert!(!bare.has_embedded_art, "{what}");
+            assert_eq!(bare.duration_ms, 500, "{what}");
+        }
+    }
+
+    /// A DFF chunk: id, big-endian u64 size, body, pad byte.
+    fn dff_chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = id.to_vec();
+        out.extend_from_slice(&(body.len() as u64).to_be_bytes());
+        out.extend_from_slice(body);
+        if body.len() % 2 == 1 {
+            out.push(0);
+        }
+        out
+    }
+
+    #[test]
+    fn dff_edited_master_title_and_artist() {
+        use crate::synth::{Format, template_bytes};
+        let mut bytes = template_bytes(Format::Dff).to_vec();
+        let text = |s: &str| {
+            let mut b = (s.len() as u32).to_be_bytes().to_vec();
+            b.extend_from_slice(s.as_bytes());
+            b
+        };
+        let mut diin = dff_chunk(b"DITI", &text("Master Title"));
+        diin.extend(dff_chunk(b"DIAR", &text("Master Artist")));
+        bytes.extend(dff_chunk(b"DIIN", &diin));
+        let size = bytes.len() as u64 - 12;
+        bytes[4..12].copy_from_slice(&size.to_be_bytes());
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("m.dff");
+        std::fs::write(&path, &bytes).expect("write");
+        let meta = read(&path);
+        assert_eq!(meta.title, "Master Title");
+        assert_eq!(meta.artists, strings(&["Master Artist"]));
+        let raw = read_raw_tags(&path).expect("raw");
+        assert_eq!(raw[0].tag_type, "DSDIFF DIIN");
+    }
+
+    #[test]
+    fn broken_wma_dsf_and_dff_files_are_errors_with_reasons() {
+        use crate::synth::{Format, TrackSpec, tagged_bytes};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let opts = TagOptions::default();
+        for format in [Format::Wma, Format::Dsf, Format::Dff] {
+            let ext = format.extension();
+            let garbage = dir.path().join(format!("garbage.{ext}"));
+            std::fs::write(&garbage, "not audio at all\n".repeat(20)).expect("write");
+            let err = read_track(&garbage, None, &opts).expect_err(ext);
+            assert!(matches!(err, TagError::NotAudio), "{ext}: {err}");
+
+            let bytes = tagged_bytes(format, &TrackSpec::default()).expect("bytes");
+            let cut = dir.path().join(format!("cut.{ext}"));
+            std::fs::write(&cut, &bytes[..70]).expect("write");
+            let err = read_track(&cut, None, &opts).expect_err(ext);
+            assert!(matches!(err, TagError::Corrupt(_)), "{ext}: {err}");
+            assert!(
+                err.to_string().starts_with("truncated or corrupt: "),
+                "{err}"
+            );
+        }
+    }
+
+    /// A tiny deterministic generator for the fuzz tests.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    #[test]
+    fn own_readers_survive_truncation_and_bit_flips() {
+        use crate::synth::{Format, tagged_bytes};
+        use std::io::Cursor;
+        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        for format in [Format::Wma, Format::Dsf, Format::Dff] {
+            let bytes = tagged_bytes(format, &full_synth_spec()).expect("bytes");
+            // The readers themselves, without read_track's catch_unwind: a panic fails here.
+            let parse = |b: &[u8]| {
+                let mut c = Cursor::new(b);
+                if format == Format::Wma {
+                    let _ = asf::read(&mut c, b.len() as u64, true);
+                } else {
+                    let _ = dsd::read(&mut c, b.len() as u64)
+                        .map(|f| f.id3v2.map(|t| id3v2_from_bytes(&t)));
+                }
+            };
+            // The headers and tags sit at the start of a WMA, and at the start and end of a
+            // DSD file: cut through every byte of them, and at spaced points elsewhere.
+            let len = bytes.len();
+            let hot: Vec<std::ops::Range<usize>> = if format == Format::Wma {
+                std::iter::once(0..2048.min(len)).collect()
+            } else {
+                vec![0..200, len.saturating_sub(2048)..len]
+            };
+            for keep in hot.iter().cloned().flatten().chain((0..len).step_by(997)) {
+                parse(&bytes[..keep]);
+            }
+            for _ in 0..3000 {
+                let mut mutated = bytes.clone();
+                for _ in 0..1 + rng.next() % 4 {
+                    let range = &hot[rng.next() as usize % hot.len()];
+                    let at = range.start + rng.next() as usize % range.len();
+                    match rng.next() % 3 {
+                        0 => mutated[at] ^= 1 << (rng.next() % 8),
+                        1 => mutated[at] = 0xFF,
+                        _ => mutated[at] = 0,
+                    }
+                }
+                parse(&mutated);
+            }
         }
     }
 

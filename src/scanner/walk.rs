@@ -12,13 +12,85 @@ use std::collections::HashSet;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Extensions (lower case) of the audio files the scanner reads.
 pub const AUDIO_EXTENSIONS: &[&str] = &[
     "mp3", "mp2", "flac", "ogg", "oga", "opus", "spx", "m4a", "m4b", "mp4", "aac", "wav", "aif",
-    "aiff", "aifc", "wv", "ape", "mpc",
+    "aiff", "aifc", "wv", "ape", "mpc", "wma", "dsf", "dff",
 ];
+
+/// Extensions of audio formats the scanner cannot catalog (no reader, or protected): such
+/// files are reported as problems, never skipped in silence.
+pub const UNREAD_AUDIO_EXTENSIONS: &[&str] = &[
+    "tak", "shn", "tta", "ofr", "ofs", "mka", "ac3", "dts", "ra", "rm", "amr", "awb", "au", "snd",
+    "caf", "mid", "midi", "kar", "m4p", "m4r", "aa", "aax", "mod", "xm", "it", "s3m", "asf",
+    "weba",
+];
+
+/// Extensions of files that are never audio (sidecars, documents, video, archives): the only
+/// files of unknown type whose first bytes are not checked for audio.
+const NON_AUDIO_EXTENSIONS: &[&str] = &[
+    "txt", "log", "cue", "nfo", "pdf", "md5", "sfv", "ffp", "st5", "accurip", "db", "ini", "url",
+    "html", "htm", "xml", "json", "doc", "docx", "odt", "rtf", "md", "srt", "sha1", "sha256",
+    "par2", "zip", "rar", "7z", "gz", "tar", "exe", "torrent", "tif", "tiff", "ico", "psd", "svg",
+    "heic", "avif", "jxl", "m3u", "m3u8", "pls", "xspf", "wpl", "mkv", "avi", "mov", "mpg", "mpeg",
+    "wmv", "flv", "ts", "vob", "iso", "nrg", "toc", "lrc", "css", "js",
+];
+
+/// The audio format a file's first bytes announce, if any.
+fn audio_signature(head: &[u8]) -> Option<&'static str> {
+    let at = |i: usize, sig: &[u8]| head.get(i..i + sig.len()) == Some(sig);
+    Some(if at(0, b"ID3") {
+        "MP3"
+    } else if at(0, b"fLaC") {
+        "FLAC"
+    } else if at(0, b"OggS") {
+        "Ogg"
+    } else if at(0, b"RIFF") && at(8, b"WAVE") {
+        "WAV"
+    } else if at(0, b"FORM") && (at(8, b"AIFF") || at(8, b"AIFC")) {
+        "AIFF"
+    } else if at(0, &super::asf::HEADER) {
+        "WMA"
+    } else if let Some(kind) = super::dsd::sniff(head) {
+        match kind {
+            super::dsd::DsdKind::Dsf => "DSF",
+            super::dsd::DsdKind::Dff => "DFF",
+        }
+    } else if at(0, b"wvpk") {
+        "WavPack"
+    } else if at(0, b"MAC ") {
+        "Monkey's Audio"
+    } else if at(0, b"MPCK") || at(0, b"MP+") {
+        "Musepack"
+    } else if at(4, b"ftypM4A") || at(4, b"ftypM4B") {
+        "MP4 audio"
+    } else {
+        return None;
+    })
+}
+
+/// Why a file that is not cataloged should still be reported, if it is audio: an audio
+/// extension the scanner cannot read, or audio content under a name it does not know.
+fn unread_audio(path: &Path, ext: Option<&str>) -> Option<String> {
+    if let Some(ext) = ext {
+        if UNREAD_AUDIO_EXTENSIONS.contains(&ext) {
+            return Some(format!(".{ext} audio files are not supported"));
+        }
+        if IMAGE_EXTENSIONS.contains(&ext) || NON_AUDIO_EXTENSIONS.contains(&ext) {
+            return None;
+        }
+    }
+    let mut head = [0u8; 16];
+    let n = fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .ok()?;
+    let kind = audio_signature(&head[..n])?;
+    let name = ext.map_or_else(|| "no extension".to_owned(), |e| format!(".{e}"));
+    Some(format!(
+        "{kind} audio under a name the scanner does not read ({name}); rename it to include it"
+    ))
+}
 
 /// Extensions of folder images considered as cover art.
 pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "gif", "bmp"];
@@ -121,12 +193,12 @@ pub fn join_rel(dir: &str, name: &str) -> String {
 
 /// Walks the tree below `start` (whose path relative to the music folder is `start_rel`),
 /// calling `on_dir` for every directory in pre-order (a parent before its children) and
-/// `on_error` for every path that cannot be read. Stops early when `cancel` is set.
+/// `on_error` for every path that cannot be read. Stops early once `stop` says so.
 pub fn walk(
     start: &Path,
     start_rel: &str,
     rules: &IgnoreRules,
-    cancel: &AtomicBool,
+    stop: &dyn Fn() -> bool,
     on_dir: &mut dyn FnMut(DirListing),
     on_error: &mut dyn FnMut(&Path, String),
 ) {
@@ -136,7 +208,7 @@ pub fn walk(
         start_rel.to_string(),
         0,
         rules,
-        cancel,
+        stop,
         &mut visited,
         on_dir,
         on_error,
@@ -149,12 +221,12 @@ fn walk_dir(
     rel: String,
     depth: usize,
     rules: &IgnoreRules,
-    cancel: &AtomicBool,
+    stop: &dyn Fn() -> bool,
     visited: &mut HashSet<(u64, u64)>,
     on_dir: &mut dyn FnMut(DirListing),
     on_error: &mut dyn FnMut(&Path, String),
 ) {
-    if cancel.load(Ordering::Relaxed) {
+    if stop() {
         return;
     }
     let dir_meta = match fs::metadata(dir) {
@@ -242,7 +314,16 @@ fn walk_dir(
         if !meta.is_file() {
             continue;
         }
-        let Some(ext) = extension(&name) else {
+        let ext = extension(&name);
+        let Some(ext) = ext.filter(|e| {
+            AUDIO_EXTENSIONS.contains(&e.as_str())
+                || IMAGE_EXTENSIONS.contains(&e.as_str())
+                || e == "lrc"
+                || super::m3u::PLAYLIST_EXTENSIONS.contains(&e.as_str())
+        }) else {
+            if let Some(reason) = unread_audio(&path, extension(&name).as_deref()) {
+                on_error(&path, reason);
+            }
             continue;
         };
         if AUDIO_EXTENSIONS.contains(&ext.as_str()) {
@@ -278,7 +359,7 @@ fn walk_dir(
             rel_path,
             depth + 1,
             rules,
-            cancel,
+            stop,
             visited,
             on_dir,
             on_error,
@@ -297,7 +378,7 @@ mod tests {
             root,
             "",
             rules,
-            &AtomicBool::new(false),
+            &|| false,
             &mut |d| dirs.push(d),
             &mut |p, r| errors.push((p.to_path_buf(), r)),
         );

@@ -104,9 +104,18 @@ fn unsupported_or_corrupt(e: SymphoniaError, path: &Path) -> TranscodeError {
     }
 }
 
+/// Formats symphonia has no decoder for, sent to ffmpeg without asking symphonia: its probe
+/// scans for a sync word and can take DSD or WMA packet bytes for MPEG frames and "decode"
+/// noise.
+const FFMPEG_ONLY: &[&str] = &["wma", "asf", "dsf", "dff"];
+
 /// Reads a file's stream parameters with symphonia; `Unsupported` when symphonia has no
 /// demuxer or decoder for it.
 pub fn probe(path: &Path) -> Result<SourceInfo, TranscodeError> {
+    let format = format_name(path);
+    if FFMPEG_ONLY.contains(&format.as_str()) {
+        return Err(TranscodeError::Unsupported(format));
+    }
     let opened = open_symphonia(path)?;
     Ok(SourceInfo {
         sample_rate: opened.sample_rate,
@@ -501,6 +510,28 @@ mod tests {
         out.clear();
         mix.mix(&[0.0, 0.0, 1.0, 0.0, 0.0, 0.0], &mut out);
         assert!(out[0] > 0.0 && (out[0] - out[1]).abs() < 1e-6);
+    }
+
+    #[test]
+    fn wma_and_dsd_are_left_to_ffmpeg() {
+        use crate::synth::{Format, TrackSpec, write_track};
+        let dir = tempfile::tempdir().unwrap();
+        for format in [Format::Wma, Format::Dsf, Format::Dff] {
+            let path = dir.path().join(format!("t.{}", format.extension()));
+            write_track(&path, format, &TrackSpec::default()).unwrap();
+            // Audio data that happens to hold MPEG frames must not make symphonia "decode" it.
+            let mut bytes = std::fs::read(&path).unwrap();
+            let mp3 = crate::synth::template_bytes(Format::Mp3);
+            if bytes.len() > 2 * mp3.len() {
+                let at = bytes.len() / 2;
+                bytes[at..at + mp3.len()].copy_from_slice(mp3);
+            }
+            std::fs::write(&path, bytes).unwrap();
+            match probe(&path) {
+                Err(TranscodeError::Unsupported(name)) => assert_eq!(name, format.extension()),
+                other => panic!("{format:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]
