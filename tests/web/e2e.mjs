@@ -680,6 +680,14 @@ step('a file nothing can decode: one message, and playback stops on it', async (
   check(await fpage.evaluate(() => window.mediastreamer.engine.current === null), 'something plays');
   const two = streamsOf(streams, ids['Broken Two']);
   check(two.some(asMp3) && two.some((u) => !asMp3(u)), `Broken Two: ${two.join(', ')}`);
+  // From a song that plays into two that do not: one message, on the first of them.
+  await fpage.evaluate((songs) => window.mediastreamer.player.playList(songs), [2, 0, 1].map((i) => album.song[i]));
+  await waitFor(fpage, () => window.playerErrors.length === 3, null, 'the message at the end of Fine Three', 20000);
+  await fpage.waitForTimeout(1500);
+  check(await fpage.evaluate(() => window.playerErrors.length) === 3, 'more than one message after Fine Three');
+  check((await fpage.evaluate(() => window.playerErrors[2])).includes('Broken One'), 'the message is not about Broken One');
+  check(await player(fpage, 'p.index') === 1 && !(await player(fpage, 'p.playing')), 'playback did not stop on Broken One');
+  await fpage.locator('.pb-title', { hasText: 'Broken One' }).waitFor();
 });
 
 step('gapless at 48 kHz, as strict as at 44.1 kHz', async () => {
