@@ -5,7 +5,9 @@
 //!   title, artist, album, duration and cover, and a player that plays them in order. Each
 //!   GET counts a visit (visitCount, lastVisited); HEAD does not.
 //! - `GET /share/TOKEN/stream/tr-N`: the song's file with Range, HEAD and conditional
-//!   requests (`media::serve_file`), only for songs of that share.
+//!   requests (`media::serve_file`), only for songs of that share; with `format=mp3` (and an
+//!   optional `maxBitRate`) the server's MP3 transcode of it, as `stream` sends it, which the
+//!   page plays when the browser cannot play the original.
 //! - `GET /share/TOKEN/cover/tr-N`: the song's cover, at most `COVER_SIZE` pixels.
 //!
 //! Anything else (no such share, an expired one, a song not in it) is a plain 404, so a
@@ -19,6 +21,9 @@ use crate::library::{self, Id, TrackView};
 use crate::media::{FileInfo, ServeError, serve_file};
 use crate::scanner::ScanOptions;
 use crate::state::AppState;
+use crate::subsonic::error::ApiError;
+use crate::subsonic::transcoding::send_mp3;
+use crate::transcode::{Decision, SourceFacts, StreamRequest};
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
@@ -54,20 +59,30 @@ li.playing .title { color: var(--accent); font-weight: 600; }
 .title, .meta { display: block; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .meta { font-size: .85rem; opacity: .7; }
 .time { font-variant-numeric: tabular-nums; opacity: .7; font-size: .9rem; }
+.error { color: #e03131; font-weight: 600; }
 footer { margin-top: 2rem; font-size: .8rem; opacity: .6; }
 @media (max-width: 30rem) { header { flex-direction: column; align-items: flex-start; } }
 "#;
 
+// Plays the list in order. A file the browser cannot play (by its type, or failing to load)
+// is played as the server's MP3; a song that fails even so shows one message and stops.
 const SCRIPT: &str = r##"
 (function () {
   var audio = document.getElementById("player");
-  var items = Array.prototype.slice.call(document.querySelectorAll("#tracks li"));
+  var message = document.getElementById("message");
+  var items = Array.prototype.slice.call(document.querySelectorAll("#tracks li[data-src]"));
   var current = -1;
+  var transcoded = false;
   function select(i) {
     if (current >= 0) items[current].classList.remove("playing");
     current = i;
-    items[i].classList.add("playing");
-    audio.src = items[i].getAttribute("data-src");
+    var li = items[i];
+    li.classList.add("playing");
+    message.hidden = true;
+    var button = li.querySelector("button");
+    var mp3 = button.getAttribute("data-mp3");
+    transcoded = !!mp3 && !audio.canPlayType(button.getAttribute("data-type"));
+    audio.src = transcoded ? mp3 : li.getAttribute("data-src");
   }
   function play(i) {
     if (i < 0 || i >= items.length) return;
@@ -79,6 +94,20 @@ const SCRIPT: &str = r##"
     li.querySelector("button").addEventListener("click", function () { play(i); });
   });
   audio.addEventListener("ended", function () { play(current + 1); });
+  audio.addEventListener("error", function () {
+    var li = items[current];
+    if (!li || !audio.getAttribute("src")) return;
+    var mp3 = li.querySelector("button").getAttribute("data-mp3");
+    if (!transcoded && mp3) {
+      transcoded = true;
+      audio.src = mp3;
+      var again = audio.play();
+      if (again && again.catch) again.catch(function () {});
+      return;
+    }
+    message.textContent = "Cannot play \u201c" + li.querySelector(".title").textContent + "\u201d.";
+    message.hidden = false;
+  });
   if (items.length) select(0);
 })();
 "##;
@@ -242,15 +271,21 @@ pub fn render_page(share: &Share, songs: &[TrackView]) -> String {
         );
     }
     html.push_str(
-        "</div></header><audio id=\"player\" controls preload=\"none\"></audio><ol id=\"tracks\">",
+        "</div></header><audio id=\"player\" controls preload=\"none\"></audio>\
+         <p id=\"message\" class=\"error\" role=\"alert\" hidden></p><ol id=\"tracks\">",
     );
     for v in songs {
         let t = &v.track;
         let id = Id::Track(t.id);
         let _ = write!(
             html,
-            "<li data-src=\"{token}/stream/{id}\"><button type=\"button\">"
+            "<li data-src=\"{token}/stream/{id}\"><button type=\"button\" data-type=\"{}\"",
+            escape(&t.content_type)
         );
+        if !t.suffix.eq_ignore_ascii_case("mp3") {
+            let _ = write!(html, " data-mp3=\"{token}/stream/{id}?format=mp3\"");
+        }
+        html.push('>');
         if v.cover_art.is_some() {
             let _ = write!(
                 html,
@@ -305,10 +340,20 @@ async fn shared_file(
     }
 }
 
-/// A shared song's audio, with Range support.
+/// What a share's stream URL may ask for.
+#[derive(serde::Deserialize)]
+struct StreamQuery {
+    /// `mp3`: the server's transcode (of a file that is not MP3 already).
+    format: Option<String>,
+    #[serde(rename = "maxBitRate")]
+    max_bit_rate: Option<u32>,
+}
+
+/// A shared song's audio, with Range support: the file, or its MP3 transcode on request.
 async fn stream(
     request: HttpRequest,
     path: web::Path<(String, String)>,
+    query: web::Query<StreamQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let (token, track) = path.into_inner();
@@ -317,6 +362,9 @@ async fn stream(
         Ok(None) => return gone(),
         Err(response) => return response,
     };
+    if let Some(response) = transcoded(&request, &query, &state, &file).await {
+        return response;
+    }
     let info = FileInfo {
         content_type: &file.track.content_type,
         identity: file.track.id as u64,
@@ -341,6 +389,49 @@ async fn stream(
         }
         Err(e) => internal(e),
     }
+}
+
+/// The MP3 transcode `query` asks for, decided as `stream` decides (the server's caps apply);
+/// None for the original file (no `format=mp3`, an MP3 already, or a file gone from disk,
+/// which the original path reports and rescans).
+async fn transcoded(
+    request: &HttpRequest,
+    query: &StreamQuery,
+    state: &web::Data<AppState>,
+    file: &TrackFile,
+) -> Option<HttpResponse> {
+    let ask = StreamRequest {
+        format: query
+            .format
+            .as_deref()
+            .filter(|f| f.eq_ignore_ascii_case("mp3")),
+        max_bit_rate: query.max_bit_rate,
+        ..StreamRequest::default()
+    };
+    let facts = SourceFacts {
+        suffix: &file.track.suffix,
+        bitrate: file.track.bitrate.map(|b| b.max(0) as u32),
+    };
+    let Decision::Mp3 { kbps } = state.transcoder.settings.decide(&ask, facts) else {
+        return None;
+    };
+    let path = file.path.clone();
+    if !web::block(move || path.is_file()).await.unwrap_or(false) {
+        return None;
+    }
+    Some(match send_mp3(request, state, file, kbps, 0.0).await {
+        Ok(response) => response,
+        // Busy, or a file no decoder reads: the page says it cannot play the song.
+        // The reason stays in the log: this page is public.
+        Err(ApiError::Refused(why)) => {
+            tracing::info!(track = file.track.id, "share transcode refused: {why}");
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .body("This song cannot be converted right now.")
+        }
+        Err(e) => internal(e),
+    })
 }
 
 /// A shared song's cover, at most `COVER_SIZE` pixels.

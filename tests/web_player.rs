@@ -2,7 +2,9 @@
 //! fallback that shadows nothing, CSP, the size of a first load), getScanErrors for its admin
 //! page, and the player itself end to end in Debian's headless Chromium driven by Playwright
 //! (tests/web/e2e.mjs) against the real server on a generated library whose album of
-//! 4-second tracks is one continuous tone, so a gapless transition can be measured.
+//! 4-second tracks is one continuous tone, so a gapless transition can be measured; a second
+//! library holds what Chromium cannot play (AIFF, WavPack, ALAC: the server transcodes them),
+//! files nothing can decode, and the tone at 48 kHz.
 
 mod common;
 
@@ -13,37 +15,92 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// Sample rate of the generated tone: headless Chromium's AudioContext runs at 44.1 kHz, so
-/// decodeAudioData need not resample and the recording compares sample for sample.
+/// decodeAudioData need not resample and the recording compares sample for sample. The 48 kHz
+/// album is played with the AudioContext at 48 kHz (the browser test asserts both rates).
 const RATE: u32 = 44_100;
+const RATE_48K: u32 = 48_000;
 /// Seconds per track of the gapless album.
 const TRACK_SECONDS: f64 = 4.0;
-const TONE_HZ: f64 = 441.0;
+/// Not a whole number of cycles per track: every track boundary falls far from a zero
+/// crossing, where a gap or an overlap of even one sample breaks the tone.
+const TONE_HZ: f64 = 441.3;
 
-/// A mono 16-bit WAV holding `seconds` of one continuous sine from `start` seconds on: the
-/// tracks of the gapless album split one tone, so any gap or overlap between them is audible.
-fn tone_wav(start: f64, seconds: f64) -> Vec<u8> {
-    let frames = (seconds * RATE as f64).round() as u32;
-    let first = (start * RATE as f64).round() as u64;
-    let mut out = Vec::with_capacity(44 + frames as usize * 2);
-    let data_len = frames * 2;
+/// `seconds` of one continuous sine from `start` seconds on, 16-bit mono at `rate`: the tracks
+/// of a gapless album split one tone, so any gap or overlap between them is audible.
+fn tone(rate: u32, start: f64, seconds: f64) -> Vec<i16> {
+    let frames = (seconds * rate as f64).round() as u64;
+    let first = (start * rate as f64).round() as u64;
+    (0..frames)
+        .map(|n| {
+            let t = (first + n) as f64 / rate as f64;
+            (0.5 * (2.0 * std::f64::consts::PI * TONE_HZ * t).sin() * 32767.0) as i16
+        })
+        .collect()
+}
+
+/// A mono 16-bit WAV of [`tone`].
+fn tone_wav(rate: u32, start: f64, seconds: f64) -> Vec<u8> {
+    let samples = tone(rate, start, seconds);
+    let data_len = samples.len() as u32 * 2;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(36 + data_len).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
     out.extend_from_slice(&16u32.to_le_bytes());
     out.extend_from_slice(&1u16.to_le_bytes()); // PCM
     out.extend_from_slice(&1u16.to_le_bytes()); // mono
-    out.extend_from_slice(&RATE.to_le_bytes());
-    out.extend_from_slice(&(RATE * 2).to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 2).to_le_bytes());
     out.extend_from_slice(&2u16.to_le_bytes());
     out.extend_from_slice(&16u16.to_le_bytes());
     out.extend_from_slice(b"data");
     out.extend_from_slice(&data_len.to_le_bytes());
-    for n in 0..frames as u64 {
-        let t = (first + n) as f64 / RATE as f64;
-        let sample = (0.5 * (2.0 * std::f64::consts::PI * TONE_HZ * t).sin() * 32767.0) as i16;
-        out.extend_from_slice(&sample.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
     }
     out
+}
+
+/// A mono 16-bit AIFF of [`tone`] at 44.1 kHz (the sample rate as an 80-bit float).
+fn tone_aiff(start: f64, seconds: f64) -> Vec<u8> {
+    let samples = tone(RATE, start, seconds);
+    let data_len = samples.len() as u32 * 2;
+    let mut out = Vec::with_capacity(54 + data_len as usize);
+    out.extend_from_slice(b"FORM");
+    out.extend_from_slice(&(4 + 26 + 16 + data_len).to_be_bytes());
+    out.extend_from_slice(b"AIFFCOMM");
+    out.extend_from_slice(&18u32.to_be_bytes());
+    out.extend_from_slice(&1u16.to_be_bytes()); // mono
+    out.extend_from_slice(&(samples.len() as u32).to_be_bytes());
+    out.extend_from_slice(&16u16.to_be_bytes());
+    // 44100 = 1.3458251953125 * 2^15: exponent 16383 + 15, mantissa 44100 << 48.
+    out.extend_from_slice(&(16383u16 + 15).to_be_bytes());
+    out.extend_from_slice(&((RATE as u64) << 48).to_be_bytes());
+    out.extend_from_slice(b"SSND");
+    out.extend_from_slice(&(8 + data_len).to_be_bytes());
+    out.extend_from_slice(&[0; 8]); // offset, block size
+    for s in samples {
+        out.extend_from_slice(&s.to_be_bytes());
+    }
+    out
+}
+
+/// `wav` converted by ffmpeg with `codec` into a file of `extension` (WavPack and ALAC have
+/// no encoder in Rust; the server needs ffmpeg for WavPack anyway).
+fn ffmpeg_convert(wav: &[u8], codec: &str, extension: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    let output = dir.path().join(format!("out.{extension}"));
+    std::fs::write(&input, wav).unwrap();
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(&input)
+        .args(["-c:a", codec])
+        .arg(&output)
+        .status()
+        .expect("ffmpeg is needed for these tests (Debian: apt-get install ffmpeg)");
+    assert!(status.success(), "ffmpeg -c:a {codec} failed");
+    std::fs::read(output).unwrap()
 }
 
 fn live_track(title: &str, n: u32) -> TrackSpec {
@@ -63,7 +120,7 @@ fn fixture() -> &'static Server {
             let album = music.join("The Continuous/Gapless Live");
             std::fs::create_dir_all(&album).unwrap();
             for (i, title) in ["Opening", "Middle", "Closing"].iter().enumerate() {
-                let wav = tone_wav(i as f64 * TRACK_SECONDS, TRACK_SECONDS);
+                let wav = tone_wav(RATE, i as f64 * TRACK_SECONDS, TRACK_SECONDS);
                 let bytes = synth::tag_audio(Format::Wav, wav, &live_track(title, i as u32 + 1))
                     .unwrap();
                 std::fs::write(album.join(format!("0{} {title}.wav", i + 1)), bytes).unwrap();
@@ -92,6 +149,101 @@ fn fixture() -> &'static Server {
             );
             // A file no scan can read, for the admin page's list.
             std::fs::write(music.join("Other Artist/Short Songs/03 broken.mp3"), b"").unwrap();
+        })
+    })
+}
+
+/// Seconds per track of the albums Chromium cannot play as they are.
+const FORMAT_SECONDS: f64 = 2.0;
+const FORMAT_TRACKS: usize = 9;
+
+/// The second library: an album in formats Chromium cannot play (AIFF, WavPack, ALAC), an
+/// album whose first two files nothing can decode (a WavPack file of garbage past its first
+/// block header, and a WAV of an unknown codec), and the gapless tone at 48 kHz.
+fn formats() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        start_server(FORMAT_TRACKS, |music| {
+            let odd = music.join("Format Band/Odd Formats");
+            std::fs::create_dir_all(&odd).unwrap();
+            let spec = |title: &str, album: &str, n: u32| TrackSpec {
+                embedded_art: true,
+                ..song(title, "Format Band", album, "Format Band", n)
+            };
+            let wav = |n: u32| tone_wav(RATE, n as f64 * FORMAT_SECONDS, FORMAT_SECONDS);
+            let files = [
+                (
+                    Format::Aiff,
+                    "01 Aiff Song.aiff",
+                    tone_aiff(0.0, FORMAT_SECONDS),
+                ),
+                (
+                    Format::WavPack,
+                    "02 WavPack Song.wv",
+                    ffmpeg_convert(&wav(1), "wavpack", "wv"),
+                ),
+                (
+                    Format::Alac,
+                    "03 Alac Song.m4a",
+                    ffmpeg_convert(&wav(2), "alac", "m4a"),
+                ),
+            ];
+            for (n, (format, name, bytes)) in files.into_iter().enumerate() {
+                let title = name[3..].rsplit_once('.').unwrap().0;
+                let tagged =
+                    synth::tag_audio(format, bytes, &spec(title, "Odd Formats", n as u32 + 1));
+                std::fs::write(odd.join(name), tagged.unwrap()).unwrap();
+            }
+
+            let broken = music.join("Format Band/Broken Album");
+            std::fs::create_dir_all(&broken).unwrap();
+            let mut garbled = synth::template_bytes(Format::WavPack).to_vec();
+            let mut noise = 0x2545_f491_u32;
+            for b in &mut garbled[40..] {
+                noise ^= noise << 13;
+                noise ^= noise >> 17;
+                noise ^= noise << 5;
+                *b = noise as u8;
+            }
+            // An unknown codec in a WAV: format tag 0x1234, and the "fact" chunk (sample count)
+            // that a non-PCM WAV needs, inserted before "data".
+            let mut unknown_codec = synth::template_bytes(Format::Wav).to_vec();
+            unknown_codec[20..22].copy_from_slice(&0x1234u16.to_le_bytes());
+            assert_eq!(&unknown_codec[36..40], b"data");
+            let fact = [&b"fact"[..], &4u32.to_le_bytes(), &4410u32.to_le_bytes()].concat();
+            unknown_codec.splice(36..36, fact);
+            let riff_len = unknown_codec.len() as u32 - 8;
+            unknown_codec[4..8].copy_from_slice(&riff_len.to_le_bytes());
+            let files = [
+                (Format::WavPack, "01 Broken One.wv", garbled),
+                (Format::Wav, "02 Broken Two.wav", unknown_codec),
+                (
+                    Format::Aiff,
+                    "03 Fine Three.aiff",
+                    tone_aiff(0.0, FORMAT_SECONDS),
+                ),
+            ];
+            for (n, (format, name, bytes)) in files.into_iter().enumerate() {
+                let title = name[3..].rsplit_once('.').unwrap().0;
+                let tagged =
+                    synth::tag_audio(format, bytes, &spec(title, "Broken Album", n as u32 + 1));
+                std::fs::write(broken.join(name), tagged.unwrap()).unwrap();
+            }
+
+            let live = music.join("The Continuous/Gapless 48k");
+            std::fs::create_dir_all(&live).unwrap();
+            for (i, title) in ["Opening 48k", "Middle 48k", "Closing 48k"]
+                .iter()
+                .enumerate()
+            {
+                let wav = tone_wav(RATE_48K, i as f64 * TRACK_SECONDS, TRACK_SECONDS);
+                let spec = TrackSpec {
+                    album: "Gapless 48k".into(),
+                    ..live_track(title, i as u32 + 1)
+                };
+                let bytes = synth::tag_audio(Format::Wav, wav, &spec).unwrap();
+                std::fs::write(live.join(format!("0{} {title}.wav", i + 1)), bytes).unwrap();
+            }
         })
     })
 }
@@ -378,6 +530,11 @@ fn browser_prerequisites() -> PathBuf {
             chromium.display()
         ));
     }
+    if Command::new("ffmpeg").arg("-version").output().is_err() {
+        missing.push(
+            "ffmpeg (the server transcodes WavPack with it; Debian: apt-get install ffmpeg)".into(),
+        );
+    }
     if Command::new("node").arg("--version").output().is_err() {
         missing.push("Node.js 20 or newer (Debian: apt-get install nodejs npm)".into());
     }
@@ -396,6 +553,7 @@ fn browser_prerequisites() -> PathBuf {
 fn the_player_works_end_to_end_in_headless_chromium() {
     let chromium = browser_prerequisites();
     let server = fixture();
+    let formats = formats();
     let fresh = fresh_server();
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/web-screenshots");
     // Only this run's screenshots (a failed step adds failed-N.png).
@@ -405,11 +563,13 @@ fn the_player_works_end_to_end_in_headless_chromium() {
         .arg(web_dir().join("e2e.mjs"))
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
         .env("SETUP_URL", format!("http://127.0.0.1:{}", fresh.port))
+        .env("FORMATS_URL", format!("http://127.0.0.1:{}", formats.port))
         .env("CHROMIUM", &chromium)
         .env("SCREENSHOTS", &shots)
         .env("TRACK_SECONDS", TRACK_SECONDS.to_string())
         .env("TONE_HZ", TONE_HZ.to_string())
         .env("TONE_RATE", RATE.to_string())
+        .env("TONE_RATE_48K", RATE_48K.to_string())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -420,4 +580,131 @@ fn the_player_works_end_to_end_in_headless_chromium() {
         "the browser test failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("gapless:"), "{stdout}");
+}
+
+/// The songs (title → id) of `album` in `server`'s library, and the album's id.
+fn album_songs(server: &Server, album: &str) -> (String, Vec<(String, String)>) {
+    let list = server
+        .get(&format!(
+            "/rest/getAlbumList2?{ADMIN}&f=json&type=alphabeticalByName&size=100"
+        ))
+        .json();
+    let id = list["albumList2"]["album"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == album)
+        .unwrap_or_else(|| panic!("no album {album}: {list}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = server
+        .get(&format!("/rest/getAlbum?{ADMIN}&f=json&id={id}"))
+        .json();
+    let songs = r["album"]["song"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let field = |k: &str| s[k].as_str().unwrap().to_string();
+            (field("title"), field("id"))
+        })
+        .collect();
+    (id, songs)
+}
+
+/// A new share of `id` by admin; its token.
+fn share_of(server: &Server, id: &str) -> String {
+    let r = server
+        .get(&format!("/rest/createShare?{ADMIN}&f=json&id={id}"))
+        .json();
+    assert_eq!(r["status"], "ok", "{r}");
+    r["shares"]["share"][0]["id"].as_str().unwrap().to_string()
+}
+
+fn is_mp3(bytes: &[u8]) -> bool {
+    bytes.len() > 4 && bytes[0] == 0xFF && bytes[1] & 0xE0 == 0xE0
+}
+
+#[test]
+fn a_shares_stream_transcodes_its_songs_to_mp3_on_request() {
+    let server = formats();
+    let (album, songs) = album_songs(server, "Odd Formats");
+    let id = |title: &str| songs.iter().find(|s| s.0 == title).unwrap().1.clone();
+    let token = share_of(server, &album);
+
+    // The page offers the MP3 for every song that is not one, with its content type.
+    let page = String::from_utf8(server.fetch(&format!("/share/{token}"), &[]).body).unwrap();
+    for (title, kind) in [
+        ("Aiff Song", "audio/aiff"),
+        ("WavPack Song", "audio/x-wavpack"),
+        ("Alac Song", "audio/mp4"),
+    ] {
+        let attrs = format!(
+            "data-type=\"{kind}\" data-mp3=\"{token}/stream/{}?format=mp3\"",
+            id(title)
+        );
+        assert!(page.contains(&attrs), "{attrs} not in\n{page}");
+    }
+
+    for title in ["Aiff Song", "WavPack Song", "Alac Song"] {
+        let path = format!("/share/{token}/stream/{}", id(title));
+        let original = server.fetch(&path, &[]);
+        assert_eq!(original.status, 200, "{title}");
+        assert!(!is_mp3(&original.body), "{title}: the original is not MP3");
+        let mp3 = server.fetch(&format!("{path}?format=mp3"), &[]);
+        assert_eq!(mp3.status, 200, "{title}: {}", mp3.headers);
+        assert_eq!(mp3.header("content-type"), Some("audio/mpeg"), "{title}");
+        assert!(is_mp3(&mp3.body), "{title}: not an MP3 stream");
+        assert_eq!(
+            mp3.header("content-length")
+                .map(|l| l.parse::<usize>().unwrap()),
+            Some(mp3.body.len())
+        );
+        // About two seconds of audio, at the server's default bitrate (192 kbps).
+        let seconds = mp3.body.len() as f64 * 8.0 / 192_000.0;
+        assert!((1.8..2.4).contains(&seconds), "{title}: {seconds} s of MP3");
+        // A range of the transcode is the same bytes.
+        let range = server.fetch(&format!("{path}?format=mp3"), &[("Range", "bytes=100-199")]);
+        assert_eq!(range.status, 206);
+        assert_eq!(range.body, mp3.body[100..200]);
+        // A cap lowers the bitrate; raw (or anything else) is the original.
+        let capped = server.fetch(&format!("{path}?format=mp3&maxBitRate=96"), &[]);
+        assert!(is_mp3(&capped.body) && capped.body.len() < mp3.body.len() * 2 / 3);
+        let raw = server.fetch(&format!("{path}?format=raw"), &[]);
+        assert_eq!(raw.body, original.body);
+    }
+
+    // Only the share's songs, transcoded or not.
+    let (_, broken) = album_songs(server, "Broken Album");
+    let other = &broken.iter().find(|s| s.0 == "Fine Three").unwrap().1;
+    for query in ["", "?format=mp3"] {
+        let r = server.fetch(&format!("/share/{token}/stream/{other}{query}"), &[]);
+        assert_eq!(r.status, 404, "{query}");
+    }
+    // A bad parameter is refused, not ignored.
+    let r = server.fetch(
+        &format!(
+            "/share/{token}/stream/{}?format=mp3&maxBitRate=x",
+            id("Aiff Song")
+        ),
+        &[],
+    );
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn a_shared_song_no_decoder_reads_is_refused_as_mp3() {
+    let server = formats();
+    let (album, songs) = album_songs(server, "Broken Album");
+    let token = share_of(server, &album);
+    for (title, id) in songs.iter().filter(|s| s.0.starts_with("Broken")) {
+        let r = server.fetch(&format!("/share/{token}/stream/{id}?format=mp3"), &[]);
+        // Refused up front, or cut short: never a whole MP3.
+        let whole = r.status == 200
+            && r.header("content-length")
+                .map(|l| l.parse::<usize>().unwrap())
+                == Some(r.body.len());
+        assert!(!whole, "{title}: {} with {} bytes", r.headers, r.body.len());
+    }
 }

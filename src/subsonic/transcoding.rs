@@ -9,11 +9,14 @@ use super::response::{Element, Value};
 use crate::library::files::TrackFile;
 use crate::media::conditional::{self, Decision as Conditional, Validators};
 use crate::media::file_response::{read_chunks, select_range};
-use crate::transcode::{self, Decision, Flow, Plan, Source, SourceFacts, StreamRequest};
+use crate::state::AppState;
+use crate::transcode::{
+    self, Decision, Flow, Plan, Source, SourceFacts, StreamRequest, Transcoder,
+};
 use actix_web::body::SizedStream;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use std::time::{Duration, UNIX_EPOCH};
 
 /// The MIME type and suffix of what the transcoder sends.
@@ -99,6 +102,21 @@ pub async fn stream_transcoded(
         // The original path answers a vanished file (error 70, and a rescan of its folder).
         return Ok(None);
     }
+    send_mp3(&ctx.request, &ctx.state, track, kbps, time_offset)
+        .await
+        .map(Some)
+}
+
+/// Sends `track` as MP3 at `kbps` from `time_offset` seconds (the plan, then the bytes); also
+/// the share page's transcode.
+pub async fn send_mp3(
+    request: &HttpRequest,
+    state: &web::Data<AppState>,
+    track: &TrackFile,
+    kbps: u32,
+    time_offset: f64,
+) -> Result<HttpResponse, ApiError> {
+    let t = &track.track;
     let source = Source {
         id: t.id,
         path: track.path.clone(),
@@ -106,11 +124,11 @@ pub async fn stream_transcoded(
         duration_ms: t.duration_ms,
         sample_rate: t.sample_rate.map(|r| r.max(0) as u32),
     };
-    let state = ctx.state.clone();
-    let plan = web::block(move || state.transcoder.plan(&source, kbps, time_offset))
+    let worker = state.clone();
+    let plan = web::block(move || worker.transcoder.plan(&source, kbps, time_offset))
         .await?
         .map_err(|e| plan_error(e, track))?;
-    respond(ctx, plan, t.mtime).await.map(Some)
+    respond(request, &state.transcoder, plan, t.mtime).await
 }
 
 fn plan_error(e: transcode::TranscodeError, track: &TrackFile) -> ApiError {
@@ -126,7 +144,12 @@ fn plan_error(e: transcode::TranscodeError, track: &TrackFile) -> ApiError {
 }
 
 /// Answers with the plan's bytes: from the cache when they are there, else encoded now.
-async fn respond(ctx: &Ctx, plan: Plan, mtime_ms: i64) -> Result<HttpResponse, ApiError> {
+async fn respond(
+    request: &HttpRequest,
+    transcoder: &Transcoder,
+    plan: Plan,
+    mtime_ms: i64,
+) -> Result<HttpResponse, ApiError> {
     let layout = plan.layout;
     let len = layout.total_len();
     let modified = UNIX_EPOCH + Duration::from_millis(mtime_ms.max(0) as u64);
@@ -136,7 +159,7 @@ async fn respond(ctx: &Ctx, plan: Plan, mtime_ms: i64) -> Result<HttpResponse, A
         .insert_header((header::ETAG, validators.etag.to_string()))
         .insert_header((header::LAST_MODIFIED, validators.last_modified))
         .insert_header((header::ACCEPT_RANGES, "bytes"));
-    let honour_range = match conditional::evaluate(&ctx.request, &validators) {
+    let honour_range = match conditional::evaluate(request, &validators) {
         Conditional::NotModified => return Ok(builder.status(StatusCode::NOT_MODIFIED).finish()),
         Conditional::PreconditionFailed => {
             return Ok(builder.status(StatusCode::PRECONDITION_FAILED).finish());
@@ -150,15 +173,14 @@ async fn respond(ctx: &Ctx, plan: Plan, mtime_ms: i64) -> Result<HttpResponse, A
     if let Ok(value) = HeaderValue::from_str(&format!("{seconds:.2}")) {
         builder.insert_header((header::HeaderName::from_static("x-content-duration"), value));
     }
-    let (start, count) = match select_range(&ctx.request, &mut builder, len, honour_range) {
+    let (start, count) = match select_range(request, &mut builder, len, honour_range) {
         Ok(span) => span,
         Err(unsatisfiable) => return Ok(*unsatisfiable),
     };
-    if ctx.request.method() == Method::HEAD {
+    if request.method() == Method::HEAD {
         let nothing = futures_util::stream::empty::<Result<web::Bytes, std::io::Error>>();
         return Ok(builder.body(SizedStream::new(count, nothing)));
     }
-    let transcoder = &ctx.state.transcoder;
     if let Some(key) = &plan.cache_key
         && let Some(path) = transcoder.cache.lookup(key, len)
         && let Ok(Ok(file)) = web::block(move || std::fs::File::open(path)).await

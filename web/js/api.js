@@ -122,9 +122,10 @@ function query(params) {
   return q.toString();
 }
 
-/** URL of a track's audio: the original, or MP3 at `maxBitRate` kbps when it is set. */
-export function streamUrl(id, maxBitRate = 0) {
-  return `/rest/stream?${query({ id, maxBitRate: maxBitRate || undefined })}`;
+/** URL of a track's audio: the original, or MP3 at `maxBitRate` kbps when it is set (and
+ * always MP3 with `format: 'mp3'`, the server's transcode of what the browser cannot play). */
+export function streamUrl(id, maxBitRate = 0, format = undefined) {
+  return `/rest/stream?${query({ id, maxBitRate: maxBitRate || undefined, format })}`;
 }
 
 /** URL of cover art scaled to `size` px (the server never enlarges). */

@@ -10,6 +10,8 @@
 // sample-exact). Everything plays through one master gain (volume, mute); each track has its
 // own gain (ReplayGain). Browsers tie media keys and lock-screen controls to a playing media
 // element, so while music plays a silent looping <audio> element plays too.
+// An item may carry a `fallback` URL (the server's MP3 transcode): when its own URL fails to
+// fetch or decode, both paths (decoded whole, or streamed) try the fallback before giving up.
 
 const LEAD = 0.03; // seconds between asking for a start and the scheduled start
 
@@ -114,7 +116,7 @@ export class Engine extends EventTarget {
       } catch (e) {
         if (generation !== this.generation) return;
         this.setWaiting(false);
-        this.emit('error', { item, message: `Cannot play “${item.title}”: ${e.message || 'unsupported audio'}` });
+        this.emit('error', { item, message: failure(item, e) });
         return;
       }
       if (generation !== this.generation) { this.stopVoice(voice); return; }
@@ -167,6 +169,7 @@ export class Engine extends EventTarget {
     this.stopVoice(this.current);
     this.stopVoice(this.next);
     this.current = this.next = null;
+    this.keep([]); // and what was being fetched for them
     this.paused = true;
     this.setWaiting(false);
     this.ctx?.suspend();
@@ -232,24 +235,39 @@ export class Engine extends EventTarget {
     return { item, buffer, source, gain: g, startAt: when, offset, endAt: when + buffer.duration - offset };
   }
 
+  /** A voice streaming `item` through a media element: its URL, else its fallback. */
   async elementVoice(item, offset, start) {
+    try {
+      return await this.openElement(item, item.url, offset, start);
+    } catch (e) {
+      if (!item.fallback || e.name === 'NotAllowedError') throw e;
+      return this.openElement(item, item.fallback, offset, start);
+    }
+  }
+
+  async openElement(item, url, offset, start) {
     const el = new Audio();
     el.preload = 'auto';
-    el.src = item.url;
+    el.src = url;
     const node = this.ctx.createMediaElementSource(el);
     const g = this.ctx.createGain();
     g.gain.value = item.gain ?? 1;
     node.connect(g).connect(this.master);
     const voice = { item, el, node, gain: g };
     el.addEventListener('ended', () => this.elementEnded(voice));
-    if (offset) {
-      await new Promise((resolve, reject) => {
-        el.addEventListener('loadedmetadata', resolve, { once: true });
-        el.addEventListener('error', () => reject(new Error('the stream failed')), { once: true });
-      });
-      el.currentTime = offset;
+    try {
+      if (offset) {
+        await new Promise((resolve, reject) => {
+          el.addEventListener('loadedmetadata', resolve, { once: true });
+          el.addEventListener('error', () => reject(new Error('the stream failed')), { once: true });
+        });
+        el.currentTime = offset;
+      }
+      if (start) await el.play();
+    } catch (e) {
+      this.stopVoice(voice);
+      throw e;
     }
-    if (start) await el.play();
     return voice;
   }
 
@@ -274,17 +292,25 @@ export class Engine extends EventTarget {
     if (!keepGain) voice.gain?.disconnect();
   }
 
-  /** Fetches and decodes an item once; shared by play and setNext. */
+  /** Fetches and decodes an item once (its fallback when its own URL fails); shared by play
+   * and setNext. */
   decode(item) {
     let entry = this.decoded.get(item.key);
     if (!entry) {
       const abort = new AbortController();
-      const promise = fetch(item.url, { signal: abort.signal })
+      const load = (url) => fetch(url, { signal: abort.signal })
         .then((r) => {
           if (!r.ok || !(r.headers.get('content-type') || '').startsWith('audio/')) throw new Error('the server sent no audio');
           return r.arrayBuffer();
         })
         .then((bytes) => this.context().decodeAudioData(bytes));
+      let promise = load(item.url);
+      if (item.fallback) {
+        promise = promise.catch((e) => {
+          if (e.name === 'AbortError') throw e;
+          return load(item.fallback);
+        });
+      }
       entry = { promise, abort };
       this.decoded.set(item.key, entry);
       promise.catch(() => this.decoded.delete(item.key));
@@ -353,7 +379,11 @@ export class Engine extends EventTarget {
         this.next = voice;
         this.promote(voice, { previousEnd: this.ctx.currentTime, exact: false });
       } catch (e) {
-        this.emit('error', { item: next.item, message: `Cannot play “${next.item.title}”: ${e.message}` });
+        if (generation !== this.generation) return;
+        this.current = null;
+        this.next = null;
+        this.paused = true;
+        this.emit('error', { item: next.item, advancing: true, message: failure(next.item, e) });
       }
       return;
     }
@@ -385,6 +415,13 @@ export class Engine extends EventTarget {
     if (type === 'start' || type === 'state' || type === 'ended' || type === 'advance') this.syncPresence();
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+/** The one message for an item that cannot be played. */
+function failure(item, e) {
+  const transcoded = item.fallback || item.url.includes('format=mp3');
+  const why = transcoded ? 'neither this browser nor the server can decode it' : e.message || 'unsupported audio';
+  return `Cannot play “${item.title}”: ${why}`;
 }
 
 /** `seconds` of 8 kHz 8-bit mono silence as a WAV blob (longer than the 5 s under which

@@ -8,6 +8,8 @@ import { settings } from './settings.js';
 
 const SCROBBLE_AFTER = 240; // seconds: a play counts at half the track or 4 minutes
 const SAVE_EVERY = 30000;
+/** kbps of the MP3 asked for with "Original files" when the browser cannot play the file. */
+const TRANSCODE_KBPS = 320;
 
 export class Player extends EventTarget {
   constructor() {
@@ -46,14 +48,20 @@ export class Player extends EventTarget {
   get duration() { return this.started && this.engine.duration ? this.engine.duration : this.song?.duration || 0; }
   get waiting() { return this.engine.waiting; }
 
-  /** The engine's description of a song: URL at the chosen quality, ReplayGain as a gain. */
+  /** The engine's description of a song: URL at the chosen quality, ReplayGain as a gain.
+   * A file this browser cannot play is asked for as MP3 up front; any other non-MP3 file
+   * carries the MP3 as a fallback for when decoding fails after all (ALAC looks like AAC:
+   * both are audio/mp4). */
   item(song) {
     const maxBitRate = settings.get('maxBitRate');
+    const transcode = streamUrl(song.id, maxBitRate || TRANSCODE_KBPS, 'mp3');
+    const playable = canPlay(song);
     return {
       key: `${song.id}@${maxBitRate}`,
       id: song.id,
       title: song.title,
-      url: streamUrl(song.id, maxBitRate),
+      url: playable ? streamUrl(song.id, maxBitRate) : transcode,
+      fallback: playable && (song.suffix || '').toLowerCase() !== 'mp3' ? transcode : null,
       duration: song.duration || 0,
       gain: replayGain(song),
     };
@@ -264,11 +272,16 @@ export class Player extends EventTarget {
     this.save();
   }
 
-  failed({ message }) {
+  /** A track that cannot be played, not even transcoded: one message, and playback stops
+   * on it (skipping on would fail the same way for a whole album, a message per track). */
+  failed({ message, advancing }) {
+    if (advancing) this.index = this.pendingNext ?? this.nextIndex();
+    this.engine.stop();
+    this.started = false;
+    this.resumeAt = 0;
     this.dispatchEvent(new CustomEvent('error', { detail: message }));
-    // Skip what cannot be played, once through the queue at most.
-    if (this.index + 1 < this.queue.length) this.jump(this.index + 1);
-    else { this.started = false; this.stateChanged(); }
+    this.changed({ save: false });
+    this.stateChanged();
   }
 
   stateChanged() {
@@ -384,6 +397,22 @@ export class Player extends EventTarget {
       ms.setPositionState({ duration, position: Math.min(this.position, duration), playbackRate: 1 });
     } catch { /* a position past the duration during a transition */ }
   }
+}
+
+// MIME types by suffix, for files without a content type and where the suffix says more.
+const TYPES = {
+  mp3: 'audio/mpeg', flac: 'audio/flac', ogg: 'audio/ogg', oga: 'audio/ogg', opus: 'audio/ogg; codecs="opus"',
+  spx: 'audio/ogg; codecs="speex"', m4a: 'audio/mp4', m4b: 'audio/mp4', mp4: 'audio/mp4', aac: 'audio/aac',
+  wav: 'audio/wav', aif: 'audio/aiff', aiff: 'audio/aiff', aifc: 'audio/aiff', wv: 'audio/x-wavpack',
+  ape: 'audio/x-ape', mpc: 'audio/x-musepack', wma: 'audio/x-ms-wma', dsf: 'audio/x-dsf', dff: 'audio/x-dff',
+};
+let probe;
+
+/** Whether this browser says it can play the song's file (by its content type and suffix). */
+export function canPlay(song) {
+  probe ??= document.createElement('audio');
+  const types = [song.contentType, TYPES[(song.suffix || '').toLowerCase()]].filter(Boolean);
+  return types.length > 0 && types.every((type) => probe.canPlayType(type) !== '');
 }
 
 /** The gain ReplayGain asks for, kept below clipping by the peak. */

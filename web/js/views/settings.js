@@ -30,6 +30,7 @@ export async function view(el) {
   fill(el, h('h1', {}, 'Settings'),
     h('h2', {}, 'Playback'),
     choice('set-quality', 'Streaming quality', 'maxBitRate', [[0, 'Original files'], [320, 'MP3 320 kbps'], [256, 'MP3 256 kbps'], [192, 'MP3 192 kbps'], [128, 'MP3 128 kbps'], [96, 'MP3 96 kbps']], Number),
+    h('p.muted', {}, 'Files this browser cannot play are sent as MP3 (at 320 kbps with “Original files”).'),
     choice('set-rg', 'ReplayGain', 'replayGain', [['track', 'Track gain'], ['album', 'Album gain'], ['off', 'Off']]),
     choice('set-preamp', 'ReplayGain pre-amplification', 'preamp', [[-6, '−6 dB'], [-3, '−3 dB'], [0, '0 dB'], [3, '+3 dB'], [6, '+6 dB']], Number),
     h('h2', {}, 'Appearance'),
