@@ -56,6 +56,7 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         login_throttle: LoginThrottle::default(),
         now_playing: Default::default(),
         transcoder: crate::transcode::Transcoder::from_config(&config)?,
+        media: crate::media::MediaLimits::from_config(&config.limits),
     });
     let http = HttpServer::new(move || build_app(state.clone()))
         .listen(listener)?

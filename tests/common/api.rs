@@ -141,6 +141,11 @@ fn dechunk(mut s: &str) -> String {
 }
 
 impl Server {
+    /// The server's process id (for /proc/<pid>/status).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Runs the command line against this server's configuration.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_mediastreamer"))
