@@ -8,7 +8,6 @@ mod common;
 use common::api::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::os::fd::FromRawFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -48,34 +47,7 @@ fn album(music: &Path) {
 /// Connects with a tiny receive buffer (so the kernel takes in little of what the server
 /// sends), sends `GET path`, reads the status line and then reads nothing more.
 fn stalled(port: u16, path: &str) -> TcpStream {
-    // SAFETY: plain socket calls on a descriptor this function owns; it ends up in TcpStream.
-    let mut stream = unsafe {
-        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
-        assert!(fd >= 0);
-        let size: libc::c_int = 4096;
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            (&size as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-        let addr = libc::sockaddr_in {
-            sin_family: libc::AF_INET as libc::sa_family_t,
-            sin_port: port.to_be(),
-            sin_addr: libc::in_addr {
-                s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
-            },
-            sin_zero: [0; 8],
-        };
-        let r = libc::connect(
-            fd,
-            (&addr as *const libc::sockaddr_in).cast(),
-            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-        );
-        assert_eq!(r, 0, "connect");
-        TcpStream::from_raw_fd(fd)
-    };
+    let mut stream = connect_small_window(port);
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();

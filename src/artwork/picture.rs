@@ -6,7 +6,7 @@
 //! every client decodes.
 
 use super::ArtworkError;
-use image::{DynamicImage, ImageFormat, ImageReader, Limits, imageops::FilterType};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, imageops::FilterType};
 use lofty::ape::ApeTag;
 use lofty::config::ParseOptions;
 use lofty::file::{AudioFile, FileType, TaggedFileExt};
@@ -114,8 +114,9 @@ fn decode_within<'a>(
         .ok_or_else(|| "unknown image format".to_string())?;
     let reservation = match budget {
         Some(budget) => {
-            let (w, h) = reader.into_dimensions().map_err(|e| e.to_string())?;
-            let need = u64::from(w) * u64::from(h) * 4;
+            let decoder = reader.into_decoder().map_err(|e| e.to_string())?;
+            let (w, h) = decoder.dimensions();
+            let need = decoder.total_bytes();
             if need > MAX_DECODE_BYTES {
                 return Err(format!("{w} x {h} pixels is too large to decode"));
             }

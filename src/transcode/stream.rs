@@ -9,9 +9,9 @@ use super::Flow;
 use actix_web::web::Bytes;
 use futures_util::Stream;
 use std::io;
-use std::time::Duration;
-use tokio::runtime::Handle;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 
 /// Bytes per body chunk.
 const CHUNK: usize = 64 * 1024;
@@ -24,7 +24,6 @@ pub struct ChunkSink {
     buffer: Vec<u8>,
     /// How long a send waits for room before the client counts as gone.
     idle: Duration,
-    runtime: Handle,
 }
 
 impl ChunkSink {
@@ -49,21 +48,28 @@ impl ChunkSink {
         self.send_item(Ok(chunk))
     }
 
-    /// Queues one item, waiting at most `idle` for room.
+    /// Queues one item, waiting at most `idle` for room. The wait polls with a growing pause
+    /// (a few ms up to 100 ms) rather than parking on the channel: a blocking thread has no
+    /// timer of its own to bound a parked wait.
     fn send_item(&mut self, item: io::Result<Bytes>) -> Flow {
-        let sent = self
-            .runtime
-            .block_on(tokio::time::timeout(self.idle, self.tx.send(item)));
-        match sent {
-            Ok(Ok(())) => Flow::Continue,
-            Ok(Err(_)) => Flow::Stop,
-            Err(_) => {
+        let deadline = Instant::now() + self.idle;
+        let mut pause = Duration::from_millis(2);
+        let mut item = item;
+        loop {
+            match self.tx.try_send(item) {
+                Ok(()) => return Flow::Continue,
+                Err(TrySendError::Closed(_)) => return Flow::Stop,
+                Err(TrySendError::Full(back)) => item = back,
+            }
+            if Instant::now() >= deadline {
                 tracing::info!(
                     "a client read nothing for {} s; its transcode is given up",
                     self.idle.as_secs()
                 );
-                Flow::Stop
+                return Flow::Stop;
             }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(100));
         }
     }
 
@@ -77,19 +83,17 @@ impl ChunkSink {
 }
 
 /// A body whose bytes `work` produces on a blocking thread; the work is told to stop when
-/// the body is dropped or not read for `idle`. Must be called inside the async runtime.
+/// the body is dropped or not read for `idle`.
 pub fn blocking_body<F>(idle: Duration, work: F) -> impl Stream<Item = io::Result<Bytes>> + 'static
 where
     F: FnOnce(&mut ChunkSink) + Send + 'static,
 {
     let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
-    let runtime = Handle::current();
     actix_web::rt::task::spawn_blocking(move || {
         let mut sink = ChunkSink {
             tx,
             buffer: Vec::with_capacity(CHUNK),
             idle,
-            runtime,
         };
         work(&mut sink);
         sink.flush();
