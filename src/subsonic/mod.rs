@@ -133,7 +133,7 @@ async fn dispatch(
             (false, Some(e.to_element()))
         }
     };
-    let (content_type, body) = render(&format, ok, payload.as_ref());
+    let (content_type, body) = render(&format, ok, payload);
     let mut response = HttpResponse::Ok().content_type(content_type).body(body);
     add_cors(response.headers_mut());
     response
