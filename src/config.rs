@@ -21,6 +21,7 @@ pub struct Config {
     pub artwork: ArtworkConfig,
     pub transcode: TranscodeConfig,
     pub api: ApiConfig,
+    pub limits: LimitsConfig,
 }
 
 /// Subsonic API behaviour per client.
@@ -186,6 +187,8 @@ pub struct TranscodeConfig {
     pub default_bit_rate: u32,
     /// The ffmpeg program for formats the built-in decoders cannot read; "" disables it.
     pub ffmpeg: String,
+    /// Seconds a transcode waits for its client to read before it gives up its slot.
+    pub idle_secs: u64,
 }
 
 impl Default for TranscodeConfig {
@@ -199,6 +202,32 @@ impl Default for TranscodeConfig {
             client_max_bit_rate: Default::default(),
             default_bit_rate: 192,
             ffmpeg: "ffmpeg".into(),
+            idle_secs: 30,
+        }
+    }
+}
+
+/// What one request or one user may take from the server.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest form body of an API request, in MiB; larger ones are refused with an error.
+    pub request_body_mb: u64,
+    /// Media connections (stream, download) one user may have open at once (0: no limit).
+    pub streams_per_user: usize,
+    /// Blocking file reads of media streams running at once, server-wide.
+    pub stream_io_threads: usize,
+    /// Largest lyrics text served (a sidecar `.lrc`, a tag), in KiB; bigger ones are ignored.
+    pub lyrics_kb: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            request_body_mb: 8,
+            streams_per_user: 32,
+            stream_io_threads: 16,
+            lyrics_kb: 1024,
         }
     }
 }
@@ -422,6 +451,12 @@ impl Config {
                 "transcode.default_bit_rate",
                 "must be an MP3 bitrate between 32 and 320 (kbps)",
             ));
+        }
+        if self.limits.request_body_mb == 0 {
+            return Err(key_error("limits.request_body_mb", "must be at least 1"));
+        }
+        if self.limits.stream_io_threads == 0 {
+            return Err(key_error("limits.stream_io_threads", "must be at least 1"));
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
             key_error(

@@ -115,6 +115,7 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         setup_token: Default::default(),
         now_playing: Default::default(),
         transcoder: crate::transcode::Transcoder::from_config(&config)?,
+        media: crate::media::MediaLimits::from_config(&config.limits),
     });
     crate::setup::announce(&state, listener.local_addr()?.port())?;
     let http = HttpServer::new(move || build_app(state.clone()))

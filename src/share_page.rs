@@ -370,7 +370,7 @@ async fn stream(
         identity: file.track.id as u64,
         download_name: None,
     };
-    match serve_file(&request, &file.path, info).await {
+    match serve_file(&request, &file.path, info, &state.media.io).await {
         Ok(mut response) => {
             response.headers_mut().insert(
                 header::X_CONTENT_TYPE_OPTIONS,

@@ -23,4 +23,6 @@ pub struct AppState {
     pub now_playing: crate::library::annotations::NowPlaying,
     /// MP3 transcoding: decisions, the concurrency cap, the transcode cache.
     pub transcoder: crate::transcode::Transcoder,
+    /// Bounds on media streams: blocking file reads at once, connections per user.
+    pub media: crate::media::MediaLimits,
 }

@@ -553,3 +553,53 @@ fn the_cache_directory_lies_beside_the_database() {
     assert!(cache_dir().is_dir());
     assert!(Path::new(&format!("{}.artwork.key", fixture().db.display())).is_file());
 }
+
+#[test]
+fn a_huge_cover_is_decoded_once_for_all_the_sizes_asked_for() {
+    let server = start_server(1, |music| {
+        put(
+            music,
+            "Huge/Cover/01.mp3",
+            Format::Mp3,
+            song("One", "Huge", "Cover", "Huge", 1),
+        );
+        std::fs::write(music.join("Huge/Cover/cover.jpg"), jpeg(3000, 2000, 40)).unwrap();
+    });
+    let list = server
+        .get(&format!("/rest/getAlbumList2?{ADMIN}&type=newest&f=json"))
+        .json();
+    let id = list["albumList2"]["album"][0]["coverArt"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Four clients ask for four new sizes at once.
+    let sizes = [100u32, 200, 300, 400];
+    let images: Vec<DynamicImage> = std::thread::scope(|s| {
+        let handles: Vec<_> = sizes
+            .iter()
+            .map(|size| {
+                let path = format!("/rest/getCoverArt?{ADMIN}&id={id}&size={size}");
+                let server = &server;
+                s.spawn(move || decode(&server.fetch(&path, &[]).body))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (image, size) in images.iter().zip(sizes) {
+        let height = (f64::from(size) * 2.0 / 3.0).round() as u32;
+        assert_eq!((image.width(), image.height()), (size, height));
+    }
+    // The cache holds one copy at 1500 pixels, made from the original once, which every
+    // size was made from, beside the four resized copies.
+    let cache = server
+        .config
+        .parent()
+        .unwrap()
+        .join("catalog.db.artwork-cache");
+    let mut widths: Vec<u32> = std::fs::read_dir(cache)
+        .unwrap()
+        .map(|e| decode(&std::fs::read(e.unwrap().path()).unwrap()).width())
+        .collect();
+    widths.sort_unstable();
+    assert_eq!(widths, [100, 200, 300, 400, 1500]);
+}

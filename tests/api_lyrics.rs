@@ -254,3 +254,43 @@ fn song_lyrics_is_advertised() {
         .cloned();
     assert_eq!(entry, Some(json!({"name": "songLyrics", "versions": [1]})));
 }
+
+#[test]
+fn lyrics_over_the_configured_size_are_ignored() {
+    // 2,000 lines of 40 bytes (80 KB) against a 64 KiB limit, beside a small sidecar.
+    let big: String = (0..2_000)
+        .map(|i| format!("[{:02}:{:02}.00]{:<30}\n", i / 60, i % 60, "la la la"))
+        .collect();
+    assert!(big.len() > 64 * 1024);
+    let server = start_server_configured(&["music"], "[limits]\nlyrics_kb = 64\n", 2, |f| {
+        let music = &f[0];
+        for (n, title) in [(1, "Huge"), (2, "Small")] {
+            put(
+                music,
+                &format!("S/W/0{n}.ogg"),
+                Format::Ogg,
+                song(title, "S", "W", "S", n),
+            );
+        }
+        std::fs::write(music.join("S/W/01.lrc"), &big).unwrap();
+        std::fs::write(music.join("S/W/02.lrc"), "[00:01.00]Fine\n").unwrap();
+    });
+    let lyrics = |title: &str| {
+        let r = server.get(&format!("/rest/search3?{ADMIN}&query={title}&f=json"));
+        let id = r.json()["searchResult3"]["song"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        server.call_both("getLyricsBySongId", &format!("{ADMIN}&id={id}"))
+    };
+    let small = lyrics("Small");
+    assert_eq!(
+        small["lyricsList"]["structuredLyrics"][0]["line"][0]["value"],
+        "Fine"
+    );
+    let huge = lyrics("Huge");
+    assert_eq!(huge["status"], "ok");
+    assert_eq!(huge["lyricsList"]["structuredLyrics"], json!([]), "{huge}");
+    let by_title = server.call_both("getLyrics", &format!("{ADMIN}&artist=S&title=Huge"));
+    assert_eq!(by_title["lyrics"], json!({"value": ""}));
+}

@@ -410,6 +410,29 @@ fn raw_and_uncapped_requests_get_the_original() {
 }
 
 #[test]
+fn format_raw_does_not_lift_a_users_own_maximum() {
+    let lib = library();
+    let id = &lib.ids["long.flac"];
+    let r = lib
+        .server
+        .call_both("updateUser", &format!("{ADMIN}&username=bob&maxBitRate=64"));
+    assert_eq!(r["status"], "ok", "{r}");
+    let path = format!("/rest/stream.view?{BOB}&id={id}&format=raw");
+    let capped = lib.server.fetch(&path, &[]);
+    assert_eq!(capped.status, 200);
+    assert_eq!(capped.header("content-type"), Some("audio/mpeg"));
+    assert_eq!(
+        frame_kbps(&capped.body[frame_offsets(&capped.body)[1]..]),
+        64
+    );
+    // The request's own maxBitRate yields to raw (the admin has no maximum).
+    let admin = lib
+        .server
+        .fetch(&stream_path(id, "&format=raw&maxBitRate=64"), &[]);
+    assert_eq!(admin.header("content-type"), Some("audio/flac"));
+}
+
+#[test]
 fn opus_goes_through_ffmpeg_when_it_is_there() {
     let lib = library();
     let id = &lib.ids["voice.opus"];
@@ -437,29 +460,67 @@ fn opus_goes_through_ffmpeg_when_it_is_there() {
     }
 }
 
-/// A server with a `[transcode]` section: one transcode at a time, a 1 s wait, no ffmpeg, a
-/// 128 kbps server-wide cap, 64 kbps for "LowBand" and 320 for "HiFi".
+/// Five minutes at 8 kHz (a transcode that outlasts any socket buffer) and a short FLAC.
+fn long_and_short(music: &Path) {
+    std::fs::write(
+        music.join("long.wav"),
+        wav_bytes(8_000, 1, &tones(8_000, 1, 300.0)),
+    )
+    .unwrap();
+    std::fs::write(
+        music.join("short.flac"),
+        flac_bytes(44_100, 2, &tones(44_100, 2, 3.0)),
+    )
+    .unwrap();
+}
+
+/// A server with a `[transcode]` section: a 1 s wait, no ffmpeg, a 128 kbps server-wide cap,
+/// 64 kbps for "LowBand" and 320 for "HiFi". Enough slots that its tests never wait for one
+/// another (the slot-holding tests have servers of their own: `one_slot_server`).
 fn capped_server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let config = "[transcode]\nmax_concurrent = 1\nwait_secs = 1\nffmpeg = \"\"\n\
+        let config = "[transcode]\nmax_concurrent = 8\nwait_secs = 1\nffmpeg = \"\"\n\
                       max_bit_rate = 128\nclient_max_bit_rate = { LowBand = 64, HiFi = 320 }\n";
         start_server_configured(&["music"], config, 3, |folders| {
-            let music = &folders[0];
-            // Five minutes at 8 kHz: a transcode that outlasts any socket buffer.
-            std::fs::write(
-                music.join("long.wav"),
-                wav_bytes(8_000, 1, &tones(8_000, 1, 300.0)),
-            )
-            .unwrap();
-            std::fs::write(
-                music.join("short.flac"),
-                flac_bytes(44_100, 2, &tones(44_100, 2, 3.0)),
-            )
-            .unwrap();
-            put(music, "voice.opus", Format::Opus, TrackSpec::default());
+            long_and_short(&folders[0]);
+            put(
+                &folders[0],
+                "voice.opus",
+                Format::Opus,
+                TrackSpec::default(),
+            );
         })
     })
+}
+
+/// A server of its own with one transcode slot, a 1 s wait for it, and `idle_secs` for a
+/// client that stops reading.
+fn one_slot_server(idle_secs: u64) -> Server {
+    let config =
+        format!("[transcode]\nmax_concurrent = 1\nwait_secs = 1\nidle_secs = {idle_secs}\n");
+    start_server_configured(&["music"], &config, 2, |folders| {
+        long_and_short(&folders[0])
+    })
+}
+
+/// Starts a transcode of `path` and reads only the response head: the client then stalls.
+fn stalled_transcode(server: &Server, path: &str) -> TcpStream {
+    let mut stalled = common::api::connect_small_window(server.port);
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stalled,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut first = [0u8; 1024];
+    let n = stalled.read(&mut first).unwrap();
+    let head = String::from_utf8_lossy(&first[..n]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-type: audio/mpeg"), "{head}");
+    stalled
 }
 
 fn capped_get(path: &str) -> common::api::RawResponse {
@@ -509,25 +570,15 @@ fn configured_caps_apply_and_songs_say_what_a_plain_stream_sends() {
 
 #[test]
 fn the_concurrency_cap_refuses_after_a_short_wait_and_frees_when_a_client_leaves() {
-    let server = capped_server();
+    let server = one_slot_server(60);
     let ids = track_ids(server.port);
     let long = &ids["long.wav"];
+    let get = |path: &str| request_raw(server.port, "GET", path, &[]).unwrap();
     // A client that starts a transcode and stops reading holds the only slot (7 MB of
     // output at 192 kbps: more than the socket buffers on both sides take in).
-    let mut stalled = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    write!(
-        stalled,
-        "GET {} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-        stream_path(long, "&c=HiFi&format=mp3")
-    )
-    .unwrap();
-    let mut first = [0u8; 1024];
-    let n = stalled.read(&mut first).unwrap();
-    let head = String::from_utf8_lossy(&first[..n]).to_ascii_lowercase();
-    assert!(head.starts_with("http/1.1 200"), "{head}");
-    assert!(head.contains("content-type: audio/mpeg"), "{head}");
+    let stalled = stalled_transcode(&server, &stream_path(long, "&format=mp3"));
     let started = Instant::now();
-    let refused = capped_get(&stream_path(long, "&maxBitRate=64&f=json"));
+    let refused = get(&stream_path(long, "&maxBitRate=64&f=json"));
     assert!(
         started.elapsed() >= Duration::from_millis(900),
         "it waited first"
@@ -544,7 +595,7 @@ fn the_concurrency_cap_refuses_after_a_short_wait_and_frees_when_a_client_leaves
     drop(stalled);
     let start = Instant::now();
     loop {
-        let r = capped_get(&stream_path(&ids["short.flac"], "&maxBitRate=64"));
+        let r = get(&stream_path(&ids["short.flac"], "&maxBitRate=64"));
         if r.status == 200 && r.header("content-type") == Some("audio/mpeg") {
             break;
         }
@@ -554,4 +605,35 @@ fn the_concurrency_cap_refuses_after_a_short_wait_and_frees_when_a_client_leaves
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn a_client_that_stops_reading_loses_its_transcode_slot() {
+    let server = one_slot_server(1);
+    let ids = track_ids(server.port);
+    let long = stream_path(&ids["long.wav"], "&format=mp3&maxBitRate=320");
+    let mut stalled = stalled_transcode(&server, &long);
+    // The stalled client is still connected, yet a second transcode gets the slot once the
+    // first has filled the buffers and waited a second for its reader.
+    let started = Instant::now();
+    loop {
+        let r = request_raw(
+            server.port,
+            "GET",
+            &stream_path(&ids["short.flac"], "&maxBitRate=64"),
+            &[],
+        )
+        .unwrap();
+        if r.status == 200 && r.header("content-type") == Some("audio/mpeg") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the stalled client kept the slot"
+        );
+    }
+    // The given-up stream ends short of its announced length.
+    let mut rest = Vec::new();
+    let _ = stalled.read_to_end(&mut rest);
+    assert!(rest.len() < 12_000_000, "{} bytes", rest.len());
 }

@@ -21,7 +21,11 @@ use std::time::UNIX_EPOCH;
 pub use resolve::{Source, SourceKind, resolve};
 
 /// Bump when the resize or encoding changes, so cached copies made the old way are not used.
-const RENDER_VERSION: u8 = 1;
+const RENDER_VERSION: u8 = 2;
+
+/// Sizes up to this are made from a copy of the picture at this size, kept in the cache: a
+/// huge original is decoded once, not once per size asked for.
+const MASTER_SIZE: u32 = 1500;
 
 /// Why an image could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +56,9 @@ pub struct Image {
 pub struct Artwork {
     cache: DiskCache,
     signer: UrlSigner,
+    /// Decoded pixels held at once by all requests.
+    decodes: picture::DecodeBudget,
+    making_master: std::sync::Mutex<()>,
 }
 
 impl Artwork {
@@ -67,7 +74,12 @@ impl Artwork {
                 }
             })?;
         let signer = UrlSigner::load_or_create(&config.database.path)?;
-        Ok(Self { cache, signer })
+        Ok(Self {
+            cache,
+            signer,
+            decodes: picture::DecodeBudget::new(picture::MAX_DECODE_BYTES),
+            making_master: Default::default(),
+        })
     }
 
     /// The signer of public image URLs.
@@ -98,21 +110,12 @@ impl Artwork {
                 etag,
             });
         }
-        let original = match source.kind {
-            SourceKind::File => std::fs::read(path).map_err(|e| ArtworkError::Io {
-                path: path.to_path_buf(),
-                source: e,
-            })?,
-            SourceKind::Embedded => picture::embedded(path)?,
-        };
         let bytes = match size {
-            Some(size) => {
-                picture::fit(&original, size).map_err(|message| ArtworkError::BadImage {
-                    path: path.to_path_buf(),
-                    message,
-                })?
+            None => self.original(source)?,
+            Some(size) if size <= MASTER_SIZE => {
+                self.fit(source, &self.master(source, &meta)?, size)?
             }
-            None => original,
+            Some(size) => self.fit(source, &self.original(source)?, size)?,
         };
         // A folder image at its own size is read straight from the folder; everything that
         // cost work to produce is kept.
@@ -123,6 +126,46 @@ impl Artwork {
             content_type: picture::content_type(&bytes),
             bytes,
             etag,
+        })
+    }
+}
+
+impl Artwork {
+    /// The source's picture as it is.
+    fn original(&self, source: &Source) -> Result<Vec<u8>, ArtworkError> {
+        let path = source.path();
+        match source.kind {
+            SourceKind::File => std::fs::read(path).map_err(|e| ArtworkError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            }),
+            SourceKind::Embedded => picture::embedded(path),
+        }
+    }
+
+    /// The source's picture at MASTER_SIZE, from the cache, else made (one at a time, so a
+    /// burst of requests for a new cover in several sizes decodes its original once).
+    fn master(&self, source: &Source, meta: &std::fs::Metadata) -> Result<Vec<u8>, ArtworkError> {
+        let key = cache_key(source, meta, Some(MASTER_SIZE));
+        if let Some(bytes) = self.cache.get(&key) {
+            return Ok(bytes);
+        }
+        let _one_at_a_time = self.making_master.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bytes) = self.cache.get(&key) {
+            return Ok(bytes);
+        }
+        let master = self.fit(source, &self.original(source)?, MASTER_SIZE)?;
+        self.cache.put(&key, &master);
+        Ok(master)
+    }
+
+    /// `bytes` resized to `size`, decoded within the decode budget.
+    fn fit(&self, source: &Source, bytes: &[u8], size: u32) -> Result<Vec<u8>, ArtworkError> {
+        picture::fit_within(bytes, size, Some(&self.decodes)).map_err(|message| {
+            ArtworkError::BadImage {
+                path: source.path().to_path_buf(),
+                message,
+            }
         })
     }
 }

@@ -6,20 +6,21 @@
 //! every client decodes.
 
 use super::ArtworkError;
-use image::{DynamicImage, ImageFormat, ImageReader, Limits, imageops::FilterType};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, imageops::FilterType};
 use lofty::ape::ApeTag;
 use lofty::config::ParseOptions;
 use lofty::file::{AudioFile, FileType, TaggedFileExt};
 use lofty::picture::{Picture, PictureType};
 use std::io::Cursor;
 use std::path::Path;
+use std::sync::{Condvar, Mutex};
 
 /// JPEG quality of resized images.
 const JPEG_QUALITY: u8 = 85;
 
 /// Largest source image decoded, in bytes of pixel data (a 8000 x 8000 RGBA picture): bigger
 /// ones are refused rather than allowed to exhaust memory.
-const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+pub const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The front cover embedded in an audio file (else its first picture).
 pub fn embedded(path: &Path) -> Result<Vec<u8>, ArtworkError> {
@@ -105,28 +106,74 @@ pub fn content_type(bytes: &[u8]) -> &'static str {
 
 /// Decodes `bytes`, refusing pictures too large to decode safely.
 pub fn decode(bytes: &[u8]) -> Result<(DynamicImage, ImageFormat), String> {
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?;
+    decode_within(bytes, None).map(|(image, format, _)| (image, format))
+}
+
+/// Decodes `bytes`, first reserving the decoded size from `budget` (waiting while other
+/// decodes use it up); the reservation lasts as long as the returned one.
+fn decode_within<'a>(
+    bytes: &[u8],
+    budget: Option<&'a DecodeBudget>,
+) -> Result<(DynamicImage, ImageFormat, Option<Reservation<'a>>), String> {
+    let open = || {
+        ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| e.to_string())
+    };
+    let mut reader = open()?;
     let format = reader
         .format()
         .ok_or_else(|| "unknown image format".to_string())?;
+    let reservation = match budget {
+        Some(budget) => {
+            let decoder = reader.into_decoder().map_err(|e| e.to_string())?;
+            let (w, h) = decoder.dimensions();
+            let need = decoder.total_bytes();
+            if need > MAX_DECODE_BYTES {
+                return Err(format!("{w} x {h} pixels is too large to decode"));
+            }
+            reader = open()?;
+            Some(budget.reserve(need))
+        }
+        None => None,
+    };
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
     let image = reader.decode().map_err(|e| e.to_string())?;
-    Ok((image, format))
+    Ok((image, format, reservation))
 }
 
 /// The image scaled so its longest side is `size` pixels, keeping the aspect ratio. An image
 /// already that small is returned as it is (never enlarged, never re-encoded).
 pub fn fit(bytes: &[u8], size: u32) -> Result<Vec<u8>, String> {
-    let (image, format) = decode(bytes)?;
+    fit_within(bytes, size, None)
+}
+
+/// `fit`, decoding only within `budget` (see `DecodeBudget`).
+pub fn fit_within(
+    bytes: &[u8],
+    size: u32,
+    budget: Option<&DecodeBudget>,
+) -> Result<Vec<u8>, String> {
+    // The reservation lasts until the resized copy is made.
+    let (image, format, _reservation) = decode_within(bytes, budget)?;
     let size = size.max(1);
-    if image.width().max(image.height()) <= size {
+    let (w, h) = (image.width(), image.height());
+    if w.max(h) <= size {
         return Ok(bytes.to_vec());
     }
-    let resized = image.resize(size, size, FilterType::CatmullRom);
+    let ratio = f64::from(size) / f64::from(w.max(h));
+    let scaled = |side: u32| ((f64::from(side) * ratio).round() as u32).max(1);
+    // A picture many times the size is first shrunk with a fast filter that needs no
+    // floating-point copy of the whole picture (hundreds of MB for a 9000 x 9000 cover).
+    let image = if w.max(h) > size.saturating_mul(3) {
+        let step = size.saturating_mul(2);
+        image.thumbnail(step, step)
+    } else {
+        image
+    };
+    let resized = image.resize_exact(scaled(w), scaled(h), FilterType::CatmullRom);
     let mut out = Cursor::new(Vec::new());
     if format == ImageFormat::Png {
         resized
@@ -138,6 +185,57 @@ pub fn fit(bytes: &[u8], size: u32) -> Result<Vec<u8>, String> {
         rgb.write_with_encoder(encoder).map_err(|e| e.to_string())?;
     }
     Ok(out.into_inner())
+}
+
+/// Bytes of decoded pictures held at once by all the decodes that share it: a burst of
+/// requests for huge pictures waits in turn instead of decoding them all together.
+pub struct DecodeBudget {
+    total: u64,
+    used: Mutex<u64>,
+    freed: Condvar,
+}
+
+/// Part of a budget in use; given back when dropped.
+struct Reservation<'a> {
+    budget: &'a DecodeBudget,
+    bytes: u64,
+}
+
+impl DecodeBudget {
+    pub fn new(total: u64) -> Self {
+        Self {
+            total,
+            used: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Waits until `bytes` fit in what is left (or, bigger than the whole budget, until no
+    /// other decode runs). Blocking.
+    fn reserve(&self, bytes: u64) -> Reservation<'_> {
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        while *used > 0 && *used + bytes > self.total {
+            used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+        *used += bytes;
+        Reservation {
+            budget: self,
+            bytes,
+        }
+    }
+
+    /// Bytes reserved now.
+    pub fn in_use(&self) -> u64 {
+        *self.used.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let mut used = self.budget.used.lock().unwrap_or_else(|e| e.into_inner());
+        *used -= self.bytes;
+        self.budget.freed.notify_all();
+    }
 }
 
 #[cfg(test)]
@@ -206,5 +304,38 @@ mod tests {
             write_track(&bare, *format, &TrackSpec::default()).unwrap();
             assert!(embedded(&bare).is_err(), "{format:?}");
         }
+    }
+
+    #[test]
+    fn decodes_wait_for_the_budget_and_give_it_back() {
+        let budget = std::sync::Arc::new(DecodeBudget::new(100));
+        let first = budget.reserve(80);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiting = budget.clone();
+        let t = std::thread::spawn(move || {
+            let r = waiting.reserve(30);
+            tx.send(waiting.in_use()).unwrap();
+            drop(r);
+        });
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_millis(200))
+                .is_err(),
+            "80 + 30 is over 100: it waits"
+        );
+        drop(first);
+        assert_eq!(
+            rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(),
+            30
+        );
+        t.join().unwrap();
+        assert_eq!(budget.in_use(), 0);
+        // Bigger than the whole budget: it runs alone.
+        drop(budget.reserve(1000));
+        // A picture whose size fits the budget goes through it.
+        let big = jpeg(600, 300);
+        let small = fit_within(&big, 100, Some(&budget)).unwrap();
+        let (img, _) = decode(&small).unwrap();
+        assert_eq!((img.width(), img.height()), (100, 50));
+        assert_eq!(budget.in_use(), 0);
     }
 }

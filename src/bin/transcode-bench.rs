@@ -40,6 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         cache_bytes: 0,
         max_concurrent: 1,
         wait: Duration::from_secs(1),
+        idle: Duration::from_secs(30),
         max_bit_rate: 0,
         client_max_bit_rate: Vec::new(),
         default_bit_rate: 192,

@@ -9,8 +9,9 @@
 
 use super::search::{fts_expression, query_words};
 use crate::db::schema::tracks;
+use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
-use diesel::sql_types::Text;
+use diesel::sql_types::{BigInt, Nullable, Text};
 
 /// Lyrics ready to serve: lines with their start times when synchronised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,25 +248,63 @@ impl TrackLyrics {
     }
 }
 
-type LyricsRow = (i32, String, String, Option<String>, Option<String>);
+type LyricsRow = (
+    i32,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
 
-fn lyrics_columns() -> (
+/// A lyrics column as the catalog holds it when it is at most `max_bytes` long, else NULL: a
+/// huge text (a 50 MB sidecar `.lrc`) is never loaded, let alone parsed into a response.
+fn at_most(column: &str, max_bytes: u64) -> SqlLiteral<Nullable<Text>> {
+    diesel::dsl::sql(&format!(
+        "CASE WHEN length(CAST({column} AS BLOB)) <= {max_bytes} THEN {column} END"
+    ))
+}
+
+fn byte_length(column: &str) -> SqlLiteral<Nullable<BigInt>> {
+    diesel::dsl::sql(&format!("length(CAST({column} AS BLOB))"))
+}
+
+#[allow(clippy::type_complexity)]
+fn lyrics_columns(
+    max_bytes: u64,
+) -> (
     tracks::id,
     tracks::title,
     tracks::artist_display,
-    tracks::lyrics,
-    tracks::synced_lyrics,
+    SqlLiteral<Nullable<Text>>,
+    SqlLiteral<Nullable<Text>>,
+    SqlLiteral<Nullable<BigInt>>,
+    SqlLiteral<Nullable<BigInt>>,
 ) {
     (
         tracks::id,
         tracks::title,
         tracks::artist_display,
-        tracks::lyrics,
-        tracks::synced_lyrics,
+        at_most("lyrics", max_bytes),
+        at_most("synced_lyrics", max_bytes),
+        byte_length("lyrics"),
+        byte_length("synced_lyrics"),
     )
 }
 
-fn from_row((track_id, title, artist, plain, synced): LyricsRow) -> TrackLyrics {
+fn from_row(
+    (track_id, title, artist, plain, synced, plain_len, synced_len): LyricsRow,
+) -> TrackLyrics {
+    for (text, len) in [(&plain, plain_len), (&synced, synced_len)] {
+        if let (None, Some(len)) = (text, len) {
+            tracing::warn!(
+                track_id,
+                bytes = len,
+                "lyrics larger than limits.lyrics_kb are ignored"
+            );
+        }
+    }
     TrackLyrics {
         track_id,
         title,
@@ -275,11 +314,16 @@ fn from_row((track_id, title, artist, plain, synced): LyricsRow) -> TrackLyrics 
     }
 }
 
-/// A track's lyrics; None when there is no such track.
-pub fn of_track(conn: &mut SqliteConnection, track_id: i32) -> QueryResult<Option<TrackLyrics>> {
+/// A track's lyrics, each text only when at most `max_bytes` long; None when there is no such
+/// track.
+pub fn of_track(
+    conn: &mut SqliteConnection,
+    track_id: i32,
+    max_bytes: u64,
+) -> QueryResult<Option<TrackLyrics>> {
     let row: Option<LyricsRow> = tracks::table
         .find(track_id)
-        .select(lyrics_columns())
+        .select(lyrics_columns(max_bytes))
         .get_result(conn)
         .optional()?;
     Ok(row.map(from_row))
@@ -290,11 +334,13 @@ const CANDIDATES: i64 = 200;
 
 /// The lyrics of a song found by title and (optionally) artist, compared ignoring case
 /// (Unicode-aware) and surrounding spaces; the artist matches the track's artist credit or
-/// any of its artists. Tracks with lyrics win; None when no track has any.
+/// any of its artists. Tracks with lyrics win; None when no track has any. Texts longer than
+/// `max_bytes` are left out.
 pub fn find_by_artist_title(
     conn: &mut SqliteConnection,
     artist: Option<&str>,
     title: &str,
+    max_bytes: u64,
 ) -> QueryResult<Option<TrackLyrics>> {
     let norm = |s: &str| s.trim().to_lowercase();
     let want_title = norm(title);
@@ -315,7 +361,7 @@ pub fn find_by_artist_title(
             )
             .order(tracks::id)
             .limit(CANDIDATES)
-            .select(lyrics_columns())
+            .select(lyrics_columns(max_bytes))
             .load(conn)?
     } else {
         #[derive(QueryableByName)]
@@ -337,7 +383,7 @@ pub fn find_by_artist_title(
         tracks::table
             .filter(tracks::id.eq_any(&ids))
             .order(tracks::id)
-            .select(lyrics_columns())
+            .select(lyrics_columns(max_bytes))
             .load(conn)?
     };
     let mut matching: Vec<TrackLyrics> = rows

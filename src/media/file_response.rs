@@ -1,9 +1,11 @@
 //! Serving a file from disk over HTTP the way players and download managers expect: ranges
 //! (206/416), HEAD, strong ETag and Last-Modified with the conditional headers (304/412), an
 //! exact Content-Length, and a body read in chunks from the open file handle on the blocking
-//! pool, so no file is ever held in memory and no async thread waits on the disk.
+//! pool, so no file is ever held in memory and no async thread waits on the disk. A chunk is
+//! read only when the body is asked for it: a client that stops reading holds no thread.
 
 use super::conditional::{self, Decision, Validators};
+use super::limits::BlockingIo;
 use super::range::{self, RangeRequest};
 use actix_web::body::SizedStream;
 use actix_web::http::header::{
@@ -49,6 +51,7 @@ pub async fn serve_file(
     req: &HttpRequest,
     path: &Path,
     info: FileInfo<'_>,
+    io: &BlockingIo,
 ) -> Result<HttpResponse, ServeError> {
     let (file, len, validators) = open(path.to_path_buf(), info.identity).await?;
     let mut builder = HttpResponse::Ok();
@@ -79,6 +82,7 @@ pub async fn serve_file(
         file,
         start,
         count,
+        io.clone(),
     ))
 }
 
@@ -160,45 +164,47 @@ fn with_body(
     file: File,
     start: u64,
     count: u64,
+    io: BlockingIo,
 ) -> HttpResponse {
     if head {
         let nothing = futures_util::stream::empty::<Result<Bytes, io::Error>>();
         return builder.body(SizedStream::new(count, nothing));
     }
-    builder.body(SizedStream::new(count, read_chunks(file, start, count)))
+    builder.body(SizedStream::new(count, read_chunks(file, start, count, io)))
 }
 
-/// The bytes `start..start+count` of `file` as a stream of chunks, each read on the blocking
-/// pool. A file that shrank meanwhile ends the stream with an error (the connection is then
+/// The bytes `start..start+count` of `file` as a stream of chunks, each read through `io` when
+/// the body asks for it. A file that shrank meanwhile ends the stream with an error (the connection is then
 /// closed short of its Content-Length, so the client knows).
 pub fn read_chunks(
     file: File,
     start: u64,
     count: u64,
+    io: BlockingIo,
 ) -> impl Stream<Item = Result<Bytes, io::Error>> + 'static {
     futures_util::stream::try_unfold(
-        (file, start, count),
-        |(mut file, pos, remaining)| async move {
+        (file, start, count, io),
+        |(mut file, pos, remaining, io)| async move {
             if remaining == 0 {
                 return Ok(None);
             }
-            let (file, chunk) = actix_web::rt::task::spawn_blocking(move || {
-                let want = remaining.min(CHUNK);
-                let mut buf = Vec::with_capacity(want as usize);
-                file.seek(SeekFrom::Start(pos))?;
-                (&mut file).take(want).read_to_end(&mut buf)?;
-                if buf.is_empty() {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the file shrank while it was being sent",
-                    ));
-                }
-                Ok((file, Bytes::from(buf)))
-            })
-            .await
-            .map_err(io::Error::other)??;
+            let (file, chunk) = io
+                .run(move || {
+                    let want = remaining.min(CHUNK);
+                    let mut buf = Vec::with_capacity(want as usize);
+                    file.seek(SeekFrom::Start(pos))?;
+                    (&mut file).take(want).read_to_end(&mut buf)?;
+                    if buf.is_empty() {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the file shrank while it was being sent",
+                        ));
+                    }
+                    Ok((file, Bytes::from(buf)))
+                })
+                .await?;
             let n = chunk.len() as u64;
-            Ok(Some((chunk, (file, pos + n, remaining - n))))
+            Ok(Some((chunk, (file, pos + n, remaining - n, io))))
         },
     )
 }
@@ -259,7 +265,7 @@ mod tests {
     };
 
     async fn serve(req: TestRequest, path: &Path) -> (StatusCode, header::HeaderMap, Vec<u8>) {
-        let res = serve_file(&req.to_http_request(), path, INFO)
+        let res = serve_file(&req.to_http_request(), path, INFO, &BlockingIo::new(2))
             .await
             .unwrap();
         let status = res.status();
@@ -318,6 +324,7 @@ mod tests {
                 .to_http_request(),
             f.path(),
             INFO,
+            &BlockingIo::new(2),
         )
         .await
         .unwrap();
@@ -352,9 +359,14 @@ mod tests {
     #[actix_web::test]
     async fn a_file_that_shrinks_mid_stream_ends_in_an_error() {
         let (f, _) = sample(3 * CHUNK as usize);
-        let res = serve_file(&TestRequest::get().to_http_request(), f.path(), INFO)
-            .await
-            .unwrap();
+        let res = serve_file(
+            &TestRequest::get().to_http_request(),
+            f.path(),
+            INFO,
+            &BlockingIo::new(2),
+        )
+        .await
+        .unwrap();
         f.as_file().set_len(CHUNK).unwrap();
         assert!(actix_web::body::to_bytes(res.into_body()).await.is_err());
     }
@@ -363,7 +375,13 @@ mod tests {
     async fn missing_files_and_directories() {
         let dir = tempfile::tempdir().unwrap();
         for path in [dir.path().join("gone.mp3"), dir.path().to_path_buf()] {
-            let r = serve_file(&TestRequest::get().to_http_request(), &path, INFO).await;
+            let r = serve_file(
+                &TestRequest::get().to_http_request(),
+                &path,
+                INFO,
+                &BlockingIo::new(2),
+            )
+            .await;
             assert!(matches!(r, Err(ServeError::Missing(p)) if p == path));
         }
     }

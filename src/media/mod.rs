@@ -4,8 +4,10 @@
 
 pub mod conditional;
 pub mod file_response;
+pub mod limits;
 pub mod range;
 pub mod zip;
 
 pub use file_response::{FileInfo, ServeError, serve_file};
+pub use limits::{BlockingIo, MediaLimits};
 pub use zip::{ZipEntry, zip_stream};

@@ -6,22 +6,21 @@
 //! Callers give a list of (entry name, file path): an album, an artist, a folder or a playlist
 //! is only a different query producing that list.
 
+use super::limits::BlockingIo;
 use actix_web::web::Bytes;
 use chrono::{Datelike, Timelike};
 use futures_util::Stream;
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
-use tokio::sync::mpsc;
-use zip::write::SimpleFileOptions;
+use zip::write::{SimpleFileOptions, StreamWriter};
 use zip::{CompressionMethod, DateTime, ZIP64_BYTES_THR, ZipWriter};
 
-/// Bytes handed to the HTTP body at a time.
+/// Bytes handed to the HTTP body at a time: a download's memory is about one chunk.
 const CHUNK: usize = 128 * 1024;
-/// Chunks made ahead of the client: bounds a download's memory to about CHUNK × (DEPTH + 1).
-const DEPTH: usize = 4;
 
 /// One file to put in an archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,56 +31,154 @@ pub struct ZipEntry {
     pub path: PathBuf,
 }
 
-/// The archive of `entries` as a stream of chunks, written on the blocking pool as the client
-/// reads. A file that cannot be read ends the stream with an error (the download is then cut
-/// short, never completed with a wrong entry). Must be called inside the async runtime.
-pub fn zip_stream(entries: Vec<ZipEntry>) -> impl Stream<Item = io::Result<Bytes>> + 'static {
-    let (tx, rx) = mpsc::channel(DEPTH);
-    actix_web::rt::task::spawn_blocking(move || {
-        let out = BufWriter::with_capacity(CHUNK, ChannelWriter { tx: tx.clone() });
-        let result = write_zip(&entries, out).and_then(|mut out| out.flush());
-        if let Err(e) = result {
-            if e.kind() == io::ErrorKind::BrokenPipe {
-                tracing::debug!("zip download abandoned by the client");
-            } else {
-                tracing::warn!("zip download failed: {e}");
+/// The archive of `entries` as a stream of chunks. Each chunk is made on the blocking pool
+/// (through `io`) only when the HTTP body asks for it, so a client that stops reading holds no
+/// thread, only the archive's state. A file that cannot be read ends the stream with an error
+/// (the download is then cut short, never completed with a wrong entry).
+pub fn zip_stream(
+    entries: Vec<ZipEntry>,
+    io: BlockingIo,
+) -> impl Stream<Item = io::Result<Bytes>> + 'static {
+    futures_util::stream::try_unfold(
+        (Some(Producer::new(entries)), io),
+        |(producer, io)| async move {
+            let Some(mut producer) = producer else {
+                return Ok(None);
+            };
+            let result = io
+                .run(move || producer.next_chunk().map(|chunk| (chunk, producer)))
+                .await;
+            match result {
+                Ok((Some(chunk), producer)) => Ok(Some((chunk, (Some(producer), io)))),
+                Ok((None, _)) => Ok(None),
+                Err(e) => {
+                    tracing::warn!("zip download failed: {e}");
+                    Err(e)
+                }
             }
-            let _ = tx.blocking_send(Err(e));
-        }
-    });
-    futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    })
+        },
+    )
 }
 
 /// Writes the archive of `entries` to `out` and returns `out`. Entry names are made safe
 /// (relative, no "..", '/' separators) and unique ("name (2).ext").
-pub fn write_zip<W: Write>(entries: &[ZipEntry], out: W) -> io::Result<W> {
-    let mut zip = ZipWriter::new_stream(out);
-    let mut used = HashSet::new();
-    for entry in entries {
-        let context =
-            |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", entry.path.display()));
-        let mut file = File::open(&entry.path).map_err(context)?;
-        let meta = file.metadata().map_err(context)?;
-        let len = meta.len();
-        let options = SimpleFileOptions::default()
-            .compression_method(CompressionMethod::Stored)
-            .large_file(len >= ZIP64_BYTES_THR)
-            .last_modified_time(
-                meta.modified()
-                    .map_or_else(|_| DateTime::default(), dos_time),
-            );
-        zip.start_file(unique_name(&entry.name, &mut used), options)?;
-        let copied = io::copy(&mut (&mut file).take(len), &mut zip).map_err(context)?;
-        if copied != len {
-            return Err(context(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the file shrank while it was being archived",
-            )));
+pub fn write_zip<W: Write>(entries: &[ZipEntry], mut out: W) -> io::Result<W> {
+    let mut producer = Producer::new(entries.to_vec());
+    while let Some(chunk) = producer.next_chunk()? {
+        out.write_all(&chunk)?;
+    }
+    Ok(out)
+}
+
+/// An archive being made, one chunk at a time: the zip writer, the entries still to add and
+/// the file being copied.
+struct Producer {
+    zip: Option<ZipWriter<StreamWriter<SharedBuf>>>,
+    out: SharedBuf,
+    entries: std::vec::IntoIter<ZipEntry>,
+    used: HashSet<String>,
+    current: Option<Copying>,
+}
+
+/// The entry whose bytes are being copied into the archive.
+struct Copying {
+    file: File,
+    path: PathBuf,
+    left: u64,
+}
+
+fn with_path(path: &std::path::Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+impl Producer {
+    fn new(entries: Vec<ZipEntry>) -> Self {
+        let out = SharedBuf::default();
+        Producer {
+            zip: Some(ZipWriter::new_stream(out.clone())),
+            out,
+            entries: entries.into_iter(),
+            used: HashSet::new(),
+            current: None,
         }
     }
-    Ok(zip.finish()?.into_inner())
+
+    /// The next CHUNK bytes of the archive (fewer at its end), None once it is all out.
+    fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        while self.out.len() < CHUNK {
+            let Some(zip) = self.zip.as_mut() else {
+                break;
+            };
+            if let Some(copying) = &mut self.current {
+                let want = copying.left.min((CHUNK - self.out.len()) as u64);
+                let copied = io::copy(&mut (&mut copying.file).take(want), zip)
+                    .map_err(|e| with_path(&copying.path, e))?;
+                if copied == 0 && want > 0 {
+                    return Err(with_path(
+                        &copying.path,
+                        io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the file shrank while it was being archived",
+                        ),
+                    ));
+                }
+                copying.left -= copied;
+                if copying.left == 0 {
+                    self.current = None;
+                }
+            } else if let Some(entry) = self.entries.next() {
+                let file = File::open(&entry.path).map_err(|e| with_path(&entry.path, e))?;
+                let meta = file.metadata().map_err(|e| with_path(&entry.path, e))?;
+                let len = meta.len();
+                let options = SimpleFileOptions::default()
+                    .compression_method(CompressionMethod::Stored)
+                    .large_file(len >= ZIP64_BYTES_THR)
+                    .last_modified_time(
+                        meta.modified()
+                            .map_or_else(|_| DateTime::default(), dos_time),
+                    );
+                zip.start_file(unique_name(&entry.name, &mut self.used), options)?;
+                self.current = (len > 0).then_some(Copying {
+                    file,
+                    path: entry.path,
+                    left: len,
+                });
+            } else if let Some(zip) = self.zip.take() {
+                zip.finish()?;
+            }
+        }
+        let chunk = self.out.take();
+        Ok((!chunk.is_empty()).then(|| Bytes::from(chunk)))
+    }
+}
+
+/// The zip writer's output, shared with the producer that hands it out chunk by chunk.
+#[derive(Clone, Default)]
+struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl SharedBuf {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.lock())
+    }
+}
+
+impl Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.lock().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A path inside the archive that cannot escape the extraction folder: '/'-separated
@@ -135,25 +232,6 @@ fn dos_time(t: SystemTime) -> DateTime {
             .ok()
         })
         .unwrap_or_default()
-}
-
-/// A `Write` that hands each write to the HTTP body through a bounded channel; it blocks while
-/// the client is slow and fails with BrokenPipe once the client has gone.
-struct ChannelWriter {
-    tx: mpsc::Sender<io::Result<Bytes>>,
-}
-
-impl Write for ChannelWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.tx
-            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -309,7 +387,7 @@ mod tests {
         let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 241) as u8).collect();
         let a = write(dir.path(), "a.flac", &data);
         let entries = vec![entry("x/a.flac", &a), entry("x/b.flac", &a)];
-        let chunks: Vec<Bytes> = zip_stream(entries.clone())
+        let chunks: Vec<Bytes> = zip_stream(entries.clone(), BlockingIo::new(2))
             .map(|c| c.unwrap())
             .collect()
             .await;
@@ -329,7 +407,7 @@ mod tests {
             entry("a.flac", &a),
             entry("b.flac", &dir.path().join("gone")),
         ];
-        let items: Vec<io::Result<Bytes>> = zip_stream(entries).collect().await;
+        let items: Vec<io::Result<Bytes>> = zip_stream(entries, BlockingIo::new(2)).collect().await;
         assert!(items.last().unwrap().is_err());
     }
 

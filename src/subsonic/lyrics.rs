@@ -27,11 +27,12 @@ pub async fn get_lyrics(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         return Ok(Some(Element::new("lyrics").text("")));
     };
     let user = ctx.user.clone();
+    let max_bytes = lyrics_limit(&ctx);
     let found = ctx
         .db(move |c| {
             // A song of a music folder the user may not see counts as not found.
             Ok(
-                match lyrics::find_by_artist_title(c, artist.as_deref(), &title)? {
+                match lyrics::find_by_artist_title(c, artist.as_deref(), &title, max_bytes)? {
                     Some(f) if access::hidden_from(c, &user, Id::Track(f.track_id))? => None,
                     found => found,
                 },
@@ -66,12 +67,13 @@ pub async fn get_lyrics_by_song_id(ctx: Ctx) -> Result<Option<Element>, ApiError
         return Err(ApiError::NotFound("Song"));
     };
     let user = ctx.user.clone();
+    let max_bytes = lyrics_limit(&ctx);
     let found = ctx
         .db(move |c| {
             if access::hidden_from(c, &user, Id::Track(track_id))? {
                 return Ok(None);
             }
-            Ok(lyrics::of_track(c, track_id)?)
+            Ok(lyrics::of_track(c, track_id, max_bytes)?)
         })
         .await?
         .ok_or(ApiError::NotFound("Song"))?;
@@ -83,6 +85,11 @@ pub async fn get_lyrics_by_song_id(ctx: Ctx) -> Result<Option<Element>, ApiError
     Ok(Some(
         Element::new("lyricsList").list("structuredLyrics", entries),
     ))
+}
+
+/// The largest lyrics text served (`[limits] lyrics_kb`), in bytes.
+fn lyrics_limit(ctx: &Ctx) -> u64 {
+    ctx.state.config.limits.lyrics_kb.saturating_mul(1024)
 }
 
 /// One OpenSubsonic `structuredLyrics` entry.

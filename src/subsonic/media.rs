@@ -8,8 +8,10 @@ use crate::db::models::Role;
 use crate::library::Id;
 use crate::library::access;
 use crate::library::files::{self, Archive, TrackFile};
+use crate::media::limits::{SlotBody, StreamSlot};
 use crate::media::{self, FileInfo, ServeError, ZipEntry};
 use crate::scanner::ScanOptions;
+use actix_web::body::BoxBody;
 use actix_web::http::{Method, header};
 use actix_web::{HttpResponse, web};
 use std::path::{Path, PathBuf};
@@ -21,29 +23,52 @@ pub type StreamTrack = TrackFile;
 /// stream: the track's audio. Plays are not counted here (clients scrobble).
 pub async fn stream(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require_role(Role::Stream)?;
+    let slot = stream_slot(&ctx)?;
     let track = requested_track(&ctx).await?;
-    // transcoding decision (src/subsonic/transcoding.rs) goes here
-    if let Some(transcoded) = super::transcoding::stream_transcoded(&ctx, &track).await? {
-        return Ok(transcoded);
-    }
-    serve_original(&ctx, &track).await
+    let response = match super::transcoding::stream_transcoded(&ctx, &track).await? {
+        Some(transcoded) => transcoded,
+        None => serve_original(&ctx, &track).await?,
+    };
+    Ok(holding(response, slot))
 }
 
 /// download: a track's original file as an attachment, or a zip of an album (ar-N: all the
 /// artist's albums, dir-N: a folder tree). Never transcoded.
 pub async fn download(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require_role(Role::Download)?;
+    let slot = stream_slot(&ctx)?;
+    download_item(&ctx).await.map(|r| holding(r, slot))
+}
+
+/// One more media connection of the caller, or an error when they have all theirs open
+/// (`[limits] streams_per_user`): connections a client never reads cannot pile up.
+fn stream_slot(ctx: &Ctx) -> Result<StreamSlot, ApiError> {
+    let streams = &ctx.state.media.streams;
+    streams.open(ctx.user.id).ok_or_else(|| {
+        ApiError::Refused(format!(
+            "too many streams and downloads open for this user (at most {}); close some",
+            streams.per_user()
+        ))
+    })
+}
+
+/// `response` with a body that keeps `slot` until it is sent or the client is gone.
+fn holding(response: HttpResponse, slot: StreamSlot) -> HttpResponse {
+    response.map_body(|_, body| BoxBody::new(SlotBody::new(body, slot)))
+}
+
+async fn download_item(ctx: &Ctx) -> Result<HttpResponse, ApiError> {
     let id = Id::parse(ctx.params.required("id")?);
     let user = ctx.user.clone();
     let archive = match id {
         Some(Id::Track(_)) => {
-            let track = requested_track(&ctx).await?;
+            let track = requested_track(ctx).await?;
             let name = track
                 .path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| format!("{}.{}", track.track.title, track.track.suffix));
-            return send_file(&ctx, &track, Some(&name)).await;
+            return send_file(ctx, &track, Some(&name)).await;
         }
         Some(Id::Album(id)) => {
             ctx.db(move |c| {
@@ -67,14 +92,14 @@ pub async fn download(ctx: Ctx) -> Result<HttpResponse, ApiError> {
             .await?
         }
         Some(Id::Playlist(id)) => {
-            let actor = super::playlists::actor(&ctx).await?;
+            let actor = super::playlists::actor(ctx).await?;
             ctx.db(move |c| Ok(crate::library::playlists::archive(c, &actor, id)?))
                 .await?
         }
         _ => None,
     };
     let archive = archive.ok_or(ApiError::NotFound("Item"))?;
-    send_archive(&ctx, archive).await
+    send_archive(ctx, archive).await
 }
 
 /// The track named by `id`: error 10 without one, 70 for anything that is not a track the
@@ -111,7 +136,7 @@ async fn send_file(
         identity: track.track.id as u64,
         download_name,
     };
-    match media::serve_file(&ctx.request, &track.path, info).await {
+    match media::serve_file(&ctx.request, &track.path, info, &ctx.state.media.io).await {
         Ok(mut response) => {
             if response.status().is_success() {
                 // What Navidrome sends; some players show it before the stream's own header.
@@ -161,7 +186,7 @@ async fn send_archive(ctx: &Ctx, archive: Archive) -> Result<HttpResponse, ApiEr
         let nothing = futures_util::stream::empty::<Result<web::Bytes, std::io::Error>>();
         return Ok(builder.streaming(nothing));
     }
-    Ok(builder.streaming(media::zip_stream(present)))
+    Ok(builder.streaming(media::zip_stream(present, ctx.state.media.io.clone())))
 }
 
 /// Asks the scanner to look at the folders holding `files` (one coalesced request).

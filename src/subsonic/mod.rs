@@ -38,8 +38,9 @@ use futures_util::StreamExt;
 use params::Params;
 use response::{Element, Format, render};
 
-/// Largest form body read; larger bodies are cut there (no Subsonic call needs more).
-const MAX_FORM_BODY: usize = 1024 * 1024;
+/// How much of a refused, too large body is read and dropped, so that the client (still
+/// sending) gets to read the error; past it the connection is closed.
+const DRAIN_AT_MOST: usize = 64 * 1024 * 1024;
 
 /// Mounts the API under /rest.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -88,16 +89,21 @@ async fn dispatch(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let mut body = Vec::new();
-    if is_form {
-        while let Some(Ok(chunk)) = payload.next().await {
-            if body.len() + chunk.len() > MAX_FORM_BODY {
-                break;
-            }
-            body.extend_from_slice(&chunk);
-        }
-    }
-    let params = Params::parse(req.query_string(), is_form.then_some(body.as_slice()));
+    let limit = usize::try_from(state.config.limits.request_body_mb)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(1024 * 1024);
+    let body = if is_form {
+        read_form(&mut payload, limit).await
+    } else {
+        Ok(Vec::new())
+    };
+    let (params, body_error) = match body {
+        Ok(body) => (
+            Params::parse(req.query_string(), is_form.then_some(body.as_slice())),
+            None,
+        ),
+        Err(e) => (Params::parse(req.query_string(), None), Some(e)),
+    };
     let method = req
         .match_info()
         .get("method")
@@ -106,7 +112,10 @@ async fn dispatch(
         .to_string();
     let (format, result) = match params.format() {
         Ok(format) => {
-            let result = call(&method, state, params, format.clone(), &req).await;
+            let result = match body_error {
+                Some(message) => Err(ApiError::Refused(message)),
+                None => call(&method, state, params, format.clone(), &req).await,
+            };
             (format, result)
         }
         Err((format, e)) => (format, Err(e)),
@@ -124,10 +133,36 @@ async fn dispatch(
             (false, Some(e.to_element()))
         }
     };
-    let (content_type, body) = render(&format, ok, payload.as_ref());
+    let (content_type, body) = render(&format, ok, payload);
     let mut response = HttpResponse::Ok().content_type(content_type).body(body);
     add_cors(response.headers_mut());
     response
+}
+
+/// The form body, up to `limit` bytes. A larger one is refused, never cut and processed (its
+/// rest is read and dropped, up to a bound, so the client gets to read the error).
+async fn read_form(payload: &mut web::Payload, limit: usize) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| format!("the request body could not be read: {e}"))?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > limit {
+            body = Vec::new();
+            if seen > DRAIN_AT_MOST {
+                break;
+            }
+        } else {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limit {
+        return Err(format!(
+            "the request body is larger than {} MiB (limits.request_body_mb)",
+            limit / (1024 * 1024)
+        ));
+    }
+    Ok(body)
 }
 
 async fn call(

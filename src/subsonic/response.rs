@@ -439,7 +439,9 @@ pub const SERVER_TYPE: &str = "mediastreamer";
 const NAMESPACE: &str = "http://subsonic.org/restapi";
 
 /// A whole response body: the envelope around an optional payload, as (content type, body).
-pub fn render(format: &Format, ok: bool, payload: Option<&Element>) -> (&'static str, String) {
+/// The payload is moved into the envelope, not copied (a 100,000-song playlist is hundreds of
+/// MB of elements).
+pub fn render(format: &Format, ok: bool, payload: Option<Element>) -> (&'static str, String) {
     let envelope = Element::new("subsonic-response")
         .attr("status", if ok { "ok" } else { "failed" })
         .attr("version", API_VERSION)
@@ -449,10 +451,10 @@ pub fn render(format: &Format, ok: bool, payload: Option<&Element>) -> (&'static
     let envelope = match payload {
         Some(p) if p.name.is_empty() => {
             let mut e = envelope;
-            e.children.extend(p.children.iter().cloned());
+            e.children.extend(p.children);
             e
         }
-        other => envelope.child_opt(other.cloned()),
+        other => envelope.child_opt(other),
     };
     match format {
         Format::Xml => {
@@ -537,7 +539,7 @@ mod tests {
 
     #[test]
     fn json_keeps_types_arrays_and_omits_absent_values() {
-        let (ctype, body) = render(&Format::Json, true, Some(&sample()));
+        let (ctype, body) = render(&Format::Json, true, Some(sample()));
         assert!(ctype.starts_with("application/json"));
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         let r = &v["subsonic-response"];
@@ -556,7 +558,7 @@ mod tests {
 
     #[test]
     fn xml_has_namespace_attributes_and_escapes() {
-        let (ctype, body) = render(&Format::Xml, true, Some(&sample()));
+        let (ctype, body) = render(&Format::Xml, true, Some(sample()));
         assert!(ctype.starts_with("text/xml"));
         assert!(
             body.contains("<subsonic-response xmlns=\"http://subsonic.org/restapi\" status=\"ok\"")
@@ -573,9 +575,9 @@ mod tests {
             "openSubsonicExtensions",
             vec![Element::new("x").attr("name", "formPost")],
         );
-        let (_, xml) = render(&Format::Xml, true, Some(&payload));
+        let (_, xml) = render(&Format::Xml, true, Some(payload.clone()));
         assert!(xml.contains("openSubsonic=\"true\"><openSubsonicExtensions name=\"formPost\"/></subsonic-response>"), "{xml}");
-        let (_, json) = render(&Format::Json, true, Some(&payload));
+        let (_, json) = render(&Format::Json, true, Some(payload));
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(
             v["subsonic-response"]["openSubsonicExtensions"][0]["name"],

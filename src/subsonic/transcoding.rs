@@ -186,7 +186,8 @@ async fn respond(
         && let Ok(Ok(file)) = web::block(move || std::fs::File::open(path)).await
     {
         tracing::debug!(key, "transcode served from the cache");
-        return Ok(builder.body(SizedStream::new(count, read_chunks(file, start, count))));
+        let body = read_chunks(file, start, count, ctx.state.media.io.clone());
+        return Ok(builder.body(SizedStream::new(count, body)));
     }
     let permit = transcoder
         .permit()
@@ -204,7 +205,8 @@ async fn respond(
         .then_some(plan.cache_key.as_deref())
         .flatten()
         .and_then(|key| transcoder.cache.writer(key, len));
-    let body = transcode::stream::blocking_body(move |sink| {
+    let idle = transcoder.settings.idle;
+    let body = transcode::stream::blocking_body(idle, move |sink| {
         let _permit = permit;
         let mut cache = cache;
         let result = transcode::produce(&plan, start..start + count, &mut |bytes| {

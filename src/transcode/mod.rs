@@ -89,6 +89,8 @@ pub struct Settings {
     pub cache_bytes: u64,
     pub max_concurrent: usize,
     pub wait: Duration,
+    /// How long a transcode waits for a client that stopped reading (then it ends).
+    pub idle: Duration,
     pub max_bit_rate: u32,
     pub client_max_bit_rate: Vec<(String, u32)>,
     pub default_bit_rate: u32,
@@ -116,6 +118,7 @@ impl Settings {
             cache_bytes: config.cache_size_mb.saturating_mul(1024 * 1024),
             max_concurrent,
             wait: Duration::from_secs(config.wait_secs),
+            idle: Duration::from_secs(config.idle_secs.max(1)),
             max_bit_rate: config.max_bit_rate,
             client_max_bit_rate: config
                 .client_max_bit_rate
@@ -147,15 +150,26 @@ impl Settings {
 
     /// Decides between the original and an MP3 transcode.
     ///
-    /// `format=raw` never transcodes. Otherwise the lowest non-zero cap among `maxBitRate`,
-    /// the user's and the client's (config) applies: a file above it (or of unknown bitrate)
-    /// is transcoded to the nearest standard bitrate at or below it. `format=mp3` transcodes
-    /// files that are not MP3, and `timeOffset` needs a transcode (bytes cannot start at a
-    /// time). Anything else gets the original.
+    /// The lowest non-zero cap among `maxBitRate`, the user's and the client's (config)
+    /// applies: a file above it (or of unknown bitrate) is transcoded to the nearest standard
+    /// bitrate at or below it. `format=raw` sets aside the request's and the configured caps
+    /// (defaults for clients that do not choose) but not the user's own maximum, which an
+    /// admin set as a hard limit (Navidrome, whose caps are per player, always sends raw).
+    /// `format=mp3` transcodes files that are not MP3, and `timeOffset` needs a transcode
+    /// (bytes cannot start at a time). Anything else gets the original.
     pub fn decide(&self, request: &StreamRequest<'_>, source: SourceFacts<'_>) -> Decision {
         let format = request.format.map(str::to_ascii_lowercase);
+        let mp3 = |kbps: u32| Decision::Mp3 {
+            kbps: layout::standard_bitrate_at_most(kbps),
+        };
+        let above = |cap: u32| source.bitrate.is_none_or(|b| b > cap);
         if format.as_deref() == Some("raw") {
-            return Decision::Original;
+            let cap = request.user_max_bit_rate;
+            return if cap > 0 && above(cap) {
+                mp3(cap)
+            } else {
+                Decision::Original
+            };
         }
         let cap = [
             request.max_bit_rate.unwrap_or(0),
@@ -166,11 +180,8 @@ impl Settings {
         .filter(|&c| c > 0)
         .min();
         let is_mp3 = source.suffix.eq_ignore_ascii_case("mp3");
-        let mp3 = |kbps: u32| Decision::Mp3 {
-            kbps: layout::standard_bitrate_at_most(kbps),
-        };
         if let Some(cap) = cap
-            && source.bitrate.is_none_or(|b| b > cap)
+            && above(cap)
         {
             return mp3(cap);
         }

@@ -1,13 +1,17 @@
 //! The one place `transcode` meets the web server: blocking work (decode, encode) feeding a
 //! bounded channel whose receiving end is an HTTP body. The channel holds a few chunks, so a
 //! stream's memory stays bounded however slowly its client reads; when the client goes away
-//! the body is dropped, the next send fails and the work stops.
+//! the body is dropped, the next send fails and the work stops. A client that stops reading
+//! for `idle` ends the work too: the thread and the transcode slot go to someone else, and
+//! the body ends short of its length once what was queued has been read.
 
 use super::Flow;
 use actix_web::web::Bytes;
 use futures_util::Stream;
 use std::io;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 
 /// Bytes per body chunk.
 const CHUNK: usize = 64 * 1024;
@@ -18,6 +22,8 @@ const CHANNEL_CHUNKS: usize = 4;
 pub struct ChunkSink {
     tx: mpsc::Sender<io::Result<Bytes>>,
     buffer: Vec<u8>,
+    /// How long a send waits for room before the client counts as gone.
+    idle: Duration,
 }
 
 impl ChunkSink {
@@ -39,9 +45,31 @@ impl ChunkSink {
             &mut self.buffer,
             Vec::with_capacity(CHUNK),
         ));
-        match self.tx.blocking_send(Ok(chunk)) {
-            Ok(()) => Flow::Continue,
-            Err(_) => Flow::Stop,
+        self.send_item(Ok(chunk))
+    }
+
+    /// Queues one item, waiting at most `idle` for room. The wait polls with a growing pause
+    /// (a few ms up to 100 ms) rather than parking on the channel: a blocking thread has no
+    /// timer of its own to bound a parked wait.
+    fn send_item(&mut self, item: io::Result<Bytes>) -> Flow {
+        let deadline = Instant::now() + self.idle;
+        let mut pause = Duration::from_millis(2);
+        let mut item = item;
+        loop {
+            match self.tx.try_send(item) {
+                Ok(()) => return Flow::Continue,
+                Err(TrySendError::Closed(_)) => return Flow::Stop,
+                Err(TrySendError::Full(back)) => item = back,
+            }
+            if Instant::now() >= deadline {
+                tracing::info!(
+                    "a client read nothing for {} s; its transcode is given up",
+                    self.idle.as_secs()
+                );
+                return Flow::Stop;
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(100));
         }
     }
 
@@ -49,13 +77,14 @@ impl ChunkSink {
     /// announced length, which tells the client the body is incomplete.
     pub fn fail(&mut self, why: String) {
         if self.flush() == Flow::Continue {
-            let _ = self.tx.blocking_send(Err(io::Error::other(why)));
+            let _ = self.send_item(Err(io::Error::other(why)));
         }
     }
 }
 
-/// A body whose bytes `work` produces on a blocking thread.
-pub fn blocking_body<F>(work: F) -> impl Stream<Item = io::Result<Bytes>> + 'static
+/// A body whose bytes `work` produces on a blocking thread; the work is told to stop when
+/// the body is dropped or not read for `idle`.
+pub fn blocking_body<F>(idle: Duration, work: F) -> impl Stream<Item = io::Result<Bytes>> + 'static
 where
     F: FnOnce(&mut ChunkSink) + Send + 'static,
 {
@@ -64,6 +93,7 @@ where
         let mut sink = ChunkSink {
             tx,
             buffer: Vec::with_capacity(CHUNK),
+            idle,
         };
         work(&mut sink);
         sink.flush();
@@ -80,9 +110,11 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    const LONG: Duration = Duration::from_secs(60);
+
     #[tokio::test]
     async fn the_body_carries_every_byte_in_order() {
-        let body = blocking_body(|sink| {
+        let body = blocking_body(LONG, |sink| {
             for i in 0..200_000u32 {
                 sink.send(&i.to_le_bytes());
             }
@@ -99,7 +131,7 @@ mod tests {
         let sent = Arc::new(AtomicUsize::new(0));
         let counter = sent.clone();
         let (done_tx, done_rx) = std::sync::mpsc::channel();
-        let mut body = Box::pin(blocking_body(move |sink| {
+        let mut body = Box::pin(blocking_body(LONG, move |sink| {
             while sink.send(&[0; 1024]) == Flow::Continue {
                 counter.fetch_add(1024, Ordering::SeqCst);
             }
@@ -112,5 +144,26 @@ mod tests {
             .expect("the producer stopped");
         // Bounded: the producer got at most a few chunks ahead of the reader.
         assert!(sent.load(Ordering::SeqCst) <= (CHANNEL_CHUNKS + 3) * CHUNK);
+    }
+
+    #[tokio::test]
+    async fn work_stops_when_the_body_is_not_read_for_the_idle_time() {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let body = blocking_body(Duration::from_millis(200), move |sink| {
+            while sink.send(&[0; 1024]) == Flow::Continue {}
+            done_tx.send(()).unwrap();
+        });
+        let started = std::time::Instant::now();
+        let stopped = tokio::task::spawn_blocking(move || {
+            done_rx.recv_timeout(std::time::Duration::from_secs(5))
+        })
+        .await
+        .unwrap();
+        assert!(stopped.is_ok(), "the producer gave up");
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        // What was queued is still delivered, then the body ends.
+        let chunks: Vec<io::Result<Bytes>> = body.collect().await;
+        assert_eq!(chunks.len(), CHANNEL_CHUNKS);
+        assert!(chunks.iter().all(|c| c.is_ok()));
     }
 }

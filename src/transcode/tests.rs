@@ -17,6 +17,7 @@ fn settings(dir: &Path) -> Settings {
         cache_bytes: 50 * 1024 * 1024,
         max_concurrent: 2,
         wait: Duration::from_millis(200),
+        idle: Duration::from_secs(30),
         max_bit_rate: 0,
         client_max_bit_rate: vec![("DSub".into(), 96)],
         default_bit_rate: 192,
@@ -271,12 +272,29 @@ fn the_decision_follows_caps_formats_and_offsets() {
         decide(
             StreamRequest {
                 format: Some("raw"),
-                ..capped
+                ..capped.clone()
             },
             flac
         ),
         Decision::Original
     );
+    // raw does not lift the user's own maximum: above it, the file is transcoded down.
+    let raw_for_capped_user = |bitrate| {
+        let request = StreamRequest {
+            format: Some("raw"),
+            user_max_bit_rate: 130,
+            client: Some("DSub"),
+            ..capped.clone()
+        };
+        let facts = SourceFacts {
+            suffix: "flac",
+            bitrate,
+        };
+        s.decide(&request, facts)
+    };
+    assert_eq!(raw_for_capped_user(Some(900)), Decision::Mp3 { kbps: 128 });
+    assert_eq!(raw_for_capped_user(None), Decision::Mp3 { kbps: 128 });
+    assert_eq!(raw_for_capped_user(Some(120)), Decision::Original);
     let low = SourceFacts {
         suffix: "mp3",
         bitrate: Some(96),

@@ -83,6 +83,40 @@ pub fn start_server(tracks: usize, build: impl FnOnce(&Path)) -> Server {
     start_server_configured(&["music"], "", tracks, |folders| build(&folders[0]))
 }
 
+/// A connection to the server with a 4 KiB receive buffer, so the kernel takes in little of
+/// what the server sends to a client that stops reading.
+pub fn connect_small_window(port: u16) -> TcpStream {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls on a descriptor this function owns; it ends up in TcpStream.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0);
+        let size: libc::c_int = 4096;
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+        let addr = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        let r = libc::connect(
+            fd,
+            (&addr as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        );
+        assert_eq!(r, 0, "connect");
+        TcpStream::from_raw_fd(fd)
+    }
+}
+
 pub fn try_get(port: u16, path: &str) -> std::io::Result<Response> {
     request(port, "GET", path, None)
 }
@@ -141,6 +175,11 @@ fn dechunk(mut s: &str) -> String {
 }
 
 impl Server {
+    /// The server's process id (for /proc/<pid>/status).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Runs the command line against this server's configuration.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_mediastreamer"))
