@@ -10,9 +10,7 @@ use crate::library::files::TrackFile;
 use crate::media::conditional::{self, Decision as Conditional, Validators};
 use crate::media::file_response::{read_chunks, select_range};
 use crate::state::AppState;
-use crate::transcode::{
-    self, Decision, Flow, Plan, Source, SourceFacts, StreamRequest, Transcoder,
-};
+use crate::transcode::{self, Decision, Flow, Plan, Source, SourceFacts, StreamRequest};
 use actix_web::body::SizedStream;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
@@ -128,7 +126,7 @@ pub async fn send_mp3(
     let plan = web::block(move || worker.transcoder.plan(&source, kbps, time_offset))
         .await?
         .map_err(|e| plan_error(e, track))?;
-    respond(request, &state.transcoder, plan, t.mtime).await
+    respond(request, state, plan, t.mtime).await
 }
 
 fn plan_error(e: transcode::TranscodeError, track: &TrackFile) -> ApiError {
@@ -146,10 +144,11 @@ fn plan_error(e: transcode::TranscodeError, track: &TrackFile) -> ApiError {
 /// Answers with the plan's bytes: from the cache when they are there, else encoded now.
 async fn respond(
     request: &HttpRequest,
-    transcoder: &Transcoder,
+    state: &AppState,
     plan: Plan,
     mtime_ms: i64,
 ) -> Result<HttpResponse, ApiError> {
+    let transcoder = &state.transcoder;
     let layout = plan.layout;
     let len = layout.total_len();
     let modified = UNIX_EPOCH + Duration::from_millis(mtime_ms.max(0) as u64);
@@ -186,7 +185,7 @@ async fn respond(
         && let Ok(Ok(file)) = web::block(move || std::fs::File::open(path)).await
     {
         tracing::debug!(key, "transcode served from the cache");
-        let body = read_chunks(file, start, count, ctx.state.media.io.clone());
+        let body = read_chunks(file, start, count, state.media.io.clone());
         return Ok(builder.body(SizedStream::new(count, body)));
     }
     let permit = transcoder
