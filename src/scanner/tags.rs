@@ -1684,7 +1684,17 @@ fn sylt_to_lrc(data: &[u8]) -> Option<String> {
     clean_text(&lrc)
 }
 
+/// Sidecar lyrics larger than this are not read: real `.lrc` files are a few KiB, and the
+/// catalog should not hold (nor the API parse) tens of megabytes of text for one song.
+const MAX_SIDECAR_BYTES: u64 = 4 << 20;
+
 fn read_sidecar(path: &Path) -> Option<String> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > MAX_SIDECAR_BYTES
+    {
+        tracing::warn!(path = %path.display(), bytes = meta.len(), "sidecar lyrics too large; ignored");
+        return None;
+    }
     match std::fs::read(path) {
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes);
@@ -2821,6 +2831,18 @@ mod tests {
         // A missing sidecar is not an error.
         let gone = dir.path().join("gone.lrc");
         assert!(read_track(&ogg, Some(&gone), &opts).is_ok());
+    }
+
+    #[test]
+    fn a_huge_sidecar_lrc_is_not_read_into_the_catalog() {
+        let (dir, ogg) = fixture("tone.ogg", "a.ogg");
+        let lrc = dir.path().join("a.lrc");
+        let line = "[00:01.00]la la la la la la la la la la la la la la la la\n";
+        let huge = line.repeat((MAX_SIDECAR_BYTES as usize / line.len()) + 1);
+        std::fs::write(&lrc, &huge).expect("lrc");
+        let meta = read_track(&ogg, Some(&lrc), &TagOptions::default()).expect("readable");
+        assert_eq!(meta.synced_lyrics, None);
+        assert_eq!(meta.lyrics, None);
     }
 
     // --- text hygiene and fallbacks ---------------------------------------------------------
