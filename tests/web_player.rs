@@ -379,7 +379,7 @@ fn browser_prerequisites() -> PathBuf {
         ));
     }
     if Command::new("node").arg("--version").output().is_err() {
-        missing.push("Node.js 20 or newer (Debian: apt-get install nodejs npm)".into());
+        missing.push("Node.js 18 or newer (Debian: apt-get install nodejs npm)".into());
     }
     if !web_dir().join("node_modules/playwright-core").exists() {
         missing.push("playwright-core (run `npm ci` in tests/web)".into());
