@@ -20,6 +20,7 @@ pub struct Config {
     pub log: LogConfig,
     pub artwork: ArtworkConfig,
     pub transcode: TranscodeConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -82,6 +83,26 @@ pub struct ScanConfig {
 pub struct LogConfig {
     /// A tracing filter: "info", "mediastreamer=debug", ...
     pub level: String,
+    /// Human-readable lines, or one JSON object per line for log collectors.
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Prometheus metrics at `/metrics`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Off by default: the endpoint answers 404 until enabled.
+    pub enabled: bool,
+    /// When not empty, scrapers must send `Authorization: Bearer <token>`.
+    pub token: String,
 }
 
 impl Default for ServerConfig {
@@ -186,6 +207,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         Self {
             level: "info".into(),
+            format: LogFormat::Text,
         }
     }
 }

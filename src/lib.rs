@@ -12,6 +12,7 @@ pub mod keyfile;
 pub mod library;
 pub mod media;
 pub mod memory;
+pub mod ops;
 pub mod scanner;
 pub mod server;
 pub mod setup;

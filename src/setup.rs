@@ -51,10 +51,9 @@ pub fn first_run(config: &Config, admin_password: Option<&str>) -> Result<(), Ap
             "{ADMIN_PASSWORD_ENV} is set but accounts exist already; nothing was changed"
         ),
         None if existing == 0 => tracing::warn!(
-            "no user account exists yet: open http://{}/setup (POST username and password) \
-             to create the administrator, or run `mediastreamer user add NAME --admin`, or \
-             start with {ADMIN_PASSWORD_ENV} set",
-            config.server.address
+            "no user account exists yet: open {} in a browser to create the administrator, \
+             or run `mediastreamer user add NAME --admin`, or start with {ADMIN_PASSWORD_ENV} set",
+            crate::server::browse_url(&config.server.address)
         ),
         None => {}
     }

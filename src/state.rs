@@ -21,4 +21,6 @@ pub struct AppState {
     pub now_playing: crate::library::annotations::NowPlaying,
     /// MP3 transcoding: decisions, the concurrency cap, the transcode cache.
     pub transcoder: crate::transcode::Transcoder,
+    /// Prometheus metrics (counted always; served at /metrics when enabled).
+    pub metrics: crate::ops::metrics::Metrics,
 }

@@ -337,7 +337,7 @@ fn fresh_server() -> FreshServer {
         ),
     )
     .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_mediastreamer"))
+    let child = stop_with_tests(&mut Command::new(env!("CARGO_BIN_EXE_mediastreamer")))
         .arg("--config")
         .arg(&config)
         .env_remove("MEDIASTREAMER_ADMIN_PASSWORD")

@@ -128,14 +128,17 @@ pub async fn authenticate(
         })
         .await??;
         return match user {
-            Some(user) => Ok(Ctx {
-                user,
-                params,
-                format,
-                state,
-                request,
-                _sealed: Sealed,
-            }),
+            Some(user) => {
+                state.metrics.user_seen(user.id);
+                Ok(Ctx {
+                    user,
+                    params,
+                    format,
+                    state,
+                    request,
+                    _sealed: Sealed,
+                })
+            }
             None => {
                 tracing::warn!(client = ?client_ip, "invalid API key");
                 Err(ApiError::InvalidApiKey)
@@ -199,6 +202,7 @@ pub async fn authenticate(
             if let Some(ip) = client_ip {
                 state.login_throttle.succeeded(ip);
             }
+            state.metrics.user_seen(user.id);
             Ok(Ctx {
                 user,
                 params,

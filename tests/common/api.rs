@@ -19,6 +19,13 @@ pub struct Server {
     _dir: tempfile::TempDir,
 }
 
+impl Server {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -59,6 +66,15 @@ pub fn song(title: &str, artist: &str, album: &str, album_artist: &str, n: u32) 
         genres: vec!["Rock".into()],
         ..Default::default()
     }
+}
+
+/// Ties a server process to this test process: the server stops when its standard input
+/// closes (see `server::STOP_ON_STDIN_EOF_ENV`), and the pipe to it closes when this process
+/// ends, however it ends. Servers shared by a test binary are never dropped, so without this
+/// they would outlive it.
+pub fn stop_with_tests(cmd: &mut Command) -> &mut Command {
+    cmd.env(mediastreamer::server::STOP_ON_STDIN_EOF_ENV, "1")
+        .stdin(Stdio::piped())
 }
 
 pub fn free_port() -> u16 {
@@ -531,7 +547,7 @@ pub fn start_server_configured(
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let child = Command::new(bin)
+    let child = stop_with_tests(&mut Command::new(bin))
         .arg("--config")
         .arg(&config)
         .stdout(Stdio::null())
