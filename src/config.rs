@@ -22,6 +22,7 @@ pub struct Config {
     pub transcode: TranscodeConfig,
     pub api: ApiConfig,
     pub limits: LimitsConfig,
+    pub metrics: MetricsConfig,
 }
 
 /// Subsonic API behaviour per client.
@@ -103,6 +104,26 @@ pub struct ScanConfig {
 pub struct LogConfig {
     /// A tracing filter: "info", "mediastreamer=debug", ...
     pub level: String,
+    /// Human-readable lines, or one JSON object per line for log collectors.
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Prometheus metrics at `/metrics`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Off by default: the endpoint answers 404 until enabled.
+    pub enabled: bool,
+    /// When not empty, scrapers must send `Authorization: Bearer <token>`.
+    pub token: String,
 }
 
 impl Default for ServerConfig {
@@ -236,6 +257,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         Self {
             level: "info".into(),
+            format: LogFormat::Text,
         }
     }
 }

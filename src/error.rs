@@ -13,6 +13,8 @@ pub enum AppError {
     Users(#[from] crate::users::UserError),
     #[error(transparent)]
     Scan(#[from] crate::scanner::ScanError),
+    #[error("backup: {0}")]
+    Backup(#[from] crate::ops::backup::BackupError),
     #[error(
         "config key `server.address`: cannot listen on {address}: {source}; choose a free port or another address"
     )]

@@ -44,7 +44,8 @@ pub fn load_or_create(path: &Path) -> Result<KeyFile, KeyFileError> {
     }
 }
 
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+/// Writes `contents` to a new file readable by the owner only (fails if it exists), synced.
+pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }

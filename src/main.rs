@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use diesel::SqliteConnection;
-use mediastreamer::config::{self, CliOverrides, Config};
+use mediastreamer::config::{self, CliOverrides, Config, LogFormat};
 use mediastreamer::db::models::{Role, User};
 use mediastreamer::error::AppError;
 use mediastreamer::scanner::{self, ScanOptions, ScanProgress, ScanReport};
@@ -61,6 +61,12 @@ enum Command {
     /// List playlists, or export one as an M3U8 file.
     #[command(subcommand)]
     Playlist(PlaylistCommand),
+    /// Copy the database (a consistent snapshot, safe while the server runs) and its key
+    /// files into a folder.
+    Backup {
+        /// The folder to write into (created when missing; must not hold a backup already).
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -268,11 +274,11 @@ fn run(cli: Cli) -> Result<(), AppError> {
         // Inspecting files needs no library or database.
         let config = config::load(file.as_deref(), &env, &CliOverrides::default())
             .unwrap_or_else(|_| Config::default());
-        init_logging("warn");
+        init_logging("warn", LogFormat::Text);
         return inspect(&config, files);
     }
     let config = config::load(file.as_deref(), &env, &overrides)?;
-    init_logging(&config.log.level);
+    init_logging(&config.log.level, config.log.format);
     if let Some(path) = &file {
         tracing::debug!(config = %path.display(), "configuration loaded");
     }
@@ -286,12 +292,16 @@ fn run(cli: Cli) -> Result<(), AppError> {
             // First, so a second server on this database changes nothing before it stops.
             let _lock = server::lock_database(&config.database.path)?;
             setup::first_run(&config, admin_password)?;
-            tokio_runtime()?.block_on(server::serve(config))
+            let stop_on_stdin_eof = env
+                .iter()
+                .any(|(k, v)| k == server::STOP_ON_STDIN_EOF_ENV && v == "1");
+            tokio_runtime()?.block_on(server::serve(config, stop_on_stdin_eof))
         }
         Command::Scan { full, json } => scan(&config, full, json),
         Command::Inspect { .. } => Ok(()),
         Command::User(cmd) => user(&config, cmd),
         Command::Playlist(cmd) => playlist(&config, cmd),
+        Command::Backup { dir } => backup(&config, &dir),
     }
 }
 
@@ -302,16 +312,29 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime, AppError> {
 }
 
 /// Logs go to stderr (stdout is for command output such as `scan --json`); RUST_LOG wins over
-/// the configured level.
-fn init_logging(level: &str) {
+/// the configured level. `json`: one JSON object per line, for log collectors.
+fn init_logging(level: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        LogFormat::Json => builder.json().with_ansi(false).try_init(),
+    };
+}
+
+fn backup(config: &Config, dir: &std::path::Path) -> Result<(), AppError> {
+    let done = mediastreamer::ops::backup::backup(&config.database.path, dir)?;
+    println!("{} ({} bytes)", done.database.display(), done.bytes);
+    for key in &done.keys {
+        println!("{}", key.display());
+    }
+    Ok(())
 }
 
 fn scan(config: &Config, full: bool, json: bool) -> Result<(), AppError> {

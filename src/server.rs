@@ -69,8 +69,14 @@ pub fn lock_database(database: &std::path::Path) -> Result<DatabaseLock, AppErro
     Ok(DatabaseLock { _file: file })
 }
 
-/// Runs the server until SIGINT or SIGTERM. Returns once everything has stopped cleanly.
-pub async fn serve(config: Config) -> Result<(), AppError> {
+/// The environment variable that makes `serve` also stop when its standard input closes. Test
+/// harnesses set it and keep a pipe to the server's stdin: the pipe closes when the test
+/// process ends however it ends (panic, SIGKILL), so no server outlives its tests.
+pub const STOP_ON_STDIN_EOF_ENV: &str = "MEDIASTREAMER_STOP_ON_STDIN_EOF";
+
+/// Runs the server until SIGINT or SIGTERM (or, with `stop_on_stdin_eof`, until standard input
+/// closes). Returns once everything has stopped cleanly.
+pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppError> {
     db::open_and_migrate(&config.database.path)?;
     let password_key = users::PasswordKey::load_or_create(&config.database.path)?;
     // Bind before any work so a taken port stops start-up at once with a clear message.
@@ -79,7 +85,8 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
             address: config.server.address.clone(),
             source,
         })?;
-    tracing::info!(address = %listener.local_addr()?, "listening");
+    let local = listener.local_addr()?;
+    tracing::info!(address = %local, "listening: open {}", browse_url(&local.to_string()));
 
     let (scans, scan_thread) = ScanHandle::start(config.clone());
     // The watcher starts before the start-up scan so nothing changed in between is missed.
@@ -116,8 +123,9 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
         now_playing: Default::default(),
         transcoder: crate::transcode::Transcoder::from_config(&config)?,
         media: crate::media::MediaLimits::from_config(&config.limits),
+        metrics: Default::default(),
     });
-    crate::setup::announce(&state, listener.local_addr()?.port())?;
+    crate::setup::announce(&state, &browse_url(&listener.local_addr()?.to_string()))?;
     let http = HttpServer::new(move || build_app(state.clone()))
         .listen(listener)?
         .disable_signals()
@@ -126,7 +134,10 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
     let http_handle = http.handle();
     let http_task = tokio::spawn(http);
 
-    shutdown_signal().await;
+    tokio::select! {
+        _ = shutdown_signal() => {}
+        _ = stdin_closed(), if stop_on_stdin_eof => tracing::info!("standard input closed"),
+    }
     tracing::info!("shutting down");
     http_handle.stop(true).await;
     let _ = http_task.await;
@@ -142,6 +153,27 @@ pub async fn serve(config: Config) -> Result<(), AppError> {
     let _ = tokio::task::spawn_blocking(move || scan_thread.join()).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The URL a person can open for a listening address: a wildcard address (0.0.0.0, [::])
+/// listens on every interface, so the same machine reaches it as localhost.
+pub fn browse_url(address: &str) -> String {
+    match address.parse::<std::net::SocketAddr>() {
+        Ok(a) if a.ip().is_unspecified() => format!("http://localhost:{}/", a.port()),
+        Ok(a) => format!("http://{a}/"),
+        Err(_) => format!("http://{address}/"),
+    }
+}
+
+/// Resolves when standard input reaches its end. The reader is a detached thread (not a
+/// blocking task, which would hold up the runtime's shutdown while stdin stays open).
+async fn stdin_closed() {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        let _ = tx.send(());
+    });
+    let _ = rx.await;
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
@@ -191,8 +223,11 @@ pub fn build_app(
     >,
 > {
     let activity = state.activity.clone();
+    let metrics = state.clone();
     App::new()
         .app_data(state)
+        .configure(crate::ops::health::configure)
+        .configure(crate::ops::metrics::configure)
         .configure(subsonic::configure)
         .configure(crate::setup::configure)
         .configure(subsonic::artwork::public_routes)
@@ -203,6 +238,7 @@ pub fn build_app(
             // Method, path, status, duration and client name; never the query string, which
             // carries passwords, tokens and API keys.
             let started = std::time::Instant::now();
+            let http_method = req.method().clone();
             let method = req.method().to_string();
             // Both come from the client: cut and escaped (see log_safe).
             let path = crate::log_safe::limited(&loggable_path(req.path()), 256);
@@ -210,8 +246,12 @@ pub fn build_app(
                 .get("c")
                 .map(crate::log_safe::short);
             let fut = srv.call(req);
+            let metrics = metrics.clone();
             async move {
                 let res = fut.await?;
+                metrics
+                    .metrics
+                    .request(&http_method, res.status().as_u16(), started.elapsed());
                 tracing::info!(
                     target: "access",
                     method = %method,

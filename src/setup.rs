@@ -94,16 +94,17 @@ impl SetupToken {
     }
 }
 
-/// `serve`'s start-up step once it listens on `port`: while no account exists, issues the
-/// setup token and logs the link that carries it.
-pub fn announce(state: &AppState, port: u16) -> Result<(), AppError> {
+/// `serve`'s start-up step once it listens at `base_url` (a URL a person can open, see
+/// `server::browse_url`): while no account exists, issues the setup token and logs the link
+/// that carries it.
+pub fn announce(state: &AppState, base_url: &str) -> Result<(), AppError> {
     let mut conn = state.pool.get().map_err(db::DbError::from)?;
     if users::count(&mut conn)? > 0 {
         return Ok(());
     }
     let token = state.setup_token.issue()?;
     tracing::warn!(
-        "no user account exists yet: open http://localhost:{port}/setup?token={token} \
+        "no user account exists yet: open {base_url}setup?token={token} in a browser \
          (from another machine, use this server's name instead of localhost) to create the \
          administrator, or run `mediastreamer user add NAME --admin`, or start with \
          {ADMIN_PASSWORD_ENV} set"

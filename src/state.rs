@@ -25,4 +25,6 @@ pub struct AppState {
     pub transcoder: crate::transcode::Transcoder,
     /// Bounds on media streams: blocking file reads at once, connections per user.
     pub media: crate::media::MediaLimits,
+    /// Prometheus metrics (counted always; served at /metrics when enabled).
+    pub metrics: crate::ops::metrics::Metrics,
 }

@@ -320,6 +320,8 @@ fn serve_scans_on_start_picks_up_new_files_and_stops_cleanly() {
         bin()
             .arg("--config")
             .arg(&s.config)
+            .env(mediastreamer::server::STOP_ON_STDIN_EOF_ENV, "1")
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -472,6 +474,9 @@ fn serve_on(s: &Setup, env: &[(&str, &str)]) -> (KillOnDrop, u16) {
         .arg(&s.config)
         .args(["--address", &format!("127.0.0.1:{port}"), "serve"])
         .env_remove(mediastreamer::setup::ADMIN_PASSWORD_ENV)
+        // Stops when this test process ends, even if it panics (see tests/common/api.rs).
+        .env(mediastreamer::server::STOP_ON_STDIN_EOF_ENV, "1")
+        .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     for (k, v) in env {

@@ -489,7 +489,7 @@ fn fresh_server() -> FreshServer {
         ),
     )
     .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_mediastreamer"))
+    let child = stop_with_tests(&mut Command::new(env!("CARGO_BIN_EXE_mediastreamer")))
         .arg("--config")
         .arg(&config)
         .env_remove("MEDIASTREAMER_ADMIN_PASSWORD")
@@ -536,7 +536,7 @@ fn browser_prerequisites() -> PathBuf {
         );
     }
     if Command::new("node").arg("--version").output().is_err() {
-        missing.push("Node.js 20 or newer (Debian: apt-get install nodejs npm)".into());
+        missing.push("Node.js 18 or newer (Debian: apt-get install nodejs npm)".into());
     }
     if !web_dir().join("node_modules/playwright-core").exists() {
         missing.push("playwright-core (run `npm ci` in tests/web)".into());

@@ -245,14 +245,17 @@ pub async fn authenticate(
         })
         .await??;
         return match user {
-            Some(user) => Ok(Ctx {
-                user,
-                params,
-                format,
-                state,
-                request,
-                _sealed: Sealed,
-            }),
+            Some(user) => {
+                state.metrics.user_seen(user.id);
+                Ok(Ctx {
+                    user,
+                    params,
+                    format,
+                    state,
+                    request,
+                    _sealed: Sealed,
+                })
+            }
             None => {
                 tracing::warn!(client = %display_ip(client_ip), "invalid API key");
                 Err(ApiError::InvalidApiKey)
@@ -311,6 +314,7 @@ pub async fn authenticate(
     match (ok, found) {
         (true, Some((user, _))) => {
             attempt.succeeded();
+            state.metrics.user_seen(user.id);
             Ok(Ctx {
                 user,
                 params,

@@ -243,6 +243,8 @@ pub struct Plan {
 pub struct Transcoder {
     pub settings: Settings,
     permits: Arc<Semaphore>,
+    /// Requests waiting in `permit` (for the metrics).
+    waiting: std::sync::atomic::AtomicUsize,
     pub cache: Cache,
 }
 
@@ -260,6 +262,7 @@ impl Transcoder {
         let cache = Cache::open(&settings.cache_dir, settings.cache_bytes)?;
         Ok(Transcoder {
             permits: Arc::new(Semaphore::new(settings.max_concurrent.max(1))),
+            waiting: Default::default(),
             settings,
             cache,
         })
@@ -267,10 +270,33 @@ impl Transcoder {
 
     /// Waits up to the configured time for a transcode slot; `Busy` when none frees up.
     pub async fn permit(&self) -> Result<OwnedSemaphorePermit, TranscodeError> {
-        match tokio::time::timeout(self.settings.wait, self.permits.clone().acquire_owned()).await {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Counted down also when the request is dropped while it waits.
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let waiting = Waiting(&self.waiting);
+        let acquired =
+            tokio::time::timeout(self.settings.wait, self.permits.clone().acquire_owned()).await;
+        drop(waiting);
+        match acquired {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(TranscodeError::Busy),
         }
+    }
+
+    /// Transcodes running and requests waiting for a slot, for the metrics.
+    pub fn load(&self) -> (usize, usize) {
+        let slots = self.settings.max_concurrent.max(1);
+        let running = slots.saturating_sub(self.permits.available_permits());
+        (
+            running,
+            self.waiting.load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     /// Fixes the layout of `source` transcoded at `kbps` from `time_offset` seconds: chooses

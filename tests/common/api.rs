@@ -61,6 +61,15 @@ pub fn song(title: &str, artist: &str, album: &str, album_artist: &str, n: u32) 
     }
 }
 
+/// Ties a server process to this test process: the server stops when its standard input
+/// closes (see `server::STOP_ON_STDIN_EOF_ENV`), and the pipe to it closes when this process
+/// ends, however it ends. Servers shared by a test binary are never dropped, so without this
+/// they would outlive it.
+pub fn stop_with_tests(cmd: &mut Command) -> &mut Command {
+    cmd.env(mediastreamer::server::STOP_ON_STDIN_EOF_ENV, "1")
+        .stdin(Stdio::piped())
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -680,7 +689,7 @@ pub fn start_server_configured(
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let child = Command::new(bin)
+    let child = stop_with_tests(&mut Command::new(bin))
         .arg("--config")
         .arg(&config)
         .stdout(Stdio::null())
