@@ -212,6 +212,8 @@ stop_ms=$((($(date +%s%N) - stop_started) / 1000000))
 exit_code=$("${docker[@]}" inspect -f '{{.State.ExitCode}}' "$container")
 [ "$exit_code" = 0 ] || fail "docker stop: exit code $exit_code (killed?)"
 [ "$stop_ms" -lt 10000 ] || fail "docker stop took $stop_ms ms"
-"${docker[@]}" logs "$container" 2>&1 | grep -q 'stopped' || fail "no clean shutdown in the log"
+# (Read whole first: grep -q closing the pipe early would fail the pipeline.)
+log=$("${docker[@]}" logs "$container" 2>&1)
+grep -q 'stopped' <<<"$log" || fail "no clean shutdown in the log"
 
 step "passed: image $((size_bytes / 1000000)) MB, build ${build_seconds} s, docker stop ${stop_ms} ms, total $(($(date +%s) - started)) s"
