@@ -32,6 +32,25 @@ pub struct Ctx {
 struct Sealed;
 
 impl Ctx {
+    /// The context of a user who has just proved who they are (counted as active).
+    fn signed_in(
+        user: User,
+        params: Params,
+        format: Format,
+        state: web::Data<AppState>,
+        request: HttpRequest,
+    ) -> Ctx {
+        state.metrics.user_seen(user.id);
+        Ctx {
+            user,
+            params,
+            format,
+            state,
+            request,
+            _sealed: Sealed,
+        }
+    }
+
     /// Runs blocking database work off the async threads.
     pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
     where
@@ -245,17 +264,7 @@ pub async fn authenticate(
         })
         .await??;
         return match user {
-            Some(user) => {
-                state.metrics.user_seen(user.id);
-                Ok(Ctx {
-                    user,
-                    params,
-                    format,
-                    state,
-                    request,
-                    _sealed: Sealed,
-                })
-            }
+            Some(user) => Ok(Ctx::signed_in(user, params, format, state, request)),
             None => {
                 tracing::warn!(client = %display_ip(client_ip), "invalid API key");
                 Err(ApiError::InvalidApiKey)
@@ -314,15 +323,7 @@ pub async fn authenticate(
     match (ok, found) {
         (true, Some((user, _))) => {
             attempt.succeeded();
-            state.metrics.user_seen(user.id);
-            Ok(Ctx {
-                user,
-                params,
-                format,
-                state,
-                request,
-                _sealed: Sealed,
-            })
+            Ok(Ctx::signed_in(user, params, format, state, request))
         }
         _ => {
             let answer_at = attempt.failed();
