@@ -25,6 +25,19 @@ pub struct Config {
     pub metrics: MetricsConfig,
 }
 
+/// Whether a client name `client` (the `c` parameter) is the configured name `configured`:
+/// equal ignoring case, or starting with it followed by `_`, `-` or a space, so that "DSub"
+/// also names "DSub_phone" (clients that put the device in their name). Used by every setting
+/// keyed by client name (bitrate caps, legacy XML clients).
+pub fn client_name_matches(configured: &str, client: &str) -> bool {
+    let configured = configured.to_ascii_lowercase();
+    let client = client.to_ascii_lowercase();
+    client == configured
+        || client
+            .strip_prefix(&configured)
+            .is_some_and(|rest| rest.starts_with(['_', '-', ' ']))
+}
+
 /// Subsonic API behaviour per client.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]

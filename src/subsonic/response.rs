@@ -390,16 +390,12 @@ pub const OPEN_SUBSONIC_NESTED: &[&str] = &[
 /// Whether the client name `c` is one of `legacy` (case-insensitively; "DSub" also matches
 /// "DSub_phone" or "DSub-2", as the per-client bitrate caps match).
 pub fn is_legacy_client(legacy: &[String], client: Option<&str>) -> bool {
-    let Some(client) = client.map(|c| c.trim().to_ascii_lowercase()) else {
+    let Some(client) = client.map(str::trim) else {
         return false;
     };
-    legacy.iter().any(|name| {
-        let name = name.to_ascii_lowercase();
-        client == name
-            || client
-                .strip_prefix(&name)
-                .is_some_and(|rest| rest.starts_with(['_', '-', ' ']))
-    })
+    legacy
+        .iter()
+        .any(|name| crate::config::client_name_matches(name, client))
 }
 
 impl Element {

@@ -133,18 +133,12 @@ impl Settings {
     /// The configured cap for a client: its own entry (matched case-insensitively, also as the
     /// prefix of names like "feishin_<device>"), else the server-wide one. 0 means none.
     pub fn client_cap(&self, client: Option<&str>) -> u32 {
-        let Some(client) = client.map(str::to_ascii_lowercase) else {
+        let Some(client) = client else {
             return self.max_bit_rate;
         };
         self.client_max_bit_rate
             .iter()
-            .find(|(name, _)| {
-                let name = name.to_ascii_lowercase();
-                client == name
-                    || client
-                        .strip_prefix(&name)
-                        .is_some_and(|rest| rest.starts_with(['_', '-', ' ']))
-            })
+            .find(|(name, _)| crate::config::client_name_matches(name, client))
             .map_or(self.max_bit_rate, |(_, kbps)| *kbps)
     }
 
