@@ -11,31 +11,6 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// A 16-bit stereo WAV of `frames` frames of noise-like samples (4 bytes a frame).
-fn write_wav(path: &Path, frames: u32) {
-    let data_len = frames * 4;
-    let mut out = Vec::with_capacity(44 + data_len as usize);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&44_100u32.to_le_bytes());
-    out.extend_from_slice(&(44_100u32 * 4).to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    for i in 0..frames {
-        let sample = (i.wrapping_mul(2_654_435_761) >> 16) as u16;
-        out.extend_from_slice(&sample.to_le_bytes());
-        out.extend_from_slice(&sample.to_le_bytes());
-    }
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, out).unwrap();
-}
-
 /// An album of two 2 MB WAV files, far more than the socket buffers of a client that reads
 /// nothing take in.
 fn album(music: &Path) {
