@@ -1357,7 +1357,7 @@ mod dsd {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::path::PathBuf;
 
@@ -1369,7 +1369,8 @@ mod tests {
         Probe::new(Cursor::new(bytes)).guess_file_type()?.read()
     }
 
-    fn full_spec() -> TrackSpec {
+    /// A spec with every field the formats carry, for round-trip tests (also the tag reader's).
+    pub(crate) fn full_spec() -> TrackSpec {
         TrackSpec {
             title: "Été – 東京".to_owned(),
             artist: "Anna feat. Ben".to_owned(),

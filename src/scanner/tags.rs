@@ -2951,27 +2951,8 @@ mod tests {
 
     fn full_synth_spec() -> crate::synth::TrackSpec {
         crate::synth::TrackSpec {
-            title: "Été – 東京".to_owned(),
-            artist: "Anna feat. Ben".to_owned(),
-            artists: strings(&["Anna", "Ben"]),
-            album: "Album".to_owned(),
-            album_artist: Some("Anna".to_owned()),
-            track: Some((3, Some(12))),
-            disc: Some((2, Some(2))),
-            year: Some(1999),
-            genres: strings(&["Rock", "Jazz"]),
-            compilation: true,
-            mb_recording_id: Some("0b4e3c1a-1111-4222-8333-444455556666".to_owned()),
-            mb_release_id: Some("1b4e3c1a-1111-4222-8333-444455556666".to_owned()),
-            rg_track_gain: Some(-6.5),
-            rg_album_gain: Some(-7.25),
-            lyrics: Some("la la".to_owned()),
-            comment: Some("hello".to_owned()),
-            composer: Some("Clara Writer".to_owned()),
             disc_subtitle: Some("Bonus".to_owned()),
-            label: Some("Label Records".to_owned()),
-            mood: Some("Calm".to_owned()),
-            embedded_art: true,
+            ..crate::synth::tests::full_spec()
         }
     }
 
