@@ -118,6 +118,11 @@ pub struct GenreView {
     pub album_count: i64,
 }
 
+/// How many tracks the catalog holds (every folder).
+pub fn track_count(conn: &mut SqliteConnection) -> QueryResult<i64> {
+    tracks::table.count().get_result(conn)
+}
+
 /// The music folders: (id, name).
 pub fn music_folders(conn: &mut SqliteConnection) -> QueryResult<Vec<(i32, String)>> {
     library_folders::table

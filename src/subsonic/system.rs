@@ -4,9 +4,7 @@
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::response::{Element, Value};
-use crate::db::schema::tracks;
 use crate::scanner::ScanOptions;
-use diesel::prelude::*;
 
 /// The OpenSubsonic extensions that really work on this server, with their versions.
 const EXTENSIONS: &[(&str, i64)] = &[
@@ -48,8 +46,7 @@ async fn scan_counts(ctx: &Ctx) -> Result<(bool, i64, Option<i64>), ApiError> {
     let count = if status.scanning {
         status.files_seen as i64
     } else {
-        ctx.db(|c| Ok(tracks::table.count().get_result::<i64>(c)?))
-            .await?
+        ctx.db(|c| Ok(crate::library::track_count(c)?)).await?
     };
     Ok((status.scanning, count, status.last_finished_ms))
 }
