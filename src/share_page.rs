@@ -233,7 +233,7 @@ pub fn render_page(share: &Share, songs: &[TrackView]) -> String {
         .description
         .clone()
         .unwrap_or_else(|| format!("Music shared by {}", share.owner_name));
-    let total_ms: i64 = songs.iter().map(|v| v.track.duration_ms).sum();
+    let total_ms: i64 = songs.iter().map(|v| v.track.audio.duration_ms).sum();
     let mut html = String::with_capacity(2048 + songs.len() * 400);
     let _ = write!(
         html,
@@ -280,9 +280,9 @@ pub fn render_page(share: &Share, songs: &[TrackView]) -> String {
         let _ = write!(
             html,
             "<li data-src=\"{token}/stream/{id}\"><button type=\"button\" data-type=\"{}\"",
-            escape(&t.content_type)
+            escape(&t.audio.content_type)
         );
-        if !t.suffix.eq_ignore_ascii_case("mp3") {
+        if !t.audio.suffix.eq_ignore_ascii_case("mp3") {
             let _ = write!(html, " data-mp3=\"{token}/stream/{id}?format=mp3\"");
         }
         html.push('>');
@@ -298,10 +298,10 @@ pub fn render_page(share: &Share, songs: &[TrackView]) -> String {
             html,
             "<span><span class=\"title\">{}</span><span class=\"meta\">{} — {}</span></span>\
              <span class=\"time\">{}</span></button></li>",
-            escape(&t.title),
-            escape(&t.artist_display),
-            escape(&t.album_name),
-            duration(t.duration_ms)
+            escape(&t.tags.title),
+            escape(&t.tags.artist_display),
+            escape(&t.tags.album_name),
+            duration(t.audio.duration_ms)
         );
     }
     if songs.is_empty() {
@@ -366,7 +366,7 @@ async fn stream(
         return response;
     }
     let info = FileInfo {
-        content_type: &file.track.content_type,
+        content_type: &file.track.audio.content_type,
         identity: file.track.id as u64,
         download_name: None,
     };
@@ -409,8 +409,8 @@ async fn transcoded(
         ..StreamRequest::default()
     };
     let facts = SourceFacts {
-        suffix: &file.track.suffix,
-        bitrate: file.track.bitrate.map(|b| b.max(0) as u32),
+        suffix: &file.track.audio.suffix,
+        bitrate: file.track.audio.bitrate.map(|b| b.max(0) as u32),
     };
     let Decision::Mp3 { kbps } = state.transcoder.settings.decide(&ask, facts) else {
         return None;

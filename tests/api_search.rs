@@ -478,7 +478,7 @@ fn two_music_folders_filter_lists_and_search() {
             mediastreamer::library::tracks_by_id(c, &ids)
                 .unwrap()
                 .into_iter()
-                .map(|v| v.track.title)
+                .map(|v| v.track.tags.title)
                 .collect(),
         )
     };

@@ -26,7 +26,10 @@ pub struct Directory {
     pub updated_at: i64,
 }
 
-/// A whole track row.
+/// A whole track row: the catalog's links plus the field groups the scanner produces.
+///
+/// Each group is one `#[diesel(embed)]`ded struct, so the scanner's output is the very value the
+/// writer inserts and the read side selects (a new tag column is one field in [`TrackTags`]).
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = tracks)]
 pub struct Track {
@@ -34,20 +37,63 @@ pub struct Track {
     pub folder_id: i32,
     pub directory_id: i32,
     pub album_id: i32,
+    #[diesel(embed)]
+    pub file: FileFacts,
+    #[diesel(embed)]
+    pub audio: AudioProps,
+    #[diesel(embed)]
+    pub tags: TrackTags,
+    #[diesel(embed)]
+    pub attachments: Attachments,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Where the file is and how it is recognised: known from the walk (and the fingerprint).
+#[derive(Debug, Clone, Default, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = tracks)]
+pub struct FileFacts {
+    /// Relative to the music folder.
     pub path: String,
     pub size: i64,
+    /// Milliseconds since the epoch.
     pub mtime: i64,
+    /// See `scanner::writer::fingerprint`.
+    pub fingerprint: i64,
+}
+
+/// What kind of audio the file holds, read from the file itself.
+#[derive(Debug, Clone, Default, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = tracks, treat_none_as_null = true)]
+pub struct AudioProps {
+    /// Lower-case extension without the dot ("mp3", "flac", ...).
     pub suffix: String,
+    /// MIME type for the container ("audio/mpeg", "audio/flac", ...).
     pub content_type: String,
+    /// Codec name as users know it ("MP3", "FLAC", "AAC", "ALAC", "Vorbis", "Opus", ...).
     pub codec: String,
     pub duration_ms: i64,
+    /// Overall bitrate in kbit/s.
     pub bitrate: Option<i32>,
     pub sample_rate: Option<i32>,
     pub bit_depth: Option<i32>,
     pub channels: Option<i32>,
+}
+
+/// The tags kept on the track row (people and genres are rows of their own).
+///
+/// Text is already cleaned (control characters stripped, whitespace trimmed); `None` means
+/// "not present in the file", never an empty string. `treat_none_as_null` so that a tag
+/// removed from a file is cleared on update.
+#[derive(Debug, Clone, Default, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = tracks, treat_none_as_null = true)]
+pub struct TrackTags {
+    /// Falls back to the file name without extension when the tag has none.
     pub title: String,
     pub sort_title: Option<String>,
+    /// Falls back to the folder name when the tag has none.
     pub album_name: String,
+    /// The artist credit as written in the tag ("A feat. B"), for display.
     pub artist_display: String,
     pub album_artist_display: Option<String>,
     pub track_number: Option<i32>,
@@ -56,6 +102,7 @@ pub struct Track {
     pub disc_total: Option<i32>,
     pub disc_subtitle: Option<String>,
     pub year: Option<i32>,
+    /// ISO 8601, possibly partial: "1999", "1999-03", "1999-03-21".
     pub release_date: Option<String>,
     pub original_date: Option<String>,
     pub comment: Option<String>,
@@ -72,74 +119,50 @@ pub struct Track {
     pub mb_release_group_id: Option<String>,
     pub mb_artist_id: Option<String>,
     pub mb_album_artist_id: Option<String>,
+    /// ReplayGain in dB, peaks linear.
     pub rg_track_gain: Option<f64>,
     pub rg_track_peak: Option<f64>,
     pub rg_album_gain: Option<f64>,
     pub rg_album_peak: Option<f64>,
-    pub lyrics: Option<String>,
-    pub synced_lyrics: Option<String>,
-    pub has_embedded_art: bool,
-    pub fingerprint: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
 }
 
-/// The columns the scanner writes for a track (everything but id and created_at).
-/// `treat_none_as_null` so that a tag removed from a file is cleared on update.
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+/// What the file carries besides tags: lyrics and whether a picture is embedded.
+#[derive(Debug, Clone, Default, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = tracks, treat_none_as_null = true)]
+pub struct Attachments {
+    pub lyrics: Option<String>,
+    /// LRC text ("[mm:ss.xx]line" lines), from a SYLT frame, an LRC-formatted lyrics tag or a
+    /// sidecar .lrc file.
+    pub synced_lyrics: Option<String>,
+    pub has_embedded_art: bool,
+}
+
+/// The columns the scanner writes for a track (everything but id and created_at), borrowing
+/// the groups it read. Inserted and updated through [`TrackData::columns`]: Diesel's derives
+/// cannot embed borrowed groups.
+#[derive(Debug, Clone, Copy)]
 pub struct TrackData<'a> {
     pub folder_id: i32,
     pub directory_id: i32,
     pub album_id: i32,
-    pub path: &'a str,
-    pub size: i64,
-    pub mtime: i64,
-    pub suffix: &'a str,
-    pub content_type: &'a str,
-    pub codec: &'a str,
-    pub duration_ms: i64,
-    pub bitrate: Option<i32>,
-    pub sample_rate: Option<i32>,
-    pub bit_depth: Option<i32>,
-    pub channels: Option<i32>,
-    pub title: &'a str,
-    pub sort_title: Option<&'a str>,
-    pub album_name: &'a str,
-    pub artist_display: &'a str,
-    pub album_artist_display: Option<&'a str>,
-    pub track_number: Option<i32>,
-    pub track_total: Option<i32>,
-    pub disc_number: Option<i32>,
-    pub disc_total: Option<i32>,
-    pub disc_subtitle: Option<&'a str>,
-    pub year: Option<i32>,
-    pub release_date: Option<&'a str>,
-    pub original_date: Option<&'a str>,
-    pub comment: Option<&'a str>,
-    pub bpm: Option<i32>,
-    pub isrc: Option<&'a str>,
-    pub compilation: bool,
-    pub release_type: Option<&'a str>,
-    pub label: Option<&'a str>,
-    pub grouping: Option<&'a str>,
-    pub mood: Option<&'a str>,
-    pub mb_recording_id: Option<&'a str>,
-    pub mb_track_id: Option<&'a str>,
-    pub mb_release_id: Option<&'a str>,
-    pub mb_release_group_id: Option<&'a str>,
-    pub mb_artist_id: Option<&'a str>,
-    pub mb_album_artist_id: Option<&'a str>,
-    pub rg_track_gain: Option<f64>,
-    pub rg_track_peak: Option<f64>,
-    pub rg_album_gain: Option<f64>,
-    pub rg_album_peak: Option<f64>,
-    pub lyrics: Option<&'a str>,
-    pub synced_lyrics: Option<&'a str>,
-    pub has_embedded_art: bool,
-    pub fingerprint: i64,
+    pub file: &'a FileFacts,
+    pub audio: &'a AudioProps,
+    pub tags: &'a TrackTags,
+    pub attachments: &'a Attachments,
     pub updated_at: i64,
 }
+
+/// [`TrackData`] as a tuple that is both `Insertable` and `AsChangeset`.
+pub type TrackColumns<'a> = (
+    diesel::dsl::Eq<tracks::folder_id, i32>,
+    diesel::dsl::Eq<tracks::directory_id, i32>,
+    diesel::dsl::Eq<tracks::album_id, i32>,
+    &'a FileFacts,
+    &'a AudioProps,
+    &'a TrackTags,
+    &'a Attachments,
+    diesel::dsl::Eq<tracks::updated_at, i64>,
+);
 
 impl<'a> TrackData<'a> {
     /// The same columns, borrowed from a stored row (used when a moved file's row is folded
@@ -149,54 +172,26 @@ impl<'a> TrackData<'a> {
             folder_id: t.folder_id,
             directory_id: t.directory_id,
             album_id: t.album_id,
-            path: &t.path,
-            size: t.size,
-            mtime: t.mtime,
-            suffix: &t.suffix,
-            content_type: &t.content_type,
-            codec: &t.codec,
-            duration_ms: t.duration_ms,
-            bitrate: t.bitrate,
-            sample_rate: t.sample_rate,
-            bit_depth: t.bit_depth,
-            channels: t.channels,
-            title: &t.title,
-            sort_title: t.sort_title.as_deref(),
-            album_name: &t.album_name,
-            artist_display: &t.artist_display,
-            album_artist_display: t.album_artist_display.as_deref(),
-            track_number: t.track_number,
-            track_total: t.track_total,
-            disc_number: t.disc_number,
-            disc_total: t.disc_total,
-            disc_subtitle: t.disc_subtitle.as_deref(),
-            year: t.year,
-            release_date: t.release_date.as_deref(),
-            original_date: t.original_date.as_deref(),
-            comment: t.comment.as_deref(),
-            bpm: t.bpm,
-            isrc: t.isrc.as_deref(),
-            compilation: t.compilation,
-            release_type: t.release_type.as_deref(),
-            label: t.label.as_deref(),
-            grouping: t.grouping.as_deref(),
-            mood: t.mood.as_deref(),
-            mb_recording_id: t.mb_recording_id.as_deref(),
-            mb_track_id: t.mb_track_id.as_deref(),
-            mb_release_id: t.mb_release_id.as_deref(),
-            mb_release_group_id: t.mb_release_group_id.as_deref(),
-            mb_artist_id: t.mb_artist_id.as_deref(),
-            mb_album_artist_id: t.mb_album_artist_id.as_deref(),
-            rg_track_gain: t.rg_track_gain,
-            rg_track_peak: t.rg_track_peak,
-            rg_album_gain: t.rg_album_gain,
-            rg_album_peak: t.rg_album_peak,
-            lyrics: t.lyrics.as_deref(),
-            synced_lyrics: t.synced_lyrics.as_deref(),
-            has_embedded_art: t.has_embedded_art,
-            fingerprint: t.fingerprint,
+            file: &t.file,
+            audio: &t.audio,
+            tags: &t.tags,
+            attachments: &t.attachments,
             updated_at: t.updated_at,
         }
+    }
+
+    /// The values to insert or set.
+    pub fn columns(&self) -> TrackColumns<'a> {
+        (
+            tracks::folder_id.eq(self.folder_id),
+            tracks::directory_id.eq(self.directory_id),
+            tracks::album_id.eq(self.album_id),
+            self.file,
+            self.audio,
+            self.tags,
+            self.attachments,
+            tracks::updated_at.eq(self.updated_at),
+        )
     }
 }
 

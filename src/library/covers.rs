@@ -85,10 +85,10 @@ pub fn album_cover(album: &Album) -> Option<CoverArtId> {
 
 /// A track's cover id: its own embedded picture when it has one, else its album's cover.
 pub fn track_cover(track: &Track, album: Option<&CoverArtId>) -> Option<CoverArtId> {
-    if track.has_embedded_art {
+    if track.attachments.has_embedded_art {
         return Some(CoverArtId::versioned(
             Id::Track(track.id),
-            &[track.mtime, track.size],
+            &[track.file.mtime, track.file.size],
         ));
     }
     album.cloned()

@@ -41,7 +41,7 @@ fn files(
     Ok(rows
         .into_iter()
         .map(|(track, folder)| TrackFile {
-            path: Path::new(&folder).join(&track.path),
+            path: Path::new(&folder).join(&track.file.path),
             track,
         })
         .collect())
@@ -146,13 +146,17 @@ pub fn directory_archive(
     };
     let root = safe_component(&name);
     let mut files = files(conn, query)?;
-    files.sort_by(|a, b| a.track.path.cmp(&b.track.path));
+    files.sort_by(|a, b| a.track.file.path.cmp(&b.track.file.path));
     let entries: Vec<ZipEntry> = files
         .into_iter()
         .map(|f| ZipEntry {
             name: format!(
                 "{root}/{}",
-                f.track.path.strip_prefix(&prefix).unwrap_or(&f.track.path)
+                f.track
+                    .file
+                    .path
+                    .strip_prefix(&prefix)
+                    .unwrap_or(&f.track.file.path)
             ),
             path: f.path,
         })
@@ -175,8 +179,11 @@ pub fn archive_of_tracks(name: &str, tracks: Vec<TrackFile>) -> Archive {
             name: format!(
                 "{root}/{:0width$} - {}.{}",
                 i + 1,
-                safe_component(&format!("{} - {}", f.track.artist_display, f.track.title)),
-                f.track.suffix
+                safe_component(&format!(
+                    "{} - {}",
+                    f.track.tags.artist_display, f.track.tags.title
+                )),
+                f.track.audio.suffix
             ),
             path: f.path,
         })
@@ -219,15 +226,15 @@ fn album_folder_name(album: &Album) -> String {
 
 /// "01 - Title.ext", "2-01 - Title.ext" on multi-disc albums, "Title.ext" without a number.
 fn track_file_name(track: &Track, several_discs: bool) -> String {
-    let number = match (track.track_number, several_discs) {
-        (Some(n), true) => format!("{}-{n:02} - ", track.disc_number.unwrap_or(1)),
+    let number = match (track.tags.track_number, several_discs) {
+        (Some(n), true) => format!("{}-{n:02} - ", track.tags.disc_number.unwrap_or(1)),
         (Some(n), false) => format!("{n:02} - "),
         (None, _) => String::new(),
     };
     format!(
         "{}.{}",
-        safe_component(&format!("{number}{}", track.title)),
-        track.suffix
+        safe_component(&format!("{number}{}", track.tags.title)),
+        track.audio.suffix
     )
 }
 

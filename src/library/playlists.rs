@@ -530,7 +530,7 @@ pub fn archive(
             .select((Track::as_select(), library_folders::path))
             .load(conn)?;
         by_id.extend(rows.into_iter().map(|(track, root)| {
-            let path = Path::new(&root).join(&track.path);
+            let path = Path::new(&root).join(&track.file.path);
             (track.id, TrackFile { track, path })
         }));
     }

@@ -15,11 +15,11 @@ use super::tags::is_disc_folder_name;
 /// The grouping key of the album `meta` belongs to, for a track in directory `dir_rel_path`
 /// (relative to its music folder, '/'-separated) of music folder `folder_id`.
 pub fn album_key(meta: &TrackMeta, folder_id: i32, dir_rel_path: &str) -> String {
-    if let Some(release) = meta.mb_release_id.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(release) = meta.tags.mb_release_id.as_deref().filter(|s| !s.is_empty()) {
         return format!("mb:{}", release.to_lowercase());
     }
-    let album = normalize(&meta.album);
-    if let Some(album_artist) = meta.album_artist_display.as_deref() {
+    let album = normalize(&meta.tags.album_name);
+    if let Some(album_artist) = meta.tags.album_artist_display.as_deref() {
         return format!("aa:{album}\u{1f}{}", normalize(album_artist));
     }
     format!(
@@ -48,12 +48,16 @@ pub fn normalize(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::models::TrackTags;
 
     fn meta(album: &str, album_artist: Option<&str>, artist: &str) -> TrackMeta {
         TrackMeta {
-            album: album.into(),
-            album_artist_display: album_artist.map(Into::into),
-            artist_display: artist.into(),
+            tags: TrackTags {
+                album_name: album.into(),
+                album_artist_display: album_artist.map(Into::into),
+                artist_display: artist.into(),
+                ..Default::default()
+            },
             artists: vec![artist.into()],
             ..Default::default()
         }
@@ -94,8 +98,8 @@ mod tests {
     fn musicbrainz_release_wins() {
         let mut a = meta("Album", Some("A"), "A");
         let mut b = meta("Album (Deluxe)", Some("A"), "A");
-        a.mb_release_id = Some("ABC".into());
-        b.mb_release_id = Some("abc".into());
+        a.tags.mb_release_id = Some("ABC".into());
+        b.tags.mb_release_id = Some("abc".into());
         assert_eq!(album_key(&a, 1, "x"), album_key(&b, 2, "y"));
     }
 }

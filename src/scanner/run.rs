@@ -207,8 +207,9 @@ pub fn run_scan(
                     let outcome =
                         tags::read_track(&job.abs_path, job.sidecar.as_deref(), tag_options)
                             .map(|mut meta| {
-                                if meta.disc_number.is_none() {
-                                    meta.disc_number = disc_number_of_folder(&job.dir_rel_path);
+                                if meta.tags.disc_number.is_none() {
+                                    meta.tags.disc_number =
+                                        disc_number_of_folder(&job.dir_rel_path);
                                 }
                                 Box::new(meta)
                             })

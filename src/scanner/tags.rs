@@ -127,22 +127,20 @@ pub fn read_track(
     }
     let merged = Merged::new(bags);
 
-    let mut meta = TrackMeta {
-        suffix: suffix_of(path),
-        codec: parsed.codec.to_owned(),
-        ..TrackMeta::default()
-    };
-    meta.content_type = content_type_for(&meta.suffix, parsed.file_type).to_owned();
+    let mut meta = TrackMeta::default();
+    meta.audio.suffix = suffix_of(path);
+    meta.audio.codec = parsed.codec.to_owned();
+    meta.audio.content_type = content_type_for(&meta.audio.suffix, parsed.file_type).to_owned();
     fill_properties(&mut meta, &parsed.properties);
     fill_from_tags(&mut meta, &merged, opts);
     fill_fallbacks(&mut meta, path);
 
-    if meta.synced_lyrics.is_none()
+    if meta.attachments.synced_lyrics.is_none()
         && let Some(lrc) = sidecar_lrc
     {
-        meta.synced_lyrics = read_sidecar(lrc);
+        meta.attachments.synced_lyrics = read_sidecar(lrc);
     }
-    meta.has_embedded_art = match parsed.has_picture {
+    meta.attachments.has_embedded_art = match parsed.has_picture {
         Some(known) => known,
         None => {
             let len = reader.len();
@@ -1239,11 +1237,11 @@ fn pair_from_mp4(data: &[u8]) -> Option<(u16, u16)> {
 
 fn fill_properties(meta: &mut TrackMeta, p: &FileProperties) {
     let positive = |v: u32| (v > 0).then(|| i32::try_from(v).ok()).flatten();
-    meta.duration_ms = i64::try_from(p.duration().as_millis()).unwrap_or(i64::MAX);
-    meta.bitrate = p.overall_bitrate().or(p.audio_bitrate()).and_then(positive);
-    meta.sample_rate = p.sample_rate().and_then(positive);
-    meta.bit_depth = p.bit_depth().map(u32::from).and_then(positive);
-    meta.channels = p.channels().map(u32::from).and_then(positive);
+    meta.audio.duration_ms = i64::try_from(p.duration().as_millis()).unwrap_or(i64::MAX);
+    meta.audio.bitrate = p.overall_bitrate().or(p.audio_bitrate()).and_then(positive);
+    meta.audio.sample_rate = p.sample_rate().and_then(positive);
+    meta.audio.bit_depth = p.bit_depth().map(u32::from).and_then(positive);
+    meta.audio.channels = p.channels().map(u32::from).and_then(positive);
 }
 
 fn fill_from_tags(meta: &mut TrackMeta, m: &Merged<'_>, opts: &TagOptions) {
@@ -1255,24 +1253,24 @@ fn fill_from_tags(meta: &mut TrackMeta, m: &Merged<'_>, opts: &TagOptions) {
         .collect();
 
     if let Some(title) = m.first(Field::Title) {
-        meta.title = title;
+        meta.tags.title = title;
     }
-    meta.sort_title = m.first(Field::SortTitle);
+    meta.tags.sort_title = m.first(Field::SortTitle);
     if let Some(album) = m.first(Field::Album) {
-        meta.album = album;
+        meta.tags.album_name = album;
     }
     meta.sort_album = m.first(Field::SortAlbum);
 
     // Track artists.
     let (artists, display) = people(m, Field::Artist, Field::Artists, &seps);
     meta.artists = artists;
-    meta.artist_display = display.unwrap_or_default();
+    meta.tags.artist_display = display.unwrap_or_default();
     meta.artist_sort = joined(m, Field::ArtistSort);
 
     // Album artists.
     let (album_artists, album_display) = people(m, Field::AlbumArtist, Field::AlbumArtists, &seps);
     meta.album_artists = album_artists;
-    meta.album_artist_display = album_display;
+    meta.tags.album_artist_display = album_display;
     meta.album_artist_sort = joined(m, Field::AlbumArtistSort);
 
     meta.composers = split_names(m.all(Field::Composer), &seps);
@@ -1282,49 +1280,49 @@ fn fill_from_tags(meta: &mut TrackMeta, m: &Merged<'_>, opts: &TagOptions) {
     let (track, track_total) = m
         .first(Field::Track)
         .map_or((None, None), |s| parse_pair(&s));
-    meta.track_number = track;
-    meta.track_total = track_total
+    meta.tags.track_number = track;
+    meta.tags.track_total = track_total
         .or_else(|| m.first(Field::TrackTotal).and_then(|s| parse_pair(&s).0))
         .filter(|n| *n > 0);
     let (disc, disc_total) = m
         .first(Field::Disc)
         .map_or((None, None), |s| parse_pair(&s));
-    meta.disc_number = disc;
-    meta.disc_total = disc_total
+    meta.tags.disc_number = disc;
+    meta.tags.disc_total = disc_total
         .or_else(|| m.first(Field::DiscTotal).and_then(|s| parse_pair(&s).0))
         .filter(|n| *n > 0);
-    meta.disc_subtitle = m.first(Field::DiscSubtitle);
+    meta.tags.disc_subtitle = m.first(Field::DiscSubtitle);
 
     // Dates.
     let first_date = |field: Field| m.all(field).find_map(parse_date);
     let recorded = first_date(Field::Date).or_else(|| first_date(Field::Year));
     let released = first_date(Field::ReleaseDate);
-    meta.year = recorded.or(released).map(|d| d.year);
-    meta.release_date = released.or(recorded).map(|d| d.to_string());
-    meta.original_date = first_date(Field::OriginalDate).map(|d| d.to_string());
+    meta.tags.year = recorded.or(released).map(|d| d.year);
+    meta.tags.release_date = released.or(recorded).map(|d| d.to_string());
+    meta.tags.original_date = first_date(Field::OriginalDate).map(|d| d.to_string());
 
     // Other tags.
-    meta.comment = m
+    meta.tags.comment = m
         .first(Field::Comment)
         .or_else(|| m.first(Field::Description));
-    meta.bpm = m.all(Field::Bpm).find_map(parse_bpm);
-    meta.isrc = m.first(Field::Isrc);
-    meta.compilation = m.first(Field::Compilation).is_some_and(|v| is_truthy(&v));
+    meta.tags.bpm = m.all(Field::Bpm).find_map(parse_bpm);
+    meta.tags.isrc = m.first(Field::Isrc);
+    meta.tags.compilation = m.first(Field::Compilation).is_some_and(|v| is_truthy(&v));
     let release_types = m.cleaned(Field::ReleaseType);
-    meta.release_type = (!release_types.is_empty()).then(|| release_types.join("; "));
-    meta.label = m.first(Field::Label);
-    meta.grouping = m
+    meta.tags.release_type = (!release_types.is_empty()).then(|| release_types.join("; "));
+    meta.tags.label = m.first(Field::Label);
+    meta.tags.grouping = m
         .first(Field::Grouping)
         .or_else(|| m.first(Field::AppleGrouping));
-    meta.mood = m.first(Field::Mood);
+    meta.tags.mood = m.first(Field::Mood);
 
     // MusicBrainz.
-    meta.mb_recording_id = m.first(Field::MbRecording);
-    meta.mb_track_id = m.first(Field::MbTrack);
-    meta.mb_release_id = m.first(Field::MbRelease);
-    meta.mb_release_group_id = m.first(Field::MbReleaseGroup);
-    meta.mb_artist_id = m.first(Field::MbArtist);
-    meta.mb_album_artist_id = m.first(Field::MbAlbumArtist);
+    meta.tags.mb_recording_id = m.first(Field::MbRecording);
+    meta.tags.mb_track_id = m.first(Field::MbTrack);
+    meta.tags.mb_release_id = m.first(Field::MbRelease);
+    meta.tags.mb_release_group_id = m.first(Field::MbReleaseGroup);
+    meta.tags.mb_artist_id = m.first(Field::MbArtist);
+    meta.tags.mb_album_artist_id = m.first(Field::MbAlbumArtist);
 
     // ReplayGain; Opus R128 gains (Q7.8 dB relative to -23 LUFS) are converted to the
     // ReplayGain reference (-18 LUFS) when no ReplayGain tag exists.
@@ -1334,45 +1332,45 @@ fn fill_from_tags(meta: &mut TrackMeta, m: &Merged<'_>, opts: &TagOptions) {
             .find_map(|v| v.trim().parse::<i16>().ok())
             .map(|q| f64::from(q) / 256.0 + 5.0)
     };
-    meta.rg_track_gain = gain(Field::RgTrackGain).or_else(|| r128(Field::R128TrackGain));
-    meta.rg_track_peak = gain(Field::RgTrackPeak);
-    meta.rg_album_gain = gain(Field::RgAlbumGain).or_else(|| r128(Field::R128AlbumGain));
-    meta.rg_album_peak = gain(Field::RgAlbumPeak);
+    meta.tags.rg_track_gain = gain(Field::RgTrackGain).or_else(|| r128(Field::R128TrackGain));
+    meta.tags.rg_track_peak = gain(Field::RgTrackPeak);
+    meta.tags.rg_album_gain = gain(Field::RgAlbumGain).or_else(|| r128(Field::R128AlbumGain));
+    meta.tags.rg_album_peak = gain(Field::RgAlbumPeak);
 
     // Lyrics: LRC-formatted lyrics tags count as synchronised.
-    meta.synced_lyrics = m.first(Field::SyncedLyrics);
+    meta.attachments.synced_lyrics = m.first(Field::SyncedLyrics);
     for text in m.all(Field::Lyrics).filter_map(clean_text) {
         if is_lrc(&text) {
-            if meta.synced_lyrics.is_none() {
-                meta.synced_lyrics = Some(text);
+            if meta.attachments.synced_lyrics.is_none() {
+                meta.attachments.synced_lyrics = Some(text);
             }
-        } else if meta.lyrics.is_none() {
-            meta.lyrics = Some(text);
+        } else if meta.attachments.lyrics.is_none() {
+            meta.attachments.lyrics = Some(text);
         }
     }
 
-    if meta.compilation && meta.album_artists.is_empty() {
+    if meta.tags.compilation && meta.album_artists.is_empty() {
         meta.album_artists = vec![VARIOUS_ARTISTS.to_owned()];
-        meta.album_artist_display = Some(VARIOUS_ARTISTS.to_owned());
+        meta.tags.album_artist_display = Some(VARIOUS_ARTISTS.to_owned());
     }
 }
 
 /// Title, album and artist fallbacks for files whose tags lack them.
 fn fill_fallbacks(meta: &mut TrackMeta, path: &Path) {
-    if meta.title.is_empty() {
-        meta.title = path
+    if meta.tags.title.is_empty() {
+        meta.tags.title = path
             .file_stem()
             .and_then(|s| clean_text(&s.to_string_lossy()))
             .unwrap_or_default();
     }
-    if meta.album.is_empty() {
-        meta.album = album_from_folders(path).unwrap_or_else(|| UNKNOWN_ALBUM.to_owned());
+    if meta.tags.album_name.is_empty() {
+        meta.tags.album_name = album_from_folders(path).unwrap_or_else(|| UNKNOWN_ALBUM.to_owned());
     }
     if meta.artists.is_empty() {
         meta.artists = vec![UNKNOWN_ARTIST.to_owned()];
     }
-    if meta.artist_display.is_empty() {
-        meta.artist_display = meta.artists.join(" / ");
+    if meta.tags.artist_display.is_empty() {
+        meta.tags.artist_display = meta.artists.join(" / ");
     }
 }
 
@@ -1954,18 +1952,21 @@ mod tests {
         for (file, codec, content_type, rate, channels, length_ms) in cases {
             let meta = read(&Path::new(TEMPLATES).join(file));
             let suffix = file.rsplit('.').next().unwrap_or_default();
-            assert_eq!(meta.suffix, suffix, "{file}");
-            assert_eq!(meta.codec, codec, "{file}");
-            assert_eq!(meta.content_type, content_type, "{file}");
-            assert_eq!(meta.sample_rate, Some(rate), "{file}");
-            assert_eq!(meta.channels, Some(channels), "{file}");
+            assert_eq!(meta.audio.suffix, suffix, "{file}");
+            assert_eq!(meta.audio.codec, codec, "{file}");
+            assert_eq!(meta.audio.content_type, content_type, "{file}");
+            assert_eq!(meta.audio.sample_rate, Some(rate), "{file}");
+            assert_eq!(meta.audio.channels, Some(channels), "{file}");
             assert!(
-                (meta.duration_ms - length_ms).abs() <= 50,
+                (meta.audio.duration_ms - length_ms).abs() <= 50,
                 "{file}: duration {} ms, expected about {length_ms} ms",
-                meta.duration_ms
+                meta.audio.duration_ms
             );
-            assert!(meta.bitrate.is_some_and(|b| b > 0), "{file}: bitrate");
-            assert!(!meta.has_embedded_art, "{file}: templates carry no art");
+            assert!(meta.audio.bitrate.is_some_and(|b| b > 0), "{file}: bitrate");
+            assert!(
+                !meta.attachments.has_embedded_art,
+                "{file}: templates carry no art"
+            );
         }
         let lossless = [
             "tone.flac",
@@ -1976,7 +1977,7 @@ mod tests {
         ];
         for file in lossless {
             assert_eq!(
-                read(&Path::new(TEMPLATES).join(file)).bit_depth,
+                read(&Path::new(TEMPLATES).join(file)).audio.bit_depth,
                 Some(16),
                 "{file}"
             );
@@ -1988,15 +1989,15 @@ mod tests {
         let (_d, upper) = fixture("tone.flac", "Song.FLAC");
         let meta = read(&upper);
         assert_eq!(
-            (meta.suffix.as_str(), meta.codec.as_str()),
+            (meta.audio.suffix.as_str(), meta.audio.codec.as_str()),
             ("flac", "FLAC")
         );
 
         // A FLAC stream misnamed .mp3 is still read as FLAC (content sniffing).
         let (_d, misnamed) = fixture("tone.flac", "oops.mp3");
         let meta = read(&misnamed);
-        assert_eq!(meta.codec, "FLAC");
-        assert_eq!(meta.suffix, "mp3");
+        assert_eq!(meta.audio.codec, "FLAC");
+        assert_eq!(meta.audio.suffix, "mp3");
     }
 
     // --- artists ----------------------------------------------------------------------------
@@ -2014,9 +2015,12 @@ mod tests {
         );
         let meta = read(&path);
         assert_eq!(meta.artists, strings(&["Alpha", "Beta"]));
-        assert_eq!(meta.artist_display, "Alpha / Beta");
+        assert_eq!(meta.tags.artist_display, "Alpha / Beta");
         assert_eq!(meta.album_artists, strings(&["Gamma", "Delta"]));
-        assert_eq!(meta.album_artist_display.as_deref(), Some("Gamma / Delta"));
+        assert_eq!(
+            meta.tags.album_artist_display.as_deref(),
+            Some("Gamma / Delta")
+        );
         assert_eq!(meta.composers, strings(&["Bach", "Handel"]));
     }
 
@@ -2038,9 +2042,9 @@ mod tests {
         );
         let meta = read(&path);
         assert_eq!(meta.artists, strings(&["Alpha", "Beta"]));
-        assert_eq!(meta.artist_display, "Alpha / Beta");
+        assert_eq!(meta.tags.artist_display, "Alpha / Beta");
         assert_eq!(meta.album_artists, strings(&["Alpha"]));
-        assert_eq!(meta.album_artist_display.as_deref(), Some("Alpha"));
+        assert_eq!(meta.tags.album_artist_display.as_deref(), Some("Alpha"));
         assert_eq!(meta.composers, strings(&["Bach", "Handel"]));
         assert_eq!(meta.genres, strings(&["Rock", "Jazz"]));
     }
@@ -2061,10 +2065,10 @@ mod tests {
         );
         let meta = read(&path);
         assert_eq!(meta.artists, strings(&["Alpha", "Beta & Gamma"]));
-        assert_eq!(meta.artist_display, "Alpha feat. Beta & Gamma");
+        assert_eq!(meta.tags.artist_display, "Alpha feat. Beta & Gamma");
         assert_eq!(meta.album_artists, strings(&["Alpha", "Friends"]));
         assert_eq!(
-            meta.album_artist_display.as_deref(),
+            meta.tags.album_artist_display.as_deref(),
             Some("Alpha & Friends")
         );
     }
@@ -2075,7 +2079,7 @@ mod tests {
         save_id3v2(&path, vec![txxx("ARTISTS", "Alpha\0Beta")]);
         let meta = read(&path);
         assert_eq!(meta.artists, strings(&["Alpha", "Beta"]));
-        assert_eq!(meta.artist_display, "Alpha / Beta");
+        assert_eq!(meta.tags.artist_display, "Alpha / Beta");
     }
 
     #[test]
@@ -2094,7 +2098,7 @@ mod tests {
             strings(&["Alpha", "Beta", "Gamma", "Delta", "Epsilon"])
         );
         assert_eq!(
-            meta.artist_display,
+            meta.tags.artist_display,
             "Alpha Feat. Beta / Gamma; Delta ft. Epsilon"
         );
         assert_eq!(meta.composers, strings(&["Lennon", "McCartney"]));
@@ -2132,7 +2136,7 @@ mod tests {
         let meta = read(&path);
         // The explicit ARTISTS atom wins for the list; the display keeps the ©ART values.
         assert_eq!(meta.artists, strings(&["Alpha"]));
-        assert_eq!(meta.artist_display, "Alpha / Beta");
+        assert_eq!(meta.tags.artist_display, "Alpha / Beta");
         assert_eq!(meta.album_artists, strings(&["Gamma"]));
         assert_eq!(meta.composers, strings(&["Bach", "Handel"]));
     }
@@ -2145,9 +2149,12 @@ mod tests {
             vec![text_frame("TPE1", "Alpha"), text_frame("TCMP", "1")],
         );
         let meta = read(&path);
-        assert!(meta.compilation);
+        assert!(meta.tags.compilation);
         assert_eq!(meta.album_artists, strings(&[VARIOUS_ARTISTS]));
-        assert_eq!(meta.album_artist_display.as_deref(), Some(VARIOUS_ARTISTS));
+        assert_eq!(
+            meta.tags.album_artist_display.as_deref(),
+            Some(VARIOUS_ARTISTS)
+        );
 
         save_id3v2(
             &path,
@@ -2161,15 +2168,15 @@ mod tests {
         ilst.save_to_path(&m4a, WriteOptions::default())
             .expect("write ilst");
         let meta = read(&m4a);
-        assert!(meta.compilation);
+        assert!(meta.tags.compilation);
         assert_eq!(meta.album_artists, strings(&[VARIOUS_ARTISTS]));
 
         let (_d, flac) = fixture("tone.flac", "a.flac");
         save_vorbis(&flac, &[("COMPILATION", "0"), ("ARTIST", "Alpha")]);
         let meta = read(&flac);
-        assert!(!meta.compilation);
+        assert!(!meta.tags.compilation);
         assert!(meta.album_artists.is_empty());
-        assert_eq!(meta.album_artist_display, None);
+        assert_eq!(meta.tags.album_artist_display, None);
     }
 
     // --- numbers and dates ------------------------------------------------------------------
@@ -2184,10 +2191,10 @@ mod tests {
         let meta = read(&mp3);
         assert_eq!(
             (
-                meta.track_number,
-                meta.track_total,
-                meta.disc_number,
-                meta.disc_total
+                meta.tags.track_number,
+                meta.tags.track_total,
+                meta.tags.disc_number,
+                meta.tags.disc_total
             ),
             (Some(3), Some(12), Some(1), Some(2))
         );
@@ -2205,10 +2212,10 @@ mod tests {
         let meta = read(&flac);
         assert_eq!(
             (
-                meta.track_number,
-                meta.track_total,
-                meta.disc_number,
-                meta.disc_total
+                meta.tags.track_number,
+                meta.tags.track_total,
+                meta.tags.disc_number,
+                meta.tags.disc_total
             ),
             (Some(5), Some(14), Some(2), Some(3))
         );
@@ -2216,7 +2223,10 @@ mod tests {
         let (_d, ogg) = fixture("tone.ogg", "a.ogg");
         save_vorbis(&ogg, &[("TRACKNUMBER", "7/9"), ("TRACKTOTAL", "9")]);
         let meta = read(&ogg);
-        assert_eq!((meta.track_number, meta.track_total), (Some(7), Some(9)));
+        assert_eq!(
+            (meta.tags.track_number, meta.tags.track_total),
+            (Some(7), Some(9))
+        );
 
         let (_d, m4a) = fixture("tone.m4a", "a.m4a");
         let mut ilst = Ilst::new();
@@ -2229,10 +2239,10 @@ mod tests {
         let meta = read(&m4a);
         assert_eq!(
             (
-                meta.track_number,
-                meta.track_total,
-                meta.disc_number,
-                meta.disc_total
+                meta.tags.track_number,
+                meta.tags.track_total,
+                meta.tags.disc_number,
+                meta.tags.disc_total
             ),
             (Some(4), Some(10), Some(1), Some(2))
         );
@@ -2253,13 +2263,17 @@ mod tests {
         );
         let meta = read(&flac);
         assert_eq!(
-            (meta.track_number, meta.track_total, meta.disc_number),
+            (
+                meta.tags.track_number,
+                meta.tags.track_total,
+                meta.tags.disc_number
+            ),
             (None, None, None)
         );
-        assert_eq!(meta.bpm, None);
-        assert_eq!(meta.year, None);
-        assert_eq!(meta.release_date, None);
-        assert_eq!(meta.rg_track_gain, None);
+        assert_eq!(meta.tags.bpm, None);
+        assert_eq!(meta.tags.year, None);
+        assert_eq!(meta.tags.release_date, None);
+        assert_eq!(meta.tags.rg_track_gain, None);
     }
 
     #[test]
@@ -2274,16 +2288,16 @@ mod tests {
             ],
         );
         let meta = read(&flac);
-        assert_eq!(meta.year, Some(1999));
-        assert_eq!(meta.release_date.as_deref(), Some("2001-05-06"));
-        assert_eq!(meta.original_date.as_deref(), Some("1970"));
+        assert_eq!(meta.tags.year, Some(1999));
+        assert_eq!(meta.tags.release_date.as_deref(), Some("2001-05-06"));
+        assert_eq!(meta.tags.original_date.as_deref(), Some("1970"));
 
         let (_d, ogg) = fixture("tone.ogg", "a.ogg");
         save_vorbis(&ogg, &[("YEAR", "1987"), ("ORIGINALYEAR", "1960")]);
         let meta = read(&ogg);
-        assert_eq!(meta.year, Some(1987));
-        assert_eq!(meta.release_date.as_deref(), Some("1987"));
-        assert_eq!(meta.original_date.as_deref(), Some("1960"));
+        assert_eq!(meta.tags.year, Some(1987));
+        assert_eq!(meta.tags.release_date.as_deref(), Some("1987"));
+        assert_eq!(meta.tags.original_date.as_deref(), Some("1960"));
 
         let (_d, mp3) = fixture("tone.mp3", "a.mp3");
         let recorded = "1999-03-21T10:00".parse().expect("timestamp");
@@ -2304,9 +2318,9 @@ mod tests {
             ],
         );
         let meta = read(&mp3);
-        assert_eq!(meta.year, Some(1999));
-        assert_eq!(meta.release_date.as_deref(), Some("1999-03-21"));
-        assert_eq!(meta.original_date.as_deref(), Some("1970-01"));
+        assert_eq!(meta.tags.year, Some(1999));
+        assert_eq!(meta.tags.release_date.as_deref(), Some("1999-03-21"));
+        assert_eq!(meta.tags.original_date.as_deref(), Some("1970-01"));
 
         // ID3v2.3 stores the year in TYER (and day/month in TDAT); lofty upgrades it on read.
         let mut tag = Id3v2Tag::new();
@@ -2315,8 +2329,8 @@ mod tests {
         tag.save_to_path(&mp3, WriteOptions::new().use_id3v23(true))
             .expect("write v2.3");
         let meta = read(&mp3);
-        assert_eq!(meta.year, Some(1984));
-        assert_eq!(meta.release_date.as_deref(), Some("1984-03-21"));
+        assert_eq!(meta.tags.year, Some(1984));
+        assert_eq!(meta.tags.release_date.as_deref(), Some("1984-03-21"));
     }
 
     #[test]
@@ -2355,7 +2369,7 @@ mod tests {
             .expect("write ID3v1");
         let meta = read(&mp3);
         assert_eq!(meta.genres, strings(&["Rock"]));
-        assert_eq!(meta.title, "Old");
+        assert_eq!(meta.tags.title, "Old");
 
         for (tcon, expected) in [
             ("(17)", vec!["Rock"]),
@@ -2402,10 +2416,10 @@ mod tests {
             ],
         );
         let meta = read(&mp3);
-        assert_eq!(meta.rg_track_gain, Some(-6.54));
-        assert_eq!(meta.rg_track_peak, Some(0.998));
-        assert_eq!(meta.rg_album_gain, Some(1.2));
-        assert_eq!(meta.rg_album_peak, Some(1.0));
+        assert_eq!(meta.tags.rg_track_gain, Some(-6.54));
+        assert_eq!(meta.tags.rg_track_peak, Some(0.998));
+        assert_eq!(meta.tags.rg_album_gain, Some(1.2));
+        assert_eq!(meta.tags.rg_album_peak, Some(1.0));
     }
 
     #[test]
@@ -2419,13 +2433,13 @@ mod tests {
             ],
         );
         let meta = read(&ogg);
-        assert_eq!(meta.rg_track_gain, Some(-3.1));
-        assert_eq!(meta.rg_album_gain, Some(-2.5));
+        assert_eq!(meta.tags.rg_track_gain, Some(-3.1));
+        assert_eq!(meta.tags.rg_album_gain, Some(-2.5));
 
         // Opus R128 gains are Q7.8 relative to -23 LUFS; ReplayGain's reference is 5 dB louder.
         let (_d, opus) = fixture("tone.opus", "a.opus");
         save_vorbis(&opus, &[("R128_TRACK_GAIN", "-512")]);
-        assert_eq!(read(&opus).rg_track_gain, Some(3.0));
+        assert_eq!(read(&opus).tags.rg_track_gain, Some(3.0));
     }
 
     #[test]
@@ -2438,10 +2452,10 @@ mod tests {
         ilst.save_to_path(&m4a, WriteOptions::default())
             .expect("write ilst");
         let meta = read(&m4a);
-        assert_eq!(meta.rg_track_gain, Some(-7.25));
-        assert_eq!(meta.rg_track_peak, Some(0.5));
-        assert_eq!(meta.rg_album_gain, Some(-8.0));
-        assert_eq!(meta.codec, "ALAC");
+        assert_eq!(meta.tags.rg_track_gain, Some(-7.25));
+        assert_eq!(meta.tags.rg_track_peak, Some(0.5));
+        assert_eq!(meta.tags.rg_album_gain, Some(-8.0));
+        assert_eq!(meta.audio.codec, "ALAC");
     }
 
     #[test]
@@ -2461,15 +2475,18 @@ mod tests {
             ],
         );
         let meta = read(&wv);
-        assert_eq!(meta.title, "Ape Title");
+        assert_eq!(meta.tags.title, "Ape Title");
         assert_eq!(meta.artists, strings(&["Alpha", "Beta"]));
         assert_eq!(meta.album_artists, strings(&["Alpha"]));
-        assert_eq!((meta.track_number, meta.track_total), (Some(2), Some(9)));
-        assert_eq!(meta.year, Some(2003));
-        assert_eq!(meta.release_date.as_deref(), Some("2003-04-05"));
-        assert_eq!(meta.rg_track_gain, Some(-4.0));
-        assert_eq!(meta.mb_recording_id.as_deref(), Some("rec-id"));
-        assert_eq!(meta.release_type.as_deref(), Some("album"));
+        assert_eq!(
+            (meta.tags.track_number, meta.tags.track_total),
+            (Some(2), Some(9))
+        );
+        assert_eq!(meta.tags.year, Some(2003));
+        assert_eq!(meta.tags.release_date.as_deref(), Some("2003-04-05"));
+        assert_eq!(meta.tags.rg_track_gain, Some(-4.0));
+        assert_eq!(meta.tags.mb_recording_id.as_deref(), Some("rec-id"));
+        assert_eq!(meta.tags.release_type.as_deref(), Some("album"));
     }
 
     #[test]
@@ -2528,30 +2545,30 @@ mod tests {
             ],
         );
         let meta = read(&mp3);
-        assert_eq!(meta.title, "Title");
-        assert_eq!(meta.album, "Album");
-        assert_eq!(meta.sort_title.as_deref(), Some("Title, The"));
+        assert_eq!(meta.tags.title, "Title");
+        assert_eq!(meta.tags.album_name, "Album");
+        assert_eq!(meta.tags.sort_title.as_deref(), Some("Title, The"));
         assert_eq!(meta.sort_album.as_deref(), Some("Album, The"));
         assert_eq!(meta.artist_sort.as_deref(), Some("Artist, The"));
         assert_eq!(meta.album_artist_sort.as_deref(), Some("Album Artist, The"));
-        assert_eq!(meta.disc_subtitle.as_deref(), Some("The Early Years"));
-        assert_eq!(meta.bpm, Some(128));
-        assert_eq!(meta.isrc.as_deref(), Some("USRC17607839"));
-        assert_eq!(meta.label.as_deref(), Some("Label Records"));
-        assert_eq!(meta.grouping.as_deref(), Some("Grouped"));
-        assert_eq!(meta.mood.as_deref(), Some("Calm"));
-        assert_eq!(meta.comment.as_deref(), Some("A real comment"));
-        assert_eq!(meta.mb_recording_id.as_deref(), Some("recording-uuid"));
-        assert_eq!(meta.mb_track_id.as_deref(), Some("track-uuid"));
-        assert_eq!(meta.mb_release_id.as_deref(), Some("release-uuid"));
-        assert_eq!(meta.mb_release_group_id.as_deref(), Some("group-uuid"));
-        assert_eq!(meta.mb_artist_id.as_deref(), Some("artist-uuid"));
+        assert_eq!(meta.tags.disc_subtitle.as_deref(), Some("The Early Years"));
+        assert_eq!(meta.tags.bpm, Some(128));
+        assert_eq!(meta.tags.isrc.as_deref(), Some("USRC17607839"));
+        assert_eq!(meta.tags.label.as_deref(), Some("Label Records"));
+        assert_eq!(meta.tags.grouping.as_deref(), Some("Grouped"));
+        assert_eq!(meta.tags.mood.as_deref(), Some("Calm"));
+        assert_eq!(meta.tags.comment.as_deref(), Some("A real comment"));
+        assert_eq!(meta.tags.mb_recording_id.as_deref(), Some("recording-uuid"));
+        assert_eq!(meta.tags.mb_track_id.as_deref(), Some("track-uuid"));
+        assert_eq!(meta.tags.mb_release_id.as_deref(), Some("release-uuid"));
+        assert_eq!(meta.tags.mb_release_group_id.as_deref(), Some("group-uuid"));
+        assert_eq!(meta.tags.mb_artist_id.as_deref(), Some("artist-uuid"));
         assert_eq!(
-            meta.mb_album_artist_id.as_deref(),
+            meta.tags.mb_album_artist_id.as_deref(),
             Some("album-artist-uuid")
         );
-        assert_eq!(meta.release_type.as_deref(), Some("album; live"));
-        assert!(!meta.compilation);
+        assert_eq!(meta.tags.release_type.as_deref(), Some("album; live"));
+        assert!(!meta.tags.compilation);
     }
 
     #[test]
@@ -2559,8 +2576,8 @@ mod tests {
         let (_d, mp3) = fixture("tone.mp3", "a.mp3");
         save_id3v2(&mp3, vec![txxx("MusicBrainz Track Id", "recording-uuid")]);
         let meta = read(&mp3);
-        assert_eq!(meta.mb_recording_id.as_deref(), Some("recording-uuid"));
-        assert_eq!(meta.mb_track_id, None);
+        assert_eq!(meta.tags.mb_recording_id.as_deref(), Some("recording-uuid"));
+        assert_eq!(meta.tags.mb_track_id, None);
     }
 
     #[test]
@@ -2592,26 +2609,29 @@ mod tests {
             ],
         );
         let meta = read(&flac);
-        assert_eq!(meta.sort_title.as_deref(), Some("Title, The"));
+        assert_eq!(meta.tags.sort_title.as_deref(), Some("Title, The"));
         assert_eq!(meta.sort_album.as_deref(), Some("Album, The"));
         assert_eq!(meta.artist_sort.as_deref(), Some("Artist, The"));
         assert_eq!(meta.album_artist_sort.as_deref(), Some("Album Artist, The"));
-        assert_eq!(meta.disc_subtitle.as_deref(), Some("Bonus"));
-        assert_eq!(meta.bpm, Some(121));
-        assert_eq!(meta.isrc.as_deref(), Some("GBAYE0601498"));
-        assert_eq!(meta.label.as_deref(), Some("Org Records"));
-        assert_eq!(meta.grouping.as_deref(), Some("Group"));
-        assert_eq!(meta.mood.as_deref(), Some("Happy"));
-        assert_eq!(meta.release_type.as_deref(), Some("album; compilation"));
-        assert!(meta.compilation);
-        assert_eq!(meta.comment.as_deref(), Some("Nice"));
-        assert_eq!(meta.mb_recording_id.as_deref(), Some("recording-uuid"));
-        assert_eq!(meta.mb_track_id.as_deref(), Some("track-uuid"));
-        assert_eq!(meta.mb_release_id.as_deref(), Some("release-uuid"));
-        assert_eq!(meta.mb_release_group_id.as_deref(), Some("group-uuid"));
-        assert_eq!(meta.mb_artist_id.as_deref(), Some("artist-uuid"));
+        assert_eq!(meta.tags.disc_subtitle.as_deref(), Some("Bonus"));
+        assert_eq!(meta.tags.bpm, Some(121));
+        assert_eq!(meta.tags.isrc.as_deref(), Some("GBAYE0601498"));
+        assert_eq!(meta.tags.label.as_deref(), Some("Org Records"));
+        assert_eq!(meta.tags.grouping.as_deref(), Some("Group"));
+        assert_eq!(meta.tags.mood.as_deref(), Some("Happy"));
         assert_eq!(
-            meta.mb_album_artist_id.as_deref(),
+            meta.tags.release_type.as_deref(),
+            Some("album; compilation")
+        );
+        assert!(meta.tags.compilation);
+        assert_eq!(meta.tags.comment.as_deref(), Some("Nice"));
+        assert_eq!(meta.tags.mb_recording_id.as_deref(), Some("recording-uuid"));
+        assert_eq!(meta.tags.mb_track_id.as_deref(), Some("track-uuid"));
+        assert_eq!(meta.tags.mb_release_id.as_deref(), Some("release-uuid"));
+        assert_eq!(meta.tags.mb_release_group_id.as_deref(), Some("group-uuid"));
+        assert_eq!(meta.tags.mb_artist_id.as_deref(), Some("artist-uuid"));
+        assert_eq!(
+            meta.tags.mb_album_artist_id.as_deref(),
             Some("album-artist-uuid")
         );
     }
@@ -2639,17 +2659,17 @@ mod tests {
         ilst.save_to_path(&m4a, WriteOptions::default())
             .expect("write ilst");
         let meta = read(&m4a);
-        assert_eq!(meta.title, "Title");
-        assert_eq!(meta.sort_title.as_deref(), Some("Title, The"));
+        assert_eq!(meta.tags.title, "Title");
+        assert_eq!(meta.tags.sort_title.as_deref(), Some("Title, The"));
         assert_eq!(meta.artist_sort.as_deref(), Some("Artist, The"));
-        assert_eq!(meta.grouping.as_deref(), Some("Group"));
-        assert_eq!(meta.year, Some(2012));
-        assert_eq!(meta.release_date.as_deref(), Some("2012-10-01"));
-        assert_eq!(meta.bpm, Some(96));
-        assert_eq!(meta.mb_recording_id.as_deref(), Some("recording-uuid"));
-        assert_eq!(meta.label.as_deref(), Some("Label"));
-        assert_eq!(meta.disc_subtitle.as_deref(), Some("Live"));
-        assert_eq!(meta.original_date.as_deref(), Some("1980-02-03"));
+        assert_eq!(meta.tags.grouping.as_deref(), Some("Group"));
+        assert_eq!(meta.tags.year, Some(2012));
+        assert_eq!(meta.tags.release_date.as_deref(), Some("2012-10-01"));
+        assert_eq!(meta.tags.bpm, Some(96));
+        assert_eq!(meta.tags.mb_recording_id.as_deref(), Some("recording-uuid"));
+        assert_eq!(meta.tags.label.as_deref(), Some("Label"));
+        assert_eq!(meta.tags.disc_subtitle.as_deref(), Some("Live"));
+        assert_eq!(meta.tags.original_date.as_deref(), Some("1980-02-03"));
     }
 
     #[test]
@@ -2670,10 +2690,10 @@ mod tests {
         v1.save_to_path(&mp3, WriteOptions::default())
             .expect("write ID3v1");
         let meta = read(&mp3);
-        assert_eq!(meta.title, "V2 Title");
-        assert_eq!(meta.album, "Ape Album");
+        assert_eq!(meta.tags.title, "V2 Title");
+        assert_eq!(meta.tags.album_name, "Ape Album");
         assert_eq!(meta.artists, strings(&["V1 Artist"]));
-        assert_eq!(meta.year, Some(1980));
+        assert_eq!(meta.tags.year, Some(1980));
         assert_eq!(meta.genres, strings(&["Rock"]));
         let raw = read_raw_tags(&mp3).expect("raw tags");
         let types: Vec<&str> = raw.iter().map(|t| t.tag_type.as_str()).collect();
@@ -2691,14 +2711,14 @@ mod tests {
         info.save_to_path(&wav, WriteOptions::default())
             .expect("write RIFF INFO");
         let meta = read(&wav);
-        assert_eq!(meta.title, "Riff Title");
+        assert_eq!(meta.tags.title, "Riff Title");
         assert_eq!(meta.artists, strings(&["Riff Artist"]));
-        assert_eq!(meta.year, Some(2001));
+        assert_eq!(meta.tags.year, Some(2001));
         assert_eq!(meta.genres, strings(&["Ambient"]));
 
         save_id3v2(&wav, vec![text_frame("TIT2", "Id3 Title")]);
         let meta = read(&wav);
-        assert_eq!(meta.title, "Id3 Title");
+        assert_eq!(meta.tags.title, "Id3 Title");
         assert_eq!(meta.artists, strings(&["Riff Artist"]));
     }
 
@@ -2714,12 +2734,12 @@ mod tests {
             .save_to_path(&aiff, WriteOptions::default())
             .expect("write AIFF text");
         let meta = read(&aiff);
-        assert_eq!(meta.title, "Aiff Name");
+        assert_eq!(meta.tags.title, "Aiff Name");
         assert_eq!(meta.artists, strings(&["Aiff Author"]));
 
         save_id3v2(&aiff, vec![text_frame("TPE1", "Id3 Artist")]);
         let meta = read(&aiff);
-        assert_eq!(meta.title, "Aiff Name");
+        assert_eq!(meta.tags.title, "Aiff Name");
         assert_eq!(meta.artists, strings(&["Id3 Artist"]));
     }
 
@@ -2727,21 +2747,21 @@ mod tests {
     fn speex_mpc_and_ape_files_carry_tags() {
         let (_d, spx) = fixture("tone.spx", "a.spx");
         save_vorbis(&spx, &[("TITLE", "Speex Title")]);
-        assert_eq!(read(&spx).title, "Speex Title");
+        assert_eq!(read(&spx).tags.title, "Speex Title");
 
         for template in ["tone.mpc", "tone.ape"] {
             let (_d, path) = fixture(template, template);
             save_ape(&path, &[("Title", "Ape Title"), ("Genre", "Jazz")]);
             let meta = read(&path);
-            assert_eq!(meta.title, "Ape Title", "{template}");
+            assert_eq!(meta.tags.title, "Ape Title", "{template}");
             assert_eq!(meta.genres, strings(&["Jazz"]), "{template}");
         }
 
         let (_d, aac) = fixture("tone.aac", "a.aac");
         save_id3v2(&aac, vec![text_frame("TIT2", "Adts Title")]);
         let meta = read(&aac);
-        assert_eq!(meta.title, "Adts Title");
-        assert_eq!(meta.codec, "AAC");
+        assert_eq!(meta.tags.title, "Adts Title");
+        assert_eq!(meta.audio.codec, "AAC");
     }
 
     // --- lyrics -----------------------------------------------------------------------------
@@ -2754,9 +2774,9 @@ mod tests {
             &[("LYRICS", "[ar:Someone]\n[00:01.00]Hello\n[00:02.50]World")],
         );
         let meta = read(&flac);
-        assert_eq!(meta.lyrics, None);
+        assert_eq!(meta.attachments.lyrics, None);
         assert_eq!(
-            meta.synced_lyrics.as_deref(),
+            meta.attachments.synced_lyrics.as_deref(),
             Some("[ar:Someone]\n[00:01.00]Hello\n[00:02.50]World")
         );
 
@@ -2771,8 +2791,11 @@ mod tests {
             ))],
         );
         let meta = read(&mp3);
-        assert_eq!(meta.lyrics.as_deref(), Some("[Chorus]\nPlain words"));
-        assert_eq!(meta.synced_lyrics, None);
+        assert_eq!(
+            meta.attachments.lyrics.as_deref(),
+            Some("[Chorus]\nPlain words")
+        );
+        assert_eq!(meta.attachments.synced_lyrics, None);
 
         let (_d, m4a) = fixture("tone.m4a", "a.m4a");
         let mut ilst = Ilst::new();
@@ -2782,7 +2805,10 @@ mod tests {
         ));
         ilst.save_to_path(&m4a, WriteOptions::default())
             .expect("write ilst");
-        assert_eq!(read(&m4a).lyrics.as_deref(), Some("Some lyrics"));
+        assert_eq!(
+            read(&m4a).attachments.lyrics.as_deref(),
+            Some("Some lyrics")
+        );
     }
 
     #[test]
@@ -2804,7 +2830,7 @@ mod tests {
         save_id3v2(&mp3, vec![frame]);
         let meta = read(&mp3);
         assert_eq!(
-            meta.synced_lyrics.as_deref(),
+            meta.attachments.synced_lyrics.as_deref(),
             Some("[00:01.00]Hello\n[01:02.34]World")
         );
     }
@@ -2817,14 +2843,14 @@ mod tests {
         let opts = TagOptions::default();
         let meta = read_track(&ogg, Some(&lrc), &opts).expect("readable");
         assert_eq!(
-            meta.synced_lyrics.as_deref(),
+            meta.attachments.synced_lyrics.as_deref(),
             Some("[00:01.00]Sidecar\n[00:02.00]Lyrics")
         );
 
         save_vorbis(&ogg, &[("LYRICS", "[00:05.00]From the tag")]);
         let meta = read_track(&ogg, Some(&lrc), &opts).expect("readable");
         assert_eq!(
-            meta.synced_lyrics.as_deref(),
+            meta.attachments.synced_lyrics.as_deref(),
             Some("[00:05.00]From the tag")
         );
 
@@ -2841,8 +2867,8 @@ mod tests {
         let huge = line.repeat((MAX_SIDECAR_BYTES as usize / line.len()) + 1);
         std::fs::write(&lrc, &huge).expect("lrc");
         let meta = read_track(&ogg, Some(&lrc), &TagOptions::default()).expect("readable");
-        assert_eq!(meta.synced_lyrics, None);
-        assert_eq!(meta.lyrics, None);
+        assert_eq!(meta.attachments.synced_lyrics, None);
+        assert_eq!(meta.attachments.lyrics, None);
     }
 
     // --- text hygiene and fallbacks ---------------------------------------------------------
@@ -2861,11 +2887,11 @@ mod tests {
             ],
         );
         let meta = read(&flac);
-        assert_eq!(meta.title, "BadTitle");
-        assert_eq!(meta.album, "Café 東京 — Ünïcode");
+        assert_eq!(meta.tags.title, "BadTitle");
+        assert_eq!(meta.tags.album_name, "Café 東京 — Ünïcode");
         assert_eq!(meta.artists, strings(&["Björk"]));
-        assert_eq!(meta.artist_display, "Björk");
-        assert_eq!(meta.comment.as_deref(), Some("line 1\nline 2\tend"));
+        assert_eq!(meta.tags.artist_display, "Björk");
+        assert_eq!(meta.tags.comment.as_deref(), Some("line 1\nline 2\tend"));
     }
 
     #[test]
@@ -2882,20 +2908,20 @@ mod tests {
     fn untagged_files_fall_back_to_path_names() {
         let (_d, flac) = fixture("tone.flac", "Great Album/Disc 2/07 - Song.flac");
         let meta = read(&flac);
-        assert_eq!(meta.title, "07 - Song");
-        assert_eq!(meta.album, "Great Album");
+        assert_eq!(meta.tags.title, "07 - Song");
+        assert_eq!(meta.tags.album_name, "Great Album");
         assert_eq!(meta.artists, strings(&[UNKNOWN_ARTIST]));
-        assert_eq!(meta.artist_display, UNKNOWN_ARTIST);
+        assert_eq!(meta.tags.artist_display, UNKNOWN_ARTIST);
         assert!(meta.album_artists.is_empty());
-        assert_eq!(meta.track_number, None);
+        assert_eq!(meta.tags.track_number, None);
 
         let (_d, mp3) = fixture("tone.mp3", "Other Album/cd3/x.mp3");
-        assert_eq!(read(&mp3).album, "Other Album");
+        assert_eq!(read(&mp3).tags.album_name, "Other Album");
 
         let (_d, ogg) = fixture("tone.ogg", "Plain Folder/song.ogg");
         let meta = read(&ogg);
         assert_eq!(
-            (meta.title.as_str(), meta.album.as_str()),
+            (meta.tags.title.as_str(), meta.tags.album_name.as_str()),
             ("song", "Plain Folder")
         );
 
@@ -2903,7 +2929,7 @@ mod tests {
         save_vorbis(&ogg, &[("TITLE", "Tagged")]);
         let meta = read(&ogg);
         assert_eq!(
-            (meta.title.as_str(), meta.album.as_str()),
+            (meta.tags.title.as_str(), meta.tags.album_name.as_str()),
             ("Tagged", "Plain Folder")
         );
     }
@@ -2958,36 +2984,36 @@ mod tests {
 
     /// The fields every format carries the same way.
     fn assert_full_spec(meta: &TrackMeta, what: &str) {
-        assert_eq!(meta.title, "Été – 東京", "{what}");
+        assert_eq!(meta.tags.title, "Été – 東京", "{what}");
         assert_eq!(meta.artists, strings(&["Anna", "Ben"]), "{what}");
-        assert_eq!(meta.artist_display, "Anna feat. Ben", "{what}");
-        assert_eq!(meta.album, "Album", "{what}");
+        assert_eq!(meta.tags.artist_display, "Anna feat. Ben", "{what}");
+        assert_eq!(meta.tags.album_name, "Album", "{what}");
         assert_eq!(meta.album_artists, strings(&["Anna"]), "{what}");
-        assert_eq!(meta.track_number, Some(3), "{what}");
-        assert_eq!(meta.disc_number, Some(2), "{what}");
-        assert_eq!(meta.disc_total, Some(2), "{what}");
-        assert_eq!(meta.year, Some(1999), "{what}");
+        assert_eq!(meta.tags.track_number, Some(3), "{what}");
+        assert_eq!(meta.tags.disc_number, Some(2), "{what}");
+        assert_eq!(meta.tags.disc_total, Some(2), "{what}");
+        assert_eq!(meta.tags.year, Some(1999), "{what}");
         assert_eq!(meta.genres, strings(&["Rock", "Jazz"]), "{what}");
-        assert!(meta.compilation, "{what}");
+        assert!(meta.tags.compilation, "{what}");
         assert_eq!(
-            meta.mb_recording_id.as_deref(),
+            meta.tags.mb_recording_id.as_deref(),
             Some("0b4e3c1a-1111-4222-8333-444455556666"),
             "{what}"
         );
         assert_eq!(
-            meta.mb_release_id.as_deref(),
+            meta.tags.mb_release_id.as_deref(),
             Some("1b4e3c1a-1111-4222-8333-444455556666"),
             "{what}"
         );
-        assert_eq!(meta.rg_track_gain, Some(-6.5), "{what}");
-        assert_eq!(meta.rg_album_gain, Some(-7.25), "{what}");
-        assert_eq!(meta.lyrics.as_deref(), Some("la la"), "{what}");
-        assert_eq!(meta.comment.as_deref(), Some("hello"), "{what}");
+        assert_eq!(meta.tags.rg_track_gain, Some(-6.5), "{what}");
+        assert_eq!(meta.tags.rg_album_gain, Some(-7.25), "{what}");
+        assert_eq!(meta.attachments.lyrics.as_deref(), Some("la la"), "{what}");
+        assert_eq!(meta.tags.comment.as_deref(), Some("hello"), "{what}");
         assert_eq!(meta.composers, strings(&["Clara Writer"]), "{what}");
-        assert_eq!(meta.disc_subtitle.as_deref(), Some("Bonus"), "{what}");
-        assert_eq!(meta.label.as_deref(), Some("Label Records"), "{what}");
-        assert_eq!(meta.mood.as_deref(), Some("Calm"), "{what}");
-        assert!(meta.has_embedded_art, "{what}");
+        assert_eq!(meta.tags.disc_subtitle.as_deref(), Some("Bonus"), "{what}");
+        assert_eq!(meta.tags.label.as_deref(), Some("Label Records"), "{what}");
+        assert_eq!(meta.tags.mood.as_deref(), Some("Calm"), "{what}");
+        assert!(meta.attachments.has_embedded_art, "{what}");
     }
 
     #[test]
@@ -2996,19 +3022,29 @@ mod tests {
         let meta = synth_read(Format::Wma, &full_synth_spec());
         assert_full_spec(&meta, "wma");
         assert_eq!(
-            (meta.suffix.as_str(), meta.content_type.as_str()),
+            (meta.audio.suffix.as_str(), meta.audio.content_type.as_str()),
             ("wma", "audio/x-ms-wma")
         );
-        assert_eq!(meta.codec, "WMA");
-        assert_eq!((meta.sample_rate, meta.channels), (Some(44100), Some(2)));
-        assert_eq!(meta.bitrate, Some(32));
-        assert!((meta.duration_ms - 510).abs() <= 50, "{}", meta.duration_ms);
+        assert_eq!(meta.audio.codec, "WMA");
+        assert_eq!(
+            (meta.audio.sample_rate, meta.audio.channels),
+            (Some(44100), Some(2))
+        );
+        assert_eq!(meta.audio.bitrate, Some(32));
+        assert!(
+            (meta.audio.duration_ms - 510).abs() <= 50,
+            "{}",
+            meta.audio.duration_ms
+        );
 
         // Untagged: names from the path, no art.
         let bare = synth_read(Format::Wma, &TrackSpec::default());
-        assert_eq!((bare.title.as_str(), bare.album.as_str()), ("t", "Folder"));
+        assert_eq!(
+            (bare.tags.title.as_str(), bare.tags.album_name.as_str()),
+            ("t", "Folder")
+        );
         assert_eq!(bare.artists, strings(&[UNKNOWN_ARTIST]));
-        assert!(!bare.has_embedded_art);
+        assert!(!bare.attachments.has_embedded_art);
     }
 
     #[test]
@@ -3040,23 +3076,26 @@ mod tests {
         let path = dir.path().join("x.wma");
         std::fs::write(&path, bytes).expect("write");
         let meta = read(&path);
-        assert_eq!(meta.title, "Song");
+        assert_eq!(meta.tags.title, "Song");
         assert_eq!(meta.artists, strings(&["A", "B"]));
-        assert_eq!(meta.track_number, Some(5));
+        assert_eq!(meta.tags.track_number, Some(5));
         assert_eq!(meta.genres, strings(&["Rock", "Pop"]));
         assert_eq!(meta.album_artists, strings(&["Band"]));
-        assert_eq!(meta.original_date.as_deref(), Some("1970"));
-        assert_eq!(meta.release_date.as_deref(), Some("1999-03-21"));
+        assert_eq!(meta.tags.original_date.as_deref(), Some("1970"));
+        assert_eq!(meta.tags.release_date.as_deref(), Some("1999-03-21"));
         assert_eq!(meta.artist_sort.as_deref(), Some("Band, The"));
-        assert_eq!(meta.bpm, Some(120));
-        assert_eq!(meta.isrc.as_deref(), Some("USRC17607839"));
-        assert_eq!(meta.mb_artist_id.as_deref(), Some("artist-id"));
-        assert_eq!(meta.mb_album_artist_id.as_deref(), Some("album-artist-id"));
-        assert_eq!(meta.mb_release_group_id.as_deref(), Some("group-id"));
-        assert_eq!(meta.mb_track_id.as_deref(), Some("track-id"));
-        assert_eq!(meta.release_type.as_deref(), Some("album"));
-        assert_eq!(meta.rg_track_peak, Some(0.98));
-        assert_eq!(meta.rg_album_peak, Some(0.99));
+        assert_eq!(meta.tags.bpm, Some(120));
+        assert_eq!(meta.tags.isrc.as_deref(), Some("USRC17607839"));
+        assert_eq!(meta.tags.mb_artist_id.as_deref(), Some("artist-id"));
+        assert_eq!(
+            meta.tags.mb_album_artist_id.as_deref(),
+            Some("album-artist-id")
+        );
+        assert_eq!(meta.tags.mb_release_group_id.as_deref(), Some("group-id"));
+        assert_eq!(meta.tags.mb_track_id.as_deref(), Some("track-id"));
+        assert_eq!(meta.tags.release_type.as_deref(), Some("album"));
+        assert_eq!(meta.tags.rg_track_peak, Some(0.98));
+        assert_eq!(meta.tags.rg_album_peak, Some(0.99));
 
         // `inspect` lists every attribute as found.
         let raw = read_raw_tags(&path).expect("raw");
@@ -3077,21 +3116,21 @@ mod tests {
             let what = format.extension();
             let meta = synth_read(format, &full_synth_spec());
             assert_full_spec(&meta, what);
-            assert_eq!(meta.suffix, what);
-            assert_eq!(meta.content_type, content_type);
-            assert_eq!(meta.codec, "DSD", "{what}");
-            assert_eq!(meta.sample_rate, Some(2_822_400), "{what}");
+            assert_eq!(meta.audio.suffix, what);
+            assert_eq!(meta.audio.content_type, content_type);
+            assert_eq!(meta.audio.codec, "DSD", "{what}");
+            assert_eq!(meta.audio.sample_rate, Some(2_822_400), "{what}");
             assert_eq!(
-                (meta.channels, meta.bit_depth),
+                (meta.audio.channels, meta.audio.bit_depth),
                 (Some(2), Some(1)),
                 "{what}"
             );
-            assert_eq!(meta.bitrate, Some(5644), "{what}");
-            assert_eq!(meta.duration_ms, 500, "{what}");
+            assert_eq!(meta.audio.bitrate, Some(5644), "{what}");
+            assert_eq!(meta.audio.duration_ms, 500, "{what}");
             let bare = synth_read(format, &TrackSpec::default());
-            assert_eq!(bare.title, "t", "{what}");
-            assert!(!bare.has_embedded_art, "{what}");
-            assert_eq!(bare.duration_ms, 500, "{what}");
+            assert_eq!(bare.tags.title, "t", "{what}");
+            assert!(!bare.attachments.has_embedded_art, "{what}");
+            assert_eq!(bare.audio.duration_ms, 500, "{what}");
         }
     }
 
@@ -3124,7 +3163,7 @@ mod tests {
         let path = dir.path().join("m.dff");
         std::fs::write(&path, &bytes).expect("write");
         let meta = read(&path);
-        assert_eq!(meta.title, "Master Title");
+        assert_eq!(meta.tags.title, "Master Title");
         assert_eq!(meta.artists, strings(&["Master Artist"]));
         let raw = read_raw_tags(&path).expect("raw");
         assert_eq!(raw[0].tag_type, "DSDIFF DIIN");
@@ -3303,13 +3342,13 @@ mod tests {
     fn embedded_picture_in_id3v2() {
         let (_d, mp3) = fixture("tone.mp3", "a.mp3");
         save_id3v2(&mp3, vec![text_frame("TIT2", "No art")]);
-        assert!(!read(&mp3).has_embedded_art);
+        assert!(!read(&mp3).attachments.has_embedded_art);
 
         let apic = || Frame::Picture(AttachedPictureFrame::new(TextEncoding::UTF8, cover()));
         save_id3v2(&mp3, vec![text_frame("TIT2", "Art"), apic()]);
         let meta = read(&mp3);
-        assert!(meta.has_embedded_art);
-        assert_eq!(meta.title, "Art");
+        assert!(meta.attachments.has_embedded_art);
+        assert_eq!(meta.tags.title, "Art");
 
         // ID3v2.3 as well.
         let mut tag = Id3v2Tag::new();
@@ -3326,7 +3365,7 @@ mod tests {
             assert!(!has_embedded_picture(&path, file_type), "{template}");
             save_id3v2(&path, vec![text_frame("TIT2", "x"), apic()]);
             assert!(has_embedded_picture(&path, file_type), "{template}");
-            assert!(read(&path).has_embedded_art, "{template}");
+            assert!(read(&path).attachments.has_embedded_art, "{template}");
         }
     }
 
@@ -3335,7 +3374,7 @@ mod tests {
         for template in ["tone.flac", "tone.ogg", "tone.opus", "tone.spx"] {
             let (_d, path) = fixture(template, template);
             save_vorbis(&path, &[("TITLE", "No art")]);
-            assert!(!read(&path).has_embedded_art, "{template}");
+            assert!(!read(&path).attachments.has_embedded_art, "{template}");
 
             let mut tag = VorbisComments::new();
             tag.push("TITLE".to_owned(), "Art".to_owned());
@@ -3343,8 +3382,8 @@ mod tests {
             tag.save_to_path(&path, WriteOptions::default())
                 .expect("write Vorbis comments");
             let meta = read(&path);
-            assert!(meta.has_embedded_art, "{template}");
-            assert_eq!(meta.title, "Art", "{template}");
+            assert!(meta.attachments.has_embedded_art, "{template}");
+            assert_eq!(meta.tags.title, "Art", "{template}");
         }
     }
 
@@ -3355,14 +3394,14 @@ mod tests {
         ilst.set_title("No art".to_owned());
         ilst.save_to_path(&m4a, WriteOptions::default())
             .expect("write ilst");
-        assert!(!read(&m4a).has_embedded_art);
+        assert!(!read(&m4a).attachments.has_embedded_art);
 
         ilst.insert_picture(cover());
         ilst.save_to_path(&m4a, WriteOptions::default())
             .expect("write ilst");
         let meta = read(&m4a);
-        assert!(meta.has_embedded_art);
-        assert_eq!(meta.title, "No art");
+        assert!(meta.attachments.has_embedded_art);
+        assert_eq!(meta.tags.title, "No art");
     }
 
     #[test]
@@ -3370,7 +3409,7 @@ mod tests {
         for template in ["tone.wv", "tone.mp3", "tone.ape"] {
             let (_d, path) = fixture(template, template);
             save_ape(&path, &[("Title", "No art")]);
-            assert!(!read(&path).has_embedded_art, "{template}");
+            assert!(!read(&path).attachments.has_embedded_art, "{template}");
 
             let mut tag = ApeTag::new();
             tag.insert(
@@ -3385,8 +3424,8 @@ mod tests {
             tag.save_to_path(&path, WriteOptions::default())
                 .expect("write APE");
             let meta = read(&path);
-            assert!(meta.has_embedded_art, "{template}");
-            assert_eq!(meta.title, "Art", "{template}");
+            assert!(meta.attachments.has_embedded_art, "{template}");
+            assert_eq!(meta.tags.title, "Art", "{template}");
         }
 
         // An APE tag before an ID3v1 tag.

@@ -9,7 +9,7 @@
 use super::grouping::{self, album_folder};
 use super::meta::TrackMeta;
 use super::tags::is_disc_folder_name;
-use crate::db::models::{Track, TrackData};
+use crate::db::models::{FileFacts, Track, TrackData};
 use crate::db::schema::{
     album_artists, albums, artists, directories, genres, scan_errors, track_artists, track_genres,
     tracks,
@@ -337,20 +337,24 @@ pub fn in_scope(path: &str, scope: &str) -> bool {
 /// Stored as a 64-bit FNV-1a hash: an integer index is far cheaper to maintain than a text one,
 /// and a collision at worst folds a vanished file into an identical-looking new one.
 pub fn fingerprint(meta: &TrackMeta, size: i64) -> i64 {
-    let text = match &meta.mb_recording_id {
+    let text = match &meta.tags.mb_recording_id {
         Some(recording) => format!(
             "mb:{}:{}",
             recording.to_lowercase(),
-            meta.mb_release_id.as_deref().unwrap_or("").to_lowercase()
+            meta.tags
+                .mb_release_id
+                .as_deref()
+                .unwrap_or("")
+                .to_lowercase()
         ),
         None => format!(
             "f:{size}:{}:{}:{}:{}:{}:{}",
-            meta.duration_ms,
-            meta.title,
-            meta.artist_display,
-            meta.album,
-            meta.track_number.unwrap_or(0),
-            meta.disc_number.unwrap_or(0)
+            meta.audio.duration_ms,
+            meta.tags.title,
+            meta.tags.artist_display,
+            meta.tags.album_name,
+            meta.tags.track_number.unwrap_or(0),
+            meta.tags.disc_number.unwrap_or(0)
         ),
     };
     let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
@@ -488,15 +492,29 @@ impl WriterState {
         };
         let key = grouping::album_key(meta, track.folder_id, &track.dir_rel_path);
         let album_id = self.album_id(conn, &key, meta)?;
-        let fingerprint = fingerprint(meta, track.size);
-        let data = track_data(track, meta, directory_id, album_id, fingerprint);
+        let file = FileFacts {
+            path: track.rel_path.clone(),
+            size: track.size,
+            mtime: track.mtime_ms,
+            fingerprint: fingerprint(meta, track.size),
+        };
+        let data = TrackData {
+            folder_id: track.folder_id,
+            directory_id,
+            album_id,
+            file: &file,
+            audio: &meta.audio,
+            tags: &meta.tags,
+            attachments: &meta.attachments,
+            updated_at: now_ms(),
+        };
 
         // The walker knows whether the path is in the catalog; a new path is inserted directly
         // (no lookup first), and only a lost race with another writer falls back to an update.
         let inserted = match track.existing_id {
             Some(_) => None,
             None => match diesel::insert_into(tracks::table)
-                .values((&data, tracks::created_at.eq(data.updated_at)))
+                .values((data.columns(), tracks::created_at.eq(data.updated_at)))
                 .returning(tracks::id)
                 .get_result::<i32>(conn)
             {
@@ -524,7 +542,7 @@ impl WriterState {
                 };
                 self.forget_links(conn, id)?;
                 diesel::update(tracks::table.find(id))
-                    .set(&data)
+                    .set(data.columns())
                     .execute(conn)?;
                 self.stats.updated += 1;
                 id
@@ -576,13 +594,13 @@ impl WriterState {
                 "artist",
                 &meta.artists,
                 meta.artist_sort.as_deref(),
-                meta.mb_artist_id.as_deref(),
+                meta.tags.mb_artist_id.as_deref(),
             ),
             (
                 "albumartist",
                 &meta.album_artists,
                 meta.album_artist_sort.as_deref(),
-                meta.mb_album_artist_id.as_deref(),
+                meta.tags.mb_album_artist_id.as_deref(),
             ),
             ("composer", &meta.composers, None, None),
         ];
@@ -716,12 +734,13 @@ impl WriterState {
                 diesel::insert_into(albums::table)
                     .values((
                         albums::album_key.eq(key),
-                        albums::name.eq(&meta.album),
+                        albums::name.eq(&meta.tags.album_name),
                         albums::sort_name.eq(&meta.sort_album),
                         albums::artist_display.eq(meta
+                            .tags
                             .album_artist_display
                             .as_deref()
-                            .unwrap_or(&meta.artist_display)),
+                            .unwrap_or(&meta.tags.artist_display)),
                         albums::created_at.eq(now),
                         albums::updated_at.eq(now),
                     ))
@@ -778,7 +797,7 @@ impl WriterState {
                 redirect_references(conn, new_id, old_id)?;
                 diesel::delete(tracks::table.find(new_id)).execute(conn)?;
                 diesel::update(tracks::table.find(old_id))
-                    .set(&TrackData::from_row(&new_row))
+                    .set(TrackData::from_row(&new_row).columns())
                     .execute(conn)?;
                 self.search_dirty.tracks.insert(old_id);
                 self.search_gone.tracks.push(new_id);
@@ -1301,67 +1320,6 @@ fn record_problem(
         ))
         .execute(conn)?;
     Ok(())
-}
-
-fn track_data<'a>(
-    track: &'a TrackResult,
-    meta: &'a TrackMeta,
-    directory_id: i32,
-    album_id: i32,
-    fingerprint: i64,
-) -> TrackData<'a> {
-    TrackData {
-        folder_id: track.folder_id,
-        directory_id,
-        album_id,
-        path: &track.rel_path,
-        size: track.size,
-        mtime: track.mtime_ms,
-        suffix: &meta.suffix,
-        content_type: &meta.content_type,
-        codec: &meta.codec,
-        duration_ms: meta.duration_ms,
-        bitrate: meta.bitrate,
-        sample_rate: meta.sample_rate,
-        bit_depth: meta.bit_depth,
-        channels: meta.channels,
-        title: &meta.title,
-        sort_title: meta.sort_title.as_deref(),
-        album_name: &meta.album,
-        artist_display: &meta.artist_display,
-        album_artist_display: meta.album_artist_display.as_deref(),
-        track_number: meta.track_number,
-        track_total: meta.track_total,
-        disc_number: meta.disc_number,
-        disc_total: meta.disc_total,
-        disc_subtitle: meta.disc_subtitle.as_deref(),
-        year: meta.year,
-        release_date: meta.release_date.as_deref(),
-        original_date: meta.original_date.as_deref(),
-        comment: meta.comment.as_deref(),
-        bpm: meta.bpm,
-        isrc: meta.isrc.as_deref(),
-        compilation: meta.compilation,
-        release_type: meta.release_type.as_deref(),
-        label: meta.label.as_deref(),
-        grouping: meta.grouping.as_deref(),
-        mood: meta.mood.as_deref(),
-        mb_recording_id: meta.mb_recording_id.as_deref(),
-        mb_track_id: meta.mb_track_id.as_deref(),
-        mb_release_id: meta.mb_release_id.as_deref(),
-        mb_release_group_id: meta.mb_release_group_id.as_deref(),
-        mb_artist_id: meta.mb_artist_id.as_deref(),
-        mb_album_artist_id: meta.mb_album_artist_id.as_deref(),
-        rg_track_gain: meta.rg_track_gain,
-        rg_track_peak: meta.rg_track_peak,
-        rg_album_gain: meta.rg_album_gain,
-        rg_album_peak: meta.rg_album_peak,
-        lyrics: meta.lyrics.as_deref(),
-        synced_lyrics: meta.synced_lyrics.as_deref(),
-        has_embedded_art: meta.has_embedded_art,
-        fingerprint,
-        updated_at: now_ms(),
-    }
 }
 
 #[cfg(test)]

@@ -67,7 +67,9 @@ async fn download_item(ctx: &Ctx) -> Result<HttpResponse, ApiError> {
                 .path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| format!("{}.{}", track.track.title, track.track.suffix));
+                .unwrap_or_else(|| {
+                    format!("{}.{}", track.track.tags.title, track.track.audio.suffix)
+                });
             return send_file(ctx, &track, Some(&name)).await;
         }
         Some(Id::Album(id)) => {
@@ -132,7 +134,7 @@ async fn send_file(
     download_name: Option<&str>,
 ) -> Result<HttpResponse, ApiError> {
     let info = FileInfo {
-        content_type: &track.track.content_type,
+        content_type: &track.track.audio.content_type,
         identity: track.track.id as u64,
         download_name,
     };
@@ -140,7 +142,7 @@ async fn send_file(
         Ok(mut response) => {
             if response.status().is_success() {
                 // What Navidrome sends; some players show it before the stream's own header.
-                let seconds = format!("{:.2}", track.track.duration_ms as f64 / 1000.0);
+                let seconds = format!("{:.2}", track.track.audio.duration_ms as f64 / 1000.0);
                 if let Ok(value) = header::HeaderValue::from_str(&seconds) {
                     response
                         .headers_mut()

@@ -33,11 +33,12 @@ pub fn child(name: &'static str, v: &TrackView) -> Element {
     let t = &v.track;
     let mut replay_gain = Element::new("replayGain");
     replay_gain = replay_gain
-        .attr_opt("trackGain", t.rg_track_gain)
-        .attr_opt("albumGain", t.rg_album_gain)
-        .attr_opt("trackPeak", t.rg_track_peak)
-        .attr_opt("albumPeak", t.rg_album_peak);
+        .attr_opt("trackGain", t.tags.rg_track_gain)
+        .attr_opt("albumGain", t.tags.rg_album_gain)
+        .attr_opt("trackPeak", t.tags.rg_track_peak)
+        .attr_opt("albumPeak", t.tags.rg_album_peak);
     let display_album_artist = t
+        .tags
         .album_artist_display
         .clone()
         .or_else(|| (!v.album_artists.is_empty()).then(|| join_names(&v.album_artists)));
@@ -45,21 +46,21 @@ pub fn child(name: &'static str, v: &TrackView) -> Element {
         .attr("id", Id::Track(t.id).to_string())
         .attr("parent", Id::Directory(t.directory_id).to_string())
         .attr("isDir", false)
-        .attr("title", &t.title)
-        .attr("album", &t.album_name)
-        .attr("artist", &t.artist_display)
-        .attr_opt("track", t.track_number)
-        .attr_opt("year", t.year)
+        .attr("title", &t.tags.title)
+        .attr("album", &t.tags.album_name)
+        .attr("artist", &t.tags.artist_display)
+        .attr_opt("track", t.tags.track_number)
+        .attr_opt("year", t.tags.year)
         .attr_opt("genre", v.genres.first())
         .attr_opt("coverArt", v.cover_art.as_ref().map(ToString::to_string))
-        .attr("size", t.size)
-        .attr("contentType", &t.content_type)
-        .attr("suffix", &t.suffix)
-        .attr("duration", t.duration_ms / 1000)
-        .attr_opt("bitRate", t.bitrate)
-        .attr("path", &t.path)
+        .attr("size", t.file.size)
+        .attr("contentType", &t.audio.content_type)
+        .attr("suffix", &t.audio.suffix)
+        .attr("duration", t.audio.duration_ms / 1000)
+        .attr_opt("bitRate", t.audio.bitrate)
+        .attr("path", &t.file.path)
         .attr("isVideo", false)
-        .attr_opt("discNumber", t.disc_number)
+        .attr_opt("discNumber", t.tags.disc_number)
         .attr("created", iso_time(t.created_at))
         .attr("albumId", Id::Album(t.album_id).to_string())
         .attr_opt(
@@ -68,23 +69,31 @@ pub fn child(name: &'static str, v: &TrackView) -> Element {
         )
         .attr("type", "music")
         .attr("mediaType", "song")
-        .attr_opt("bpm", t.bpm)
-        .attr_opt("comment", t.comment.as_ref())
-        .attr_opt("sortName", t.sort_title.as_ref())
-        .attr_opt("musicBrainzId", t.mb_recording_id.as_ref())
-        .attr("displayArtist", &t.artist_display)
+        .attr_opt("bpm", t.tags.bpm)
+        .attr_opt("comment", t.tags.comment.as_ref())
+        .attr_opt("sortName", t.tags.sort_title.as_ref())
+        .attr_opt("musicBrainzId", t.tags.mb_recording_id.as_ref())
+        .attr("displayArtist", &t.tags.artist_display)
         .attr_opt("displayAlbumArtist", display_album_artist)
-        .attr_opt("channelCount", t.channels)
-        .attr_opt("samplingRate", t.sample_rate)
-        .attr_opt("bitDepth", t.bit_depth)
+        .attr_opt("channelCount", t.audio.channels)
+        .attr_opt("samplingRate", t.audio.sample_rate)
+        .attr_opt("bitDepth", t.audio.bit_depth)
         .scalars(
             "isrc",
-            t.isrc.iter().map(|s| Value::from(s.as_str())).collect(),
+            t.tags
+                .isrc
+                .iter()
+                .map(|s| Value::from(s.as_str()))
+                .collect(),
         )
         .list("genres", genre_list(&v.genres))
         .scalars(
             "moods",
-            t.mood.iter().map(|m| Value::from(m.as_str())).collect(),
+            t.tags
+                .mood
+                .iter()
+                .map(|m| Value::from(m.as_str()))
+                .collect(),
         )
         .list("artists", credit_list(&v.artists))
         .list("albumArtists", credit_list(&v.album_artists))
@@ -142,10 +151,10 @@ pub fn with_labels_and_moods(album: Element, songs: &[TrackView]) -> Element {
     let mut labels: Vec<&str> = Vec::new();
     let mut moods: Vec<&str> = Vec::new();
     for t in songs.iter().map(|s| &s.track) {
-        if let Some(l) = t.label.as_deref().filter(|l| !labels.contains(l)) {
+        if let Some(l) = t.tags.label.as_deref().filter(|l| !labels.contains(l)) {
             labels.push(l);
         }
-        if let Some(m) = t.mood.as_deref().filter(|m| !moods.contains(m)) {
+        if let Some(m) = t.tags.mood.as_deref().filter(|m| !moods.contains(m)) {
             moods.push(m);
         }
     }

@@ -88,8 +88,8 @@ pub async fn stream_transcoded(
     ctx.params.boolean("estimateContentLength")?;
     let t = &track.track;
     let facts = SourceFacts {
-        suffix: &t.suffix,
-        bitrate: t.bitrate.map(|b| b.max(0) as u32),
+        suffix: &t.audio.suffix,
+        bitrate: t.audio.bitrate.map(|b| b.max(0) as u32),
     };
     let transcoder = &ctx.state.transcoder;
     let Decision::Mp3 { kbps } = transcoder.settings.decide(&request, facts) else {
@@ -118,15 +118,15 @@ pub async fn send_mp3(
     let source = Source {
         id: t.id,
         path: track.path.clone(),
-        mtime: t.mtime,
-        duration_ms: t.duration_ms,
-        sample_rate: t.sample_rate.map(|r| r.max(0) as u32),
+        mtime: t.file.mtime,
+        duration_ms: t.audio.duration_ms,
+        sample_rate: t.audio.sample_rate.map(|r| r.max(0) as u32),
     };
     let worker = state.clone();
     let plan = web::block(move || worker.transcoder.plan(&source, kbps, time_offset))
         .await?
         .map_err(|e| plan_error(e, track))?;
-    respond(request, state, plan, t.mtime).await
+    respond(request, state, plan, t.file.mtime).await
 }
 
 fn plan_error(e: transcode::TranscodeError, track: &TrackFile) -> ApiError {
