@@ -21,6 +21,7 @@ pub mod setup;
 pub mod share_page;
 pub mod state;
 pub mod subsonic;
+#[cfg(any(test, feature = "synth"))]
 pub mod synth;
 pub mod transcode;
 pub mod users;

@@ -61,7 +61,7 @@ fi
 "${docker[@]}" buildx version >/dev/null 2>&1 || export DOCKER_BUILDKIT=0
 
 # --- The systemd unit ---------------------------------------------------------------------
-cargo build -q --bin mediastreamer --bin genlib
+cargo build -q --features synth --bin mediastreamer --bin genlib
 bin_dir="${CARGO_TARGET_DIR:-$PWD/target}/debug"
 unit_dir=$(mktemp -d)
 # Verified with the binary where this checkout built it (verify checks that it exists).

@@ -13,6 +13,7 @@ pub mod cache;
 pub mod decode;
 pub mod layout;
 pub mod mp3;
+#[cfg(any(test, feature = "synth"))]
 pub mod signal;
 pub mod stream;
 
