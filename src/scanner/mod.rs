@@ -4,6 +4,7 @@
 //! trigger (start-up, schedule, watcher, CLI, API) goes through `trigger`, and requests that
 //! arrive while a scan runs are merged into the next one.
 
+pub mod album_rules;
 pub mod asf;
 pub mod cached_file;
 pub mod dsd;

@@ -6,18 +6,21 @@
 //! transaction as the tracks that changed them. So a scan killed at any moment leaves a
 //! catalog that is correct for the files it got to, and the next scan completes the rest.
 
+use super::album_rules::{
+    AlbumArtists, AlbumTrack, AlbumTrackRow, CoverRule, FolderImages, album_facts,
+};
 use super::grouping::{self, album_folder};
 use super::meta::TrackMeta;
 use super::tags::is_disc_folder_name;
 use crate::db::models::{FileFacts, Track, TrackData};
 use crate::db::schema::{
-    album_artists, albums, artists, directories, genres, scan_errors, track_artists, track_genres,
-    tracks,
+    album_artists, album_genres, albums, artists, directories, genres, scan_errors, track_artists,
+    track_genres, tracks,
 };
 use crate::db::{DbError, id_list, now_ms};
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
-use globset::{Glob, GlobMatcher};
+use globset::Glob;
 use std::collections::{HashMap, HashSet};
 
 /// The album artist used when an album's tracks credit different artists and none is tagged.
@@ -80,33 +83,6 @@ pub struct WriteStats {
 pub struct Scope {
     pub folder_id: i32,
     pub rel_path: String,
-}
-
-enum CoverRule {
-    Embedded,
-    File(GlobMatcher),
-}
-
-/// Columns of a track that album aggregates are computed from.
-#[derive(Queryable)]
-struct AlbumTrackRow {
-    album_id: i32,
-    id: i32,
-    directory_id: i32,
-    album_name: String,
-    artist_display: String,
-    album_artist_display: Option<String>,
-    year: Option<i32>,
-    original_date: Option<String>,
-    release_date: Option<String>,
-    disc_number: Option<i32>,
-    compilation: bool,
-    mb_release_id: Option<String>,
-    mb_release_group_id: Option<String>,
-    release_type: Option<String>,
-    has_embedded_art: bool,
-    duration_ms: i64,
-    size: i64,
 }
 
 /// The single writer of a scan. Owns its connection and the per-scan caches of ids.
@@ -1001,6 +977,8 @@ impl WriterState {
         Ok(())
     }
 
+    /// Recomputes the albums `album_ids` from their tracks ([`album_facts`]) and stores the
+    /// result; albums left without tracks go. A fixed number of queries per chunk, not per album.
     fn refresh_albums(&mut self, conn: &mut SqliteConnection, album_ids: &[i32]) -> QResult<()> {
         let rows: Vec<AlbumTrackRow> = tracks::table
             .filter(tracks::album_id.eq_any(album_ids))
@@ -1010,36 +988,15 @@ impl WriterState {
                 tracks::track_number,
                 tracks::path,
             ))
-            .select((
-                tracks::album_id,
-                tracks::id,
-                tracks::directory_id,
-                tracks::album_name,
-                tracks::artist_display,
-                tracks::album_artist_display,
-                tracks::year,
-                tracks::original_date,
-                tracks::release_date,
-                tracks::disc_number,
-                tracks::compilation,
-                tracks::mb_release_id,
-                tracks::mb_release_group_id,
-                tracks::release_type,
-                tracks::has_embedded_art,
-                tracks::duration_ms,
-                tracks::size,
-            ))
+            .select(AlbumTrackRow::as_select())
             .load(conn)?;
-        let mut by_album: HashMap<i32, Vec<&AlbumTrackRow>> = HashMap::new();
-        for row in &rows {
-            by_album.entry(row.album_id).or_default().push(row);
-        }
 
         // Albums with no tracks left go; their artist links go with them (cascade).
+        let live_set: HashSet<i32> = rows.iter().map(|r| r.album_id).collect();
         let empty: Vec<i32> = album_ids
             .iter()
             .copied()
-            .filter(|id| !by_album.contains_key(id))
+            .filter(|id| !live_set.contains(id))
             .collect();
         if !empty.is_empty() {
             let old_artists: Vec<i32> = album_artists::table
@@ -1051,16 +1008,131 @@ impl WriterState {
             self.search_gone.albums.extend(&empty);
             self.album_ids.clear();
         }
-        if by_album.is_empty() {
+        if rows.is_empty() {
             return Ok(());
         }
-        let live: Vec<i32> = by_album.keys().copied().collect();
+        let live: Vec<i32> = live_set.into_iter().collect();
         self.search_dirty.albums.extend(&live);
+        let folders = self.folder_images(conn, &rows)?;
 
-        // Folder images of the albums' directories (and of the album folder above a disc folder).
+        // Each track with its artist and genre links, in album order.
+        let mut tracks_of: Vec<AlbumTrack> = rows
+            .into_iter()
+            .map(|row| AlbumTrack {
+                row,
+                ..AlbumTrack::default()
+            })
+            .collect();
+        let index: HashMap<i32, usize> = tracks_of
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.row.id, i))
+            .collect();
+        let links: Vec<(i32, String, i32)> = track_artists::table
+            .inner_join(tracks::table)
+            .filter(tracks::album_id.eq_any(&live))
+            .filter(track_artists::role.eq_any(["artist", "albumartist"]))
+            .order((track_artists::track_id, track_artists::position))
+            .select((
+                track_artists::track_id,
+                track_artists::role,
+                track_artists::artist_id,
+            ))
+            .load(conn)?;
+        for (track_id, role, artist_id) in links {
+            if let Some(t) = index.get(&track_id).map(|&i| &mut tracks_of[i]) {
+                match role.as_str() {
+                    "albumartist" => t.album_artist_ids.push(artist_id),
+                    _ => t.artist_ids.push(artist_id),
+                }
+            }
+        }
+        let genre_links: Vec<(i32, i32)> = track_genres::table
+            .inner_join(tracks::table)
+            .filter(tracks::album_id.eq_any(&live))
+            .order((track_genres::track_id, track_genres::position))
+            .select((track_genres::track_id, track_genres::genre_id))
+            .load(conn)?;
+        for (track_id, genre_id) in genre_links {
+            if let Some(&i) = index.get(&track_id) {
+                tracks_of[i].genre_ids.push(genre_id);
+            }
+        }
+
+        let old_album_artists: Vec<i32> = album_artists::table
+            .filter(album_artists::album_id.eq_any(&live))
+            .select(album_artists::artist_id)
+            .load(conn)?;
+        self.touched_artists.extend(old_album_artists);
+        diesel::delete(album_artists::table.filter(album_artists::album_id.eq_any(&live)))
+            .execute(conn)?;
+        diesel::delete(album_genres::table.filter(album_genres::album_id.eq_any(&live)))
+            .execute(conn)?;
+
+        let now = now_ms();
+        let mut genre_rows = Vec::new();
+        for album in tracks_of.chunk_by(|a, b| a.row.album_id == b.row.album_id) {
+            let album_id = album[0].row.album_id;
+            let facts = album_facts(album, &folders, &self.cover_rules);
+            let artist_ids = match facts.artists {
+                AlbumArtists::Credited(ids) => ids,
+                AlbumArtists::Various => vec![self.artist_id(conn, VARIOUS_ARTISTS, None, None)?],
+            };
+            for (position, artist_id) in artist_ids.iter().enumerate() {
+                diesel::insert_into(album_artists::table)
+                    .values((
+                        album_artists::album_id.eq(album_id),
+                        album_artists::artist_id.eq(artist_id),
+                        album_artists::role.eq("albumartist"),
+                        album_artists::position.eq(position as i32),
+                    ))
+                    .execute(conn)?;
+            }
+            genre_rows.extend(facts.genre_ids.iter().map(|&genre_id| {
+                (
+                    album_genres::album_id.eq(album_id),
+                    album_genres::genre_id.eq(genre_id),
+                )
+            }));
+            diesel::update(albums::table.find(album_id))
+                .set((
+                    albums::name.eq(&facts.name),
+                    albums::artist_display.eq(&facts.artist_display),
+                    albums::year.eq(facts.year),
+                    albums::original_date.eq(&facts.original_date),
+                    albums::release_date.eq(&facts.release_date),
+                    albums::mbid.eq(&facts.mbid),
+                    albums::release_group_mbid.eq(&facts.release_group_mbid),
+                    albums::compilation.eq(facts.compilation),
+                    albums::release_type.eq(&facts.release_type),
+                    albums::cover_directory_id.eq(facts.cover.directory_id),
+                    albums::cover_track_id.eq(facts.cover.track_id),
+                    albums::song_count.eq(facts.song_count),
+                    albums::disc_count.eq(facts.disc_count),
+                    albums::duration_ms.eq(facts.duration_ms),
+                    albums::size.eq(facts.size),
+                    albums::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        for chunk in genre_rows.chunks(ID_CHUNK) {
+            diesel::insert_into(album_genres::table)
+                .values(chunk)
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// The folder images of the tracks' directories (and of the album folder above a disc
+    /// folder), in two queries.
+    fn folder_images(
+        &self,
+        conn: &mut SqliteConnection,
+        rows: &[AlbumTrackRow],
+    ) -> QResult<HashMap<i32, FolderImages>> {
         let dir_ids: HashSet<i32> = rows.iter().map(|r| r.directory_id).collect();
         let dirs: Vec<(i32, Option<i32>, String, Option<String>)> = directories::table
-            .filter(directories::id.eq_any(dir_ids.iter().copied().collect::<Vec<_>>()))
+            .filter(directories::id.eq_any(dir_ids.into_iter().collect::<Vec<_>>()))
             .select((
                 directories::id,
                 directories::parent_id,
@@ -1073,199 +1145,22 @@ impl WriterState {
             .filter(|(_, _, name, _)| is_disc_folder_name(name))
             .filter_map(|(_, parent, _, _)| *parent)
             .collect();
-        let parents: Vec<(i32, Option<String>)> = directories::table
+        let parent_images: HashMap<i32, String> = directories::table
             .filter(directories::id.eq_any(&parent_ids))
-            .select((directories::id, directories::cover_art))
-            .load(conn)?;
-        let mut dir_info: HashMap<i32, (Option<i32>, bool, Option<String>)> = HashMap::new();
-        for (id, parent, name, cover) in dirs {
-            dir_info.insert(id, (parent, is_disc_folder_name(&name), cover));
-        }
-        let parent_covers: HashMap<i32, Option<String>> = parents.into_iter().collect();
-
-        // Album artists from the links: album-artist credits when tagged; else the track
-        // artists when every track credits the same ones; else Various Artists.
-        let links: Vec<(i32, i32, String, i32)> = track_artists::table
-            .inner_join(tracks::table)
-            .filter(tracks::album_id.eq_any(&live))
-            .filter(track_artists::role.eq_any(["artist", "albumartist"]))
-            .order((
-                tracks::album_id,
-                tracks::disc_number,
-                tracks::track_number,
-                tracks::path,
-                track_artists::position,
-            ))
-            .select((
-                tracks::album_id,
-                track_artists::track_id,
-                track_artists::role,
-                track_artists::artist_id,
-            ))
-            .load(conn)?;
-        let mut album_artist_links: HashMap<i32, Vec<i32>> = HashMap::new();
-        let mut track_artist_sets: HashMap<i32, Vec<(i32, Vec<i32>)>> = HashMap::new();
-        for (album_id, track_id, role, artist_id) in links {
-            if role == "albumartist" {
-                let list = album_artist_links.entry(album_id).or_default();
-                if !list.contains(&artist_id) {
-                    list.push(artist_id);
-                }
-            } else {
-                let sets = track_artist_sets.entry(album_id).or_default();
-                match sets.last_mut() {
-                    Some((t, list)) if *t == track_id => list.push(artist_id),
-                    _ => sets.push((track_id, vec![artist_id])),
-                }
-            }
-        }
-        let old_album_artists: Vec<i32> = album_artists::table
-            .filter(album_artists::album_id.eq_any(&live))
-            .select(album_artists::artist_id)
-            .load(conn)?;
-        self.touched_artists.extend(old_album_artists);
-        diesel::delete(album_artists::table.filter(album_artists::album_id.eq_any(&live)))
-            .execute(conn)?;
-
-        let now = now_ms();
-        for (&album_id, tracks_of) in &by_album {
-            let first = tracks_of[0];
-            let tagged_album_artist = tracks_of
-                .iter()
-                .find_map(|t| t.album_artist_display.clone());
-            let same_artist = tracks_of.iter().all(|t| {
-                grouping::normalize(&t.artist_display) == grouping::normalize(&first.artist_display)
-            });
-            let artist_display = tagged_album_artist.unwrap_or_else(|| {
-                if same_artist {
-                    first.artist_display.clone()
-                } else {
-                    VARIOUS_ARTISTS.to_string()
-                }
-            });
-            let compilation =
-                tracks_of.iter().any(|t| t.compilation) || artist_display == VARIOUS_ARTISTS;
-            let artist_ids = match album_artist_links.get(&album_id) {
-                Some(list) => list.clone(),
-                None => {
-                    let sets = track_artist_sets.get(&album_id);
-                    let uniform = sets.and_then(|s| {
-                        let first = &s.first()?.1;
-                        s.iter().all(|(_, l)| l == first).then(|| first.clone())
-                    });
-                    match uniform {
-                        Some(list) if same_artist => list,
-                        _ => vec![self.artist_id(conn, VARIOUS_ARTISTS, None, None)?],
-                    }
-                }
-            };
-            for (position, artist_id) in artist_ids.iter().enumerate() {
-                diesel::insert_into(album_artists::table)
-                    .values((
-                        album_artists::album_id.eq(album_id),
-                        album_artists::artist_id.eq(artist_id),
-                        album_artists::role.eq("albumartist"),
-                        album_artists::position.eq(position as i32),
-                    ))
-                    .execute(conn)?;
-            }
-
-            let (cover_directory_id, cover_track_id) =
-                self.choose_cover(tracks_of, &dir_info, &parent_covers);
-            let mut discs: Vec<i32> = tracks_of
-                .iter()
-                .map(|t| t.disc_number.unwrap_or(1))
-                .collect();
-            discs.sort_unstable();
-            discs.dedup();
-            diesel::update(albums::table.find(album_id))
-                .set((
-                    albums::name.eq(&first.album_name),
-                    albums::artist_display.eq(&artist_display),
-                    albums::year.eq(tracks_of.iter().filter_map(|t| t.year).min()),
-                    albums::original_date.eq(tracks_of
-                        .iter()
-                        .filter_map(|t| t.original_date.clone())
-                        .min()),
-                    albums::release_date.eq(tracks_of
-                        .iter()
-                        .filter_map(|t| t.release_date.clone())
-                        .min()),
-                    albums::mbid.eq(tracks_of.iter().find_map(|t| t.mb_release_id.clone())),
-                    albums::release_group_mbid
-                        .eq(tracks_of.iter().find_map(|t| t.mb_release_group_id.clone())),
-                    albums::compilation.eq(compilation),
-                    albums::release_type.eq(tracks_of.iter().find_map(|t| t.release_type.clone())),
-                    albums::cover_directory_id.eq(cover_directory_id),
-                    albums::cover_track_id.eq(cover_track_id),
-                    albums::song_count.eq(tracks_of.len() as i32),
-                    albums::disc_count.eq(discs.len() as i32),
-                    albums::duration_ms.eq(tracks_of.iter().map(|t| t.duration_ms).sum::<i64>()),
-                    albums::size.eq(tracks_of.iter().map(|t| t.size).sum::<i64>()),
-                    albums::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-        }
-
-        let list = id_list(&live);
-        diesel::sql_query(format!(
-            "DELETE FROM album_genres WHERE album_id IN ({list})"
-        ))
-        .execute(conn)?;
-        diesel::sql_query(format!(
-            "INSERT OR IGNORE INTO album_genres (album_id, genre_id) \
-             SELECT DISTINCT t.album_id, tg.genre_id FROM tracks t \
-             JOIN track_genres tg ON tg.track_id = t.id WHERE t.album_id IN ({list})"
-        ))
-        .execute(conn)?;
-        Ok(())
-    }
-
-    /// The album's cover by the configured priority: a matching folder image (in the album's
-    /// folders, or the album folder above a disc folder), or the first track with a picture.
-    fn choose_cover(
-        &self,
-        tracks_of: &[&AlbumTrackRow],
-        dir_info: &HashMap<i32, (Option<i32>, bool, Option<String>)>,
-        parent_covers: &HashMap<i32, Option<String>>,
-    ) -> (Option<i32>, Option<i32>) {
-        let mut candidates: Vec<(i32, &str)> = Vec::new();
-        for t in tracks_of {
-            if let Some((parent, is_disc, cover)) = dir_info.get(&t.directory_id) {
-                if let Some(c) = cover {
-                    candidates.push((t.directory_id, c));
-                }
-                if *is_disc
-                    && let Some(parent) = parent
-                    && let Some(Some(c)) = parent_covers.get(parent)
-                {
-                    candidates.push((*parent, c));
-                }
-            }
-        }
-        for rule in &self.cover_rules {
-            match rule {
-                CoverRule::Embedded => {
-                    if let Some(t) = tracks_of.iter().find(|t| t.has_embedded_art) {
-                        return (None, Some(t.id));
-                    }
-                }
-                CoverRule::File(glob) => {
-                    if let Some((dir, _)) = candidates.iter().find(|(_, name)| glob.is_match(name))
-                    {
-                        return (Some(*dir), None);
-                    }
-                }
-            }
-        }
-        // No rule matched: any folder image beats none.
-        match candidates.first() {
-            Some((dir, _)) => (Some(*dir), None),
-            None => (
-                None,
-                tracks_of.iter().find(|t| t.has_embedded_art).map(|t| t.id),
-            ),
-        }
+            .filter(directories::cover_art.is_not_null())
+            .select((directories::id, directories::cover_art.assume_not_null()))
+            .load::<(i32, String)>(conn)?
+            .into_iter()
+            .collect();
+        Ok(dirs
+            .into_iter()
+            .map(|(id, parent, name, image)| {
+                let disc_parent = parent
+                    .filter(|_| is_disc_folder_name(&name))
+                    .and_then(|p| Some((p, parent_images.get(&p)?.clone())));
+                (id, FolderImages { image, disc_parent })
+            })
+            .collect())
     }
 }
 
