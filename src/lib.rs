@@ -12,6 +12,7 @@ pub mod error;
 pub mod keyfile;
 pub mod library;
 pub mod log_safe;
+pub mod lrc;
 pub mod media;
 pub mod memory;
 pub mod ops;

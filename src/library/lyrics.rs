@@ -9,6 +9,7 @@
 
 use super::search::{fts_expression, query_words};
 use crate::db::schema::tracks;
+use crate::lrc::time_tag;
 use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -93,38 +94,6 @@ fn leading_tag(s: &str) -> Option<(Tag, &str)> {
         Tag::Meta(key.to_ascii_lowercase(), value.trim().to_string()),
         rest,
     ))
-}
-
-/// `mm:ss`, `mm:ss.f`, `mm:ss.ff`, `mm:ss.fff` or `mm:ss:ff` in milliseconds.
-fn time_tag(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (minutes, rest) = s.split_once(':')?;
-    let (seconds, fraction) = match rest.find(['.', ':']) {
-        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-        None => (rest, None),
-    };
-    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    if !digits(minutes) || !digits(seconds) || seconds.len() > 2 {
-        return None;
-    }
-    let minutes: i64 = minutes.parse().ok()?;
-    let seconds: i64 = seconds.parse().ok()?;
-    if seconds >= 60 {
-        return None;
-    }
-    let millis = match fraction {
-        None => 0,
-        Some(f) if digits(f) => {
-            // Tenths, hundredths or thousandths; anything finer is cut.
-            let mut padded: String = f.chars().take(3).collect();
-            while padded.len() < 3 {
-                padded.push('0');
-            }
-            padded.parse::<i64>().ok()?
-        }
-        Some(_) => return None,
-    };
-    Some(minutes * 60_000 + seconds * 1000 + millis)
 }
 
 /// Removes enhanced-LRC word times (`<00:12.34>`) from a line's text.
@@ -417,21 +386,6 @@ mod tests {
         Line {
             start_ms: Some(ms),
             text: text.into(),
-        }
-    }
-
-    #[test]
-    fn time_tags_in_every_common_shape() {
-        assert_eq!(time_tag("00:12"), Some(12_000));
-        assert_eq!(time_tag("01:02.5"), Some(62_500));
-        assert_eq!(time_tag("01:02.50"), Some(62_500));
-        assert_eq!(time_tag("01:02.505"), Some(62_505));
-        assert_eq!(time_tag("01:02:50"), Some(62_500));
-        assert_eq!(time_tag("1:02.05"), Some(62_050));
-        assert_eq!(time_tag("75:00.00"), Some(4_500_000));
-        assert_eq!(time_tag("00:12.3456"), Some(12_345));
-        for bad in ["", "12", "ar:x", "00:60.00", "00:1x", "0a:12", "00:12.x"] {
-            assert_eq!(time_tag(bad), None, "{bad}");
         }
     }
 

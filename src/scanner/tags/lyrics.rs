@@ -1,31 +1,7 @@
 //! Lyrics: LRC detection, ID3 SYLT frames as LRC text, and sidecar `.lrc` files.
 
 use super::*;
-
-/// Whether lyrics text is LRC: some line starts with a time tag such as "[01:23.45]".
-pub(super) fn is_lrc(text: &str) -> bool {
-    text.lines()
-        .any(|line| starts_with_time_tag(line.trim_start()))
-}
-
-pub(super) fn starts_with_time_tag(line: &str) -> bool {
-    let Some(rest) = line.strip_prefix('[') else {
-        return false;
-    };
-    let Some(close) = rest.find(']') else {
-        return false;
-    };
-    let tag = &rest[..close];
-    let Some((minutes, seconds)) = tag.split_once(':') else {
-        return false;
-    };
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let seconds_ok = match seconds.split_once(['.', ':']) {
-        Some((s, frac)) => all_digits(s) && all_digits(frac),
-        None => all_digits(seconds),
-    };
-    all_digits(minutes) && seconds_ok
-}
+pub(super) use crate::lrc::is_lrc;
 
 /// Converts an ID3 SYLT frame with millisecond timestamps to LRC text.
 pub(super) fn sylt_to_lrc(data: &[u8]) -> Option<String> {
