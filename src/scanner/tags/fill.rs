@@ -1,6 +1,19 @@
 //! Building the [`TrackMeta`] from the merged fields: which field wins, fallbacks from the path.
 
-use super::*;
+use std::path::Path;
+
+use lofty::properties::FileProperties;
+
+use crate::scanner::meta::TrackMeta;
+
+use super::flatten::Merged;
+use super::lyrics::is_lrc;
+use super::names::Field;
+use super::values::{
+    clean_text, genres, is_disc_folder_name, is_truthy, parse_bpm, parse_date, parse_gain,
+    parse_pair, split_names,
+};
+use super::{TagOptions, UNKNOWN_ALBUM, UNKNOWN_ARTIST, VARIOUS_ARTISTS};
 
 pub(super) fn fill_properties(meta: &mut TrackMeta, p: &FileProperties) {
     let positive = |v: u32| (v > 0).then(|| i32::try_from(v).ok()).flatten();

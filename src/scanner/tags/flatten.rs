@@ -1,7 +1,18 @@
 //! Per-format flattening: each tag becomes `(Field, value)` pairs through the names table, and
 //! the tags of a file are merged field by field (the first tag that has a field gives all of it).
 
-use super::*;
+use std::borrow::Cow;
+
+use lofty::id3::v1::{GENRES, Id3v1Tag};
+use lofty::id3::v2::{Frame, Id3v2Tag};
+use lofty::mp4::{AtomData, AtomIdent, Ilst};
+
+use super::lyrics::sylt_to_lrc;
+use super::names::{
+    FIELD_COUNT, Field, asf_field, field_from_name, id3_frame_field, mp4_fourcc_field, riff_field,
+};
+use super::open::OwnedTag;
+use super::values::clean_text;
 
 /// The `(field, value)` pairs of one tag, in file order. Values are raw (not yet cleaned).
 pub(super) type Bag<'a> = Vec<(Field, Cow<'a, str>)>;

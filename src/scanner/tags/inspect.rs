@@ -1,6 +1,17 @@
 //! The raw rendering of every tag item for `inspect` (no mapping applied).
 
-use super::*;
+use lofty::id3::v1::GENRES;
+use lofty::id3::v2::{Frame, Id3v2Tag, Id3v2Version};
+use lofty::mp4::{AtomData, AtomIdent};
+use lofty::picture::Picture;
+use lofty::tag::ItemValue;
+
+use crate::scanner::asf;
+
+use super::RawTag;
+use super::flatten::pair_from_mp4;
+use super::lyrics::sylt_to_lrc;
+use super::open::OwnedTag;
 
 pub(super) fn raw_id3v2(tag: &Id3v2Tag, items: &mut Vec<(String, String)>) {
     for frame in tag {

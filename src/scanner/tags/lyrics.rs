@@ -1,7 +1,13 @@
 //! Lyrics: LRC detection, ID3 SYLT frames as LRC text, and sidecar `.lrc` files.
 
-use super::*;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use lofty::id3::v2::{SynchronizedTextFrame, TimestampFormat};
+
 pub(super) use crate::lrc::is_lrc;
+
+use super::values::clean_text;
 
 /// Converts an ID3 SYLT frame with millisecond timestamps to LRC text.
 pub(super) fn sylt_to_lrc(data: &[u8]) -> Option<String> {

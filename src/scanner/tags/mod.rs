@@ -12,40 +12,14 @@
 //! The steps, one file each: `open` (sniff and parse), `names` (the one table of tag names per
 //! field and format), `flatten` (per-format flattening and merging), `fill` (merged fields into
 //! a `TrackMeta`), `values` (parsing numbers, dates, gains, names), `lyrics` (LRC, SYLT,
-//! sidecars) and `inspect` (the raw dump). The steps share this module's imports.
+//! sidecars) and `inspect` (the raw dump).
 
-use std::borrow::Cow;
-use std::fmt::Write as _;
-use std::io::{self, Read, Seek};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::io;
 use std::path::Path;
 
-use lofty::aac::AacFile;
-use lofty::ape::{ApeFile, ApeTag};
-use lofty::config::ParseOptions;
-use lofty::error::FileParseError;
-use lofty::file::{AudioFile, FileType};
-use lofty::flac::FlacFile;
-use lofty::id3::v1::{GENRES, Id3v1Tag};
-use lofty::id3::v2::{Frame, Id3v2Tag, Id3v2Version, SynchronizedTextFrame, TimestampFormat};
-use lofty::iff::aiff::{AiffFile, AiffTextChunks};
-use lofty::iff::wav::{RiffInfoList, WavFile, WavFormat};
-use lofty::mp4::{AtomData, AtomIdent, Ilst, Mp4Codec, Mp4File};
-use lofty::mpeg::{Layer, MpegFile};
-use lofty::musepack::MpcFile;
-use lofty::ogg::tag::VorbisComments;
-use lofty::ogg::{OggPictureStorage, OpusFile, SpeexFile, VorbisFile};
-use lofty::picture::Picture;
-use lofty::probe::Probe;
-use lofty::properties::FileProperties;
-use lofty::tag::ItemValue;
-use lofty::wavpack::WavPackFile;
+use lofty::file::FileType;
+use lofty::id3::v2::Frame;
 
-use crate::scanner::asf::{self, AsfPicture};
-use crate::scanner::cached_file::CachedFile;
-use crate::scanner::dsd::{self, DsdKind};
-#[cfg(test)]
-use crate::scanner::embedded_art::has_embedded_picture;
 use crate::scanner::embedded_art::has_embedded_picture_in;
 use crate::scanner::meta::TrackMeta;
 
@@ -59,12 +33,10 @@ mod open;
 mod tests;
 mod values;
 
-use fill::*;
-use flatten::*;
-use lyrics::*;
-use names::*;
-use open::*;
-use values::*;
+use fill::{fill_fallbacks, fill_from_tags, fill_properties};
+use flatten::{Bag, Merged};
+use lyrics::read_sidecar;
+use open::{OwnedTag, content_type_for, open_and_parse, suffix_of};
 pub use values::{clean_text, is_disc_folder_name};
 
 /// The artist name used when a file names no artist at all.

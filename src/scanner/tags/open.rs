@@ -1,7 +1,37 @@
 //! Opening a file: sniffing what it is, parsing it with lofty or our own readers (WMA, DSF,
 //! DFF), and keeping its tags in merge priority order.
 
-use super::*;
+use std::io;
+use std::io::{Read, Seek};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use lofty::aac::AacFile;
+use lofty::ape::{ApeFile, ApeTag};
+use lofty::config::ParseOptions;
+use lofty::error::FileParseError;
+use lofty::file::{AudioFile, FileType};
+use lofty::flac::FlacFile;
+use lofty::id3::v1::Id3v1Tag;
+use lofty::id3::v2::{Frame, Id3v2Tag};
+use lofty::iff::aiff::{AiffFile, AiffTextChunks};
+use lofty::iff::wav::{RiffInfoList, WavFile, WavFormat};
+use lofty::mp4::{Ilst, Mp4Codec, Mp4File};
+use lofty::mpeg::{Layer, MpegFile};
+use lofty::musepack::MpcFile;
+use lofty::ogg::tag::VorbisComments;
+use lofty::ogg::{OggPictureStorage, OpusFile, SpeexFile, VorbisFile};
+use lofty::picture::Picture;
+use lofty::probe::Probe;
+use lofty::properties::FileProperties;
+use lofty::wavpack::WavPackFile;
+
+use crate::scanner::asf::AsfPicture;
+use crate::scanner::cached_file::CachedFile;
+use crate::scanner::dsd::DsdKind;
+use crate::scanner::{asf, dsd};
+
+use super::TagError;
 
 /// A parsed file: its type, properties, codec name and tags in merge priority order.
 pub(super) struct Parsed {

@@ -1,8 +1,28 @@
 //! Reading real files end to end: every format, field and fallback of the tag layer.
 
+use super::flatten::*;
+use super::lyrics::*;
+use super::open::*;
 use super::*;
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
 
-use std::path::PathBuf;
+use lofty::ape::ApeTag;
+use lofty::file::FileType;
+use lofty::id3::v1::Id3v1Tag;
+use lofty::id3::v2::{Frame, Id3v2Tag, SynchronizedTextFrame, TimestampFormat};
+use lofty::iff::aiff::AiffTextChunks;
+use lofty::iff::wav::RiffInfoList;
+use lofty::mp4::{AtomData, AtomIdent, Ilst};
+use lofty::ogg::OggPictureStorage;
+use lofty::ogg::tag::VorbisComments;
+use lofty::picture::Picture;
+use lofty::tag::ItemValue;
+
+use crate::scanner::asf;
+use crate::scanner::dsd;
+use crate::scanner::embedded_art::has_embedded_picture;
+use crate::scanner::meta::TrackMeta;
 
 use lofty::TextEncoding;
 use lofty::ape::ApeItem;

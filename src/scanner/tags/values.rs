@@ -1,7 +1,9 @@
 //! Parsing tag values: cleaning text, splitting names and genres, numbers ("3/12"), dates,
 //! gains, flags, and disc-folder names. Pure functions.
 
-use super::*;
+use lofty::id3::v1::GENRES;
+
+use super::GENRE_EXTRA_SEPARATORS;
 
 /// Strips C0/C1 control characters (keeping tab, newline and carriage return) and trims
 /// surrounding whitespace; `None` when nothing is left.
