@@ -1,7 +1,8 @@
 //! API benchmark: starts the real server (the `mediastreamer` binary next to this one) on a
 //! generated library and measures request latency over one keep-alive connection (p50, p95),
 //! a whole-library sync through search3 pages of 500, 200 concurrent clients, and idle memory.
-//! Needs a release build: `cargo build --release && ./target/release/api-bench --tracks 20000`.
+//! Needs a release build:
+//! `cargo build --release --features synth && ./target/release/api-bench --tracks 20000`.
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -123,7 +124,7 @@ fn main() -> anyhow::Result<()> {
         .join("mediastreamer");
     if !binary.is_file() {
         bail!(
-            "{} not found: run `cargo build --release` first",
+            "{} not found: run `cargo build --release --features synth` first",
             binary.display()
         );
     }

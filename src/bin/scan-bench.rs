@@ -3,7 +3,7 @@
 //! Generates N tracks with `mediastreamer::synth`, then runs `mediastreamer --config CFG scan
 //! --json` as a child process: a first full scan, a rescan with nothing changed, and rescans
 //! after adding, deleting, retagging and moving K files. Prints a table and one JSON line.
-//! Needs the release binary next to this one: `cargo build --release`.
+//! Needs the release binary next to this one: `cargo build --release --features synth`.
 
 use std::fs;
 use std::io::{self, Read};
@@ -53,7 +53,7 @@ fn server_binary() -> anyhow::Result<PathBuf> {
     let binary = exe.with_file_name("mediastreamer");
     if !binary.is_file() {
         bail!(
-            "{} not found: build it first with `cargo build --release` \
+            "{} not found: build it first with `cargo build --release --features synth` \
              (and run target/release/scan-bench)",
             binary.display()
         );

@@ -3,7 +3,7 @@
 //! 320 kbps) source of `--seconds` (default 300) of generated music, encoded to `--kbps`
 //! (default 128) MP3 by the same code `stream` uses (cache off).
 //!
-//! Usage: cargo build --release && ./target/release/transcode-bench [--seconds N] [--kbps K]
+//! Usage: cargo build --release --features synth && ./target/release/transcode-bench [--seconds N] [--kbps K]
 
 use mediastreamer::transcode::signal::{mp3_bytes, tones, wav_bytes};
 use mediastreamer::transcode::{self, Flow, Settings, Source, Transcoder};
