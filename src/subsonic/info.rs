@@ -3,14 +3,13 @@
 //! counts summed over users. Biographies and notes are left out (empty text fields are never
 //! written); image URLs point at our own cover art (signed public URLs, see artwork.rs).
 
-use super::annotation::with_star;
 use super::artwork;
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::folders::{song_list, track_notes};
 use super::lists::user_scope;
-use super::model;
-use super::response::Element;
+use super::model::{Annotations, Artist, ArtistID3, View};
+use super::response::{Element, ToElement};
 use crate::library::access::{self, Scope};
 use crate::library::annotations::{self, ItemKind};
 use crate::library::{self, Id, folders};
@@ -110,22 +109,20 @@ async fn artist_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
         .iter()
         .filter_map(|a| {
             if id3 {
-                return Some(with_star(
-                    model::artist("similarArtist", a),
-                    notes.get(&a.id),
-                ));
+                let artist = ArtistID3::new(a, Annotations::star(notes.get(&a.id)));
+                return Some(artist.into_element("similarArtist"));
             }
             // Folders carry no annotations; tag-mode artists carry the caller's star.
             let (id, note) = match &dirs {
                 Some(dirs) => (Id::Directory(*dirs.get(&a.id)?), None),
                 None => (Id::Artist(a.id), notes.get(&a.id)),
             };
-            Some(with_star(
-                Element::new("similarArtist")
-                    .attr("id", id.to_string())
-                    .attr("name", &a.name),
-                note,
-            ))
+            let artist = Artist {
+                id,
+                name: a.name.clone(),
+                notes: Annotations::star(note),
+            };
+            Some(artist.into_element("similarArtist"))
         })
         .collect();
     Ok(Some(info.list("similarArtist", entries)))
@@ -230,8 +227,9 @@ async fn similar_songs(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError>
         })
         .await?;
     let name = if id3 { "similarSongs2" } else { "similarSongs" };
+    let view = View::of(&ctx);
     Ok(Some(
-        Element::new(name).list("song", song_list("song", &songs, &notes)),
+        Element::new(name).items("song", song_list(&songs, &notes, &view)),
     ))
 }
 
@@ -259,7 +257,8 @@ pub async fn get_top_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((songs, notes))
         })
         .await?;
+    let view = View::of(&ctx);
     Ok(Some(
-        Element::new("topSongs").list("song", song_list("song", &songs, &notes)),
+        Element::new("topSongs").items("song", song_list(&songs, &notes, &view)),
     ))
 }

@@ -184,16 +184,7 @@ async fn call(
         return Err(ApiError::UnknownMethod(method.to_string()));
     }
     let ctx = authenticate(state, params, format, req.clone()).await?;
-    let default_stream = transcoding::DefaultStream::of(&ctx);
-    let legacy_xml = ctx.format == Format::Xml
-        && response::is_legacy_client(&ctx.state.config.api.legacy_clients, ctx.params.get("c"));
-    let mut payload = route(method, ctx).await?;
-    if let Some(payload) = payload.as_mut() {
-        default_stream.annotate(payload);
-        if legacy_xml {
-            payload.drop_nested(response::OPEN_SUBSONIC_NESTED);
-        }
-    }
+    let payload = route(method, ctx).await?;
     Ok(Reply::Envelope(payload))
 }
 

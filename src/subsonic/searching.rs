@@ -4,14 +4,13 @@
 //! paged: Symfonium and Feishin sync libraries that way (`songCount=500&songOffset=N`).
 //! Items carry the user's annotations, so a sync also picks up stars, ratings and plays.
 
-use super::annotation::{with_star, with_star_and_rating};
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::lists::{
     album_child_elements, album_id3_elements, annotated_albums, annotated_tracks, count_param,
     scope_param, song_elements, user_scope,
 };
-use super::model;
+use super::model::{Annotations, Artist, ArtistID3, View};
 use super::response::Element;
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::search::{self, FieldQuery, Page};
@@ -76,42 +75,37 @@ async fn find(ctx: &Ctx) -> Result<Found, ApiError> {
 
 pub async fn search3(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let found = find(&ctx).await?;
+    let view = View::of(&ctx);
     let (artists, notes) = &found.artists;
     Ok(Some(
         Element::new("searchResult3")
-            .list(
+            .items(
                 "artist",
                 artists
                     .iter()
-                    .map(|v| with_star(model::artist("artist", v), notes.get(&v.id)))
-                    .collect(),
+                    .map(|v| ArtistID3::new(v, Annotations::star(notes.get(&v.id)))),
             )
-            .list("album", album_id3_elements(&found.albums))
-            .list("song", song_elements("song", &found.songs)),
+            .items("album", album_id3_elements(&found.albums, &view))
+            .items("song", song_elements(&found.songs, &view)),
     ))
 }
 
 pub async fn search2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let found = find(&ctx).await?;
+    let view = View::of(&ctx);
     let (artists, notes) = &found.artists;
     Ok(Some(
         Element::new("searchResult2")
-            .list(
+            .items(
                 "artist",
-                artists
-                    .iter()
-                    .map(|v| {
-                        with_star_and_rating(
-                            Element::new("artist")
-                                .attr("id", Id::Artist(v.id).to_string())
-                                .attr("name", &v.name),
-                            notes.get(&v.id),
-                        )
-                    })
-                    .collect(),
+                artists.iter().map(|v| Artist {
+                    id: Id::Artist(v.id),
+                    name: v.name.clone(),
+                    notes: Annotations::star_and_rating(notes.get(&v.id)),
+                }),
             )
-            .list("album", album_child_elements(&found.albums))
-            .list("song", song_elements("song", &found.songs)),
+            .items("album", album_child_elements(&found.albums))
+            .items("song", song_elements(&found.songs, &view)),
     ))
 }
 
@@ -135,10 +129,11 @@ pub async fn search(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((total, annotated_tracks(c, user_id, &ids)?))
         })
         .await?;
+    let view = View::of(&ctx);
     Ok(Some(
         Element::new("searchResult")
             .attr("offset", page.offset.min(i32::MAX.into()))
             .attr("totalHits", total.min(i32::MAX.into()))
-            .list("match", song_elements("match", &songs)),
+            .items("match", song_elements(&songs, &view)),
     ))
 }
