@@ -50,9 +50,22 @@ impl<'a> View<'a> {
         Self { stream, legacy_xml }
     }
 
-    /// Whether items carry the nested elements OpenSubsonic added.
-    fn open_subsonic_nested(&self) -> bool {
-        !self.legacy_xml
+    /// The nested elements OpenSubsonic added to an item, unless the caller is a legacy XML
+    /// client.
+    fn nested<T>(&self, build: impl FnOnce() -> T) -> Option<T> {
+        (!self.legacy_xml).then(build)
+    }
+
+    /// `transcodedSuffix` and `transcodedContentType` for a song of this suffix and bitrate
+    /// (kbps), when a plain stream would not send the file itself.
+    fn transcoded(
+        &self,
+        suffix: &str,
+        bitrate: Option<i32>,
+    ) -> Option<(&'static str, &'static str)> {
+        self.stream
+            .transcodes(suffix, bitrate)
+            .then_some((TRANSCODED_SUFFIX, TRANSCODED_CONTENT_TYPE))
     }
 }
 
@@ -330,7 +343,7 @@ impl Child {
             .album_artist_display
             .clone()
             .or_else(|| (!v.album_artists.is_empty()).then(|| join_names(&v.album_artists)));
-        let nested = view.open_subsonic_nested().then(|| SongNested {
+        let nested = view.nested(|| SongNested {
             isrc: t.isrc.iter().cloned().collect(),
             genres: v
                 .genres
@@ -369,10 +382,7 @@ impl Child {
             size: Some(t.size),
             content_type: Some(t.content_type.clone()),
             suffix: Some(t.suffix.clone()),
-            transcoded: view
-                .stream
-                .transcodes(&t.suffix, t.bitrate)
-                .then_some((TRANSCODED_SUFFIX, TRANSCODED_CONTENT_TYPE)),
+            transcoded: view.transcoded(&t.suffix, t.bitrate),
             duration: Some(t.duration_ms / 1000),
             bit_rate: t.bitrate,
             path: Some(t.path.clone()),
@@ -539,7 +549,7 @@ pub struct AlbumID3 {
 impl AlbumID3 {
     pub fn new(v: &AlbumView, note: Option<&Annotation>, view: &View) -> Self {
         let a = &v.album;
-        let nested = view.open_subsonic_nested().then(|| AlbumNested {
+        let nested = view.nested(|| AlbumNested {
             genres: v
                 .genres
                 .iter()
