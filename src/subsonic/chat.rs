@@ -2,6 +2,7 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
+use super::model::ChatMessage;
 use super::response::Element;
 use crate::db;
 use crate::library::chat::{self, ChatError};
@@ -31,18 +32,12 @@ pub async fn add_chat_message(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 pub async fn get_chat_messages(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let since = ctx.params.number::<i64>("since")?;
     let messages = ctx.db(move |c| Ok(chat::since(c, since)?)).await?;
-    Ok(Some(
-        Element::new("chatMessages").list(
-            "chatMessage",
-            messages
-                .into_iter()
-                .map(|m| {
-                    Element::new("chatMessage")
-                        .attr("username", m.username)
-                        .attr("time", m.time)
-                        .attr("message", m.message)
-                })
-                .collect(),
-        ),
-    ))
+    Ok(Some(Element::new("chatMessages").items(
+        "chatMessage",
+        messages.into_iter().map(|m| ChatMessage {
+            username: m.username,
+            time: m.time,
+            message: m.message,
+        }),
+    )))
 }

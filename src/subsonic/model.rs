@@ -1006,5 +1006,8 @@ impl ToElement for PlayQueue {
     }
 }
 
+mod service;
+pub use service::*;
+
 #[cfg(test)]
 mod tests;

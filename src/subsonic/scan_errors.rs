@@ -4,7 +4,7 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::iso_time;
+use super::model::ScanError;
 use super::response::Element;
 use crate::db::schema::{library_folders, scan_errors};
 use diesel::prelude::*;
@@ -45,18 +45,16 @@ pub async fn get_scan_errors(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .await?;
     let list = rows
         .into_iter()
-        .map(|(folder, path, size, reason, seen_at)| {
-            Element::new("scanError")
-                .attr("folder", folder)
-                .attr("path", path)
-                .attr("size", size)
-                .attr("reason", reason)
-                .attr("seen", iso_time(seen_at))
-        })
-        .collect();
+        .map(|(folder, path, size, reason, seen)| ScanError {
+            folder,
+            path,
+            size,
+            reason,
+            seen,
+        });
     Ok(Some(
         Element::new("scanErrors")
             .attr("count", total)
-            .list("scanError", list),
+            .items("scanError", list),
     ))
 }

@@ -598,3 +598,132 @@ fn partial_dates_become_item_dates() {
     assert_eq!(date(Some("soon")), None);
     assert_eq!(date(None), None);
 }
+
+#[test]
+fn service_types() {
+    let user = User {
+        username: "alice".into(),
+        email: Some("a@example.org".into()),
+        max_bit_rate: 320,
+        admin_role: true,
+        settings_role: true,
+        download_role: true,
+        playlist_role: true,
+        cover_art_role: true,
+        comment_role: true,
+        stream_role: true,
+        share_role: true,
+        folders: vec![1, 2],
+    };
+    snap!("user", "user", user.clone());
+    let bare = User {
+        email: None,
+        max_bit_rate: 0,
+        admin_role: false,
+        settings_role: false,
+        download_role: false,
+        playlist_role: false,
+        cover_art_role: false,
+        comment_role: false,
+        stream_role: false,
+        share_role: false,
+        folders: vec![],
+        ..user
+    };
+    snap!("user_bare", "user", bare);
+    let key = ApiKey {
+        id: 1,
+        name: "phone".into(),
+        key: Some("secret".into()),
+        created: T0,
+        last_used: None,
+    };
+    snap!("api_key_created", "apiKey", key.clone());
+    let listed = ApiKey {
+        key: None,
+        last_used: Some(T0 + 1),
+        ..key
+    };
+    snap!("api_key_listed", "apiKey", listed);
+    let station = InternetRadioStation {
+        id: 1,
+        name: "Radio".into(),
+        stream_url: "http://radio.example/stream".into(),
+        home_page_url: Some("http://radio.example".into()),
+    };
+    snap!("radio_station", "internetRadioStation", station.clone());
+    snap!(
+        "radio_station_bare",
+        "internetRadioStation",
+        InternetRadioStation {
+            home_page_url: None,
+            ..station
+        }
+    );
+    let message = ChatMessage {
+        username: "alice".into(),
+        time: T0,
+        message: "hi <all>".into(),
+    };
+    snap!("chat_message", "chatMessage", message);
+    let lyrics = Lyrics {
+        artist: Some("Artist".into()),
+        title: Some("Song".into()),
+        text: "la la\nla".into(),
+    };
+    snap!("lyrics", "lyrics", lyrics);
+    snap!("lyrics_none", "lyrics", Lyrics::default());
+    let synced = StructuredLyrics {
+        display_artist: "Artist".into(),
+        display_title: "Song".into(),
+        lang: "eng".into(),
+        offset: -100,
+        synced: true,
+        lines: vec![LyricLine {
+            start: Some(1500),
+            text: "la".into(),
+        }],
+    };
+    snap!("structured_lyrics_synced", "structuredLyrics", synced);
+    let plain = StructuredLyrics {
+        display_artist: "Artist".into(),
+        display_title: "Song".into(),
+        lang: "und".into(),
+        offset: 0,
+        synced: false,
+        lines: vec![LyricLine {
+            start: None,
+            text: "la".into(),
+        }],
+    };
+    snap!("structured_lyrics_plain", "structuredLyrics", plain);
+    let status = ScanStatus {
+        scanning: false,
+        count: 42,
+        last_scan: None,
+    };
+    snap!("scan_status", "scanStatus", status);
+    let info = ScanStatus {
+        scanning: true,
+        count: 7,
+        last_scan: Some(T0),
+    };
+    snap!("scan_info", "scanInfo", info);
+    let error = ScanError {
+        folder: "Music".into(),
+        path: "bad.flac".into(),
+        size: 12,
+        reason: "not audio".into(),
+        seen: T0,
+    };
+    snap!("scan_error", "scanError", error);
+    let extension = OpenSubsonicExtension {
+        name: "formPost",
+        versions: vec![1],
+    };
+    snap!(
+        "open_subsonic_extension",
+        "openSubsonicExtensions",
+        extension
+    );
+}
