@@ -86,7 +86,7 @@ pub(super) fn annotated_tracks(
 }
 
 /// Songs as `Child`ren, with annotations.
-pub(super) fn song_elements(
+pub(super) fn song_children(
     (views, notes): &(Vec<TrackView>, HashMap<i32, Annotation>),
     view: &View,
 ) -> Vec<Child> {
@@ -97,7 +97,7 @@ pub(super) fn song_elements(
 }
 
 /// Albums as `AlbumID3`s, with annotations.
-pub(super) fn album_id3_elements(
+pub(super) fn albums_id3(
     (views, notes): &(Vec<AlbumView>, HashMap<i32, Annotation>),
     view: &View,
 ) -> Vec<AlbumID3> {
@@ -108,7 +108,7 @@ pub(super) fn album_id3_elements(
 }
 
 /// Albums as folder-style `Child`ren (`isDir` true), with annotations.
-pub(super) fn album_child_elements(
+pub(super) fn album_children(
     (views, notes): &(Vec<AlbumView>, HashMap<i32, Annotation>),
 ) -> Vec<Child> {
     views
@@ -177,7 +177,7 @@ pub async fn get_album_list2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let albums = album_list(&ctx).await?;
     let view = View::of(&ctx);
     Ok(Some(
-        Element::new("albumList2").items("album", album_id3_elements(&albums, &view)),
+        Element::new("albumList2").items("album", albums_id3(&albums, &view)),
     ))
 }
 
@@ -243,7 +243,7 @@ pub async fn get_random_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .await?;
     let view = View::of(&ctx);
     Ok(Some(
-        Element::new("randomSongs").items("song", song_elements(&songs, &view)),
+        Element::new("randomSongs").items("song", song_children(&songs, &view)),
     ))
 }
 
@@ -264,6 +264,6 @@ pub async fn get_songs_by_genre(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .await?;
     let view = View::of(&ctx);
     Ok(Some(
-        Element::new("songsByGenre").items("song", song_elements(&songs, &view)),
+        Element::new("songsByGenre").items("song", song_children(&songs, &view)),
     ))
 }

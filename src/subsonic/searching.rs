@@ -7,8 +7,8 @@
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::lists::{
-    album_child_elements, album_id3_elements, annotated_albums, annotated_tracks, count_param,
-    scope_param, song_elements, user_scope,
+    album_children, albums_id3, annotated_albums, annotated_tracks, count_param, scope_param,
+    song_children, user_scope,
 };
 use super::model::{Annotations, Artist, ArtistID3, View};
 use super::response::Element;
@@ -85,8 +85,8 @@ pub async fn search3(ctx: Ctx) -> Result<Option<Element>, ApiError> {
                     .iter()
                     .map(|v| ArtistID3::new(v, Annotations::star(notes.get(&v.id)))),
             )
-            .items("album", album_id3_elements(&found.albums, &view))
-            .items("song", song_elements(&found.songs, &view)),
+            .items("album", albums_id3(&found.albums, &view))
+            .items("song", song_children(&found.songs, &view)),
     ))
 }
 
@@ -104,8 +104,8 @@ pub async fn search2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
                     notes: Annotations::star_and_rating(notes.get(&v.id)),
                 }),
             )
-            .items("album", album_child_elements(&found.albums))
-            .items("song", song_elements(&found.songs, &view)),
+            .items("album", album_children(&found.albums))
+            .items("song", song_children(&found.songs, &view)),
     ))
 }
 
@@ -134,6 +134,6 @@ pub async fn search(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         Element::new("searchResult")
             .attr("offset", page.offset.min(i32::MAX.into()))
             .attr("totalHits", total.min(i32::MAX.into()))
-            .items("match", song_elements(&songs, &view)),
+            .items("match", song_children(&songs, &view)),
     ))
 }
