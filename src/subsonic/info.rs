@@ -8,7 +8,7 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::folders::{song_list, track_notes};
 use super::lists::user_scope;
-use super::model::{Annotations, Artist, ArtistID3, View};
+use super::model::{AlbumInfo, Annotations, Artist, ArtistID3, ArtistInfo, SimilarArtist, View};
 use super::response::{Element, ToElement};
 use crate::library::access::{self, Scope};
 use crate::library::annotations::{self, ItemKind};
@@ -100,32 +100,33 @@ async fn artist_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
         })
         .await?;
     let name = if id3 { "artistInfo2" } else { "artistInfo" };
-    let info = Element::new(name).field_opt(
-        "musicBrainzId",
-        seed.as_ref().and_then(|a| a.mbid.as_deref()),
-    );
-    let info = artwork::with_info_images(&ctx, info, seed.and_then(|a| a.cover_art).as_ref());
-    let entries: Vec<Element> = similar
+    let similar = similar
         .iter()
         .filter_map(|a| {
             if id3 {
                 let artist = ArtistID3::new(a, Annotations::star(notes.get(&a.id)));
-                return Some(artist.into_element("similarArtist"));
+                return Some(SimilarArtist::Id3(artist));
             }
             // Folders carry no annotations; tag-mode artists carry the caller's star.
             let (id, note) = match &dirs {
                 Some(dirs) => (Id::Directory(*dirs.get(&a.id)?), None),
                 None => (Id::Artist(a.id), notes.get(&a.id)),
             };
-            let artist = Artist {
+            Some(SimilarArtist::Folder(Artist {
                 id,
                 name: a.name.clone(),
                 notes: Annotations::star(note),
-            };
-            Some(artist.into_element("similarArtist"))
+            }))
         })
         .collect();
-    Ok(Some(info.list("similarArtist", entries)))
+    let info = ArtistInfo {
+        music_brainz_id: seed.as_ref().and_then(|a| a.mbid.clone()),
+        images: seed
+            .and_then(|a| a.cover_art)
+            .map(|cover| artwork::info_images(&ctx, &cover)),
+        similar,
+    };
+    Ok(Some(info.into_element(name)))
 }
 
 pub async fn get_artist_info(ctx: Ctx) -> Result<Option<Element>, ApiError> {
@@ -172,12 +173,12 @@ async fn album_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
             Ok(Some(album.album))
         })
         .await?;
-    let info = Element::new("albumInfo").field_opt(
-        "musicBrainzId",
-        album.as_ref().and_then(|a| a.mbid.as_deref()),
-    );
     let cover = album.as_ref().and_then(library::covers::album_cover);
-    Ok(Some(artwork::with_info_images(&ctx, info, cover.as_ref())))
+    let info = AlbumInfo {
+        music_brainz_id: album.and_then(|a| a.mbid),
+        images: cover.map(|cover| artwork::info_images(&ctx, &cover)),
+    };
+    Ok(Some(info.into_element("albumInfo")))
 }
 
 pub async fn get_album_info(ctx: Ctx) -> Result<Option<Element>, ApiError> {

@@ -1006,6 +1006,70 @@ impl ToElement for PlayQueue {
     }
 }
 
+/// The image URLs of an `ArtistInfo` or `AlbumInfo` (signed public links to our cover art).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InfoImages {
+    pub small: String,
+    pub medium: String,
+    pub large: String,
+}
+
+impl InfoImages {
+    fn write(info: Element, images: Option<Self>) -> Element {
+        let Some(i) = images else {
+            return info;
+        };
+        info.field_opt("smallImageUrl", Some(&i.small))
+            .field_opt("mediumImageUrl", Some(&i.medium))
+            .field_opt("largeImageUrl", Some(&i.large))
+    }
+}
+
+/// `AlbumInfo`: no notes (we have no Last.fm), only what the tags and our art give.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlbumInfo {
+    pub music_brainz_id: Option<String>,
+    pub images: Option<InfoImages>,
+}
+
+impl ToElement for AlbumInfo {
+    fn into_element(self, name: &'static str) -> Element {
+        let info = Element::new(name).field_opt("musicBrainzId", self.music_brainz_id.as_deref());
+        InfoImages::write(info, self.images)
+    }
+}
+
+/// A `similarArtist`: an `Artist` in getArtistInfo, an `ArtistID3` in getArtistInfo2.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SimilarArtist {
+    Folder(Artist),
+    Id3(ArtistID3),
+}
+
+impl ToElement for SimilarArtist {
+    fn into_element(self, name: &'static str) -> Element {
+        match self {
+            SimilarArtist::Folder(a) => a.into_element(name),
+            SimilarArtist::Id3(a) => a.into_element(name),
+        }
+    }
+}
+
+/// `ArtistInfo` / `ArtistInfo2` (no biography: we have no Last.fm).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtistInfo {
+    pub music_brainz_id: Option<String>,
+    pub images: Option<InfoImages>,
+    pub similar: Vec<SimilarArtist>,
+}
+
+impl ToElement for ArtistInfo {
+    fn into_element(self, name: &'static str) -> Element {
+        let info = Element::new(name).field_opt("musicBrainzId", self.music_brainz_id.as_deref());
+        InfoImages::write(info, self.images).items("similarArtist", self.similar)
+    }
+}
+
 mod service;
 pub use service::*;
 

@@ -727,3 +727,41 @@ fn service_types() {
         extension
     );
 }
+
+#[test]
+fn info_types() {
+    let images = InfoImages {
+        small: "http://h/img/ar-1?size=150&sig=a".into(),
+        medium: "http://h/img/ar-1?size=300&sig=b".into(),
+        large: "http://h/img/ar-1?size=600&sig=c".into(),
+    };
+    let info = ArtistInfo {
+        music_brainz_id: Some("mbid".into()),
+        images: Some(images.clone()),
+        similar: vec![
+            SimilarArtist::Id3(artist_id3(Annotations::default())),
+            SimilarArtist::Folder(Artist {
+                id: Id::Directory(4),
+                name: "Folder".into(),
+                notes: Annotations::star(None),
+            }),
+        ],
+    };
+    snap!("artist_info", "artistInfo2", info);
+    let bare = ArtistInfo {
+        music_brainz_id: None,
+        images: None,
+        similar: vec![],
+    };
+    snap!("artist_info_bare", "artistInfo", bare);
+    let album = AlbumInfo {
+        music_brainz_id: Some("mbid".into()),
+        images: Some(images),
+    };
+    snap!("album_info", "albumInfo", album);
+    let bare = AlbumInfo {
+        music_brainz_id: None,
+        images: None,
+    };
+    snap!("album_info_bare", "albumInfo", bare);
+}
