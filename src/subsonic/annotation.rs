@@ -7,8 +7,8 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::folders::FolderNotes;
 use super::lists::{scope_param, user_scope};
-use super::model::{self, AlbumID3, Annotations, Artist, ArtistID3, Child, View};
-use super::response::Element;
+use super::model::{self, AlbumID3, Annotations, Artist, ArtistID3, Child, Starred2, View};
+use super::response::{Element, ToElement};
 use crate::db::models::Directory;
 use crate::db::{self, schema::tracks};
 use crate::library::access::{self, Scope};
@@ -353,22 +353,20 @@ fn song_list(songs: &[(TrackView, Annotation)], view: &View) -> Vec<Child> {
 pub async fn get_starred2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let s = load_starred(&ctx).await?;
     let view = View::of(&ctx);
-    Ok(Some(
-        Element::new("starred2")
-            .items(
-                "artist",
-                s.artists
-                    .iter()
-                    .map(|(v, a)| ArtistID3::new(v, Annotations::star(Some(a)))),
-            )
-            .items(
-                "album",
-                s.albums
-                    .iter()
-                    .map(|(v, a)| AlbumID3::new(v, Some(a), &view)),
-            )
-            .items("song", song_list(&s.songs, &view)),
-    ))
+    let starred = Starred2 {
+        artists: s
+            .artists
+            .iter()
+            .map(|(v, a)| ArtistID3::new(v, Annotations::star(Some(a))))
+            .collect(),
+        albums: s
+            .albums
+            .iter()
+            .map(|(v, a)| AlbumID3::new(v, Some(a), &view))
+            .collect(),
+        songs: song_list(&s.songs, &view),
+    };
+    Ok(Some(starred.into_element("starred2")))
 }
 
 pub async fn get_starred(ctx: Ctx) -> Result<Option<Element>, ApiError> {
@@ -405,10 +403,10 @@ pub async fn get_starred(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .iter()
         .map(|(d, at)| (*at, Child::folder(d, f.notes.of(d.id))))
         .collect();
-    Ok(Some(
-        Element::new("starred")
-            .items("artist", by_star_time(artists, folder_artists))
-            .items("album", by_star_time(albums, folder_albums))
-            .items("song", song_list(&s.songs, &view)),
-    ))
+    let starred = model::Starred {
+        artists: by_star_time(artists, folder_artists),
+        albums: by_star_time(albums, folder_albums),
+        songs: song_list(&s.songs, &view),
+    };
+    Ok(Some(starred.into_element("starred")))
 }

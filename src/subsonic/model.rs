@@ -1006,6 +1006,47 @@ impl ToElement for PlayQueue {
     }
 }
 
+/// Artists, albums and songs: `Starred`, `Starred2`, `SearchResult2` and `SearchResult3`
+/// (folder-mode answers list `Artist`s and album `Child`ren, ID3 ones `ArtistID3`s and
+/// `AlbumID3`s).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtistsAlbumsSongs<Ar, Al> {
+    pub artists: Vec<Ar>,
+    pub albums: Vec<Al>,
+    pub songs: Vec<Child>,
+}
+
+pub type Starred = ArtistsAlbumsSongs<Artist, Child>;
+pub type Starred2 = ArtistsAlbumsSongs<ArtistID3, AlbumID3>;
+pub type SearchResult2 = ArtistsAlbumsSongs<Artist, Child>;
+pub type SearchResult3 = ArtistsAlbumsSongs<ArtistID3, AlbumID3>;
+
+impl<Ar: ToElement, Al: ToElement> ToElement for ArtistsAlbumsSongs<Ar, Al> {
+    fn into_element(self, name: &'static str) -> Element {
+        Element::new(name)
+            .items("artist", self.artists)
+            .items("album", self.albums)
+            .items("song", self.songs)
+    }
+}
+
+/// `SearchResult` of the deprecated `search`: one page of matching songs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResult {
+    pub offset: i64,
+    pub total_hits: i64,
+    pub matches: Vec<Child>,
+}
+
+impl ToElement for SearchResult {
+    fn into_element(self, name: &'static str) -> Element {
+        Element::new(name)
+            .attr("offset", self.offset)
+            .attr("totalHits", self.total_hits)
+            .items("match", self.matches)
+    }
+}
+
 /// The image URLs of an `ArtistInfo` or `AlbumInfo` (signed public links to our cover art).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InfoImages {

@@ -10,8 +10,10 @@ use super::lists::{
     album_children, albums_id3, annotated_albums, annotated_tracks, count_param, scope_param,
     song_children, user_scope,
 };
-use super::model::{Annotations, Artist, ArtistID3, View};
-use super::response::Element;
+use super::model::{
+    Annotations, Artist, ArtistID3, SearchResult, SearchResult2, SearchResult3, View,
+};
+use super::response::{Element, ToElement};
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::search::{self, FieldQuery, Page};
 use crate::library::{AlbumView, ArtistView, Id, TrackView};
@@ -77,36 +79,34 @@ pub async fn search3(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let found = find(&ctx).await?;
     let view = View::of(&ctx);
     let (artists, notes) = &found.artists;
-    Ok(Some(
-        Element::new("searchResult3")
-            .items(
-                "artist",
-                artists
-                    .iter()
-                    .map(|v| ArtistID3::new(v, Annotations::star(notes.get(&v.id)))),
-            )
-            .items("album", albums_id3(&found.albums, &view))
-            .items("song", song_children(&found.songs, &view)),
-    ))
+    let result = SearchResult3 {
+        artists: artists
+            .iter()
+            .map(|v| ArtistID3::new(v, Annotations::star(notes.get(&v.id))))
+            .collect(),
+        albums: albums_id3(&found.albums, &view),
+        songs: song_children(&found.songs, &view),
+    };
+    Ok(Some(result.into_element("searchResult3")))
 }
 
 pub async fn search2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let found = find(&ctx).await?;
     let view = View::of(&ctx);
     let (artists, notes) = &found.artists;
-    Ok(Some(
-        Element::new("searchResult2")
-            .items(
-                "artist",
-                artists.iter().map(|v| Artist {
-                    id: Id::Artist(v.id),
-                    name: v.name.clone(),
-                    notes: Annotations::star_and_rating(notes.get(&v.id)),
-                }),
-            )
-            .items("album", album_children(&found.albums))
-            .items("song", song_children(&found.songs, &view)),
-    ))
+    let result = SearchResult2 {
+        artists: artists
+            .iter()
+            .map(|v| Artist {
+                id: Id::Artist(v.id),
+                name: v.name.clone(),
+                notes: Annotations::star_and_rating(notes.get(&v.id)),
+            })
+            .collect(),
+        albums: album_children(&found.albums),
+        songs: song_children(&found.songs, &view),
+    };
+    Ok(Some(result.into_element("searchResult2")))
 }
 
 /// The deprecated `search`: songs matching `artist`, `album`, `title` and `any` (all that are
@@ -130,10 +130,10 @@ pub async fn search(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         })
         .await?;
     let view = View::of(&ctx);
-    Ok(Some(
-        Element::new("searchResult")
-            .attr("offset", page.offset.min(i32::MAX.into()))
-            .attr("totalHits", total.min(i32::MAX.into()))
-            .items("match", song_children(&songs, &view)),
-    ))
+    let result = SearchResult {
+        offset: page.offset.min(i32::MAX.into()),
+        total_hits: total.min(i32::MAX.into()),
+        matches: song_children(&songs, &view),
+    };
+    Ok(Some(result.into_element("searchResult")))
 }

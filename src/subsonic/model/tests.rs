@@ -765,3 +765,25 @@ fn info_types() {
     };
     snap!("album_info_bare", "albumInfo", bare);
 }
+
+#[test]
+fn listings() {
+    let starred = Starred2 {
+        artists: vec![artist_id3(Annotations::default())],
+        albums: vec![bare_album()],
+        songs: vec![bare_song()],
+    };
+    snap!("starred2", "starred2", starred);
+    let empty = Starred {
+        artists: vec![],
+        albums: vec![],
+        songs: vec![],
+    };
+    snap!("starred_empty", "starred", empty);
+    let result = SearchResult {
+        offset: 0,
+        total_hits: 1,
+        matches: vec![bare_song()],
+    };
+    snap!("search_result", "searchResult", result);
+}
