@@ -3,7 +3,7 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::{OpenSubsonicExtension, ScanStatus};
+use super::model::{License, OpenSubsonicExtension, ScanStatus, TokenInfo};
 use super::response::{Element, ToElement};
 use crate::scanner::ScanOptions;
 
@@ -21,7 +21,7 @@ pub async fn ping(_ctx: Ctx) -> Result<Option<Element>, ApiError> {
 }
 
 pub async fn get_license(_ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    Ok(Some(Element::new("license").attr("valid", true)))
+    Ok(Some(License { valid: true }.into_element("license")))
 }
 
 /// Answered without authentication (clients probe it before signing in).
@@ -88,7 +88,8 @@ pub async fn start_scan(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 
 /// OpenSubsonic tokenInfo: who the credentials (typically an API key) belong to.
 pub async fn token_info(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    Ok(Some(
-        Element::new("tokenInfo").attr("username", &ctx.user.name),
-    ))
+    let info = TokenInfo {
+        username: ctx.user.name.clone(),
+    };
+    Ok(Some(info.into_element("tokenInfo")))
 }

@@ -220,3 +220,42 @@ impl ToElement for OpenSubsonicExtension {
         )
     }
 }
+
+/// `License`: always valid (there is nothing to buy).
+#[derive(Debug, Clone, PartialEq)]
+pub struct License {
+    pub valid: bool,
+}
+
+impl ToElement for License {
+    fn into_element(self, name: &'static str) -> Element {
+        Element::new(name).attr("valid", self.valid)
+    }
+}
+
+/// OpenSubsonic `TokenInfo`: who the credentials belong to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenInfo {
+    pub username: String,
+}
+
+impl ToElement for TokenInfo {
+    fn into_element(self, name: &'static str) -> Element {
+        Element::new(name).attr("username", self.username)
+    }
+}
+
+/// `Error`: the payload of a failed response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    pub code: i32,
+    pub message: String,
+}
+
+impl ToElement for Error {
+    fn into_element(self, name: &'static str) -> Element {
+        Element::new(name)
+            .attr("code", self.code)
+            .attr("message", self.message)
+    }
+}

@@ -787,3 +787,23 @@ fn listings() {
     };
     snap!("search_result", "searchResult", result);
 }
+
+#[test]
+fn envelope_payloads() {
+    snap!("license", "license", License { valid: true });
+    snap!(
+        "token_info",
+        "tokenInfo",
+        TokenInfo {
+            username: "alice".into()
+        }
+    );
+    snap!(
+        "error",
+        "error",
+        Error {
+            code: 10,
+            message: "Required parameter is missing: id".into()
+        }
+    );
+}
