@@ -7,7 +7,9 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::folders::FolderNotes;
 use super::lists::{scope_param, user_scope};
-use super::model::{self, AlbumID3, Annotations, Artist, ArtistID3, Child, Starred2, View};
+use super::model::{
+    self, AlbumID3, Annotations, Artist, ArtistID3, Child, NowPlaying, Starred2, View,
+};
 use super::response::{Element, ToElement};
 use crate::db::models::Directory;
 use crate::db::{self, schema::tracks};
@@ -249,7 +251,7 @@ pub async fn get_now_playing(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             player_name: e.player.clone(),
         })
     });
-    Ok(Some(Element::new("nowPlaying").items("entry", list)))
+    Ok(Some(NowPlaying(list.collect()).into_element("nowPlaying")))
 }
 
 /// What the user starred, with views and annotations, most recently starred first.

@@ -5,7 +5,7 @@ use super::error::ApiError;
 use super::lists::{scope_param, user_scope};
 use super::model::{
     AlbumID3, AlbumWithSongs, Annotations, ArtistID3, ArtistWithAlbums, ArtistsID3, Child, Genre,
-    Index, MusicFolder, View,
+    Genres, Index, MusicFolder, MusicFolders, View,
 };
 use super::response::{Element, ToElement};
 use crate::library::access;
@@ -27,12 +27,13 @@ pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         })
         .await?;
     Ok(Some(
-        Element::new("musicFolders").items(
-            "musicFolder",
+        MusicFolders(
             folders
                 .into_iter()
-                .map(|(id, name)| MusicFolder { id, name }),
-        ),
+                .map(|(id, name)| MusicFolder { id, name })
+                .collect(),
+        )
+        .into_element("musicFolders"),
     ))
 }
 
@@ -40,14 +41,19 @@ pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 pub async fn get_genres(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let scope = user_scope(&ctx).await?;
     let genres = ctx.db(move |c| Ok(library::genres(c, &scope)?)).await?;
-    Ok(Some(Element::new("genres").items(
-        "genre",
-        genres.into_iter().map(|g| Genre {
-            name: g.name,
-            song_count: g.song_count,
-            album_count: g.album_count,
-        }),
-    )))
+    Ok(Some(
+        Genres(
+            genres
+                .into_iter()
+                .map(|g| Genre {
+                    name: g.name,
+                    song_count: g.song_count,
+                    album_count: g.album_count,
+                })
+                .collect(),
+        )
+        .into_element("genres"),
+    ))
 }
 
 /// The name an artist is sorted and indexed by: its sort name, or its name without a leading

@@ -2,8 +2,8 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::ChatMessage;
-use super::response::Element;
+use super::model::{ChatMessage, ChatMessages};
+use super::response::{Element, ToElement};
 use crate::db;
 use crate::library::chat::{self, ChatError};
 
@@ -32,12 +32,17 @@ pub async fn add_chat_message(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 pub async fn get_chat_messages(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let since = ctx.params.number::<i64>("since")?;
     let messages = ctx.db(move |c| Ok(chat::since(c, since)?)).await?;
-    Ok(Some(Element::new("chatMessages").items(
-        "chatMessage",
-        messages.into_iter().map(|m| ChatMessage {
-            username: m.username,
-            time: m.time,
-            message: m.message,
-        }),
-    )))
+    Ok(Some(
+        ChatMessages(
+            messages
+                .into_iter()
+                .map(|m| ChatMessage {
+                    username: m.username,
+                    time: m.time,
+                    message: m.message,
+                })
+                .collect(),
+        )
+        .into_element("chatMessages"),
+    ))
 }

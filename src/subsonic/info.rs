@@ -8,7 +8,9 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::folders::{song_list, track_notes};
 use super::lists::user_scope;
-use super::model::{AlbumInfo, Annotations, Artist, ArtistID3, ArtistInfo, SimilarArtist, View};
+use super::model::{
+    AlbumInfo, Annotations, Artist, ArtistID3, ArtistInfo, SimilarArtist, Songs, View,
+};
 use super::response::{Element, ToElement};
 use crate::library::access::{self, Scope};
 use crate::library::annotations::{self, ItemKind};
@@ -230,7 +232,7 @@ async fn similar_songs(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError>
     let name = if id3 { "similarSongs2" } else { "similarSongs" };
     let view = View::of(&ctx);
     Ok(Some(
-        Element::new(name).items("song", song_list(&songs, &notes, &view)),
+        Songs(song_list(&songs, &notes, &view)).into_element(name),
     ))
 }
 
@@ -260,6 +262,6 @@ pub async fn get_top_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .await?;
     let view = View::of(&ctx);
     Ok(Some(
-        Element::new("topSongs").items("song", song_list(&songs, &notes, &view)),
+        Songs(song_list(&songs, &notes, &view)).into_element("topSongs"),
     ))
 }

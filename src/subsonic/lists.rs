@@ -5,8 +5,8 @@ use super::auth::Ctx;
 use super::browsing::IGNORED_ARTICLES;
 use super::error::ApiError;
 use super::folders::FolderNotes;
-use super::model::{AlbumID3, Annotations, Child, View};
-use super::response::Element;
+use super::model::{AlbumID3, AlbumList, AlbumList2, Annotations, Child, Songs, View};
+use super::response::{Element, ToElement};
 use crate::library::access::{self, AccessError, Scope};
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::lists::{
@@ -177,7 +177,7 @@ pub async fn get_album_list2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let albums = album_list(&ctx).await?;
     let view = View::of(&ctx);
     Ok(Some(
-        Element::new("albumList2").items("album", albums_id3(&albums, &view)),
+        AlbumList2(albums_id3(&albums, &view)).into_element("albumList2"),
     ))
 }
 
@@ -218,7 +218,7 @@ pub async fn get_album_list(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         FolderListItem::Album(id) => albums.remove(&id),
         FolderListItem::Directory(id) => dirs.remove(&id),
     });
-    Ok(Some(Element::new("albumList").items("album", list)))
+    Ok(Some(AlbumList(list.collect()).into_element("albumList")))
 }
 
 pub async fn get_random_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
@@ -243,7 +243,7 @@ pub async fn get_random_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .await?;
     let view = View::of(&ctx);
     Ok(Some(
-        Element::new("randomSongs").items("song", song_children(&songs, &view)),
+        Songs(song_children(&songs, &view)).into_element("randomSongs"),
     ))
 }
 
@@ -264,6 +264,6 @@ pub async fn get_songs_by_genre(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .await?;
     let view = View::of(&ctx);
     Ok(Some(
-        Element::new("songsByGenre").items("song", song_children(&songs, &view)),
+        Songs(song_children(&songs, &view)).into_element("songsByGenre"),
     ))
 }

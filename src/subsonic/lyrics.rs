@@ -4,7 +4,7 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::{self, LyricLine, StructuredLyrics};
+use super::model::{self, LyricLine, LyricsList, StructuredLyrics};
 use super::response::{Element, ToElement};
 use crate::library::lyrics::{self, Lyrics};
 use crate::library::{Id, access};
@@ -83,7 +83,7 @@ pub async fn get_lyrics_by_song_id(ctx: Ctx) -> Result<Option<Element>, ApiError
         .into_iter()
         .map(|l| structured(l, &found.artist, &found.title));
     Ok(Some(
-        Element::new("lyricsList").items("structuredLyrics", entries),
+        LyricsList(entries.collect()).into_element("lyricsList"),
     ))
 }
 

@@ -1111,6 +1111,79 @@ impl ToElement for ArtistInfo {
     }
 }
 
+/// A payload that is one list: `$ty(items)` renders as an element whose items are named
+/// `$item` (`musicFolders` → `musicFolder`...).
+macro_rules! list_type {
+    ($(#[$doc:meta])* $ty:ident($item_ty:ty) = $item:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $ty(pub Vec<$item_ty>);
+
+        impl ToElement for $ty {
+            fn into_element(self, name: &'static str) -> Element {
+                Element::new(name).items($item, self.0)
+            }
+        }
+    };
+}
+
+list_type!(
+    /// `MusicFolders`.
+    MusicFolders(MusicFolder) = "musicFolder"
+);
+list_type!(
+    /// `Genres`.
+    Genres(Genre) = "genre"
+);
+list_type!(
+    /// `NowPlaying`.
+    NowPlaying(NowPlayingEntry) = "entry"
+);
+list_type!(
+    /// `Playlists` (without their songs).
+    Playlists(Playlist) = "playlist"
+);
+list_type!(
+    /// `Shares`.
+    Shares(Share) = "share"
+);
+list_type!(
+    /// `Bookmarks`.
+    Bookmarks(Bookmark) = "bookmark"
+);
+list_type!(
+    /// `AlbumList` (folder mode: albums and album folders as `Child`ren).
+    AlbumList(Child) = "album"
+);
+list_type!(
+    /// `AlbumList2`.
+    AlbumList2(AlbumID3) = "album"
+);
+list_type!(
+    /// `Songs`: randomSongs, songsByGenre, similarSongs(2), topSongs.
+    Songs(Child) = "song"
+);
+list_type!(
+    /// `Users`.
+    Users(User) = "user"
+);
+list_type!(
+    /// Our `apiKeys`.
+    ApiKeys(ApiKey) = "apiKey"
+);
+list_type!(
+    /// `InternetRadioStations`.
+    InternetRadioStations(InternetRadioStation) = "internetRadioStation"
+);
+list_type!(
+    /// `ChatMessages`.
+    ChatMessages(ChatMessage) = "chatMessage"
+);
+list_type!(
+    /// OpenSubsonic `LyricsList`.
+    LyricsList(StructuredLyrics) = "structuredLyrics"
+);
+
 mod service;
 pub use service::*;
 

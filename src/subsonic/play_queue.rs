@@ -5,7 +5,7 @@
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::lists::{annotated_tracks, user_scope};
-use super::model::{self, Child, PlayQueue, QueueCurrent, View};
+use super::model::{self, Bookmarks, Child, PlayQueue, QueueCurrent, View};
 use super::playlists::song_ids;
 use super::response::{Element, ToElement};
 use crate::db;
@@ -221,7 +221,7 @@ pub async fn get_bookmarks(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             entry: Child::song(v, notes.get(&b.track_id), &view),
         })
     });
-    Ok(Some(Element::new("bookmarks").items("bookmark", list)))
+    Ok(Some(Bookmarks(list.collect()).into_element("bookmarks")))
 }
 
 /// createBookmark: `id` (song), `position` in ms (required), `comment`. Saving again moves

@@ -5,7 +5,7 @@
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::lists::{annotated_tracks, user_scope};
-use super::model::{self, Child, View};
+use super::model::{self, Child, Playlists, View};
 use super::response::{Element, ToElement};
 use crate::db::{self, models::Role};
 use crate::library::access;
@@ -143,10 +143,10 @@ pub async fn get_playlists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((playlists::visible_to(c, &scope, owner)?, actor))
         })
         .await?;
-    Ok(Some(Element::new("playlists").items(
-        "playlist",
-        list.iter().map(|p| playlist_model(p, &actor)),
-    )))
+    Ok(Some(
+        Playlists(list.iter().map(|p| playlist_model(p, &actor)).collect())
+            .into_element("playlists"),
+    ))
 }
 
 /// getPlaylist: one playlist with its songs.

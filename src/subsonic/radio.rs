@@ -5,8 +5,8 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::InternetRadioStation;
-use super::response::Element;
+use super::model::{InternetRadioStation, InternetRadioStations};
+use super::response::{Element, ToElement};
 use crate::db;
 use crate::library::radio::{self, RadioError, Station, StationFields};
 
@@ -51,10 +51,10 @@ fn fields(ctx: &Ctx) -> Result<StationFields, ApiError> {
 /// getInternetRadioStations: every station, by name.
 pub async fn get_internet_radio_stations(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let stations = ctx.db(|c| Ok(radio::list(c)?)).await?;
-    Ok(Some(Element::new("internetRadioStations").items(
-        "internetRadioStation",
-        stations.iter().map(station_model),
-    )))
+    Ok(Some(
+        InternetRadioStations(stations.iter().map(station_model).collect())
+            .into_element("internetRadioStations"),
+    ))
 }
 
 /// createInternetRadioStation: `streamUrl`, `name`, `homepageUrl` (admins).

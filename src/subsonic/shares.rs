@@ -7,9 +7,9 @@
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::lists::annotated_tracks;
-use super::model::{self, Child, View};
+use super::model::{self, Child, Shares, View};
 use super::playlists::actor;
-use super::response::Element;
+use super::response::{Element, ToElement};
 use crate::db::{self, models::Role};
 use crate::library::annotations::Annotation;
 use crate::library::shares::{self, Share, ShareError, ShareUpdate};
@@ -114,7 +114,7 @@ async fn shares_element(ctx: &Ctx, list: Vec<Share>) -> Result<Element, ApiError
         .iter()
         .zip(&entries)
         .map(|(share, ids)| share_model(ctx, share, ids, &views, &notes, &view));
-    Ok(Element::new("shares").items("share", items))
+    Ok(Shares(items.collect()).into_element("shares"))
 }
 
 /// getShares: the caller's live shares (an admin's: everyone's). Like every share method it

@@ -8,7 +8,7 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::{self, ApiKey};
+use super::model::{self, ApiKey, ApiKeys, Users};
 use super::response::{Element, ToElement};
 use crate::db::models::{Role, User};
 use crate::library::access;
@@ -111,7 +111,7 @@ pub async fn get_users(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         })
         .await?;
     Ok(Some(
-        Element::new("users").items("user", all.iter().map(|(u, f)| user_model(u, f))),
+        Users(all.iter().map(|(u, f)| user_model(u, f)).collect()).into_element("users"),
     ))
 }
 
@@ -307,8 +307,7 @@ pub async fn get_api_keys(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let owner = key_owner(&ctx)?;
     let keys = ctx.db(move |c| Ok(users::api_keys_of(c, &owner)?)).await?;
     Ok(Some(
-        Element::new("apiKeys").items(
-            "apiKey",
+        ApiKeys(
             keys.into_iter()
                 .map(|(id, name, created, last_used)| ApiKey {
                     id,
@@ -316,8 +315,10 @@ pub async fn get_api_keys(ctx: Ctx) -> Result<Option<Element>, ApiError> {
                     key: None,
                     created,
                     last_used,
-                }),
-        ),
+                })
+                .collect(),
+        )
+        .into_element("apiKeys"),
     ))
 }
 
