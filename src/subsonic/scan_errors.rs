@@ -4,8 +4,8 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::ScanError;
-use super::response::Element;
+use super::model::{ScanError, ScanErrors};
+use super::response::{Element, ToElement};
 use crate::db::schema::{library_folders, scan_errors};
 use diesel::prelude::*;
 
@@ -43,7 +43,7 @@ pub async fn get_scan_errors(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((total, rows))
         })
         .await?;
-    let list = rows
+    let errors = rows
         .into_iter()
         .map(|(folder, path, size, reason, seen)| ScanError {
             folder,
@@ -51,10 +51,11 @@ pub async fn get_scan_errors(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             size,
             reason,
             seen,
-        });
-    Ok(Some(
-        Element::new("scanErrors")
-            .attr("count", total)
-            .items("scanError", list),
-    ))
+        })
+        .collect();
+    let page = ScanErrors {
+        count: total,
+        errors,
+    };
+    Ok(Some(page.into_element("scanErrors")))
 }

@@ -205,6 +205,21 @@ impl ToElement for ScanError {
     }
 }
 
+/// Our `scanErrors`: one page of them, and how many there are in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanErrors {
+    pub count: i64,
+    pub errors: Vec<ScanError>,
+}
+
+impl ToElement for ScanErrors {
+    fn into_element(self, name: &'static str) -> Element {
+        Element::new(name)
+            .attr("count", self.count)
+            .items("scanError", self.errors)
+    }
+}
+
 /// OpenSubsonic `OpenSubsonicExtension`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenSubsonicExtension {

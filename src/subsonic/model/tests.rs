@@ -807,3 +807,25 @@ fn envelope_payloads() {
         }
     );
 }
+
+#[test]
+fn list_payloads() {
+    let folders = MusicFolders(vec![MusicFolder {
+        id: 1,
+        name: "Music".into(),
+    }]);
+    snap!("music_folders", "musicFolders", folders);
+    snap!("songs_empty", "randomSongs", Songs(vec![]));
+    snap!("songs", "songsByGenre", Songs(vec![bare_song()]));
+    let errors = ScanErrors {
+        count: 3,
+        errors: vec![ScanError {
+            folder: "Music".into(),
+            path: "bad.flac".into(),
+            size: 12,
+            reason: "not audio".into(),
+            seen: T0,
+        }],
+    };
+    snap!("scan_errors", "scanErrors", errors);
+}
