@@ -1,6 +1,6 @@
 //! One response model, two wire formats. Every Subsonic response is built once as a small
-//! neutral tree of `Element`s; the XML and JSON writers both walk it, so the formats cannot
-//! drift:
+//! neutral tree of `Element`s (by the typed values of `model`, through `ToElement`); the XML
+//! and JSON writers both walk it, so the formats cannot drift:
 //! - scalars are XML attributes and typed JSON properties (numbers stay numbers);
 //! - `list` children are repeated XML elements and JSON arrays, even with 0 or 1 items;
 //! - `child` is one nested element (a JSON object); text content is JSON `value`;
