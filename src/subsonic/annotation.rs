@@ -2,16 +2,15 @@
 //! getStarred2, getNowPlaying. Folders (`dir-` ids) can be starred and rated too; they show
 //! in the folder-mode answers only (getStarred, getAlbumList, getIndexes, getMusicDirectory). Stars, ratings and play counts are per user
 //! (`library::annotations`); "now playing" lives in memory (`AppState::now_playing`).
-//!
-//! The `with_*` helpers add a user's annotation attributes to elements built by `model`, for
-//! any endpoint that wants them.
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::folders::{FolderNotes, folder_artist, folder_child};
+use super::folders::FolderNotes;
 use super::lists::{scope_param, user_scope};
-use super::model::{self, iso_time};
-use super::response::Element;
+use super::model::{
+    self, AlbumID3, Annotations, Artist, ArtistID3, Child, NowPlaying, Starred2, View,
+};
+use super::response::{Element, ToElement};
 use crate::db::models::Directory;
 use crate::db::{self, schema::tracks};
 use crate::library::access::{self, Scope};
@@ -29,29 +28,6 @@ impl From<AnnotateError> for ApiError {
             AnnotateError::Db(e) => e.into(),
         }
     }
-}
-
-/// Adds `starred`, `userRating`, `playCount` and `played` to a `Child` or an `AlbumID3`
-/// (`playCount` always, the others when the user has them).
-pub fn with_annotation(el: Element, a: Option<&Annotation>) -> Element {
-    let (starred, rating, plays, played) = match a {
-        Some(a) => (a.starred_at, a.rating, a.play_count, a.last_played),
-        None => (None, None, 0, None),
-    };
-    el.attr_opt("starred", starred.map(iso_time))
-        .attr_opt("userRating", rating)
-        .attr("playCount", plays)
-        .attr_opt("played", played.map(iso_time))
-}
-
-/// Adds `starred` to an `ArtistID3` (the only annotation that type carries).
-pub fn with_star(el: Element, a: Option<&Annotation>) -> Element {
-    el.attr_opt("starred", a.and_then(|a| a.starred_at).map(iso_time))
-}
-
-/// Adds `starred` and `userRating` to a folder-mode `Artist`.
-pub fn with_star_and_rating(el: Element, a: Option<&Annotation>) -> Element {
-    with_star(el, a).attr_opt("userRating", a.and_then(|a| a.rating))
 }
 
 /// The non-empty values of a repeated parameter.
@@ -264,20 +240,18 @@ pub async fn get_now_playing(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         })
         .await?;
     let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
-    let list = entries
-        .iter()
-        .filter_map(|e| {
-            let v = views.get(&e.track_id)?;
-            Some(
-                with_annotation(model::child("entry", v), notes.get(&e.track_id))
-                    .attr("username", &e.username)
-                    .attr("minutesAgo", ((now - e.at_ms).max(0) / 60_000) as i32)
-                    .attr("playerId", 0)
-                    .attr_opt("playerName", e.player.as_ref()),
-            )
+    let view = View::of(&ctx);
+    let list = entries.iter().filter_map(|e| {
+        let v = views.get(&e.track_id)?;
+        Some(model::NowPlayingEntry {
+            song: Child::song(v, notes.get(&e.track_id), &view),
+            username: e.username.clone(),
+            minutes_ago: ((now - e.at_ms).max(0) / 60_000) as i32,
+            player_id: 0,
+            player_name: e.player.clone(),
         })
-        .collect();
-    Ok(Some(Element::new("nowPlaying").list("entry", list)))
+    });
+    Ok(Some(NowPlaying(list.collect()).into_element("nowPlaying")))
 }
 
 /// What the user starred, with views and annotations, most recently starred first.
@@ -331,8 +305,8 @@ async fn load_starred_folders(ctx: &Ctx) -> Result<StarredFolders, ApiError> {
 }
 
 /// Merges two lists that are each most recently starred first into one.
-fn by_star_time(a: Vec<(i64, Element)>, b: Vec<(i64, Element)>) -> Vec<Element> {
-    let mut all: Vec<(i64, Element)> = a.into_iter().chain(b).collect();
+fn by_star_time<T>(a: Vec<(i64, T)>, b: Vec<(i64, T)>) -> Vec<T> {
+    let mut all: Vec<(i64, T)> = a.into_iter().chain(b).collect();
     // Stable: equal times keep tags before folders.
     all.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
     all.into_iter().map(|(_, el)| el).collect()
@@ -371,98 +345,70 @@ async fn load_starred(ctx: &Ctx) -> Result<Starred, ApiError> {
     .await
 }
 
-fn song_list(songs: &[(TrackView, Annotation)]) -> Vec<Element> {
+fn song_list(songs: &[(TrackView, Annotation)], view: &View) -> Vec<Child> {
     songs
         .iter()
-        .map(|(v, a)| with_annotation(model::child("song", v), Some(a)))
+        .map(|(v, a)| Child::song(v, Some(a), view))
         .collect()
 }
 
 pub async fn get_starred2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let s = load_starred(&ctx).await?;
-    Ok(Some(
-        Element::new("starred2")
-            .list(
-                "artist",
-                s.artists
-                    .iter()
-                    .map(|(v, a)| with_star(model::artist("artist", v), Some(a)))
-                    .collect(),
-            )
-            .list(
-                "album",
-                s.albums
-                    .iter()
-                    .map(|(v, a)| with_annotation(model::album("album", v), Some(a)))
-                    .collect(),
-            )
-            .list("song", song_list(&s.songs)),
-    ))
-}
-
-/// An album as a folder-mode `Child` (`isDir` true), as getStarred and getAlbumList return it.
-pub fn album_child(name: &'static str, v: &AlbumView) -> Element {
-    let a = &v.album;
-    let artist_id = v.artists.first().map(|c| Id::Artist(c.id).to_string());
-    Element::new(name)
-        .attr("id", Id::Album(a.id).to_string())
-        .attr_opt("parent", artist_id.clone())
-        .attr("isDir", true)
-        .attr("title", &a.name)
-        .attr("album", &a.name)
-        .attr("artist", &a.artist_display)
-        .attr_opt("year", a.year)
-        .attr_opt("genre", v.genres.first())
-        .attr_opt(
-            "coverArt",
-            crate::library::covers::album_cover(a).map(|c| c.to_string()),
-        )
-        .attr("duration", a.duration_ms / 1000)
-        .attr("created", iso_time(a.created_at))
-        .attr_opt("artistId", artist_id)
-        .attr("mediaType", "album")
+    let view = View::of(&ctx);
+    let starred = Starred2 {
+        artists: s
+            .artists
+            .iter()
+            .map(|(v, a)| ArtistID3::new(v, Annotations::star(Some(a))))
+            .collect(),
+        albums: s
+            .albums
+            .iter()
+            .map(|(v, a)| AlbumID3::new(v, Some(a), &view))
+            .collect(),
+        songs: song_list(&s.songs, &view),
+    };
+    Ok(Some(starred.into_element("starred2")))
 }
 
 pub async fn get_starred(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let s = load_starred(&ctx).await?;
     let f = load_starred_folders(&ctx).await?;
+    let view = View::of(&ctx);
     let artists = s
         .artists
         .iter()
         .map(|(v, a)| {
-            let el = Element::new("artist")
-                .attr("id", Id::Artist(v.id).to_string())
-                .attr("name", &v.name);
-            (
-                a.starred_at.unwrap_or_default(),
-                with_star_and_rating(el, Some(a)),
-            )
+            let artist = Artist {
+                id: Id::Artist(v.id),
+                name: v.name.clone(),
+                notes: Annotations::star_and_rating(Some(a)),
+            };
+            (a.starred_at.unwrap_or_default(), artist)
         })
         .collect();
     let folder_artists = f
         .artists
         .iter()
-        .map(|(d, at)| (*at, folder_artist(d, &f.notes)))
+        .map(|(d, at)| (*at, Artist::folder(d, f.notes.of(d.id))))
         .collect();
     let albums = s
         .albums
         .iter()
         .map(|(v, a)| {
-            (
-                a.starred_at.unwrap_or_default(),
-                with_annotation(album_child("album", v), Some(a)),
-            )
+            let album = Child::album(v, Annotations::media(Some(a)));
+            (a.starred_at.unwrap_or_default(), album)
         })
         .collect();
     let folder_albums = f
         .albums
         .iter()
-        .map(|(d, at)| (*at, folder_child("album", d, &f.notes)))
+        .map(|(d, at)| (*at, Child::folder(d, f.notes.of(d.id))))
         .collect();
-    Ok(Some(
-        Element::new("starred")
-            .list("artist", by_star_time(artists, folder_artists))
-            .list("album", by_star_time(albums, folder_albums))
-            .list("song", song_list(&s.songs)),
-    ))
+    let starred = model::Starred {
+        artists: by_star_time(artists, folder_artists),
+        albums: by_star_time(albums, folder_albums),
+        songs: song_list(&s.songs, &view),
+    };
+    Ok(Some(starred.into_element("starred")))
 }

@@ -7,7 +7,7 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::response::Element;
+use super::model::InfoImages;
 use crate::artwork::{ArtworkError, Image, resolve};
 use crate::db::models::Role;
 use crate::library::access::Scope;
@@ -17,11 +17,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 /// Sizes of the small, medium and large image URLs of artist and album info.
-pub const INFO_IMAGE_SIZES: [(&str, u32); 3] = [
-    ("smallImageUrl", 150),
-    ("mediumImageUrl", 300),
-    ("largeImageUrl", 600),
-];
+pub const INFO_IMAGE_SIZES: [u32; 3] = [150, 300, 600];
 
 /// Larger `size` requests are served at this size (bounds the work and the cache's variety).
 const MAX_SIZE: u32 = 3000;
@@ -137,36 +133,26 @@ fn image_response(request: &HttpRequest, image: Image, cover: &CoverArtId) -> Ht
         .body(image.bytes)
 }
 
-/// Absolute, signed URLs of `cover` at the info image sizes, for clients that load them
-/// without credentials: (field name, URL).
-pub fn info_image_urls(ctx: &Ctx, cover: &CoverArtId) -> Vec<(&'static str, String)> {
+/// Absolute, signed URLs of `cover` at the info image sizes (small, medium, large), for
+/// clients that load them without credentials.
+pub fn info_images(ctx: &Ctx, cover: &CoverArtId) -> InfoImages {
     let info = ctx.request.connection_info();
     let id = cover.to_string();
     let signer = ctx.state.artwork.signer();
-    INFO_IMAGE_SIZES
-        .iter()
-        .map(|(field, size)| {
-            let sig = signer.sign(&id, Some(*size));
-            (
-                *field,
-                format!(
-                    "{}://{}/img/{id}?size={size}&sig={sig}",
-                    info.scheme(),
-                    info.host()
-                ),
-            )
-        })
-        .collect()
-}
-
-/// `info` (artistInfo/albumInfo) with the small, medium and large image URLs of `cover`.
-pub fn with_info_images(ctx: &Ctx, info: Element, cover: Option<&CoverArtId>) -> Element {
-    let Some(cover) = cover else {
-        return info;
+    let url = |size: u32| {
+        let sig = signer.sign(&id, Some(size));
+        format!(
+            "{}://{}/img/{id}?size={size}&sig={sig}",
+            info.scheme(),
+            info.host()
+        )
     };
-    info_image_urls(ctx, cover)
-        .into_iter()
-        .fold(info, |info, (field, url)| info.field_opt(field, Some(&url)))
+    let [small, medium, large] = INFO_IMAGE_SIZES;
+    InfoImages {
+        small: url(small),
+        medium: url(medium),
+        large: url(large),
+    }
 }
 
 /// Mounts the public image route.

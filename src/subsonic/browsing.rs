@@ -1,14 +1,16 @@
 //! Tag-based browsing: getMusicFolders, getGenres, getArtists, getArtist, getAlbum, getSong.
 
-use super::annotation::{with_annotation, with_star};
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::lists::{scope_param, user_scope};
-use super::model;
-use super::response::Element;
+use super::model::{
+    AlbumID3, AlbumWithSongs, Annotations, ArtistID3, ArtistWithAlbums, ArtistsID3, Child, Genre,
+    Genres, Index, MusicFolder, MusicFolders, View,
+};
+use super::response::{Element, ToElement};
 use crate::library::access;
 use crate::library::annotations::{self, ItemKind};
-use crate::library::{self, ArtistView, Id};
+use crate::library::{self, Id};
 
 /// Articles ignored when sorting and indexing artists.
 pub const IGNORED_ARTICLES: &str = "The El La Los Las Le Les";
@@ -25,17 +27,13 @@ pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         })
         .await?;
     Ok(Some(
-        Element::new("musicFolders").list(
-            "musicFolder",
+        MusicFolders(
             folders
                 .into_iter()
-                .map(|(id, name)| {
-                    Element::new("musicFolder")
-                        .attr("id", id)
-                        .attr("name", name)
-                })
+                .map(|(id, name)| MusicFolder { id, name })
                 .collect(),
-        ),
+        )
+        .into_element("musicFolders"),
     ))
 }
 
@@ -44,18 +42,17 @@ pub async fn get_genres(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let scope = user_scope(&ctx).await?;
     let genres = ctx.db(move |c| Ok(library::genres(c, &scope)?)).await?;
     Ok(Some(
-        Element::new("genres").list(
-            "genre",
+        Genres(
             genres
                 .into_iter()
-                .map(|g| {
-                    Element::new("genre")
-                        .attr("songCount", g.song_count)
-                        .attr("albumCount", g.album_count)
-                        .text(g.name)
+                .map(|g| Genre {
+                    name: g.name,
+                    song_count: g.song_count,
+                    album_count: g.album_count,
                 })
                 .collect(),
-        ),
+        )
+        .into_element("genres"),
     ))
 }
 
@@ -93,32 +90,23 @@ pub async fn get_artists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .db(move |c| Ok(library::album_artists_index(c, &scope)?))
         .await?;
     artists.sort_by_cached_key(|a| sort_key(&a.name, a.sort_name.as_deref()));
-    let mut indexes: Vec<(String, Vec<&ArtistView>)> = Vec::new();
+    let mut index: Vec<Index<ArtistID3>> = Vec::new();
     for a in &artists {
         let letter = index_letter(&sort_key(&a.name, a.sort_name.as_deref()));
-        match indexes.last_mut() {
-            Some((l, list)) if *l == letter => list.push(a),
-            _ => indexes.push((letter, vec![a])),
+        let artist = ArtistID3::new(a, Annotations::default());
+        match index.last_mut() {
+            Some(i) if i.name == letter => i.artists.push(artist),
+            _ => index.push(Index {
+                name: letter,
+                artists: vec![artist],
+            }),
         }
     }
-    Ok(Some(
-        Element::new("artists")
-            .attr("ignoredArticles", IGNORED_ARTICLES)
-            .list(
-                "index",
-                indexes
-                    .into_iter()
-                    .map(|(letter, list)| {
-                        Element::new("index").attr("name", letter).list(
-                            "artist",
-                            list.into_iter()
-                                .map(|a| model::artist("artist", a))
-                                .collect(),
-                        )
-                    })
-                    .collect(),
-            ),
-    ))
+    let artists = ArtistsID3 {
+        ignored_articles: IGNORED_ARTICLES,
+        index,
+    };
+    Ok(Some(artists.into_element("artists")))
 }
 
 fn id_param(ctx: &Ctx) -> Result<Id, ApiError> {
@@ -142,15 +130,15 @@ pub async fn get_artist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((artist, albums, artist_notes, album_notes))
         })
         .await?;
-    Ok(Some(
-        with_star(model::artist("artist", &artist), artist_notes.get(&id)).list(
-            "album",
-            albums
-                .iter()
-                .map(|a| with_annotation(model::album("album", a), album_notes.get(&a.album.id)))
-                .collect(),
-        ),
-    ))
+    let view = View::of(&ctx);
+    let artist = ArtistWithAlbums {
+        artist: ArtistID3::new(&artist, Annotations::star(artist_notes.get(&id))),
+        albums: albums
+            .iter()
+            .map(|a| AlbumID3::new(a, album_notes.get(&a.album.id), &view))
+            .collect(),
+    };
+    Ok(Some(artist.into_element("artist")))
 }
 
 pub async fn get_album(ctx: Ctx) -> Result<Option<Element>, ApiError> {
@@ -172,19 +160,15 @@ pub async fn get_album(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((album, songs, album_notes, song_notes))
         })
         .await?;
-    Ok(Some(
-        with_annotation(
-            model::with_labels_and_moods(model::album("album", &album), &songs),
-            album_notes.get(&id),
-        )
-        .list(
-            "song",
-            songs
-                .iter()
-                .map(|s| with_annotation(model::child("song", s), song_notes.get(&s.track.id)))
-                .collect(),
-        ),
-    ))
+    let view = View::of(&ctx);
+    let album = AlbumWithSongs {
+        album: AlbumID3::new(&album, album_notes.get(&id), &view).with_labels_and_moods(&songs),
+        songs: songs
+            .iter()
+            .map(|s| Child::song(s, song_notes.get(&s.track.id), &view))
+            .collect(),
+    };
+    Ok(Some(album.into_element("album")))
 }
 
 pub async fn get_song(ctx: Ctx) -> Result<Option<Element>, ApiError> {
@@ -205,10 +189,10 @@ pub async fn get_song(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((song, notes))
         })
         .await?;
-    Ok(Some(with_annotation(
-        model::child("song", &song),
-        notes.get(&id),
-    )))
+    let view = View::of(&ctx);
+    Ok(Some(
+        Child::song(&song, notes.get(&id), &view).into_element("song"),
+    ))
 }
 
 #[cfg(test)]

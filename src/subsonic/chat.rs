@@ -2,7 +2,8 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::response::Element;
+use super::model::{ChatMessage, ChatMessages};
+use super::response::{Element, ToElement};
 use crate::db;
 use crate::library::chat::{self, ChatError};
 
@@ -32,17 +33,16 @@ pub async fn get_chat_messages(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let since = ctx.params.number::<i64>("since")?;
     let messages = ctx.db(move |c| Ok(chat::since(c, since)?)).await?;
     Ok(Some(
-        Element::new("chatMessages").list(
-            "chatMessage",
+        ChatMessages(
             messages
                 .into_iter()
-                .map(|m| {
-                    Element::new("chatMessage")
-                        .attr("username", m.username)
-                        .attr("time", m.time)
-                        .attr("message", m.message)
+                .map(|m| ChatMessage {
+                    username: m.username,
+                    time: m.time,
+                    message: m.message,
                 })
                 .collect(),
-        ),
+        )
+        .into_element("chatMessages"),
     ))
 }

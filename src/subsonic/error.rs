@@ -1,7 +1,7 @@
 //! Subsonic errors: one exhaustive mapping from what went wrong to the protocol's codes.
 //! The cause of an internal error is logged, never sent.
 
-use super::response::Element;
+use super::response::{Element, ToElement};
 
 /// Everything a Subsonic call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -51,9 +51,11 @@ impl ApiError {
 
     /// The `error` element of a failed response.
     pub fn to_element(&self) -> Element {
-        Element::new("error")
-            .attr("code", self.code())
-            .attr("message", self.to_string())
+        let error = super::model::Error {
+            code: self.code(),
+            message: self.to_string(),
+        };
+        error.into_element("error")
     }
 }
 

@@ -1,13 +1,12 @@
 //! Folder browsing over the real directory tree (getIndexes, getMusicDirectory) — what DSub,
 //! Ultrasonic and Symfonium's folder view use — and the video endpoints (we have no videos).
 
-use super::annotation::with_annotation;
 use super::auth::Ctx;
 use super::browsing::{IGNORED_ARTICLES, index_letter, sort_key};
 use super::error::ApiError;
 use super::lists::{scope_param, user_scope};
-use super::model::{self, iso_time};
-use super::response::Element;
+use super::model::{self, Annotations, Artist, Child, Index, Indexes, View};
+use super::response::{Element, ToElement};
 use crate::db::models::Directory;
 use crate::library::access::Scope;
 use crate::library::annotations::{self, Annotation, ItemKind};
@@ -25,15 +24,15 @@ pub(super) fn track_notes(
     Ok(annotations::of_items(c, user, ItemKind::Track, &ids)?)
 }
 
-/// Tracks as `Child` elements named `name`, with the caller's stars, ratings and plays.
+/// Tracks as song `Child`ren, with the caller's stars, ratings and plays.
 pub(super) fn song_list(
-    name: &'static str,
     songs: &[TrackView],
     notes: &HashMap<i32, Annotation>,
-) -> Vec<Element> {
+    view: &View,
+) -> Vec<Child> {
     songs
         .iter()
-        .map(|t| with_annotation(model::child(name, t), notes.get(&t.track.id)))
+        .map(|t| Child::song(t, notes.get(&t.track.id), view))
         .collect()
 }
 
@@ -56,48 +55,11 @@ impl FolderNotes {
         })
     }
 
-    /// Adds `starred`, `userRating` and `averageRating` to a directory entry: a `Child` with
-    /// `isDir`, a folder-mode `Artist` or a `Directory` (all three carry them in the XSD).
-    pub(super) fn annotate(&self, el: Element, dir_id: i32) -> Element {
-        let mine = self.mine.get(&dir_id);
-        el.attr_opt("starred", mine.and_then(|a| a.starred_at).map(iso_time))
-            .attr_opt("userRating", mine.and_then(|a| a.rating))
-            .attr_opt(
-                "averageRating",
-                self.average
-                    .get(&dir_id)
-                    .map(|a| (a * 100.0).round() / 100.0),
-            )
+    /// The notes of a directory entry: a `Child` with `isDir`, a folder-mode `Artist` or a
+    /// `Directory` (all three carry `starred`, `userRating` and `averageRating` in the XSD).
+    pub(super) fn of(&self, dir_id: i32) -> Annotations {
+        Annotations::folder(self.mine.get(&dir_id), self.average.get(&dir_id).copied())
     }
-}
-
-/// A folder as a `Child` with `isDir=true` (named `name`), with the caller's notes.
-pub(super) fn folder_child(name: &'static str, dir: &Directory, notes: &FolderNotes) -> Element {
-    let id = Id::Directory(dir.id).to_string();
-    let el = Element::new(name)
-        .attr("id", &id)
-        .attr_opt(
-            "parent",
-            dir.parent_id.map(|p| Id::Directory(p).to_string()),
-        )
-        .attr("isDir", true)
-        .attr("title", &dir.name)
-        .attr_opt(
-            "coverArt",
-            library::covers::directory_cover(dir).map(|c| c.to_string()),
-        )
-        .attr("created", iso_time(dir.created_at));
-    notes.annotate(el, dir.id)
-}
-
-/// A folder as a folder-mode `Artist` (getIndexes, getStarred), with the caller's notes.
-pub(super) fn folder_artist(dir: &Directory, notes: &FolderNotes) -> Element {
-    notes.annotate(
-        Element::new("artist")
-            .attr("id", Id::Directory(dir.id).to_string())
-            .attr("name", &dir.name),
-        dir.id,
-    )
 }
 
 /// getIndexes: the top-level folders of the music folders the user may see (or of the one
@@ -122,40 +84,35 @@ pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((last, Some((dirs, files, notes, dir_notes))))
         })
         .await?;
-    let indexes = Element::new("indexes")
-        .attr("lastModified", last_modified)
-        .attr("ignoredArticles", IGNORED_ARTICLES);
+    let indexes = |content| {
+        let indexes = Indexes {
+            last_modified,
+            ignored_articles: IGNORED_ARTICLES,
+            content,
+        };
+        Some(indexes.into_element("indexes"))
+    };
     let Some((dirs, files, notes, dir_notes)) = content else {
         // Unchanged since the client's copy: no index (DSub then keeps what it has).
-        return Ok(Some(indexes));
+        return Ok(indexes(None));
     };
     let mut keyed: Vec<(String, &Directory)> =
         dirs.iter().map(|d| (sort_key(&d.name, None), d)).collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-    let mut groups: Vec<(String, Vec<Element>)> = Vec::new();
+    let mut groups: Vec<Index<Artist>> = Vec::new();
     for (key, dir) in keyed {
         let letter = index_letter(&key);
-        let artist = folder_artist(dir, &dir_notes);
+        let artist = Artist::folder(dir, dir_notes.of(dir.id));
         match groups.last_mut() {
-            Some((l, list)) if *l == letter => list.push(artist),
-            _ => groups.push((letter, vec![artist])),
+            Some(index) if index.name == letter => index.artists.push(artist),
+            _ => groups.push(Index {
+                name: letter,
+                artists: vec![artist],
+            }),
         }
     }
-    Ok(Some(
-        indexes
-            .list(
-                "index",
-                groups
-                    .into_iter()
-                    .map(|(letter, list)| {
-                        Element::new("index")
-                            .attr("name", letter)
-                            .list("artist", list)
-                    })
-                    .collect(),
-            )
-            .list("child", song_list("child", &files, &notes)),
-    ))
+    let view = View::of(&ctx);
+    Ok(indexes(Some((groups, song_list(&files, &notes, &view)))))
 }
 
 /// getMusicDirectory: one folder's sub-folders (those holding audio) and then its tracks. A
@@ -192,23 +149,20 @@ pub async fn get_music_directory(ctx: Ctx) -> Result<Option<Element>, ApiError> 
             Ok((dir, name, subdirs, songs, notes, dir_notes))
         })
         .await?;
-    let mut children: Vec<Element> = subdirs
+    let view = View::of(&ctx);
+    let mut children: Vec<Child> = subdirs
         .iter()
-        .map(|d| folder_child("child", d, &dir_notes))
+        .map(|d| Child::folder(d, dir_notes.of(d.id)))
         .collect();
-    children.extend(song_list("child", &songs, &notes));
-    let directory = Element::new("directory")
-        .attr("id", Id::Directory(dir.id).to_string())
-        .attr_opt(
-            "parent",
-            dir.parent_id.map(|p| Id::Directory(p).to_string()),
-        )
-        .attr("name", name);
-    Ok(Some(
-        dir_notes
-            .annotate(directory, dir.id)
-            .list("child", children),
-    ))
+    children.extend(song_list(&songs, &notes, &view));
+    let directory = model::Directory {
+        id: Id::Directory(dir.id),
+        parent: dir.parent_id.map(Id::Directory),
+        name,
+        notes: dir_notes.of(dir.id),
+        children,
+    };
+    Ok(Some(directory.into_element("directory")))
 }
 
 /// An album as a directory: its tracks, with the album artist as parent.
@@ -228,16 +182,15 @@ async fn album_directory(
             Ok((album, songs, notes))
         })
         .await?;
-    Ok(Some(
-        Element::new("directory")
-            .attr("id", Id::Album(album_id).to_string())
-            .attr_opt(
-                "parent",
-                album.artists.first().map(|a| Id::Artist(a.id).to_string()),
-            )
-            .attr("name", &album.album.name)
-            .list("child", song_list("child", &songs, &notes)),
-    ))
+    let view = View::of(&ctx);
+    let directory = model::Directory {
+        id: Id::Album(album_id),
+        parent: album.artists.first().map(|a| Id::Artist(a.id)),
+        name: album.album.name.clone(),
+        notes: Annotations::default(),
+        children: song_list(&songs, &notes, &view),
+    };
+    Ok(Some(directory.into_element("directory")))
 }
 
 /// An album artist as a directory: their albums as sub-directories.
@@ -253,18 +206,17 @@ async fn artist_directory(
             Ok((artist, library::albums_of_artist_in(c, artist_id, &scope)?))
         })
         .await?;
-    Ok(Some(
-        Element::new("directory")
-            .attr("id", Id::Artist(artist_id).to_string())
-            .attr("name", &artist.name)
-            .list(
-                "child",
-                albums
-                    .iter()
-                    .map(|a| super::annotation::album_child("child", a))
-                    .collect(),
-            ),
-    ))
+    let directory = model::Directory {
+        id: Id::Artist(artist_id),
+        parent: None,
+        name: artist.name.clone(),
+        notes: Annotations::default(),
+        children: albums
+            .iter()
+            .map(|a| Child::album(a, Annotations::default()))
+            .collect(),
+    };
+    Ok(Some(directory.into_element("directory")))
 }
 
 /// getVideos: we serve no videos, so always the empty container.

@@ -3,14 +3,15 @@
 //! counts summed over users. Biographies and notes are left out (empty text fields are never
 //! written); image URLs point at our own cover art (signed public URLs, see artwork.rs).
 
-use super::annotation::with_star;
 use super::artwork;
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::folders::{song_list, track_notes};
 use super::lists::user_scope;
-use super::model;
-use super::response::Element;
+use super::model::{
+    AlbumInfo, Annotations, Artist, ArtistID3, ArtistInfo, SimilarArtist, Songs, View,
+};
+use super::response::{Element, ToElement};
 use crate::library::access::{self, Scope};
 use crate::library::annotations::{self, ItemKind};
 use crate::library::{self, Id, folders};
@@ -101,34 +102,33 @@ async fn artist_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
         })
         .await?;
     let name = if id3 { "artistInfo2" } else { "artistInfo" };
-    let info = Element::new(name).field_opt(
-        "musicBrainzId",
-        seed.as_ref().and_then(|a| a.mbid.as_deref()),
-    );
-    let info = artwork::with_info_images(&ctx, info, seed.and_then(|a| a.cover_art).as_ref());
-    let entries: Vec<Element> = similar
+    let similar = similar
         .iter()
         .filter_map(|a| {
             if id3 {
-                return Some(with_star(
-                    model::artist("similarArtist", a),
-                    notes.get(&a.id),
-                ));
+                let artist = ArtistID3::new(a, Annotations::star(notes.get(&a.id)));
+                return Some(SimilarArtist::Id3(artist));
             }
             // Folders carry no annotations; tag-mode artists carry the caller's star.
             let (id, note) = match &dirs {
                 Some(dirs) => (Id::Directory(*dirs.get(&a.id)?), None),
                 None => (Id::Artist(a.id), notes.get(&a.id)),
             };
-            Some(with_star(
-                Element::new("similarArtist")
-                    .attr("id", id.to_string())
-                    .attr("name", &a.name),
-                note,
-            ))
+            Some(SimilarArtist::Folder(Artist {
+                id,
+                name: a.name.clone(),
+                notes: Annotations::star(note),
+            }))
         })
         .collect();
-    Ok(Some(info.list("similarArtist", entries)))
+    let info = ArtistInfo {
+        music_brainz_id: seed.as_ref().and_then(|a| a.mbid.clone()),
+        images: seed
+            .and_then(|a| a.cover_art)
+            .map(|cover| artwork::info_images(&ctx, &cover)),
+        similar,
+    };
+    Ok(Some(info.into_element(name)))
 }
 
 pub async fn get_artist_info(ctx: Ctx) -> Result<Option<Element>, ApiError> {
@@ -175,12 +175,12 @@ async fn album_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
             Ok(Some(album.album))
         })
         .await?;
-    let info = Element::new("albumInfo").field_opt(
-        "musicBrainzId",
-        album.as_ref().and_then(|a| a.mbid.as_deref()),
-    );
     let cover = album.as_ref().and_then(library::covers::album_cover);
-    Ok(Some(artwork::with_info_images(&ctx, info, cover.as_ref())))
+    let info = AlbumInfo {
+        music_brainz_id: album.and_then(|a| a.mbid),
+        images: cover.map(|cover| artwork::info_images(&ctx, &cover)),
+    };
+    Ok(Some(info.into_element("albumInfo")))
 }
 
 pub async fn get_album_info(ctx: Ctx) -> Result<Option<Element>, ApiError> {
@@ -230,8 +230,9 @@ async fn similar_songs(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError>
         })
         .await?;
     let name = if id3 { "similarSongs2" } else { "similarSongs" };
+    let view = View::of(&ctx);
     Ok(Some(
-        Element::new(name).list("song", song_list("song", &songs, &notes)),
+        Songs(song_list(&songs, &notes, &view)).into_element(name),
     ))
 }
 
@@ -259,7 +260,8 @@ pub async fn get_top_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((songs, notes))
         })
         .await?;
+    let view = View::of(&ctx);
     Ok(Some(
-        Element::new("topSongs").list("song", song_list("song", &songs, &notes)),
+        Songs(song_list(&songs, &notes, &view)).into_element("topSongs"),
     ))
 }

@@ -1,13 +1,12 @@
 //! Album and song lists: getAlbumList, getAlbumList2, getRandomSongs, getSongsByGenre. Items
 //! carry the user's annotations (starred, userRating, playCount, played) like getStarred's.
 
-use super::annotation::{album_child, with_annotation};
 use super::auth::Ctx;
 use super::browsing::IGNORED_ARTICLES;
 use super::error::ApiError;
-use super::folders::{FolderNotes, folder_child};
-use super::model;
-use super::response::Element;
+use super::folders::FolderNotes;
+use super::model::{AlbumID3, AlbumList, AlbumList2, Annotations, Child, Songs, View};
+use super::response::{Element, ToElement};
 use crate::library::access::{self, AccessError, Scope};
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::lists::{
@@ -86,34 +85,35 @@ pub(super) fn annotated_tracks(
     Ok((views, notes))
 }
 
-/// Songs as `Child` elements named `name`, with annotations.
-pub(super) fn song_elements(
-    name: &'static str,
+/// Songs as `Child`ren, with annotations.
+pub(super) fn song_children(
     (views, notes): &(Vec<TrackView>, HashMap<i32, Annotation>),
-) -> Vec<Element> {
+    view: &View,
+) -> Vec<Child> {
     views
         .iter()
-        .map(|v| with_annotation(model::child(name, v), notes.get(&v.track.id)))
+        .map(|v| Child::song(v, notes.get(&v.track.id), view))
         .collect()
 }
 
-/// Albums as `AlbumID3` elements, with annotations.
-pub(super) fn album_id3_elements(
+/// Albums as `AlbumID3`s, with annotations.
+pub(super) fn albums_id3(
     (views, notes): &(Vec<AlbumView>, HashMap<i32, Annotation>),
-) -> Vec<Element> {
+    view: &View,
+) -> Vec<AlbumID3> {
     views
         .iter()
-        .map(|v| with_annotation(model::album("album", v), notes.get(&v.album.id)))
+        .map(|v| AlbumID3::new(v, notes.get(&v.album.id), view))
         .collect()
 }
 
-/// Albums as folder-style `Child` elements (`isDir` true), with annotations.
-pub(super) fn album_child_elements(
+/// Albums as folder-style `Child`ren (`isDir` true), with annotations.
+pub(super) fn album_children(
     (views, notes): &(Vec<AlbumView>, HashMap<i32, Annotation>),
-) -> Vec<Element> {
+) -> Vec<Child> {
     views
         .iter()
-        .map(|v| with_annotation(album_child("album", v), notes.get(&v.album.id)))
+        .map(|v| Child::album(v, Annotations::media(notes.get(&v.album.id))))
         .collect()
 }
 
@@ -175,8 +175,9 @@ async fn album_list(ctx: &Ctx) -> Result<(Vec<AlbumView>, HashMap<i32, Annotatio
 
 pub async fn get_album_list2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let albums = album_list(&ctx).await?;
+    let view = View::of(&ctx);
     Ok(Some(
-        Element::new("albumList2").list("album", album_id3_elements(&albums)),
+        AlbumList2(albums_id3(&albums, &view)).into_element("albumList2"),
     ))
 }
 
@@ -202,25 +203,22 @@ pub async fn get_album_list(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         })
         .await?;
     let (views, notes) = &albums;
-    let mut albums: HashMap<i32, Element> = views
+    let mut albums: HashMap<i32, Child> = views
         .iter()
         .map(|v| {
-            let el = with_annotation(album_child("album", v), notes.get(&v.album.id));
-            (v.album.id, el)
+            let album = Child::album(v, Annotations::media(notes.get(&v.album.id)));
+            (v.album.id, album)
         })
         .collect();
-    let mut dirs: HashMap<i32, Element> = dirs
+    let mut dirs: HashMap<i32, Child> = dirs
         .iter()
-        .map(|d| (d.id, folder_child("album", d, &dir_notes)))
+        .map(|d| (d.id, Child::folder(d, dir_notes.of(d.id))))
         .collect();
-    let list = items
-        .into_iter()
-        .filter_map(|item| match item {
-            FolderListItem::Album(id) => albums.remove(&id),
-            FolderListItem::Directory(id) => dirs.remove(&id),
-        })
-        .collect();
-    Ok(Some(Element::new("albumList").list("album", list)))
+    let list = items.into_iter().filter_map(|item| match item {
+        FolderListItem::Album(id) => albums.remove(&id),
+        FolderListItem::Directory(id) => dirs.remove(&id),
+    });
+    Ok(Some(AlbumList(list.collect()).into_element("albumList")))
 }
 
 pub async fn get_random_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
@@ -243,8 +241,9 @@ pub async fn get_random_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             annotated_tracks(c, user_id, &ids)
         })
         .await?;
+    let view = View::of(&ctx);
     Ok(Some(
-        Element::new("randomSongs").list("song", song_elements("song", &songs)),
+        Songs(song_children(&songs, &view)).into_element("randomSongs"),
     ))
 }
 
@@ -263,7 +262,8 @@ pub async fn get_songs_by_genre(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             annotated_tracks(c, user_id, &ids)
         })
         .await?;
+    let view = View::of(&ctx);
     Ok(Some(
-        Element::new("songsByGenre").list("song", song_elements("song", &songs)),
+        Songs(song_children(&songs, &view)).into_element("songsByGenre"),
     ))
 }

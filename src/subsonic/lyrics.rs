@@ -4,7 +4,8 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::response::Element;
+use super::model::{self, LyricLine, LyricsList, StructuredLyrics};
+use super::response::{Element, ToElement};
 use crate::library::lyrics::{self, Lyrics};
 use crate::library::{Id, access};
 
@@ -24,7 +25,7 @@ pub async fn get_lyrics(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         if artist.is_none() {
             return Err(ApiError::MissingParam("title"));
         }
-        return Ok(Some(Element::new("lyrics").text("")));
+        return Ok(Some(model::Lyrics::default().into_element("lyrics")));
     };
     let user = ctx.user.clone();
     let max_bytes = lyrics_limit(&ctx);
@@ -40,7 +41,7 @@ pub async fn get_lyrics(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         })
         .await?;
     let Some(found) = found else {
-        return Ok(Some(Element::new("lyrics").text("")));
+        return Ok(Some(model::Lyrics::default().into_element("lyrics")));
     };
     // Plain lyrics read best as plain text; else the synchronised ones without their times.
     let parsed = found.parsed();
@@ -50,12 +51,12 @@ pub async fn get_lyrics(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .or(parsed.first())
         .map(Lyrics::plain_text)
         .unwrap_or_default();
-    Ok(Some(
-        Element::new("lyrics")
-            .attr("artist", &found.artist)
-            .attr("title", &found.title)
-            .text(text),
-    ))
+    let lyrics = model::Lyrics {
+        artist: Some(found.artist),
+        title: Some(found.title),
+        text,
+    };
+    Ok(Some(lyrics.into_element("lyrics")))
 }
 
 /// getLyricsBySongId: every version of a song's lyrics (synchronised first), each with its
@@ -80,10 +81,9 @@ pub async fn get_lyrics_by_song_id(ctx: Ctx) -> Result<Option<Element>, ApiError
     let entries = found
         .parsed()
         .into_iter()
-        .map(|l| structured(&l, &found.artist, &found.title))
-        .collect();
+        .map(|l| structured(l, &found.artist, &found.title));
     Ok(Some(
-        Element::new("lyricsList").list("structuredLyrics", entries),
+        LyricsList(entries.collect()).into_element("lyricsList"),
     ))
 }
 
@@ -93,22 +93,20 @@ fn lyrics_limit(ctx: &Ctx) -> u64 {
 }
 
 /// One OpenSubsonic `structuredLyrics` entry.
-fn structured(l: &Lyrics, artist: &str, title: &str) -> Element {
-    Element::new("structuredLyrics")
-        .attr("displayArtist", l.artist.as_deref().unwrap_or(artist))
-        .attr("displayTitle", l.title.as_deref().unwrap_or(title))
-        .attr("lang", &l.lang)
-        .attr("offset", l.offset_ms)
-        .attr("synced", l.synced)
-        .list(
-            "line",
-            l.lines
-                .iter()
-                .map(|line| {
-                    Element::new("line")
-                        .attr_opt("start", line.start_ms)
-                        .text(&line.text)
-                })
-                .collect(),
-        )
+fn structured(l: Lyrics, artist: &str, title: &str) -> StructuredLyrics {
+    StructuredLyrics {
+        display_artist: l.artist.unwrap_or_else(|| artist.to_string()),
+        display_title: l.title.unwrap_or_else(|| title.to_string()),
+        lang: l.lang,
+        offset: l.offset_ms,
+        synced: l.synced,
+        lines: l
+            .lines
+            .into_iter()
+            .map(|line| LyricLine {
+                start: line.start_ms,
+                text: line.text,
+            })
+            .collect(),
+    }
 }

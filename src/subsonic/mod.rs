@@ -21,6 +21,7 @@ pub mod play_queue;
 pub mod playlists;
 pub mod podcasts;
 pub mod radio;
+mod registry;
 pub mod response;
 pub mod scan_errors;
 pub mod searching;
@@ -32,10 +33,11 @@ pub mod users;
 use crate::state::AppState;
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth::{Ctx, authenticate};
+use auth::authenticate;
 use error::ApiError;
 use futures_util::StreamExt;
 use params::Params;
+use registry::Handler;
 use response::{Element, Format, render};
 
 /// How much of a refused, too large body is read and dropped, so that the client (still
@@ -172,223 +174,18 @@ async fn call(
     format: Format,
     req: &HttpRequest,
 ) -> Result<Reply, ApiError> {
-    // The one method answered without authentication.
-    if method == "getOpenSubsonicExtensions" {
-        return Ok(Reply::Envelope(Some(system::open_subsonic_extensions())));
-    }
-    if MEDIA_METHODS.contains(&method) {
-        let ctx = authenticate(state, params, format, req.clone()).await?;
-        return route_media(method, ctx).await.map(Reply::Media);
-    }
-    if !is_known(method) {
+    let Some(entry) = registry::find(method) else {
         return Err(ApiError::UnknownMethod(method.to_string()));
-    }
-    let ctx = authenticate(state, params, format, req.clone()).await?;
-    let default_stream = transcoding::DefaultStream::of(&ctx);
-    let legacy_xml = ctx.format == Format::Xml
-        && response::is_legacy_client(&ctx.state.config.api.legacy_clients, ctx.params.get("c"));
-    let mut payload = route(method, ctx).await?;
-    if let Some(payload) = payload.as_mut() {
-        default_stream.annotate(payload);
-        if legacy_xml {
-            payload.drop_nested(response::OPEN_SUBSONIC_NESTED);
+    };
+    match entry.handler {
+        Handler::Open(answer) => Ok(Reply::Envelope(Some(answer()))),
+        Handler::Envelope(run) => {
+            let ctx = authenticate(state, params, format, req.clone()).await?;
+            run(ctx).await.map(Reply::Envelope)
         }
-    }
-    Ok(Reply::Envelope(payload))
-}
-
-/// Methods that answer with bytes rather than an envelope (failures still get an envelope).
-const MEDIA_METHODS: &[&str] = &[
-    // streams and downloads (media.rs):
-    "stream",
-    "download",
-    // cover art and avatars (artwork.rs):
-    "getAvatar",
-    "getCoverArt",
-];
-
-async fn route_media(method: &str, ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    match method {
-        // streams and downloads (media.rs):
-        "stream" => media::stream(ctx).await,
-        "download" => media::download(ctx).await,
-        // cover art and avatars (artwork.rs):
-        "getAvatar" => avatar::get_avatar(ctx).await,
-        "getCoverArt" => artwork::get_cover_art(ctx).await,
-        other => Err(ApiError::UnknownMethod(other.to_string())),
-    }
-}
-
-/// Every method this server answers (besides getOpenSubsonicExtensions).
-const METHODS: &[&str] = &[
-    "ping",
-    "getLicense",
-    "getScanStatus",
-    "startScan",
-    // scan errors and scan info for the web player's admin page (scan_errors.rs, system.rs):
-    "getScanErrors",
-    "getScanInfo",
-    "getMusicFolders",
-    "getGenres",
-    "getArtists",
-    "getArtist",
-    "getAlbum",
-    "getSong",
-    // folders and info (folders.rs, info.rs):
-    "getIndexes",
-    "getMusicDirectory",
-    "getArtistInfo",
-    "getArtistInfo2",
-    "getAlbumInfo",
-    "getAlbumInfo2",
-    "getSimilarSongs",
-    "getSimilarSongs2",
-    "getTopSongs",
-    "getVideos",
-    "getVideoInfo",
-    // lists and search (lists.rs, searching.rs):
-    "getAlbumList",
-    "getAlbumList2",
-    "getRandomSongs",
-    "getSongsByGenre",
-    "search",
-    "search2",
-    "search3",
-    // annotations (annotation.rs):
-    "star",
-    "unstar",
-    "setRating",
-    "scrobble",
-    "getNowPlaying",
-    "getStarred",
-    "getStarred2",
-    // API keys (system.rs):
-    "tokenInfo",
-    "getUser",
-    "getUsers",
-    // lyrics (lyrics.rs):
-    "getLyrics",
-    "getLyricsBySongId",
-    // users, playlists, queue, bookmarks, shares, radio, chat (issue 5 files):
-    "getShares",
-    "createShare",
-    "updateShare",
-    "deleteShare",
-    "getInternetRadioStations",
-    "createInternetRadioStation",
-    "updateInternetRadioStation",
-    "deleteInternetRadioStation",
-    "addChatMessage",
-    "getChatMessages",
-    "getPodcasts",
-    "getNewestPodcasts",
-    "createUser",
-    "updateUser",
-    "deleteUser",
-    "changePassword",
-    "createApiKey",
-    "getApiKeys",
-    "deleteApiKey",
-    "getPlaylists",
-    "getPlaylist",
-    "createPlaylist",
-    "updatePlaylist",
-    "deletePlaylist",
-    "getPlayQueue",
-    "savePlayQueue",
-    "getPlayQueueByIndex",
-    "savePlayQueueByIndex",
-    "getBookmarks",
-    "createBookmark",
-    "deleteBookmark",
-];
-
-fn is_known(method: &str) -> bool {
-    METHODS.contains(&method)
-}
-
-async fn route(method: &str, ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    match method {
-        "ping" => system::ping(ctx).await,
-        "getLicense" => system::get_license(ctx).await,
-        "getScanStatus" => system::get_scan_status(ctx).await,
-        "startScan" => system::start_scan(ctx).await,
-        // scan errors for the web player's admin page (scan_errors.rs):
-        "getScanErrors" => scan_errors::get_scan_errors(ctx).await,
-        "getScanInfo" => system::get_scan_info(ctx).await,
-        "getMusicFolders" => browsing::get_music_folders(ctx).await,
-        "getGenres" => browsing::get_genres(ctx).await,
-        "getArtists" => browsing::get_artists(ctx).await,
-        "getArtist" => browsing::get_artist(ctx).await,
-        "getAlbum" => browsing::get_album(ctx).await,
-        "getSong" => browsing::get_song(ctx).await,
-        // folders and info (folders.rs, info.rs):
-        "getIndexes" => folders::get_indexes(ctx).await,
-        "getMusicDirectory" => folders::get_music_directory(ctx).await,
-        "getArtistInfo" => info::get_artist_info(ctx).await,
-        "getArtistInfo2" => info::get_artist_info2(ctx).await,
-        "getAlbumInfo" => info::get_album_info(ctx).await,
-        "getAlbumInfo2" => info::get_album_info2(ctx).await,
-        "getSimilarSongs" => info::get_similar_songs(ctx).await,
-        "getSimilarSongs2" => info::get_similar_songs2(ctx).await,
-        "getTopSongs" => info::get_top_songs(ctx).await,
-        "getVideos" => folders::get_videos(ctx).await,
-        "getVideoInfo" => folders::get_video_info(ctx).await,
-        // lists and search (lists.rs, searching.rs):
-        "getAlbumList" => lists::get_album_list(ctx).await,
-        "getAlbumList2" => lists::get_album_list2(ctx).await,
-        "getRandomSongs" => lists::get_random_songs(ctx).await,
-        "getSongsByGenre" => lists::get_songs_by_genre(ctx).await,
-        "search" => searching::search(ctx).await,
-        "search2" => searching::search2(ctx).await,
-        "search3" => searching::search3(ctx).await,
-        // annotations (annotation.rs):
-        "star" => annotation::star(ctx).await,
-        "unstar" => annotation::unstar(ctx).await,
-        "setRating" => annotation::set_rating(ctx).await,
-        "scrobble" => annotation::scrobble(ctx).await,
-        "getNowPlaying" => annotation::get_now_playing(ctx).await,
-        "getStarred" => annotation::get_starred(ctx).await,
-        "getStarred2" => annotation::get_starred2(ctx).await,
-        // API keys (system.rs):
-        "tokenInfo" => system::token_info(ctx).await,
-        "getUser" => users::get_user(ctx).await,
-        "getUsers" => users::get_users(ctx).await,
-        // lyrics (lyrics.rs):
-        "getLyrics" => lyrics::get_lyrics(ctx).await,
-        "getLyricsBySongId" => lyrics::get_lyrics_by_song_id(ctx).await,
-        // users, playlists, queue, bookmarks, shares, radio, chat (issue 5 files):
-        "getShares" => shares::get_shares(ctx).await,
-        "createShare" => shares::create_share(ctx).await,
-        "updateShare" => shares::update_share(ctx).await,
-        "deleteShare" => shares::delete_share(ctx).await,
-        "getInternetRadioStations" => radio::get_internet_radio_stations(ctx).await,
-        "createInternetRadioStation" => radio::create_internet_radio_station(ctx).await,
-        "updateInternetRadioStation" => radio::update_internet_radio_station(ctx).await,
-        "deleteInternetRadioStation" => radio::delete_internet_radio_station(ctx).await,
-        "addChatMessage" => chat::add_chat_message(ctx).await,
-        "getChatMessages" => chat::get_chat_messages(ctx).await,
-        "getPodcasts" => podcasts::get_podcasts(ctx).await,
-        "getNewestPodcasts" => podcasts::get_newest_podcasts(ctx).await,
-        "createUser" => users::create_user(ctx).await,
-        "updateUser" => users::update_user(ctx).await,
-        "deleteUser" => users::delete_user(ctx).await,
-        "changePassword" => users::change_password(ctx).await,
-        "createApiKey" => users::create_api_key(ctx).await,
-        "getApiKeys" => users::get_api_keys(ctx).await,
-        "deleteApiKey" => users::delete_api_key(ctx).await,
-        "getPlaylists" => playlists::get_playlists(ctx).await,
-        "getPlaylist" => playlists::get_playlist(ctx).await,
-        "createPlaylist" => playlists::create_playlist(ctx).await,
-        "updatePlaylist" => playlists::update_playlist(ctx).await,
-        "deletePlaylist" => playlists::delete_playlist(ctx).await,
-        "getPlayQueue" => play_queue::get_play_queue(ctx).await,
-        "savePlayQueue" => play_queue::save_play_queue(ctx).await,
-        "getPlayQueueByIndex" => play_queue::get_play_queue_by_index(ctx).await,
-        "savePlayQueueByIndex" => play_queue::save_play_queue_by_index(ctx).await,
-        "getBookmarks" => play_queue::get_bookmarks(ctx).await,
-        "createBookmark" => play_queue::create_bookmark(ctx).await,
-        "deleteBookmark" => play_queue::delete_bookmark(ctx).await,
-        other => Err(ApiError::UnknownMethod(other.to_string())),
+        Handler::Media(run) => {
+            let ctx = authenticate(state, params, format, req.clone()).await?;
+            run(ctx).await.map(Reply::Media)
+        }
     }
 }

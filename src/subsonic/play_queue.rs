@@ -2,13 +2,12 @@
 //! `indexBasedQueue` pair (getPlayQueueByIndex, savePlayQueueByIndex), getBookmarks,
 //! createBookmark, deleteBookmark. Everything is per user.
 
-use super::annotation::with_annotation;
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::lists::{annotated_tracks, user_scope};
-use super::model::{self, iso_time};
+use super::model::{self, Bookmarks, Child, PlayQueue, QueueCurrent, View};
 use super::playlists::song_ids;
-use super::response::Element;
+use super::response::{Element, ToElement};
 use crate::db;
 use crate::library::bookmarks::{self, BookmarkError};
 use crate::library::play_queue::{self, NewQueue, QueueError, SavedQueue};
@@ -77,7 +76,7 @@ async fn save(ctx: &Ctx, ids: Vec<i32>, current: usize) -> Result<Option<Element
 /// The saved queue with its songs as `entry` elements (repeats kept); `None` for a user who
 /// never saved one, who then gets no `playQueue` at all (as Subsonic answers): an empty queue
 /// would look saved, and clients offer to "restore" it.
-async fn load(ctx: &Ctx) -> Result<Option<(SavedQueue, Vec<Element>)>, ApiError> {
+async fn load(ctx: &Ctx) -> Result<Option<(SavedQueue, Vec<Child>)>, ApiError> {
     let scope = user_scope(ctx).await?;
     let user_id = ctx.user.id;
     let loaded = ctx
@@ -95,11 +94,12 @@ async fn load(ctx: &Ctx) -> Result<Option<(SavedQueue, Vec<Element>)>, ApiError>
         return Ok(None);
     };
     let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
+    let view = View::of(ctx);
     let entries = queue
         .track_ids
         .iter()
         .filter_map(|id| views.get(id))
-        .map(|v| with_annotation(model::child("entry", v), notes.get(&v.track.id)))
+        .map(|v| Child::song(v, notes.get(&v.track.id), &view))
         .collect();
     Ok(Some((queue, entries)))
 }
@@ -136,13 +136,23 @@ pub async fn save_play_queue_by_index(ctx: Ctx) -> Result<Option<Element>, ApiEr
     save(&ctx, ids, current).await
 }
 
-/// The attributes both queue shapes share, after the current-track one.
-fn queue_element(el: Element, ctx: &Ctx, q: &SavedQueue, entries: Vec<Element>) -> Element {
-    el.attr("position", q.position_ms)
-        .attr("username", &ctx.user.name)
-        .attr("changed", iso_time(q.changed_at))
-        .attr("changedBy", &q.changed_by)
-        .list("entry", entries)
+/// The queue as `name`, with its current song as `current`.
+fn queue_element(
+    name: &'static str,
+    current: QueueCurrent,
+    ctx: &Ctx,
+    q: SavedQueue,
+    entries: Vec<Child>,
+) -> Element {
+    let queue = PlayQueue {
+        current,
+        position: q.position_ms,
+        username: ctx.user.name.clone(),
+        changed: q.changed_at,
+        changed_by: q.changed_by,
+        entries,
+    };
+    queue.into_element(name)
 }
 
 /// getPlayQueue: `current` is the current song's id (a string, per OpenSubsonic).
@@ -154,8 +164,14 @@ pub async fn get_play_queue(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .current
         .and_then(|i| queue.track_ids.get(i))
         .map(|&id| Id::Track(id).to_string());
-    let el = Element::new("playQueue").attr_opt("current", current);
-    Ok(Some(queue_element(el, &ctx, &queue, entries)))
+    let current = QueueCurrent::Id(current);
+    Ok(Some(queue_element(
+        "playQueue",
+        current,
+        &ctx,
+        queue,
+        entries,
+    )))
 }
 
 /// getPlayQueueByIndex: like getPlayQueue with the 0-based `currentIndex`.
@@ -163,8 +179,14 @@ pub async fn get_play_queue_by_index(ctx: Ctx) -> Result<Option<Element>, ApiErr
     let Some((queue, entries)) = load(&ctx).await? else {
         return Ok(None);
     };
-    let el = Element::new("playQueueByIndex").attr_opt("currentIndex", queue.current);
-    Ok(Some(queue_element(el, &ctx, &queue, entries)))
+    let current = QueueCurrent::Index(queue.current);
+    Ok(Some(queue_element(
+        "playQueueByIndex",
+        current,
+        &ctx,
+        queue,
+        entries,
+    )))
 }
 
 /// A song id parameter.
@@ -187,23 +209,19 @@ pub async fn get_bookmarks(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         })
         .await?;
     let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
-    let list = marks
-        .iter()
-        .filter_map(|b| {
-            let v = views.get(&b.track_id)?;
-            let entry = with_annotation(model::child("entry", v), notes.get(&b.track_id));
-            Some(
-                Element::new("bookmark")
-                    .attr("position", b.position_ms)
-                    .attr("username", &ctx.user.name)
-                    .attr_opt("comment", b.comment.as_ref())
-                    .attr("created", iso_time(b.created_at))
-                    .attr("changed", iso_time(b.updated_at))
-                    .child(entry),
-            )
+    let view = View::of(&ctx);
+    let list = marks.iter().filter_map(|b| {
+        let v = views.get(&b.track_id)?;
+        Some(model::Bookmark {
+            position: b.position_ms,
+            username: ctx.user.name.clone(),
+            comment: b.comment.clone(),
+            created: b.created_at,
+            changed: b.updated_at,
+            entry: Child::song(v, notes.get(&b.track_id), &view),
         })
-        .collect();
-    Ok(Some(Element::new("bookmarks").list("bookmark", list)))
+    });
+    Ok(Some(Bookmarks(list.collect()).into_element("bookmarks")))
 }
 
 /// createBookmark: `id` (song), `position` in ms (required), `comment`. Saving again moves

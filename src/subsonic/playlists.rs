@@ -2,12 +2,11 @@
 //! The rules (who sees and changes what) live in `library::playlists`; this file parses
 //! parameters and renders `Playlist` / `PlaylistWithSongs`.
 
-use super::annotation::with_annotation;
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::lists::{annotated_tracks, user_scope};
-use super::model::{self, iso_time};
-use super::response::Element;
+use super::model::{self, Child, Playlists, View};
+use super::response::{Element, ToElement};
 use crate::db::{self, models::Role};
 use crate::library::access;
 use crate::library::covers::CoverArtId;
@@ -61,21 +60,23 @@ pub(super) fn song_ids(ctx: &Ctx, key: &str) -> Result<Vec<i32>, ApiError> {
         .collect()
 }
 
-/// A `Playlist` element. `readonly` (OpenSubsonic) tells the client whether the caller may
-/// edit its songs.
-fn playlist_element(p: &Playlist, actor: &Actor) -> Element {
-    Element::new("playlist")
-        .attr("id", Id::Playlist(p.id).to_string())
-        .attr("name", &p.name)
-        .attr_opt("comment", p.comment.as_ref())
-        .attr("owner", &p.owner_name)
-        .attr("public", p.public)
-        .attr("songCount", p.song_count)
-        .attr("duration", p.duration_ms / 1000)
-        .attr("created", iso_time(p.created_at))
-        .attr("changed", iso_time(p.updated_at))
-        .attr_opt("coverArt", cover_art(p))
-        .attr("readonly", !p.editable_by(actor))
+/// A `Playlist` (without its songs). `readonly` (OpenSubsonic) tells the client whether the
+/// caller may edit its songs.
+fn playlist_model(p: &Playlist, actor: &Actor) -> model::Playlist {
+    model::Playlist {
+        id: p.id,
+        name: p.name.clone(),
+        comment: p.comment.clone(),
+        owner: p.owner_name.clone(),
+        public: p.public,
+        song_count: p.song_count,
+        duration: p.duration_ms / 1000,
+        created: p.created_at,
+        changed: p.updated_at,
+        cover_art: cover_art(p),
+        readonly: !p.editable_by(actor),
+        entries: None,
+    }
 }
 
 /// The playlist's cover id (the art of its first song that has some): versioned by the
@@ -101,12 +102,17 @@ async fn playlist_with_songs(ctx: &Ctx, actor: Actor, id: i32) -> Result<Element
         })
         .await?;
     let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
+    let view = View::of(ctx);
     let entries = order
         .iter()
         .filter_map(|id| views.get(id))
-        .map(|v| with_annotation(model::child("entry", v), notes.get(&v.track.id)))
+        .map(|v| Child::song(v, notes.get(&v.track.id), &view))
         .collect();
-    Ok(playlist_element(&playlist, &actor).list("entry", entries))
+    let playlist = model::Playlist {
+        entries: Some(entries),
+        ..playlist_model(&playlist, &actor)
+    };
+    Ok(playlist.into_element("playlist"))
 }
 
 /// getPlaylists: the caller's own and the public playlists; an admin may pass `username` to
@@ -137,10 +143,10 @@ pub async fn get_playlists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((playlists::visible_to(c, &scope, owner)?, actor))
         })
         .await?;
-    Ok(Some(Element::new("playlists").list(
-        "playlist",
-        list.iter().map(|p| playlist_element(p, &actor)).collect(),
-    )))
+    Ok(Some(
+        Playlists(list.iter().map(|p| playlist_model(p, &actor)).collect())
+            .into_element("playlists"),
+    ))
 }
 
 /// getPlaylist: one playlist with its songs.

@@ -5,7 +5,8 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::response::Element;
+use super::model::{InternetRadioStation, InternetRadioStations};
+use super::response::{Element, ToElement};
 use crate::db;
 use crate::library::radio::{self, RadioError, Station, StationFields};
 
@@ -20,12 +21,13 @@ impl From<RadioError> for ApiError {
     }
 }
 
-fn station_element(s: &Station) -> Element {
-    Element::new("internetRadioStation")
-        .attr("id", s.id.to_string())
-        .attr("name", &s.name)
-        .attr("streamUrl", &s.stream_url)
-        .attr_opt("homePageUrl", s.homepage_url.as_ref())
+fn station_model(s: &Station) -> InternetRadioStation {
+    InternetRadioStation {
+        id: s.id,
+        name: s.name.clone(),
+        stream_url: s.stream_url.clone(),
+        home_page_url: s.homepage_url.clone(),
+    }
 }
 
 /// A station id parameter; one that is not a number names no station.
@@ -49,10 +51,10 @@ fn fields(ctx: &Ctx) -> Result<StationFields, ApiError> {
 /// getInternetRadioStations: every station, by name.
 pub async fn get_internet_radio_stations(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let stations = ctx.db(|c| Ok(radio::list(c)?)).await?;
-    Ok(Some(Element::new("internetRadioStations").list(
-        "internetRadioStation",
-        stations.iter().map(station_element).collect(),
-    )))
+    Ok(Some(
+        InternetRadioStations(stations.iter().map(station_model).collect())
+            .into_element("internetRadioStations"),
+    ))
 }
 
 /// createInternetRadioStation: `streamUrl`, `name`, `homepageUrl` (admins).

@@ -1,6 +1,6 @@
 //! One response model, two wire formats. Every Subsonic response is built once as a small
-//! neutral tree of `Element`s; the XML and JSON writers both walk it, so the formats cannot
-//! drift:
+//! neutral tree of `Element`s (by the typed values of `model`, through `ToElement`); the XML
+//! and JSON writers both walk it, so the formats cannot drift:
 //! - scalars are XML attributes and typed JSON properties (numbers stay numbers);
 //! - `list` children are repeated XML elements and JSON arrays, even with 0 or 1 items;
 //! - `child` is one nested element (a JSON object); text content is JSON `value`;
@@ -58,6 +58,18 @@ impl From<bool> for Value {
     }
 }
 
+/// A typed wire value (see `model`) that renders itself as one element named `name`. List
+/// items take the list's name whatever `name` is given.
+pub trait ToElement {
+    fn into_element(self, name: &'static str) -> Element;
+}
+
+impl ToElement for Element {
+    fn into_element(self, _name: &'static str) -> Element {
+        self
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Child {
     One(Element),
@@ -89,34 +101,6 @@ impl Element {
     pub fn attr(mut self, key: &'static str, value: impl Into<Value>) -> Self {
         self.attrs.push((key, value.into()));
         self
-    }
-
-    /// The value of attribute `key`.
-    pub fn attr_value(&self, key: &str) -> Option<&Value> {
-        self.attrs.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
-    }
-
-    /// Inserts an attribute right after `after` (or last when there is no such attribute), so
-    /// a decoration keeps the attribute order of a built element.
-    pub fn insert_attr_after(&mut self, after: &str, key: &'static str, value: impl Into<Value>) {
-        let at = self
-            .attrs
-            .iter()
-            .position(|(k, _)| *k == after)
-            .map_or(self.attrs.len(), |i| i + 1);
-        self.attrs.insert(at, (key, value.into()));
-    }
-
-    /// Calls `visit` on this element and every element below it.
-    pub fn visit_mut(&mut self, visit: &mut impl FnMut(&mut Element)) {
-        visit(self);
-        for child in &mut self.children {
-            match child {
-                Child::One(e) => e.visit_mut(visit),
-                Child::List(_, items) => items.iter_mut().for_each(|e| e.visit_mut(visit)),
-                Child::Scalars(..) | Child::Field(..) => {}
-            }
-        }
     }
 
     /// Adds an attribute when the value is present.
@@ -151,6 +135,18 @@ impl Element {
     pub fn list(mut self, name: &'static str, items: Vec<Element>) -> Self {
         self.children.push(Child::List(name, items));
         self
+    }
+
+    /// Adds a list of typed items rendered as elements named `name`.
+    pub fn items<T: ToElement>(
+        self,
+        name: &'static str,
+        items: impl IntoIterator<Item = T>,
+    ) -> Self {
+        self.list(
+            name,
+            items.into_iter().map(|i| i.into_element(name)).collect(),
+        )
     }
 
     /// Adds a text field: a child element with text in XML (`<notes>…</notes>`), a plain string
@@ -365,28 +361,6 @@ fn json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// The nested elements OpenSubsonic added to songs (`Child`), albums (`AlbumID3`) and artists
-/// (`ArtistID3`). In XML they are left out for legacy clients (`api.legacy_clients`): DSub and
-/// its kind find elements by start tag anywhere in the document, so a composer's `<artist>`
-/// inside `<contributors>` becomes an album's artist, and the other nested lists are at best
-/// noise to clients that predate OpenSubsonic. The payloads of getGenres (`genres`) and
-/// getArtists (`artists`) are never removed: only elements nested in an item are.
-pub const OPEN_SUBSONIC_NESTED: &[&str] = &[
-    "isrc",
-    "genres",
-    "artists",
-    "albumArtists",
-    "contributors",
-    "moods",
-    "replayGain",
-    "recordLabels",
-    "releaseTypes",
-    "originalReleaseDate",
-    "releaseDate",
-    "discTitles",
-    "roles",
-];
-
 /// Whether the client name `c` is one of `legacy` (case-insensitively; "DSub" also matches
 /// "DSub_phone" or "DSub-2", as the per-client bitrate caps match).
 pub fn is_legacy_client(legacy: &[String], client: Option<&str>) -> bool {
@@ -396,27 +370,6 @@ pub fn is_legacy_client(legacy: &[String], client: Option<&str>) -> bool {
     legacy
         .iter()
         .any(|name| crate::config::client_name_matches(name, client))
-}
-
-impl Element {
-    /// Removes, from every element below this payload (and from the payload's own children),
-    /// the nested elements and lists named in `names`. The payload itself always stays.
-    pub fn drop_nested(&mut self, names: &[&str]) {
-        self.children.retain(|child| {
-            let name = match child {
-                Child::One(e) => e.name,
-                Child::List(n, _) | Child::Scalars(n, _) | Child::Field(n, _) => n,
-            };
-            !names.contains(&name)
-        });
-        for child in &mut self.children {
-            match child {
-                Child::One(e) => e.drop_nested(names),
-                Child::List(_, items) => items.iter_mut().for_each(|e| e.drop_nested(names)),
-                Child::Scalars(..) | Child::Field(..) => {}
-            }
-        }
-    }
 }
 
 /// The response formats a client can ask for with `f=`.
@@ -494,7 +447,7 @@ mod tests {
     }
 
     #[test]
-    fn legacy_clients_match_by_name_and_lose_nested_open_subsonic_elements() {
+    fn legacy_clients_match_by_name() {
         let legacy = vec!["DSub".to_string()];
         for c in [
             "DSub",
@@ -511,26 +464,6 @@ mod tests {
         }
         assert!(!is_legacy_client(&legacy, None));
         assert!(!is_legacy_client(&[], Some("DSub")));
-
-        let credit = Element::new("artist").attr("id", "ar-2");
-        let song = Element::new("song")
-            .attr("id", "tr-1")
-            .list("genres", vec![Element::new("genres").attr("name", "Rock")])
-            .list(
-                "contributors",
-                vec![Element::new("contributor").child(credit)],
-            )
-            .child(Element::new("replayGain"));
-        let mut payload = Element::new("genres")
-            .list("genre", vec![Element::new("genre").text("Rock")])
-            .list("song", vec![song]);
-        payload.drop_nested(OPEN_SUBSONIC_NESTED);
-        let mut xml = String::new();
-        payload.write_xml(&mut xml, None);
-        assert_eq!(
-            xml,
-            "<genres><genre>Rock</genre><song id=\"tr-1\"/></genres>"
-        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::iso_time;
-use super::response::Element;
+use super::model::{ScanError, ScanErrors};
+use super::response::{Element, ToElement};
 use crate::db::schema::{library_folders, scan_errors};
 use diesel::prelude::*;
 
@@ -43,20 +43,19 @@ pub async fn get_scan_errors(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((total, rows))
         })
         .await?;
-    let list = rows
+    let errors = rows
         .into_iter()
-        .map(|(folder, path, size, reason, seen_at)| {
-            Element::new("scanError")
-                .attr("folder", folder)
-                .attr("path", path)
-                .attr("size", size)
-                .attr("reason", reason)
-                .attr("seen", iso_time(seen_at))
+        .map(|(folder, path, size, reason, seen)| ScanError {
+            folder,
+            path,
+            size,
+            reason,
+            seen,
         })
         .collect();
-    Ok(Some(
-        Element::new("scanErrors")
-            .attr("count", total)
-            .list("scanError", list),
-    ))
+    let page = ScanErrors {
+        count: total,
+        errors,
+    };
+    Ok(Some(page.into_element("scanErrors")))
 }

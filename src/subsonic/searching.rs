@@ -4,15 +4,16 @@
 //! paged: Symfonium and Feishin sync libraries that way (`songCount=500&songOffset=N`).
 //! Items carry the user's annotations, so a sync also picks up stars, ratings and plays.
 
-use super::annotation::{with_star, with_star_and_rating};
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::lists::{
-    album_child_elements, album_id3_elements, annotated_albums, annotated_tracks, count_param,
-    scope_param, song_elements, user_scope,
+    album_children, albums_id3, annotated_albums, annotated_tracks, count_param, scope_param,
+    song_children, user_scope,
 };
-use super::model;
-use super::response::Element;
+use super::model::{
+    Annotations, Artist, ArtistID3, SearchResult, SearchResult2, SearchResult3, View,
+};
+use super::response::{Element, ToElement};
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::search::{self, FieldQuery, Page};
 use crate::library::{AlbumView, ArtistView, Id, TrackView};
@@ -76,43 +77,36 @@ async fn find(ctx: &Ctx) -> Result<Found, ApiError> {
 
 pub async fn search3(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let found = find(&ctx).await?;
+    let view = View::of(&ctx);
     let (artists, notes) = &found.artists;
-    Ok(Some(
-        Element::new("searchResult3")
-            .list(
-                "artist",
-                artists
-                    .iter()
-                    .map(|v| with_star(model::artist("artist", v), notes.get(&v.id)))
-                    .collect(),
-            )
-            .list("album", album_id3_elements(&found.albums))
-            .list("song", song_elements("song", &found.songs)),
-    ))
+    let result = SearchResult3 {
+        artists: artists
+            .iter()
+            .map(|v| ArtistID3::new(v, Annotations::star(notes.get(&v.id))))
+            .collect(),
+        albums: albums_id3(&found.albums, &view),
+        songs: song_children(&found.songs, &view),
+    };
+    Ok(Some(result.into_element("searchResult3")))
 }
 
 pub async fn search2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let found = find(&ctx).await?;
+    let view = View::of(&ctx);
     let (artists, notes) = &found.artists;
-    Ok(Some(
-        Element::new("searchResult2")
-            .list(
-                "artist",
-                artists
-                    .iter()
-                    .map(|v| {
-                        with_star_and_rating(
-                            Element::new("artist")
-                                .attr("id", Id::Artist(v.id).to_string())
-                                .attr("name", &v.name),
-                            notes.get(&v.id),
-                        )
-                    })
-                    .collect(),
-            )
-            .list("album", album_child_elements(&found.albums))
-            .list("song", song_elements("song", &found.songs)),
-    ))
+    let result = SearchResult2 {
+        artists: artists
+            .iter()
+            .map(|v| Artist {
+                id: Id::Artist(v.id),
+                name: v.name.clone(),
+                notes: Annotations::star_and_rating(notes.get(&v.id)),
+            })
+            .collect(),
+        albums: album_children(&found.albums),
+        songs: song_children(&found.songs, &view),
+    };
+    Ok(Some(result.into_element("searchResult2")))
 }
 
 /// The deprecated `search`: songs matching `artist`, `album`, `title` and `any` (all that are
@@ -135,10 +129,11 @@ pub async fn search(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((total, annotated_tracks(c, user_id, &ids)?))
         })
         .await?;
-    Ok(Some(
-        Element::new("searchResult")
-            .attr("offset", page.offset.min(i32::MAX.into()))
-            .attr("totalHits", total.min(i32::MAX.into()))
-            .list("match", song_elements("match", &songs)),
-    ))
+    let view = View::of(&ctx);
+    let result = SearchResult {
+        offset: page.offset.min(i32::MAX.into()),
+        total_hits: total.min(i32::MAX.into()),
+        matches: song_children(&songs, &view),
+    };
+    Ok(Some(result.into_element("searchResult")))
 }

@@ -7,9 +7,9 @@
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::lists::annotated_tracks;
-use super::model::{self, iso_time};
+use super::model::{self, Child, Shares, View};
 use super::playlists::actor;
-use super::response::Element;
+use super::response::{Element, ToElement};
 use crate::db::{self, models::Role};
 use crate::library::annotations::Annotation;
 use crate::library::shares::{self, Share, ShareError, ShareUpdate};
@@ -65,31 +65,31 @@ fn item_ids(ctx: &Ctx) -> Result<Vec<Id>, ApiError> {
         .collect()
 }
 
-/// A `share` element with its songs as `entry` children.
-fn share_element(
+/// A `Share` with its songs as entries.
+fn share_model(
     ctx: &Ctx,
     share: &Share,
     entries: &[i32],
     views: &HashMap<i32, TrackView>,
     notes: &HashMap<i32, Annotation>,
-) -> Element {
+    view: &View,
+) -> model::Share {
     let songs = entries
         .iter()
         .filter_map(|id| views.get(id))
-        .map(|v| {
-            super::annotation::with_annotation(model::child("entry", v), notes.get(&v.track.id))
-        })
+        .map(|v| Child::song(v, notes.get(&v.track.id), view))
         .collect();
-    Element::new("share")
-        .attr("id", &share.id)
-        .attr("url", share_url(ctx, &share.id))
-        .attr_opt("description", share.description.as_ref())
-        .attr("username", &share.owner_name)
-        .attr("created", iso_time(share.created_at))
-        .attr_opt("expires", share.expires_at.map(iso_time))
-        .attr_opt("lastVisited", share.last_visited.map(iso_time))
-        .attr("visitCount", share.visit_count)
-        .list("entry", songs)
+    model::Share {
+        id: share.id.clone(),
+        url: share_url(ctx, &share.id),
+        description: share.description.clone(),
+        username: share.owner_name.clone(),
+        created: share.created_at,
+        expires: share.expires_at,
+        last_visited: share.last_visited,
+        visit_count: share.visit_count,
+        entries: songs,
+    }
 }
 
 /// `shares` holding these shares (each with its songs), as getShares and createShare answer.
@@ -109,12 +109,12 @@ async fn shares_element(ctx: &Ctx, list: Vec<Share>) -> Result<Element, ApiError
         })
         .await?;
     let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
+    let view = View::of(ctx);
     let items = list
         .iter()
         .zip(&entries)
-        .map(|(share, ids)| share_element(ctx, share, ids, &views, &notes))
-        .collect();
-    Ok(Element::new("shares").list("share", items))
+        .map(|(share, ids)| share_model(ctx, share, ids, &views, &notes, &view));
+    Ok(Shares(items.collect()).into_element("shares"))
 }
 
 /// getShares: the caller's live shares (an admin's: everyone's). Like every share method it

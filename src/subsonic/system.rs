@@ -3,7 +3,8 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::response::{Element, Value};
+use super::model::{License, OpenSubsonicExtension, ScanStatus, TokenInfo};
+use super::response::{Element, ToElement};
 use crate::scanner::ScanOptions;
 
 /// The OpenSubsonic extensions that really work on this server, with their versions.
@@ -20,21 +21,19 @@ pub async fn ping(_ctx: Ctx) -> Result<Option<Element>, ApiError> {
 }
 
 pub async fn get_license(_ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    Ok(Some(Element::new("license").attr("valid", true)))
+    Ok(Some(License { valid: true }.into_element("license")))
 }
 
 /// Answered without authentication (clients probe it before signing in).
 pub fn open_subsonic_extensions() -> Element {
-    Element::fragment().list(
+    Element::fragment().items(
         "openSubsonicExtensions",
         EXTENSIONS
             .iter()
-            .map(|(name, version)| {
-                Element::new("openSubsonicExtensions")
-                    .attr("name", *name)
-                    .scalars("versions", vec![Value::Int(*version)])
-            })
-            .collect(),
+            .map(|&(name, version)| OpenSubsonicExtension {
+                name,
+                versions: vec![version],
+            }),
     )
 }
 
@@ -55,9 +54,12 @@ async fn scan_counts(ctx: &Ctx) -> Result<(bool, i64, Option<i64>), ApiError> {
 /// reject unknown keys there. The end of the last scan is in our own getScanInfo.
 async fn scan_status(ctx: &Ctx) -> Result<Element, ApiError> {
     let (scanning, count, _) = scan_counts(ctx).await?;
-    Ok(Element::new("scanStatus")
-        .attr("scanning", scanning)
-        .attr("count", count))
+    let status = ScanStatus {
+        scanning,
+        count,
+        last_scan: None,
+    };
+    Ok(status.into_element("scanStatus"))
 }
 
 pub async fn get_scan_status(ctx: Ctx) -> Result<Option<Element>, ApiError> {
@@ -68,12 +70,12 @@ pub async fn get_scan_status(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 /// `count`, and `lastScan`, when the last scan since the server started ended.
 pub async fn get_scan_info(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let (scanning, count, last) = scan_counts(&ctx).await?;
-    Ok(Some(
-        Element::new("scanInfo")
-            .attr("scanning", scanning)
-            .attr("count", count)
-            .attr_opt("lastScan", last.map(super::model::iso_time)),
-    ))
+    let info = ScanStatus {
+        scanning,
+        count,
+        last_scan: last,
+    };
+    Ok(Some(info.into_element("scanInfo")))
 }
 
 /// Starts a scan (admins only); `fullScan=true` re-reads every file.
@@ -86,7 +88,8 @@ pub async fn start_scan(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 
 /// OpenSubsonic tokenInfo: who the credentials (typically an API key) belong to.
 pub async fn token_info(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    Ok(Some(
-        Element::new("tokenInfo").attr("username", &ctx.user.name),
-    ))
+    let info = TokenInfo {
+        username: ctx.user.name.clone(),
+    };
+    Ok(Some(info.into_element("tokenInfo")))
 }

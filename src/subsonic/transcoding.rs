@@ -5,7 +5,6 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::response::{Element, Value};
 use crate::library::files::TrackFile;
 use crate::media::conditional::{self, Decision as Conditional, Validators};
 use crate::media::file_response::{read_chunks, select_range};
@@ -24,47 +23,45 @@ pub const TRANSCODED_SUFFIX: &str = "mp3";
 /// What a plain `stream` request (no maxBitRate, no format) of this caller would get, for the
 /// `transcodedSuffix`/`transcodedContentType` hints on songs: the user's cap, the client's (or
 /// the server-wide) default from `[transcode]`.
-pub struct DefaultStream {
-    state: web::Data<crate::state::AppState>,
-    user_max_bit_rate: u32,
-    client: Option<String>,
+pub struct DefaultStream<'a> {
+    settings: &'a transcode::Settings,
+    request: StreamRequest<'a>,
 }
 
-impl DefaultStream {
-    pub fn of(ctx: &Ctx) -> Self {
+impl<'a> DefaultStream<'a> {
+    pub fn of(ctx: &'a Ctx) -> Self {
+        Self::new(
+            &ctx.state.transcoder.settings,
+            ctx.user.max_bit_rate.max(0) as u32,
+            ctx.params.get("c"),
+        )
+    }
+
+    pub fn new(
+        settings: &'a transcode::Settings,
+        user_max_bit_rate: u32,
+        client: Option<&'a str>,
+    ) -> Self {
         Self {
-            state: ctx.state.clone(),
-            user_max_bit_rate: ctx.user.max_bit_rate.max(0) as u32,
-            client: ctx.params.get("c").map(str::to_string),
+            settings,
+            request: StreamRequest {
+                user_max_bit_rate,
+                client,
+                ..StreamRequest::default()
+            },
         }
     }
 
-    /// Adds the hints to every song (`Child` with isDir=false) in `payload` that this caller's
-    /// plain stream would transcode.
-    pub fn annotate(&self, payload: &mut Element) {
-        let request = StreamRequest {
-            user_max_bit_rate: self.user_max_bit_rate,
-            client: self.client.as_deref(),
-            ..StreamRequest::default()
+    /// Whether a plain stream of a file with this suffix and bitrate (kbps) is transcoded.
+    pub fn transcodes(&self, suffix: &str, bitrate: Option<i32>) -> bool {
+        let source = SourceFacts {
+            suffix,
+            bitrate: bitrate.and_then(|b| u32::try_from(b).ok()),
         };
-        payload.visit_mut(&mut |e| {
-            if e.attr_value("isDir") != Some(&Value::Bool(false)) {
-                return;
-            }
-            let Some(Value::Str(suffix)) = e.attr_value("suffix") else {
-                return;
-            };
-            let bitrate = match e.attr_value("bitRate") {
-                Some(Value::Int(b)) => u32::try_from(*b).ok(),
-                _ => None,
-            };
-            let source = SourceFacts { suffix, bitrate };
-            let decision = self.state.transcoder.settings.decide(&request, source);
-            if let Decision::Mp3 { .. } = decision {
-                e.insert_attr_after("suffix", "transcodedContentType", TRANSCODED_CONTENT_TYPE);
-                e.insert_attr_after("suffix", "transcodedSuffix", TRANSCODED_SUFFIX);
-            }
-        });
+        matches!(
+            self.settings.decide(&self.request, source),
+            Decision::Mp3 { .. }
+        )
     }
 }
 

@@ -8,8 +8,8 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::iso_time;
-use super::response::Element;
+use super::model::{self, ApiKey, ApiKeys, Users};
+use super::response::{Element, ToElement};
 use crate::db::models::{Role, User};
 use crate::library::access;
 use crate::users::{self, FolderAccess, Profile, Roles, UserError};
@@ -32,28 +32,22 @@ impl From<UserError> for ApiError {
     }
 }
 
-/// A `user` element: the roles the user holds (admins hold all we offer; uploads, podcasts,
-/// jukebox and video conversion are features this server does not have) and the music
-/// folders they may see.
-fn user_element(user: &User, folders: &[i32]) -> Element {
-    Element::new("user")
-        .attr("username", &user.name)
-        .attr_opt("email", user.email.as_ref())
-        .attr("scrobblingEnabled", true)
-        .attr("maxBitRate", user.max_bit_rate)
-        .attr("adminRole", user.is_admin)
-        .attr("settingsRole", user.has_role(Role::Settings))
-        .attr("downloadRole", user.has_role(Role::Download))
-        .attr("uploadRole", false)
-        .attr("playlistRole", user.has_role(Role::Playlist))
-        .attr("coverArtRole", user.has_role(Role::CoverArt))
-        .attr("commentRole", user.has_role(Role::Comment))
-        .attr("podcastRole", false)
-        .attr("streamRole", user.has_role(Role::Stream))
-        .attr("jukeboxRole", false)
-        .attr("shareRole", user.has_role(Role::Share))
-        .attr("videoConversionRole", false)
-        .scalars("folder", folders.iter().map(|f| (*f).into()).collect())
+/// A `User`: the roles the user holds and the music folders they may see.
+fn user_model(user: &User, folders: &[i32]) -> model::User {
+    model::User {
+        username: user.name.clone(),
+        email: user.email.clone(),
+        max_bit_rate: user.max_bit_rate,
+        admin_role: user.is_admin,
+        settings_role: user.has_role(Role::Settings),
+        download_role: user.has_role(Role::Download),
+        playlist_role: user.has_role(Role::Playlist),
+        cover_art_role: user.has_role(Role::CoverArt),
+        comment_role: user.has_role(Role::Comment),
+        stream_role: user.has_role(Role::Stream),
+        share_role: user.has_role(Role::Share),
+        folders: folders.to_vec(),
+    }
 }
 
 /// Whether `name` is the caller.
@@ -99,7 +93,7 @@ pub async fn get_user(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((user, folders))
         })
         .await?;
-    Ok(Some(user_element(&user, &folders)))
+    Ok(Some(user_model(&user, &folders).into_element("user")))
 }
 
 /// getUsers: every user (admins only).
@@ -116,10 +110,9 @@ pub async fn get_users(ctx: Ctx) -> Result<Option<Element>, ApiError> {
                 .collect::<Result<Vec<_>, ApiError>>()
         })
         .await?;
-    Ok(Some(Element::new("users").list(
-        "user",
-        all.iter().map(|(u, f)| user_element(u, f)).collect(),
-    )))
+    Ok(Some(
+        Users(all.iter().map(|(u, f)| user_model(u, f)).collect()).into_element("users"),
+    ))
 }
 
 /// The role parameters of createUser and updateUser, in the spec's names.
@@ -299,13 +292,14 @@ pub async fn create_api_key(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Ok((id, key, created))
         })
         .await?;
-    Ok(Some(
-        Element::new("apiKey")
-            .attr("id", id.to_string())
-            .attr("name", label)
-            .attr("key", key)
-            .attr("created", iso_time(created)),
-    ))
+    let key = ApiKey {
+        id,
+        name: label,
+        key: Some(key),
+        created,
+        last_used: None,
+    };
+    Ok(Some(key.into_element("apiKey")))
 }
 
 /// getApiKeys (ours): the caller's keys (or `username`'s, for an admin), without the keys.
@@ -313,18 +307,18 @@ pub async fn get_api_keys(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let owner = key_owner(&ctx)?;
     let keys = ctx.db(move |c| Ok(users::api_keys_of(c, &owner)?)).await?;
     Ok(Some(
-        Element::new("apiKeys").list(
-            "apiKey",
+        ApiKeys(
             keys.into_iter()
-                .map(|(id, label, created, last_used)| {
-                    Element::new("apiKey")
-                        .attr("id", id.to_string())
-                        .attr("name", label)
-                        .attr("created", iso_time(created))
-                        .attr_opt("lastUsed", last_used.map(iso_time))
+                .map(|(id, name, created, last_used)| ApiKey {
+                    id,
+                    name,
+                    key: None,
+                    created,
+                    last_used,
                 })
                 .collect(),
-        ),
+        )
+        .into_element("apiKeys"),
     ))
 }
 
