@@ -111,9 +111,11 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
 
     let activity = std::sync::Arc::new(crate::memory::Activity::default());
     let trimmer = tokio::spawn(crate::memory::trim_when_idle(activity.clone()));
+    let pool = db::pool(&config.database.path, 8)?;
     let state = web::Data::new(AppState {
         activity,
-        pool: db::pool(&config.database.path, 8)?,
+        catalog: crate::library::catalog::Catalog::new(pool.clone()),
+        pool,
         config: config.clone(),
         scans: scans.clone(),
         password_key,

@@ -81,11 +81,81 @@ impl Scope {
         }
     }
 
-    fn only(mut ids: Vec<i32>) -> Scope {
+    pub(crate) fn only(mut ids: Vec<i32>) -> Scope {
         ids.sort_unstable();
         ids.dedup();
         Scope::Only(ids)
     }
+}
+
+/// Who is asking, as every catalog operation sees them: resolved once when a request is
+/// authenticated (`Viewer::resolve`), then handed to each operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: i32,
+    pub is_admin: bool,
+    /// The music folders the user may see (`Scope::All` when that is every folder).
+    pub scope: Scope,
+}
+
+impl Viewer {
+    /// Someone who sees every folder (the scanner, the command line, tests).
+    pub fn everything(user_id: i32, is_admin: bool) -> Viewer {
+        Viewer {
+            user_id,
+            is_admin,
+            scope: Scope::All,
+        }
+    }
+
+    /// The viewer a user is: no query for users who see every folder (the common case).
+    pub fn resolve(conn: &mut SqliteConnection, user: &User) -> Result<Viewer, AccessError> {
+        Ok(Viewer {
+            user_id: user.id,
+            is_admin: user.is_admin,
+            scope: request_scope(conn, user, None)?,
+        })
+    }
+
+    /// The scope of one call: the viewer's, narrowed to `requested` (a client's
+    /// `musicFolderId`) when given. A folder that does not exist is `NoSuchFolder`, one the
+    /// viewer may not see is `Forbidden`; a narrowed scope that is every folder is `All`.
+    pub fn narrowed(
+        &self,
+        conn: &mut SqliteConnection,
+        requested: Option<i32>,
+    ) -> Result<Scope, AccessError> {
+        let Some(folder) = requested else {
+            return Ok(self.scope.clone());
+        };
+        let all = all_folder_ids(conn)?;
+        narrow(&self.scope, &all, folder)
+    }
+
+    /// Whether folder access hides the item `id` (then answer "not found"). False without a
+    /// query for viewers who see every folder (whether the item exists is the caller's
+    /// business); for others also true when the item does not exist.
+    pub fn hides(&self, conn: &mut SqliteConnection, id: Id) -> QueryResult<bool> {
+        if self.scope.is_all() {
+            return Ok(false);
+        }
+        Ok(!id_in_scope(conn, &self.scope, id)?)
+    }
+}
+
+/// `scope` narrowed to one folder, given every folder id.
+fn narrow(scope: &Scope, all: &[i32], folder: i32) -> Result<Scope, AccessError> {
+    if !all.contains(&folder) {
+        return Err(AccessError::NoSuchFolder);
+    }
+    if !scope.allows(folder) {
+        return Err(AccessError::Forbidden);
+    }
+    Ok(if all.len() == 1 {
+        Scope::All
+    } else {
+        Scope::Only(vec![folder])
+    })
 }
 
 /// Every music folder id, ascending.
@@ -320,5 +390,20 @@ mod tests {
         let s = Scope::only(vec![2]);
         assert!(s.allows(2) && !s.allows(1));
         assert!(Scope::All.allows(99));
+    }
+
+    #[test]
+    fn narrowing_checks_the_folder_and_collapses_to_all() {
+        let all = [1, 2, 3];
+        assert!(matches!(
+            narrow(&Scope::All, &all, 9),
+            Err(AccessError::NoSuchFolder)
+        ));
+        assert!(matches!(
+            narrow(&Scope::only(vec![1]), &all, 2),
+            Err(AccessError::Forbidden)
+        ));
+        assert_eq!(narrow(&Scope::All, &all, 2).unwrap(), Scope::Only(vec![2]));
+        assert_eq!(narrow(&Scope::All, &[4], 4).unwrap(), Scope::All);
     }
 }

@@ -113,7 +113,7 @@ pub fn set_starred(
     star: bool,
     now_ms: i64,
 ) -> Result<(), AnnotateError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         check_all_exist(conn, items)?;
         for &(kind, id) in items {
             if star {
@@ -151,7 +151,7 @@ pub fn set_rating(
     item: Item,
     rating: Option<i32>,
 ) -> Result<(), AnnotateError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         check_all_exist(conn, &[item])?;
         let (kind, id) = item;
         match rating {
@@ -197,7 +197,7 @@ pub fn record_plays(
     user_id: i32,
     plays: &[(i32, i64)],
 ) -> Result<(), AnnotateError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         let items: Vec<Item> = plays.iter().map(|&(t, _)| (ItemKind::Track, t)).collect();
         check_all_exist(conn, &items)?;
         for &(track_id, at) in plays {

@@ -38,7 +38,7 @@ pub fn save(
     comment: Option<&str>,
     now_ms: i64,
 ) -> Result<(), BookmarkError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         let folder: Option<i32> = tracks::table
             .find(track_id)
             .select(tracks::folder_id)

@@ -5,6 +5,7 @@ pub mod access;
 pub mod annotations;
 pub mod avatars;
 pub mod bookmarks;
+pub mod catalog;
 pub mod chat;
 pub mod covers;
 pub mod files;
@@ -21,8 +22,8 @@ mod test_catalog;
 
 use crate::db::models::{Album, Track};
 use crate::db::schema::{
-    album_artists, album_genres, albums, artists, genres, library_folders, track_artists,
-    track_genres, tracks,
+    album_artists, album_genres, albums, artists, genres, library_folders, scan_errors,
+    track_artists, track_genres, tracks,
 };
 use access::Scope;
 use diesel::dsl::sql;
@@ -121,6 +122,44 @@ pub struct GenreView {
 /// How many tracks the catalog holds (every folder).
 pub fn track_count(conn: &mut SqliteConnection) -> QueryResult<i64> {
     tracks::table.count().get_result(conn)
+}
+
+/// The durations (ms) of the tracks among `ids` that exist.
+pub fn durations(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<HashMap<i32, i64>> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        found.extend(
+            tracks::table
+                .filter(tracks::id.eq_any(chunk))
+                .select((tracks::id, tracks::duration_ms))
+                .load::<(i32, i64)>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// The files the scans could not read, `limit` from `offset` ordered by folder and path, as
+/// (folder name, path, size, reason, seen at), and how many there are in all.
+pub fn scan_errors(
+    conn: &mut SqliteConnection,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(i64, Vec<(String, String, i64, String, i64)>)> {
+    let total: i64 = scan_errors::table.count().get_result(conn)?;
+    let rows = scan_errors::table
+        .inner_join(library_folders::table)
+        .order((scan_errors::folder_id, scan_errors::path))
+        .limit(limit)
+        .offset(offset)
+        .select((
+            library_folders::name,
+            scan_errors::path,
+            scan_errors::size,
+            scan_errors::reason,
+            scan_errors::seen_at,
+        ))
+        .load(conn)?;
+    Ok((total, rows))
 }
 
 /// The music folders: (id, name).

@@ -56,7 +56,7 @@ pub fn save(
     if !queue.track_ids.is_empty() && queue.current >= queue.track_ids.len() {
         return Err(QueueError::BadCurrent(queue.current));
     }
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         if let Some(missing) = access::first_unshown_track(conn, scope, queue.track_ids)? {
             return Err(QueueError::SongNotFound(missing));
         }

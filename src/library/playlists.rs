@@ -59,25 +59,9 @@ pub struct Playlist {
     pub updated_at: i64,
 }
 
-/// Who is asking: the signed-in user, whether they are an admin, and the music folders they
-/// may see (songs elsewhere are neither shown to them nor addable by them).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub user_id: i32,
-    pub is_admin: bool,
-    pub scope: Scope,
-}
-
-impl Actor {
-    /// Someone who sees every folder (the scanner, the command line).
-    pub fn everything(user_id: i32, is_admin: bool) -> Self {
-        Self {
-            user_id,
-            is_admin,
-            scope: Scope::All,
-        }
-    }
-}
+/// Who is asking, as the playlist rules see them: the viewer (songs of folders it may not see
+/// are neither shown to it nor addable by it).
+pub type Actor = super::access::Viewer;
 
 impl Playlist {
     /// Whether `actor` may see this playlist and its songs.
@@ -302,7 +286,7 @@ pub fn create(
     now_ms: i64,
 ) -> Result<i32, PlaylistError> {
     let name = clean_name(name)?;
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         check_tracks(conn, &actor.scope, songs)?;
         let id: i32 = diesel::insert_into(playlists::table)
             .values((
@@ -330,7 +314,7 @@ pub fn replace(
     now_ms: i64,
 ) -> Result<(), PlaylistError> {
     let name = name.map(clean_name).transpose()?;
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         changeable(conn, actor, id, Playlist::editable_by)?;
         check_tracks(conn, &actor.scope, songs)?;
         let mut entries = hidden_entries(conn, &actor.scope, id)?;
@@ -391,7 +375,7 @@ pub fn update(
     {
         return Err(PlaylistError::CommentTooLong);
     }
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         let p = changeable(conn, actor, id, Playlist::manageable_by)?;
         if change.changes_songs_or_name() && !p.editable_by(actor) {
             return Err(PlaylistError::NotAllowed);
@@ -456,7 +440,7 @@ fn touch(conn: &mut SqliteConnection, id: i32, now_ms: i64) -> Result<(), Playli
 /// Deletes a playlist (its owner or an admin). An imported playlist cannot be deleted while its
 /// file exists (the next scan would bring it back): delete the file instead.
 pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: i32) -> Result<(), PlaylistError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         changeable(conn, actor, id, Playlist::editable_by)?;
         diesel::delete(playlists::table.find(id)).execute(conn)?;
         Ok(())

@@ -391,7 +391,7 @@ pub fn create(
     let description = clean_description(description)?;
     check_expiry(expires_at, now_ms)?;
     let token = new_token()?;
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         let songs = expand(conn, actor, items)?;
         purge_expired(conn, now_ms)?;
         diesel::insert_into(shares::table)
@@ -450,7 +450,7 @@ pub fn update(
     if let Some(expiry) = change.expires_at {
         check_expiry(expiry, now_ms)?;
     }
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         managed(conn, actor, token, now_ms)?;
         let target = shares::table.find(token);
         if let Some(description) = &description {
@@ -474,7 +474,7 @@ pub fn delete(
     token: &str,
     now_ms: i64,
 ) -> Result<(), ShareError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         managed(conn, actor, token, now_ms)?;
         diesel::delete(shares::table.find(token)).execute(conn)?;
         Ok(())

@@ -3,7 +3,7 @@
 use super::annotation::{with_annotation, with_star};
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::lists::{scope_param, user_scope};
+use super::lists::scope_param;
 use super::model;
 use super::response::Element;
 use crate::library::access;
@@ -15,12 +15,11 @@ pub const IGNORED_ARTICLES: &str = "The El La Los Las Le Les";
 
 /// getMusicFolders: the folders the user may see.
 pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let user = ctx.user.clone();
+    let scope = ctx.viewer.scope.clone();
     let folders = ctx
         .db(move |c| {
-            let visible = access::visible_folder_ids(c, &user)?;
             let mut folders = library::music_folders(c)?;
-            folders.retain(|(id, _)| visible.contains(id));
+            folders.retain(|(id, _)| scope.allows(*id));
             Ok(folders)
         })
         .await?;
@@ -41,7 +40,7 @@ pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 
 /// getGenres: counts of the songs and albums the user may see.
 pub async fn get_genres(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let genres = ctx.db(move |c| Ok(library::genres(c, &scope)?)).await?;
     Ok(Some(
         Element::new("genres").list(
@@ -130,7 +129,7 @@ pub async fn get_artist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Artist(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Artist"));
     };
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user = ctx.user.id;
     let (artist, albums, artist_notes, album_notes) = ctx
         .db(move |c| {
@@ -157,7 +156,7 @@ pub async fn get_album(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Album(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Album"));
     };
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user = ctx.user.id;
     let (album, songs, album_notes, song_notes) = ctx
         .db(move |c| {
@@ -191,7 +190,7 @@ pub async fn get_song(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Track(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Song"));
     };
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user = ctx.user.id;
     let (song, notes) = ctx
         .db(move |c| {

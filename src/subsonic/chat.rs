@@ -21,7 +21,7 @@ pub async fn add_chat_message(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let message = ctx.params.required("message")?.to_string();
     let user_id = ctx.user.id;
     let now = db::now_ms();
-    ctx.db(move |c| Ok(chat::add(c, user_id, &message, now)?))
+    ctx.write(move |c| Ok(chat::add(c, user_id, &message, now)?))
         .await?;
     Ok(None)
 }

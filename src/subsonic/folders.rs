@@ -5,7 +5,7 @@ use super::annotation::with_annotation;
 use super::auth::Ctx;
 use super::browsing::{IGNORED_ARTICLES, index_letter, sort_key};
 use super::error::ApiError;
-use super::lists::{scope_param, user_scope};
+use super::lists::scope_param;
 use super::model::{self, iso_time};
 use super::response::Element;
 use crate::db::models::Directory;
@@ -163,7 +163,7 @@ pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 pub async fn get_music_directory(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let raw = ctx.params.required("id")?;
     let parsed = Id::parse(raw);
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let id = match parsed {
         Some(Id::Directory(id)) => id,
         // Album and artist entries of getAlbumList/getStarred (Child items with isDir=true)

@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::folders::{FolderNotes, folder_child};
 use super::model;
 use super::response::Element;
-use crate::library::access::{self, AccessError, Scope};
+use crate::library::access::{AccessError, Scope};
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::lists::{
     self as list_queries, AlbumOrder, AlbumQuery, FolderListItem, SongFilter,
@@ -40,25 +40,14 @@ impl From<AccessError> for ApiError {
     }
 }
 
-/// The music folders this call may draw from: the user's, narrowed to `musicFolderId` when
+/// The music folders this call may draw from: the viewer's, narrowed to `musicFolderId` when
 /// given (error 70 for a folder that does not exist, 50 for one the user may not see).
 pub(super) async fn scope_param(ctx: &Ctx) -> Result<Scope, ApiError> {
-    let requested = ctx.params.number::<i32>("musicFolderId")?;
-    scope_for(ctx, requested).await
-}
-
-/// The music folders the user may see, for calls that take no `musicFolderId`.
-pub(super) async fn user_scope(ctx: &Ctx) -> Result<Scope, ApiError> {
-    scope_for(ctx, None).await
-}
-
-async fn scope_for(ctx: &Ctx, requested: Option<i32>) -> Result<Scope, ApiError> {
-    // Most users see everything: no database round trip for them.
-    if requested.is_none() && (ctx.user.is_admin || ctx.user.all_folders) {
-        return Ok(Scope::All);
-    }
-    let user = ctx.user.clone();
-    ctx.db(move |c| Ok(access::request_scope(c, &user, requested)?))
+    let Some(requested) = ctx.params.number::<i32>("musicFolderId")? else {
+        return Ok(ctx.viewer.scope.clone());
+    };
+    let viewer = ctx.viewer.clone();
+    ctx.db(move |c| Ok(viewer.narrowed(c, Some(requested))?))
         .await
 }
 

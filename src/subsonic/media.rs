@@ -6,7 +6,6 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use crate::db::models::Role;
 use crate::library::Id;
-use crate::library::access;
 use crate::library::files::{self, Archive, TrackFile};
 use crate::media::limits::{SlotBody, StreamSlot};
 use crate::media::{self, FileInfo, ServeError, ZipEntry};
@@ -59,7 +58,7 @@ fn holding(response: HttpResponse, slot: StreamSlot) -> HttpResponse {
 
 async fn download_item(ctx: &Ctx) -> Result<HttpResponse, ApiError> {
     let id = Id::parse(ctx.params.required("id")?);
-    let user = ctx.user.clone();
+    let scope = ctx.viewer.scope.clone();
     let archive = match id {
         Some(Id::Track(_)) => {
             let track = requested_track(ctx).await?;
@@ -71,25 +70,16 @@ async fn download_item(ctx: &Ctx) -> Result<HttpResponse, ApiError> {
             return send_file(ctx, &track, Some(&name)).await;
         }
         Some(Id::Album(id)) => {
-            ctx.db(move |c| {
-                let scope = access::user_scope(c, &user)?;
-                Ok(files::album_archive(c, id, &scope)?)
-            })
-            .await?
+            ctx.db(move |c| Ok(files::album_archive(c, id, &scope)?))
+                .await?
         }
         Some(Id::Artist(id)) => {
-            ctx.db(move |c| {
-                let scope = access::user_scope(c, &user)?;
-                Ok(files::artist_archive(c, id, &scope)?)
-            })
-            .await?
+            ctx.db(move |c| Ok(files::artist_archive(c, id, &scope)?))
+                .await?
         }
         Some(Id::Directory(id)) => {
-            ctx.db(move |c| {
-                let scope = access::user_scope(c, &user)?;
-                Ok(files::directory_archive(c, id, &scope)?)
-            })
-            .await?
+            ctx.db(move |c| Ok(files::directory_archive(c, id, &scope)?))
+                .await?
         }
         Some(Id::Playlist(id)) => {
             let actor = super::playlists::actor(ctx).await?;
@@ -108,12 +98,12 @@ async fn requested_track(ctx: &Ctx) -> Result<StreamTrack, ApiError> {
     let Some(Id::Track(id)) = Id::parse(ctx.params.required("id")?) else {
         return Err(ApiError::NotFound("Song"));
     };
-    let user = ctx.user.clone();
+    let scope = ctx.viewer.scope.clone();
     ctx.db(move |c| {
         let Some(track) = files::track_file(c, id)? else {
             return Ok(None);
         };
-        let visible = access::user_scope(c, &user)?.allows(track.track.folder_id);
+        let visible = scope.allows(track.track.folder_id);
         Ok(visible.then_some(track))
     })
     .await?

@@ -5,7 +5,7 @@
 use super::annotation::with_annotation;
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::lists::{annotated_tracks, user_scope};
+use super::lists::annotated_tracks;
 use super::model::{self, iso_time};
 use super::response::Element;
 use crate::db::{self, models::Role};
@@ -32,11 +32,7 @@ impl From<PlaylistError> for ApiError {
 
 /// The caller as the playlist rules see them.
 pub(super) async fn actor(ctx: &Ctx) -> Result<Actor, ApiError> {
-    Ok(Actor {
-        user_id: ctx.user.id,
-        is_admin: ctx.user.is_admin,
-        scope: user_scope(ctx).await?,
-    })
+    Ok(ctx.viewer.clone())
 }
 
 /// A playlist id parameter (`pl-N`); anything else names no playlist.
@@ -172,7 +168,7 @@ pub async fn create_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let writer = actor.clone();
     let now = db::now_ms();
     let id = ctx
-        .db(move |c| {
+        .write(move |c| {
             Ok(match (existing, name) {
                 (Some(id), name) => {
                     playlists::replace(c, &writer, id, name.as_deref(), &songs, now)?;
@@ -214,7 +210,7 @@ pub async fn update_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     };
     let actor = actor(&ctx).await?;
     let now = db::now_ms();
-    ctx.db(move |c| Ok(playlists::update(c, &actor, id, &change, now)?))
+    ctx.write(move |c| Ok(playlists::update(c, &actor, id, &change, now)?))
         .await?;
     Ok(None)
 }
@@ -224,7 +220,7 @@ pub async fn delete_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ctx.require_role(Role::Playlist)?;
     let id = playlist_id(&ctx, "id")?;
     let actor = actor(&ctx).await?;
-    ctx.db(move |c| Ok(playlists::delete(c, &actor, id)?))
+    ctx.write(move |c| Ok(playlists::delete(c, &actor, id)?))
         .await?;
     Ok(None)
 }

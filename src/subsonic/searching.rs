@@ -9,7 +9,7 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::lists::{
     album_child_elements, album_id3_elements, annotated_albums, annotated_tracks, count_param,
-    scope_param, song_elements, user_scope,
+    scope_param, song_elements,
 };
 use super::model;
 use super::response::Element;
@@ -127,7 +127,7 @@ pub async fn search(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         newer_than: ctx.params.number("newerThan")?,
     };
     let page = page(&ctx, "count", "offset")?;
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user_id = ctx.user.id;
     let (total, songs) = ctx
         .db(move |c| {
