@@ -14,6 +14,7 @@ pub mod library;
 pub mod log_safe;
 pub mod media;
 pub mod memory;
+pub mod names;
 pub mod ops;
 pub mod scanner;
 pub mod server;

@@ -7,8 +7,7 @@ use crate::db::models::{Directory, Track};
 use crate::db::schema::{
     album_artists, artists, directories, library_folders, track_artists, tracks,
 };
-use crate::scanner::grouping;
-use crate::scanner::tags::VARIOUS_ARTISTS;
+use crate::names::{self, VARIOUS_ARTISTS};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 use std::collections::HashMap;
@@ -271,7 +270,7 @@ pub fn track_artist_ids(
 /// An artist by name (compared as the scanner does: case and spacing ignored).
 pub fn artist_by_name(conn: &mut SqliteConnection, name: &str) -> QueryResult<Option<i32>> {
     artists::table
-        .filter(artists::name_key.eq(grouping::normalize(name)))
+        .filter(artists::name_key.eq(names::normalize(name)))
         .select(artists::id)
         .get_result(conn)
         .optional()
@@ -314,7 +313,7 @@ pub fn similar_artists(
         scope.album_condition("aa.album_id")
     ))
     .bind::<Text, _>(list)
-    .bind::<Text, _>(grouping::normalize(VARIOUS_ARTISTS))
+    .bind::<Text, _>(names::normalize(VARIOUS_ARTISTS))
     .bind::<BigInt, _>(limit)
     .load(conn)?;
     Ok(rows.into_iter().map(|r| r.id).collect())
@@ -480,7 +479,7 @@ fn representative_path(paths: &[(&str, i64)], single_album: bool) -> Option<Stri
     }
     let common = common?.join("/");
     if !common.is_empty() {
-        let album = grouping::album_folder(&common);
+        let album = names::album_folder(&common);
         if single_album && let Some((parent, _)) = album.rsplit_once('/') {
             return Some(parent.to_string());
         }

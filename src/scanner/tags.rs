@@ -46,8 +46,9 @@ use crate::scanner::meta::TrackMeta;
 
 /// The artist name used when a file names no artist at all.
 pub const UNKNOWN_ARTIST: &str = "Unknown Artist";
-/// The album artist assumed for compilations that name none.
-pub const VARIOUS_ARTISTS: &str = "Various Artists";
+/// The album artist assumed for compilations that name none (kept in `crate::names`, which the
+/// read side shares).
+pub use crate::names::{VARIOUS_ARTISTS, is_disc_folder_name};
 /// The album name used when neither the tag nor the folder gives one.
 pub const UNKNOWN_ALBUM: &str = "Unknown Album";
 
@@ -212,34 +213,6 @@ pub fn clean_text(s: &str) -> Option<String> {
         .collect();
     let cleaned = cleaned.trim();
     (!cleaned.is_empty()).then(|| cleaned.to_owned())
-}
-
-/// Whether a folder name denotes one disc of a multi-disc album ("Disc 1", "CD2", "disk-03",
-/// "CD 2 - Bonus"), case-insensitively. The album name then comes from the folder above.
-pub fn is_disc_folder_name(name: &str) -> bool {
-    let name = name.trim();
-    let lower = name.as_bytes();
-    let prefix_len = ["disc", "disk", "cd"]
-        .iter()
-        .find(|p| lower.len() >= p.len() && lower[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
-        .map(|p| p.len());
-    let Some(mut i) = prefix_len else {
-        return false;
-    };
-    while i < lower.len() && matches!(lower[i], b' ' | b'_' | b'-' | b'.' | b'#') {
-        i += 1;
-    }
-    let digits_start = i;
-    while i < lower.len() && lower[i].is_ascii_digit() {
-        i += 1;
-    }
-    let digits = i - digits_start;
-    if !(1..=3).contains(&digits) {
-        return false;
-    }
-    // Anything may follow the number as long as it is not glued on ("CD2 (Bonus)" is a disc,
-    // "CD2000s" is not).
-    i == lower.len() || !lower[i].is_ascii_alphanumeric()
 }
 
 fn is_stripped_control(c: char) -> bool {
