@@ -124,7 +124,7 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
         setup_token: Default::default(),
         now_playing: Default::default(),
         transcoder: crate::transcode::Transcoder::from_config(&config)?,
-        media: crate::media::MediaLimits::from_config(&config.limits),
+        media: crate::delivery::MediaLimits::from_config(&config.limits),
         metrics: Default::default(),
     });
     crate::setup::announce(&state, &browse_url(&listener.local_addr()?.to_string()))?;

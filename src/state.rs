@@ -27,7 +27,7 @@ pub struct AppState {
     /// MP3 transcoding: decisions, the concurrency cap, the transcode cache.
     pub transcoder: crate::transcode::Transcoder,
     /// Bounds on media streams: blocking file reads at once, connections per user.
-    pub media: crate::media::MediaLimits,
+    pub media: crate::delivery::MediaLimits,
     /// Prometheus metrics (counted always; served at /metrics when enabled).
     pub metrics: crate::ops::metrics::Metrics,
 }

@@ -5,10 +5,10 @@
 use super::auth::Ctx;
 use super::error::ApiError;
 use crate::db::models::Role;
+use crate::delivery::limits::{SlotBody, StreamSlot};
+use crate::delivery::{self, FileInfo, ServeError, ZipEntry};
 use crate::library::Id;
 use crate::library::files::{self, Archive, TrackFile};
-use crate::media::limits::{SlotBody, StreamSlot};
-use crate::media::{self, FileInfo, ServeError, ZipEntry};
 use crate::scanner::ScanOptions;
 use actix_web::body::BoxBody;
 use actix_web::http::{Method, header};
@@ -126,7 +126,7 @@ async fn send_file(
         identity: track.track.id as u64,
         download_name,
     };
-    match media::serve_file(&ctx.request, &track.path, info, &ctx.state.media.io).await {
+    match delivery::serve_file(&ctx.request, &track.path, info, &ctx.state.media.io).await {
         Ok(mut response) => {
             if response.status().is_success() {
                 // What Navidrome sends; some players show it before the stream's own header.
@@ -169,14 +169,14 @@ async fn send_archive(ctx: &Ctx, archive: Archive) -> Result<HttpResponse, ApiEr
         .content_type("application/zip")
         .insert_header((
             header::CONTENT_DISPOSITION,
-            media::file_response::attachment(&format!("{name}.zip")),
+            delivery::file_response::attachment(&format!("{name}.zip")),
         ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     if ctx.request.method() == Method::HEAD {
         let nothing = futures_util::stream::empty::<Result<web::Bytes, std::io::Error>>();
         return Ok(builder.streaming(nothing));
     }
-    Ok(builder.streaming(media::zip_stream(present, ctx.state.media.io.clone())))
+    Ok(builder.streaming(delivery::zip_stream(present, ctx.state.media.io.clone())))
 }
 
 /// Asks the scanner to look at the folders holding `files` (one coalesced request).
