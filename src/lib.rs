@@ -16,6 +16,7 @@ pub mod log_safe;
 pub mod memory;
 pub mod names;
 pub mod ops;
+pub mod people;
 pub mod scanner;
 pub mod server;
 pub mod setup;

@@ -556,7 +556,7 @@ fn user_avatar(
     file: Option<PathBuf>,
     remove: bool,
 ) -> Result<(), AppError> {
-    use mediastreamer::library::avatars;
+    use mediastreamer::people::avatars;
     let failed = |e: avatars::AvatarError| AppError::Io(std::io::Error::other(e.to_string()));
     match file {
         Some(path) if !remove => {
@@ -572,7 +572,7 @@ fn user_avatar(
 }
 
 fn playlist(config: &Config, cmd: PlaylistCommand) -> Result<(), AppError> {
-    use mediastreamer::library::playlists;
+    use mediastreamer::people::playlists;
     db::open_and_migrate(&config.database.path)?;
     let mut conn = db::connect(&config.database.path)?;
     let query = |e: diesel::result::Error| AppError::Db(db::DbError::Query(e));

@@ -1,24 +1,19 @@
 //! Read side of the catalog: the queries the API answers from, returning plain rows and views
-//! (no wire format here), and the id scheme clients see.
+//! (no wire format here), the id scheme clients see, folder access (`access`), and the catalog
+//! service that runs each operation in one transaction (`catalog`). People's own things
+//! (playlists, shares, queues...) are in `crate::people`.
 
 pub mod access;
 pub mod annotations;
-pub mod avatars;
-pub mod bookmarks;
 pub mod catalog;
-pub mod chat;
 pub mod covers;
 pub mod files;
 pub mod folders;
 pub mod lists;
 pub mod lyrics;
-pub mod play_queue;
-pub mod playlists;
-pub mod radio;
 pub mod search;
-pub mod shares;
 #[cfg(test)]
-mod test_catalog;
+pub(crate) mod test_catalog;
 
 use crate::db::models::{Album, Track};
 use crate::db::schema::{

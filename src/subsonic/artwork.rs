@@ -46,10 +46,10 @@ pub async fn get_cover_art(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     // of folders hidden from them).
     let mut scope = Scope::All;
     if let crate::library::Id::Playlist(id) = cover.item {
-        let actor = crate::library::playlists::Actor::everything(ctx.user.id, ctx.user.is_admin);
+        let actor = crate::people::playlists::Actor::everything(ctx.user.id, ctx.user.is_admin);
         let readable = ctx
             .db(move |c| {
-                Ok(crate::library::playlists::find(c, &actor.scope, id)?
+                Ok(crate::people::playlists::find(c, &actor.scope, id)?
                     .is_some_and(|p| p.readable_by(&actor)))
             })
             .await?;

@@ -4,7 +4,7 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::response::Element;
 use crate::db;
-use crate::library::chat::{self, ChatError};
+use crate::people::chat::{self, ChatError};
 
 impl From<ChatError> for ApiError {
     fn from(e: ChatError) -> Self {

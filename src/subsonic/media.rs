@@ -83,7 +83,7 @@ async fn download_item(ctx: &Ctx) -> Result<HttpResponse, ApiError> {
         }
         Some(Id::Playlist(id)) => {
             let actor = super::playlists::actor(ctx).await?;
-            ctx.db(move |c| Ok(crate::library::playlists::archive(c, &actor, id)?))
+            ctx.db(move |c| Ok(crate::people::playlists::archive(c, &actor, id)?))
                 .await?
         }
         _ => None,

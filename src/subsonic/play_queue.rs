@@ -10,9 +10,9 @@ use super::model::{self, iso_time};
 use super::playlists::song_ids;
 use super::response::Element;
 use crate::db;
-use crate::library::bookmarks::{self, BookmarkError};
-use crate::library::play_queue::{self, NewQueue, QueueError, SavedQueue};
 use crate::library::{Id, TrackView};
+use crate::people::bookmarks::{self, BookmarkError};
+use crate::people::play_queue::{self, NewQueue, QueueError, SavedQueue};
 use std::collections::HashMap;
 
 impl From<QueueError> for ApiError {

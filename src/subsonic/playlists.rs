@@ -11,8 +11,8 @@ use super::response::Element;
 use crate::db::{self, models::Role};
 use crate::library::access;
 use crate::library::covers::CoverArtId;
-use crate::library::playlists::{self, Actor, Playlist, PlaylistError, PlaylistUpdate};
 use crate::library::{Id, TrackView};
+use crate::people::playlists::{self, Actor, Playlist, PlaylistError, PlaylistUpdate};
 use crate::users;
 use std::collections::HashMap;
 

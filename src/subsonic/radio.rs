@@ -7,7 +7,7 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::response::Element;
 use crate::db;
-use crate::library::radio::{self, RadioError, Station, StationFields};
+use crate::people::radio::{self, RadioError, Station, StationFields};
 
 impl From<RadioError> for ApiError {
     fn from(e: RadioError) -> Self {

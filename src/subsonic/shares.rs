@@ -12,8 +12,8 @@ use super::playlists::actor;
 use super::response::Element;
 use crate::db::{self, models::Role};
 use crate::library::annotations::Annotation;
-use crate::library::shares::{self, Share, ShareError, ShareUpdate};
 use crate::library::{Id, TrackView};
+use crate::people::shares::{self, Share, ShareError, ShareUpdate};
 use std::collections::HashMap;
 
 impl From<ShareError> for ApiError {

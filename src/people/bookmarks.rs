@@ -1,8 +1,8 @@
 //! Bookmarks: a user's saved position in a track (audiobooks, long mixes), one per user and
 //! track.
 
-use super::access::{self, Scope};
 use crate::db::schema::{bookmarks, tracks};
+use crate::library::access::{self, Scope};
 use diesel::prelude::*;
 
 /// One bookmark.

@@ -10,10 +10,10 @@
 //! Every read-modify-write runs in one immediate transaction, so two clients editing one
 //! playlist at the same moment are serialised by SQLite and neither loses its change.
 
-use super::access::{self, Scope};
-use super::files::{Archive, TrackFile, archive_of_tracks};
 use crate::db::models::Track;
 use crate::db::schema::{library_folders, playlist_tracks, playlists, tracks, users};
+use crate::library::access::{self, Scope};
+use crate::library::files::{Archive, TrackFile, archive_of_tracks};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 use std::collections::{HashMap, HashSet};
@@ -61,7 +61,7 @@ pub struct Playlist {
 
 /// Who is asking, as the playlist rules see them: the viewer (songs of folders it may not see
 /// are neither shown to it nor addable by it).
-pub type Actor = super::access::Viewer;
+pub type Actor = crate::library::access::Viewer;
 
 impl Playlist {
     /// Whether `actor` may see this playlist and its songs.
@@ -541,7 +541,7 @@ mod tests {
 
     /// Tracks 1..=5; track 5 in the second folder.
     fn catalog() -> (tempfile::TempDir, SqliteConnection) {
-        super::super::test_catalog::catalog(&[(1, 1), (2, 1), (3, 1), (4, 1), (5, 2)])
+        crate::library::test_catalog::catalog(&[(1, 1), (2, 1), (3, 1), (4, 1), (5, 2)])
     }
 
     fn admin() -> Actor {

@@ -13,12 +13,12 @@
 //! - Users see and manage their own shares; an admin sees and manages everyone's (as in
 //!   Subsonic). Someone else's share does not exist for a non-admin.
 
-use super::Id;
-use super::access::{self, Scope};
-use super::files::{self, TrackFile};
 use super::playlists::{self, Actor, PlaylistError};
 use crate::db::models::User;
 use crate::db::schema::{album_artists, albums, directories, share_tracks, shares, tracks, users};
+use crate::library::Id;
+use crate::library::access::{self, Scope};
+use crate::library::files::{self, TrackFile};
 use base64::Engine;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -487,7 +487,7 @@ mod tests {
 
     /// Tracks 1..=3 in folder 1 and track 4 in folder 2.
     fn catalog() -> (tempfile::TempDir, SqliteConnection) {
-        super::super::test_catalog::catalog(&[(1, 1), (2, 1), (3, 1), (4, 2)])
+        crate::library::test_catalog::catalog(&[(1, 1), (2, 1), (3, 1), (4, 2)])
     }
 
     fn bob() -> Actor {
