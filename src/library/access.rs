@@ -9,8 +9,15 @@
 use super::Id;
 use crate::db::models::User;
 use crate::db::schema::{directories, library_folders, tracks, user_folders};
+use diesel::dsl::sql;
+use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
+use diesel::sql_types::{Bool, Integer, Text};
+use diesel::sqlite::Sqlite;
+
+/// A condition for a Diesel query over `QS` whose folder ids are one bound parameter (never
+/// SQL text): see `Scope::tracks_filter` and `Scope::album_artists_filter`.
+pub type Filter<QS> = Box<dyn BoxableExpression<QS, Sqlite, SqlType = Bool>>;
 
 /// The music folders a query may draw from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +51,43 @@ impl Scope {
             Scope::All => true,
             Scope::Only(ids) => ids.binary_search(&folder_id).is_ok(),
         }
+    }
+
+    /// The visible folder ids as a JSON array: the bound parameter of the typed filters
+    /// (SQLite reads it with `json_each`).
+    fn folders_param(&self) -> String {
+        match self {
+            Scope::All => "null".into(),
+            Scope::Only(ids) => format!("[{}]", crate::db::id_list(ids)),
+        }
+    }
+
+    /// `before ? after` with the folder ids bound to `?`; nothing (`1`) for every folder, so
+    /// the common case stays as fast as an unfiltered query.
+    fn bound<QS>(&self, before: &'static str, after: &'static str) -> Filter<QS> {
+        match self {
+            Scope::All => Box::new(sql::<Bool>("1")),
+            Scope::Only(_) => Box::new(
+                sql::<Bool>(before)
+                    .bind::<Text, _>(self.folders_param())
+                    .sql(after),
+            ),
+        }
+    }
+
+    /// "`tracks.folder_id` is a visible folder", for queries over `tracks`.
+    pub fn tracks_filter<QS>(&self) -> Filter<QS> {
+        self.bound("tracks.folder_id IN (SELECT value FROM json_each(", "))")
+    }
+
+    /// "the album `album_artists.album_id` has a visible track", for queries over
+    /// `album_artists`.
+    pub fn album_artists_filter<QS>(&self) -> Filter<QS> {
+        self.bound(
+            "EXISTS (SELECT 1 FROM tracks scope_t WHERE scope_t.album_id = album_artists.album_id \
+             AND scope_t.folder_id IN (SELECT value FROM json_each(",
+            ")))",
+        )
     }
 
     /// SQL condition "`column` is a visible folder": `1` for every folder, `0` for none. Only
@@ -390,6 +434,40 @@ mod tests {
         let s = Scope::only(vec![2]);
         assert!(s.allows(2) && !s.allows(1));
         assert!(Scope::All.allows(99));
+    }
+
+    #[test]
+    fn typed_filters_bind_the_folders() {
+        let (_dir, mut c) = crate::library::test_catalog::catalog(&[(1, 1), (2, 2), (3, 2)]);
+        let shown = |c: &mut SqliteConnection, scope: Scope| -> Vec<i32> {
+            tracks::table
+                .filter(scope.tracks_filter())
+                .order(tracks::id)
+                .select(tracks::id)
+                .load(c)
+                .unwrap()
+        };
+        assert_eq!(shown(&mut c, Scope::All), [1, 2, 3]);
+        assert_eq!(shown(&mut c, Scope::only(vec![2])), [2, 3]);
+        assert_eq!(shown(&mut c, Scope::only(vec![])), Vec::<i32>::new());
+        diesel::sql_query(
+            "INSERT INTO artists (id, name, name_key, created_at) VALUES (1, 'A', 'a', 0)",
+        )
+        .execute(&mut c)
+        .unwrap();
+        diesel::sql_query("INSERT INTO album_artists (album_id, artist_id, role, position) VALUES (1, 1, 'albumartist', 0)")
+            .execute(&mut c)
+            .unwrap();
+        let albums = |c: &mut SqliteConnection, scope: Scope| -> i64 {
+            crate::db::schema::album_artists::table
+                .filter(scope.album_artists_filter())
+                .count()
+                .get_result(c)
+                .unwrap()
+        };
+        assert_eq!(albums(&mut c, Scope::only(vec![2])), 1);
+        assert_eq!(albums(&mut c, Scope::only(vec![3])), 0);
+        assert_eq!(albums(&mut c, Scope::All), 1);
     }
 
     #[test]

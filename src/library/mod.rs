@@ -21,9 +21,7 @@ use crate::db::schema::{
     track_artists, track_genres, tracks,
 };
 use access::Scope;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use std::collections::HashMap;
 
 /// Ids clients see are type-prefixed strings ("ar-1", "al-1", "tr-1", "dir-1", "pl-1") so
@@ -173,9 +171,7 @@ pub fn album_artists_index(
     type Row = (i32, String, Option<String>, Option<String>, i64);
     let rows: Vec<Row> = artists::table
         .inner_join(album_artists::table)
-        .filter(sql::<Bool>(
-            &scope.album_condition("album_artists.album_id"),
-        ))
+        .filter(scope.album_artists_filter())
         .group_by(artists::id)
         .select((
             artists::id,
@@ -229,9 +225,7 @@ pub fn artist_in(
     };
     let album_count: i64 = album_artists::table
         .filter(album_artists::artist_id.eq(id))
-        .filter(sql::<Bool>(
-            &scope.album_condition("album_artists.album_id"),
-        ))
+        .filter(scope.album_artists_filter())
         .count()
         .get_result(conn)?;
     let mut view = [ArtistView {
@@ -275,9 +269,7 @@ pub fn artist_views_in(
         rows.extend(found.into_iter().map(|r| (r.0, r)));
         let n: Vec<(i32, i64)> = album_artists::table
             .filter(album_artists::artist_id.eq_any(chunk))
-            .filter(sql::<Bool>(
-                &scope.album_condition("album_artists.album_id"),
-            ))
+            .filter(scope.album_artists_filter())
             .group_by(album_artists::artist_id)
             .select((
                 album_artists::artist_id,
@@ -312,9 +304,7 @@ pub fn albums_of_artist_in(
 ) -> QueryResult<Vec<AlbumView>> {
     let ids: Vec<i32> = album_artists::table
         .filter(album_artists::artist_id.eq(artist_id))
-        .filter(sql::<Bool>(
-            &scope.album_condition("album_artists.album_id"),
-        ))
+        .filter(scope.album_artists_filter())
         .select(album_artists::album_id)
         .load(conn)?;
     let mut views = album_views_in(conn, &ids, scope)?;
@@ -444,7 +434,7 @@ pub fn tracks_of_album_in(
 ) -> QueryResult<Vec<TrackView>> {
     let rows: Vec<Track> = tracks::table
         .filter(tracks::album_id.eq(album_id))
-        .filter(sql::<Bool>(&scope.condition("tracks.folder_id")))
+        .filter(scope.tracks_filter())
         .order((tracks::disc_number, tracks::track_number, tracks::path))
         .select(Track::as_select())
         .load(conn)?;

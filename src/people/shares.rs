@@ -20,9 +20,7 @@ use crate::library::Id;
 use crate::library::access::{self, Scope};
 use crate::library::files::{self, TrackFile};
 use base64::Engine;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use std::collections::HashSet;
 
 /// Random bytes in a share token (22 base64url characters).
@@ -288,16 +286,15 @@ fn item_tracks(
     actor: &Actor,
     item: Id,
 ) -> Result<Vec<i32>, ShareError> {
-    let visible = actor.scope.condition("tracks.folder_id");
     let ids = match item {
         Id::Track(n) => tracks::table
             .filter(tracks::id.eq(n))
-            .filter(sql::<Bool>(&visible))
+            .filter(actor.scope.tracks_filter())
             .select(tracks::id)
             .load(conn)?,
         Id::Album(n) => tracks::table
             .filter(tracks::album_id.eq(n))
-            .filter(sql::<Bool>(&visible))
+            .filter(actor.scope.tracks_filter())
             .order((tracks::disc_number, tracks::track_number, tracks::path))
             .select(tracks::id)
             .load(conn)?,
@@ -310,7 +307,7 @@ fn item_tracks(
                         .select(album_artists::album_id),
                 ),
             )
-            .filter(sql::<Bool>(&visible))
+            .filter(actor.scope.tracks_filter())
             .order((
                 albums::year,
                 albums::name,
