@@ -13,6 +13,8 @@ pub mod lists;
 pub mod lyrics;
 pub mod search;
 #[cfg(test)]
+mod statements;
+#[cfg(test)]
 pub(crate) mod test_catalog;
 
 use crate::db::models::{Album, Track};
