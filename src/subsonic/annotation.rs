@@ -9,9 +9,9 @@
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::folders::{FolderNotes, folder_artist, folder_child};
-use super::lists::scope_param;
 use super::model::{self, iso_time};
 use super::response::Element;
+use super::shared::{annotated_tracks, scope_param};
 use crate::db;
 use crate::db::models::Directory;
 use crate::library::access::{self, Scope};
@@ -255,7 +255,7 @@ pub async fn get_now_playing(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let (views, notes) = ctx
         .db(move |c| {
             let ids = access::tracks_in_scope(c, &scope, &ids)?;
-            super::lists::annotated_tracks(c, user_id, &ids)
+            annotated_tracks(c, user_id, &ids)
         })
         .await?;
     let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();

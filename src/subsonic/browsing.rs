@@ -3,9 +3,9 @@
 use super::annotation::{with_annotation, with_star};
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::lists::scope_param;
 use super::model;
 use super::response::Element;
+use super::shared::scope_param;
 use crate::library::access;
 use crate::library::annotations::{self, ItemKind};
 use crate::library::{self, ArtistView, Id};

@@ -5,25 +5,15 @@ use super::annotation::with_annotation;
 use super::auth::Ctx;
 use super::browsing::{IGNORED_ARTICLES, index_letter, sort_key};
 use super::error::ApiError;
-use super::lists::scope_param;
 use super::model::{self, iso_time};
 use super::response::Element;
+use super::shared::{scope_param, track_notes};
 use crate::db::models::Directory;
 use crate::library::access::Scope;
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::{self, Id, TrackView, folders};
 use diesel::SqliteConnection;
 use std::collections::HashMap;
-
-/// The caller's annotations of these tracks.
-pub(super) fn track_notes(
-    c: &mut SqliteConnection,
-    user: i32,
-    songs: &[TrackView],
-) -> Result<HashMap<i32, Annotation>, ApiError> {
-    let ids: Vec<i32> = songs.iter().map(|t| t.track.id).collect();
-    Ok(annotations::of_items(c, user, ItemKind::Track, &ids)?)
-}
 
 /// Tracks as `Child` elements named `name`, with the caller's stars, ratings and plays.
 pub(super) fn song_list(

@@ -8,72 +8,13 @@ use super::error::ApiError;
 use super::folders::{FolderNotes, folder_child};
 use super::model;
 use super::response::Element;
-use crate::library::access::{AccessError, Scope};
-use crate::library::annotations::{self, Annotation, ItemKind};
+use super::shared::{annotated_albums, annotated_tracks, count_param, scope_param};
+use crate::library::annotations::Annotation;
 use crate::library::lists::{
     self as list_queries, AlbumOrder, AlbumQuery, FolderListItem, SongFilter,
 };
 use crate::library::{self, AlbumView, TrackView};
 use std::collections::HashMap;
-
-/// A count-like parameter: `default` when absent, at most `max`, never negative.
-pub(super) fn count_param(
-    ctx: &Ctx,
-    key: &'static str,
-    default: i64,
-    max: i64,
-) -> Result<i64, ApiError> {
-    Ok(ctx
-        .params
-        .number::<i64>(key)?
-        .unwrap_or(default)
-        .clamp(0, max))
-}
-
-impl From<AccessError> for ApiError {
-    fn from(e: AccessError) -> Self {
-        match e {
-            AccessError::NoSuchFolder => ApiError::NotFound("Music folder"),
-            AccessError::Forbidden => ApiError::NotAuthorized,
-            AccessError::Db(e) => e.into(),
-        }
-    }
-}
-
-/// The music folders this call may draw from: the viewer's, narrowed to `musicFolderId` when
-/// given (error 70 for a folder that does not exist, 50 for one the user may not see).
-pub(super) async fn scope_param(ctx: &Ctx) -> Result<Scope, ApiError> {
-    let Some(requested) = ctx.params.number::<i32>("musicFolderId")? else {
-        return Ok(ctx.viewer.scope.clone());
-    };
-    let viewer = ctx.viewer.clone();
-    ctx.db(move |c| Ok(viewer.narrowed(c, Some(requested))?))
-        .await
-}
-
-/// Albums by id (in that order, the caller having chosen visible ones) with the user's
-/// annotations of them; totals count the tracks the scope shows.
-pub(super) fn annotated_albums(
-    c: &mut diesel::SqliteConnection,
-    user_id: i32,
-    ids: &[i32],
-    scope: &Scope,
-) -> Result<(Vec<AlbumView>, HashMap<i32, Annotation>), ApiError> {
-    let views = library::album_views_in(c, ids, scope)?;
-    let notes = annotations::of_items(c, user_id, ItemKind::Album, ids)?;
-    Ok((views, notes))
-}
-
-/// Tracks by id (in that order) with the user's annotations of them.
-pub(super) fn annotated_tracks(
-    c: &mut diesel::SqliteConnection,
-    user_id: i32,
-    ids: &[i32],
-) -> Result<(Vec<TrackView>, HashMap<i32, Annotation>), ApiError> {
-    let views = library::tracks_by_id(c, ids)?;
-    let notes = annotations::of_items(c, user_id, ItemKind::Track, ids)?;
-    Ok((views, notes))
-}
 
 /// Songs as `Child` elements named `name`, with annotations.
 pub(super) fn song_elements(

@@ -82,7 +82,7 @@ async fn download_item(ctx: &Ctx) -> Result<HttpResponse, ApiError> {
                 .await?
         }
         Some(Id::Playlist(id)) => {
-            let actor = super::playlists::actor(ctx).await?;
+            let actor = super::shared::actor(ctx).await?;
             ctx.db(move |c| Ok(crate::people::playlists::archive(c, &actor, id)?))
                 .await?
         }

@@ -24,6 +24,7 @@ pub mod radio;
 pub mod response;
 pub mod scan_errors;
 pub mod searching;
+pub mod shared;
 pub mod shares;
 pub mod system;
 pub mod transcoding;

@@ -5,10 +5,9 @@
 use super::annotation::with_annotation;
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::lists::annotated_tracks;
 use super::model::{self, iso_time};
-use super::playlists::song_ids;
 use super::response::Element;
+use super::shared::{annotated_tracks, song_ids};
 use crate::db;
 use crate::library::{Id, TrackView};
 use crate::people::bookmarks::{self, BookmarkError};

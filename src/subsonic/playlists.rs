@@ -5,9 +5,9 @@
 use super::annotation::with_annotation;
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::lists::annotated_tracks;
 use super::model::{self, iso_time};
 use super::response::Element;
+use super::shared::{actor, annotated_tracks, song_ids};
 use crate::db::{self, models::Role};
 use crate::library::access;
 use crate::library::covers::CoverArtId;
@@ -30,31 +30,12 @@ impl From<PlaylistError> for ApiError {
     }
 }
 
-/// The caller as the playlist rules see them.
-pub(super) async fn actor(ctx: &Ctx) -> Result<Actor, ApiError> {
-    Ok(ctx.viewer.clone())
-}
-
 /// A playlist id parameter (`pl-N`); anything else names no playlist.
 fn playlist_id(ctx: &Ctx, key: &'static str) -> Result<i32, ApiError> {
     match Id::parse(ctx.params.required(key)?.trim()) {
         Some(Id::Playlist(n)) => Ok(n),
         _ => Err(ApiError::NotFound("Playlist")),
     }
-}
-
-/// Song ids of a repeated parameter, in order (empty values skipped).
-pub(super) fn song_ids(ctx: &Ctx, key: &str) -> Result<Vec<i32>, ApiError> {
-    ctx.params
-        .all(key)
-        .into_iter()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|raw| match Id::parse(raw) {
-            Some(Id::Track(n)) => Ok(n),
-            _ => Err(ApiError::NotFound("Song")),
-        })
-        .collect()
 }
 
 /// A `Playlist` element. `readonly` (OpenSubsonic) tells the client whether the caller may

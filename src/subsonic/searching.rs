@@ -7,12 +7,10 @@
 use super::annotation::{with_star, with_star_and_rating};
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::lists::{
-    album_child_elements, album_id3_elements, annotated_albums, annotated_tracks, count_param,
-    scope_param, song_elements,
-};
+use super::lists::{album_child_elements, album_id3_elements, song_elements};
 use super::model;
 use super::response::Element;
+use super::shared::{annotated_albums, annotated_tracks, count_param, scope_param};
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::search::{self, FieldQuery, Page};
 use crate::library::{AlbumView, ArtistView, Id, TrackView};

@@ -6,10 +6,9 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::lists::annotated_tracks;
 use super::model::{self, iso_time};
-use super::playlists::actor;
 use super::response::Element;
+use super::shared::{actor, annotated_tracks};
 use crate::db::{self, models::Role};
 use crate::library::annotations::Annotation;
 use crate::library::{Id, TrackView};
