@@ -26,4 +26,6 @@ pub mod subsonic;
 pub mod synth;
 pub mod transcode;
 pub mod users;
+#[cfg(test)]
+mod walls;
 pub mod web;
