@@ -133,13 +133,16 @@ pub fn durations(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<HashMa
     Ok(found)
 }
 
+/// A file a scan could not read: (folder name, path, size, reason, seen at).
+pub type ScanErrorRow = (String, String, i64, String, i64);
+
 /// The files the scans could not read, `limit` from `offset` ordered by folder and path, as
 /// (folder name, path, size, reason, seen at), and how many there are in all.
 pub fn scan_errors(
     conn: &mut SqliteConnection,
     limit: i64,
     offset: i64,
-) -> QueryResult<(i64, Vec<(String, String, i64, String, i64)>)> {
+) -> QueryResult<(i64, Vec<ScanErrorRow>)> {
     let total: i64 = scan_errors::table.count().get_result(conn)?;
     let rows = scan_errors::table
         .inner_join(library_folders::table)

@@ -59,10 +59,10 @@ fn lists_and_search(c: &mut SqliteConnection, scope: &Scope) {
         limit: 5,
         offset: 0,
     };
-    search::artist_ids(c, &words, scope, page.clone()).unwrap();
-    search::album_ids(c, &words, scope, page.clone()).unwrap();
-    search::track_ids(c, &words, scope, page.clone()).unwrap();
-    search::track_ids(c, &[], scope, page.clone()).unwrap();
+    search::artist_ids(c, &words, scope, page).unwrap();
+    search::album_ids(c, &words, scope, page).unwrap();
+    search::track_ids(c, &words, scope, page).unwrap();
+    search::track_ids(c, &[], scope, page).unwrap();
     let fields = FieldQuery {
         artist: words.clone(),
         album: words.clone(),
@@ -70,7 +70,7 @@ fn lists_and_search(c: &mut SqliteConnection, scope: &Scope) {
         any: words.clone(),
         newer_than: Some(0),
     };
-    search::track_ids_by_fields(c, &fields, scope, page.clone()).unwrap();
+    search::track_ids_by_fields(c, &fields, scope, page).unwrap();
     search::track_ids_by_fields(c, &FieldQuery::default(), scope, page).unwrap();
 }
 

@@ -31,6 +31,9 @@ pub struct Ctx {
     _sealed: Sealed,
 }
 
+/// A user who proved who they are, and the viewer they are.
+type SignedIn = (User, Viewer);
+
 /// Only `authenticate` can make a `Ctx`.
 struct Sealed;
 
@@ -314,20 +317,18 @@ pub async fn authenticate(
     let pool = state.pool.clone();
     let key = state.password_key.clone();
     let lookup = name.clone();
-    let found = web::block(
-        move || -> Result<Option<((User, Viewer), String)>, ApiError> {
-            let mut conn = pool.get()?;
-            let Some(user) =
-                users::find(&mut conn, &lookup).map_err(|e| ApiError::Internal(e.to_string()))?
-            else {
-                return Ok(None);
-            };
-            let password =
-                users::password_of(&key, &user).map_err(|e| ApiError::Internal(e.to_string()))?;
-            let viewer = Viewer::resolve(&mut conn, &user)?;
-            Ok(Some(((user, viewer), password)))
-        },
-    )
+    let found = web::block(move || -> Result<Option<(SignedIn, String)>, ApiError> {
+        let mut conn = pool.get()?;
+        let Some(user) =
+            users::find(&mut conn, &lookup).map_err(|e| ApiError::Internal(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let password =
+            users::password_of(&key, &user).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let viewer = Viewer::resolve(&mut conn, &user)?;
+        Ok(Some(((user, viewer), password)))
+    })
     .await??;
     let ok = match (&found, &proof) {
         (Some((_, password)), Proof::Password(given)) => {
