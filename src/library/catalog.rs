@@ -8,12 +8,75 @@
 //! answers with SQLITE_BUSY whatever the busy timeout.
 //!
 //! Who is asking is a `Viewer` (`access::Viewer`), resolved once per request at
-//! authentication and passed to the operations.
+//! authentication and passed to the operations. The operations below compose several library
+//! reads for one protocol answer; run them inside `read`.
 
+use super::access::Viewer;
+use super::annotations::{self, Annotation, ItemKind};
+use super::{AlbumView, ArtistView, TrackView};
 use crate::db::DbPool;
 use diesel::SqliteConnection;
 use diesel::connection::Connection;
 use diesel::r2d2::PoolError;
+use diesel::result::QueryResult;
+use std::collections::HashMap;
+
+/// The viewer's annotations of items, by item id.
+pub type Notes = HashMap<i32, Annotation>;
+
+/// An album as the viewer sees it: totals of its visible tracks, those tracks in disc and
+/// track order, and the viewer's annotations of the album and of each track.
+pub struct AlbumPage {
+    pub album: AlbumView,
+    pub songs: Vec<TrackView>,
+    pub album_notes: Notes,
+    pub song_notes: Notes,
+}
+
+/// The album `id`, or None when it does not exist or has no track the viewer may see.
+pub fn album(c: &mut SqliteConnection, viewer: &Viewer, id: i32) -> QueryResult<Option<AlbumPage>> {
+    let scope = &viewer.scope;
+    let Some(album) = super::album_views_in(c, &[id], scope)?.pop() else {
+        return Ok(None);
+    };
+    let songs = super::tracks_of_album_in(c, id, scope)?;
+    let ids: Vec<i32> = songs.iter().map(|s| s.track.id).collect();
+    Ok(Some(AlbumPage {
+        album,
+        album_notes: annotations::of_items(c, viewer.user_id, ItemKind::Album, &[id])?,
+        song_notes: annotations::of_items(c, viewer.user_id, ItemKind::Track, &ids)?,
+        songs,
+    }))
+}
+
+/// An artist as the viewer sees it: its visible album count, the albums it is album artist
+/// of that the viewer may see (oldest first), and the viewer's annotations of both.
+pub struct ArtistPage {
+    pub artist: ArtistView,
+    pub albums: Vec<AlbumView>,
+    pub artist_notes: Notes,
+    pub album_notes: Notes,
+}
+
+/// The artist `id`, or None when it does not exist or is credited on no visible track.
+pub fn artist(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    id: i32,
+) -> QueryResult<Option<ArtistPage>> {
+    let scope = &viewer.scope;
+    let Some(artist) = super::artist_in(c, id, scope)? else {
+        return Ok(None);
+    };
+    let albums = super::albums_of_artist_in(c, id, scope)?;
+    let ids: Vec<i32> = albums.iter().map(|a| a.album.id).collect();
+    Ok(Some(ArtistPage {
+        artist,
+        artist_notes: annotations::of_items(c, viewer.user_id, ItemKind::Artist, &[id])?,
+        album_notes: annotations::of_items(c, viewer.user_id, ItemKind::Album, &ids)?,
+        albums,
+    }))
+}
 
 /// The catalog: a pool of connections and the transaction rules for using them.
 #[derive(Clone)]
@@ -59,7 +122,6 @@ mod tests {
     use crate::db;
     use crate::library::access::{Scope, Viewer};
     use diesel::connection::SimpleConnection;
-    use diesel::prelude::*;
 
     #[derive(Debug, thiserror::Error)]
     enum TestError {
@@ -125,6 +187,31 @@ mod tests {
         let before = album_tracks(&mut c).unwrap();
         scanner_adds_a_track(&mut scanner);
         assert_eq!((before, album_tracks(&mut c).unwrap()), (1, 2));
+    }
+
+    #[test]
+    fn an_album_page_shows_only_what_the_viewer_may_see() {
+        let (_dir, catalog, mut scanner) = setup();
+        scanner_adds_a_track(&mut scanner);
+        scanner
+            .batch_execute("UPDATE tracks SET folder_id = 2 WHERE id = 2")
+            .unwrap();
+        let page = |viewer: Viewer| {
+            catalog
+                .read(|c| -> Result<_, TestError> { Ok(album(c, &viewer, 1)?) })
+                .unwrap()
+        };
+        let everything = page(Viewer::everything(1, true)).unwrap();
+        assert_eq!(everything.songs.len(), 2);
+        let mut only_2 = Viewer::everything(2, false);
+        only_2.scope = Scope::Only(vec![2]);
+        let narrowed = page(only_2).unwrap();
+        let ids: Vec<i32> = narrowed.songs.iter().map(|s| s.track.id).collect();
+        assert_eq!(ids, [2]);
+        assert_eq!(narrowed.album.album.song_count, 1);
+        let mut nothing = Viewer::everything(2, false);
+        nothing.scope = Scope::Only(vec![]);
+        assert!(page(nothing).is_none());
     }
 
     #[test]

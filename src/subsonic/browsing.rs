@@ -8,6 +8,7 @@ use super::response::Element;
 use super::shared::scope_param;
 use crate::library::access;
 use crate::library::annotations::{self, ItemKind};
+use crate::library::catalog::{self, AlbumPage, ArtistPage};
 use crate::library::{self, ArtistView, Id};
 
 /// Articles ignored when sorting and indexing artists.
@@ -129,17 +130,14 @@ pub async fn get_artist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Artist(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Artist"));
     };
-    let scope = ctx.viewer.scope.clone();
-    let user = ctx.user.id;
-    let (artist, albums, artist_notes, album_notes) = ctx
-        .db(move |c| {
-            let artist = library::artist_in(c, id, &scope)?.ok_or(ApiError::NotFound("Artist"))?;
-            let albums = library::albums_of_artist_in(c, id, &scope)?;
-            let ids: Vec<i32> = albums.iter().map(|a| a.album.id).collect();
-            let artist_notes = annotations::of_items(c, user, ItemKind::Artist, &[id])?;
-            let album_notes = annotations::of_items(c, user, ItemKind::Album, &ids)?;
-            Ok((artist, albums, artist_notes, album_notes))
-        })
+    let viewer = ctx.viewer.clone();
+    let ArtistPage {
+        artist,
+        albums,
+        artist_notes,
+        album_notes,
+    } = ctx
+        .db(move |c| catalog::artist(c, &viewer, id)?.ok_or(ApiError::NotFound("Artist")))
         .await?;
     Ok(Some(
         with_star(model::artist("artist", &artist), artist_notes.get(&id)).list(
@@ -156,20 +154,14 @@ pub async fn get_album(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Album(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Album"));
     };
-    let scope = ctx.viewer.scope.clone();
-    let user = ctx.user.id;
-    let (album, songs, album_notes, song_notes) = ctx
-        .db(move |c| {
-            // With a narrower scope an album without visible tracks is dropped here.
-            let album = library::album_views_in(c, &[id], &scope)?
-                .pop()
-                .ok_or(ApiError::NotFound("Album"))?;
-            let songs = library::tracks_of_album_in(c, id, &scope)?;
-            let ids: Vec<i32> = songs.iter().map(|s| s.track.id).collect();
-            let album_notes = annotations::of_items(c, user, ItemKind::Album, &[id])?;
-            let song_notes = annotations::of_items(c, user, ItemKind::Track, &ids)?;
-            Ok((album, songs, album_notes, song_notes))
-        })
+    let viewer = ctx.viewer.clone();
+    let AlbumPage {
+        album,
+        songs,
+        album_notes,
+        song_notes,
+    } = ctx
+        .db(move |c| catalog::album(c, &viewer, id)?.ok_or(ApiError::NotFound("Album")))
         .await?;
     Ok(Some(
         with_annotation(
