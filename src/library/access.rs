@@ -272,13 +272,6 @@ pub fn request_scope(
     })
 }
 
-/// Whether the track exists and lies in a folder the user may see. Streams, downloads, cover
-/// art and lyrics call this before answering.
-pub fn track_visible(conn: &mut SqliteConnection, user: &User, track_id: i32) -> QueryResult<bool> {
-    let scope = user_scope(conn, user)?;
-    track_in_scope(conn, &scope, track_id)
-}
-
 /// Whether the track exists and lies in the scope.
 pub fn track_in_scope(
     conn: &mut SqliteConnection,
@@ -338,22 +331,6 @@ pub fn id_in_scope(conn: &mut SqliteConnection, scope: &Scope, id: Id) -> QueryR
     }
 }
 
-/// Whether folder access hides the item `id` from the user (then answer "not found"). For
-/// users who see every folder this is false without a query (whether the item exists is the
-/// caller's business); for others it is true also when the item does not exist.
-pub fn hidden_from(conn: &mut SqliteConnection, user: &User, id: Id) -> QueryResult<bool> {
-    if sees_everything(user) {
-        return Ok(false);
-    }
-    Ok(!id_visible(conn, user, id)?)
-}
-
-/// Whether the user may see the item `id` (any kind). For cover art, lyrics and the like.
-pub fn id_visible(conn: &mut SqliteConnection, user: &User, id: Id) -> QueryResult<bool> {
-    let scope = user_scope(conn, user)?;
-    id_in_scope(conn, &scope, id)
-}
-
 /// The tracks among `ids` the scope shows, in the order given (for playlists, queues and
 /// shares that may hold tracks of folders a user may not see).
 pub fn tracks_in_scope(
@@ -406,16 +383,6 @@ fn shown_tracks(
         );
     }
     Ok(shown)
-}
-
-/// `tracks_in_scope` for a user.
-pub fn visible_tracks(
-    conn: &mut SqliteConnection,
-    user: &User,
-    ids: &[i32],
-) -> QueryResult<Vec<i32>> {
-    let scope = user_scope(conn, user)?;
-    tracks_in_scope(conn, &scope, ids)
 }
 
 #[cfg(test)]
