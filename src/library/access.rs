@@ -90,6 +90,36 @@ impl Scope {
         )
     }
 
+    /// The folder ids for raw statements that use `bound_condition`: the value of their named
+    /// parameter `:folders`, bound once at the place of its first occurrence. None for every
+    /// folder (the conditions are then `1` and there is nothing to bind).
+    pub fn folders_bind(&self) -> Option<String> {
+        match self {
+            Scope::All => None,
+            Scope::Only(_) => Some(self.folders_param()),
+        }
+    }
+
+    /// Raw-SQL condition "`column` is a visible folder" reading the ids from `:folders`.
+    pub fn bound_condition(&self, column: &str) -> String {
+        match self {
+            Scope::All => "1".into(),
+            Scope::Only(_) => format!("{column} IN (SELECT value FROM json_each(:folders))"),
+        }
+    }
+
+    /// Raw-SQL condition "the album `album_id` (an SQL expression) has a visible track",
+    /// reading the ids from `:folders`.
+    pub fn bound_album_condition(&self, album_id: &str) -> String {
+        match self {
+            Scope::All => "1".into(),
+            Scope::Only(_) => format!(
+                "EXISTS (SELECT 1 FROM tracks scope_t WHERE scope_t.album_id = {album_id} AND {})",
+                self.bound_condition("scope_t.folder_id")
+            ),
+        }
+    }
+
     /// SQL condition "`column` is a visible folder": `1` for every folder, `0` for none. Only
     /// integers are written, so the text is safe to splice into a statement.
     pub fn condition(&self, column: &str) -> String {

@@ -408,14 +408,16 @@ pub fn album_views_in(
         size: i64,
     }
     let mut totals: HashMap<i32, Totals> = HashMap::new();
+    let folders = scope.folders_bind().unwrap_or_default();
     for chunk in ids.chunks(500) {
         let rows: Vec<Totals> = diesel::sql_query(format!(
             "SELECT album_id, count(*) AS songs, sum(duration_ms) AS duration_ms, \
                sum(size) AS size FROM tracks \
-             WHERE album_id IN ({}) AND {} GROUP BY album_id",
-            crate::db::id_list(chunk),
-            scope.condition("folder_id")
+             WHERE album_id IN (SELECT value FROM json_each(?)) AND {} GROUP BY album_id",
+            scope.bound_condition("folder_id")
         ))
+        .bind::<diesel::sql_types::Text, _>(format!("[{}]", crate::db::id_list(chunk)))
+        .bind::<diesel::sql_types::Text, _>(&folders)
         .load(conn)?;
         totals.extend(rows.into_iter().map(|t| (t.album_id, t)));
     }
@@ -534,23 +536,26 @@ pub fn genres(conn: &mut SqliteConnection, scope: &Scope) -> QueryResult<Vec<Gen
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         albums: i64,
     }
-    let sql = match scope {
-        Scope::All => "SELECT g.name AS name, \
-           (SELECT count(*) FROM track_genres tg WHERE tg.genre_id = g.id) AS songs, \
-           (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id) AS albums \
-         FROM genres g ORDER BY g.name COLLATE NOCASE"
-            .to_string(),
-        _ => format!(
+    let rows: Vec<Row> = match scope.folders_bind() {
+        None => diesel::sql_query(
+            "SELECT g.name AS name, \
+               (SELECT count(*) FROM track_genres tg WHERE tg.genre_id = g.id) AS songs, \
+               (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id) AS albums \
+             FROM genres g ORDER BY g.name COLLATE NOCASE",
+        )
+        .load(conn)?,
+        Some(folders) => diesel::sql_query(format!(
             "SELECT name, songs, albums FROM (SELECT g.name AS name, \
                (SELECT count(*) FROM track_genres tg JOIN tracks t ON t.id = tg.track_id \
                  WHERE tg.genre_id = g.id AND {}) AS songs, \
                (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id AND {}) AS albums \
              FROM genres g) WHERE songs > 0 ORDER BY name COLLATE NOCASE",
-            scope.condition("t.folder_id"),
-            scope.album_condition("ag.album_id")
-        ),
+            scope.bound_condition("t.folder_id"),
+            scope.bound_album_condition("ag.album_id")
+        ))
+        .bind::<diesel::sql_types::Text, _>(folders)
+        .load(conn)?,
     };
-    let rows: Vec<Row> = diesel::sql_query(sql).load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| GenreView {

@@ -15,7 +15,9 @@ use crate::db::schema::{library_folders, playlist_tracks, playlists, tracks, use
 use crate::library::access::{self, Scope};
 use crate::library::files::{Archive, TrackFile, archive_of_tracks};
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+use diesel::sqlite::Sqlite;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -106,7 +108,7 @@ pub enum PlaylistError {
 fn select(scope: &Scope) -> String {
     let visible = match scope {
         Scope::All => String::new(),
-        _ => format!(" AND {}", scope.condition("t.folder_id")),
+        _ => format!(" AND {}", scope.bound_condition("t.folder_id")),
     };
     let with_art = format!(
         "FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id \
@@ -131,9 +133,19 @@ fn select(scope: &Scope) -> String {
     )
 }
 
+/// The statement `select(scope)` followed by `rest`, with the scope's folders bound (they
+/// come first in the text, so bind `rest`'s parameters after).
+fn select_query(scope: &Scope, rest: &str) -> BoxedSqlQuery<'static, Sqlite, SqlQuery> {
+    let query = diesel::sql_query(format!("{}{rest}", select(scope))).into_boxed();
+    match scope.folders_bind() {
+        Some(folders) => query.bind::<Text, _>(folders),
+        None => query,
+    }
+}
+
 /// One playlist by id, whoever owns it, with the totals `scope` shows.
 pub fn find(conn: &mut SqliteConnection, scope: &Scope, id: i32) -> QueryResult<Option<Playlist>> {
-    diesel::sql_query(format!("{} WHERE p.id = ?", select(scope)))
+    select_query(scope, " WHERE p.id = ?")
         .bind::<Integer, _>(id)
         .get_result(conn)
         .optional()
@@ -147,10 +159,10 @@ pub fn visible_to(
     scope: &Scope,
     owner_id: i32,
 ) -> QueryResult<Vec<Playlist>> {
-    diesel::sql_query(format!(
-        "{} WHERE p.owner_id = ? OR p.public ORDER BY p.name COLLATE NOCASE, p.id",
-        select(scope)
-    ))
+    select_query(
+        scope,
+        " WHERE p.owner_id = ? OR p.public ORDER BY p.name COLLATE NOCASE, p.id",
+    )
     .bind::<Integer, _>(owner_id)
     .load(conn)
 }
