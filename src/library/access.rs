@@ -8,11 +8,13 @@
 
 use super::Id;
 use crate::db::models::User;
-use crate::db::schema::{directories, library_folders, tracks, user_folders};
-use diesel::dsl::sql;
+use crate::db::schema::{
+    albums, artists, directories, library_folders, track_artists, tracks, user_folders,
+};
+use diesel::dsl::{exists, sql};
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Integer, Text};
+use diesel::sql_types::{Bool, Text};
 use diesel::sqlite::Sqlite;
 
 /// A condition for a Diesel query over `QS` whose folder ids are one bound parameter (never
@@ -120,6 +122,20 @@ impl Scope {
         }
     }
 
+    /// Raw-SQL condition "the artist `artist_id` (an SQL expression) is credited on a visible
+    /// track" (as artist, album artist or composer), reading the ids from `:folders`.
+    pub fn bound_artist_condition(&self, artist_id: &str) -> String {
+        match self {
+            Scope::All => "1".into(),
+            Scope::Only(_) => format!(
+                "EXISTS (SELECT 1 FROM track_artists scope_ta \
+                   JOIN tracks scope_t ON scope_t.id = scope_ta.track_id \
+                 WHERE scope_ta.artist_id = {artist_id} AND {})",
+                self.bound_condition("scope_t.folder_id")
+            ),
+        }
+    }
+
     /// SQL condition "`column` is a visible folder": `1` for every folder, `0` for none. Only
     /// integers are written, so the text is safe to splice into a statement.
     pub fn condition(&self, column: &str) -> String {
@@ -136,20 +152,6 @@ impl Scope {
             Scope::All => "1".into(),
             _ => format!(
                 "EXISTS (SELECT 1 FROM tracks scope_t WHERE scope_t.album_id = {album_id} AND {})",
-                self.condition("scope_t.folder_id")
-            ),
-        }
-    }
-
-    /// SQL condition "the artist `artist_id` (an SQL expression) is credited on a visible
-    /// track" (as artist, album artist or composer).
-    pub fn artist_condition(&self, artist_id: &str) -> String {
-        match self {
-            Scope::All => "1".into(),
-            _ => format!(
-                "EXISTS (SELECT 1 FROM track_artists scope_ta \
-                   JOIN tracks scope_t ON scope_t.id = scope_ta.track_id \
-                 WHERE scope_ta.artist_id = {artist_id} AND {})",
                 self.condition("scope_t.folder_id")
             ),
         }
@@ -316,18 +318,6 @@ pub fn track_in_scope(
     Ok(folder.is_some_and(|f| scope.allows(f)))
 }
 
-#[derive(QueryableByName)]
-struct Found {
-    #[diesel(sql_type = Integer)]
-    found: i32,
-}
-
-fn exists_sql(conn: &mut SqliteConnection, condition: &str) -> QueryResult<bool> {
-    let row: Found =
-        diesel::sql_query(format!("SELECT ({condition}) AS found")).get_result(conn)?;
-    Ok(row.found != 0)
-}
-
 /// Whether an item of any kind (track, album, artist, folder) exists and the scope shows it:
 /// an album or artist is visible when one of its tracks is. Playlists are not folder items
 /// (always true here; the playlist rules decide).
@@ -342,20 +332,25 @@ pub fn id_in_scope(conn: &mut SqliteConnection, scope: &Scope, id: Id) -> QueryR
                 .optional()?;
             Ok(folder.is_some_and(|f| scope.allows(f)))
         }
-        Id::Album(n) => {
-            let cond = match scope {
-                Scope::All => format!("EXISTS (SELECT 1 FROM albums WHERE id = {n})"),
-                _ => scope.album_condition(&n.to_string()),
-            };
-            exists_sql(conn, &cond)
-        }
-        Id::Artist(n) => {
-            let cond = match scope {
-                Scope::All => format!("EXISTS (SELECT 1 FROM artists WHERE id = {n})"),
-                _ => scope.artist_condition(&n.to_string()),
-            };
-            exists_sql(conn, &cond)
-        }
+        Id::Album(n) => match scope {
+            Scope::All => diesel::select(exists(albums::table.find(n))).get_result(conn),
+            Scope::Only(folders) => diesel::select(exists(
+                tracks::table
+                    .filter(tracks::album_id.eq(n))
+                    .filter(tracks::folder_id.eq_any(folders)),
+            ))
+            .get_result(conn),
+        },
+        Id::Artist(n) => match scope {
+            Scope::All => diesel::select(exists(artists::table.find(n))).get_result(conn),
+            Scope::Only(folders) => diesel::select(exists(
+                track_artists::table
+                    .inner_join(tracks::table)
+                    .filter(track_artists::artist_id.eq(n))
+                    .filter(tracks::folder_id.eq_any(folders)),
+            ))
+            .get_result(conn),
+        },
         // Playlists belong to users, not to music folders: their owners decide who sees them.
         Id::Playlist(_) => Ok(true),
     }
