@@ -14,6 +14,7 @@ use crate::db::schema::{
 use diesel::dsl::{exists, sql};
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Bool, Text};
 use diesel::sqlite::Sqlite;
 
@@ -99,6 +100,18 @@ impl Scope {
         match self {
             Scope::All => None,
             Scope::Only(_) => Some(self.folders_param()),
+        }
+    }
+
+    /// Binds `:folders` next in `query` when the scope has one (call it where `:folders` first
+    /// occurs among the statement's parameters).
+    pub fn bind_folders<'a>(
+        &self,
+        query: BoxedSqlQuery<'a, Sqlite, SqlQuery>,
+    ) -> BoxedSqlQuery<'a, Sqlite, SqlQuery> {
+        match self.folders_bind() {
+            Some(folders) => query.bind::<Text, _>(folders),
+            None => query,
         }
     }
 
