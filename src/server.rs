@@ -111,9 +111,11 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
 
     let activity = std::sync::Arc::new(crate::memory::Activity::default());
     let trimmer = tokio::spawn(crate::memory::trim_when_idle(activity.clone()));
+    let pool = db::pool(&config.database.path, 8)?;
     let state = web::Data::new(AppState {
         activity,
-        pool: db::pool(&config.database.path, 8)?,
+        catalog: crate::library::catalog::Catalog::new(pool.clone()),
+        pool,
         config: config.clone(),
         scans: scans.clone(),
         password_key,
@@ -122,7 +124,7 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
         setup_token: Default::default(),
         now_playing: Default::default(),
         transcoder: crate::transcode::Transcoder::from_config(&config)?,
-        media: crate::media::MediaLimits::from_config(&config.limits),
+        media: crate::delivery::MediaLimits::from_config(&config.limits),
         metrics: Default::default(),
     });
     crate::setup::announce(&state, &browse_url(&listener.local_addr()?.to_string()))?;

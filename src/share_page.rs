@@ -5,7 +5,7 @@
 //!   title, artist, album, duration and cover, and a player that plays them in order. Each
 //!   GET counts a visit (visitCount, lastVisited); HEAD does not.
 //! - `GET /share/TOKEN/stream/tr-N`: the song's file with Range, HEAD and conditional
-//!   requests (`media::serve_file`), only for songs of that share; with `format=mp3` (and an
+//!   requests (`delivery::serve_file`), only for songs of that share; with `format=mp3` (and an
 //!   optional `maxBitRate`) the server's MP3 transcode of it, as `stream` sends it, which the
 //!   page plays when the browser cannot play the original.
 //! - `GET /share/TOKEN/cover/tr-N`: the song's cover, at most `COVER_SIZE` pixels.
@@ -15,14 +15,13 @@
 
 use crate::artwork::resolve;
 use crate::db;
+use crate::delivery::transcoded::{SendError, send_mp3};
+use crate::delivery::{FileInfo, ServeError, serve_file};
 use crate::library::files::TrackFile;
-use crate::library::shares::{self, Share};
 use crate::library::{self, Id, TrackView};
-use crate::media::{FileInfo, ServeError, serve_file};
+use crate::people::shares::{self, Share};
 use crate::scanner::ScanOptions;
 use crate::state::AppState;
-use crate::subsonic::error::ApiError;
-use crate::subsonic::transcoding::send_mp3;
 use crate::transcode::{Decision, SourceFacts, StreamRequest};
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -423,7 +422,7 @@ async fn transcoded(
         Ok(response) => response,
         // Busy, or a file no decoder reads: the page says it cannot play the song.
         // The reason stays in the log: this page is public.
-        Err(ApiError::Refused(why)) => {
+        Err(SendError::Refused(why)) => {
             tracing::info!(track = file.track.id, "share transcode refused: {why}");
             HttpResponse::ServiceUnavailable()
                 .content_type("text/plain; charset=utf-8")

@@ -11,7 +11,10 @@ pub struct AppState {
     /// Requests served, for giving a burst's memory back once it is over.
     pub activity: std::sync::Arc<crate::memory::Activity>,
     pub config: Config,
+    /// Users, setup and health checks; the API's catalog reads and writes go through `catalog`.
     pub pool: DbPool,
+    /// The catalog service (the same pool, one transaction per operation).
+    pub catalog: crate::library::catalog::Catalog,
     pub scans: ScanHandle,
     pub password_key: PasswordKey,
     /// Cover art: the resized-image cache and the signer of public image URLs.
@@ -24,7 +27,7 @@ pub struct AppState {
     /// MP3 transcoding: decisions, the concurrency cap, the transcode cache.
     pub transcoder: crate::transcode::Transcoder,
     /// Bounds on media streams: blocking file reads at once, connections per user.
-    pub media: crate::media::MediaLimits,
+    pub media: crate::delivery::MediaLimits,
     /// Prometheus metrics (counted always; served at /metrics when enabled).
     pub metrics: crate::ops::metrics::Metrics,
 }

@@ -355,7 +355,7 @@ pub fn create(
         return Err(UserError::EmptyPassword);
     }
     let encrypted = key.encrypt(password)?;
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         if find(conn, name)?.is_some() {
             return Err(UserError::Exists(name.to_string()));
         }
@@ -398,7 +398,7 @@ pub fn create_first_admin(
         return Err(UserError::EmptyPassword);
     }
     let encrypted = key.encrypt(password)?;
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         if count(conn)? > 0 {
             return Err(UserError::AlreadySetUp);
         }
@@ -427,7 +427,7 @@ pub fn update(
         Some(p) => Some(key.encrypt(p)?),
         None => None,
     };
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         let user = find(conn, name)?.ok_or_else(|| UserError::NotFound(name.to_string()))?;
         let mut profile = profile_of(conn, &user)?;
         change(&mut profile);
@@ -475,7 +475,7 @@ pub fn set_password(
         return Err(UserError::EmptyPassword);
     }
     let encrypted = key.encrypt(password)?;
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         let user = find(conn, name)?.ok_or_else(|| UserError::NotFound(name.to_string()))?;
         diesel::update(users::table.find(user.id))
             .set((
@@ -506,7 +506,7 @@ fn revoke_api_keys(
 
 /// Deletes a user; the last administrator cannot be deleted.
 pub fn delete(conn: &mut SqliteConnection, name: &str) -> Result<(), UserError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         let user = find(conn, name)?.ok_or_else(|| UserError::NotFound(name.to_string()))?;
         if user.is_admin && admin_count(conn)? <= 1 {
             return Err(UserError::LastAdmin(user.name));

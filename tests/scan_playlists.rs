@@ -10,8 +10,8 @@ use common::{TestLibrary, age, spec};
 use diesel::prelude::*;
 use mediastreamer::db::schema::playlists as playlists_table;
 use mediastreamer::library::access::Scope;
-use mediastreamer::library::playlists::{self, Actor, Playlist};
-use mediastreamer::library::{bookmarks, play_queue};
+use mediastreamer::people::playlists::{self, Actor, Playlist};
+use mediastreamer::people::{bookmarks, play_queue};
 use mediastreamer::scanner::ScanOptions;
 use mediastreamer::synth::Format;
 

@@ -21,7 +21,7 @@ pub enum PlaylistCommand {
 }
 
 pub fn run(config: &Config, cmd: PlaylistCommand) -> Result<(), AppError> {
-    use mediastreamer::library::playlists;
+    use mediastreamer::people::playlists;
     db::open_and_migrate(&config.database.path)?;
     let mut conn = db::connect(&config.database.path)?;
     let query = |e: diesel::result::Error| AppError::Db(db::DbError::Query(e));

@@ -265,7 +265,7 @@ fn user_avatar(
     file: Option<PathBuf>,
     remove: bool,
 ) -> Result<(), AppError> {
-    use mediastreamer::library::avatars;
+    use mediastreamer::people::avatars;
     let failed = |e: avatars::AvatarError| AppError::Io(std::io::Error::other(e.to_string()));
     match file {
         Some(path) if !remove => {

@@ -137,6 +137,25 @@ pub fn pool(path: &Path, max_size: u32) -> Result<DbPool, DbError> {
         })
 }
 
+/// Runs `work` in an immediate transaction, or, when the connection is already in one (a
+/// catalog write operation that calls several writes), as part of it (a savepoint). SQLite
+/// cannot open an immediate transaction inside another.
+pub fn immediate<T, E>(
+    conn: &mut SqliteConnection,
+    work: impl FnOnce(&mut SqliteConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let depth = AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth()?;
+    if depth.is_some() {
+        conn.transaction(work)
+    } else {
+        conn.immediate_transaction(work)
+    }
+}
+
 /// Ids as a comma-separated SQL list for `IN (...)`: integers only, so nothing a client sent
 /// can reach the SQL text.
 pub fn id_list(ids: &[i32]) -> String {

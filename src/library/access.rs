@@ -8,9 +8,19 @@
 
 use super::Id;
 use crate::db::models::User;
-use crate::db::schema::{directories, library_folders, tracks, user_folders};
+use crate::db::schema::{
+    albums, artists, directories, library_folders, track_artists, tracks, user_folders,
+};
+use diesel::dsl::{exists, sql};
+use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{Bool, Text};
+use diesel::sqlite::Sqlite;
+
+/// A condition for a Diesel query over `QS` whose folder ids are one bound parameter (never
+/// SQL text): see `Scope::tracks_filter` and `Scope::album_artists_filter`.
+pub type Filter<QS> = Box<dyn BoxableExpression<QS, Sqlite, SqlType = Bool>>;
 
 /// The music folders a query may draw from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +56,99 @@ impl Scope {
         }
     }
 
+    /// The visible folder ids as a JSON array: the bound parameter of the typed filters
+    /// (SQLite reads it with `json_each`).
+    fn folders_param(&self) -> String {
+        match self {
+            Scope::All => "null".into(),
+            Scope::Only(ids) => format!("[{}]", crate::db::id_list(ids)),
+        }
+    }
+
+    /// `before ? after` with the folder ids bound to `?`; nothing (`1`) for every folder, so
+    /// the common case stays as fast as an unfiltered query.
+    fn bound<QS>(&self, before: &'static str, after: &'static str) -> Filter<QS> {
+        match self {
+            Scope::All => Box::new(sql::<Bool>("1")),
+            Scope::Only(_) => Box::new(
+                sql::<Bool>(before)
+                    .bind::<Text, _>(self.folders_param())
+                    .sql(after),
+            ),
+        }
+    }
+
+    /// "`tracks.folder_id` is a visible folder", for queries over `tracks`.
+    pub fn tracks_filter<QS>(&self) -> Filter<QS> {
+        self.bound("tracks.folder_id IN (SELECT value FROM json_each(", "))")
+    }
+
+    /// "the album `album_artists.album_id` has a visible track", for queries over
+    /// `album_artists`.
+    pub fn album_artists_filter<QS>(&self) -> Filter<QS> {
+        self.bound(
+            "EXISTS (SELECT 1 FROM tracks scope_t WHERE scope_t.album_id = album_artists.album_id \
+             AND scope_t.folder_id IN (SELECT value FROM json_each(",
+            ")))",
+        )
+    }
+
+    /// The folder ids for raw statements that use `bound_condition`: the value of their named
+    /// parameter `:folders`, bound once at the place of its first occurrence. None for every
+    /// folder (the conditions are then `1` and there is nothing to bind).
+    pub fn folders_bind(&self) -> Option<String> {
+        match self {
+            Scope::All => None,
+            Scope::Only(_) => Some(self.folders_param()),
+        }
+    }
+
+    /// Binds `:folders` next in `query` when the scope has one (call it where `:folders` first
+    /// occurs among the statement's parameters).
+    pub fn bind_folders<'a>(
+        &self,
+        query: BoxedSqlQuery<'a, Sqlite, SqlQuery>,
+    ) -> BoxedSqlQuery<'a, Sqlite, SqlQuery> {
+        match self.folders_bind() {
+            Some(folders) => query.bind::<Text, _>(folders),
+            None => query,
+        }
+    }
+
+    /// Raw-SQL condition "`column` is a visible folder" reading the ids from `:folders`.
+    pub fn bound_condition(&self, column: &str) -> String {
+        match self {
+            Scope::All => "1".into(),
+            Scope::Only(_) => format!("{column} IN (SELECT value FROM json_each(:folders))"),
+        }
+    }
+
+    /// Raw-SQL condition "the album `album_id` (an SQL expression) has a visible track",
+    /// reading the ids from `:folders`.
+    pub fn bound_album_condition(&self, album_id: &str) -> String {
+        match self {
+            Scope::All => "1".into(),
+            Scope::Only(_) => format!(
+                "EXISTS (SELECT 1 FROM tracks scope_t WHERE scope_t.album_id = {album_id} AND {})",
+                self.bound_condition("scope_t.folder_id")
+            ),
+        }
+    }
+
+    /// Raw-SQL condition "the artist `artist_id` (an SQL expression) is credited on a visible
+    /// track" (as artist, album artist or composer), reading the ids from `:folders`.
+    pub fn bound_artist_condition(&self, artist_id: &str) -> String {
+        match self {
+            Scope::All => "1".into(),
+            Scope::Only(_) => format!(
+                "EXISTS (SELECT 1 FROM track_artists scope_ta \
+                   JOIN tracks scope_t ON scope_t.id = scope_ta.track_id \
+                 WHERE scope_ta.artist_id = {artist_id} AND {})",
+                self.bound_condition("scope_t.folder_id")
+            ),
+        }
+    }
+
     /// SQL condition "`column` is a visible folder": `1` for every folder, `0` for none. Only
     /// integers are written, so the text is safe to splice into a statement.
     pub fn condition(&self, column: &str) -> String {
@@ -67,25 +170,81 @@ impl Scope {
         }
     }
 
-    /// SQL condition "the artist `artist_id` (an SQL expression) is credited on a visible
-    /// track" (as artist, album artist or composer).
-    pub fn artist_condition(&self, artist_id: &str) -> String {
-        match self {
-            Scope::All => "1".into(),
-            _ => format!(
-                "EXISTS (SELECT 1 FROM track_artists scope_ta \
-                   JOIN tracks scope_t ON scope_t.id = scope_ta.track_id \
-                 WHERE scope_ta.artist_id = {artist_id} AND {})",
-                self.condition("scope_t.folder_id")
-            ),
-        }
-    }
-
-    fn only(mut ids: Vec<i32>) -> Scope {
+    pub(crate) fn only(mut ids: Vec<i32>) -> Scope {
         ids.sort_unstable();
         ids.dedup();
         Scope::Only(ids)
     }
+}
+
+/// Who is asking, as every catalog operation sees them: resolved once when a request is
+/// authenticated (`Viewer::resolve`), then handed to each operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: i32,
+    pub is_admin: bool,
+    /// The music folders the user may see (`Scope::All` when that is every folder).
+    pub scope: Scope,
+}
+
+impl Viewer {
+    /// Someone who sees every folder (the scanner, the command line, tests).
+    pub fn everything(user_id: i32, is_admin: bool) -> Viewer {
+        Viewer {
+            user_id,
+            is_admin,
+            scope: Scope::All,
+        }
+    }
+
+    /// The viewer a user is: no query for users who see every folder (the common case).
+    pub fn resolve(conn: &mut SqliteConnection, user: &User) -> Result<Viewer, AccessError> {
+        Ok(Viewer {
+            user_id: user.id,
+            is_admin: user.is_admin,
+            scope: request_scope(conn, user, None)?,
+        })
+    }
+
+    /// The scope of one call: the viewer's, narrowed to `requested` (a client's
+    /// `musicFolderId`) when given. A folder that does not exist is `NoSuchFolder`, one the
+    /// viewer may not see is `Forbidden`; a narrowed scope that is every folder is `All`.
+    pub fn narrowed(
+        &self,
+        conn: &mut SqliteConnection,
+        requested: Option<i32>,
+    ) -> Result<Scope, AccessError> {
+        let Some(folder) = requested else {
+            return Ok(self.scope.clone());
+        };
+        let all = all_folder_ids(conn)?;
+        narrow(&self.scope, &all, folder)
+    }
+
+    /// Whether folder access hides the item `id` (then answer "not found"). False without a
+    /// query for viewers who see every folder (whether the item exists is the caller's
+    /// business); for others also true when the item does not exist.
+    pub fn hides(&self, conn: &mut SqliteConnection, id: Id) -> QueryResult<bool> {
+        if self.scope.is_all() {
+            return Ok(false);
+        }
+        Ok(!id_in_scope(conn, &self.scope, id)?)
+    }
+}
+
+/// `scope` narrowed to one folder, given every folder id.
+fn narrow(scope: &Scope, all: &[i32], folder: i32) -> Result<Scope, AccessError> {
+    if !all.contains(&folder) {
+        return Err(AccessError::NoSuchFolder);
+    }
+    if !scope.allows(folder) {
+        return Err(AccessError::Forbidden);
+    }
+    Ok(if all.len() == 1 {
+        Scope::All
+    } else {
+        Scope::Only(vec![folder])
+    })
 }
 
 /// Every music folder id, ascending.
@@ -158,13 +317,6 @@ pub fn request_scope(
     })
 }
 
-/// Whether the track exists and lies in a folder the user may see. Streams, downloads, cover
-/// art and lyrics call this before answering.
-pub fn track_visible(conn: &mut SqliteConnection, user: &User, track_id: i32) -> QueryResult<bool> {
-    let scope = user_scope(conn, user)?;
-    track_in_scope(conn, &scope, track_id)
-}
-
 /// Whether the track exists and lies in the scope.
 pub fn track_in_scope(
     conn: &mut SqliteConnection,
@@ -177,18 +329,6 @@ pub fn track_in_scope(
         .get_result(conn)
         .optional()?;
     Ok(folder.is_some_and(|f| scope.allows(f)))
-}
-
-#[derive(QueryableByName)]
-struct Found {
-    #[diesel(sql_type = Integer)]
-    found: i32,
-}
-
-fn exists_sql(conn: &mut SqliteConnection, condition: &str) -> QueryResult<bool> {
-    let row: Found =
-        diesel::sql_query(format!("SELECT ({condition}) AS found")).get_result(conn)?;
-    Ok(row.found != 0)
 }
 
 /// Whether an item of any kind (track, album, artist, folder) exists and the scope shows it:
@@ -205,39 +345,28 @@ pub fn id_in_scope(conn: &mut SqliteConnection, scope: &Scope, id: Id) -> QueryR
                 .optional()?;
             Ok(folder.is_some_and(|f| scope.allows(f)))
         }
-        Id::Album(n) => {
-            let cond = match scope {
-                Scope::All => format!("EXISTS (SELECT 1 FROM albums WHERE id = {n})"),
-                _ => scope.album_condition(&n.to_string()),
-            };
-            exists_sql(conn, &cond)
-        }
-        Id::Artist(n) => {
-            let cond = match scope {
-                Scope::All => format!("EXISTS (SELECT 1 FROM artists WHERE id = {n})"),
-                _ => scope.artist_condition(&n.to_string()),
-            };
-            exists_sql(conn, &cond)
-        }
+        Id::Album(n) => match scope {
+            Scope::All => diesel::select(exists(albums::table.find(n))).get_result(conn),
+            Scope::Only(folders) => diesel::select(exists(
+                tracks::table
+                    .filter(tracks::album_id.eq(n))
+                    .filter(tracks::folder_id.eq_any(folders)),
+            ))
+            .get_result(conn),
+        },
+        Id::Artist(n) => match scope {
+            Scope::All => diesel::select(exists(artists::table.find(n))).get_result(conn),
+            Scope::Only(folders) => diesel::select(exists(
+                track_artists::table
+                    .inner_join(tracks::table)
+                    .filter(track_artists::artist_id.eq(n))
+                    .filter(tracks::folder_id.eq_any(folders)),
+            ))
+            .get_result(conn),
+        },
         // Playlists belong to users, not to music folders: their owners decide who sees them.
         Id::Playlist(_) => Ok(true),
     }
-}
-
-/// Whether folder access hides the item `id` from the user (then answer "not found"). For
-/// users who see every folder this is false without a query (whether the item exists is the
-/// caller's business); for others it is true also when the item does not exist.
-pub fn hidden_from(conn: &mut SqliteConnection, user: &User, id: Id) -> QueryResult<bool> {
-    if sees_everything(user) {
-        return Ok(false);
-    }
-    Ok(!id_visible(conn, user, id)?)
-}
-
-/// Whether the user may see the item `id` (any kind). For cover art, lyrics and the like.
-pub fn id_visible(conn: &mut SqliteConnection, user: &User, id: Id) -> QueryResult<bool> {
-    let scope = user_scope(conn, user)?;
-    id_in_scope(conn, &scope, id)
 }
 
 /// The tracks among `ids` the scope shows, in the order given (for playlists, queues and
@@ -294,16 +423,6 @@ fn shown_tracks(
     Ok(shown)
 }
 
-/// `tracks_in_scope` for a user.
-pub fn visible_tracks(
-    conn: &mut SqliteConnection,
-    user: &User,
-    ids: &[i32],
-) -> QueryResult<Vec<i32>> {
-    let scope = user_scope(conn, user)?;
-    tracks_in_scope(conn, &scope, ids)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,5 +439,54 @@ mod tests {
         let s = Scope::only(vec![2]);
         assert!(s.allows(2) && !s.allows(1));
         assert!(Scope::All.allows(99));
+    }
+
+    #[test]
+    fn typed_filters_bind_the_folders() {
+        let (_dir, mut c) = crate::library::test_catalog::catalog(&[(1, 1), (2, 2), (3, 2)]);
+        let shown = |c: &mut SqliteConnection, scope: Scope| -> Vec<i32> {
+            tracks::table
+                .filter(scope.tracks_filter())
+                .order(tracks::id)
+                .select(tracks::id)
+                .load(c)
+                .unwrap()
+        };
+        assert_eq!(shown(&mut c, Scope::All), [1, 2, 3]);
+        assert_eq!(shown(&mut c, Scope::only(vec![2])), [2, 3]);
+        assert_eq!(shown(&mut c, Scope::only(vec![])), Vec::<i32>::new());
+        diesel::sql_query(
+            "INSERT INTO artists (id, name, name_key, created_at) VALUES (1, 'A', 'a', 0)",
+        )
+        .execute(&mut c)
+        .unwrap();
+        diesel::sql_query("INSERT INTO album_artists (album_id, artist_id, role, position) VALUES (1, 1, 'albumartist', 0)")
+            .execute(&mut c)
+            .unwrap();
+        let albums = |c: &mut SqliteConnection, scope: Scope| -> i64 {
+            crate::db::schema::album_artists::table
+                .filter(scope.album_artists_filter())
+                .count()
+                .get_result(c)
+                .unwrap()
+        };
+        assert_eq!(albums(&mut c, Scope::only(vec![2])), 1);
+        assert_eq!(albums(&mut c, Scope::only(vec![3])), 0);
+        assert_eq!(albums(&mut c, Scope::All), 1);
+    }
+
+    #[test]
+    fn narrowing_checks_the_folder_and_collapses_to_all() {
+        let all = [1, 2, 3];
+        assert!(matches!(
+            narrow(&Scope::All, &all, 9),
+            Err(AccessError::NoSuchFolder)
+        ));
+        assert!(matches!(
+            narrow(&Scope::only(vec![1]), &all, 2),
+            Err(AccessError::Forbidden)
+        ));
+        assert_eq!(narrow(&Scope::All, &all, 2).unwrap(), Scope::Only(vec![2]));
+        assert_eq!(narrow(&Scope::All, &[4], 4).unwrap(), Scope::All);
     }
 }

@@ -113,7 +113,7 @@ pub fn set_starred(
     star: bool,
     now_ms: i64,
 ) -> Result<(), AnnotateError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         check_all_exist(conn, items)?;
         for &(kind, id) in items {
             if star {
@@ -151,7 +151,7 @@ pub fn set_rating(
     item: Item,
     rating: Option<i32>,
 ) -> Result<(), AnnotateError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         check_all_exist(conn, &[item])?;
         let (kind, id) = item;
         match rating {
@@ -197,7 +197,7 @@ pub fn record_plays(
     user_id: i32,
     plays: &[(i32, i64)],
 ) -> Result<(), AnnotateError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         let items: Vec<Item> = plays.iter().map(|&(t, _)| (ItemKind::Track, t)).collect();
         check_all_exist(conn, &items)?;
         for &(track_id, at) in plays {
@@ -329,23 +329,28 @@ pub fn starred(
         let visible = match kind {
             ItemKind::Track => format!(
                 "EXISTS (SELECT 1 FROM tracks t WHERE t.id = a.item_id AND {})",
-                scope.condition("t.folder_id")
+                scope.bound_condition("t.folder_id")
             ),
-            ItemKind::Album => scope.album_condition("a.item_id"),
-            ItemKind::Artist => scope.artist_condition("a.item_id"),
+            ItemKind::Album => scope.bound_album_condition("a.item_id"),
+            ItemKind::Artist => scope.bound_artist_condition("a.item_id"),
             ItemKind::Directory => format!(
                 "EXISTS (SELECT 1 FROM directories d WHERE d.id = a.item_id AND {})",
-                scope.condition("d.folder_id")
+                scope.bound_condition("d.folder_id")
             ),
         };
         sql.push_str(" AND ");
         sql.push_str(&visible);
     }
     sql.push_str(" ORDER BY a.starred_at DESC, a.item_id DESC");
-    let rows: Vec<Row> = diesel::sql_query(sql)
+    // The scope's `:folders` comes after the user and the kind.
+    let query = diesel::sql_query(sql)
+        .into_boxed()
         .bind::<Integer, _>(user_id)
-        .bind::<Text, _>(kind.as_str())
-        .load(conn)?;
+        .bind::<Text, _>(kind.as_str());
+    let rows: Vec<Row> = match scope.folders_bind() {
+        Some(folders) => query.bind::<Text, _>(folders).load(conn)?,
+        None => query.load(conn)?,
+    };
     Ok(rows.into_iter().map(Row::split).collect())
 }
 

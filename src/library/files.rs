@@ -5,7 +5,7 @@
 use super::access::Scope;
 use crate::db::models::{Album, Directory, Track};
 use crate::db::schema::{album_artists, albums, artists, directories, library_folders, tracks};
-use crate::media::ZipEntry;
+use crate::delivery::ZipEntry;
 use diesel::prelude::*;
 use std::path::{Path, PathBuf};
 

@@ -7,8 +7,7 @@ use crate::db::models::{Directory, Track};
 use crate::db::schema::{
     album_artists, artists, directories, library_folders, track_artists, tracks,
 };
-use crate::scanner::grouping;
-use crate::scanner::tags::VARIOUS_ARTISTS;
+use crate::names::{self, VARIOUS_ARTISTS};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 use std::collections::HashMap;
@@ -271,7 +270,7 @@ pub fn track_artist_ids(
 /// An artist by name (compared as the scanner does: case and spacing ignored).
 pub fn artist_by_name(conn: &mut SqliteConnection, name: &str) -> QueryResult<Option<i32>> {
     artists::table
-        .filter(artists::name_key.eq(grouping::normalize(name)))
+        .filter(artists::name_key.eq(names::normalize(name)))
         .select(artists::id)
         .get_result(conn)
         .optional()
@@ -290,7 +289,7 @@ pub fn similar_artists(
         return Ok(Vec::new());
     }
     let list = serde_json::to_string(seeds).unwrap_or_else(|_| "[]".into());
-    let rows: Vec<IdRow> = diesel::sql_query(format!(
+    let query = diesel::sql_query(format!(
         "WITH seeds AS (SELECT value AS id FROM json_each(?)), \
          seed_genres AS ( \
            SELECT ag.genre_id FROM album_genres ag \
@@ -311,12 +310,15 @@ pub fn similar_artists(
          ORDER BY count(DISTINCT ag.genre_id) DESC, count(DISTINCT aa.album_id) DESC, \
            a.name COLLATE NOCASE, a.id \
          LIMIT ?",
-        scope.album_condition("aa.album_id")
+        scope.bound_album_condition("aa.album_id")
     ))
+    .into_boxed()
     .bind::<Text, _>(list)
-    .bind::<Text, _>(grouping::normalize(VARIOUS_ARTISTS))
-    .bind::<BigInt, _>(limit)
-    .load(conn)?;
+    .bind::<Text, _>(names::normalize(VARIOUS_ARTISTS));
+    let rows: Vec<IdRow> = scope
+        .bind_folders(query)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
@@ -337,19 +339,22 @@ pub fn random_tracks_of_artists(
         Scope::All => String::new(),
         _ => format!(
             " AND EXISTS (SELECT 1 FROM tracks t WHERE t.id = ta.track_id AND {})",
-            scope.condition("t.folder_id")
+            scope.bound_condition("t.folder_id")
         ),
     };
-    let rows: Vec<IdRow> = diesel::sql_query(format!(
+    let query = diesel::sql_query(format!(
         "SELECT ta.track_id AS id FROM track_artists ta \
          WHERE ta.artist_id IN (SELECT value FROM json_each(?)) \
            AND ta.role IN ('artist', 'albumartist') AND ta.track_id <> ?{in_scope} \
          GROUP BY ta.track_id ORDER BY random() LIMIT ?"
     ))
+    .into_boxed()
     .bind::<Text, _>(list)
-    .bind::<Integer, _>(exclude.unwrap_or(0))
-    .bind::<BigInt, _>(limit)
-    .load(conn)?;
+    .bind::<Integer, _>(exclude.unwrap_or(0));
+    let rows: Vec<IdRow> = scope
+        .bind_folders(query)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
     let ids: Vec<i32> = rows.into_iter().map(|r| r.id).collect();
     super::tracks_by_id(conn, &ids)
 }
@@ -366,7 +371,7 @@ pub fn top_tracks(
     if limit <= 0 {
         return Ok(Vec::new());
     }
-    let rows: Vec<IdRow> = diesel::sql_query(format!(
+    let query = diesel::sql_query(format!(
         "SELECT t.id AS id FROM tracks t \
            JOIN albums al ON al.id = t.album_id \
            LEFT JOIN (SELECT item_id, sum(play_count) AS plays FROM annotations \
@@ -377,11 +382,14 @@ pub fn top_tracks(
          ORDER BY coalesce(p.plays, 0) DESC, al.year IS NULL, al.year, t.album_id, \
            t.disc_number, t.track_number, t.path \
          LIMIT ?",
-        scope.condition("t.folder_id")
+        scope.bound_condition("t.folder_id")
     ))
-    .bind::<Integer, _>(artist_id)
-    .bind::<BigInt, _>(limit)
-    .load(conn)?;
+    .into_boxed()
+    .bind::<Integer, _>(artist_id);
+    let rows: Vec<IdRow> = scope
+        .bind_folders(query)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
     let ids: Vec<i32> = rows.into_iter().map(|r| r.id).collect();
     super::tracks_by_id(conn, &ids)
 }
@@ -414,7 +422,7 @@ pub fn artist_directories(
         return Ok(HashMap::new());
     }
     let list = serde_json::to_string(artist_ids).unwrap_or_else(|_| "[]".into());
-    let rows: Vec<Row> = diesel::sql_query(format!(
+    let query = diesel::sql_query(format!(
         "SELECT aa.artist_id AS artist_id, d.folder_id AS folder_id, d.path AS path, \
            t.album_id AS album_id, count(*) AS n \
          FROM tracks t \
@@ -422,10 +430,11 @@ pub fn artist_directories(
            JOIN directories d ON d.id = t.directory_id \
          WHERE aa.artist_id IN (SELECT value FROM json_each(?)) AND {} \
          GROUP BY aa.artist_id, d.id, t.album_id",
-        scope.condition("t.folder_id")
+        scope.bound_condition("t.folder_id")
     ))
-    .bind::<Text, _>(list)
-    .load(conn)?;
+    .into_boxed()
+    .bind::<Text, _>(list);
+    let rows: Vec<Row> = scope.bind_folders(query).load(conn)?;
     let mut by_artist: HashMap<i32, Vec<Row>> = HashMap::new();
     for r in rows {
         by_artist.entry(r.artist_id).or_default().push(r);
@@ -480,7 +489,7 @@ fn representative_path(paths: &[(&str, i64)], single_album: bool) -> Option<Stri
     }
     let common = common?.join("/");
     if !common.is_empty() {
-        let album = grouping::album_folder(&common);
+        let album = names::album_folder(&common);
         if single_album && let Some((parent, _)) = album.rsplit_once('/') {
             return Some(parent.to_string());
         }

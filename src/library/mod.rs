@@ -1,33 +1,29 @@
 //! Read side of the catalog: the queries the API answers from, returning plain rows and views
-//! (no wire format here), and the id scheme clients see.
+//! (no wire format here), the id scheme clients see, folder access (`access`), and the catalog
+//! service that runs each operation in one transaction (`catalog`). People's own things
+//! (playlists, shares, queues...) are in `crate::people`.
 
 pub mod access;
 pub mod annotations;
-pub mod avatars;
-pub mod bookmarks;
-pub mod chat;
+pub mod catalog;
 pub mod covers;
 pub mod files;
 pub mod folders;
 pub mod lists;
 pub mod lyrics;
-pub mod play_queue;
-pub mod playlists;
-pub mod radio;
 pub mod search;
-pub mod shares;
 #[cfg(test)]
-mod test_catalog;
+mod statements;
+#[cfg(test)]
+pub(crate) mod test_catalog;
 
 use crate::db::models::{Album, Track};
 use crate::db::schema::{
-    album_artists, album_genres, albums, artists, genres, library_folders, track_artists,
-    track_genres, tracks,
+    album_artists, album_genres, albums, artists, genres, library_folders, scan_errors,
+    track_artists, track_genres, tracks,
 };
 use access::Scope;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use std::collections::HashMap;
 
 /// Ids clients see are type-prefixed strings ("ar-1", "al-1", "tr-1", "dir-1", "pl-1") so
@@ -123,6 +119,47 @@ pub fn track_count(conn: &mut SqliteConnection) -> QueryResult<i64> {
     tracks::table.count().get_result(conn)
 }
 
+/// The durations (ms) of the tracks among `ids` that exist.
+pub fn durations(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<HashMap<i32, i64>> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        found.extend(
+            tracks::table
+                .filter(tracks::id.eq_any(chunk))
+                .select((tracks::id, tracks::duration_ms))
+                .load::<(i32, i64)>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// A file a scan could not read: (folder name, path, size, reason, seen at).
+pub type ScanErrorRow = (String, String, i64, String, i64);
+
+/// The files the scans could not read, `limit` from `offset` ordered by folder and path, as
+/// (folder name, path, size, reason, seen at), and how many there are in all.
+pub fn scan_errors(
+    conn: &mut SqliteConnection,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(i64, Vec<ScanErrorRow>)> {
+    let total: i64 = scan_errors::table.count().get_result(conn)?;
+    let rows = scan_errors::table
+        .inner_join(library_folders::table)
+        .order((scan_errors::folder_id, scan_errors::path))
+        .limit(limit)
+        .offset(offset)
+        .select((
+            library_folders::name,
+            scan_errors::path,
+            scan_errors::size,
+            scan_errors::reason,
+            scan_errors::seen_at,
+        ))
+        .load(conn)?;
+    Ok((total, rows))
+}
+
 /// The music folders: (id, name).
 pub fn music_folders(conn: &mut SqliteConnection) -> QueryResult<Vec<(i32, String)>> {
     library_folders::table
@@ -139,9 +176,7 @@ pub fn album_artists_index(
     type Row = (i32, String, Option<String>, Option<String>, i64);
     let rows: Vec<Row> = artists::table
         .inner_join(album_artists::table)
-        .filter(sql::<Bool>(
-            &scope.album_condition("album_artists.album_id"),
-        ))
+        .filter(scope.album_artists_filter())
         .group_by(artists::id)
         .select((
             artists::id,
@@ -195,9 +230,7 @@ pub fn artist_in(
     };
     let album_count: i64 = album_artists::table
         .filter(album_artists::artist_id.eq(id))
-        .filter(sql::<Bool>(
-            &scope.album_condition("album_artists.album_id"),
-        ))
+        .filter(scope.album_artists_filter())
         .count()
         .get_result(conn)?;
     let mut view = [ArtistView {
@@ -241,9 +274,7 @@ pub fn artist_views_in(
         rows.extend(found.into_iter().map(|r| (r.0, r)));
         let n: Vec<(i32, i64)> = album_artists::table
             .filter(album_artists::artist_id.eq_any(chunk))
-            .filter(sql::<Bool>(
-                &scope.album_condition("album_artists.album_id"),
-            ))
+            .filter(scope.album_artists_filter())
             .group_by(album_artists::artist_id)
             .select((
                 album_artists::artist_id,
@@ -278,9 +309,7 @@ pub fn albums_of_artist_in(
 ) -> QueryResult<Vec<AlbumView>> {
     let ids: Vec<i32> = album_artists::table
         .filter(album_artists::artist_id.eq(artist_id))
-        .filter(sql::<Bool>(
-            &scope.album_condition("album_artists.album_id"),
-        ))
+        .filter(scope.album_artists_filter())
         .select(album_artists::album_id)
         .load(conn)?;
     let mut views = album_views_in(conn, &ids, scope)?;
@@ -379,14 +408,16 @@ pub fn album_views_in(
         size: i64,
     }
     let mut totals: HashMap<i32, Totals> = HashMap::new();
+    let folders = scope.folders_bind().unwrap_or_default();
     for chunk in ids.chunks(500) {
         let rows: Vec<Totals> = diesel::sql_query(format!(
             "SELECT album_id, count(*) AS songs, sum(duration_ms) AS duration_ms, \
                sum(size) AS size FROM tracks \
-             WHERE album_id IN ({}) AND {} GROUP BY album_id",
-            crate::db::id_list(chunk),
-            scope.condition("folder_id")
+             WHERE album_id IN (SELECT value FROM json_each(?)) AND {} GROUP BY album_id",
+            scope.bound_condition("folder_id")
         ))
+        .bind::<diesel::sql_types::Text, _>(format!("[{}]", crate::db::id_list(chunk)))
+        .bind::<diesel::sql_types::Text, _>(&folders)
         .load(conn)?;
         totals.extend(rows.into_iter().map(|t| (t.album_id, t)));
     }
@@ -410,7 +441,7 @@ pub fn tracks_of_album_in(
 ) -> QueryResult<Vec<TrackView>> {
     let rows: Vec<Track> = tracks::table
         .filter(tracks::album_id.eq(album_id))
-        .filter(sql::<Bool>(&scope.condition("tracks.folder_id")))
+        .filter(scope.tracks_filter())
         .order((tracks::disc_number, tracks::track_number, tracks::path))
         .select(Track::as_select())
         .load(conn)?;
@@ -505,23 +536,26 @@ pub fn genres(conn: &mut SqliteConnection, scope: &Scope) -> QueryResult<Vec<Gen
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         albums: i64,
     }
-    let sql = match scope {
-        Scope::All => "SELECT g.name AS name, \
-           (SELECT count(*) FROM track_genres tg WHERE tg.genre_id = g.id) AS songs, \
-           (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id) AS albums \
-         FROM genres g ORDER BY g.name COLLATE NOCASE"
-            .to_string(),
-        _ => format!(
+    let rows: Vec<Row> = match scope.folders_bind() {
+        None => diesel::sql_query(
+            "SELECT g.name AS name, \
+               (SELECT count(*) FROM track_genres tg WHERE tg.genre_id = g.id) AS songs, \
+               (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id) AS albums \
+             FROM genres g ORDER BY g.name COLLATE NOCASE",
+        )
+        .load(conn)?,
+        Some(folders) => diesel::sql_query(format!(
             "SELECT name, songs, albums FROM (SELECT g.name AS name, \
                (SELECT count(*) FROM track_genres tg JOIN tracks t ON t.id = tg.track_id \
                  WHERE tg.genre_id = g.id AND {}) AS songs, \
                (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id AND {}) AS albums \
              FROM genres g) WHERE songs > 0 ORDER BY name COLLATE NOCASE",
-            scope.condition("t.folder_id"),
-            scope.album_condition("ag.album_id")
-        ),
+            scope.bound_condition("t.folder_id"),
+            scope.bound_album_condition("ag.album_id")
+        ))
+        .bind::<diesel::sql_types::Text, _>(folders)
+        .load(conn)?,
     };
-    let rows: Vec<Row> = diesel::sql_query(sql).load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| GenreView {

@@ -10,7 +10,6 @@
 //!    every album whose tracks credit different artists.
 
 use super::meta::TrackMeta;
-use super::tags::is_disc_folder_name;
 
 /// The grouping key of the album `meta` belongs to, for a track in directory `dir_rel_path`
 /// (relative to its music folder, '/'-separated) of music folder `folder_id`.
@@ -28,22 +27,8 @@ pub fn album_key(meta: &TrackMeta, folder_id: i32, dir_rel_path: &str) -> String
     )
 }
 
-/// The folder an album lives in: the directory itself, or its parent for a disc sub-folder.
-pub fn album_folder(dir_rel_path: &str) -> &str {
-    match dir_rel_path.rsplit_once('/') {
-        Some((parent, last)) if is_disc_folder_name(last) => parent,
-        None if is_disc_folder_name(dir_rel_path) => "",
-        _ => dir_rel_path,
-    }
-}
-
-/// Case- and space-insensitive comparison form of a name.
-pub fn normalize(name: &str) -> String {
-    name.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
+// The parts of the rule the read side shares live in `crate::names`.
+pub use crate::names::{album_folder, normalize};
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@
 //! which is what Windows players write).
 
 use crate::db::schema::{playlists, tracks};
-use crate::library::playlists::{first_admin, write_entries};
+use crate::people::playlists::{first_admin, write_entries};
 use diesel::prelude::*;
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -273,7 +273,7 @@ fn import(
                     .find(id)
                     .select(playlists::name)
                     .get_result(conn)?;
-                let old_tracks = crate::library::playlists::track_ids(
+                let old_tracks = crate::people::playlists::track_ids(
                     conn,
                     &crate::library::access::Scope::All,
                     id,

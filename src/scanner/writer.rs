@@ -23,8 +23,7 @@ use diesel::sqlite::SqliteConnection;
 use globset::Glob;
 use std::collections::{HashMap, HashSet};
 
-/// The album artist used when an album's tracks credit different artists and none is tagged.
-pub const VARIOUS_ARTISTS: &str = "Various Artists";
+pub use crate::names::VARIOUS_ARTISTS;
 
 /// A directory seen by the walker that is new or changed.
 #[derive(Debug)]

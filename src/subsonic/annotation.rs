@@ -6,19 +6,18 @@
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::folders::FolderNotes;
-use super::lists::{scope_param, user_scope};
 use super::model::{
     self, AlbumID3, Annotations, Artist, ArtistID3, Child, NowPlaying, Starred2, View,
 };
 use super::response::{Element, ToElement};
+use super::shared::{annotated_tracks, scope_param};
+use crate::db;
 use crate::db::models::Directory;
-use crate::db::{self, schema::tracks};
 use crate::library::access::{self, Scope};
 use crate::library::annotations::{
     self, AnnotateError, Annotation, Item, ItemKind, NowPlayingEntry,
 };
 use crate::library::{self, AlbumView, ArtistView, Id, TrackView, folders};
-use diesel::prelude::*;
 use std::collections::HashMap;
 
 impl From<AnnotateError> for ApiError {
@@ -104,9 +103,9 @@ fn check_visible(
 
 async fn set_starred(ctx: Ctx, star: bool) -> Result<Option<Element>, ApiError> {
     let items = star_items(&ctx)?;
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user_id = ctx.user.id;
-    ctx.db(move |c| {
+    ctx.write(move |c| {
         check_visible(c, &scope, &items)?;
         Ok(annotations::set_starred(
             c,
@@ -138,10 +137,10 @@ pub async fn set_rating(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         return Err(ApiError::BadParam("rating"));
     }
     let item = item_of(raw)?;
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user_id = ctx.user.id;
     let rating = (rating > 0).then_some(rating);
-    ctx.db(move |c| {
+    ctx.write(move |c| {
         check_visible(c, &scope, &[item])?;
         Ok(annotations::set_rating(c, user_id, item, rating)?)
     })
@@ -179,29 +178,25 @@ pub async fn scrobble(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let submission = ctx.params.boolean("submission")?.unwrap_or(true);
     let now = db::now_ms();
     let user_id = ctx.user.id;
-    let scope = user_scope(&ctx).await?;
-    if !scope.is_all() {
-        let items: Vec<Item> = ids.iter().map(|&n| (ItemKind::Track, n)).collect();
-        ctx.db(move |c| check_visible(c, &scope, &items)).await?;
-    }
+    let scope = ctx.viewer.scope.clone();
+    let items: Vec<Item> = ids.iter().map(|&n| (ItemKind::Track, n)).collect();
     if submission {
         let plays: Vec<(i32, i64)> = ids
             .iter()
             .enumerate()
             .map(|(i, &id)| (id, times.get(i).copied().flatten().unwrap_or(now)))
             .collect();
-        ctx.db(move |c| Ok(annotations::record_plays(c, user_id, &plays)?))
-            .await?;
+        ctx.write(move |c| {
+            check_visible(c, &scope, &items)?;
+            Ok(annotations::record_plays(c, user_id, &plays)?)
+        })
+        .await?;
     } else {
         let lookup = ids.clone();
         let durations: HashMap<i32, i64> = ctx
             .db(move |c| {
-                Ok(tracks::table
-                    .filter(tracks::id.eq_any(&lookup))
-                    .select((tracks::id, tracks::duration_ms))
-                    .load::<(i32, i64)>(c)?
-                    .into_iter()
-                    .collect())
+                check_visible(c, &scope, &items)?;
+                Ok(library::durations(c, &lookup)?)
             })
             .await?;
         if ids.iter().any(|id| !durations.contains_key(id)) {
@@ -231,12 +226,12 @@ pub async fn get_now_playing(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let mut ids: Vec<i32> = entries.iter().map(|e| e.track_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user_id = ctx.user.id;
     let (views, notes) = ctx
         .db(move |c| {
             let ids = access::tracks_in_scope(c, &scope, &ids)?;
-            super::lists::annotated_tracks(c, user_id, &ids)
+            annotated_tracks(c, user_id, &ids)
         })
         .await?;
     let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
@@ -270,11 +265,13 @@ struct StarredFolders {
     notes: FolderNotes,
 }
 
-async fn load_starred_folders(ctx: &Ctx) -> Result<StarredFolders, ApiError> {
-    let scope = scope_param(ctx).await?;
-    let user_id = ctx.user.id;
-    ctx.db(move |c| {
-        let starred = annotations::starred(c, user_id, ItemKind::Directory, &scope)?;
+fn load_starred_folders(
+    c: &mut diesel::SqliteConnection,
+    user_id: i32,
+    scope: &Scope,
+) -> Result<StarredFolders, ApiError> {
+    {
+        let starred = annotations::starred(c, user_id, ItemKind::Directory, scope)?;
         let ids: Vec<i32> = starred.iter().map(|(id, _)| *id).collect();
         let mut dirs: HashMap<i32, Directory> = folders::directories_by_id(c, &ids)?
             .into_iter()
@@ -300,8 +297,7 @@ async fn load_starred_folders(ctx: &Ctx) -> Result<StarredFolders, ApiError> {
             albums,
             notes,
         })
-    })
-    .await
+    }
 }
 
 /// Merges two lists that are each most recently starred first into one.
@@ -312,24 +308,26 @@ fn by_star_time<T>(a: Vec<(i64, T)>, b: Vec<(i64, T)>) -> Vec<T> {
     all.into_iter().map(|(_, el)| el).collect()
 }
 
-async fn load_starred(ctx: &Ctx) -> Result<Starred, ApiError> {
-    let scope = scope_param(ctx).await?;
-    let user_id = ctx.user.id;
-    ctx.db(move |c| {
+fn load_starred(
+    c: &mut diesel::SqliteConnection,
+    user_id: i32,
+    scope: &Scope,
+) -> Result<Starred, ApiError> {
+    {
         let mut artists = Vec::new();
-        for (id, a) in annotations::starred(c, user_id, ItemKind::Artist, &scope)? {
-            if let Some(v) = library::artist_in(c, id, &scope)? {
+        for (id, a) in annotations::starred(c, user_id, ItemKind::Artist, scope)? {
+            if let Some(v) = library::artist_in(c, id, scope)? {
                 artists.push((v, a));
             }
         }
-        let albums = annotations::starred(c, user_id, ItemKind::Album, &scope)?;
+        let albums = annotations::starred(c, user_id, ItemKind::Album, scope)?;
         let ids: Vec<i32> = albums.iter().map(|(id, _)| *id).collect();
         let mut notes: HashMap<i32, Annotation> = albums.into_iter().collect();
-        let albums = library::album_views_in(c, &ids, &scope)?
+        let albums = library::album_views_in(c, &ids, scope)?
             .into_iter()
             .filter_map(|v| notes.remove(&v.album.id).map(|a| (v, a)))
             .collect();
-        let songs = annotations::starred(c, user_id, ItemKind::Track, &scope)?;
+        let songs = annotations::starred(c, user_id, ItemKind::Track, scope)?;
         let ids: Vec<i32> = songs.iter().map(|(id, _)| *id).collect();
         let mut notes: HashMap<i32, Annotation> = songs.into_iter().collect();
         let songs = library::tracks_by_id(c, &ids)?
@@ -341,8 +339,7 @@ async fn load_starred(ctx: &Ctx) -> Result<Starred, ApiError> {
             albums,
             songs,
         })
-    })
-    .await
+    }
 }
 
 fn song_list(songs: &[(TrackView, Annotation)], view: &View) -> Vec<Child> {
@@ -353,7 +350,8 @@ fn song_list(songs: &[(TrackView, Annotation)], view: &View) -> Vec<Child> {
 }
 
 pub async fn get_starred2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let s = load_starred(&ctx).await?;
+    let (scope, user_id) = (scope_param(&ctx).await?, ctx.user.id);
+    let s = ctx.db(move |c| load_starred(c, user_id, &scope)).await?;
     let view = View::of(&ctx);
     let starred = Starred2 {
         artists: s
@@ -372,8 +370,13 @@ pub async fn get_starred2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 }
 
 pub async fn get_starred(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let s = load_starred(&ctx).await?;
-    let f = load_starred_folders(&ctx).await?;
+    let (scope, user_id) = (scope_param(&ctx).await?, ctx.user.id);
+    let (s, f) = ctx
+        .db(move |c| {
+            let s = load_starred(c, user_id, &scope)?;
+            Ok((s, load_starred_folders(c, user_id, &scope)?))
+        })
+        .await?;
     let view = View::of(&ctx);
     let artists = s
         .artists

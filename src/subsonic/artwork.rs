@@ -31,12 +31,9 @@ pub async fn get_cover_art(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     let cover =
         CoverArtId::parse(ctx.params.required("id")?).ok_or(ApiError::NotFound("Cover art"))?;
     // Art of a music folder the user may not see is "not found" (no query for most users).
-    if !crate::library::access::sees_everything(&ctx.user) {
-        let (user, item) = (ctx.user.clone(), cover.item);
-        if ctx
-            .db(move |c| Ok(crate::library::access::hidden_from(c, &user, item)?))
-            .await?
-        {
+    if !ctx.viewer.scope.is_all() {
+        let (viewer, item) = (ctx.viewer.clone(), cover.item);
+        if ctx.db(move |c| Ok(viewer.hides(c, item)?)).await? {
             return Err(ApiError::NotFound("Cover art"));
         }
     }
@@ -45,19 +42,17 @@ pub async fn get_cover_art(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     // of folders hidden from them).
     let mut scope = Scope::All;
     if let crate::library::Id::Playlist(id) = cover.item {
-        let actor = crate::library::playlists::Actor::everything(ctx.user.id, ctx.user.is_admin);
-        let user = ctx.user.clone();
-        let (readable, user_scope) = ctx
+        let actor = crate::people::playlists::Actor::everything(ctx.user.id, ctx.user.is_admin);
+        let readable = ctx
             .db(move |c| {
-                let readable = crate::library::playlists::find(c, &actor.scope, id)?
-                    .is_some_and(|p| p.readable_by(&actor));
-                Ok((readable, crate::library::access::user_scope(c, &user)?))
+                Ok(crate::people::playlists::find(c, &actor.scope, id)?
+                    .is_some_and(|p| p.readable_by(&actor)))
             })
             .await?;
         if !readable {
             return Err(ApiError::NotFound("Cover art"));
         }
-        scope = user_scope;
+        scope = ctx.viewer.scope.clone();
     }
     let size = ctx
         .params
@@ -78,10 +73,9 @@ async fn render(
     let item = cover.item;
     let shown = cover.to_string();
     web::block(move || {
-        let source = {
-            let mut conn = state.pool.get()?;
-            resolve::resolve_in(&mut conn, item, &scope).map_err(artwork_error)?
-        };
+        let source = state
+            .catalog
+            .read(|c| resolve::resolve_in(c, item, &scope).map_err(artwork_error))?;
         let source = source.ok_or(ApiError::NotFound("Cover art"))?;
         state.artwork.render(&source, size).map_err(|e| {
             tracing::warn!(cover = %shown, "cover art unavailable: {e}");

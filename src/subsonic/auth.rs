@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::params::Params;
 use super::response::Format;
 use crate::db::models::User;
+use crate::library::access::Viewer;
 use crate::state::AppState;
 use crate::users;
 use actix_web::{HttpRequest, web};
@@ -20,6 +21,8 @@ use std::time::{Duration, Instant};
 /// An authenticated call: the user, the parameters and the response format.
 pub struct Ctx {
     pub user: User,
+    /// The user as catalog operations see them (folder scope resolved once, at sign-in).
+    pub viewer: Viewer,
     pub params: Params,
     pub format: Format,
     pub state: web::Data<AppState>,
@@ -28,13 +31,16 @@ pub struct Ctx {
     _sealed: Sealed,
 }
 
+/// A user who proved who they are, and the viewer they are.
+type SignedIn = (User, Viewer);
+
 /// Only `authenticate` can make a `Ctx`.
 struct Sealed;
 
 impl Ctx {
     /// The context of a user who has just proved who they are (counted as active).
     fn signed_in(
-        user: User,
+        (user, viewer): (User, Viewer),
         params: Params,
         format: Format,
         state: web::Data<AppState>,
@@ -43,6 +49,7 @@ impl Ctx {
         state.metrics.user_seen(user.id);
         Ctx {
             user,
+            viewer,
             params,
             format,
             state,
@@ -51,18 +58,25 @@ impl Ctx {
         }
     }
 
-    /// Runs blocking database work off the async threads.
+    /// Runs catalog reads off the async threads, in one read transaction (one snapshot).
     pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut diesel::SqliteConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.state.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
-        })
-        .await?
+        let catalog = self.state.catalog.clone();
+        web::block(move || catalog.read(work)).await?
+    }
+
+    /// Runs catalog writes (and the reads they depend on) off the async threads, in one
+    /// immediate transaction.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut diesel::SqliteConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let catalog = self.state.catalog.clone();
+        web::block(move || catalog.write(work)).await?
     }
 
     /// Requires `role` (error 50 otherwise).
@@ -257,10 +271,15 @@ pub async fn authenticate(
             return Err(ApiError::ConflictingAuth);
         }
         let pool = state.pool.clone();
-        let user = web::block(move || -> Result<Option<User>, ApiError> {
+        let user = web::block(move || -> Result<Option<(User, Viewer)>, ApiError> {
             let mut conn = pool.get()?;
-            users::find_by_api_key(&mut conn, &api_key)
-                .map_err(|e| ApiError::Internal(e.to_string()))
+            let Some(user) = users::find_by_api_key(&mut conn, &api_key)
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+            else {
+                return Ok(None);
+            };
+            let viewer = Viewer::resolve(&mut conn, &user)?;
+            Ok(Some((user, viewer)))
         })
         .await??;
         return match user {
@@ -298,7 +317,7 @@ pub async fn authenticate(
     let pool = state.pool.clone();
     let key = state.password_key.clone();
     let lookup = name.clone();
-    let found = web::block(move || -> Result<Option<(User, String)>, ApiError> {
+    let found = web::block(move || -> Result<Option<(SignedIn, String)>, ApiError> {
         let mut conn = pool.get()?;
         let Some(user) =
             users::find(&mut conn, &lookup).map_err(|e| ApiError::Internal(e.to_string()))?
@@ -307,7 +326,8 @@ pub async fn authenticate(
         };
         let password =
             users::password_of(&key, &user).map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(Some((user, password)))
+        let viewer = Viewer::resolve(&mut conn, &user)?;
+        Ok(Some(((user, viewer), password)))
     })
     .await??;
     let ok = match (&found, &proof) {

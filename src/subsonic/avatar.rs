@@ -4,7 +4,7 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use crate::library::avatars;
+use crate::people::avatars;
 use actix_web::HttpResponse;
 use actix_web::http::header::{self, HttpDate};
 use std::time::{Duration, UNIX_EPOCH};

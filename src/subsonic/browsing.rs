@@ -2,14 +2,15 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::lists::{scope_param, user_scope};
 use super::model::{
     AlbumID3, AlbumWithSongs, Annotations, ArtistID3, ArtistWithAlbums, ArtistsID3, Child, Genre,
     Genres, Index, MusicFolder, MusicFolders, View,
 };
 use super::response::{Element, ToElement};
+use super::shared::scope_param;
 use crate::library::access;
 use crate::library::annotations::{self, ItemKind};
+use crate::library::catalog::{self, AlbumPage, ArtistPage};
 use crate::library::{self, Id};
 
 /// Articles ignored when sorting and indexing artists.
@@ -17,12 +18,11 @@ pub const IGNORED_ARTICLES: &str = "The El La Los Las Le Les";
 
 /// getMusicFolders: the folders the user may see.
 pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let user = ctx.user.clone();
+    let scope = ctx.viewer.scope.clone();
     let folders = ctx
         .db(move |c| {
-            let visible = access::visible_folder_ids(c, &user)?;
             let mut folders = library::music_folders(c)?;
-            folders.retain(|(id, _)| visible.contains(id));
+            folders.retain(|(id, _)| scope.allows(*id));
             Ok(folders)
         })
         .await?;
@@ -39,7 +39,7 @@ pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 
 /// getGenres: counts of the songs and albums the user may see.
 pub async fn get_genres(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let genres = ctx.db(move |c| Ok(library::genres(c, &scope)?)).await?;
     Ok(Some(
         Genres(
@@ -118,17 +118,14 @@ pub async fn get_artist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Artist(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Artist"));
     };
-    let scope = user_scope(&ctx).await?;
-    let user = ctx.user.id;
-    let (artist, albums, artist_notes, album_notes) = ctx
-        .db(move |c| {
-            let artist = library::artist_in(c, id, &scope)?.ok_or(ApiError::NotFound("Artist"))?;
-            let albums = library::albums_of_artist_in(c, id, &scope)?;
-            let ids: Vec<i32> = albums.iter().map(|a| a.album.id).collect();
-            let artist_notes = annotations::of_items(c, user, ItemKind::Artist, &[id])?;
-            let album_notes = annotations::of_items(c, user, ItemKind::Album, &ids)?;
-            Ok((artist, albums, artist_notes, album_notes))
-        })
+    let viewer = ctx.viewer.clone();
+    let ArtistPage {
+        artist,
+        albums,
+        artist_notes,
+        album_notes,
+    } = ctx
+        .db(move |c| catalog::artist(c, &viewer, id)?.ok_or(ApiError::NotFound("Artist")))
         .await?;
     let view = View::of(&ctx);
     let artist = ArtistWithAlbums {
@@ -145,20 +142,14 @@ pub async fn get_album(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Album(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Album"));
     };
-    let scope = user_scope(&ctx).await?;
-    let user = ctx.user.id;
-    let (album, songs, album_notes, song_notes) = ctx
-        .db(move |c| {
-            // With a narrower scope an album without visible tracks is dropped here.
-            let album = library::album_views_in(c, &[id], &scope)?
-                .pop()
-                .ok_or(ApiError::NotFound("Album"))?;
-            let songs = library::tracks_of_album_in(c, id, &scope)?;
-            let ids: Vec<i32> = songs.iter().map(|s| s.track.id).collect();
-            let album_notes = annotations::of_items(c, user, ItemKind::Album, &[id])?;
-            let song_notes = annotations::of_items(c, user, ItemKind::Track, &ids)?;
-            Ok((album, songs, album_notes, song_notes))
-        })
+    let viewer = ctx.viewer.clone();
+    let AlbumPage {
+        album,
+        songs,
+        album_notes,
+        song_notes,
+    } = ctx
+        .db(move |c| catalog::album(c, &viewer, id)?.ok_or(ApiError::NotFound("Album")))
         .await?;
     let view = View::of(&ctx);
     let album = AlbumWithSongs {
@@ -175,7 +166,7 @@ pub async fn get_song(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Track(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Song"));
     };
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user = ctx.user.id;
     let (song, notes) = ctx
         .db(move |c| {

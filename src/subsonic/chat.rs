@@ -5,7 +5,7 @@ use super::error::ApiError;
 use super::model::{ChatMessage, ChatMessages};
 use super::response::{Element, ToElement};
 use crate::db;
-use crate::library::chat::{self, ChatError};
+use crate::people::chat::{self, ChatError};
 
 impl From<ChatError> for ApiError {
     fn from(e: ChatError) -> Self {
@@ -22,7 +22,7 @@ pub async fn add_chat_message(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let message = ctx.params.required("message")?.to_string();
     let user_id = ctx.user.id;
     let now = db::now_ms();
-    ctx.db(move |c| Ok(chat::add(c, user_id, &message, now)?))
+    ctx.write(move |c| Ok(chat::add(c, user_id, &message, now)?))
         .await?;
     Ok(None)
 }

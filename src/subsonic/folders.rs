@@ -4,25 +4,15 @@
 use super::auth::Ctx;
 use super::browsing::{IGNORED_ARTICLES, index_letter, sort_key};
 use super::error::ApiError;
-use super::lists::{scope_param, user_scope};
 use super::model::{self, Annotations, Artist, Child, Index, Indexes, View};
 use super::response::{Element, ToElement};
+use super::shared::{scope_param, track_notes};
 use crate::db::models::Directory;
 use crate::library::access::Scope;
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::{self, Id, TrackView, folders};
 use diesel::SqliteConnection;
 use std::collections::HashMap;
-
-/// The caller's annotations of these tracks.
-pub(super) fn track_notes(
-    c: &mut SqliteConnection,
-    user: i32,
-    songs: &[TrackView],
-) -> Result<HashMap<i32, Annotation>, ApiError> {
-    let ids: Vec<i32> = songs.iter().map(|t| t.track.id).collect();
-    Ok(annotations::of_items(c, user, ItemKind::Track, &ids)?)
-}
 
 /// Tracks as song `Child`ren, with the caller's stars, ratings and plays.
 pub(super) fn song_list(
@@ -120,7 +110,7 @@ pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 pub async fn get_music_directory(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let raw = ctx.params.required("id")?;
     let parsed = Id::parse(raw);
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let id = match parsed {
         Some(Id::Directory(id)) => id,
         // Album and artist entries of getAlbumList/getStarred (Child items with isDir=true)

@@ -6,12 +6,12 @@
 use super::artwork;
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::folders::{song_list, track_notes};
-use super::lists::user_scope;
+use super::folders::song_list;
 use super::model::{
     AlbumInfo, Annotations, Artist, ArtistID3, ArtistInfo, SimilarArtist, Songs, View,
 };
 use super::response::{Element, ToElement};
+use super::shared::track_notes;
 use crate::library::access::{self, Scope};
 use crate::library::annotations::{self, ItemKind};
 use crate::library::{self, Id, folders};
@@ -82,7 +82,7 @@ async fn artist_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
     }
     let count = count_param(&ctx, 20)?;
     let folder_mode = matches!(id, Id::Directory(_));
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user = ctx.user.id;
     let (seed, similar, dirs, notes) = ctx
         .db(move |c| {
@@ -146,7 +146,7 @@ async fn album_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
     if id3 && !matches!(id, Id::Album(_)) {
         return Err(ApiError::NotFound("Album"));
     }
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let album = ctx
         .db(move |c| {
             if !scope.is_all() && !access::id_in_scope(c, &scope, id)? {
@@ -200,7 +200,7 @@ async fn similar_songs(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError>
         return Err(ApiError::NotFound("Artist"));
     }
     let count = count_param(&ctx, 50)?;
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user = ctx.user.id;
     let (songs, notes) = ctx
         .db(move |c| {
@@ -248,7 +248,7 @@ pub async fn get_similar_songs2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 pub async fn get_top_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let name = ctx.params.required("artist")?.to_string();
     let count = count_param(&ctx, 50)?;
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user = ctx.user.id;
     let (songs, notes) = ctx
         .db(move |c| {

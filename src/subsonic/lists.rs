@@ -7,83 +7,13 @@ use super::error::ApiError;
 use super::folders::FolderNotes;
 use super::model::{AlbumID3, AlbumList, AlbumList2, Annotations, Child, Songs, View};
 use super::response::{Element, ToElement};
-use crate::library::access::{self, AccessError, Scope};
-use crate::library::annotations::{self, Annotation, ItemKind};
+use super::shared::{annotated_albums, annotated_tracks, count_param, scope_param};
+use crate::library::annotations::Annotation;
 use crate::library::lists::{
     self as list_queries, AlbumOrder, AlbumQuery, FolderListItem, SongFilter,
 };
 use crate::library::{self, AlbumView, TrackView};
 use std::collections::HashMap;
-
-/// A count-like parameter: `default` when absent, at most `max`, never negative.
-pub(super) fn count_param(
-    ctx: &Ctx,
-    key: &'static str,
-    default: i64,
-    max: i64,
-) -> Result<i64, ApiError> {
-    Ok(ctx
-        .params
-        .number::<i64>(key)?
-        .unwrap_or(default)
-        .clamp(0, max))
-}
-
-impl From<AccessError> for ApiError {
-    fn from(e: AccessError) -> Self {
-        match e {
-            AccessError::NoSuchFolder => ApiError::NotFound("Music folder"),
-            AccessError::Forbidden => ApiError::NotAuthorized,
-            AccessError::Db(e) => e.into(),
-        }
-    }
-}
-
-/// The music folders this call may draw from: the user's, narrowed to `musicFolderId` when
-/// given (error 70 for a folder that does not exist, 50 for one the user may not see).
-pub(super) async fn scope_param(ctx: &Ctx) -> Result<Scope, ApiError> {
-    let requested = ctx.params.number::<i32>("musicFolderId")?;
-    scope_for(ctx, requested).await
-}
-
-/// The music folders the user may see, for calls that take no `musicFolderId`.
-pub(super) async fn user_scope(ctx: &Ctx) -> Result<Scope, ApiError> {
-    scope_for(ctx, None).await
-}
-
-async fn scope_for(ctx: &Ctx, requested: Option<i32>) -> Result<Scope, ApiError> {
-    // Most users see everything: no database round trip for them.
-    if requested.is_none() && (ctx.user.is_admin || ctx.user.all_folders) {
-        return Ok(Scope::All);
-    }
-    let user = ctx.user.clone();
-    ctx.db(move |c| Ok(access::request_scope(c, &user, requested)?))
-        .await
-}
-
-/// Albums by id (in that order, the caller having chosen visible ones) with the user's
-/// annotations of them; totals count the tracks the scope shows.
-pub(super) fn annotated_albums(
-    c: &mut diesel::SqliteConnection,
-    user_id: i32,
-    ids: &[i32],
-    scope: &Scope,
-) -> Result<(Vec<AlbumView>, HashMap<i32, Annotation>), ApiError> {
-    let views = library::album_views_in(c, ids, scope)?;
-    let notes = annotations::of_items(c, user_id, ItemKind::Album, ids)?;
-    Ok((views, notes))
-}
-
-/// Tracks by id (in that order) with the user's annotations of them.
-pub(super) fn annotated_tracks(
-    c: &mut diesel::SqliteConnection,
-    user_id: i32,
-    ids: &[i32],
-) -> Result<(Vec<TrackView>, HashMap<i32, Annotation>), ApiError> {
-    let views = library::tracks_by_id(c, ids)?;
-    let notes = annotations::of_items(c, user_id, ItemKind::Track, ids)?;
-    Ok((views, notes))
-}
 
 /// Songs as `Child`ren, with annotations.
 pub(super) fn song_children(

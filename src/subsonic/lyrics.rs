@@ -6,8 +6,8 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::model::{self, LyricLine, LyricsList, StructuredLyrics};
 use super::response::{Element, ToElement};
+use crate::library::Id;
 use crate::library::lyrics::{self, Lyrics};
-use crate::library::{Id, access};
 
 /// getLyrics: the plain text of the first song whose title (and artist, when given) match,
 /// ignoring case; synchronised lyrics lose their time tags. Nothing found: an empty `lyrics`
@@ -27,14 +27,14 @@ pub async fn get_lyrics(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         }
         return Ok(Some(model::Lyrics::default().into_element("lyrics")));
     };
-    let user = ctx.user.clone();
+    let viewer = ctx.viewer.clone();
     let max_bytes = lyrics_limit(&ctx);
     let found = ctx
         .db(move |c| {
             // A song of a music folder the user may not see counts as not found.
             Ok(
                 match lyrics::find_by_artist_title(c, artist.as_deref(), &title, max_bytes)? {
-                    Some(f) if access::hidden_from(c, &user, Id::Track(f.track_id))? => None,
+                    Some(f) if viewer.hides(c, Id::Track(f.track_id))? => None,
                     found => found,
                 },
             )
@@ -67,11 +67,11 @@ pub async fn get_lyrics_by_song_id(ctx: Ctx) -> Result<Option<Element>, ApiError
     let Some(Id::Track(track_id)) = Id::parse(id) else {
         return Err(ApiError::NotFound("Song"));
     };
-    let user = ctx.user.clone();
+    let viewer = ctx.viewer.clone();
     let max_bytes = lyrics_limit(&ctx);
     let found = ctx
         .db(move |c| {
-            if access::hidden_from(c, &user, Id::Track(track_id))? {
+            if viewer.hides(c, Id::Track(track_id))? {
                 return Ok(None);
             }
             Ok(lyrics::of_track(c, track_id, max_bytes)?)

@@ -5,11 +5,10 @@
 use super::auth::Ctx;
 use super::error::ApiError;
 use crate::db::models::Role;
+use crate::delivery::limits::{SlotBody, StreamSlot};
+use crate::delivery::{self, FileInfo, ServeError, ZipEntry};
 use crate::library::Id;
-use crate::library::access;
 use crate::library::files::{self, Archive, TrackFile};
-use crate::media::limits::{SlotBody, StreamSlot};
-use crate::media::{self, FileInfo, ServeError, ZipEntry};
 use crate::scanner::ScanOptions;
 use actix_web::body::BoxBody;
 use actix_web::http::{Method, header};
@@ -59,7 +58,7 @@ fn holding(response: HttpResponse, slot: StreamSlot) -> HttpResponse {
 
 async fn download_item(ctx: &Ctx) -> Result<HttpResponse, ApiError> {
     let id = Id::parse(ctx.params.required("id")?);
-    let user = ctx.user.clone();
+    let scope = ctx.viewer.scope.clone();
     let archive = match id {
         Some(Id::Track(_)) => {
             let track = requested_track(ctx).await?;
@@ -73,29 +72,20 @@ async fn download_item(ctx: &Ctx) -> Result<HttpResponse, ApiError> {
             return send_file(ctx, &track, Some(&name)).await;
         }
         Some(Id::Album(id)) => {
-            ctx.db(move |c| {
-                let scope = access::user_scope(c, &user)?;
-                Ok(files::album_archive(c, id, &scope)?)
-            })
-            .await?
+            ctx.db(move |c| Ok(files::album_archive(c, id, &scope)?))
+                .await?
         }
         Some(Id::Artist(id)) => {
-            ctx.db(move |c| {
-                let scope = access::user_scope(c, &user)?;
-                Ok(files::artist_archive(c, id, &scope)?)
-            })
-            .await?
+            ctx.db(move |c| Ok(files::artist_archive(c, id, &scope)?))
+                .await?
         }
         Some(Id::Directory(id)) => {
-            ctx.db(move |c| {
-                let scope = access::user_scope(c, &user)?;
-                Ok(files::directory_archive(c, id, &scope)?)
-            })
-            .await?
+            ctx.db(move |c| Ok(files::directory_archive(c, id, &scope)?))
+                .await?
         }
         Some(Id::Playlist(id)) => {
-            let actor = super::playlists::actor(ctx).await?;
-            ctx.db(move |c| Ok(crate::library::playlists::archive(c, &actor, id)?))
+            let actor = super::shared::actor(ctx).await?;
+            ctx.db(move |c| Ok(crate::people::playlists::archive(c, &actor, id)?))
                 .await?
         }
         _ => None,
@@ -110,12 +100,12 @@ async fn requested_track(ctx: &Ctx) -> Result<StreamTrack, ApiError> {
     let Some(Id::Track(id)) = Id::parse(ctx.params.required("id")?) else {
         return Err(ApiError::NotFound("Song"));
     };
-    let user = ctx.user.clone();
+    let scope = ctx.viewer.scope.clone();
     ctx.db(move |c| {
         let Some(track) = files::track_file(c, id)? else {
             return Ok(None);
         };
-        let visible = access::user_scope(c, &user)?.allows(track.track.folder_id);
+        let visible = scope.allows(track.track.folder_id);
         Ok(visible.then_some(track))
     })
     .await?
@@ -138,7 +128,7 @@ async fn send_file(
         identity: track.track.id as u64,
         download_name,
     };
-    match media::serve_file(&ctx.request, &track.path, info, &ctx.state.media.io).await {
+    match delivery::serve_file(&ctx.request, &track.path, info, &ctx.state.media.io).await {
         Ok(mut response) => {
             if response.status().is_success() {
                 // What Navidrome sends; some players show it before the stream's own header.
@@ -181,14 +171,14 @@ async fn send_archive(ctx: &Ctx, archive: Archive) -> Result<HttpResponse, ApiEr
         .content_type("application/zip")
         .insert_header((
             header::CONTENT_DISPOSITION,
-            media::file_response::attachment(&format!("{name}.zip")),
+            delivery::file_response::attachment(&format!("{name}.zip")),
         ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     if ctx.request.method() == Method::HEAD {
         let nothing = futures_util::stream::empty::<Result<web::Bytes, std::io::Error>>();
         return Ok(builder.streaming(nothing));
     }
-    Ok(builder.streaming(media::zip_stream(present, ctx.state.media.io.clone())))
+    Ok(builder.streaming(delivery::zip_stream(present, ctx.state.media.io.clone())))
 }
 
 /// Asks the scanner to look at the folders holding `files` (one coalesced request).

@@ -25,6 +25,7 @@ mod registry;
 pub mod response;
 pub mod scan_errors;
 pub mod searching;
+pub mod shared;
 pub mod shares;
 pub mod system;
 pub mod transcoding;

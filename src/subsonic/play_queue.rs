@@ -4,14 +4,13 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::lists::{annotated_tracks, user_scope};
 use super::model::{self, Bookmarks, Child, PlayQueue, QueueCurrent, View};
-use super::playlists::song_ids;
 use super::response::{Element, ToElement};
+use super::shared::{annotated_tracks, song_ids};
 use crate::db;
-use crate::library::bookmarks::{self, BookmarkError};
-use crate::library::play_queue::{self, NewQueue, QueueError, SavedQueue};
 use crate::library::{Id, TrackView};
+use crate::people::bookmarks::{self, BookmarkError};
+use crate::people::play_queue::{self, NewQueue, QueueError, SavedQueue};
 use std::collections::HashMap;
 
 impl From<QueueError> for ApiError {
@@ -57,10 +56,10 @@ fn client_name(ctx: &Ctx) -> String {
 async fn save(ctx: &Ctx, ids: Vec<i32>, current: usize) -> Result<Option<Element>, ApiError> {
     let position_ms = position_param(ctx)?;
     let changed_by = client_name(ctx);
-    let scope = user_scope(ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user_id = ctx.user.id;
     let now = db::now_ms();
-    ctx.db(move |c| {
+    ctx.write(move |c| {
         let queue = NewQueue {
             track_ids: &ids,
             current,
@@ -77,7 +76,7 @@ async fn save(ctx: &Ctx, ids: Vec<i32>, current: usize) -> Result<Option<Element
 /// never saved one, who then gets no `playQueue` at all (as Subsonic answers): an empty queue
 /// would look saved, and clients offer to "restore" it.
 async fn load(ctx: &Ctx) -> Result<Option<(SavedQueue, Vec<Child>)>, ApiError> {
-    let scope = user_scope(ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user_id = ctx.user.id;
     let loaded = ctx
         .db(move |c| {
@@ -199,7 +198,7 @@ fn song_id(ctx: &Ctx) -> Result<i32, ApiError> {
 
 /// getBookmarks: the caller's bookmarks, each with its song as `entry`.
 pub async fn get_bookmarks(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user_id = ctx.user.id;
     let (marks, (views, notes)) = ctx
         .db(move |c| {
@@ -236,10 +235,10 @@ pub async fn create_bookmark(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .map(str::to_string);
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user_id = ctx.user.id;
     let now = db::now_ms();
-    ctx.db(move |c| {
+    ctx.write(move |c| {
         Ok(bookmarks::save(
             c,
             user_id,
@@ -258,7 +257,7 @@ pub async fn create_bookmark(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 pub async fn delete_bookmark(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let track_id = song_id(&ctx)?;
     let user_id = ctx.user.id;
-    ctx.db(move |c| Ok(bookmarks::delete(c, user_id, track_id)?))
+    ctx.write(move |c| Ok(bookmarks::delete(c, user_id, track_id)?))
         .await?;
     Ok(None)
 }

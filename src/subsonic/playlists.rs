@@ -4,14 +4,14 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::lists::{annotated_tracks, user_scope};
 use super::model::{self, Child, Playlists, View};
 use super::response::{Element, ToElement};
+use super::shared::{actor, annotated_tracks, song_ids};
 use crate::db::{self, models::Role};
 use crate::library::access;
 use crate::library::covers::CoverArtId;
-use crate::library::playlists::{self, Actor, Playlist, PlaylistError, PlaylistUpdate};
 use crate::library::{Id, TrackView};
+use crate::people::playlists::{self, Actor, Playlist, PlaylistError, PlaylistUpdate};
 use crate::users;
 use std::collections::HashMap;
 
@@ -29,35 +29,12 @@ impl From<PlaylistError> for ApiError {
     }
 }
 
-/// The caller as the playlist rules see them.
-pub(super) async fn actor(ctx: &Ctx) -> Result<Actor, ApiError> {
-    Ok(Actor {
-        user_id: ctx.user.id,
-        is_admin: ctx.user.is_admin,
-        scope: user_scope(ctx).await?,
-    })
-}
-
 /// A playlist id parameter (`pl-N`); anything else names no playlist.
 fn playlist_id(ctx: &Ctx, key: &'static str) -> Result<i32, ApiError> {
     match Id::parse(ctx.params.required(key)?.trim()) {
         Some(Id::Playlist(n)) => Ok(n),
         _ => Err(ApiError::NotFound("Playlist")),
     }
-}
-
-/// Song ids of a repeated parameter, in order (empty values skipped).
-pub(super) fn song_ids(ctx: &Ctx, key: &str) -> Result<Vec<i32>, ApiError> {
-    ctx.params
-        .all(key)
-        .into_iter()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|raw| match Id::parse(raw) {
-            Some(Id::Track(n)) => Ok(n),
-            _ => Err(ApiError::NotFound("Song")),
-        })
-        .collect()
 }
 
 /// A `Playlist` (without its songs). `readonly` (OpenSubsonic) tells the client whether the
@@ -178,7 +155,7 @@ pub async fn create_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let writer = actor.clone();
     let now = db::now_ms();
     let id = ctx
-        .db(move |c| {
+        .write(move |c| {
             Ok(match (existing, name) {
                 (Some(id), name) => {
                     playlists::replace(c, &writer, id, name.as_deref(), &songs, now)?;
@@ -220,7 +197,7 @@ pub async fn update_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     };
     let actor = actor(&ctx).await?;
     let now = db::now_ms();
-    ctx.db(move |c| Ok(playlists::update(c, &actor, id, &change, now)?))
+    ctx.write(move |c| Ok(playlists::update(c, &actor, id, &change, now)?))
         .await?;
     Ok(None)
 }
@@ -230,7 +207,7 @@ pub async fn delete_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ctx.require_role(Role::Playlist)?;
     let id = playlist_id(&ctx, "id")?;
     let actor = actor(&ctx).await?;
-    ctx.db(move |c| Ok(playlists::delete(c, &actor, id)?))
+    ctx.write(move |c| Ok(playlists::delete(c, &actor, id)?))
         .await?;
     Ok(None)
 }

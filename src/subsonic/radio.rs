@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::model::{InternetRadioStation, InternetRadioStations};
 use super::response::{Element, ToElement};
 use crate::db;
-use crate::library::radio::{self, RadioError, Station, StationFields};
+use crate::people::radio::{self, RadioError, Station, StationFields};
 
 impl From<RadioError> for ApiError {
     fn from(e: RadioError) -> Self {
@@ -62,7 +62,8 @@ pub async fn create_internet_radio_station(ctx: Ctx) -> Result<Option<Element>, 
     ctx.require_admin()?;
     let fields = fields(&ctx)?;
     let now = db::now_ms();
-    ctx.db(move |c| Ok(radio::create(c, &fields, now)?)).await?;
+    ctx.write(move |c| Ok(radio::create(c, &fields, now)?))
+        .await?;
     Ok(None)
 }
 
@@ -72,7 +73,7 @@ pub async fn update_internet_radio_station(ctx: Ctx) -> Result<Option<Element>, 
     let id = station_id(&ctx)?;
     let fields = fields(&ctx)?;
     let now = db::now_ms();
-    ctx.db(move |c| Ok(radio::update(c, id, &fields, now)?))
+    ctx.write(move |c| Ok(radio::update(c, id, &fields, now)?))
         .await?;
     Ok(None)
 }
@@ -81,6 +82,6 @@ pub async fn update_internet_radio_station(ctx: Ctx) -> Result<Option<Element>, 
 pub async fn delete_internet_radio_station(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ctx.require_admin()?;
     let id = station_id(&ctx)?;
-    ctx.db(move |c| Ok(radio::delete(c, id)?)).await?;
+    ctx.write(move |c| Ok(radio::delete(c, id)?)).await?;
     Ok(None)
 }

@@ -6,8 +6,6 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::model::{ScanError, ScanErrors};
 use super::response::{Element, ToElement};
-use crate::db::schema::{library_folders, scan_errors};
-use diesel::prelude::*;
 
 /// Most entries one call returns.
 const MAX_PAGE: i64 = 1000;
@@ -25,23 +23,7 @@ pub async fn get_scan_errors(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         return Err(ApiError::BadParam("offset"));
     }
     let (total, rows) = ctx
-        .db(move |c| {
-            let total: i64 = scan_errors::table.count().get_result(c)?;
-            let rows: Vec<(String, String, i64, String, i64)> = scan_errors::table
-                .inner_join(library_folders::table)
-                .order((scan_errors::folder_id, scan_errors::path))
-                .limit(size)
-                .offset(offset)
-                .select((
-                    library_folders::name,
-                    scan_errors::path,
-                    scan_errors::size,
-                    scan_errors::reason,
-                    scan_errors::seen_at,
-                ))
-                .load(c)?;
-            Ok((total, rows))
-        })
+        .db(move |c| Ok(crate::library::scan_errors(c, size, offset)?))
         .await?;
     let errors = rows
         .into_iter()

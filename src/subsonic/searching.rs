@@ -6,14 +6,12 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::lists::{
-    album_children, albums_id3, annotated_albums, annotated_tracks, count_param, scope_param,
-    song_children, user_scope,
-};
+use super::lists::{album_children, albums_id3, song_children};
 use super::model::{
     Annotations, Artist, ArtistID3, SearchResult, SearchResult2, SearchResult3, View,
 };
 use super::response::{Element, ToElement};
+use super::shared::{annotated_albums, annotated_tracks, count_param, scope_param};
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::search::{self, FieldQuery, Page};
 use crate::library::{AlbumView, ArtistView, Id, TrackView};
@@ -121,7 +119,7 @@ pub async fn search(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         newer_than: ctx.params.number("newerThan")?,
     };
     let page = page(&ctx, "count", "offset")?;
-    let scope = user_scope(&ctx).await?;
+    let scope = ctx.viewer.scope.clone();
     let user_id = ctx.user.id;
     let (total, songs) = ctx
         .db(move |c| {

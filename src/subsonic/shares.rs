@@ -6,14 +6,13 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::lists::annotated_tracks;
 use super::model::{self, Child, Shares, View};
-use super::playlists::actor;
 use super::response::{Element, ToElement};
+use super::shared::{actor, annotated_tracks};
 use crate::db::{self, models::Role};
 use crate::library::annotations::Annotation;
-use crate::library::shares::{self, Share, ShareError, ShareUpdate};
 use crate::library::{Id, TrackView};
+use crate::people::shares::{self, Share, ShareError, ShareUpdate};
 use std::collections::HashMap;
 
 impl From<ShareError> for ApiError {
@@ -139,7 +138,7 @@ pub async fn create_share(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let actor = actor(&ctx).await?;
     let now = db::now_ms();
     let share = ctx
-        .db(move |c| {
+        .write(move |c| {
             let token = shares::create(c, &actor, &items, description.as_deref(), expires, now)?;
             shares::find_live(c, &token, now)?.ok_or(ApiError::Internal(
                 "a share just created cannot be read back".into(),
@@ -159,7 +158,7 @@ pub async fn update_share(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     };
     let actor = actor(&ctx).await?;
     let now = db::now_ms();
-    ctx.db(move |c| Ok(shares::update(c, &actor, &token, &change, now)?))
+    ctx.write(move |c| Ok(shares::update(c, &actor, &token, &change, now)?))
         .await?;
     Ok(None)
 }
@@ -170,7 +169,7 @@ pub async fn delete_share(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let token = ctx.params.required("id")?.trim().to_string();
     let actor = actor(&ctx).await?;
     let now = db::now_ms();
-    ctx.db(move |c| Ok(shares::delete(c, &actor, &token, now)?))
+    ctx.write(move |c| Ok(shares::delete(c, &actor, &token, now)?))
         .await?;
     Ok(None)
 }

@@ -199,7 +199,7 @@ pub async fn create_user(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     };
     changes.apply(&mut profile);
     let key = ctx.state.password_key.clone();
-    ctx.db(move |c| Ok(users::create(c, &key, &name, &password, profile)?))
+    ctx.write(move |c| Ok(users::create(c, &key, &name, &password, profile)?))
         .await?;
     Ok(None)
 }
@@ -213,7 +213,7 @@ pub async fn update_user(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let changes = ProfileParams::parse(&ctx)?;
     let key = ctx.state.password_key.clone();
     let keep = caller_api_key(&ctx);
-    ctx.db(move |c| {
+    ctx.write(move |c| {
         users::update(c, &key, &name, password.as_deref(), keep.as_deref(), |p| {
             changes.apply(p)
         })?;
@@ -232,7 +232,7 @@ pub async fn delete_user(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             "you cannot delete your own account; another administrator can".into(),
         ));
     }
-    ctx.db(move |c| Ok(users::delete(c, &name)?)).await?;
+    ctx.write(move |c| Ok(users::delete(c, &name)?)).await?;
     Ok(None)
 }
 
@@ -243,7 +243,7 @@ pub async fn change_password(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let password = password_param(&ctx, true)?.unwrap_or_default();
     let key = ctx.state.password_key.clone();
     let keep = caller_api_key(&ctx);
-    ctx.db(move |c| {
+    ctx.write(move |c| {
         Ok(users::set_password(
             c,
             &key,
@@ -283,7 +283,7 @@ pub async fn create_api_key(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     };
     let stored_label = label.clone();
     let (id, key, created) = ctx
-        .db(move |c| {
+        .write(move |c| {
             let (id, key) = users::create_api_key(c, &owner, &stored_label)?;
             let created = users::api_keys_of(c, &owner)?
                 .into_iter()
@@ -329,7 +329,7 @@ pub async fn delete_api_key(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .params
         .number("id")?
         .ok_or(ApiError::MissingParam("id"))?;
-    ctx.db(move |c| match users::revoke_api_key(c, &owner, id) {
+    ctx.write(move |c| match users::revoke_api_key(c, &owner, id) {
         Err(UserError::NotFound(_)) => Err(ApiError::NotFound("API key")),
         other => Ok(other?),
     })

@@ -43,7 +43,7 @@ pub use values::{clean_text, is_disc_folder_name};
 pub const UNKNOWN_ARTIST: &str = "Unknown Artist";
 
 /// The album artist assumed for compilations that name none.
-pub const VARIOUS_ARTISTS: &str = "Various Artists";
+pub use crate::names::VARIOUS_ARTISTS;
 
 /// The album name used when neither the tag nor the folder gives one.
 pub const UNKNOWN_ALBUM: &str = "Unknown Album";

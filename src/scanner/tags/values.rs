@@ -27,33 +27,8 @@ pub(super) fn is_stripped_control(c: char) -> bool {
     c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
-/// Whether a folder name denotes one disc of a multi-disc album ("Disc 1", "CD2", "disk-03",
-/// "CD 2 - Bonus"), case-insensitively. The album name then comes from the folder above.
-pub fn is_disc_folder_name(name: &str) -> bool {
-    let name = name.trim();
-    let lower = name.as_bytes();
-    let prefix_len = ["disc", "disk", "cd"]
-        .iter()
-        .find(|p| lower.len() >= p.len() && lower[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
-        .map(|p| p.len());
-    let Some(mut i) = prefix_len else {
-        return false;
-    };
-    while i < lower.len() && matches!(lower[i], b' ' | b'_' | b'-' | b'.' | b'#') {
-        i += 1;
-    }
-    let digits_start = i;
-    while i < lower.len() && lower[i].is_ascii_digit() {
-        i += 1;
-    }
-    let digits = i - digits_start;
-    if !(1..=3).contains(&digits) {
-        return false;
-    }
-    // Anything may follow the number as long as it is not glued on ("CD2 (Bonus)" is a disc,
-    // "CD2000s" is not).
-    i == lower.len() || !lower[i].is_ascii_alphanumeric()
-}
+// Shared with the read side (album folders), so it lives in `crate::names`.
+pub use crate::names::is_disc_folder_name;
 
 /// Splits each value on the separators; cleans, drops empties, deduplicates (keeping order).
 pub(super) fn split_names<'v>(values: impl Iterator<Item = &'v str>, seps: &[&str]) -> Vec<String> {

@@ -1,8 +1,8 @@
 //! Bookmarks: a user's saved position in a track (audiobooks, long mixes), one per user and
 //! track.
 
-use super::access::{self, Scope};
 use crate::db::schema::{bookmarks, tracks};
+use crate::library::access::{self, Scope};
 use diesel::prelude::*;
 
 /// One bookmark.
@@ -38,7 +38,7 @@ pub fn save(
     comment: Option<&str>,
     now_ms: i64,
 ) -> Result<(), BookmarkError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         let folder: Option<i32> = tracks::table
             .find(track_id)
             .select(tracks::folder_id)

@@ -13,16 +13,14 @@
 //! - Users see and manage their own shares; an admin sees and manages everyone's (as in
 //!   Subsonic). Someone else's share does not exist for a non-admin.
 
-use super::Id;
-use super::access::{self, Scope};
-use super::files::{self, TrackFile};
 use super::playlists::{self, Actor, PlaylistError};
 use crate::db::models::User;
 use crate::db::schema::{album_artists, albums, directories, share_tracks, shares, tracks, users};
+use crate::library::Id;
+use crate::library::access::{self, Scope};
+use crate::library::files::{self, TrackFile};
 use base64::Engine;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use std::collections::HashSet;
 
 /// Random bytes in a share token (22 base64url characters).
@@ -288,16 +286,15 @@ fn item_tracks(
     actor: &Actor,
     item: Id,
 ) -> Result<Vec<i32>, ShareError> {
-    let visible = actor.scope.condition("tracks.folder_id");
     let ids = match item {
         Id::Track(n) => tracks::table
             .filter(tracks::id.eq(n))
-            .filter(sql::<Bool>(&visible))
+            .filter(actor.scope.tracks_filter())
             .select(tracks::id)
             .load(conn)?,
         Id::Album(n) => tracks::table
             .filter(tracks::album_id.eq(n))
-            .filter(sql::<Bool>(&visible))
+            .filter(actor.scope.tracks_filter())
             .order((tracks::disc_number, tracks::track_number, tracks::path))
             .select(tracks::id)
             .load(conn)?,
@@ -310,7 +307,7 @@ fn item_tracks(
                         .select(album_artists::album_id),
                 ),
             )
-            .filter(sql::<Bool>(&visible))
+            .filter(actor.scope.tracks_filter())
             .order((
                 albums::year,
                 albums::name,
@@ -391,7 +388,7 @@ pub fn create(
     let description = clean_description(description)?;
     check_expiry(expires_at, now_ms)?;
     let token = new_token()?;
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         let songs = expand(conn, actor, items)?;
         purge_expired(conn, now_ms)?;
         diesel::insert_into(shares::table)
@@ -450,7 +447,7 @@ pub fn update(
     if let Some(expiry) = change.expires_at {
         check_expiry(expiry, now_ms)?;
     }
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         managed(conn, actor, token, now_ms)?;
         let target = shares::table.find(token);
         if let Some(description) = &description {
@@ -474,7 +471,7 @@ pub fn delete(
     token: &str,
     now_ms: i64,
 ) -> Result<(), ShareError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         managed(conn, actor, token, now_ms)?;
         diesel::delete(shares::table.find(token)).execute(conn)?;
         Ok(())
@@ -487,7 +484,7 @@ mod tests {
 
     /// Tracks 1..=3 in folder 1 and track 4 in folder 2.
     fn catalog() -> (tempfile::TempDir, SqliteConnection) {
-        super::super::test_catalog::catalog(&[(1, 1), (2, 1), (3, 1), (4, 2)])
+        crate::library::test_catalog::catalog(&[(1, 1), (2, 1), (3, 1), (4, 2)])
     }
 
     fn bob() -> Actor {

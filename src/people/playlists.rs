@@ -10,12 +10,14 @@
 //! Every read-modify-write runs in one immediate transaction, so two clients editing one
 //! playlist at the same moment are serialised by SQLite and neither loses its change.
 
-use super::access::{self, Scope};
-use super::files::{Archive, TrackFile, archive_of_tracks};
 use crate::db::models::Track;
 use crate::db::schema::{library_folders, playlist_tracks, playlists, tracks, users};
+use crate::library::access::{self, Scope};
+use crate::library::files::{Archive, TrackFile, archive_of_tracks};
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+use diesel::sqlite::Sqlite;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -59,25 +61,9 @@ pub struct Playlist {
     pub updated_at: i64,
 }
 
-/// Who is asking: the signed-in user, whether they are an admin, and the music folders they
-/// may see (songs elsewhere are neither shown to them nor addable by them).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub user_id: i32,
-    pub is_admin: bool,
-    pub scope: Scope,
-}
-
-impl Actor {
-    /// Someone who sees every folder (the scanner, the command line).
-    pub fn everything(user_id: i32, is_admin: bool) -> Self {
-        Self {
-            user_id,
-            is_admin,
-            scope: Scope::All,
-        }
-    }
-}
+/// Who is asking, as the playlist rules see them: the viewer (songs of folders it may not see
+/// are neither shown to it nor addable by it).
+pub type Actor = crate::library::access::Viewer;
 
 impl Playlist {
     /// Whether `actor` may see this playlist and its songs.
@@ -122,7 +108,7 @@ pub enum PlaylistError {
 fn select(scope: &Scope) -> String {
     let visible = match scope {
         Scope::All => String::new(),
-        _ => format!(" AND {}", scope.condition("t.folder_id")),
+        _ => format!(" AND {}", scope.bound_condition("t.folder_id")),
     };
     let with_art = format!(
         "FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id \
@@ -147,9 +133,19 @@ fn select(scope: &Scope) -> String {
     )
 }
 
+/// The statement `select(scope)` followed by `rest`, with the scope's folders bound (they
+/// come first in the text, so bind `rest`'s parameters after).
+fn select_query(scope: &Scope, rest: &str) -> BoxedSqlQuery<'static, Sqlite, SqlQuery> {
+    let query = diesel::sql_query(format!("{}{rest}", select(scope))).into_boxed();
+    match scope.folders_bind() {
+        Some(folders) => query.bind::<Text, _>(folders),
+        None => query,
+    }
+}
+
 /// One playlist by id, whoever owns it, with the totals `scope` shows.
 pub fn find(conn: &mut SqliteConnection, scope: &Scope, id: i32) -> QueryResult<Option<Playlist>> {
-    diesel::sql_query(format!("{} WHERE p.id = ?", select(scope)))
+    select_query(scope, " WHERE p.id = ?")
         .bind::<Integer, _>(id)
         .get_result(conn)
         .optional()
@@ -163,10 +159,10 @@ pub fn visible_to(
     scope: &Scope,
     owner_id: i32,
 ) -> QueryResult<Vec<Playlist>> {
-    diesel::sql_query(format!(
-        "{} WHERE p.owner_id = ? OR p.public ORDER BY p.name COLLATE NOCASE, p.id",
-        select(scope)
-    ))
+    select_query(
+        scope,
+        " WHERE p.owner_id = ? OR p.public ORDER BY p.name COLLATE NOCASE, p.id",
+    )
     .bind::<Integer, _>(owner_id)
     .load(conn)
 }
@@ -302,7 +298,7 @@ pub fn create(
     now_ms: i64,
 ) -> Result<i32, PlaylistError> {
     let name = clean_name(name)?;
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         check_tracks(conn, &actor.scope, songs)?;
         let id: i32 = diesel::insert_into(playlists::table)
             .values((
@@ -330,7 +326,7 @@ pub fn replace(
     now_ms: i64,
 ) -> Result<(), PlaylistError> {
     let name = name.map(clean_name).transpose()?;
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         changeable(conn, actor, id, Playlist::editable_by)?;
         check_tracks(conn, &actor.scope, songs)?;
         let mut entries = hidden_entries(conn, &actor.scope, id)?;
@@ -391,7 +387,7 @@ pub fn update(
     {
         return Err(PlaylistError::CommentTooLong);
     }
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         let p = changeable(conn, actor, id, Playlist::manageable_by)?;
         if change.changes_songs_or_name() && !p.editable_by(actor) {
             return Err(PlaylistError::NotAllowed);
@@ -456,7 +452,7 @@ fn touch(conn: &mut SqliteConnection, id: i32, now_ms: i64) -> Result<(), Playli
 /// Deletes a playlist (its owner or an admin). An imported playlist cannot be deleted while its
 /// file exists (the next scan would bring it back): delete the file instead.
 pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: i32) -> Result<(), PlaylistError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         changeable(conn, actor, id, Playlist::editable_by)?;
         diesel::delete(playlists::table.find(id)).execute(conn)?;
         Ok(())
@@ -557,7 +553,7 @@ mod tests {
 
     /// Tracks 1..=5; track 5 in the second folder.
     fn catalog() -> (tempfile::TempDir, SqliteConnection) {
-        super::super::test_catalog::catalog(&[(1, 1), (2, 1), (3, 1), (4, 1), (5, 2)])
+        crate::library::test_catalog::catalog(&[(1, 1), (2, 1), (3, 1), (4, 1), (5, 2)])
     }
 
     fn admin() -> Actor {

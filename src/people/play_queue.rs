@@ -2,8 +2,8 @@
 //! variants). A save replaces the whole queue in one immediate transaction, so two clients
 //! saving at the same moment leave one of the two queues, never a mix.
 
-use super::access::{self, Scope};
 use crate::db::schema::{play_queue_tracks, play_queues};
+use crate::library::access::{self, Scope};
 use diesel::prelude::*;
 use std::collections::HashSet;
 
@@ -56,7 +56,7 @@ pub fn save(
     if !queue.track_ids.is_empty() && queue.current >= queue.track_ids.len() {
         return Err(QueueError::BadCurrent(queue.current));
     }
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         if let Some(missing) = access::first_unshown_track(conn, scope, queue.track_ids)? {
             return Err(QueueError::SongNotFound(missing));
         }
@@ -152,7 +152,7 @@ mod tests {
 
     /// Tracks 1..=4 in folder 1.
     fn catalog() -> (tempfile::TempDir, SqliteConnection) {
-        super::super::test_catalog::catalog(&[(1, 1), (2, 1), (3, 1), (4, 1)])
+        crate::library::test_catalog::catalog(&[(1, 1), (2, 1), (3, 1), (4, 1)])
     }
 
     #[test]

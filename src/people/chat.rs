@@ -42,7 +42,7 @@ pub fn add(
     if message.chars().count() > MAX_MESSAGE_CHARS {
         return Err(ChatError::TooLong);
     }
-    conn.immediate_transaction(|conn| {
+    crate::db::immediate(conn, |conn| {
         diesel::insert_into(chat_messages::table)
             .values((
                 chat_messages::user_id.eq(user_id),

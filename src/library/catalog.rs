@@ -1,0 +1,270 @@
+//! The catalog service: owns the read pool, and runs every operation the API answers from in
+//! one transaction, so a response never mixes two states of the catalog.
+//!
+//! Reads run in a deferred transaction (`BEGIN`): on a WAL database the first statement fixes
+//! the snapshot every later statement of the operation sees, however many batches the scanner
+//! commits meanwhile (getAlbum makes about eleven statements). Writes run in an immediate
+//! transaction (`BEGIN IMMEDIATE`), so a writer never has to upgrade a read lock, which SQLite
+//! answers with SQLITE_BUSY whatever the busy timeout.
+//!
+//! Who is asking is a `Viewer` (`access::Viewer`), resolved once per request at
+//! authentication and passed to the operations. The operations below compose several library
+//! reads for one protocol answer; run them inside `read`.
+
+use super::access::Viewer;
+use super::annotations::{self, Annotation, ItemKind};
+use super::{AlbumView, ArtistView, TrackView};
+use crate::db::DbPool;
+use diesel::SqliteConnection;
+use diesel::connection::Connection;
+use diesel::r2d2::PoolError;
+use diesel::result::QueryResult;
+use std::collections::HashMap;
+
+/// The viewer's annotations of items, by item id.
+pub type Notes = HashMap<i32, Annotation>;
+
+/// An album as the viewer sees it: totals of its visible tracks, those tracks in disc and
+/// track order, and the viewer's annotations of the album and of each track.
+pub struct AlbumPage {
+    pub album: AlbumView,
+    pub songs: Vec<TrackView>,
+    pub album_notes: Notes,
+    pub song_notes: Notes,
+}
+
+/// The album `id`, or None when it does not exist or has no track the viewer may see.
+pub fn album(c: &mut SqliteConnection, viewer: &Viewer, id: i32) -> QueryResult<Option<AlbumPage>> {
+    let scope = &viewer.scope;
+    let Some(album) = super::album_views_in(c, &[id], scope)?.pop() else {
+        return Ok(None);
+    };
+    let songs = super::tracks_of_album_in(c, id, scope)?;
+    let ids: Vec<i32> = songs.iter().map(|s| s.track.id).collect();
+    Ok(Some(AlbumPage {
+        album,
+        album_notes: annotations::of_items(c, viewer.user_id, ItemKind::Album, &[id])?,
+        song_notes: annotations::of_items(c, viewer.user_id, ItemKind::Track, &ids)?,
+        songs,
+    }))
+}
+
+/// An artist as the viewer sees it: its visible album count, the albums it is album artist
+/// of that the viewer may see (oldest first), and the viewer's annotations of both.
+pub struct ArtistPage {
+    pub artist: ArtistView,
+    pub albums: Vec<AlbumView>,
+    pub artist_notes: Notes,
+    pub album_notes: Notes,
+}
+
+/// The artist `id`, or None when it does not exist or is credited on no visible track.
+pub fn artist(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    id: i32,
+) -> QueryResult<Option<ArtistPage>> {
+    let scope = &viewer.scope;
+    let Some(artist) = super::artist_in(c, id, scope)? else {
+        return Ok(None);
+    };
+    let albums = super::albums_of_artist_in(c, id, scope)?;
+    let ids: Vec<i32> = albums.iter().map(|a| a.album.id).collect();
+    Ok(Some(ArtistPage {
+        artist,
+        artist_notes: annotations::of_items(c, viewer.user_id, ItemKind::Artist, &[id])?,
+        album_notes: annotations::of_items(c, viewer.user_id, ItemKind::Album, &ids)?,
+        albums,
+    }))
+}
+
+/// The catalog: a pool of connections and the transaction rules for using them.
+#[derive(Clone)]
+pub struct Catalog {
+    pool: DbPool,
+}
+
+impl Catalog {
+    /// A catalog reading through `pool`.
+    pub fn new(pool: DbPool) -> Catalog {
+        Catalog { pool }
+    }
+
+    /// Runs `work` in one read transaction (one snapshot). Blocking: call it off the async
+    /// threads.
+    pub fn read<T, E>(
+        &self,
+        work: impl FnOnce(&mut SqliteConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<PoolError>,
+    {
+        let mut conn = self.pool.get()?;
+        conn.transaction(|c| work(c))
+    }
+
+    /// Runs `work` in one immediate (write) transaction. Blocking, like `read`.
+    pub fn write<T, E>(
+        &self,
+        work: impl FnOnce(&mut SqliteConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<PoolError>,
+    {
+        let mut conn = self.pool.get()?;
+        conn.immediate_transaction(|c| work(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db;
+    use crate::library::access::{Scope, Viewer};
+    use diesel::connection::SimpleConnection;
+
+    #[derive(Debug, thiserror::Error)]
+    enum TestError {
+        #[error(transparent)]
+        Db(#[from] diesel::result::Error),
+        #[error(transparent)]
+        Pool(#[from] PoolError),
+    }
+
+    /// The small test catalog (album 1 with track 1), its catalog service, and a second
+    /// connection that plays the scanner.
+    fn setup() -> (tempfile::TempDir, Catalog, SqliteConnection) {
+        let (dir, scanner) = crate::library::test_catalog::catalog(&[(1, 1)]);
+        let catalog = Catalog::new(db::pool(&dir.path().join("t.db"), 2).unwrap());
+        (dir, catalog, scanner)
+    }
+
+    /// The scanner adds track 2 to album 1 and commits.
+    fn scanner_adds_a_track(scanner: &mut SqliteConnection) {
+        scanner
+            .batch_execute(
+                "INSERT INTO tracks (id, folder_id, directory_id, album_id, path, size, mtime, \
+                 suffix, content_type, codec, duration_ms, title, album_name, artist_display, \
+                 fingerprint, track_number, created_at, updated_at) \
+                 VALUES (2, 1, 1, 1, 'a/2.mp3', 1, 0, 'mp3', 'audio/mpeg', 'mp3', 2000, 'T2', \
+                 'Al', 'Ar', 2, 2, 0, 0)",
+            )
+            .unwrap();
+    }
+
+    fn album_tracks(c: &mut SqliteConnection) -> QueryResult<usize> {
+        Ok(crate::library::tracks_of_album_in(c, 1, &Scope::All)?.len())
+    }
+
+    fn album_tracks_te(c: &mut SqliteConnection) -> Result<usize, TestError> {
+        Ok(album_tracks(c)?)
+    }
+
+    #[test]
+    fn a_read_sees_one_snapshot_while_a_writer_commits_between_its_statements() {
+        let (_dir, catalog, mut scanner) = setup();
+        let (before, after) = catalog
+            .read(|c| -> Result<_, TestError> {
+                let before = album_tracks(c)?;
+                scanner_adds_a_track(&mut scanner);
+                Ok((before, album_tracks(c)?))
+            })
+            .unwrap();
+        assert_eq!(
+            (before, after),
+            (1, 1),
+            "the commit must not split the read"
+        );
+        // The next operation sees the commit.
+        assert_eq!(catalog.read(album_tracks_te).unwrap(), 2);
+    }
+
+    #[test]
+    fn without_a_transaction_the_same_reads_would_see_two_states() {
+        // The control for the test above: the same statements on a bare connection.
+        let (_dir, catalog, mut scanner) = setup();
+        let mut c = catalog.pool.get().unwrap();
+        let before = album_tracks(&mut c).unwrap();
+        scanner_adds_a_track(&mut scanner);
+        assert_eq!((before, album_tracks(&mut c).unwrap()), (1, 2));
+    }
+
+    #[test]
+    fn an_album_page_shows_only_what_the_viewer_may_see() {
+        let (_dir, catalog, mut scanner) = setup();
+        scanner_adds_a_track(&mut scanner);
+        scanner
+            .batch_execute("UPDATE tracks SET folder_id = 2 WHERE id = 2")
+            .unwrap();
+        let page = |viewer: Viewer| {
+            catalog
+                .read(|c| -> Result<_, TestError> { Ok(album(c, &viewer, 1)?) })
+                .unwrap()
+        };
+        let everything = page(Viewer::everything(1, true)).unwrap();
+        assert_eq!(everything.songs.len(), 2);
+        let mut only_2 = Viewer::everything(2, false);
+        only_2.scope = Scope::Only(vec![2]);
+        let narrowed = page(only_2).unwrap();
+        let ids: Vec<i32> = narrowed.songs.iter().map(|s| s.track.id).collect();
+        assert_eq!(ids, [2]);
+        assert_eq!(narrowed.album.album.song_count, 1);
+        let mut nothing = Viewer::everything(2, false);
+        nothing.scope = Scope::Only(vec![]);
+        assert!(page(nothing).is_none());
+    }
+
+    #[test]
+    fn a_write_commits_and_a_failed_one_rolls_back() {
+        let (_dir, catalog, _scanner) = setup();
+        catalog
+            .write(|c| -> Result<_, TestError> {
+                c.batch_execute("INSERT INTO library_folders (id, name, path, created_at) VALUES (3, 'C', '/c', 0)")?;
+                Ok(())
+            })
+            .unwrap();
+        let failed = catalog.write(|c| -> Result<(), TestError> {
+            c.batch_execute(
+                "INSERT INTO library_folders (id, name, path, created_at) VALUES (4, 'D', '/d', 0)",
+            )?;
+            Err(diesel::result::Error::RollbackTransaction.into())
+        });
+        assert!(failed.is_err());
+        let folders = catalog
+            .read(|c| -> Result<_, TestError> { Ok(crate::library::music_folders(c)?.len()) })
+            .unwrap();
+        assert_eq!(folders, 3);
+    }
+
+    #[test]
+    fn a_write_operation_may_call_writes_that_open_their_own_transaction() {
+        let (_dir, catalog, _scanner) = setup();
+        catalog
+            .write(|c| -> Result<_, TestError> {
+                db::immediate(c, |c| {
+                    c.batch_execute(
+                        "INSERT INTO library_folders (id, name, path, created_at) \
+                         VALUES (5, 'E', '/e', 0)",
+                    )
+                })?;
+                Ok(())
+            })
+            .unwrap();
+        let folders = catalog
+            .read(|c| -> Result<_, TestError> { Ok(crate::library::music_folders(c)?.len()) })
+            .unwrap();
+        assert_eq!(folders, 3);
+    }
+
+    #[test]
+    fn a_viewer_narrows_to_a_folder_it_may_see() {
+        let (_dir, catalog, _scanner) = setup();
+        let viewer = Viewer::everything(1, true);
+        let scope = catalog
+            .read(|c| -> Result<_, TestError> {
+                Ok(viewer.narrowed(c, Some(1)).map_err(|e| e.to_string()))
+            })
+            .unwrap();
+        assert_eq!(scope.unwrap(), Scope::Only(vec![1]));
+    }
+}

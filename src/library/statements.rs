@@ -1,0 +1,145 @@
+//! Every raw SQL statement the read side and people's things run, run once against a
+//! migrated database, for each shape of scope (every folder, some, none): SQLite prepares a
+//! statement only when it runs, so a typo or a column a migration renamed fails here, not in
+//! a user's request. Raw SQL is kept to what Diesel cannot express (FTS5 MATCH, the play-count
+//! and rating aggregates, correlated EXISTS, window functions); a new raw statement gets a
+//! call here.
+
+use super::access::Scope;
+use super::annotations::{self, ItemKind};
+use super::lists::{self, AlbumOrder, AlbumQuery, SongFilter};
+use super::search::{self, FieldQuery, Page};
+use super::{covers, files, folders, lyrics, test_catalog};
+use crate::people::{chat, play_queue, playlists};
+use diesel::SqliteConnection;
+
+fn scopes() -> [Scope; 3] {
+    [Scope::All, Scope::Only(vec![1]), Scope::Only(vec![])]
+}
+
+fn lists_and_search(c: &mut SqliteConnection, scope: &Scope) {
+    for order in [
+        AlbumOrder::Random,
+        AlbumOrder::Newest,
+        AlbumOrder::Highest,
+        AlbumOrder::Frequent,
+        AlbumOrder::Recent,
+        AlbumOrder::ByName,
+        AlbumOrder::ByArtist {
+            ignored_articles: "The".into(),
+        },
+        AlbumOrder::Starred,
+        AlbumOrder::ByYear {
+            from: 2000,
+            to: 1990,
+        },
+        AlbumOrder::ByGenre("Rock".into()),
+    ] {
+        let q = AlbumQuery {
+            order,
+            user_id: 1,
+            limit: 10,
+            offset: 0,
+            scope: scope.clone(),
+        };
+        lists::album_ids(c, &q).unwrap();
+        lists::folder_list_items(c, &q).unwrap();
+    }
+    lists::album_parents(c, &[1]).unwrap();
+    let filter = SongFilter {
+        genre: Some("Rock".into()),
+        from_year: Some(1990),
+        to_year: Some(2000),
+        scope: scope.clone(),
+    };
+    lists::random_track_ids(c, &filter, 5).unwrap();
+    lists::track_ids_by_genre(c, "Rock", scope, 5, 0).unwrap();
+    let words = search::query_words("t1 al");
+    let page = Page {
+        limit: 5,
+        offset: 0,
+    };
+    search::artist_ids(c, &words, scope, page).unwrap();
+    search::album_ids(c, &words, scope, page).unwrap();
+    search::track_ids(c, &words, scope, page).unwrap();
+    search::track_ids(c, &[], scope, page).unwrap();
+    let fields = FieldQuery {
+        artist: words.clone(),
+        album: words.clone(),
+        title: words.clone(),
+        any: words.clone(),
+        newer_than: Some(0),
+    };
+    search::track_ids_by_fields(c, &fields, scope, page).unwrap();
+    search::track_ids_by_fields(c, &FieldQuery::default(), scope, page).unwrap();
+}
+
+fn browsing(c: &mut SqliteConnection, scope: &Scope) {
+    super::genres(c, scope).unwrap();
+    super::album_views_in(c, &[1], scope).unwrap();
+    super::album_artists_index(c, scope).unwrap();
+    super::artist_in(c, 1, scope).unwrap();
+    super::artist_views_in(c, &[1], scope).unwrap();
+    super::albums_of_artist_in(c, 1, scope).unwrap();
+    super::tracks_of_album_in(c, 1, scope).unwrap();
+    for kind in [
+        ItemKind::Track,
+        ItemKind::Album,
+        ItemKind::Artist,
+        ItemKind::Directory,
+    ] {
+        annotations::starred(c, 1, kind, scope).unwrap();
+        annotations::of_items(c, 1, kind, &[1, 2]).unwrap();
+        annotations::average_ratings(c, kind, &[1, 2]).unwrap();
+    }
+    folders::last_modified(c, scope).unwrap();
+    folders::roots(c, scope).unwrap();
+    folders::with_direct_tracks(c, &[1, 2]).unwrap();
+    folders::subdirectories(c, &[1, 2]).unwrap();
+    folders::tracks_in_directories(c, &[1, 2]).unwrap();
+    let root = folders::directory(c, 1).unwrap().unwrap();
+    folders::main_artist_of_directory(c, &root).unwrap();
+    folders::main_album_of_directory(c, &root).unwrap();
+    folders::similar_artists(c, &[1], 5, scope).unwrap();
+    folders::random_tracks_of_artists(c, &[1], Some(1), 5, scope).unwrap();
+    folders::top_tracks(c, 1, 5, scope).unwrap();
+    folders::artist_directories(c, &[1], scope).unwrap();
+    files::album_archive(c, 1, scope).unwrap();
+    files::artist_archive(c, 1, scope).unwrap();
+    files::directory_archive(c, 1, scope).unwrap();
+    covers::album_covers(c, &[1]).unwrap();
+    covers::artist_covers(c, &[1]).unwrap();
+    lyrics::of_track(c, 1, 1000).unwrap();
+    lyrics::find_by_artist_title(c, Some("Ar"), "T1", 1000).unwrap();
+    lyrics::find_by_artist_title(c, None, "T1", 1000).unwrap();
+    for id in [super::Id::Artist(1), super::Id::Album(1)] {
+        super::access::id_in_scope(c, scope, id).unwrap();
+    }
+    playlists::find(c, scope, 1).unwrap();
+    playlists::visible_to(c, scope, 1).unwrap();
+    playlists::track_ids(c, scope, 1).unwrap();
+    play_queue::load(c, 1, scope).unwrap();
+}
+
+#[test]
+fn every_raw_statement_prepares_and_runs_for_every_kind_of_scope() {
+    let (_dir, mut c) = test_catalog::catalog(&[(1, 1), (2, 2)]);
+    for scope in scopes() {
+        lists_and_search(&mut c, &scope);
+        browsing(&mut c, &scope);
+    }
+    // The writes with raw statements.
+    let items = [(ItemKind::Track, 1), (ItemKind::Album, 1)];
+    annotations::set_starred(&mut c, 1, &items, true, 1).unwrap();
+    annotations::set_rating(&mut c, 1, (ItemKind::Track, 1), Some(3)).unwrap();
+    annotations::set_rating(&mut c, 1, (ItemKind::Track, 1), None).unwrap();
+    annotations::record_plays(&mut c, 1, &[(1, 5)]).unwrap();
+    annotations::set_starred(&mut c, 1, &items, false, 2).unwrap();
+    chat::add(&mut c, 1, "hi", 1).unwrap();
+    chat::since(&mut c, Some(0)).unwrap();
+    // And the reads again, over rows that now exist.
+    for scope in scopes() {
+        lists_and_search(&mut c, &scope);
+        browsing(&mut c, &scope);
+    }
+}

@@ -1,0 +1,100 @@
+//! What handlers share besides the response model: parameter helpers, the call's folder
+//! scope, and the reads several endpoints make (items with the caller's annotations). Handler
+//! files import from here, never from each other's data helpers.
+
+use super::auth::Ctx;
+use super::error::ApiError;
+use crate::library::access::{AccessError, Scope};
+use crate::library::annotations::{self, Annotation, ItemKind};
+use crate::library::{self, AlbumView, Id, TrackView};
+use crate::people::playlists::Actor;
+use diesel::SqliteConnection;
+use std::collections::HashMap;
+
+/// A count-like parameter: `default` when absent, at most `max`, never negative.
+pub(super) fn count_param(
+    ctx: &Ctx,
+    key: &'static str,
+    default: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
+    Ok(ctx
+        .params
+        .number::<i64>(key)?
+        .unwrap_or(default)
+        .clamp(0, max))
+}
+
+impl From<AccessError> for ApiError {
+    fn from(e: AccessError) -> Self {
+        match e {
+            AccessError::NoSuchFolder => ApiError::NotFound("Music folder"),
+            AccessError::Forbidden => ApiError::NotAuthorized,
+            AccessError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// The music folders this call may draw from: the viewer's, narrowed to `musicFolderId` when
+/// given (error 70 for a folder that does not exist, 50 for one the user may not see).
+pub(super) async fn scope_param(ctx: &Ctx) -> Result<Scope, ApiError> {
+    let Some(requested) = ctx.params.number::<i32>("musicFolderId")? else {
+        return Ok(ctx.viewer.scope.clone());
+    };
+    let viewer = ctx.viewer.clone();
+    ctx.db(move |c| Ok(viewer.narrowed(c, Some(requested))?))
+        .await
+}
+
+/// Albums by id (in that order, the caller having chosen visible ones) with the user's
+/// annotations of them; totals count the tracks the scope shows.
+pub(super) fn annotated_albums(
+    c: &mut SqliteConnection,
+    user_id: i32,
+    ids: &[i32],
+    scope: &Scope,
+) -> Result<(Vec<AlbumView>, HashMap<i32, Annotation>), ApiError> {
+    let views = library::album_views_in(c, ids, scope)?;
+    let notes = annotations::of_items(c, user_id, ItemKind::Album, ids)?;
+    Ok((views, notes))
+}
+
+/// Tracks by id (in that order) with the user's annotations of them.
+pub(super) fn annotated_tracks(
+    c: &mut SqliteConnection,
+    user_id: i32,
+    ids: &[i32],
+) -> Result<(Vec<TrackView>, HashMap<i32, Annotation>), ApiError> {
+    let views = library::tracks_by_id(c, ids)?;
+    let notes = annotations::of_items(c, user_id, ItemKind::Track, ids)?;
+    Ok((views, notes))
+}
+
+/// The caller's annotations of these tracks.
+pub(super) fn track_notes(
+    c: &mut SqliteConnection,
+    user: i32,
+    songs: &[TrackView],
+) -> Result<HashMap<i32, Annotation>, ApiError> {
+    let ids: Vec<i32> = songs.iter().map(|t| t.track.id).collect();
+    Ok(annotations::of_items(c, user, ItemKind::Track, &ids)?)
+}
+
+/// The caller as the playlist rules see them.
+pub(super) async fn actor(ctx: &Ctx) -> Result<Actor, ApiError> {
+    Ok(ctx.viewer.clone())
+}
+
+/// Song ids of a repeated parameter, in order (empty values skipped).
+pub(super) fn song_ids(ctx: &Ctx, key: &str) -> Result<Vec<i32>, ApiError> {
+    ctx.params
+        .all(key)
+        .into_iter()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|raw| match Id::parse(raw) {
+            Some(Id::Track(n)) => Ok(n),
+            _ => Err(ApiError::NotFound("Song")),
+        })
+        .collect()
+}
