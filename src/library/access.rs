@@ -149,27 +149,6 @@ impl Scope {
         }
     }
 
-    /// SQL condition "`column` is a visible folder": `1` for every folder, `0` for none. Only
-    /// integers are written, so the text is safe to splice into a statement.
-    pub fn condition(&self, column: &str) -> String {
-        match self {
-            Scope::All => "1".into(),
-            Scope::Only(ids) if ids.is_empty() => "0".into(),
-            Scope::Only(ids) => format!("{column} IN ({})", crate::db::id_list(ids)),
-        }
-    }
-
-    /// SQL condition "the album `album_id` (an SQL expression) has a visible track".
-    pub fn album_condition(&self, album_id: &str) -> String {
-        match self {
-            Scope::All => "1".into(),
-            _ => format!(
-                "EXISTS (SELECT 1 FROM tracks scope_t WHERE scope_t.album_id = {album_id} AND {})",
-                self.condition("scope_t.folder_id")
-            ),
-        }
-    }
-
     pub(crate) fn only(mut ids: Vec<i32>) -> Scope {
         ids.sort_unstable();
         ids.dedup();
@@ -428,14 +407,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn conditions_are_neutral_for_all_and_false_for_none() {
-        assert_eq!(Scope::All.condition("t.folder_id"), "1");
-        assert_eq!(Scope::All.album_condition("a.id"), "1");
-        assert_eq!(Scope::Only(vec![]).condition("t.folder_id"), "0");
+    fn conditions_are_neutral_for_all_and_bind_the_folders_otherwise() {
+        assert_eq!(Scope::All.bound_condition("t.folder_id"), "1");
+        assert_eq!(Scope::All.bound_album_condition("a.id"), "1");
+        assert_eq!(Scope::All.folders_bind(), None);
+        assert_eq!(Scope::Only(vec![]).folders_bind().as_deref(), Some("[]"));
+        let some = Scope::only(vec![3, 1, 3]);
         assert_eq!(
-            Scope::only(vec![3, 1, 3]).condition("t.folder_id"),
-            "t.folder_id IN (1,3)"
+            some.bound_condition("t.folder_id"),
+            "t.folder_id IN (SELECT value FROM json_each(:folders))"
         );
+        assert_eq!(some.folders_bind().as_deref(), Some("[1,3]"));
         let s = Scope::only(vec![2]);
         assert!(s.allows(2) && !s.allows(1));
         assert!(Scope::All.allows(99));

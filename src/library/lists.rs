@@ -2,17 +2,16 @@
 //! order. Each query returns one page of ids; `album_views` / `tracks_by_id` turn them into
 //! views. Every non-random order ends with the id, so pages are stable.
 //!
-//! The SQL is built as text: every value inlined is an integer the caller parsed (ids, years,
-//! limits), and text (genre names) goes through `genre_id` first, so nothing a client sends is
-//! spliced in as SQL.
+//! The statements are assembled from `sql`'s pieces with every value bound (`sql::Statement`),
+//! so the text of each shape is the same for every request and nothing is spliced into SQL.
 
 use super::access::Scope;
+use super::sql::{self, Statement};
 use crate::db::schema::{genres, tracks};
 use diesel::dsl::{max, min};
 use diesel::prelude::*;
 use diesel::sql_types::Integer;
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 
 /// Which albums, in which order (the `type` of getAlbumList).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,20 +53,6 @@ pub struct AlbumQuery {
     pub offset: i64,
 }
 
-#[derive(QueryableByName)]
-pub(crate) struct IdRow {
-    #[diesel(sql_type = Integer)]
-    pub id: i32,
-}
-
-pub(crate) fn load_ids(conn: &mut SqliteConnection, sql: &str) -> QueryResult<Vec<i32>> {
-    Ok(diesel::sql_query(sql)
-        .load::<IdRow>(conn)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect())
-}
-
 /// The id of a genre by name (case-insensitive: the column is `COLLATE NOCASE`).
 pub fn genre_id(conn: &mut SqliteConnection, name: &str) -> QueryResult<Option<i32>> {
     genres::table
@@ -77,132 +62,77 @@ pub fn genre_id(conn: &mut SqliteConnection, name: &str) -> QueryResult<Option<i
         .optional()
 }
 
-/// SQL for an album's sort key: its sort name, or its name.
-fn album_name_key(alias: &str) -> String {
-    format!("COALESCE(NULLIF({alias}.sort_name, ''), {alias}.name) COLLATE NOCASE")
-}
-
-/// SQL that strips one leading article (from a space-separated list) off `expr`, as
-/// `subsonic::browsing::sort_key` does for the artist index.
-fn strip_articles(expr: &str, articles: &str) -> String {
-    let mut sql = String::from("CASE");
-    for article in articles.split_whitespace() {
-        // Articles are plain words; anything else is skipped rather than quoted.
-        if !article.chars().all(|c| c.is_alphanumeric()) {
-            continue;
-        }
-        let n = article.chars().count();
-        let _ = write!(
-            sql,
-            " WHEN {expr} LIKE '{article} %' AND length({expr}) > {} THEN substr({expr}, {})",
-            n + 1,
-            n + 2
-        );
-    }
-    if sql == "CASE" {
-        return expr.to_string();
-    }
-    let _ = write!(sql, " ELSE {expr} END");
-    sql
-}
-
 /// One page of album ids for `q`.
 pub fn album_ids(conn: &mut SqliteConnection, q: &AlbumQuery) -> QueryResult<Vec<i32>> {
-    let user = q.user_id;
-    let mut with = String::new();
-    let mut from = String::from("albums a");
-    let mut conds: Vec<String> = Vec::new();
-    let name_key = album_name_key("a");
-    let order = match &q.order {
-        AlbumOrder::Random => "random()".to_string(),
-        AlbumOrder::Newest => "a.created_at DESC, a.id DESC".to_string(),
-        AlbumOrder::ByName => format!("{name_key}, a.id"),
-        AlbumOrder::ByArtist { ignored_articles } => {
-            let artist_name = strip_articles("ar.name", ignored_articles);
-            let display = strip_articles("a.artist_display", ignored_articles);
-            format!(
-                "COALESCE((SELECT COALESCE(NULLIF(ar.sort_name, ''), {artist_name}) \
-                   FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id \
-                   WHERE aa.album_id = a.id ORDER BY aa.role, aa.position LIMIT 1), \
-                 {display}) COLLATE NOCASE, {name_key}, a.id"
-            )
-        }
-        AlbumOrder::Highest => {
-            from.push_str(&format!(
-                " JOIN annotations an ON an.user_id = {user} AND an.item_type = 'album' \
-                  AND an.item_id = a.id"
-            ));
-            conds.push("an.rating > 0".into());
-            "an.rating DESC, a.id".to_string()
-        }
-        AlbumOrder::Starred => {
-            from.push_str(&format!(
-                " JOIN annotations an ON an.user_id = {user} AND an.item_type = 'album' \
-                  AND an.item_id = a.id"
-            ));
-            conds.push("an.starred_at IS NOT NULL".into());
-            "an.starred_at DESC, a.id".to_string()
-        }
-        AlbumOrder::Frequent | AlbumOrder::Recent => {
-            // Plays of the album itself and the sum over its tracks; the larger counts (a
-            // scrobble may record either or both).
-            with = format!(
-                "WITH plays(album_id, n, last) AS ( \
-                   SELECT t.album_id, SUM(an.play_count), MAX(an.last_played) \
-                     FROM annotations an JOIN tracks t ON t.id = an.item_id \
-                    WHERE an.user_id = {user} AND an.item_type = 'track' \
-                      AND (an.play_count > 0 OR an.last_played IS NOT NULL) \
-                    GROUP BY t.album_id \
-                   UNION ALL \
-                   SELECT item_id, play_count, last_played FROM annotations \
-                    WHERE user_id = {user} AND item_type = 'album' \
-                      AND (play_count > 0 OR last_played IS NOT NULL)), \
-                 stats(album_id, n, last) AS ( \
-                   SELECT album_id, MAX(n), MAX(last) FROM plays GROUP BY album_id) "
-            );
-            from = "stats s JOIN albums a ON a.id = s.album_id".into();
-            if q.order == AlbumOrder::Frequent {
-                conds.push("s.n > 0".into());
-                "s.n DESC, a.id".to_string()
+    let user = i64::from(q.user_id);
+    let mut st = Statement::default();
+    // The statement's FROM and conditions, then its order (which may bind values too).
+    match &q.order {
+        AlbumOrder::Highest | AlbumOrder::Starred => {
+            st.push_ints(sql::ALBUMS_ANNOTATED, &[user]).and_where();
+            st.push(if q.order == AlbumOrder::Highest {
+                "an.rating > 0"
             } else {
-                conds.push("s.last IS NOT NULL".into());
-                "s.last DESC, a.id".to_string()
-            }
+                "an.starred_at IS NOT NULL"
+            });
         }
-        AlbumOrder::ByYear { from: y1, to: y2 } => {
-            let (lo, hi, dir) = if y1 <= y2 {
-                (y1, y2, "ASC")
-            } else {
-                (y2, y1, "DESC")
-            };
-            conds.push(format!("a.year BETWEEN {lo} AND {hi}"));
-            format!("a.year {dir}, {name_key}, a.id")
+        AlbumOrder::Frequent => {
+            st.push_ints(sql::ALBUMS_BY_PLAYS, &[user, user])
+                .and_where()
+                .push("s.n > 0");
+        }
+        AlbumOrder::Recent => {
+            st.push_ints(sql::ALBUMS_BY_PLAYS, &[user, user])
+                .and_where()
+                .push("s.last IS NOT NULL");
+        }
+        AlbumOrder::ByYear { from, to } => {
+            let (lo, hi) = (from.min(to), from.max(to));
+            st.push(sql::ALBUMS)
+                .and_where()
+                .push_ints("a.year BETWEEN ? AND ?", &[i64::from(*lo), i64::from(*hi)]);
         }
         AlbumOrder::ByGenre(name) => {
             let Some(genre) = genre_id(conn, name)? else {
                 return Ok(Vec::new());
             };
-            from.push_str(&format!(
-                " JOIN album_genres ag ON ag.album_id = a.id AND ag.genre_id = {genre}"
-            ));
-            format!("{name_key}, a.id")
+            st.push_ints(sql::ALBUMS_OF_GENRE, &[i64::from(genre)]);
+        }
+        AlbumOrder::Random
+        | AlbumOrder::Newest
+        | AlbumOrder::ByName
+        | AlbumOrder::ByArtist { .. } => {
+            st.push(sql::ALBUMS);
+        }
+    }
+    if !q.scope.is_all() {
+        st.and_where()
+            .push_scope(&q.scope.bound_album_condition("a.id"), &q.scope);
+    }
+    st.push(" ORDER BY ");
+    let name_key = sql::ALBUM_NAME_KEY;
+    match &q.order {
+        AlbumOrder::Random => st.push("random()"),
+        AlbumOrder::Newest => st.push(sql::NEWEST_ORDER),
+        AlbumOrder::ByName | AlbumOrder::ByGenre(_) => st.push(&format!("{name_key}, a.id")),
+        AlbumOrder::ByArtist { ignored_articles } => {
+            st.push(sql::BY_ARTIST_KEY_START);
+            sql::strip_articles(&mut st, "ar.name", ignored_articles);
+            st.push(sql::BY_ARTIST_KEY_MIDDLE);
+            sql::strip_articles(&mut st, "a.artist_display", ignored_articles);
+            st.push(sql::BY_ARTIST_KEY_END)
+                .push(&format!(", {name_key}, a.id"))
+        }
+        AlbumOrder::Highest => st.push("an.rating DESC, a.id"),
+        AlbumOrder::Starred => st.push("an.starred_at DESC, a.id"),
+        AlbumOrder::Frequent => st.push("s.n DESC, a.id"),
+        AlbumOrder::Recent => st.push("s.last DESC, a.id"),
+        AlbumOrder::ByYear { from, to } => {
+            let dir = if from <= to { "ASC" } else { "DESC" };
+            st.push(&format!("a.year {dir}, {name_key}, a.id"))
         }
     };
-    if !q.scope.is_all() {
-        conds.push(q.scope.album_condition("a.id"));
-    }
-    let mut sql = format!("{with}SELECT a.id AS id FROM {from}");
-    if !conds.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&conds.join(" AND "));
-    }
-    let _ = write!(
-        sql,
-        " ORDER BY {order} LIMIT {} OFFSET {}",
-        q.limit.max(0),
-        q.offset.max(0)
-    );
-    load_ids(conn, &sql)
+    st.page(q.limit, q.offset).load_ids(conn)
 }
 
 /// An entry of a folder-mode album list (getAlbumList `starred` and `highest`): an album, or
@@ -230,14 +160,6 @@ pub fn folder_list_items(
                 .collect());
         }
     };
-    let album_visible = match &q.scope {
-        Scope::All => "EXISTS (SELECT 1 FROM albums a WHERE a.id = an.item_id)".to_string(),
-        scope => scope.album_condition("an.item_id"),
-    };
-    let folder_visible = format!(
-        "EXISTS (SELECT 1 FROM tracks t WHERE t.directory_id = an.item_id AND {})",
-        q.scope.condition("t.folder_id")
-    );
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -245,17 +167,22 @@ pub fn folder_list_items(
         #[diesel(sql_type = Integer)]
         id: i32,
     }
-    let rows: Vec<Row> = diesel::sql_query(format!(
-        "SELECT an.item_type AS kind, an.item_id AS id FROM annotations an \
-         WHERE an.user_id = {} AND {condition} \
-           AND ((an.item_type = 'album' AND {album_visible}) \
-             OR (an.item_type = 'directory' AND {folder_visible})) \
-         ORDER BY {order}, an.item_type, an.item_id LIMIT {} OFFSET {}",
-        q.user_id,
-        q.limit.max(0),
-        q.offset.max(0)
-    ))
-    .load(conn)?;
+    let mut st = Statement::default();
+    st.push_ints(sql::FOLDER_LIST_ITEMS, &[i64::from(q.user_id)])
+        .push(condition)
+        .push(" AND ((an.item_type = 'album' AND ");
+    match &q.scope {
+        Scope::All => st.push(sql::ANNOTATED_ALBUM_EXISTS),
+        scope => st.push_scope(&scope.bound_album_condition("an.item_id"), scope),
+    };
+    st.push(") OR (an.item_type = 'directory' AND ")
+        .push(sql::ANNOTATED_FOLDER_HAS_TRACK)
+        .push_scope(&q.scope.bound_condition("t.folder_id"), &q.scope)
+        .push("))) ORDER BY ")
+        .push(order)
+        .push(", an.item_type, an.item_id")
+        .page(q.limit, q.offset);
+    let rows: Vec<Row> = st.query().load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| match r.kind.as_str() {
@@ -278,22 +205,15 @@ pub fn album_parents(
         #[diesel(sql_type = diesel::sql_types::Nullable<Integer>)]
         parent_id: Option<i32>,
     }
-    let mut out = HashMap::new();
-    for chunk in album_ids.chunks(500) {
-        let list = crate::db::id_list(chunk);
-        let rows: Vec<Row> = diesel::sql_query(format!(
-            "SELECT a.id AS album_id, \
-               (SELECT d.parent_id FROM tracks t JOIN directories d ON d.id = t.directory_id \
-                 WHERE t.album_id = a.id ORDER BY t.id LIMIT 1) AS parent_id \
-             FROM albums a WHERE a.id IN ({list})"
-        ))
+    let ids = serde_json::to_string(album_ids).unwrap_or_else(|_| "[]".into());
+    let rows: Vec<Row> = Statement::default()
+        .push_text(sql::ALBUM_PARENTS, &ids)
+        .query()
         .load(conn)?;
-        out.extend(
-            rows.into_iter()
-                .filter_map(|r| r.parent_id.map(|p| (r.album_id, p))),
-        );
-    }
-    Ok(out)
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| r.parent_id.map(|p| (r.album_id, p)))
+        .collect())
 }
 
 /// Which songs getRandomSongs may pick from.
@@ -314,36 +234,29 @@ pub fn random_track_ids(
     if f.genre.is_none() && f.from_year.is_none() && f.to_year.is_none() && f.scope.is_all() {
         return sampled_track_ids(conn, size);
     }
-    let mut sql = String::from("SELECT t.id AS id FROM tracks t");
+    let mut st = Statement::new(sql::TRACKS);
     if let Some(name) = &f.genre {
         let Some(genre) = genre_id(conn, name)? else {
             return Ok(Vec::new());
         };
-        let _ = write!(
-            sql,
-            " JOIN track_genres tg ON tg.track_id = t.id AND tg.genre_id = {genre}"
-        );
+        st.push_ints(sql::TRACKS_GENRE_JOIN, &[i64::from(genre)]);
     }
-    let mut conds = Vec::new();
     let (lo, hi) = match (f.from_year, f.to_year) {
         (Some(a), Some(b)) if a > b => (Some(b), Some(a)),
         other => other,
     };
     if let Some(lo) = lo {
-        conds.push(format!("t.year >= {lo}"));
+        st.and_where().push_ints("t.year >= ?", &[i64::from(lo)]);
     }
     if let Some(hi) = hi {
-        conds.push(format!("t.year <= {hi}"));
+        st.and_where().push_ints("t.year <= ?", &[i64::from(hi)]);
     }
     if !f.scope.is_all() {
-        conds.push(f.scope.condition("t.folder_id"));
+        st.and_where()
+            .push_scope(&f.scope.bound_condition("t.folder_id"), &f.scope);
     }
-    if !conds.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&conds.join(" AND "));
-    }
-    let _ = write!(sql, " ORDER BY random() LIMIT {}", size.max(0));
-    load_ids(conn, &sql)
+    st.push_ints(" ORDER BY random() LIMIT ?", &[size.max(0)])
+        .load_ids(conn)
 }
 
 /// Up to `size` distinct random track ids, uniformly, without sorting the whole table
@@ -377,15 +290,11 @@ fn sampled_track_ids(conn: &mut SqliteConnection, size: i64) -> QueryResult<Vec<
             .map(|b| lo + (u64::from_le_bytes(b.try_into().unwrap_or_default()) % span) as i32)
             .filter(|id| tried.insert(*id))
             .collect();
-        let found: HashSet<i32> = load_ids(
-            conn,
-            &format!(
-                "SELECT id FROM tracks WHERE id IN ({})",
-                crate::db::id_list(&picks)
-            ),
-        )?
-        .into_iter()
-        .collect();
+        let found: HashSet<i32> = Statement::default()
+            .push_text(sql::EXISTING_TRACKS, &json_ids(&picks))
+            .load_ids(conn)?
+            .into_iter()
+            .collect();
         chosen.extend(
             picks
                 .into_iter()
@@ -394,14 +303,10 @@ fn sampled_track_ids(conn: &mut SqliteConnection, size: i64) -> QueryResult<Vec<
         );
     }
     if chosen.len() < size {
-        let rest = load_ids(
-            conn,
-            &format!(
-                "SELECT id FROM tracks WHERE id NOT IN ({}) ORDER BY random() LIMIT {}",
-                crate::db::id_list(&chosen),
-                size - chosen.len()
-            ),
-        )?;
+        let rest = Statement::default()
+            .push_text(sql::OTHER_RANDOM_TRACKS, &json_ids(&chosen))
+            .push_ints(" LIMIT ?", &[(size - chosen.len()) as i64])
+            .load_ids(conn)?;
         chosen.extend(rest);
     }
     Ok(chosen)
@@ -419,38 +324,25 @@ pub fn track_ids_by_genre(
     let Some(genre) = genre_id(conn, genre)? else {
         return Ok(Vec::new());
     };
-    let join = match scope {
-        Scope::All => String::new(),
-        _ => format!(
-            " JOIN tracks t ON t.id = tg.track_id AND {}",
-            scope.condition("t.folder_id")
-        ),
-    };
-    load_ids(
-        conn,
-        &format!(
-            "SELECT tg.track_id AS id FROM track_genres tg{join} WHERE tg.genre_id = {genre} \
-             ORDER BY tg.track_id LIMIT {} OFFSET {}",
-            limit.max(0),
-            offset.max(0)
-        ),
-    )
+    let mut st = Statement::new(sql::TRACKS_OF_GENRE);
+    if !scope.is_all() {
+        st.push(sql::TRACKS_OF_GENRE_SCOPED)
+            .push_scope(&scope.bound_condition("t.folder_id"), scope);
+    }
+    st.push_ints(" WHERE tg.genre_id = ?", &[i64::from(genre)])
+        .push(" ORDER BY tg.track_id")
+        .page(limit, offset)
+        .load_ids(conn)
+}
+
+/// Ids as a JSON array: one bound parameter, read with `json_each`.
+fn json_ids(ids: &[i32]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn articles_are_stripped_in_sql_like_in_the_index() {
-        let sql = strip_articles("x", "The El");
-        assert_eq!(
-            sql,
-            "CASE WHEN x LIKE 'The %' AND length(x) > 4 THEN substr(x, 5) \
-             WHEN x LIKE 'El %' AND length(x) > 3 THEN substr(x, 4) ELSE x END"
-        );
-        assert_eq!(strip_articles("x", "it's"), "x");
-    }
 
     /// A catalog whose track ids are `ids` (gaps where files went away).
     fn catalog_with_track_ids(ids: &[i32]) -> (tempfile::TempDir, SqliteConnection) {

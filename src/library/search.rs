@@ -11,21 +11,15 @@
 //! walks a narrow covering index, not the wide table: ~15 ms at offset 500,000).
 
 use super::access::Scope;
-use super::lists::{IdRow, load_ids};
+use super::sql::{self, Statement};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::BigInt;
 
 /// One page: how many, from where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     pub limit: i64,
     pub offset: i64,
-}
-
-impl Page {
-    fn sql(&self) -> String {
-        format!(" LIMIT {} OFFSET {}", self.limit.max(0), self.offset.max(0))
-    }
 }
 
 /// Most words of a query that count, and most characters of a word (longer words match as
@@ -63,15 +57,6 @@ pub fn fts_expression(words: &[String], column: Option<&str>) -> String {
         .join(" AND ")
 }
 
-fn load_matching(conn: &mut SqliteConnection, sql: &str, expr: &str) -> QueryResult<Vec<i32>> {
-    Ok(diesel::sql_query(sql)
-        .bind::<Text, _>(expr)
-        .load::<IdRow>(conn)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect())
-}
-
 /// Album artists matching the words (all album artists when there are none), only those
 /// with an album the scope shows.
 pub fn artist_ids(
@@ -80,27 +65,28 @@ pub fn artist_ids(
     scope: &Scope,
     page: Page,
 ) -> QueryResult<Vec<i32>> {
-    let in_folder = match scope {
-        Scope::All => String::new(),
-        _ => format!(" AND {}", scope.album_condition("aa.album_id")),
+    // "is an album artist (of an album the scope shows)"
+    let is_album_artist = |st: &mut Statement| {
+        st.push(sql::IS_ALBUM_ARTIST);
+        if !scope.is_all() {
+            st.push(" AND ")
+                .push_scope(&scope.bound_album_condition("aa.album_id"), scope);
+        }
+        st.push(")");
     };
-    let is_album_artist =
-        format!("EXISTS (SELECT 1 FROM album_artists aa WHERE aa.artist_id = ar.id{in_folder})");
+    let mut st = Statement::default();
     if words.is_empty() {
-        return load_ids(
-            conn,
-            &format!(
-                "SELECT ar.id AS id FROM artists ar WHERE {is_album_artist} ORDER BY ar.id{}",
-                page.sql()
-            ),
-        );
+        st.push(sql::ARTISTS).and_where();
+        is_album_artist(&mut st);
+        st.push(" ORDER BY ar.id");
+    } else {
+        st.push_text(sql::ARTISTS_MATCHING, &fts_expression(words, None))
+            .where_begun()
+            .and_where();
+        is_album_artist(&mut st);
+        st.push(sql::BY_RANK_ARTISTS);
     }
-    let sql = format!(
-        "SELECT ar.id AS id FROM artists_fts f JOIN artists ar ON ar.id = f.rowid \
-         WHERE artists_fts MATCH ? AND {is_album_artist} ORDER BY f.rank, ar.id{}",
-        page.sql()
-    );
-    load_matching(conn, &sql, &fts_expression(words, None))
+    st.page(page.limit, page.offset).load_ids(conn)
 }
 
 /// Albums matching the words (name or artist; all albums when there are none) that the
@@ -111,29 +97,25 @@ pub fn album_ids(
     scope: &Scope,
     page: Page,
 ) -> QueryResult<Vec<i32>> {
+    let mut st = Statement::default();
     if words.is_empty() {
-        let filter = match scope {
-            Scope::All => String::new(),
-            _ => format!(" WHERE {}", scope.album_condition("a.id")),
-        };
-        return load_ids(
-            conn,
-            &format!(
-                "SELECT a.id AS id FROM albums a{filter} ORDER BY a.id{}",
-                page.sql()
-            ),
-        );
+        st.push(sql::ALBUMS);
+    } else {
+        st.push_text(sql::ALBUMS_MATCHING, &fts_expression(words, None))
+            .where_begun();
     }
-    let filter = match scope {
-        Scope::All => String::new(),
-        _ => format!(" AND {}", scope.album_condition("f.rowid")),
-    };
-    let sql = format!(
-        "SELECT f.rowid AS id FROM albums_fts f \
-         WHERE albums_fts MATCH ?{filter} ORDER BY f.rank, f.rowid{}",
-        page.sql()
-    );
-    load_matching(conn, &sql, &fts_expression(words, None))
+    if !scope.is_all() {
+        let album = if words.is_empty() { "a.id" } else { "f.rowid" };
+        st.and_where()
+            .push_scope(&scope.bound_album_condition(album), scope);
+    }
+    st.push(if words.is_empty() {
+        " ORDER BY a.id"
+    } else {
+        sql::BY_RANK
+    })
+    .page(page.limit, page.offset)
+    .load_ids(conn)
 }
 
 /// Tracks matching the words (title, artist or album; all tracks when there are none) that
@@ -148,34 +130,31 @@ pub fn track_ids(
     scope: &Scope,
     page: Page,
 ) -> QueryResult<Vec<i32>> {
+    let mut st = Statement::default();
     if words.is_empty() {
-        let sql = match scope {
-            Scope::All => format!(
-                "SELECT t.id AS id FROM tracks t ORDER BY t.album_id, t.id{}",
-                page.sql()
-            ),
-            _ => format!(
-                "SELECT t.id AS id FROM tracks t WHERE {} ORDER BY t.folder_id, t.path{}",
-                scope.condition("t.folder_id"),
-                page.sql()
-            ),
-        };
-        return load_ids(conn, &sql);
+        st.push(sql::TRACKS);
+        if scope.is_all() {
+            st.push(sql::TRACKS_BY_ALBUM);
+        } else {
+            st.and_where()
+                .push_scope(&scope.bound_condition("t.folder_id"), scope)
+                .push(sql::TRACKS_BY_PATH);
+        }
+    } else {
+        st.push(sql::TRACKS_MATCHING);
+        // The join only when filtering: ranking is the cost of a broad query, not the rows.
+        if !scope.is_all() {
+            st.push(sql::TRACKS_MATCHING_JOIN);
+        }
+        st.and_where()
+            .push_text(sql::TRACKS_MATCH, &fts_expression(words, None));
+        if !scope.is_all() {
+            st.and_where()
+                .push_scope(&scope.bound_condition("t.folder_id"), scope);
+        }
+        st.push(sql::BY_RANK);
     }
-    // The join only when filtering: ranking is the cost of a broad query, not the rows.
-    let (join, filter) = match scope {
-        Scope::All => ("", String::new()),
-        _ => (
-            " JOIN tracks t ON t.id = f.rowid",
-            format!(" AND {}", scope.condition("t.folder_id")),
-        ),
-    };
-    let sql = format!(
-        "SELECT f.rowid AS id FROM tracks_fts f{join} \
-         WHERE tracks_fts MATCH ?{filter} ORDER BY f.rank, f.rowid{}",
-        page.sql()
-    );
-    load_matching(conn, &sql, &fts_expression(words, None))
+    st.page(page.limit, page.offset).load_ids(conn)
 }
 
 /// The criteria of the deprecated `search` method: words per field, all required.
@@ -218,51 +197,39 @@ pub fn track_ids_by_fields(
         n: i64,
     }
     let expr = q.expression();
-    let mut track_conds: Vec<String> = Vec::new();
-    if let Some(ms) = q.newer_than {
-        track_conds.push(format!("t.created_at > {ms}"));
-    }
-    if !scope.is_all() {
-        track_conds.push(scope.condition("t.folder_id"));
-    }
-    let track_filter = track_conds.join(" AND ");
-    if expr.is_empty() {
-        let filter = if track_filter.is_empty() {
-            String::new()
+    let filters_tracks = q.newer_than.is_some() || !scope.is_all();
+    // The statement up to its WHERE clause, over the FTS index or the whole table.
+    let statement = |select_fts: &str, select_tracks: &str| {
+        let mut st = Statement::default();
+        if expr.is_empty() {
+            st.push(select_tracks);
         } else {
-            format!(" WHERE {track_filter}")
-        };
-        let total: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM tracks t{filter}"))
-            .get_result(conn)?;
-        let ids = load_ids(
-            conn,
-            &format!(
-                "SELECT t.id AS id FROM tracks t{filter} ORDER BY t.album_id, t.id{}",
-                page.sql()
-            ),
-        )?;
-        return Ok((total.n, ids));
-    }
-    let (join, filter) = if track_filter.is_empty() {
-        ("", String::new())
-    } else {
-        (
-            " JOIN tracks t ON t.id = f.rowid",
-            format!(" AND {track_filter}"),
-        )
+            st.push(select_fts);
+            if filters_tracks {
+                st.push(sql::TRACKS_MATCHING_JOIN);
+            }
+            st.and_where().push_text(sql::TRACKS_MATCH, &expr);
+        }
+        if let Some(ms) = q.newer_than {
+            st.and_where().push_ints("t.created_at > ?", &[ms]);
+        }
+        if !scope.is_all() {
+            st.and_where()
+                .push_scope(&scope.bound_condition("t.folder_id"), scope);
+        }
+        st
     };
-    let from = format!("FROM tracks_fts f{join} WHERE tracks_fts MATCH ?");
-    let total: Count = diesel::sql_query(format!("SELECT count(*) AS n {from}{filter}"))
-        .bind::<Text, _>(&expr)
+    let total: Count = statement(sql::COUNT_TRACKS_MATCHING, sql::COUNT_TRACKS)
+        .query()
         .get_result(conn)?;
-    let ids = load_matching(
-        conn,
-        &format!(
-            "SELECT f.rowid AS id {from}{filter} ORDER BY f.rank, f.rowid{}",
-            page.sql()
-        ),
-        &expr,
-    )?;
+    let ids = statement(sql::TRACKS_MATCHING, sql::TRACKS)
+        .push(if expr.is_empty() {
+            sql::TRACKS_BY_ALBUM
+        } else {
+            sql::BY_RANK
+        })
+        .page(page.limit, page.offset)
+        .load_ids(conn)?;
     Ok((total.n, ids))
 }
 

@@ -11,7 +11,9 @@ use super::lists::{self, AlbumOrder, AlbumQuery, SongFilter};
 use super::search::{self, FieldQuery, Page};
 use super::{covers, files, folders, lyrics, test_catalog};
 use crate::people::{chat, play_queue, playlists};
-use diesel::SqliteConnection;
+use diesel::connection::{Connection, InstrumentationEvent};
+use diesel::prelude::*;
+use std::sync::{Arc, Mutex};
 
 fn scopes() -> [Scope; 3] {
     [Scope::All, Scope::Only(vec![1]), Scope::Only(vec![])]
@@ -141,5 +143,221 @@ fn every_raw_statement_prepares_and_runs_for_every_kind_of_scope() {
     for scope in scopes() {
         lists_and_search(&mut c, &scope);
         browsing(&mut c, &scope);
+    }
+}
+
+#[test]
+fn every_whole_statement_of_the_sql_module_prepares() {
+    let (_dir, mut c) = test_catalog::catalog(&[(1, 1)]);
+    for sql in super::sql::COMPLETE {
+        // EXPLAIN prepares the statement without running it (parameters stay unbound).
+        diesel::sql_query(format!("EXPLAIN {sql}"))
+            .execute(&mut c)
+            .unwrap_or_else(|e| panic!("{e}: {sql}"));
+    }
+}
+
+/// The SQL text of the last statement `run` sent (Diesel's instrumentation sees every one).
+fn last_statement(c: &mut SqliteConnection, run: impl FnOnce(&mut SqliteConnection)) -> String {
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = Arc::clone(&seen);
+    c.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            sink.lock().unwrap().push(query.to_string());
+        }
+    });
+    run(c);
+    c.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    let last = seen.lock().unwrap().pop().unwrap();
+    last.split(" -- binds:").next().unwrap().to_string()
+}
+
+/// SQLite's plan for `sql` (its parameters unbound: the plan does not depend on them).
+fn plan(c: &mut SqliteConnection, sql: &str) -> String {
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+    let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+        .load(c)
+        .unwrap();
+    steps
+        .into_iter()
+        .map(|s| s.detail)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The hot pages keep the plans they had when values were spliced into the text: the same
+/// indexes, and no sort where an index delivers the order (binding only adds the one-off
+/// `json_each` list of the folder ids).
+#[test]
+fn hot_list_and_search_queries_keep_their_index_plans() {
+    let (_dir, mut c) = test_catalog::catalog(&[(1, 1), (2, 2)]);
+    let page = Page {
+        limit: 10,
+        offset: 20,
+    };
+    let words = search::query_words("t1");
+    let album_list = |order: AlbumOrder, scope: &Scope| {
+        let q = AlbumQuery {
+            order,
+            user_id: 1,
+            scope: scope.clone(),
+            limit: 10,
+            offset: 20,
+        };
+        move |c: &mut SqliteConnection| {
+            lists::album_ids(c, &q).unwrap();
+        }
+    };
+    let some = Scope::Only(vec![1, 2]);
+    let no_sort: &[&str] = &["TEMP B-TREE"];
+    let by_artist = AlbumOrder::ByArtist {
+        ignored_articles: "The".into(),
+    };
+    type Run<'a> = Box<dyn FnOnce(&mut SqliteConnection) + 'a>;
+    let cases: Vec<(&str, Run, &[&str], &[&str])> = vec![
+        (
+            "newest",
+            Box::new(album_list(AlbumOrder::Newest, &Scope::All)),
+            &["SCAN a USING COVERING INDEX albums_created"],
+            no_sort,
+        ),
+        (
+            "newest, some folders",
+            Box::new(album_list(AlbumOrder::Newest, &some)),
+            &[
+                "SCAN a USING COVERING INDEX albums_created",
+                "USING INDEX tracks_album (album_id=?)",
+            ],
+            no_sort,
+        ),
+        (
+            // No index holds the sort key: one scan of albums and a sort, as before.
+            "alphabeticalByName",
+            Box::new(album_list(AlbumOrder::ByName, &some)),
+            &[
+                "SCAN a",
+                "USING INDEX tracks_album (album_id=?)",
+                "USE TEMP B-TREE FOR ORDER BY",
+            ],
+            &[],
+        ),
+        (
+            "alphabeticalByArtist",
+            Box::new(album_list(by_artist, &Scope::All)),
+            &[
+                "SCAN a",
+                "SEARCH aa USING PRIMARY KEY (album_id=?)",
+                "USE TEMP B-TREE FOR ORDER BY",
+            ],
+            &[],
+        ),
+        (
+            "byYear",
+            Box::new(album_list(
+                AlbumOrder::ByYear {
+                    from: 1990,
+                    to: 2000,
+                },
+                &Scope::All,
+            )),
+            &["SEARCH a USING INDEX albums_year (year>? AND year<?)"],
+            &[],
+        ),
+        (
+            "starred",
+            Box::new(album_list(AlbumOrder::Starred, &some)),
+            &[
+                "SEARCH an USING COVERING INDEX annotations_starred (user_id=? AND item_type=? AND starred_at>?)",
+            ],
+            &[],
+        ),
+        (
+            "search3 \"\" songs",
+            Box::new(|c: &mut SqliteConnection| {
+                search::track_ids(c, &[], &Scope::All, page).unwrap();
+            }),
+            &["SCAN t USING COVERING INDEX tracks_album"],
+            no_sort,
+        ),
+        (
+            "search3 \"\" songs, some folders",
+            Box::new(|c: &mut SqliteConnection| {
+                search::track_ids(c, &[], &some, page).unwrap();
+            }),
+            &["SEARCH t USING COVERING INDEX sqlite_autoindex_tracks_1 (folder_id=?)"],
+            no_sort,
+        ),
+        (
+            "search3 \"\" albums, some folders",
+            Box::new(|c: &mut SqliteConnection| {
+                search::album_ids(c, &[], &some, page).unwrap();
+            }),
+            &["SCAN a", "USING INDEX tracks_album (album_id=?)"],
+            no_sort,
+        ),
+        (
+            "search3 \"\" artists, some folders",
+            Box::new(|c: &mut SqliteConnection| {
+                search::artist_ids(c, &[], &some, page).unwrap();
+            }),
+            &[
+                "SCAN ar",
+                "USING COVERING INDEX album_artists_artist (artist_id=?)",
+            ],
+            no_sort,
+        ),
+        (
+            "FTS songs, some folders",
+            Box::new(|c: &mut SqliteConnection| {
+                search::track_ids(c, &words, &some, page).unwrap();
+            }),
+            &[
+                "SCAN f VIRTUAL TABLE INDEX 0:M",
+                "SEARCH t USING INTEGER PRIMARY KEY (rowid=?)",
+            ],
+            &[],
+        ),
+        (
+            "FTS albums, some folders",
+            Box::new(|c: &mut SqliteConnection| {
+                search::album_ids(c, &words, &some, page).unwrap();
+            }),
+            &[
+                "SCAN f VIRTUAL TABLE INDEX 0:M",
+                "USING INDEX tracks_album (album_id=?)",
+            ],
+            &[],
+        ),
+        (
+            "FTS artists",
+            Box::new(|c: &mut SqliteConnection| {
+                search::artist_ids(c, &words, &Scope::All, page).unwrap();
+            }),
+            &[
+                "SCAN f VIRTUAL TABLE INDEX 0:M",
+                "SEARCH ar USING INTEGER PRIMARY KEY (rowid=?)",
+            ],
+            &[],
+        ),
+    ];
+    for (name, run, wanted, unwanted) in cases {
+        let sql = last_statement(&mut c, run);
+        let plan = plan(&mut c, &sql);
+        for step in wanted {
+            assert!(
+                plan.contains(step),
+                "{name}: no `{step}` in\n{plan}\nof {sql}"
+            );
+        }
+        for step in unwanted {
+            assert!(
+                !plan.contains(step),
+                "{name}: `{step}` in\n{plan}\nof {sql}"
+            );
+        }
     }
 }

@@ -1,0 +1,340 @@
+//! The raw SQL of the album lists and the search, kept together, and `Statement`, which
+//! assembles a statement from these pieces with every value (ids, folder ids, years, limits,
+//! match expressions) a bound parameter: no value is ever spliced into SQL text, so the
+//! statement text of each query shape is the same for every user and every request.
+//!
+//! Each piece says why Diesel cannot express it. `COMPLETE` lists the pieces that are whole
+//! statements; `statements.rs` prepares each of them (and runs every assembled query).
+
+use super::access::Scope;
+use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{BigInt, Integer, Text};
+use diesel::sqlite::Sqlite;
+
+// --- Album lists (getAlbumList(2)) ---
+
+/// Albums in an order Diesel's typed `order_by` cannot take (COLLATE, random(), correlated
+/// subqueries in ORDER BY): the statement text is assembled, so the select is too.
+pub const ALBUMS: &str = "SELECT a.id AS id FROM albums a";
+/// Albums with the user's annotation (starred, highest): joined with an `ON` of constants
+/// that keeps the partial index `annotations_starred` usable.
+pub const ALBUMS_ANNOTATED: &str = "SELECT a.id AS id FROM albums a \
+     JOIN annotations an ON an.user_id = ? AND an.item_type = 'album' AND an.item_id = a.id";
+/// Albums by the user's plays (frequent, recent): plays of the album itself and the sum over
+/// its tracks, the larger counts (a scrobble may record either or both). A CTE with UNION ALL
+/// and GROUP BY over aggregates: beyond Diesel's query builder.
+pub const ALBUMS_BY_PLAYS: &str = "WITH plays(album_id, n, last) AS ( \
+       SELECT t.album_id, SUM(an.play_count), MAX(an.last_played) \
+         FROM annotations an JOIN tracks t ON t.id = an.item_id \
+        WHERE an.user_id = ? AND an.item_type = 'track' \
+          AND (an.play_count > 0 OR an.last_played IS NOT NULL) \
+        GROUP BY t.album_id \
+       UNION ALL \
+       SELECT item_id, play_count, last_played FROM annotations \
+        WHERE user_id = ? AND item_type = 'album' \
+          AND (play_count > 0 OR last_played IS NOT NULL)), \
+     stats(album_id, n, last) AS ( \
+       SELECT album_id, MAX(n), MAX(last) FROM plays GROUP BY album_id) \
+     SELECT a.id AS id FROM stats s JOIN albums a ON a.id = s.album_id";
+/// Albums of one genre (byGenre), in an order Diesel cannot take (COLLATE).
+pub const ALBUMS_OF_GENRE: &str = "SELECT a.id AS id FROM albums a \
+     JOIN album_genres ag ON ag.album_id = a.id AND ag.genre_id = ?";
+/// An album's sort key: its sort name, or its name (an expression with COLLATE).
+pub const ALBUM_NAME_KEY: &str = "COALESCE(NULLIF(a.sort_name, ''), a.name) COLLATE NOCASE";
+/// Newest first: the order of the `albums_created` index, walked backwards.
+pub const NEWEST_ORDER: &str = "a.created_at DESC, a.id DESC";
+/// byArtist's key, before and after the article-stripped artist name (`strip_articles`): the
+/// first album artist's sort name, else its name, else the album's artist text — a correlated
+/// scalar subquery in ORDER BY.
+pub const BY_ARTIST_KEY_START: &str = "COALESCE((SELECT COALESCE(NULLIF(ar.sort_name, ''), ";
+pub const BY_ARTIST_KEY_MIDDLE: &str = ") FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id \
+       WHERE aa.album_id = a.id ORDER BY aa.role, aa.position LIMIT 1), ";
+pub const BY_ARTIST_KEY_END: &str = ") COLLATE NOCASE";
+
+/// The annotations of a folder-mode album list (starred, highest): albums and album folders
+/// in one ordered page — a UNION of kinds Diesel cannot page over as one.
+pub const FOLDER_LIST_ITEMS: &str = "SELECT an.item_type AS kind, an.item_id AS id \
+     FROM annotations an WHERE an.user_id = ? AND ";
+/// An album annotation's album exists (for every folder).
+pub const ANNOTATED_ALBUM_EXISTS: &str = "EXISTS (SELECT 1 FROM albums a WHERE a.id = an.item_id)";
+/// A folder annotation's folder holds a track in the scope (completed by the scope's
+/// condition and `)`).
+pub const ANNOTATED_FOLDER_HAS_TRACK: &str =
+    "EXISTS (SELECT 1 FROM tracks t WHERE t.directory_id = an.item_id AND ";
+
+/// For each album, the directory above its first track's: a correlated subquery with
+/// ORDER BY/LIMIT per row.
+pub const ALBUM_PARENTS: &str = "SELECT a.id AS album_id, \
+       (SELECT d.parent_id FROM tracks t JOIN directories d ON d.id = t.directory_id \
+         WHERE t.album_id = a.id ORDER BY t.id LIMIT 1) AS parent_id \
+     FROM albums a WHERE a.id IN (SELECT value FROM json_each(?))";
+
+// --- Song lists (getRandomSongs, getSongsByGenre) ---
+
+/// Tracks in random order (ORDER BY random() is not in Diesel's DSL).
+pub const TRACKS: &str = "SELECT t.id AS id FROM tracks t";
+/// Joined to TRACKS for one genre.
+pub const TRACKS_GENRE_JOIN: &str =
+    " JOIN track_genres tg ON tg.track_id = t.id AND tg.genre_id = ?";
+/// Which of a JSON array of ids are tracks (the ids are one parameter: `json_each`).
+pub const EXISTING_TRACKS: &str =
+    "SELECT id FROM tracks WHERE id IN (SELECT value FROM json_each(?))";
+/// Random tracks not in a JSON array of ids (ORDER BY random()).
+pub const OTHER_RANDOM_TRACKS: &str = "SELECT id FROM tracks \
+     WHERE id NOT IN (SELECT value FROM json_each(?)) ORDER BY random()";
+/// The tracks of a genre in id order, straight from the `track_genres_genre` index (joined
+/// with tracks only when a scope filters: TRACKS_OF_GENRE_SCOPED).
+pub const TRACKS_OF_GENRE: &str = "SELECT tg.track_id AS id FROM track_genres tg";
+pub const TRACKS_OF_GENRE_SCOPED: &str = " JOIN tracks t ON t.id = tg.track_id AND ";
+
+// --- Search (search3, search2, search) ---
+
+/// Artists of the whole-library listing (search3 ""), in id order.
+pub const ARTISTS: &str = "SELECT ar.id AS id FROM artists ar";
+/// Artists matching an FTS5 expression (MATCH and rank: FTS5, not in Diesel).
+pub const ARTISTS_MATCHING: &str = "SELECT ar.id AS id FROM artists_fts f \
+     JOIN artists ar ON ar.id = f.rowid WHERE artists_fts MATCH ?";
+/// An artist is an album artist (completed by an optional scope condition and `)`): a
+/// correlated EXISTS over the outer row.
+pub const IS_ALBUM_ARTIST: &str =
+    "EXISTS (SELECT 1 FROM album_artists aa WHERE aa.artist_id = ar.id";
+/// Albums matching an FTS5 expression.
+pub const ALBUMS_MATCHING: &str = "SELECT f.rowid AS id FROM albums_fts f WHERE albums_fts MATCH ?";
+/// Tracks matching an FTS5 expression (joined to tracks only when filtering: ranking is the
+/// cost of a broad query, not the rows).
+pub const TRACKS_MATCHING: &str = "SELECT f.rowid AS id FROM tracks_fts f";
+pub const TRACKS_MATCHING_JOIN: &str = " JOIN tracks t ON t.id = f.rowid";
+pub const TRACKS_MATCH: &str = "tracks_fts MATCH ?";
+/// How many tracks match (search's total), over the same FROM as TRACKS_MATCHING or TRACKS.
+pub const COUNT_TRACKS_MATCHING: &str = "SELECT count(*) AS n FROM tracks_fts f";
+pub const COUNT_TRACKS: &str = "SELECT count(*) AS n FROM tracks t";
+/// Orders by FTS5 rank (a hidden column of the virtual table).
+pub const BY_RANK_ARTISTS: &str = " ORDER BY f.rank, ar.id";
+pub const BY_RANK: &str = " ORDER BY f.rank, f.rowid";
+/// The whole-library track listing in index order: album (tracks_album), or folder and path
+/// (the folder+path unique index) when a scope filters.
+pub const TRACKS_BY_ALBUM: &str = " ORDER BY t.album_id, t.id";
+pub const TRACKS_BY_PATH: &str = " ORDER BY t.folder_id, t.path";
+
+/// The pieces that are whole statements, for the prepare test.
+#[cfg(test)]
+pub const COMPLETE: &[&str] = &[
+    ALBUMS,
+    ALBUMS_ANNOTATED,
+    ALBUMS_BY_PLAYS,
+    ALBUMS_OF_GENRE,
+    ALBUM_PARENTS,
+    TRACKS,
+    EXISTING_TRACKS,
+    OTHER_RANDOM_TRACKS,
+    TRACKS_OF_GENRE,
+    ARTISTS,
+    ARTISTS_MATCHING,
+    ALBUMS_MATCHING,
+    TRACKS_MATCHING,
+    COUNT_TRACKS_MATCHING,
+    COUNT_TRACKS,
+];
+
+/// One value bound to a `?` (or to `:folders`) of a `Statement`.
+#[derive(Debug, Clone, PartialEq)]
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// A raw statement assembled from the pieces above, with its parameters in the order their
+/// placeholders appear. The scope's folder ids are the named parameter `:folders`, bound once
+/// at its first occurrence (SQLite numbers a repeated name once).
+#[derive(Debug, Clone, Default)]
+pub struct Statement {
+    sql: String,
+    params: Vec<Param>,
+    folders_bound: bool,
+    has_where: bool,
+}
+
+impl Statement {
+    pub fn new(sql: &str) -> Statement {
+        Statement {
+            sql: sql.to_string(),
+            ..Statement::default()
+        }
+    }
+
+    #[cfg(test)]
+    pub fn text(&self) -> &str {
+        &self.sql
+    }
+
+    /// Appends SQL with no parameters.
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Appends SQL whose `?`s take `ints`, in order.
+    pub fn push_ints(&mut self, sql: &str, ints: &[i64]) -> &mut Self {
+        debug_assert_eq!(sql.matches('?').count(), ints.len(), "{sql}");
+        self.sql.push_str(sql);
+        self.params.extend(ints.iter().copied().map(Param::Int));
+        self
+    }
+
+    /// Appends SQL whose one `?` takes `text`.
+    pub fn push_text(&mut self, sql: &str, text: &str) -> &mut Self {
+        debug_assert_eq!(sql.matches('?').count(), 1, "{sql}");
+        self.sql.push_str(sql);
+        self.params.push(Param::Text(text.to_string()));
+        self
+    }
+
+    /// Appends a condition of `scope` written with `:folders` (`Scope::bound_condition` and
+    /// friends), binding the folder ids if this is their first occurrence.
+    pub fn push_scope(&mut self, condition: &str, scope: &Scope) -> &mut Self {
+        self.sql.push_str(condition);
+        if let Some(folders) = scope.folders_bind()
+            && condition.contains(":folders")
+            && !self.folders_bound
+        {
+            self.params.push(Param::Text(folders));
+            self.folders_bound = true;
+        }
+        self
+    }
+
+    /// Starts the next condition of the statement's WHERE clause: ` WHERE ` the first time,
+    /// ` AND ` after.
+    pub fn and_where(&mut self) -> &mut Self {
+        self.sql
+            .push_str(if self.has_where { " AND " } else { " WHERE " });
+        self.has_where = true;
+        self
+    }
+
+    /// Marks the WHERE clause as begun by SQL already pushed.
+    pub fn where_begun(&mut self) -> &mut Self {
+        self.has_where = true;
+        self
+    }
+
+    /// ` LIMIT ? OFFSET ?` (negative values count as 0).
+    pub fn page(&mut self, limit: i64, offset: i64) -> &mut Self {
+        self.push_ints(" LIMIT ? OFFSET ?", &[limit.max(0), offset.max(0)])
+    }
+
+    /// The statement with its parameters bound, ready to load.
+    pub fn query(&self) -> BoxedSqlQuery<'static, Sqlite, SqlQuery> {
+        self.bound(diesel::sql_query(self.sql.clone()).into_boxed())
+    }
+
+    fn bound(
+        &self,
+        mut query: BoxedSqlQuery<'static, Sqlite, SqlQuery>,
+    ) -> BoxedSqlQuery<'static, Sqlite, SqlQuery> {
+        for p in &self.params {
+            query = match p {
+                Param::Int(v) => query.bind::<BigInt, _>(*v),
+                Param::Text(s) => query.bind::<Text, _>(s.clone()),
+            };
+        }
+        query
+    }
+
+    /// Runs a statement that selects one integer column `id`.
+    pub fn load_ids(&self, conn: &mut SqliteConnection) -> QueryResult<Vec<i32>> {
+        Ok(self
+            .query()
+            .load::<IdRow>(conn)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect())
+    }
+}
+
+/// A row of one integer column `id`.
+#[derive(QueryableByName)]
+pub struct IdRow {
+    #[diesel(sql_type = Integer)]
+    pub id: i32,
+}
+
+/// Appends `expr` with one leading article (from a space-separated list) stripped, as the
+/// artist index's sort key does: a CASE over the articles, each one's pattern and lengths
+/// bound. Articles that are not plain words are skipped.
+pub fn strip_articles(st: &mut Statement, expr: &str, articles: &str) {
+    let words: Vec<&str> = articles
+        .split_whitespace()
+        .filter(|a| a.chars().all(char::is_alphanumeric))
+        .collect();
+    if words.is_empty() {
+        st.push(expr);
+        return;
+    }
+    st.push("CASE");
+    for article in words {
+        let n = article.chars().count() as i64;
+        st.push_text(&format!(" WHEN {expr} LIKE ?"), &format!("{article} %"))
+            .push_ints(
+                &format!(" AND length({expr}) > ? THEN substr({expr}, ?)"),
+                &[n + 1, n + 2],
+            );
+    }
+    st.push(&format!(" ELSE {expr} END"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn articles_are_stripped_with_bound_patterns() {
+        let mut st = Statement::default();
+        strip_articles(&mut st, "x", "The El it's");
+        assert_eq!(
+            st.text(),
+            "CASE WHEN x LIKE ? AND length(x) > ? THEN substr(x, ?) \
+             WHEN x LIKE ? AND length(x) > ? THEN substr(x, ?) ELSE x END"
+        );
+        assert_eq!(
+            st.params,
+            [
+                Param::Text("The %".into()),
+                Param::Int(4),
+                Param::Int(5),
+                Param::Text("El %".into()),
+                Param::Int(3),
+                Param::Int(4),
+            ]
+        );
+        let mut none = Statement::default();
+        strip_articles(&mut none, "x", "it's");
+        assert_eq!(none.text(), "x");
+    }
+
+    #[test]
+    fn folders_are_bound_once_and_only_when_the_scope_filters() {
+        let scope = Scope::Only(vec![1, 2]);
+        let mut st = Statement::new("SELECT 1");
+        st.and_where()
+            .push_scope(&scope.bound_condition("a"), &scope)
+            .and_where()
+            .push_scope(&scope.bound_condition("b"), &scope)
+            .page(5, -1);
+        assert_eq!(
+            st.text(),
+            "SELECT 1 WHERE a IN (SELECT value FROM json_each(:folders)) \
+             AND b IN (SELECT value FROM json_each(:folders)) LIMIT ? OFFSET ?"
+        );
+        assert_eq!(
+            st.params,
+            [Param::Text("[1,2]".into()), Param::Int(5), Param::Int(0)]
+        );
+        let mut all = Statement::new("SELECT 1");
+        all.and_where()
+            .push_scope(&Scope::All.bound_condition("a"), &Scope::All);
+        assert_eq!(all.text(), "SELECT 1 WHERE 1");
+        assert!(all.params.is_empty());
+    }
+}
