@@ -7,6 +7,8 @@
 //! calls never lose an update.
 
 use super::access::Scope;
+use super::sql;
+use crate::db::schema::annotations::dsl as an;
 use crate::db::schema::{albums, artists, directories, tracks};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
@@ -92,13 +94,13 @@ fn check_all_exist(conn: &mut SqliteConnection, items: &[Item]) -> Result<(), An
 
 /// Removes the row when nothing is left in it (not starred, not rated, never played).
 fn drop_if_empty(conn: &mut SqliteConnection, user_id: i32, (kind, id): Item) -> QueryResult<()> {
-    diesel::sql_query(
-        "DELETE FROM annotations WHERE user_id = ? AND item_type = ? AND item_id = ? \
-         AND starred_at IS NULL AND rating IS NULL AND play_count = 0 AND last_played IS NULL",
+    diesel::delete(
+        the_annotation(user_id, (kind, id))
+            .filter(an::starred_at.is_null())
+            .filter(an::rating.is_null())
+            .filter(an::play_count.eq(0))
+            .filter(an::last_played.is_null()),
     )
-    .bind::<Integer, _>(user_id)
-    .bind::<Text, _>(kind.as_str())
-    .bind::<Integer, _>(id)
     .execute(conn)?;
     Ok(())
 }
@@ -117,26 +119,16 @@ pub fn set_starred(
         check_all_exist(conn, items)?;
         for &(kind, id) in items {
             if star {
-                diesel::sql_query(
-                    "INSERT INTO annotations (user_id, item_type, item_id, starred_at) \
-                     VALUES (?, ?, ?, ?) \
-                     ON CONFLICT (user_id, item_type, item_id) DO UPDATE \
-                     SET starred_at = coalesce(annotations.starred_at, excluded.starred_at)",
-                )
-                .bind::<Integer, _>(user_id)
-                .bind::<Text, _>(kind.as_str())
-                .bind::<Integer, _>(id)
-                .bind::<BigInt, _>(now_ms)
-                .execute(conn)?;
+                diesel::sql_query(sql::STAR)
+                    .bind::<Integer, _>(user_id)
+                    .bind::<Text, _>(kind.as_str())
+                    .bind::<Integer, _>(id)
+                    .bind::<BigInt, _>(now_ms)
+                    .execute(conn)?;
             } else {
-                diesel::sql_query(
-                    "UPDATE annotations SET starred_at = NULL \
-                     WHERE user_id = ? AND item_type = ? AND item_id = ?",
-                )
-                .bind::<Integer, _>(user_id)
-                .bind::<Text, _>(kind.as_str())
-                .bind::<Integer, _>(id)
-                .execute(conn)?;
+                diesel::update(the_annotation(user_id, (kind, id)))
+                    .set(an::starred_at.eq(None::<i64>))
+                    .execute(conn)?;
                 drop_if_empty(conn, user_id, (kind, id))?;
             }
         }
@@ -156,38 +148,23 @@ pub fn set_rating(
         let (kind, id) = item;
         match rating {
             Some(rating) => {
-                diesel::sql_query(
-                    "INSERT INTO annotations (user_id, item_type, item_id, rating) \
-                     VALUES (?, ?, ?, ?) \
-                     ON CONFLICT (user_id, item_type, item_id) DO UPDATE \
-                     SET rating = excluded.rating",
-                )
-                .bind::<Integer, _>(user_id)
-                .bind::<Text, _>(kind.as_str())
-                .bind::<Integer, _>(id)
-                .bind::<Integer, _>(rating)
-                .execute(conn)?;
+                diesel::sql_query(sql::RATE)
+                    .bind::<Integer, _>(user_id)
+                    .bind::<Text, _>(kind.as_str())
+                    .bind::<Integer, _>(id)
+                    .bind::<Integer, _>(rating)
+                    .execute(conn)?;
             }
             None => {
-                diesel::sql_query(
-                    "UPDATE annotations SET rating = NULL \
-                     WHERE user_id = ? AND item_type = ? AND item_id = ?",
-                )
-                .bind::<Integer, _>(user_id)
-                .bind::<Text, _>(kind.as_str())
-                .bind::<Integer, _>(id)
-                .execute(conn)?;
+                diesel::update(the_annotation(user_id, item))
+                    .set(an::rating.eq(None::<i32>))
+                    .execute(conn)?;
                 drop_if_empty(conn, user_id, item)?;
             }
         }
         Ok(())
     })
 }
-
-/// The upsert that counts one play of the rows the SELECT yields (user, type, id, time).
-const COUNT_PLAY: &str = "ON CONFLICT (user_id, item_type, item_id) DO UPDATE \
-     SET play_count = annotations.play_count + 1, \
-         last_played = max(coalesce(annotations.last_played, 0), excluded.last_played)";
 
 /// Counts plays: each (track id, time in epoch ms) adds one play to the track, its album and
 /// each of its artists and album artists, and moves their last-played time forward. Every
@@ -201,31 +178,21 @@ pub fn record_plays(
         let items: Vec<Item> = plays.iter().map(|&(t, _)| (ItemKind::Track, t)).collect();
         check_all_exist(conn, &items)?;
         for &(track_id, at) in plays {
-            diesel::sql_query(format!(
-                "INSERT INTO annotations (user_id, item_type, item_id, play_count, last_played) \
-                 SELECT ?, 'track', id, 1, ? FROM tracks WHERE id = ? {COUNT_PLAY}"
-            ))
-            .bind::<Integer, _>(user_id)
-            .bind::<BigInt, _>(at)
-            .bind::<Integer, _>(track_id)
-            .execute(conn)?;
-            diesel::sql_query(format!(
-                "INSERT INTO annotations (user_id, item_type, item_id, play_count, last_played) \
-                 SELECT ?, 'album', album_id, 1, ? FROM tracks WHERE id = ? {COUNT_PLAY}"
-            ))
-            .bind::<Integer, _>(user_id)
-            .bind::<BigInt, _>(at)
-            .bind::<Integer, _>(track_id)
-            .execute(conn)?;
-            diesel::sql_query(format!(
-                "INSERT INTO annotations (user_id, item_type, item_id, play_count, last_played) \
-                 SELECT DISTINCT ?, 'artist', artist_id, 1, ? FROM track_artists \
-                 WHERE track_id = ? AND role IN ('artist', 'albumartist') {COUNT_PLAY}"
-            ))
-            .bind::<Integer, _>(user_id)
-            .bind::<BigInt, _>(at)
-            .bind::<Integer, _>(track_id)
-            .execute(conn)?;
+            diesel::sql_query(sql::PLAY_OF_TRACK)
+                .bind::<Integer, _>(user_id)
+                .bind::<BigInt, _>(at)
+                .bind::<Integer, _>(track_id)
+                .execute(conn)?;
+            diesel::sql_query(sql::PLAY_OF_ALBUM)
+                .bind::<Integer, _>(user_id)
+                .bind::<BigInt, _>(at)
+                .bind::<Integer, _>(track_id)
+                .execute(conn)?;
+            diesel::sql_query(sql::PLAY_OF_ARTISTS)
+                .bind::<Integer, _>(user_id)
+                .bind::<BigInt, _>(at)
+                .bind::<Integer, _>(track_id)
+                .execute(conn)?;
         }
         Ok(())
     })
@@ -259,8 +226,27 @@ impl Row {
     }
 }
 
-const COLUMNS: &str = "a.item_id AS item_id, a.starred_at AS starred_at, a.rating AS rating, \
-     a.play_count AS play_count, a.last_played AS last_played";
+/// One annotation row, as a typed filter.
+type OneAnnotation = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<an::annotations, diesel::dsl::Eq<an::user_id, i32>>,
+        diesel::dsl::Eq<an::item_type, &'static str>,
+    >,
+    diesel::dsl::Eq<an::item_id, i32>,
+>;
+
+/// The user's annotation of one item (for the typed updates and deletes).
+fn the_annotation(user_id: i32, (kind, id): Item) -> OneAnnotation {
+    an::annotations
+        .filter(an::user_id.eq(user_id))
+        .filter(an::item_type.eq(kind.as_str()))
+        .filter(an::item_id.eq(id))
+}
+
+/// Ids as a JSON array: one bound parameter, read with `json_each`.
+fn json_ids(ids: &[i32]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+}
 
 /// The user's annotations of these items of one kind (items without one are absent).
 pub fn of_items(
@@ -271,14 +257,11 @@ pub fn of_items(
 ) -> QueryResult<HashMap<i32, Annotation>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
-        let list = crate::db::id_list(chunk);
-        let rows: Vec<Row> = diesel::sql_query(format!(
-            "SELECT {COLUMNS} FROM annotations a \
-             WHERE a.user_id = ? AND a.item_type = ? AND a.item_id IN ({list})"
-        ))
-        .bind::<Integer, _>(user_id)
-        .bind::<Text, _>(kind.as_str())
-        .load(conn)?;
+        let rows: Vec<Row> = diesel::sql_query(sql::ANNOTATIONS_OF_ITEMS)
+            .bind::<Integer, _>(user_id)
+            .bind::<Text, _>(kind.as_str())
+            .bind::<Text, _>(json_ids(chunk))
+            .load(conn)?;
         out.extend(rows.into_iter().map(Row::split));
     }
     Ok(out)
@@ -300,14 +283,10 @@ pub fn average_ratings(
     }
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
-        let list = crate::db::id_list(chunk);
-        let rows: Vec<Avg> = diesel::sql_query(format!(
-            "SELECT item_id, avg(rating) AS average FROM annotations \
-             WHERE item_type = ? AND item_id IN ({list}) AND rating IS NOT NULL \
-             GROUP BY item_id"
-        ))
-        .bind::<Text, _>(kind.as_str())
-        .load(conn)?;
+        let rows: Vec<Avg> = diesel::sql_query(sql::AVERAGE_RATINGS)
+            .bind::<Text, _>(kind.as_str())
+            .bind::<Text, _>(json_ids(chunk))
+            .load(conn)?;
         out.extend(rows.into_iter().map(|r| (r.item_id, r.average)));
     }
     Ok(out)
@@ -321,10 +300,7 @@ pub fn starred(
     kind: ItemKind,
     scope: &Scope,
 ) -> QueryResult<Vec<(i32, Annotation)>> {
-    let mut sql = format!(
-        "SELECT {COLUMNS} FROM annotations a \
-         WHERE a.user_id = ? AND a.item_type = ? AND a.starred_at IS NOT NULL"
-    );
+    let mut sql = sql::STARRED.to_string();
     if !scope.is_all() {
         let visible = match kind {
             ItemKind::Track => format!(

@@ -168,16 +168,9 @@ pub fn artist_covers(
     let mut out = HashMap::new();
     for chunk in artist_ids.chunks(5000) {
         let list = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into());
-        let rows: Vec<Row> = diesel::sql_query(
-            "SELECT aa.artist_id AS artist_id, max(al.updated_at) AS albums_stamp, \
-               max(al.cover_directory_id IS NOT NULL OR al.cover_track_id IS NOT NULL) \
-                 AS has_art \
-             FROM album_artists aa JOIN albums al ON al.id = aa.album_id \
-             WHERE aa.artist_id IN (SELECT value FROM json_each(?)) \
-             GROUP BY aa.artist_id",
-        )
-        .bind::<Text, _>(list)
-        .load(conn)?;
+        let rows: Vec<Row> = diesel::sql_query(super::sql::ARTIST_COVER_STAMPS)
+            .bind::<Text, _>(list)
+            .load(conn)?;
         for r in rows.into_iter().filter(|r| r.has_art) {
             out.insert(
                 r.artist_id,

@@ -2,6 +2,7 @@
 //! "similar" answers built from local data only: artists sharing genres, play counts.
 
 use super::access::Scope;
+use super::sql;
 use super::{TrackView, track_views};
 use crate::db::models::{Directory, Track};
 use crate::db::schema::{
@@ -11,12 +12,6 @@ use crate::names::{self, VARIOUS_ARTISTS};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 use std::collections::HashMap;
-
-/// SQL condition: directory `d` holds at least one track somewhere below it. The range on
-/// `path` (every path starting with "d.path/" sorts between "d.path/" and "d.path0") uses
-/// the tracks' unique (folder_id, path) index.
-const HAS_AUDIO: &str = "EXISTS (SELECT 1 FROM tracks t WHERE t.folder_id = d.folder_id \
-     AND t.path >= d.path || '/' AND t.path < d.path || '0')";
 
 /// The name of a music folder.
 pub fn folder_name(conn: &mut SqliteConnection, folder_id: i32) -> QueryResult<Option<String>> {
@@ -58,12 +53,10 @@ pub fn with_direct_tracks(
 ) -> QueryResult<std::collections::HashSet<i32>> {
     let mut out = std::collections::HashSet::new();
     for chunk in ids.chunks(500) {
-        let list = crate::db::id_list(chunk);
-        let rows: Vec<IdRow> = diesel::sql_query(format!(
-            "SELECT d.id AS id FROM directories d WHERE d.id IN ({list}) \
-             AND EXISTS (SELECT 1 FROM tracks t WHERE t.directory_id = d.id)"
-        ))
-        .load(conn)?;
+        let list = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into());
+        let rows: Vec<IdRow> = diesel::sql_query(sql::DIRECTORIES_WITH_TRACKS)
+            .bind::<Text, _>(list)
+            .load(conn)?;
         out.extend(rows.into_iter().map(|r| r.id));
     }
     Ok(out)
@@ -111,14 +104,9 @@ pub fn subdirectories(
         return Ok(Vec::new());
     }
     let list = serde_json::to_string(parent_ids).unwrap_or_else(|_| "[]".into());
-    let mut rows: Vec<DirRow> = diesel::sql_query(format!(
-        "SELECT d.id, d.folder_id, d.parent_id, d.path, d.name, d.mtime, d.cover_art, \
-           d.created_at, d.updated_at \
-         FROM directories d \
-         WHERE d.parent_id IN (SELECT value FROM json_each(?)) AND {HAS_AUDIO}"
-    ))
-    .bind::<Text, _>(list)
-    .load(conn)?;
+    let mut rows: Vec<DirRow> = diesel::sql_query(sql::SUBDIRECTORIES_WITH_AUDIO)
+        .bind::<Text, _>(list)
+        .load(conn)?;
     rows.sort_by_cached_key(|d| (d.name.to_lowercase(), d.name.clone(), d.id));
     Ok(rows.into_iter().map(Directory::from).collect())
 }
@@ -186,12 +174,7 @@ pub fn main_artist_of_directory(
     conn: &mut SqliteConnection,
     dir: &Directory,
 ) -> QueryResult<Option<i32>> {
-    most_common_below(
-        conn,
-        dir,
-        "aa.artist_id",
-        "JOIN album_artists aa ON aa.album_id = t.album_id",
-    )
+    most_common_below(conn, dir, sql::MAIN_ARTIST_BELOW)
 }
 
 /// The album with the most tracks below a directory.
@@ -199,26 +182,21 @@ pub fn main_album_of_directory(
     conn: &mut SqliteConnection,
     dir: &Directory,
 ) -> QueryResult<Option<i32>> {
-    most_common_below(conn, dir, "t.album_id", "")
+    most_common_below(conn, dir, sql::MAIN_ALBUM_BELOW)
 }
 
 fn most_common_below(
     conn: &mut SqliteConnection,
     dir: &Directory,
-    column: &str,
-    join: &str,
+    template: &str,
 ) -> QueryResult<Option<i32>> {
     let (condition, prefix) = if dir.path.is_empty() {
         ("1", String::new())
     } else {
         ("t.path >= ? || '/' AND t.path < ? || '0'", dir.path.clone())
     };
-    let sql = format!(
-        "SELECT {column} AS id FROM tracks t {join} \
-         WHERE t.folder_id = ? AND {condition} \
-         GROUP BY {column} ORDER BY count(*) DESC, {column} LIMIT 1"
-    );
-    let q = diesel::sql_query(sql).bind::<Integer, _>(dir.folder_id);
+    let q = diesel::sql_query(template.replace(sql::BELOW, condition))
+        .bind::<Integer, _>(dir.folder_id);
     let row: Option<IdRow> = if dir.path.is_empty() {
         q.get_result(conn).optional()?
     } else {
@@ -289,28 +267,9 @@ pub fn similar_artists(
         return Ok(Vec::new());
     }
     let list = serde_json::to_string(seeds).unwrap_or_else(|_| "[]".into());
-    let query = diesel::sql_query(format!(
-        "WITH seeds AS (SELECT value AS id FROM json_each(?)), \
-         seed_genres AS ( \
-           SELECT ag.genre_id FROM album_genres ag \
-             JOIN album_artists aa ON aa.album_id = ag.album_id \
-             WHERE aa.artist_id IN (SELECT id FROM seeds) \
-           UNION \
-           SELECT tg.genre_id FROM track_genres tg \
-             JOIN track_artists ta ON ta.track_id = tg.track_id \
-             WHERE ta.artist_id IN (SELECT id FROM seeds) \
-               AND ta.role IN ('artist', 'albumartist')) \
-         SELECT a.id AS id FROM album_artists aa \
-           JOIN album_genres ag ON ag.album_id = aa.album_id \
-           JOIN artists a ON a.id = aa.artist_id \
-         WHERE ag.genre_id IN (SELECT genre_id FROM seed_genres) \
-           AND aa.artist_id NOT IN (SELECT id FROM seeds) \
-           AND a.name_key <> ? AND {} \
-         GROUP BY a.id \
-         ORDER BY count(DISTINCT ag.genre_id) DESC, count(DISTINCT aa.album_id) DESC, \
-           a.name COLLATE NOCASE, a.id \
-         LIMIT ?",
-        scope.bound_album_condition("aa.album_id")
+    let query = diesel::sql_query(sql::in_scope(
+        sql::SIMILAR_ARTISTS,
+        &scope.bound_album_condition("aa.album_id"),
     ))
     .into_boxed()
     .bind::<Text, _>(list)
@@ -336,21 +295,16 @@ pub fn random_tracks_of_artists(
     }
     let list = serde_json::to_string(artist_ids).unwrap_or_else(|_| "[]".into());
     let in_scope = match scope {
-        Scope::All => String::new(),
+        Scope::All => String::from("1"),
         _ => format!(
-            " AND EXISTS (SELECT 1 FROM tracks t WHERE t.id = ta.track_id AND {})",
+            "EXISTS (SELECT 1 FROM tracks t WHERE t.id = ta.track_id AND {})",
             scope.bound_condition("t.folder_id")
         ),
     };
-    let query = diesel::sql_query(format!(
-        "SELECT ta.track_id AS id FROM track_artists ta \
-         WHERE ta.artist_id IN (SELECT value FROM json_each(?)) \
-           AND ta.role IN ('artist', 'albumartist') AND ta.track_id <> ?{in_scope} \
-         GROUP BY ta.track_id ORDER BY random() LIMIT ?"
-    ))
-    .into_boxed()
-    .bind::<Text, _>(list)
-    .bind::<Integer, _>(exclude.unwrap_or(0));
+    let query = diesel::sql_query(sql::in_scope(sql::RANDOM_TRACKS_OF_ARTISTS, &in_scope))
+        .into_boxed()
+        .bind::<Text, _>(list)
+        .bind::<Integer, _>(exclude.unwrap_or(0));
     let rows: Vec<IdRow> = scope
         .bind_folders(query)
         .bind::<BigInt, _>(limit)
@@ -371,18 +325,9 @@ pub fn top_tracks(
     if limit <= 0 {
         return Ok(Vec::new());
     }
-    let query = diesel::sql_query(format!(
-        "SELECT t.id AS id FROM tracks t \
-           JOIN albums al ON al.id = t.album_id \
-           LEFT JOIN (SELECT item_id, sum(play_count) AS plays FROM annotations \
-                      WHERE item_type = 'track' GROUP BY item_id) p ON p.item_id = t.id \
-         WHERE t.id IN (SELECT track_id FROM track_artists \
-                        WHERE artist_id = ? AND role IN ('artist', 'albumartist')) \
-           AND {} \
-         ORDER BY coalesce(p.plays, 0) DESC, al.year IS NULL, al.year, t.album_id, \
-           t.disc_number, t.track_number, t.path \
-         LIMIT ?",
-        scope.bound_condition("t.folder_id")
+    let query = diesel::sql_query(sql::in_scope(
+        sql::TOP_TRACKS,
+        &scope.bound_condition("t.folder_id"),
     ))
     .into_boxed()
     .bind::<Integer, _>(artist_id);
@@ -422,15 +367,9 @@ pub fn artist_directories(
         return Ok(HashMap::new());
     }
     let list = serde_json::to_string(artist_ids).unwrap_or_else(|_| "[]".into());
-    let query = diesel::sql_query(format!(
-        "SELECT aa.artist_id AS artist_id, d.folder_id AS folder_id, d.path AS path, \
-           t.album_id AS album_id, count(*) AS n \
-         FROM tracks t \
-           JOIN album_artists aa ON aa.album_id = t.album_id \
-           JOIN directories d ON d.id = t.directory_id \
-         WHERE aa.artist_id IN (SELECT value FROM json_each(?)) AND {} \
-         GROUP BY aa.artist_id, d.id, t.album_id",
-        scope.bound_condition("t.folder_id")
+    let query = diesel::sql_query(sql::in_scope(
+        sql::ARTIST_DIRECTORY_CANDIDATES,
+        &scope.bound_condition("t.folder_id"),
     ))
     .into_boxed()
     .bind::<Text, _>(list);

@@ -338,17 +338,13 @@ pub fn find_by_artist_title(
             #[diesel(sql_type = diesel::sql_types::Integer)]
             id: i32,
         }
-        let ids: Vec<i32> = diesel::sql_query(format!(
-            "SELECT f.rowid AS id FROM tracks_fts f JOIN tracks t ON t.id = f.rowid \
-             WHERE tracks_fts MATCH ? \
-               AND (t.lyrics IS NOT NULL OR t.synced_lyrics IS NOT NULL) \
-             ORDER BY f.rowid LIMIT {CANDIDATES}"
-        ))
-        .bind::<Text, _>(fts_expression(&words, Some("title")))
-        .load::<IdRow>(conn)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+        let ids: Vec<i32> = diesel::sql_query(super::sql::TITLES_WITH_LYRICS)
+            .bind::<Text, _>(fts_expression(&words, Some("title")))
+            .bind::<diesel::sql_types::BigInt, _>(CANDIDATES)
+            .load::<IdRow>(conn)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
         tracks::table
             .filter(tracks::id.eq_any(&ids))
             .order(tracks::id)

@@ -411,13 +411,13 @@ pub fn album_views_in(
     let mut totals: HashMap<i32, Totals> = HashMap::new();
     let folders = scope.folders_bind().unwrap_or_default();
     for chunk in ids.chunks(500) {
-        let rows: Vec<Totals> = diesel::sql_query(format!(
-            "SELECT album_id, count(*) AS songs, sum(duration_ms) AS duration_ms, \
-               sum(size) AS size FROM tracks \
-             WHERE album_id IN (SELECT value FROM json_each(?)) AND {} GROUP BY album_id",
-            scope.bound_condition("folder_id")
+        let rows: Vec<Totals> = diesel::sql_query(sql::in_scope(
+            sql::ALBUM_TOTALS,
+            &scope.bound_condition("folder_id"),
         ))
-        .bind::<diesel::sql_types::Text, _>(format!("[{}]", crate::db::id_list(chunk)))
+        .bind::<diesel::sql_types::Text, _>(
+            serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into()),
+        )
         .bind::<diesel::sql_types::Text, _>(&folders)
         .load(conn)?;
         totals.extend(rows.into_iter().map(|t| (t.album_id, t)));
@@ -538,22 +538,12 @@ pub fn genres(conn: &mut SqliteConnection, scope: &Scope) -> QueryResult<Vec<Gen
         albums: i64,
     }
     let rows: Vec<Row> = match scope.folders_bind() {
-        None => diesel::sql_query(
-            "SELECT g.name AS name, \
-               (SELECT count(*) FROM track_genres tg WHERE tg.genre_id = g.id) AS songs, \
-               (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id) AS albums \
-             FROM genres g ORDER BY g.name COLLATE NOCASE",
+        None => diesel::sql_query(sql::GENRES).load(conn)?,
+        Some(folders) => diesel::sql_query(
+            sql::GENRES_IN_SCOPE
+                .replace(sql::SCOPE_TRACKS, &scope.bound_condition("t.folder_id"))
+                .replace(sql::SCOPE, &scope.bound_album_condition("ag.album_id")),
         )
-        .load(conn)?,
-        Some(folders) => diesel::sql_query(format!(
-            "SELECT name, songs, albums FROM (SELECT g.name AS name, \
-               (SELECT count(*) FROM track_genres tg JOIN tracks t ON t.id = tg.track_id \
-                 WHERE tg.genre_id = g.id AND {}) AS songs, \
-               (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id AND {}) AS albums \
-             FROM genres g) WHERE songs > 0 ORDER BY name COLLATE NOCASE",
-            scope.bound_condition("t.folder_id"),
-            scope.bound_album_condition("ag.album_id")
-        ))
         .bind::<diesel::sql_types::Text, _>(folders)
         .load(conn)?,
     };

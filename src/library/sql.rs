@@ -1,10 +1,13 @@
-//! The raw SQL of the album lists and the search, kept together, and `Statement`, which
-//! assembles a statement from these pieces with every value (ids, folder ids, years, limits,
-//! match expressions) a bound parameter: no value is ever spliced into SQL text, so the
-//! statement text of each query shape is the same for every user and every request.
+//! The raw SQL of the read side (library/), kept together: what Diesel's typed DSL cannot
+//! express (FTS5 MATCH and rank, upserts reading the stored row, aggregates and correlated
+//! subqueries in ORDER BY, CTEs, ids bound as one JSON array). Every value is a bound
+//! parameter: no value is ever spliced into SQL text, so the text of each query shape is the
+//! same for every user and every request. Templates mark where a scope condition goes
+//! (`SCOPE`); `Statement` assembles the list and search queries from their pieces.
 //!
-//! Each piece says why Diesel cannot express it. `COMPLETE` lists the pieces that are whole
-//! statements; `statements.rs` prepares each of them (and runs every assembled query).
+//! Each piece says why it is raw. `COMPLETE` lists the whole statements; `statements.rs`
+//! prepares each of them, so a new one cannot escape the prepare test (it also runs every
+//! query function for every kind of scope).
 
 use super::access::Scope;
 use diesel::prelude::*;
@@ -117,6 +120,179 @@ pub const BY_RANK: &str = " ORDER BY f.rank, f.rowid";
 pub const TRACKS_BY_ALBUM: &str = " ORDER BY t.album_id, t.id";
 pub const TRACKS_BY_PATH: &str = " ORDER BY t.folder_id, t.path";
 
+// --- Annotations ---
+
+/// Stars an item, keeping the first star's time: an upsert whose update reads both the
+/// stored and the new row (`coalesce(annotations.x, excluded.x)`), beyond Diesel's `set`.
+pub const STAR: &str = "INSERT INTO annotations (user_id, item_type, item_id, starred_at) \
+     VALUES (?, ?, ?, ?) \
+     ON CONFLICT (user_id, item_type, item_id) DO UPDATE \
+     SET starred_at = coalesce(annotations.starred_at, excluded.starred_at)";
+/// Rates an item: the upsert's update reads `excluded`, kept raw beside STAR.
+pub const RATE: &str = "INSERT INTO annotations (user_id, item_type, item_id, rating) \
+     VALUES (?, ?, ?, ?) \
+     ON CONFLICT (user_id, item_type, item_id) DO UPDATE \
+     SET rating = excluded.rating";
+/// Counts one play of a track (user, time, track): INSERT ... SELECT with an upsert doing
+/// arithmetic on the stored row, so concurrent scrobbles never lose a count.
+pub const PLAY_OF_TRACK: &str = "INSERT INTO annotations (user_id, item_type, item_id, play_count, last_played) \
+     SELECT ?, 'track', id, 1, ? FROM tracks WHERE id = ? \
+     ON CONFLICT (user_id, item_type, item_id) DO UPDATE \
+     SET play_count = annotations.play_count + 1, \
+         last_played = max(coalesce(annotations.last_played, 0), excluded.last_played)";
+/// Counts one play of a track's album (as PLAY_OF_TRACK).
+pub const PLAY_OF_ALBUM: &str = "INSERT INTO annotations (user_id, item_type, item_id, play_count, last_played) \
+     SELECT ?, 'album', album_id, 1, ? FROM tracks WHERE id = ? \
+     ON CONFLICT (user_id, item_type, item_id) DO UPDATE \
+     SET play_count = annotations.play_count + 1, \
+         last_played = max(coalesce(annotations.last_played, 0), excluded.last_played)";
+/// Counts one play of a track's artists and album artists (as PLAY_OF_TRACK, with DISTINCT).
+pub const PLAY_OF_ARTISTS: &str = "INSERT INTO annotations (user_id, item_type, item_id, play_count, last_played) \
+     SELECT DISTINCT ?, 'artist', artist_id, 1, ? FROM track_artists \
+     WHERE track_id = ? AND role IN ('artist', 'albumartist') \
+     ON CONFLICT (user_id, item_type, item_id) DO UPDATE \
+     SET play_count = annotations.play_count + 1, \
+         last_played = max(coalesce(annotations.last_played, 0), excluded.last_played)";
+/// The user's annotations of a JSON array of items (user, kind, ids): `json_each` binds the
+/// ids as one parameter, which Diesel's `eq_any` cannot (it binds one per id).
+pub const ANNOTATIONS_OF_ITEMS: &str = "SELECT a.item_id AS item_id, \
+       a.starred_at AS starred_at, a.rating AS rating, a.play_count AS play_count, \
+       a.last_played AS last_played \
+     FROM annotations a WHERE a.user_id = ? AND a.item_type = ? \
+       AND a.item_id IN (SELECT value FROM json_each(?))";
+/// Everyone's average rating of a JSON array of items (kind, ids): avg() as a Double.
+pub const AVERAGE_RATINGS: &str = "SELECT item_id, avg(rating) AS average FROM annotations \
+     WHERE item_type = ? AND item_id IN (SELECT value FROM json_each(?)) \
+       AND rating IS NOT NULL GROUP BY item_id";
+/// The user's starred items of one kind (user, kind), completed by a scope condition of
+/// correlated EXISTS over the outer row, and an order.
+pub const STARRED: &str = "SELECT a.item_id AS item_id, \
+       a.starred_at AS starred_at, a.rating AS rating, a.play_count AS play_count, \
+       a.last_played AS last_played \
+     FROM annotations a \
+     WHERE a.user_id = ? AND a.item_type = ? AND a.starred_at IS NOT NULL";
+
+// --- Folders and artist info ---
+
+/// Where a template's scope condition goes (`in_scope`): the scope's `:folders` condition,
+/// or `1` for every folder.
+pub const SCOPE: &str = "/*scope*/";
+/// Where MAIN_*_BELOW's path range goes (`1` at a folder's root).
+pub const BELOW: &str = "/*below*/";
+
+/// `template` with its scope condition in place.
+pub fn in_scope(template: &str, condition: &str) -> String {
+    template.replace(SCOPE, condition)
+}
+
+/// Which of a JSON array of directories hold tracks directly: a correlated EXISTS.
+pub const DIRECTORIES_WITH_TRACKS: &str = "SELECT d.id AS id FROM directories d \
+     WHERE d.id IN (SELECT value FROM json_each(?)) \
+       AND EXISTS (SELECT 1 FROM tracks t WHERE t.directory_id = d.id)";
+/// The sub-folders of a JSON array of directories with audio somewhere below: a correlated
+/// EXISTS over a path range computed from the outer row ("d.path/" to "d.path0", which the
+/// tracks' unique (folder_id, path) index answers).
+pub const SUBDIRECTORIES_WITH_AUDIO: &str = "SELECT d.id, d.folder_id, d.parent_id, d.path, \
+       d.name, d.mtime, d.cover_art, d.created_at, d.updated_at \
+     FROM directories d \
+     WHERE d.parent_id IN (SELECT value FROM json_each(?)) \
+       AND EXISTS (SELECT 1 FROM tracks t WHERE t.folder_id = d.folder_id \
+         AND t.path >= d.path || '/' AND t.path < d.path || '0')";
+/// The album artist on most tracks below a directory (folder, then BELOW's two path
+/// prefixes): GROUP BY ordered by count(*), which Diesel's DSL cannot order by.
+pub const MAIN_ARTIST_BELOW: &str = "SELECT aa.artist_id AS id FROM tracks t \
+       JOIN album_artists aa ON aa.album_id = t.album_id \
+     WHERE t.folder_id = ? AND /*below*/ \
+     GROUP BY aa.artist_id ORDER BY count(*) DESC, aa.artist_id LIMIT 1";
+/// The album with most tracks below a directory (as MAIN_ARTIST_BELOW).
+pub const MAIN_ALBUM_BELOW: &str = "SELECT t.album_id AS id FROM tracks t \
+     WHERE t.folder_id = ? AND /*below*/ \
+     GROUP BY t.album_id ORDER BY count(*) DESC, t.album_id LIMIT 1";
+/// Artists sharing genres with seed artists (seeds, Various Artists' key, [folders], limit):
+/// CTEs, UNION and ordering by aggregates.
+pub const SIMILAR_ARTISTS: &str = "WITH seeds AS (SELECT value AS id FROM json_each(?)), \
+     seed_genres AS ( \
+       SELECT ag.genre_id FROM album_genres ag \
+         JOIN album_artists aa ON aa.album_id = ag.album_id \
+         WHERE aa.artist_id IN (SELECT id FROM seeds) \
+       UNION \
+       SELECT tg.genre_id FROM track_genres tg \
+         JOIN track_artists ta ON ta.track_id = tg.track_id \
+         WHERE ta.artist_id IN (SELECT id FROM seeds) \
+           AND ta.role IN ('artist', 'albumartist')) \
+     SELECT a.id AS id FROM album_artists aa \
+       JOIN album_genres ag ON ag.album_id = aa.album_id \
+       JOIN artists a ON a.id = aa.artist_id \
+     WHERE ag.genre_id IN (SELECT genre_id FROM seed_genres) \
+       AND aa.artist_id NOT IN (SELECT id FROM seeds) \
+       AND a.name_key <> ? AND /*scope*/ \
+     GROUP BY a.id \
+     ORDER BY count(DISTINCT ag.genre_id) DESC, count(DISTINCT aa.album_id) DESC, \
+       a.name COLLATE NOCASE, a.id \
+     LIMIT ?";
+/// Random tracks of a JSON array of artists (artists, excluded track, [folders], limit):
+/// ORDER BY random().
+pub const RANDOM_TRACKS_OF_ARTISTS: &str = "SELECT ta.track_id AS id FROM track_artists ta \
+     WHERE ta.artist_id IN (SELECT value FROM json_each(?)) \
+       AND ta.role IN ('artist', 'albumartist') AND ta.track_id <> ? AND /*scope*/ \
+     GROUP BY ta.track_id ORDER BY random() LIMIT ?";
+/// An artist's most played tracks (artist, [folders], limit): a LEFT JOIN on an aggregate
+/// subquery and `al.year IS NULL` in ORDER BY.
+pub const TOP_TRACKS: &str = "SELECT t.id AS id FROM tracks t \
+       JOIN albums al ON al.id = t.album_id \
+       LEFT JOIN (SELECT item_id, sum(play_count) AS plays FROM annotations \
+                  WHERE item_type = 'track' GROUP BY item_id) p ON p.item_id = t.id \
+     WHERE t.id IN (SELECT track_id FROM track_artists \
+                    WHERE artist_id = ? AND role IN ('artist', 'albumartist')) \
+       AND /*scope*/ \
+     ORDER BY coalesce(p.plays, 0) DESC, al.year IS NULL, al.year, t.album_id, \
+       t.disc_number, t.track_number, t.path \
+     LIMIT ?";
+/// Per artist of a JSON array, the directories and albums of their tracks with counts
+/// (artists, [folders]): a three-table GROUP BY into a by-name row.
+pub const ARTIST_DIRECTORY_CANDIDATES: &str = "SELECT aa.artist_id AS artist_id, \
+       d.folder_id AS folder_id, d.path AS path, t.album_id AS album_id, count(*) AS n \
+     FROM tracks t \
+       JOIN album_artists aa ON aa.album_id = t.album_id \
+       JOIN directories d ON d.id = t.directory_id \
+     WHERE aa.artist_id IN (SELECT value FROM json_each(?)) AND /*scope*/ \
+     GROUP BY aa.artist_id, d.id, t.album_id";
+
+// --- Albums, genres, covers, lyrics ---
+
+/// Where GENRES_IN_SCOPE's track condition goes (its album condition goes at SCOPE).
+pub const SCOPE_TRACKS: &str = "/*scope_tracks*/";
+
+/// The visible songs, length and size of a JSON array of albums (albums, [folders]): an
+/// aggregate per group into a by-name row.
+pub const ALBUM_TOTALS: &str = "SELECT album_id, count(*) AS songs, \
+       sum(duration_ms) AS duration_ms, sum(size) AS size FROM tracks \
+     WHERE album_id IN (SELECT value FROM json_each(?)) AND /*scope*/ GROUP BY album_id";
+/// Every genre with its song and album counts: correlated count subqueries per row.
+pub const GENRES: &str = "SELECT g.name AS name, \
+       (SELECT count(*) FROM track_genres tg WHERE tg.genre_id = g.id) AS songs, \
+       (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id) AS albums \
+     FROM genres g ORDER BY g.name COLLATE NOCASE";
+/// GENRES counted in the scope (folders), genres without visible songs left out.
+pub const GENRES_IN_SCOPE: &str = "SELECT name, songs, albums FROM (SELECT g.name AS name, \
+       (SELECT count(*) FROM track_genres tg JOIN tracks t ON t.id = tg.track_id \
+         WHERE tg.genre_id = g.id AND /*scope_tracks*/) AS songs, \
+       (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id AND /*scope*/) AS albums \
+     FROM genres g) WHERE songs > 0 ORDER BY name COLLATE NOCASE";
+/// Per artist of a JSON array, the latest change of their albums and whether any has art:
+/// max() over a boolean expression.
+pub const ARTIST_COVER_STAMPS: &str = "SELECT aa.artist_id AS artist_id, \
+       max(al.updated_at) AS albums_stamp, \
+       max(al.cover_directory_id IS NOT NULL OR al.cover_track_id IS NOT NULL) AS has_art \
+     FROM album_artists aa JOIN albums al ON al.id = aa.album_id \
+     WHERE aa.artist_id IN (SELECT value FROM json_each(?)) \
+     GROUP BY aa.artist_id";
+/// Tracks whose title matches an FTS5 expression and that have lyrics (expression, limit).
+pub const TITLES_WITH_LYRICS: &str = "SELECT f.rowid AS id FROM tracks_fts f \
+       JOIN tracks t ON t.id = f.rowid \
+     WHERE tracks_fts MATCH ? AND (t.lyrics IS NOT NULL OR t.synced_lyrics IS NOT NULL) \
+     ORDER BY f.rowid LIMIT ?";
+
 /// The pieces that are whole statements, for the prepare test.
 #[cfg(test)]
 pub const COMPLETE: &[&str] = &[
@@ -135,6 +311,27 @@ pub const COMPLETE: &[&str] = &[
     TRACKS_MATCHING,
     COUNT_TRACKS_MATCHING,
     COUNT_TRACKS,
+    STAR,
+    RATE,
+    PLAY_OF_TRACK,
+    PLAY_OF_ALBUM,
+    PLAY_OF_ARTISTS,
+    ANNOTATIONS_OF_ITEMS,
+    AVERAGE_RATINGS,
+    STARRED,
+    DIRECTORIES_WITH_TRACKS,
+    SUBDIRECTORIES_WITH_AUDIO,
+    MAIN_ARTIST_BELOW,
+    MAIN_ALBUM_BELOW,
+    SIMILAR_ARTISTS,
+    RANDOM_TRACKS_OF_ARTISTS,
+    TOP_TRACKS,
+    ARTIST_DIRECTORY_CANDIDATES,
+    ALBUM_TOTALS,
+    GENRES,
+    GENRES_IN_SCOPE,
+    ARTIST_COVER_STAMPS,
+    TITLES_WITH_LYRICS,
 ];
 
 /// One value bound to a `?` (or to `:folders`) of a `Statement`.
