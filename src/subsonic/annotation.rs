@@ -5,12 +5,11 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::folders::FolderNotes;
 use super::model::{
     self, AlbumID3, Annotations, Artist, ArtistID3, Child, NowPlaying, Starred2, View,
 };
 use super::response::{Element, ToElement};
-use super::shared::{annotated_tracks, scope_param};
+use super::shared::{FolderNotes, annotated_tracks, scope_param};
 use crate::db;
 use crate::db::models::Directory;
 use crate::library::access::{self, Scope};

@@ -7,7 +7,6 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::InfoImages;
 use crate::artwork::{ArtworkError, Image, resolve};
 use crate::db::models::Role;
 use crate::library::access::Scope;
@@ -15,9 +14,6 @@ use crate::library::covers::CoverArtId;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-
-/// Sizes of the small, medium and large image URLs of artist and album info.
-pub const INFO_IMAGE_SIZES: [u32; 3] = [150, 300, 600];
 
 /// Larger `size` requests are served at this size (bounds the work and the cache's variety).
 const MAX_SIZE: u32 = 3000;
@@ -125,28 +121,6 @@ fn image_response(request: &HttpRequest, image: Image, cover: &CoverArtId) -> Ht
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .body(image.bytes)
-}
-
-/// Absolute, signed URLs of `cover` at the info image sizes (small, medium, large), for
-/// clients that load them without credentials.
-pub fn info_images(ctx: &Ctx, cover: &CoverArtId) -> InfoImages {
-    let info = ctx.request.connection_info();
-    let id = cover.to_string();
-    let signer = ctx.state.artwork.signer();
-    let url = |size: u32| {
-        let sig = signer.sign(&id, Some(size));
-        format!(
-            "{}://{}/img/{id}?size={size}&sig={sig}",
-            info.scheme(),
-            info.host()
-        )
-    };
-    let [small, medium, large] = INFO_IMAGE_SIZES;
-    InfoImages {
-        small: url(small),
-        medium: url(medium),
-        large: url(large),
-    }
 }
 
 /// Mounts the public image route.

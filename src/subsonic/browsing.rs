@@ -8,13 +8,11 @@ use super::model::{
 };
 use super::response::{Element, ToElement};
 use super::shared::scope_param;
+use super::sort_keys::{IGNORED_ARTICLES, index_letter, sort_key};
 use crate::library::access;
 use crate::library::annotations::{self, ItemKind};
 use crate::library::catalog::{self, AlbumPage, ArtistPage};
 use crate::library::{self, Id};
-
-/// Articles ignored when sorting and indexing artists.
-pub const IGNORED_ARTICLES: &str = "The El La Los Las Le Les";
 
 /// getMusicFolders: the folders the user may see.
 pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
@@ -54,32 +52,6 @@ pub async fn get_genres(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         )
         .into_element("genres"),
     ))
-}
-
-/// The name an artist is sorted and indexed by: its sort name, or its name without a leading
-/// article.
-pub fn sort_key(name: &str, sort_name: Option<&str>) -> String {
-    if let Some(s) = sort_name.filter(|s| !s.is_empty()) {
-        return s.to_lowercase();
-    }
-    let lower = name.to_lowercase();
-    for article in IGNORED_ARTICLES.split(' ') {
-        let prefix = format!("{} ", article.to_lowercase());
-        if let Some(rest) = lower.strip_prefix(&prefix)
-            && !rest.is_empty()
-        {
-            return rest.to_string();
-        }
-    }
-    lower
-}
-
-/// The index letter of a sort key: its first letter, or "#" for anything else.
-pub fn index_letter(key: &str) -> String {
-    match key.chars().next() {
-        Some(c) if c.is_alphabetic() => c.to_uppercase().collect(),
-        _ => "#".into(),
-    }
 }
 
 /// getArtists: album artists of the albums the user may see (of one folder with
@@ -184,20 +156,4 @@ pub async fn get_song(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     Ok(Some(
         Child::song(&song, notes.get(&id), &view).into_element("song"),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn articles_are_ignored_for_sorting_and_indexing() {
-        assert_eq!(sort_key("The Beatles", None), "beatles");
-        assert_eq!(sort_key("The", None), "the");
-        assert_eq!(sort_key("Los Lobos", None), "lobos");
-        assert_eq!(sort_key("Björk", Some("Bjork")), "bjork");
-        assert_eq!(index_letter("beatles"), "B");
-        assert_eq!(index_letter("ökonom"), "Ö");
-        assert_eq!(index_letter("2pac"), "#");
-    }
 }

@@ -1,8 +1,6 @@
 //! Subsonic errors: one exhaustive mapping from what went wrong to the protocol's codes.
 //! The cause of an internal error is logged, never sent.
 
-use super::response::{Element, ToElement};
-
 /// Everything a Subsonic call can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -47,15 +45,6 @@ impl ApiError {
             | ApiError::Refused(_)
             | ApiError::Internal(_) => 0,
         }
-    }
-
-    /// The `error` element of a failed response.
-    pub fn to_element(&self) -> Element {
-        let error = super::model::Error {
-            code: self.code(),
-            message: self.to_string(),
-        };
-        error.into_element("error")
     }
 }
 

@@ -2,55 +2,14 @@
 //! Ultrasonic and Symfonium's folder view use — and the video endpoints (we have no videos).
 
 use super::auth::Ctx;
-use super::browsing::{IGNORED_ARTICLES, index_letter, sort_key};
 use super::error::ApiError;
-use super::model::{self, Annotations, Artist, Child, Index, Indexes, View};
+use super::model::{self, Annotations, Artist, Child, Index, Indexes, View, song_list};
 use super::response::{Element, ToElement};
-use super::shared::{scope_param, track_notes};
+use super::shared::{FolderNotes, scope_param, track_notes};
+use super::sort_keys::{IGNORED_ARTICLES, index_letter, sort_key};
 use crate::db::models::Directory;
 use crate::library::access::Scope;
-use crate::library::annotations::{self, Annotation, ItemKind};
-use crate::library::{self, Id, TrackView, folders};
-use diesel::SqliteConnection;
-use std::collections::HashMap;
-
-/// Tracks as song `Child`ren, with the caller's stars, ratings and plays.
-pub(super) fn song_list(
-    songs: &[TrackView],
-    notes: &HashMap<i32, Annotation>,
-    view: &View,
-) -> Vec<Child> {
-    songs
-        .iter()
-        .map(|t| Child::song(t, notes.get(&t.track.id), view))
-        .collect()
-}
-
-/// The caller's stars and ratings of some directories, and everyone's average ratings.
-#[derive(Default)]
-pub(super) struct FolderNotes {
-    mine: HashMap<i32, Annotation>,
-    average: HashMap<i32, f64>,
-}
-
-impl FolderNotes {
-    pub(super) fn load(
-        c: &mut SqliteConnection,
-        user: i32,
-        dir_ids: &[i32],
-    ) -> Result<Self, ApiError> {
-        Ok(Self {
-            mine: annotations::of_items(c, user, ItemKind::Directory, dir_ids)?,
-            average: annotations::average_ratings(c, ItemKind::Directory, dir_ids)?,
-        })
-    }
-
-    /// The notes of a directory entry: a `Child` with `isDir`, a folder-mode `Artist` or a
-    /// `Directory` (all three carry `starred`, `userRating` and `averageRating` in the XSD).
-    pub(super) fn of(&self, dir_id: i32) -> Annotations {
-        Annotations::folder(self.mine.get(&dir_id), self.average.get(&dir_id).copied())
-    }
-}
+use crate::library::{self, Id, folders};
 
 /// getIndexes: the top-level folders of the music folders the user may see (or of the one
 /// `musicFolderId` names), indexed by letter, and the audio files lying directly in their

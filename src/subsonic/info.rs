@@ -3,15 +3,13 @@
 //! counts summed over users. Biographies and notes are left out (empty text fields are never
 //! written); image URLs point at our own cover art (signed public URLs, see artwork.rs).
 
-use super::artwork;
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::folders::song_list;
 use super::model::{
-    AlbumInfo, Annotations, Artist, ArtistID3, ArtistInfo, SimilarArtist, Songs, View,
+    AlbumInfo, Annotations, Artist, ArtistID3, ArtistInfo, SimilarArtist, Songs, View, song_list,
 };
 use super::response::{Element, ToElement};
-use super::shared::track_notes;
+use super::shared::{info_images, track_notes};
 use crate::library::access::{self, Scope};
 use crate::library::annotations::{self, ItemKind};
 use crate::library::{self, Id, folders};
@@ -125,7 +123,7 @@ async fn artist_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
         music_brainz_id: seed.as_ref().and_then(|a| a.mbid.clone()),
         images: seed
             .and_then(|a| a.cover_art)
-            .map(|cover| artwork::info_images(&ctx, &cover)),
+            .map(|cover| info_images(&ctx, &cover)),
         similar,
     };
     Ok(Some(info.into_element(name)))
@@ -178,7 +176,7 @@ async fn album_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
     let cover = album.as_ref().and_then(library::covers::album_cover);
     let info = AlbumInfo {
         music_brainz_id: album.and_then(|a| a.mbid),
-        images: cover.map(|cover| artwork::info_images(&ctx, &cover)),
+        images: cover.map(|cover| info_images(&ctx, &cover)),
     };
     Ok(Some(info.into_element("albumInfo")))
 }

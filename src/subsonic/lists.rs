@@ -2,50 +2,19 @@
 //! carry the user's annotations (starred, userRating, playCount, played) like getStarred's.
 
 use super::auth::Ctx;
-use super::browsing::IGNORED_ARTICLES;
 use super::error::ApiError;
-use super::folders::FolderNotes;
-use super::model::{AlbumID3, AlbumList, AlbumList2, Annotations, Child, Songs, View};
+use super::model::{
+    AlbumList, AlbumList2, Annotations, Child, Songs, View, albums_id3, song_children,
+};
 use super::response::{Element, ToElement};
-use super::shared::{annotated_albums, annotated_tracks, count_param, scope_param};
+use super::shared::{FolderNotes, annotated_albums, annotated_tracks, count_param, scope_param};
+use super::sort_keys::IGNORED_ARTICLES;
 use crate::library::annotations::Annotation;
 use crate::library::lists::{
     self as list_queries, AlbumOrder, AlbumQuery, FolderListItem, SongFilter,
 };
-use crate::library::{self, AlbumView, TrackView};
+use crate::library::{self, AlbumView};
 use std::collections::HashMap;
-
-/// Songs as `Child`ren, with annotations.
-pub(super) fn song_children(
-    (views, notes): &(Vec<TrackView>, HashMap<i32, Annotation>),
-    view: &View,
-) -> Vec<Child> {
-    views
-        .iter()
-        .map(|v| Child::song(v, notes.get(&v.track.id), view))
-        .collect()
-}
-
-/// Albums as `AlbumID3`s, with annotations.
-pub(super) fn albums_id3(
-    (views, notes): &(Vec<AlbumView>, HashMap<i32, Annotation>),
-    view: &View,
-) -> Vec<AlbumID3> {
-    views
-        .iter()
-        .map(|v| AlbumID3::new(v, notes.get(&v.album.id), view))
-        .collect()
-}
-
-/// Albums as folder-style `Child`ren (`isDir` true), with annotations.
-pub(super) fn album_children(
-    (views, notes): &(Vec<AlbumView>, HashMap<i32, Annotation>),
-) -> Vec<Child> {
-    views
-        .iter()
-        .map(|v| Child::album(v, Annotations::media(notes.get(&v.album.id))))
-        .collect()
-}
 
 /// Most items a list call returns.
 const MAX_LIST: i64 = 500;

@@ -27,6 +27,7 @@ pub mod scan_errors;
 pub mod searching;
 pub mod shared;
 pub mod shares;
+pub mod sort_keys;
 pub mod system;
 pub mod transcoding;
 pub mod users;
@@ -39,7 +40,7 @@ use error::ApiError;
 use futures_util::StreamExt;
 use params::Params;
 use registry::Handler;
-use response::{Element, Format, render};
+use response::{Element, Format, ToElement, render};
 
 /// How much of a refused, too large body is read and dropped, so that the client (still
 /// sending) gets to read the error; past it the connection is closed.
@@ -133,7 +134,7 @@ async fn dispatch(
             if let ApiError::Internal(cause) = &e {
                 tracing::error!(method = %method, "internal error: {cause}");
             }
-            (false, Some(e.to_element()))
+            (false, Some(model::Error::from(&e).into_element("error")))
         }
     };
     let (content_type, body) = render(&format, ok, payload);

@@ -1186,7 +1186,9 @@ list_type!(
     LyricsList(StructuredLyrics) = "structuredLyrics"
 );
 
+mod lists;
 mod service;
+pub use lists::*;
 pub use service::*;
 
 #[cfg(test)]

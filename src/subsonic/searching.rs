@@ -6,9 +6,9 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::lists::{album_children, albums_id3, song_children};
 use super::model::{
     Annotations, Artist, ArtistID3, SearchResult, SearchResult2, SearchResult3, View,
+    album_children, albums_id3, song_children,
 };
 use super::response::{Element, ToElement};
 use super::shared::{annotated_albums, annotated_tracks, count_param, scope_param};

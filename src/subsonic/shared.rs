@@ -4,8 +4,10 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
+use super::model::{Annotations, InfoImages};
 use crate::library::access::{AccessError, Scope};
 use crate::library::annotations::{self, Annotation, ItemKind};
+use crate::library::covers::CoverArtId;
 use crate::library::{self, AlbumView, Id, TrackView};
 use crate::people::playlists::Actor;
 use diesel::SqliteConnection;
@@ -97,4 +99,55 @@ pub(super) fn song_ids(ctx: &Ctx, key: &str) -> Result<Vec<i32>, ApiError> {
             _ => Err(ApiError::NotFound("Song")),
         })
         .collect()
+}
+
+/// The caller's stars and ratings of some directories, and everyone's average ratings.
+#[derive(Default)]
+pub(crate) struct FolderNotes {
+    mine: HashMap<i32, Annotation>,
+    average: HashMap<i32, f64>,
+}
+
+impl FolderNotes {
+    pub(crate) fn load(
+        c: &mut SqliteConnection,
+        user: i32,
+        dir_ids: &[i32],
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            mine: annotations::of_items(c, user, ItemKind::Directory, dir_ids)?,
+            average: annotations::average_ratings(c, ItemKind::Directory, dir_ids)?,
+        })
+    }
+
+    /// The notes of a directory entry: a `Child` with `isDir`, a folder-mode `Artist` or a
+    /// `Directory` (all three carry `starred`, `userRating` and `averageRating` in the XSD).
+    pub(crate) fn of(&self, dir_id: i32) -> Annotations {
+        Annotations::folder(self.mine.get(&dir_id), self.average.get(&dir_id).copied())
+    }
+}
+
+/// Sizes of the small, medium and large image URLs of artist and album info.
+pub const INFO_IMAGE_SIZES: [u32; 3] = [150, 300, 600];
+
+/// Absolute, signed URLs of `cover` at the info image sizes (small, medium, large), for
+/// clients that load them without credentials.
+pub(crate) fn info_images(ctx: &Ctx, cover: &CoverArtId) -> InfoImages {
+    let info = ctx.request.connection_info();
+    let id = cover.to_string();
+    let signer = ctx.state.artwork.signer();
+    let url = |size: u32| {
+        let sig = signer.sign(&id, Some(size));
+        format!(
+            "{}://{}/img/{id}?size={size}&sig={sig}",
+            info.scheme(),
+            info.host()
+        )
+    };
+    let [small, medium, large] = INFO_IMAGE_SIZES;
+    InfoImages {
+        small: url(small),
+        medium: url(medium),
+        large: url(large),
+    }
 }

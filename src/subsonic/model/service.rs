@@ -267,6 +267,15 @@ pub struct Error {
     pub message: String,
 }
 
+impl From<&crate::subsonic::error::ApiError> for Error {
+    fn from(e: &crate::subsonic::error::ApiError) -> Self {
+        Error {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
 impl ToElement for Error {
     fn into_element(self, name: &'static str) -> Element {
         Element::new(name)
