@@ -13,8 +13,9 @@
 
 use super::access::Viewer;
 use super::annotations::{self, Annotation, ItemKind};
-use super::{AlbumView, ArtistView, TrackView};
+use super::{AlbumView, ArtistView, TrackView, folders};
 use crate::db::DbPool;
+use crate::db::models::Directory;
 use diesel::SqliteConnection;
 use diesel::connection::Connection;
 use diesel::r2d2::PoolError;
@@ -76,6 +77,106 @@ pub fn artist(
         album_notes: annotations::of_items(c, viewer.user_id, ItemKind::Album, &ids)?,
         albums,
     }))
+}
+
+/// What the viewer starred, with views and their annotations, most recently starred first.
+pub struct Starred {
+    pub artists: Vec<(ArtistView, Annotation)>,
+    pub albums: Vec<(AlbumView, Annotation)>,
+    pub songs: Vec<(TrackView, Annotation)>,
+}
+
+/// getStarred2: the artists, albums and songs the viewer starred that they may see.
+pub fn starred(c: &mut SqliteConnection, viewer: &Viewer) -> QueryResult<Starred> {
+    let (user_id, scope) = (viewer.user_id, &viewer.scope);
+    let mut artists = Vec::new();
+    for (id, a) in annotations::starred(c, user_id, ItemKind::Artist, scope)? {
+        if let Some(v) = super::artist_in(c, id, scope)? {
+            artists.push((v, a));
+        }
+    }
+    let albums = annotations::starred(c, user_id, ItemKind::Album, scope)?;
+    let ids: Vec<i32> = albums.iter().map(|(id, _)| *id).collect();
+    let mut notes: Notes = albums.into_iter().collect();
+    let albums = super::album_views_in(c, &ids, scope)?
+        .into_iter()
+        .filter_map(|v| notes.remove(&v.album.id).map(|a| (v, a)))
+        .collect();
+    let songs = annotations::starred(c, user_id, ItemKind::Track, scope)?;
+    let ids: Vec<i32> = songs.iter().map(|(id, _)| *id).collect();
+    let mut notes: Notes = songs.into_iter().collect();
+    let songs = super::tracks_by_id(c, &ids)?
+        .into_iter()
+        .filter_map(|v| notes.remove(&v.track.id).map(|a| (v, a)))
+        .collect();
+    Ok(Starred {
+        artists,
+        albums,
+        songs,
+    })
+}
+
+/// The viewer's stars and ratings of some directories, and everyone's average ratings.
+#[derive(Default)]
+pub struct FolderNotes {
+    pub mine: Notes,
+    pub average: HashMap<i32, f64>,
+}
+
+impl FolderNotes {
+    pub fn load(c: &mut SqliteConnection, user_id: i32, dir_ids: &[i32]) -> QueryResult<Self> {
+        Ok(Self {
+            mine: annotations::of_items(c, user_id, ItemKind::Directory, dir_ids)?,
+            average: annotations::average_ratings(c, ItemKind::Directory, dir_ids)?,
+        })
+    }
+}
+
+/// The folders the viewer starred (folder mode), most recently starred first, with the star
+/// time: album folders (holding tracks directly) and artist folders (holding only
+/// sub-folders), as Subsonic tells them apart. Music folder roots are not listed (no index
+/// shows them as entries).
+pub struct StarredFolders {
+    pub artists: Vec<(Directory, i64)>,
+    pub albums: Vec<(Directory, i64)>,
+    pub notes: FolderNotes,
+}
+
+/// getStarred: what `starred` lists, and the starred folders of folder-mode clients.
+pub fn starred_with_folders(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+) -> QueryResult<(Starred, StarredFolders)> {
+    let tagged = starred(c, viewer)?;
+    let starred = annotations::starred(c, viewer.user_id, ItemKind::Directory, &viewer.scope)?;
+    let ids: Vec<i32> = starred.iter().map(|(id, _)| *id).collect();
+    let mut dirs: HashMap<i32, Directory> = folders::directories_by_id(c, &ids)?
+        .into_iter()
+        .filter(|d| d.parent_id.is_some())
+        .map(|d| (d.id, d))
+        .collect();
+    let album_folders = folders::with_direct_tracks(c, &ids)?;
+    let notes = FolderNotes::load(c, viewer.user_id, &ids)?;
+    let (mut artists, mut albums) = (Vec::new(), Vec::new());
+    for (id, a) in starred {
+        let Some(dir) = dirs.remove(&id) else {
+            continue;
+        };
+        let at = a.starred_at.unwrap_or_default();
+        if album_folders.contains(&id) {
+            albums.push((dir, at));
+        } else {
+            artists.push((dir, at));
+        }
+    }
+    Ok((
+        tagged,
+        StarredFolders {
+            artists,
+            albums,
+            notes,
+        },
+    ))
 }
 
 /// The catalog: a pool of connections and the transaction rules for using them.

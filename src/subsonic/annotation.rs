@@ -9,14 +9,13 @@ use super::model::{
     self, AlbumID3, Annotations, Artist, ArtistID3, Child, NowPlaying, Starred2, View,
 };
 use super::response::{Element, ToElement};
-use super::shared::{FolderNotes, annotated_tracks, scope_param};
+use super::shared::{annotated_tracks, viewer_param};
 use crate::db;
-use crate::db::models::Directory;
 use crate::library::access::{self, Scope};
 use crate::library::annotations::{
     self, AnnotateError, Annotation, Item, ItemKind, NowPlayingEntry,
 };
-use crate::library::{self, AlbumView, ArtistView, Id, TrackView, folders};
+use crate::library::{self, Id, TrackView, catalog};
 use std::collections::HashMap;
 
 impl From<AnnotateError> for ApiError {
@@ -248,97 +247,12 @@ pub async fn get_now_playing(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     Ok(Some(NowPlaying(list.collect()).into_element("nowPlaying")))
 }
 
-/// What the user starred, with views and annotations, most recently starred first.
-struct Starred {
-    artists: Vec<(ArtistView, Annotation)>,
-    albums: Vec<(AlbumView, Annotation)>,
-    songs: Vec<(TrackView, Annotation)>,
-}
-
-/// The folders the user starred (folder mode), most recently starred first: album folders
-/// (holding tracks directly) and artist folders (holding only sub-folders), as Subsonic
-/// tells them apart. Music folder roots are not listed (no index shows them as entries).
-struct StarredFolders {
-    artists: Vec<(Directory, i64)>,
-    albums: Vec<(Directory, i64)>,
-    notes: FolderNotes,
-}
-
-fn load_starred_folders(
-    c: &mut diesel::SqliteConnection,
-    user_id: i32,
-    scope: &Scope,
-) -> Result<StarredFolders, ApiError> {
-    {
-        let starred = annotations::starred(c, user_id, ItemKind::Directory, scope)?;
-        let ids: Vec<i32> = starred.iter().map(|(id, _)| *id).collect();
-        let mut dirs: HashMap<i32, Directory> = folders::directories_by_id(c, &ids)?
-            .into_iter()
-            .filter(|d| d.parent_id.is_some())
-            .map(|d| (d.id, d))
-            .collect();
-        let albums_ids = folders::with_direct_tracks(c, &ids)?;
-        let notes = FolderNotes::load(c, user_id, &ids)?;
-        let (mut artists, mut albums) = (Vec::new(), Vec::new());
-        for (id, a) in starred {
-            let Some(dir) = dirs.remove(&id) else {
-                continue;
-            };
-            let at = a.starred_at.unwrap_or_default();
-            if albums_ids.contains(&id) {
-                albums.push((dir, at));
-            } else {
-                artists.push((dir, at));
-            }
-        }
-        Ok(StarredFolders {
-            artists,
-            albums,
-            notes,
-        })
-    }
-}
-
 /// Merges two lists that are each most recently starred first into one.
 fn by_star_time<T>(a: Vec<(i64, T)>, b: Vec<(i64, T)>) -> Vec<T> {
     let mut all: Vec<(i64, T)> = a.into_iter().chain(b).collect();
     // Stable: equal times keep tags before folders.
     all.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
     all.into_iter().map(|(_, el)| el).collect()
-}
-
-fn load_starred(
-    c: &mut diesel::SqliteConnection,
-    user_id: i32,
-    scope: &Scope,
-) -> Result<Starred, ApiError> {
-    {
-        let mut artists = Vec::new();
-        for (id, a) in annotations::starred(c, user_id, ItemKind::Artist, scope)? {
-            if let Some(v) = library::artist_in(c, id, scope)? {
-                artists.push((v, a));
-            }
-        }
-        let albums = annotations::starred(c, user_id, ItemKind::Album, scope)?;
-        let ids: Vec<i32> = albums.iter().map(|(id, _)| *id).collect();
-        let mut notes: HashMap<i32, Annotation> = albums.into_iter().collect();
-        let albums = library::album_views_in(c, &ids, scope)?
-            .into_iter()
-            .filter_map(|v| notes.remove(&v.album.id).map(|a| (v, a)))
-            .collect();
-        let songs = annotations::starred(c, user_id, ItemKind::Track, scope)?;
-        let ids: Vec<i32> = songs.iter().map(|(id, _)| *id).collect();
-        let mut notes: HashMap<i32, Annotation> = songs.into_iter().collect();
-        let songs = library::tracks_by_id(c, &ids)?
-            .into_iter()
-            .filter_map(|v| notes.remove(&v.track.id).map(|a| (v, a)))
-            .collect();
-        Ok(Starred {
-            artists,
-            albums,
-            songs,
-        })
-    }
 }
 
 fn song_list(songs: &[(TrackView, Annotation)], view: &View) -> Vec<Child> {
@@ -349,8 +263,8 @@ fn song_list(songs: &[(TrackView, Annotation)], view: &View) -> Vec<Child> {
 }
 
 pub async fn get_starred2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let (scope, user_id) = (scope_param(&ctx).await?, ctx.user.id);
-    let s = ctx.db(move |c| load_starred(c, user_id, &scope)).await?;
+    let viewer = viewer_param(&ctx).await?;
+    let s = ctx.db(move |c| Ok(catalog::starred(c, &viewer)?)).await?;
     let view = View::of(&ctx);
     let starred = Starred2 {
         artists: s
@@ -369,12 +283,9 @@ pub async fn get_starred2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 }
 
 pub async fn get_starred(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let (scope, user_id) = (scope_param(&ctx).await?, ctx.user.id);
+    let viewer = viewer_param(&ctx).await?;
     let (s, f) = ctx
-        .db(move |c| {
-            let s = load_starred(c, user_id, &scope)?;
-            Ok((s, load_starred_folders(c, user_id, &scope)?))
-        })
+        .db(move |c| Ok(catalog::starred_with_folders(c, &viewer)?))
         .await?;
     let view = View::of(&ctx);
     let artists = s

@@ -5,7 +5,7 @@
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::model::{Annotations, InfoImages};
-use crate::library::access::{AccessError, Scope};
+use crate::library::access::{AccessError, Scope, Viewer};
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::covers::CoverArtId;
 use crate::library::{self, AlbumView, Id, TrackView};
@@ -35,6 +35,15 @@ impl From<AccessError> for ApiError {
             AccessError::Db(e) => e.into(),
         }
     }
+}
+
+/// The viewer this call reads as: the caller, their folders narrowed to `musicFolderId` when
+/// given (as `scope_param`).
+pub(super) async fn viewer_param(ctx: &Ctx) -> Result<Viewer, ApiError> {
+    Ok(Viewer {
+        scope: scope_param(ctx).await?,
+        ..ctx.viewer.clone()
+    })
 }
 
 /// The music folders this call may draw from: the viewer's, narrowed to `musicFolderId` when
@@ -101,25 +110,9 @@ pub(super) fn song_ids(ctx: &Ctx, key: &str) -> Result<Vec<i32>, ApiError> {
         .collect()
 }
 
-/// The caller's stars and ratings of some directories, and everyone's average ratings.
-#[derive(Default)]
-pub(crate) struct FolderNotes {
-    mine: HashMap<i32, Annotation>,
-    average: HashMap<i32, f64>,
-}
+pub(crate) use crate::library::catalog::FolderNotes;
 
 impl FolderNotes {
-    pub(crate) fn load(
-        c: &mut SqliteConnection,
-        user: i32,
-        dir_ids: &[i32],
-    ) -> Result<Self, ApiError> {
-        Ok(Self {
-            mine: annotations::of_items(c, user, ItemKind::Directory, dir_ids)?,
-            average: annotations::average_ratings(c, ItemKind::Directory, dir_ids)?,
-        })
-    }
-
     /// The notes of a directory entry: a `Child` with `isDir`, a folder-mode `Artist` or a
     /// `Directory` (all three carry `starred`, `userRating` and `averageRating` in the XSD).
     pub(crate) fn of(&self, dir_id: i32) -> Annotations {
