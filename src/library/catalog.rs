@@ -13,6 +13,8 @@
 
 use super::access::Viewer;
 use super::annotations::{self, Annotation, ItemKind};
+use super::lists::{self, AlbumOrder, AlbumQuery, FolderListItem, SongFilter};
+use super::search::{self, FieldQuery, Page};
 use super::{AlbumView, ArtistView, TrackView, folders};
 use crate::db::DbPool;
 use crate::db::models::Directory;
@@ -177,6 +179,174 @@ pub fn starred_with_folders(
             notes,
         },
     ))
+}
+
+/// Items with the viewer's annotations of them.
+pub type Annotated<T> = (Vec<T>, Notes);
+
+/// Albums by id (in that order, the caller having chosen visible ones) with the viewer's
+/// annotations; totals count the tracks the viewer may see.
+pub fn albums(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    ids: &[i32],
+) -> QueryResult<Annotated<AlbumView>> {
+    let views = super::album_views_in(c, ids, &viewer.scope)?;
+    let notes = annotations::of_items(c, viewer.user_id, ItemKind::Album, ids)?;
+    Ok((views, notes))
+}
+
+/// Tracks by id (in that order) with the viewer's annotations.
+pub fn songs(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    ids: &[i32],
+) -> QueryResult<Annotated<TrackView>> {
+    let views = super::tracks_by_id(c, ids)?;
+    let notes = annotations::of_items(c, viewer.user_id, ItemKind::Track, ids)?;
+    Ok((views, notes))
+}
+
+/// What search2/search3 ask for: the query's words and one page per kind (a page of 0 items
+/// reads nothing).
+pub struct SearchQuery {
+    pub words: Vec<String>,
+    pub artists: Page,
+    pub albums: Page,
+    pub songs: Page,
+}
+
+/// What search2/search3 found, with the viewer's annotations.
+pub struct Found {
+    pub artists: Annotated<ArtistView>,
+    pub albums: Annotated<AlbumView>,
+    pub songs: Annotated<TrackView>,
+}
+
+/// search2/search3: artists, albums and songs matching the words (everything for none) that
+/// the viewer may see.
+pub fn search(c: &mut SqliteConnection, viewer: &Viewer, q: &SearchQuery) -> QueryResult<Found> {
+    let scope = &viewer.scope;
+    let artists = if q.artists.limit > 0 {
+        let ids = search::artist_ids(c, &q.words, scope, q.artists)?;
+        let views = super::artist_views_in(c, &ids, scope)?;
+        let notes = annotations::of_items(c, viewer.user_id, ItemKind::Artist, &ids)?;
+        (views, notes)
+    } else {
+        Default::default()
+    };
+    let albums = if q.albums.limit > 0 {
+        let ids = search::album_ids(c, &q.words, scope, q.albums)?;
+        self::albums(c, viewer, &ids)?
+    } else {
+        Default::default()
+    };
+    let songs = if q.songs.limit > 0 {
+        let ids = search::track_ids(c, &q.words, scope, q.songs)?;
+        self::songs(c, viewer, &ids)?
+    } else {
+        Default::default()
+    };
+    Ok(Found {
+        artists,
+        albums,
+        songs,
+    })
+}
+
+/// The deprecated `search`: the number of songs matching a field query and one page of them.
+pub fn search_by_fields(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    q: &FieldQuery,
+    page: Page,
+) -> QueryResult<(i64, Annotated<TrackView>)> {
+    let (total, ids) = search::track_ids_by_fields(c, q, &viewer.scope, page)?;
+    Ok((total, songs(c, viewer, &ids)?))
+}
+
+/// One page of getAlbumList2 (and of getAlbumList's orders without folders) in `order`,
+/// with the viewer's annotations.
+pub fn album_list(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    order: AlbumOrder,
+    page: Page,
+) -> QueryResult<Annotated<AlbumView>> {
+    let ids = lists::album_ids(c, &album_query(viewer, order, page))?;
+    albums(c, viewer, &ids)
+}
+
+fn album_query(viewer: &Viewer, order: AlbumOrder, page: Page) -> AlbumQuery {
+    AlbumQuery {
+        order,
+        user_id: viewer.user_id,
+        scope: viewer.scope.clone(),
+        limit: page.limit,
+        offset: page.offset,
+    }
+}
+
+/// One page of getAlbumList (folder mode): albums and, for `starred` and `highest`, the
+/// album folders the viewer starred or rated, in one order (`items`), with annotations.
+pub struct FolderAlbumList {
+    pub items: Vec<FolderListItem>,
+    pub albums: Annotated<AlbumView>,
+    pub folders: Vec<Directory>,
+    pub folder_notes: FolderNotes,
+}
+
+/// getAlbumList: see `FolderAlbumList`.
+pub fn folder_album_list(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    order: AlbumOrder,
+    page: Page,
+) -> QueryResult<FolderAlbumList> {
+    let items = lists::folder_list_items(c, &album_query(viewer, order, page))?;
+    let (mut album_ids, mut dir_ids) = (Vec::new(), Vec::new());
+    for item in &items {
+        match *item {
+            FolderListItem::Album(id) => album_ids.push(id),
+            FolderListItem::Directory(id) => dir_ids.push(id),
+        }
+    }
+    Ok(FolderAlbumList {
+        items,
+        albums: albums(c, viewer, &album_ids)?,
+        folders: folders::directories_by_id(c, &dir_ids)?,
+        folder_notes: FolderNotes::load(c, viewer.user_id, &dir_ids)?,
+    })
+}
+
+/// getRandomSongs: up to `size` random songs the viewer may see, of a genre and between two
+/// years when given, with annotations.
+pub fn random_songs(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    genre: Option<String>,
+    (from_year, to_year): (Option<i32>, Option<i32>),
+    size: i64,
+) -> QueryResult<Annotated<TrackView>> {
+    let filter = SongFilter {
+        genre,
+        from_year,
+        to_year,
+        scope: viewer.scope.clone(),
+    };
+    let ids = lists::random_track_ids(c, &filter, size)?;
+    songs(c, viewer, &ids)
+}
+
+/// getSongsByGenre: one page of a genre's songs the viewer may see, with annotations.
+pub fn songs_by_genre(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    genre: &str,
+    page: Page,
+) -> QueryResult<Annotated<TrackView>> {
+    let ids = lists::track_ids_by_genre(c, genre, &viewer.scope, page.limit, page.offset)?;
+    songs(c, viewer, &ids)
 }
 
 /// The catalog: a pool of connections and the transaction rules for using them.

@@ -7,13 +7,11 @@ use super::model::{
     AlbumList, AlbumList2, Annotations, Child, Songs, View, albums_id3, song_children,
 };
 use super::response::{Element, ToElement};
-use super::shared::{FolderNotes, annotated_albums, annotated_tracks, count_param, scope_param};
+use super::shared::{count_param, viewer_param};
 use super::sort_keys::IGNORED_ARTICLES;
-use crate::library::annotations::Annotation;
-use crate::library::lists::{
-    self as list_queries, AlbumOrder, AlbumQuery, FolderListItem, SongFilter,
-};
-use crate::library::{self, AlbumView};
+use crate::library::catalog::{self, FolderAlbumList};
+use crate::library::lists::{AlbumOrder, FolderListItem};
+use crate::library::search::Page;
 use std::collections::HashMap;
 
 /// Most items a list call returns.
@@ -51,29 +49,19 @@ fn album_order(ctx: &Ctx) -> Result<AlbumOrder, ApiError> {
 }
 
 /// The page of the album list the parameters ask for.
-async fn album_query(ctx: &Ctx) -> Result<AlbumQuery, ApiError> {
-    Ok(AlbumQuery {
-        order: album_order(ctx)?,
-        user_id: ctx.user.id,
+fn album_page(ctx: &Ctx) -> Result<Page, ApiError> {
+    Ok(Page {
         limit: count_param(ctx, "size", 10, MAX_LIST)?,
         offset: count_param(ctx, "offset", 0, i64::MAX)?,
-        scope: scope_param(ctx).await?,
     })
-}
-
-/// One page of the album list the parameters ask for, with annotations.
-async fn album_list(ctx: &Ctx) -> Result<(Vec<AlbumView>, HashMap<i32, Annotation>), ApiError> {
-    let query = album_query(ctx).await?;
-    let user_id = ctx.user.id;
-    ctx.db(move |c| {
-        let ids = list_queries::album_ids(c, &query)?;
-        annotated_albums(c, user_id, &ids, &query.scope)
-    })
-    .await
 }
 
 pub async fn get_album_list2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let albums = album_list(&ctx).await?;
+    let (order, page) = (album_order(&ctx)?, album_page(&ctx)?);
+    let viewer = viewer_param(&ctx).await?;
+    let albums = ctx
+        .db(move |c| Ok(catalog::album_list(c, &viewer, order, page)?))
+        .await?;
     let view = View::of(&ctx);
     Ok(Some(
         AlbumList2(albums_id3(&albums, &view)).into_element("albumList2"),
@@ -83,23 +71,15 @@ pub async fn get_album_list2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 /// getAlbumList (folder mode): albums as `Child` directories; `starred` and `highest` also
 /// list the album folders the user starred or rated (`dir-` ids), in one order with albums.
 pub async fn get_album_list(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let query = album_query(&ctx).await?;
-    let user_id = ctx.user.id;
-    let (items, albums, dirs, dir_notes) = ctx
-        .db(move |c| {
-            let items = list_queries::folder_list_items(c, &query)?;
-            let (mut album_ids, mut dir_ids) = (Vec::new(), Vec::new());
-            for item in &items {
-                match *item {
-                    FolderListItem::Album(id) => album_ids.push(id),
-                    FolderListItem::Directory(id) => dir_ids.push(id),
-                }
-            }
-            let albums = annotated_albums(c, user_id, &album_ids, &query.scope)?;
-            let dirs = library::folders::directories_by_id(c, &dir_ids)?;
-            let dir_notes = FolderNotes::load(c, user_id, &dir_ids)?;
-            Ok((items, albums, dirs, dir_notes))
-        })
+    let (order, page) = (album_order(&ctx)?, album_page(&ctx)?);
+    let viewer = viewer_param(&ctx).await?;
+    let FolderAlbumList {
+        items,
+        albums,
+        folders: dirs,
+        folder_notes: dir_notes,
+    } = ctx
+        .db(move |c| Ok(catalog::folder_album_list(c, &viewer, order, page)?))
         .await?;
     let (views, notes) = &albums;
     let mut albums: HashMap<i32, Child> = views
@@ -122,23 +102,16 @@ pub async fn get_album_list(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 
 pub async fn get_random_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let size = count_param(&ctx, "size", 10, MAX_LIST)?;
-    let filter = SongFilter {
-        genre: ctx
-            .params
-            .get("genre")
-            .map(str::trim)
-            .filter(|g| !g.is_empty())
-            .map(str::to_string),
-        from_year: ctx.params.number("fromYear")?,
-        to_year: ctx.params.number("toYear")?,
-        scope: scope_param(&ctx).await?,
-    };
-    let user_id = ctx.user.id;
+    let genre = ctx
+        .params
+        .get("genre")
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_string);
+    let years = (ctx.params.number("fromYear")?, ctx.params.number("toYear")?);
+    let viewer = viewer_param(&ctx).await?;
     let songs = ctx
-        .db(move |c| {
-            let ids = list_queries::random_track_ids(c, &filter, size)?;
-            annotated_tracks(c, user_id, &ids)
-        })
+        .db(move |c| Ok(catalog::random_songs(c, &viewer, genre, years, size)?))
         .await?;
     let view = View::of(&ctx);
     Ok(Some(
@@ -151,15 +124,13 @@ pub async fn get_songs_by_genre(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     if genre.is_empty() {
         return Err(ApiError::MissingParam("genre"));
     }
-    let count = count_param(&ctx, "count", 10, MAX_LIST)?;
-    let offset = count_param(&ctx, "offset", 0, i64::MAX)?;
-    let scope = scope_param(&ctx).await?;
-    let user_id = ctx.user.id;
+    let page = Page {
+        limit: count_param(&ctx, "count", 10, MAX_LIST)?,
+        offset: count_param(&ctx, "offset", 0, i64::MAX)?,
+    };
+    let viewer = viewer_param(&ctx).await?;
     let songs = ctx
-        .db(move |c| {
-            let ids = list_queries::track_ids_by_genre(c, &genre, &scope, count, offset)?;
-            annotated_tracks(c, user_id, &ids)
-        })
+        .db(move |c| Ok(catalog::songs_by_genre(c, &viewer, &genre, page)?))
         .await?;
     let view = View::of(&ctx);
     Ok(Some(

@@ -11,23 +11,13 @@ use super::model::{
     album_children, albums_id3, song_children,
 };
 use super::response::{Element, ToElement};
-use super::shared::{annotated_albums, annotated_tracks, count_param, scope_param};
-use crate::library::annotations::{self, Annotation, ItemKind};
+use super::shared::{count_param, viewer_param};
+use crate::library::Id;
+use crate::library::catalog::{self, Found, SearchQuery};
 use crate::library::search::{self, FieldQuery, Page};
-use crate::library::{AlbumView, ArtistView, Id, TrackView};
-use std::collections::HashMap;
 
 /// Most items of one kind a search call returns (clients sync 500 at a time).
 const MAX_SEARCH: i64 = 10_000;
-
-type Annotated<T> = (Vec<T>, HashMap<i32, Annotation>);
-
-/// What search2 and search3 found.
-struct Found {
-    artists: Annotated<ArtistView>,
-    albums: Annotated<AlbumView>,
-    songs: Annotated<TrackView>,
-}
 
 fn page(ctx: &Ctx, count: &'static str, offset: &'static str) -> Result<Page, ApiError> {
     Ok(Page {
@@ -37,40 +27,15 @@ fn page(ctx: &Ctx, count: &'static str, offset: &'static str) -> Result<Page, Ap
 }
 
 async fn find(ctx: &Ctx) -> Result<Found, ApiError> {
-    let words = search::query_words(ctx.params.get("query").unwrap_or(""));
-    let artist_page = page(ctx, "artistCount", "artistOffset")?;
-    let album_page = page(ctx, "albumCount", "albumOffset")?;
-    let song_page = page(ctx, "songCount", "songOffset")?;
-    let scope = scope_param(ctx).await?;
-    let user_id = ctx.user.id;
-    ctx.db(move |c| {
-        let artists = if artist_page.limit > 0 {
-            let ids = search::artist_ids(c, &words, &scope, artist_page)?;
-            let views = crate::library::artist_views_in(c, &ids, &scope)?;
-            let notes = annotations::of_items(c, user_id, ItemKind::Artist, &ids)?;
-            (views, notes)
-        } else {
-            Default::default()
-        };
-        let albums = if album_page.limit > 0 {
-            let ids = search::album_ids(c, &words, &scope, album_page)?;
-            annotated_albums(c, user_id, &ids, &scope)?
-        } else {
-            Default::default()
-        };
-        let songs = if song_page.limit > 0 {
-            let ids = search::track_ids(c, &words, &scope, song_page)?;
-            annotated_tracks(c, user_id, &ids)?
-        } else {
-            Default::default()
-        };
-        Ok(Found {
-            artists,
-            albums,
-            songs,
-        })
-    })
-    .await
+    let query = SearchQuery {
+        words: search::query_words(ctx.params.get("query").unwrap_or("")),
+        artists: page(ctx, "artistCount", "artistOffset")?,
+        albums: page(ctx, "albumCount", "albumOffset")?,
+        songs: page(ctx, "songCount", "songOffset")?,
+    };
+    let viewer = viewer_param(ctx).await?;
+    ctx.db(move |c| Ok(catalog::search(c, &viewer, &query)?))
+        .await
 }
 
 pub async fn search3(ctx: Ctx) -> Result<Option<Element>, ApiError> {
@@ -119,13 +84,9 @@ pub async fn search(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         newer_than: ctx.params.number("newerThan")?,
     };
     let page = page(&ctx, "count", "offset")?;
-    let scope = ctx.viewer.scope.clone();
-    let user_id = ctx.user.id;
+    let viewer = ctx.viewer.clone();
     let (total, songs) = ctx
-        .db(move |c| {
-            let (total, ids) = search::track_ids_by_fields(c, &query, &scope, page)?;
-            Ok((total, annotated_tracks(c, user_id, &ids)?))
-        })
+        .db(move |c| Ok(catalog::search_by_fields(c, &viewer, &query, page)?))
         .await?;
     let view = View::of(&ctx);
     let result = SearchResult {

@@ -8,7 +8,7 @@ use super::model::{Annotations, InfoImages};
 use crate::library::access::{AccessError, Scope, Viewer};
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::covers::CoverArtId;
-use crate::library::{self, AlbumView, Id, TrackView};
+use crate::library::{self, Id, TrackView};
 use crate::people::playlists::Actor;
 use diesel::SqliteConnection;
 use std::collections::HashMap;
@@ -55,19 +55,6 @@ pub(super) async fn scope_param(ctx: &Ctx) -> Result<Scope, ApiError> {
     let viewer = ctx.viewer.clone();
     ctx.db(move |c| Ok(viewer.narrowed(c, Some(requested))?))
         .await
-}
-
-/// Albums by id (in that order, the caller having chosen visible ones) with the user's
-/// annotations of them; totals count the tracks the scope shows.
-pub(super) fn annotated_albums(
-    c: &mut SqliteConnection,
-    user_id: i32,
-    ids: &[i32],
-    scope: &Scope,
-) -> Result<(Vec<AlbumView>, HashMap<i32, Annotation>), ApiError> {
-    let views = library::album_views_in(c, ids, scope)?;
-    let notes = annotations::of_items(c, user_id, ItemKind::Album, ids)?;
-    Ok((views, notes))
 }
 
 /// Tracks by id (in that order) with the user's annotations of them.
