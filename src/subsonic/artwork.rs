@@ -27,29 +27,36 @@ pub async fn get_cover_art(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     let cover =
         CoverArtId::parse(ctx.params.required("id")?).ok_or(ApiError::NotFound("Cover art"))?;
     // Art of a music folder the user may not see is "not found" (no query for most users).
-    if !ctx.viewer.scope.is_all() {
-        let (viewer, item) = (ctx.viewer.clone(), cover.item);
-        if ctx.db(move |c| Ok(viewer.hides(c, item)?)).await? {
-            return Err(ApiError::NotFound("Cover art"));
-        }
-    }
     // A playlist's art is its owner's business: someone else's private playlist is not found.
     // Its image comes from its first song the caller may see (a public playlist may hold songs
-    // of folders hidden from them).
-    let mut scope = Scope::All;
-    if let crate::library::Id::Playlist(id) = cover.item {
+    // of folders hidden from them). Both checks read in one transaction.
+    let playlist = match cover.item {
+        crate::library::Id::Playlist(id) => Some(id),
+        _ => None,
+    };
+    if !ctx.viewer.scope.is_all() || playlist.is_some() {
+        let (viewer, item) = (ctx.viewer.clone(), cover.item);
         let actor = crate::people::playlists::Actor::everything(ctx.user.id, ctx.user.is_admin);
-        let readable = ctx
+        let visible = ctx
             .db(move |c| {
-                Ok(crate::people::playlists::find(c, &actor.scope, id)?
-                    .is_some_and(|p| p.readable_by(&actor)))
+                if !viewer.scope.is_all() && viewer.hides(c, item)? {
+                    return Ok(false);
+                }
+                Ok(match playlist {
+                    Some(id) => crate::people::playlists::find(c, &actor.scope, id)?
+                        .is_some_and(|p| p.readable_by(&actor)),
+                    None => true,
+                })
             })
             .await?;
-        if !readable {
+        if !visible {
             return Err(ApiError::NotFound("Cover art"));
         }
-        scope = ctx.viewer.scope.clone();
     }
+    let scope = match playlist {
+        Some(_) => ctx.viewer.scope.clone(),
+        None => Scope::All,
+    };
     let size = ctx
         .params
         .number::<u32>("size")?
