@@ -2,7 +2,9 @@
 //! track.
 
 use crate::db::schema::{bookmarks, tracks};
-use crate::library::access::{self, Scope};
+use crate::library::TrackView;
+use crate::library::access::{self, Scope, Viewer};
+use crate::library::catalog::{self, Annotated};
 use diesel::prelude::*;
 
 /// One bookmark.
@@ -85,6 +87,18 @@ pub fn delete(
     } else {
         Ok(())
     }
+}
+
+/// getBookmarks: the viewer's bookmarks of songs they may see, most recently changed first,
+/// with those songs and the viewer's annotations.
+pub fn with_songs(
+    conn: &mut SqliteConnection,
+    viewer: &Viewer,
+) -> QueryResult<(Vec<Bookmark>, Annotated<TrackView>)> {
+    let marks = of_user(conn, viewer.user_id, &viewer.scope)?;
+    let ids: Vec<i32> = marks.iter().map(|b| b.track_id).collect();
+    let songs = catalog::songs(conn, viewer, &ids)?;
+    Ok((marks, songs))
 }
 
 /// The user's bookmarks in tracks `scope` shows, most recently changed first.

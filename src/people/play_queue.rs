@@ -3,7 +3,9 @@
 //! saving at the same moment leave one of the two queues, never a mix.
 
 use crate::db::schema::{play_queue_tracks, play_queues};
-use crate::library::access::{self, Scope};
+use crate::library::TrackView;
+use crate::library::access::{self, Scope, Viewer};
+use crate::library::catalog::{self, Annotated};
 use diesel::prelude::*;
 use std::collections::HashSet;
 
@@ -90,6 +92,22 @@ pub fn save(
         }
         Ok(())
     })
+}
+
+/// getPlayQueue: the viewer's saved queue, if any, with its songs (each once, with the
+/// viewer's annotations), without the tracks the viewer may not see.
+pub fn load_with_songs(
+    conn: &mut SqliteConnection,
+    viewer: &Viewer,
+) -> QueryResult<Option<(SavedQueue, Annotated<TrackView>)>> {
+    let Some(queue) = load(conn, viewer.user_id, &viewer.scope)? else {
+        return Ok(None);
+    };
+    let mut unique = queue.track_ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    let songs = catalog::songs(conn, viewer, &unique)?;
+    Ok(Some((queue, songs)))
 }
 
 /// The user's saved queue, if any, without the tracks `scope` hides. Read in one transaction

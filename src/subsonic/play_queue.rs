@@ -6,7 +6,7 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::model::{self, Bookmarks, Child, PlayQueue, QueueCurrent, View};
 use super::response::{Element, ToElement};
-use super::shared::{annotated_tracks, song_ids};
+use super::shared::song_ids;
 use crate::db;
 use crate::library::{Id, TrackView};
 use crate::people::bookmarks::{self, BookmarkError};
@@ -76,18 +76,9 @@ async fn save(ctx: &Ctx, ids: Vec<i32>, current: usize) -> Result<Option<Element
 /// never saved one, who then gets no `playQueue` at all (as Subsonic answers): an empty queue
 /// would look saved, and clients offer to "restore" it.
 async fn load(ctx: &Ctx) -> Result<Option<(SavedQueue, Vec<Child>)>, ApiError> {
-    let scope = ctx.viewer.scope.clone();
-    let user_id = ctx.user.id;
+    let viewer = ctx.viewer.clone();
     let loaded = ctx
-        .db(move |c| {
-            let Some(queue) = play_queue::load(c, user_id, &scope)? else {
-                return Ok(None);
-            };
-            let mut unique = queue.track_ids.clone();
-            unique.sort_unstable();
-            unique.dedup();
-            Ok(Some((queue, annotated_tracks(c, user_id, &unique)?)))
-        })
+        .db(move |c| Ok(play_queue::load_with_songs(c, &viewer)?))
         .await?;
     let Some((queue, (views, notes))) = loaded else {
         return Ok(None);
@@ -198,14 +189,9 @@ fn song_id(ctx: &Ctx) -> Result<i32, ApiError> {
 
 /// getBookmarks: the caller's bookmarks, each with its song as `entry`.
 pub async fn get_bookmarks(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let scope = ctx.viewer.scope.clone();
-    let user_id = ctx.user.id;
+    let viewer = ctx.viewer.clone();
     let (marks, (views, notes)) = ctx
-        .db(move |c| {
-            let marks = bookmarks::of_user(c, user_id, &scope)?;
-            let ids: Vec<i32> = marks.iter().map(|b| b.track_id).collect();
-            Ok((marks, annotated_tracks(c, user_id, &ids)?))
-        })
+        .db(move |c| Ok(bookmarks::with_songs(c, &viewer)?))
         .await?;
     let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
     let view = View::of(&ctx);
