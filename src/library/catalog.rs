@@ -349,6 +349,92 @@ pub fn songs_by_genre(
     songs(c, viewer, &ids)
 }
 
+/// getIndexes' content: the top-level folders of the viewer's music folders (those holding
+/// audio), the tracks lying directly in their roots, and the viewer's annotations of both.
+pub struct FolderIndex {
+    pub folders: Vec<Directory>,
+    pub files: Annotated<TrackView>,
+    pub folder_notes: FolderNotes,
+}
+
+/// getIndexes: the library's change time and, unless nothing changed after `since`, the
+/// index.
+pub fn folder_index(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    since: Option<i64>,
+) -> QueryResult<(i64, Option<FolderIndex>)> {
+    let last = folders::last_modified(c, &viewer.scope)?;
+    if since.is_some_and(|s| last <= s) {
+        return Ok((last, None));
+    }
+    let root_ids: Vec<i32> = folders::roots(c, &viewer.scope)?
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    let dirs = folders::subdirectories(c, &root_ids)?;
+    let files = folders::tracks_in_directories(c, &root_ids)?;
+    let file_notes = track_notes(c, viewer, &files)?;
+    let dir_ids: Vec<i32> = dirs.iter().map(|d| d.id).collect();
+    Ok((
+        last,
+        Some(FolderIndex {
+            folders: dirs,
+            files: (files, file_notes),
+            folder_notes: FolderNotes::load(c, viewer.user_id, &dir_ids)?,
+        }),
+    ))
+}
+
+/// getMusicDirectory of a folder: the folder (a music folder's root named after the music
+/// folder), its sub-folders holding audio, its tracks, and the viewer's annotations.
+pub struct DirectoryPage {
+    pub directory: Directory,
+    pub name: String,
+    pub subfolders: Vec<Directory>,
+    pub songs: Annotated<TrackView>,
+    /// Of the sub-folders and the folder itself.
+    pub folder_notes: FolderNotes,
+}
+
+/// The folder `id`, or None when it does not exist or lies in a music folder the viewer may
+/// not see.
+pub fn music_directory(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    id: i32,
+) -> QueryResult<Option<DirectoryPage>> {
+    let Some(dir) = folders::directory(c, id)?.filter(|d| viewer.scope.allows(d.folder_id)) else {
+        return Ok(None);
+    };
+    let name = match dir.parent_id {
+        None => folders::folder_name(c, dir.folder_id)?.unwrap_or_else(|| dir.name.clone()),
+        Some(_) => dir.name.clone(),
+    };
+    let subfolders = folders::subdirectories(c, &[id])?;
+    let songs = folders::tracks_in_directories(c, &[id])?;
+    let notes = track_notes(c, viewer, &songs)?;
+    let mut dir_ids: Vec<i32> = subfolders.iter().map(|d| d.id).collect();
+    dir_ids.push(id);
+    Ok(Some(DirectoryPage {
+        directory: dir,
+        name,
+        subfolders,
+        songs: (songs, notes),
+        folder_notes: FolderNotes::load(c, viewer.user_id, &dir_ids)?,
+    }))
+}
+
+/// The viewer's annotations of these tracks.
+fn track_notes(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    songs: &[TrackView],
+) -> QueryResult<Notes> {
+    let ids: Vec<i32> = songs.iter().map(|t| t.track.id).collect();
+    annotations::of_items(c, viewer.user_id, ItemKind::Track, &ids)
+}
+
 /// The catalog: a pool of connections and the transaction rules for using them.
 #[derive(Clone)]
 pub struct Catalog {

@@ -5,33 +5,20 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::model::{self, Annotations, Artist, Child, Index, Indexes, View, song_list};
 use super::response::{Element, ToElement};
-use super::shared::{FolderNotes, scope_param, track_notes};
+use super::shared::viewer_param;
 use super::sort_keys::{IGNORED_ARTICLES, index_letter, sort_key};
 use crate::db::models::Directory;
-use crate::library::access::Scope;
-use crate::library::{self, Id, folders};
+use crate::library::Id;
+use crate::library::catalog::{self, AlbumPage, ArtistPage, DirectoryPage, FolderIndex};
 
 /// getIndexes: the top-level folders of the music folders the user may see (or of the one
 /// `musicFolderId` names), indexed by letter, and the audio files lying directly in their
 /// roots.
 pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let since: Option<i64> = ctx.params.number("ifModifiedSince")?;
-    let scope = scope_param(&ctx).await?;
-    let user = ctx.user.id;
+    let viewer = viewer_param(&ctx).await?;
     let (last_modified, content) = ctx
-        .db(move |c| {
-            let last = folders::last_modified(c, &scope)?;
-            if since.is_some_and(|s| last <= s) {
-                return Ok((last, None));
-            }
-            let root_ids: Vec<i32> = folders::roots(c, &scope)?.iter().map(|d| d.id).collect();
-            let dirs = folders::subdirectories(c, &root_ids)?;
-            let files = folders::tracks_in_directories(c, &root_ids)?;
-            let notes = track_notes(c, user, &files)?;
-            let dir_ids: Vec<i32> = dirs.iter().map(|d| d.id).collect();
-            let dir_notes = FolderNotes::load(c, user, &dir_ids)?;
-            Ok((last, Some((dirs, files, notes, dir_notes))))
-        })
+        .db(move |c| Ok(catalog::folder_index(c, &viewer, since)?))
         .await?;
     let indexes = |content| {
         let indexes = Indexes {
@@ -41,7 +28,12 @@ pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         };
         Some(indexes.into_element("indexes"))
     };
-    let Some((dirs, files, notes, dir_notes)) = content else {
+    let Some(FolderIndex {
+        folders: dirs,
+        files: (files, notes),
+        folder_notes: dir_notes,
+    }) = content
+    else {
         // Unchanged since the client's copy: no index (DSub then keeps what it has).
         return Ok(indexes(None));
     };
@@ -69,33 +61,24 @@ pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 pub async fn get_music_directory(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let raw = ctx.params.required("id")?;
     let parsed = Id::parse(raw);
-    let scope = ctx.viewer.scope.clone();
     let id = match parsed {
         Some(Id::Directory(id)) => id,
         // Album and artist entries of getAlbumList/getStarred (Child items with isDir=true)
         // are opened with this method by folder-mode clients such as DSub.
-        Some(Id::Album(id)) => return album_directory(ctx, id, scope).await,
-        Some(Id::Artist(id)) => return artist_directory(ctx, id, scope).await,
+        Some(Id::Album(id)) => return album_directory(ctx, id).await,
+        Some(Id::Artist(id)) => return artist_directory(ctx, id).await,
         _ => return Err(ApiError::NotFound("Directory")),
     };
-    let user = ctx.user.id;
-    let (dir, name, subdirs, songs, notes, dir_notes) = ctx
+    let viewer = ctx.viewer.clone();
+    let DirectoryPage {
+        directory: dir,
+        name,
+        subfolders: subdirs,
+        songs: (songs, notes),
+        folder_notes: dir_notes,
+    } = ctx
         .db(move |c| {
-            let dir = folders::directory(c, id)?
-                .filter(|d| scope.allows(d.folder_id))
-                .ok_or(ApiError::NotFound("Directory"))?;
-            // A music folder's root is shown under the music folder's name.
-            let name = match dir.parent_id {
-                None => folders::folder_name(c, dir.folder_id)?.unwrap_or_else(|| dir.name.clone()),
-                Some(_) => dir.name.clone(),
-            };
-            let subdirs = folders::subdirectories(c, &[id])?;
-            let songs = folders::tracks_in_directories(c, &[id])?;
-            let notes = track_notes(c, user, &songs)?;
-            let mut dir_ids: Vec<i32> = subdirs.iter().map(|d| d.id).collect();
-            dir_ids.push(id);
-            let dir_notes = FolderNotes::load(c, user, &dir_ids)?;
-            Ok((dir, name, subdirs, songs, notes, dir_notes))
+            catalog::music_directory(c, &viewer, id)?.ok_or(ApiError::NotFound("Directory"))
         })
         .await?;
     let view = View::of(&ctx);
@@ -115,21 +98,15 @@ pub async fn get_music_directory(ctx: Ctx) -> Result<Option<Element>, ApiError> 
 }
 
 /// An album as a directory: its tracks, with the album artist as parent.
-async fn album_directory(
-    ctx: Ctx,
-    album_id: i32,
-    scope: Scope,
-) -> Result<Option<Element>, ApiError> {
-    let user = ctx.user.id;
-    let (album, songs, notes) = ctx
-        .db(move |c| {
-            let album = library::album_views_in(c, &[album_id], &scope)?
-                .pop()
-                .ok_or(ApiError::NotFound("Directory"))?;
-            let songs = library::tracks_of_album_in(c, album_id, &scope)?;
-            let notes = track_notes(c, user, &songs)?;
-            Ok((album, songs, notes))
-        })
+async fn album_directory(ctx: Ctx, album_id: i32) -> Result<Option<Element>, ApiError> {
+    let viewer = ctx.viewer.clone();
+    let AlbumPage {
+        album,
+        songs,
+        song_notes: notes,
+        ..
+    } = ctx
+        .db(move |c| catalog::album(c, &viewer, album_id)?.ok_or(ApiError::NotFound("Directory")))
         .await?;
     let view = View::of(&ctx);
     let directory = model::Directory {
@@ -143,17 +120,10 @@ async fn album_directory(
 }
 
 /// An album artist as a directory: their albums as sub-directories.
-async fn artist_directory(
-    ctx: Ctx,
-    artist_id: i32,
-    scope: Scope,
-) -> Result<Option<Element>, ApiError> {
-    let (artist, albums) = ctx
-        .db(move |c| {
-            let artist =
-                library::artist_in(c, artist_id, &scope)?.ok_or(ApiError::NotFound("Directory"))?;
-            Ok((artist, library::albums_of_artist_in(c, artist_id, &scope)?))
-        })
+async fn artist_directory(ctx: Ctx, artist_id: i32) -> Result<Option<Element>, ApiError> {
+    let viewer = ctx.viewer.clone();
+    let ArtistPage { artist, albums, .. } = ctx
+        .db(move |c| catalog::artist(c, &viewer, artist_id)?.ok_or(ApiError::NotFound("Directory")))
         .await?;
     let directory = model::Directory {
         id: Id::Artist(artist_id),
