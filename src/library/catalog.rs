@@ -11,13 +11,13 @@
 //! authentication and passed to the operations. The operations below compose several library
 //! reads for one protocol answer; run them inside `read`.
 
-use super::access::Viewer;
+use super::access::{self, Viewer};
 use super::annotations::{self, Annotation, ItemKind};
 use super::lists::{self, AlbumOrder, AlbumQuery, FolderListItem, SongFilter};
 use super::search::{self, FieldQuery, Page};
-use super::{AlbumView, ArtistView, TrackView, folders};
+use super::{AlbumView, ArtistView, Id, TrackView, folders};
 use crate::db::DbPool;
-use crate::db::models::Directory;
+use crate::db::models::{Album, Directory};
 use diesel::SqliteConnection;
 use diesel::connection::Connection;
 use diesel::r2d2::PoolError;
@@ -433,6 +433,165 @@ fn track_notes(
 ) -> QueryResult<Notes> {
     let ids: Vec<i32> = songs.iter().map(|t| t.track.id).collect();
     annotations::of_items(c, viewer.user_id, ItemKind::Track, &ids)
+}
+
+/// Similar songs are drawn from the seed artists and this many similar artists.
+const SIMILAR_ARTISTS_FOR_SONGS: i64 = 20;
+
+/// What "info" and "similar" calls start from.
+pub struct Seed {
+    /// The artists an id stands for: an artist itself, an album's album artists, a track's
+    /// artists and album artists, a folder's main album artist (none without audio).
+    pub artists: Vec<i32>,
+    /// The track to leave out of "similar songs".
+    pub exclude: Option<i32>,
+}
+
+/// The seed of an id; `None`: no such item, or one the viewer may not see.
+pub fn seed(c: &mut SqliteConnection, viewer: &Viewer, id: Id) -> QueryResult<Option<Seed>> {
+    let scope = &viewer.scope;
+    let seed = |artists: Vec<i32>, exclude: Option<i32>| Seed { artists, exclude };
+    if !scope.is_all() && !access::id_in_scope(c, scope, id)? {
+        return Ok(None);
+    }
+    Ok(match id {
+        Id::Artist(n) => super::artist(c, n)?.map(|_| seed(vec![n], None)),
+        Id::Album(n) => {
+            let ids = folders::album_artist_ids(c, n)?;
+            (!ids.is_empty()).then(|| seed(ids, None))
+        }
+        Id::Track(n) => folders::track_artist_ids(c, n)?.map(|(ids, _)| seed(ids, Some(n))),
+        Id::Directory(n) => match folders::directory(c, n)? {
+            None => None,
+            Some(dir) => Some(seed(
+                folders::main_artist_of_directory(c, &dir)?
+                    .into_iter()
+                    .collect(),
+                None,
+            )),
+        },
+        Id::Playlist(_) => None,
+    })
+}
+
+/// getArtistInfo(2): the first seed artist, up to `count` similar artists the viewer may see
+/// with the viewer's stars, and for folder mode the folder standing for each.
+pub struct ArtistInfo {
+    pub seed: Option<ArtistView>,
+    pub similar: Vec<ArtistView>,
+    pub similar_notes: Notes,
+    pub similar_folders: Option<HashMap<i32, i32>>,
+}
+
+/// See `ArtistInfo`; None when `id` is no item the viewer may see.
+pub fn artist_info(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    id: Id,
+    count: i64,
+) -> QueryResult<Option<ArtistInfo>> {
+    let scope = &viewer.scope;
+    let Some(Seed { artists: seeds, .. }) = seed(c, viewer, id)? else {
+        return Ok(None);
+    };
+    let first = super::artist_views(c, &seeds[..seeds.len().min(1)])?.pop();
+    let similar_ids = folders::similar_artists(c, &seeds, count, scope)?;
+    let similar = super::artist_views_in(c, &similar_ids, scope)?;
+    let similar_notes = annotations::of_items(c, viewer.user_id, ItemKind::Artist, &similar_ids)?;
+    let similar_folders = match id {
+        Id::Directory(_) => Some(folders::artist_directories(c, &similar_ids, scope)?),
+        _ => None,
+    };
+    Ok(Some(ArtistInfo {
+        seed: first,
+        similar,
+        similar_notes,
+        similar_folders,
+    }))
+}
+
+/// getAlbumInfo(2): the album an id stands for (an album, a track's album, a folder's main
+/// album). None: no such item the viewer may see; `Some(None)`: a folder without audio.
+pub fn album_info(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    id: Id,
+) -> QueryResult<Option<Option<Album>>> {
+    if !viewer.scope.is_all() && !access::id_in_scope(c, &viewer.scope, id)? {
+        return Ok(None);
+    }
+    let album_id = match id {
+        Id::Album(n) => Some(n),
+        Id::Track(n) => match folders::track_artist_ids(c, n)? {
+            Some((_, album)) => Some(album),
+            None => return Ok(None),
+        },
+        Id::Directory(n) => match folders::directory(c, n)? {
+            Some(dir) => folders::main_album_of_directory(c, &dir)?,
+            None => return Ok(None),
+        },
+        Id::Artist(_) | Id::Playlist(_) => return Ok(None),
+    };
+    let Some(album_id) = album_id else {
+        return Ok(Some(None));
+    };
+    Ok(super::album_views(c, &[album_id])?
+        .pop()
+        .map(|v| Some(v.album)))
+}
+
+/// getSimilarSongs(2): up to `count` random tracks by the seed artists interleaved with random
+/// tracks by artists sharing their genres, without the seed track, with the viewer's
+/// annotations. None when `id` is no item the viewer may see.
+pub fn similar_songs(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    id: Id,
+    count: i64,
+) -> QueryResult<Option<Annotated<TrackView>>> {
+    let scope = &viewer.scope;
+    let Some(Seed {
+        artists: seeds,
+        exclude,
+    }) = seed(c, viewer, id)?
+    else {
+        return Ok(None);
+    };
+    let own = folders::random_tracks_of_artists(c, &seeds, exclude, count, scope)?;
+    let similar = folders::similar_artists(c, &seeds, SIMILAR_ARTISTS_FOR_SONGS, scope)?;
+    let others = folders::random_tracks_of_artists(c, &similar, exclude, count, scope)?;
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let (mut a, mut b) = (own.into_iter(), others.into_iter());
+    while (out.len() as i64) < count {
+        let (x, y) = (a.next(), b.next());
+        if x.is_none() && y.is_none() {
+            break;
+        }
+        for t in [x, y].into_iter().flatten() {
+            if (out.len() as i64) < count && seen.insert(t.track.id) {
+                out.push(t);
+            }
+        }
+    }
+    let notes = track_notes(c, viewer, &out)?;
+    Ok(Some((out, notes)))
+}
+
+/// getTopSongs: an artist's (by name) most played tracks the viewer may see; an unknown
+/// artist has none.
+pub fn top_songs(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    artist_name: &str,
+    count: i64,
+) -> QueryResult<Annotated<TrackView>> {
+    let songs = match folders::artist_by_name(c, artist_name)? {
+        Some(id) => folders::top_tracks(c, id, count, &viewer.scope)?,
+        None => Vec::new(),
+    };
+    let notes = track_notes(c, viewer, &songs)?;
+    Ok((songs, notes))
 }
 
 /// The catalog: a pool of connections and the transaction rules for using them.

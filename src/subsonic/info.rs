@@ -9,13 +9,9 @@ use super::model::{
     AlbumInfo, Annotations, Artist, ArtistID3, ArtistInfo, SimilarArtist, Songs, View, song_list,
 };
 use super::response::{Element, ToElement};
-use super::shared::{info_images, track_notes};
-use crate::library::access::{self, Scope};
-use crate::library::annotations::{self, ItemKind};
-use crate::library::{self, Id, folders};
+use super::shared::info_images;
+use crate::library::{self, Id, catalog};
 
-/// Similar songs are drawn from the seed artists and this many similar artists.
-const SIMILAR_ARTISTS_FOR_SONGS: i64 = 20;
 /// The most entries one call returns, whatever `count` asks for.
 const MAX_COUNT: i64 = 500;
 
@@ -31,45 +27,6 @@ fn count_param(ctx: &Ctx, default: i64) -> Result<i64, ApiError> {
         .clamp(0, MAX_COUNT))
 }
 
-/// What "info" and "similar" calls start from.
-struct Seed {
-    /// The artists an id stands for: an artist itself, an album's album artists, a track's
-    /// artists and album artists, a folder's main album artist (none without audio).
-    artists: Vec<i32>,
-    /// The track to leave out of "similar songs".
-    exclude: Option<i32>,
-}
-
-/// The seed of an id; `None`: no such item, or one the scope does not show.
-fn seed_artists(
-    c: &mut diesel::SqliteConnection,
-    id: Id,
-    scope: &Scope,
-) -> Result<Option<Seed>, ApiError> {
-    let seed = |artists: Vec<i32>, exclude: Option<i32>| Seed { artists, exclude };
-    if !scope.is_all() && !access::id_in_scope(c, scope, id)? {
-        return Ok(None);
-    }
-    Ok(match id {
-        Id::Artist(n) => library::artist(c, n)?.map(|_| seed(vec![n], None)),
-        Id::Album(n) => {
-            let ids = folders::album_artist_ids(c, n)?;
-            (!ids.is_empty()).then(|| seed(ids, None))
-        }
-        Id::Track(n) => folders::track_artist_ids(c, n)?.map(|(ids, _)| seed(ids, Some(n))),
-        Id::Directory(n) => match folders::directory(c, n)? {
-            None => None,
-            Some(dir) => Some(seed(
-                folders::main_artist_of_directory(c, &dir)?
-                    .into_iter()
-                    .collect(),
-                None,
-            )),
-        },
-        Id::Playlist(_) => None,
-    })
-}
-
 /// getArtistInfo (any id; `similarArtist` entries are `Artist`s — folders when the id was a
 /// folder, so folder-mode clients can open them) and getArtistInfo2 (artist ids;
 /// `similarArtist` entries are `ArtistID3`s).
@@ -79,24 +36,15 @@ async fn artist_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
         return Err(ApiError::NotFound("Artist"));
     }
     let count = count_param(&ctx, 20)?;
-    let folder_mode = matches!(id, Id::Directory(_));
-    let scope = ctx.viewer.scope.clone();
-    let user = ctx.user.id;
-    let (seed, similar, dirs, notes) = ctx
+    let viewer = ctx.viewer.clone();
+    let catalog::ArtistInfo {
+        seed,
+        similar,
+        similar_notes: notes,
+        similar_folders: dirs,
+    } = ctx
         .db(move |c| {
-            let seeds = seed_artists(c, id, &scope)?
-                .ok_or(ApiError::NotFound("Artist"))?
-                .artists;
-            let seed = library::artist_views(c, &seeds[..seeds.len().min(1)])?.pop();
-            let similar_ids = folders::similar_artists(c, &seeds, count, &scope)?;
-            let similar = library::artist_views_in(c, &similar_ids, &scope)?;
-            let notes = annotations::of_items(c, user, ItemKind::Artist, &similar_ids)?;
-            let dirs = if folder_mode {
-                Some(folders::artist_directories(c, &similar_ids, &scope)?)
-            } else {
-                None
-            };
-            Ok((seed, similar, dirs, notes))
+            catalog::artist_info(c, &viewer, id, count)?.ok_or(ApiError::NotFound("Artist"))
         })
         .await?;
     let name = if id3 { "artistInfo2" } else { "artistInfo" };
@@ -144,34 +92,9 @@ async fn album_info(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError> {
     if id3 && !matches!(id, Id::Album(_)) {
         return Err(ApiError::NotFound("Album"));
     }
-    let scope = ctx.viewer.scope.clone();
+    let viewer = ctx.viewer.clone();
     let album = ctx
-        .db(move |c| {
-            if !scope.is_all() && !access::id_in_scope(c, &scope, id)? {
-                return Err(ApiError::NotFound("Album"));
-            }
-            let album_id = match id {
-                Id::Album(n) => Some(n),
-                Id::Track(n) => Some(
-                    folders::track_artist_ids(c, n)?
-                        .ok_or(ApiError::NotFound("Album"))?
-                        .1,
-                ),
-                Id::Directory(n) => {
-                    let dir = folders::directory(c, n)?.ok_or(ApiError::NotFound("Album"))?;
-                    folders::main_album_of_directory(c, &dir)?
-                }
-                Id::Artist(_) | Id::Playlist(_) => return Err(ApiError::NotFound("Album")),
-            };
-            let Some(album_id) = album_id else {
-                // A folder without audio: nothing to tell.
-                return Ok(None);
-            };
-            let album = library::album_views(c, &[album_id])?
-                .pop()
-                .ok_or(ApiError::NotFound("Album"))?;
-            Ok(Some(album.album))
-        })
+        .db(move |c| catalog::album_info(c, &viewer, id)?.ok_or(ApiError::NotFound("Album")))
         .await?;
     let cover = album.as_ref().and_then(library::covers::album_cover);
     let info = AlbumInfo {
@@ -198,33 +121,10 @@ async fn similar_songs(ctx: Ctx, id3: bool) -> Result<Option<Element>, ApiError>
         return Err(ApiError::NotFound("Artist"));
     }
     let count = count_param(&ctx, 50)?;
-    let scope = ctx.viewer.scope.clone();
-    let user = ctx.user.id;
+    let viewer = ctx.viewer.clone();
     let (songs, notes) = ctx
         .db(move |c| {
-            let Seed {
-                artists: seeds,
-                exclude,
-            } = seed_artists(c, id, &scope)?.ok_or(ApiError::NotFound("Item"))?;
-            let own = folders::random_tracks_of_artists(c, &seeds, exclude, count, &scope)?;
-            let similar = folders::similar_artists(c, &seeds, SIMILAR_ARTISTS_FOR_SONGS, &scope)?;
-            let others = folders::random_tracks_of_artists(c, &similar, exclude, count, &scope)?;
-            let mut seen = std::collections::HashSet::new();
-            let mut out = Vec::new();
-            let (mut a, mut b) = (own.into_iter(), others.into_iter());
-            while (out.len() as i64) < count {
-                let (x, y) = (a.next(), b.next());
-                if x.is_none() && y.is_none() {
-                    break;
-                }
-                for t in [x, y].into_iter().flatten() {
-                    if (out.len() as i64) < count && seen.insert(t.track.id) {
-                        out.push(t);
-                    }
-                }
-            }
-            let notes = track_notes(c, user, &out)?;
-            Ok((out, notes))
+            catalog::similar_songs(c, &viewer, id, count)?.ok_or(ApiError::NotFound("Item"))
         })
         .await?;
     let name = if id3 { "similarSongs2" } else { "similarSongs" };
@@ -246,17 +146,9 @@ pub async fn get_similar_songs2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 pub async fn get_top_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let name = ctx.params.required("artist")?.to_string();
     let count = count_param(&ctx, 50)?;
-    let scope = ctx.viewer.scope.clone();
-    let user = ctx.user.id;
+    let viewer = ctx.viewer.clone();
     let (songs, notes) = ctx
-        .db(move |c| {
-            let songs = match folders::artist_by_name(c, &name)? {
-                Some(id) => folders::top_tracks(c, id, count, &scope)?,
-                None => Vec::new(),
-            };
-            let notes = track_notes(c, user, &songs)?;
-            Ok((songs, notes))
-        })
+        .db(move |c| Ok(catalog::top_songs(c, &viewer, &name, count)?))
         .await?;
     let view = View::of(&ctx);
     Ok(Some(

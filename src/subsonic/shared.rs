@@ -68,16 +68,6 @@ pub(super) fn annotated_tracks(
     Ok((views, notes))
 }
 
-/// The caller's annotations of these tracks.
-pub(super) fn track_notes(
-    c: &mut SqliteConnection,
-    user: i32,
-    songs: &[TrackView],
-) -> Result<HashMap<i32, Annotation>, ApiError> {
-    let ids: Vec<i32> = songs.iter().map(|t| t.track.id).collect();
-    Ok(annotations::of_items(c, user, ItemKind::Track, &ids)?)
-}
-
 /// The caller as the playlist rules see them.
 pub(super) async fn actor(ctx: &Ctx) -> Result<Actor, ApiError> {
     Ok(ctx.viewer.clone())
