@@ -783,4 +783,66 @@ mod tests {
             .unwrap();
         assert_eq!(scope.unwrap(), Scope::Only(vec![1]));
     }
+
+    /// Operations given a narrowed viewer: what bob stars or finds follows his folders.
+    #[test]
+    fn starred_search_and_folders_follow_the_viewers_folders() {
+        let (_dir, mut c) = crate::library::test_catalog::catalog(&[(1, 1), (2, 2)]);
+        let items = [
+            (ItemKind::Track, 1),
+            (ItemKind::Track, 2),
+            (ItemKind::Album, 1),
+        ];
+        annotations::set_starred(&mut c, 2, &items, true, 1).unwrap();
+        let bob = |scope| Viewer {
+            user_id: 2,
+            is_admin: false,
+            scope,
+        };
+        let song_ids = |songs: &[(TrackView, Annotation)]| -> Vec<i32> {
+            songs.iter().map(|(v, _)| v.track.id).collect()
+        };
+        let all = starred(&mut c, &bob(Scope::All)).unwrap();
+        assert_eq!(song_ids(&all.songs), [2, 1]);
+        assert_eq!(all.albums.len(), 1);
+        let second = starred(&mut c, &bob(Scope::Only(vec![2]))).unwrap();
+        assert_eq!(song_ids(&second.songs), [2]);
+        // The album has a track bob may see; its totals count only that one.
+        assert_eq!(second.albums[0].0.album.song_count, 1);
+        let none = starred(&mut c, &bob(Scope::Only(vec![]))).unwrap();
+        assert!(none.songs.is_empty() && none.albums.is_empty());
+
+        let everything = SearchQuery {
+            words: Vec::new(),
+            artists: Page {
+                limit: 10,
+                offset: 0,
+            },
+            albums: Page {
+                limit: 10,
+                offset: 0,
+            },
+            songs: Page {
+                limit: 10,
+                offset: 0,
+            },
+        };
+        let found = search(&mut c, &bob(Scope::Only(vec![2])), &everything).unwrap();
+        let ids: Vec<i32> = found.songs.0.iter().map(|v| v.track.id).collect();
+        assert_eq!(ids, [2]);
+        assert!(found.songs.1.contains_key(&2), "with bob's star");
+
+        // Folder 1's root: hidden from a viewer of folder 2 only.
+        assert!(
+            music_directory(&mut c, &bob(Scope::Only(vec![2])), 1)
+                .unwrap()
+                .is_none()
+        );
+        let root = music_directory(&mut c, &bob(Scope::All), 1)
+            .unwrap()
+            .unwrap();
+        assert_eq!(root.name, "m");
+        let ids: Vec<i32> = root.songs.0.iter().map(|v| v.track.id).collect();
+        assert_eq!(ids, [1]);
+    }
 }
