@@ -52,6 +52,20 @@ pub fn album(c: &mut SqliteConnection, viewer: &Viewer, id: i32) -> QueryResult<
     }))
 }
 
+/// getSong: the track `id` with the viewer's annotation, or None when it does not exist or
+/// lies in a folder the viewer may not see.
+pub fn song(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    id: i32,
+) -> QueryResult<Option<(TrackView, Notes)>> {
+    if !viewer.scope.is_all() && !access::track_in_scope(c, &viewer.scope, id)? {
+        return Ok(None);
+    }
+    let (mut views, notes) = songs(c, viewer, &[id])?;
+    Ok(views.pop().map(|v| (v, notes)))
+}
+
 /// An artist as the viewer sees it: its visible album count, the albums it is album artist
 /// of that the viewer may see (oldest first), and the viewer's annotations of both.
 pub struct ArtistPage {

@@ -9,8 +9,6 @@ use super::model::{
 use super::response::{Element, ToElement};
 use super::shared::scope_param;
 use super::sort_keys::{IGNORED_ARTICLES, index_letter, sort_key};
-use crate::library::access;
-use crate::library::annotations::{self, ItemKind};
 use crate::library::catalog::{self, AlbumPage, ArtistPage};
 use crate::library::{self, Id};
 
@@ -138,19 +136,9 @@ pub async fn get_song(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let Id::Track(id) = id_param(&ctx)? else {
         return Err(ApiError::NotFound("Song"));
     };
-    let scope = ctx.viewer.scope.clone();
-    let user = ctx.user.id;
+    let viewer = ctx.viewer.clone();
     let (song, notes) = ctx
-        .db(move |c| {
-            if !scope.is_all() && !access::track_in_scope(c, &scope, id)? {
-                return Err(ApiError::NotFound("Song"));
-            }
-            let song = library::tracks_by_id(c, &[id])?
-                .pop()
-                .ok_or(ApiError::NotFound("Song"))?;
-            let notes = annotations::of_items(c, user, ItemKind::Track, &[id])?;
-            Ok((song, notes))
-        })
+        .db(move |c| catalog::song(c, &viewer, id)?.ok_or(ApiError::NotFound("Song")))
         .await?;
     let view = View::of(&ctx);
     Ok(Some(
