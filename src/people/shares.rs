@@ -16,9 +16,10 @@
 use super::playlists::{self, Actor, PlaylistError};
 use crate::db::models::User;
 use crate::db::schema::{album_artists, albums, directories, share_tracks, shares, tracks, users};
-use crate::library::Id;
 use crate::library::access::{self, Scope};
+use crate::library::catalog::{self, Annotated};
 use crate::library::files::{self, TrackFile};
+use crate::library::{Id, TrackView};
 use base64::Engine;
 use diesel::prelude::*;
 use std::collections::HashSet;
@@ -196,6 +197,35 @@ fn owner_scope(conn: &mut SqliteConnection, owner_id: i32) -> QueryResult<Scope>
         .select(User::as_select())
         .get_result(conn)?;
     access::user_scope(conn, &owner)
+}
+
+/// Shares with their songs (the entries of each, and each song once with the viewer's
+/// annotations), as getShares and createShare answer.
+pub struct SharesWithSongs {
+    pub list: Vec<Share>,
+    /// The track ids of each share, in order.
+    pub entries: Vec<Vec<i32>>,
+    pub songs: Annotated<TrackView>,
+}
+
+/// See `SharesWithSongs`; read in the transaction that found (or made) the shares.
+pub fn with_songs(
+    conn: &mut SqliteConnection,
+    viewer: &Actor,
+    list: Vec<Share>,
+) -> QueryResult<SharesWithSongs> {
+    let mut entries = Vec::with_capacity(list.len());
+    for share in &list {
+        entries.push(track_ids(conn, share)?);
+    }
+    let mut unique: Vec<i32> = entries.iter().flatten().copied().collect();
+    unique.sort_unstable();
+    unique.dedup();
+    Ok(SharesWithSongs {
+        list,
+        entries,
+        songs: catalog::songs(conn, viewer, &unique)?,
+    })
 }
 
 /// The share's songs in order, as far as its owner may still see them.

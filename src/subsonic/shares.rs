@@ -8,11 +8,11 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::model::{self, Child, Shares, View};
 use super::response::{Element, ToElement};
-use super::shared::{actor, annotated_tracks};
+use super::shared::actor;
 use crate::db::{self, models::Role};
 use crate::library::annotations::Annotation;
 use crate::library::{Id, TrackView};
-use crate::people::shares::{self, Share, ShareError, ShareUpdate};
+use crate::people::shares::{self, Share, ShareError, ShareUpdate, SharesWithSongs};
 use std::collections::HashMap;
 
 impl From<ShareError> for ApiError {
@@ -91,45 +91,16 @@ fn share_model(
     }
 }
 
-/// Shares with their songs and the caller's annotations of them, as getShares and
-/// createShare answer: read in the transaction that found (or made) the shares.
-struct SharesWithSongs {
-    list: Vec<Share>,
-    entries: Vec<Vec<i32>>,
-    views: HashMap<i32, TrackView>,
-    notes: HashMap<i32, Annotation>,
-}
-
-fn with_songs(
-    c: &mut diesel::SqliteConnection,
-    user_id: i32,
-    list: Vec<Share>,
-) -> Result<SharesWithSongs, ApiError> {
-    let mut entries = Vec::with_capacity(list.len());
-    for share in &list {
-        entries.push(shares::track_ids(c, share)?);
-    }
-    let mut unique: Vec<i32> = entries.iter().flatten().copied().collect();
-    unique.sort_unstable();
-    unique.dedup();
-    let (views, notes) = annotated_tracks(c, user_id, &unique)?;
-    let views = views.into_iter().map(|v| (v.track.id, v)).collect();
-    Ok(SharesWithSongs {
-        list,
-        entries,
-        views,
-        notes,
-    })
-}
-
 /// `shares` holding these shares (each with its songs).
-fn shares_element(ctx: &Ctx, shares: &SharesWithSongs) -> Element {
+fn shares_element(ctx: &Ctx, shares: SharesWithSongs) -> Element {
     let view = View::of(ctx);
+    let (views, notes) = shares.songs;
+    let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
     let items = shares
         .list
         .iter()
         .zip(&shares.entries)
-        .map(|(share, ids)| share_model(ctx, share, ids, &shares.views, &shares.notes, &view));
+        .map(|(share, ids)| share_model(ctx, share, ids, &views, &notes, &view));
     Shares(items.collect()).into_element("shares")
 }
 
@@ -139,14 +110,13 @@ pub async fn get_shares(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ctx.require_role(Role::Share)?;
     let actor = actor(&ctx).await?;
     let now = db::now_ms();
-    let user_id = ctx.user.id;
     let shares = ctx
         .db(move |c| {
             let list = shares::visible_to(c, &actor, now)?;
-            with_songs(c, user_id, list)
+            Ok(shares::with_songs(c, &actor, list)?)
         })
         .await?;
-    Ok(Some(shares_element(&ctx, &shares)))
+    Ok(Some(shares_element(&ctx, shares)))
 }
 
 /// createShare: `id` (repeated: songs, albums, artists, folders, playlists), `description`,
@@ -158,17 +128,16 @@ pub async fn create_share(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let description = ctx.params.get("description").map(str::to_string);
     let actor = actor(&ctx).await?;
     let now = db::now_ms();
-    let user_id = ctx.user.id;
     let shares = ctx
         .write(move |c| {
             let token = shares::create(c, &actor, &items, description.as_deref(), expires, now)?;
             let share = shares::find_live(c, &token, now)?.ok_or(ApiError::Internal(
                 "a share just created cannot be read back".into(),
             ))?;
-            with_songs(c, user_id, vec![share])
+            Ok(shares::with_songs(c, &actor, vec![share])?)
         })
         .await?;
-    Ok(Some(shares_element(&ctx, &shares)))
+    Ok(Some(shares_element(&ctx, shares)))
 }
 
 /// updateShare: `id`, `description` (empty removes it), `expires` (epoch ms; 0 removes it).
