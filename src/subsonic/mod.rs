@@ -27,6 +27,7 @@ pub mod scan_errors;
 pub mod searching;
 pub mod shared;
 pub mod shares;
+pub mod streamed;
 pub mod system;
 pub mod transcoding;
 pub mod users;
@@ -71,10 +72,12 @@ fn add_cors(headers: &mut header::HeaderMap) {
     }
 }
 
-/// What a method answers with: an envelope payload, or bytes (streams, images).
+/// What a method answers with: an envelope payload, bytes (streams, images), or an envelope
+/// written as it is read (`streamed`).
 pub enum Reply {
     Envelope(Option<Element>),
     Media(HttpResponse),
+    Streamed(streamed::Streamed),
 }
 
 async fn dispatch(
@@ -125,6 +128,13 @@ async fn dispatch(
     };
     let (ok, payload) = match result {
         Ok(Reply::Media(mut response)) => {
+            add_cors(response.headers_mut());
+            return response;
+        }
+        Ok(Reply::Streamed(answer)) => {
+            let mut response = HttpResponse::Ok()
+                .content_type(answer.content_type)
+                .streaming(answer.body);
             add_cors(response.headers_mut());
             return response;
         }
@@ -187,6 +197,10 @@ async fn call(
         Handler::Media(run) => {
             let ctx = authenticate(state, params, format, req.clone()).await?;
             run(ctx).await.map(Reply::Media)
+        }
+        Handler::Streamed(run) => {
+            let ctx = authenticate(state, params, format, req.clone()).await?;
+            run(ctx).await.map(Reply::Streamed)
         }
     }
 }

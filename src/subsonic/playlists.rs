@@ -4,14 +4,16 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::{self, Child, Playlists, View};
+use super::model::{self, Child, Playlists, View, ViewOf};
 use super::response::{Element, ToElement};
 use super::shared::{actor, annotated_tracks, song_ids};
+use super::streamed::{self, Streamed};
 use crate::db::{self, models::Role};
 use crate::library::access;
 use crate::library::covers::CoverArtId;
 use crate::library::{Id, TrackView};
 use crate::people::playlists::{self, Actor, Playlist, PlaylistError, PlaylistUpdate};
+use crate::transcode::Flow;
 use crate::users;
 use std::collections::HashMap;
 
@@ -126,11 +128,42 @@ pub async fn get_playlists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ))
 }
 
-/// getPlaylist: one playlist with its songs.
-pub async fn get_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+/// Songs of a streamed playlist loaded at a time (their views, then their text).
+const SONGS_PER_CHUNK: usize = 500;
+
+/// getPlaylist: one playlist with its songs, streamed (a playlist may hold 100,000 songs): the
+/// entries' ids first, then the songs a chunk at a time, all in one read transaction. The
+/// bytes are those `playlist_with_songs` renders.
+pub async fn get_playlist(ctx: Ctx) -> Result<Streamed, ApiError> {
     let id = playlist_id(&ctx, "id")?;
     let actor = actor(&ctx).await?;
-    Ok(Some(playlist_with_songs(&ctx, actor, id).await?))
+    let user_id = ctx.user.id;
+    let view = ViewOf::new(&ctx);
+    let what = format!("getPlaylist {}", Id::Playlist(id));
+    streamed::answer(&ctx, what, move |c, out| {
+        let playlist = playlists::readable(c, &actor, id)?;
+        let order = playlists::track_ids(c, &actor.scope, id)?;
+        let head = playlist_model(&playlist, &actor).into_element("playlist");
+        if out.open(head, "entry") == Flow::Stop {
+            return Ok(());
+        }
+        let view = view.view();
+        for chunk in order.chunks(SONGS_PER_CHUNK) {
+            let mut unique = chunk.to_vec();
+            unique.sort_unstable();
+            unique.dedup();
+            let (views, notes) = annotated_tracks(c, user_id, &unique)?;
+            let views: HashMap<i32, &TrackView> = views.iter().map(|v| (v.track.id, v)).collect();
+            for v in chunk.iter().filter_map(|id| views.get(id)) {
+                let entry = Child::song(v, notes.get(&v.track.id), &view).into_element("entry");
+                if out.push(&entry) == Flow::Stop {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// createPlaylist: a new playlist named `name`, or, with `playlistId`, that playlist's songs

@@ -430,13 +430,22 @@ pub fn render(format: &Format, ok: bool, payload: Option<Element>) -> (&'static 
         Format::Xml => {
             let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
             envelope.write_xml(&mut out, Some(NAMESPACE));
-            ("text/xml; charset=utf-8", out)
+            (content_type(format), out)
         }
-        Format::Json => ("application/json; charset=utf-8", json_envelope(&envelope)),
+        Format::Json => (content_type(format), json_envelope(&envelope)),
         Format::Jsonp(callback) => (
-            "application/javascript; charset=utf-8",
+            content_type(format),
             format!("{callback}({});", json_envelope(&envelope)),
         ),
+    }
+}
+
+/// The content type of an answer in `format`.
+pub fn content_type(format: &Format) -> &'static str {
+    match format {
+        Format::Xml => "text/xml; charset=utf-8",
+        Format::Json => "application/json; charset=utf-8",
+        Format::Jsonp(_) => "application/javascript; charset=utf-8",
     }
 }
 
