@@ -128,9 +128,6 @@ pub async fn get_playlists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ))
 }
 
-/// Songs of a streamed playlist loaded at a time (their views, then their text).
-const SONGS_PER_CHUNK: usize = 500;
-
 /// getPlaylist: one playlist with its songs, streamed (a playlist may hold 100,000 songs): the
 /// entries' ids first, then the songs a chunk at a time, all in one read transaction. The
 /// bytes are those `playlist_with_songs` renders.
@@ -143,23 +140,12 @@ pub async fn get_playlist(ctx: Ctx) -> Result<Streamed, ApiError> {
     streamed::answer(&ctx, what, move |c, out| {
         let playlist = playlists::readable(c, &actor, id)?;
         let order = playlists::track_ids(c, &actor.scope, id)?;
-        let head = playlist_model(&playlist, &actor).into_element("playlist");
-        if out.open(head, "entry") == Flow::Stop {
-            return Ok(());
-        }
-        let view = view.view();
-        for chunk in order.chunks(SONGS_PER_CHUNK) {
-            let mut unique = chunk.to_vec();
-            unique.sort_unstable();
-            unique.dedup();
-            let (views, notes) = annotated_tracks(c, user_id, &unique)?;
-            let views: HashMap<i32, &TrackView> = views.iter().map(|v| (v.track.id, v)).collect();
-            for v in chunk.iter().filter_map(|id| views.get(id)) {
-                let entry = Child::song(v, notes.get(&v.track.id), &view).into_element("entry");
-                if out.push(&entry) == Flow::Stop {
-                    return Ok(());
-                }
-            }
+        let head = model::Playlist {
+            entries: Some(Vec::new()),
+            ..playlist_model(&playlist, &actor)
+        };
+        if out.open(head.into_element("playlist"), "entry") == Flow::Continue {
+            out.songs(c, user_id, &view.view(), &order)?;
         }
         Ok(())
     })

@@ -155,11 +155,18 @@ impl Element {
         )
     }
 
-    /// Adds a list named `name` whose items are not in the tree but written one by one after
-    /// the envelope's head (`render_streamed`, `write_item`). It must be the element's last
-    /// child, and an envelope holds at most one.
+    /// Makes the list named `name` (empty; added last when absent) a streamed one: its items
+    /// are not in the tree but written one by one after the envelope's head
+    /// (`render_streamed`, `write_item`). An envelope holds at most one.
     pub fn streamed_list(mut self, name: &'static str) -> Self {
-        self.children.push(Child::Hole(name));
+        let place = self
+            .children
+            .iter_mut()
+            .find(|c| matches!(c, Child::List(n, items) if *n == name && items.is_empty()));
+        match place {
+            Some(place) => *place = Child::Hole(name),
+            None => self.children.push(Child::Hole(name)),
+        }
         self
     }
 
@@ -615,18 +622,30 @@ mod tests {
                 .attr("id", "pl-1")
                 .attr("name", "x")
         };
+        // The list in the middle of its element (replaced in place), or added last.
         for format in [Format::Xml, Format::Json, Format::Jsonp("cb".into())] {
-            for n in [0, 1, 3] {
-                let tree = head().items("entry", (0..n).map(item));
-                let (tree_type, tree_body) = render(&format, true, Some(tree));
-                let streamed = render_streamed(&format, head().streamed_list("entry"));
-                let mut body = streamed.head.clone();
-                for i in 0..n {
-                    write_item(&format, "entry", &item(i), i == 0, &mut body);
+            for in_tree in [true, false] {
+                let shape = |e: Element| match in_tree {
+                    true => e.attr("after", 1).child(Element::new("after")),
+                    false => e,
+                };
+                for n in [0, 1, 3] {
+                    let tree = shape(head().items("entry", (0..n).map(item)));
+                    let (tree_type, tree_body) = render(&format, true, Some(tree));
+                    let payload = if in_tree {
+                        shape(head().items("entry", Vec::<Element>::new()))
+                    } else {
+                        head()
+                    };
+                    let streamed = render_streamed(&format, payload.streamed_list("entry"));
+                    let mut body = streamed.head.clone();
+                    for i in 0..n {
+                        write_item(&format, "entry", &item(i), i == 0, &mut body);
+                    }
+                    body.push_str(&streamed.tail);
+                    assert_eq!(streamed.content_type, tree_type);
+                    assert_eq!(body, tree_body, "{format:?}, {n} items, in tree: {in_tree}");
                 }
-                body.push_str(&streamed.tail);
-                assert_eq!(streamed.content_type, tree_type);
-                assert_eq!(body, tree_body, "{format:?} with {n} items");
             }
         }
     }

@@ -16,15 +16,22 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::response::{self, Element, Format};
+use super::model::{Child, View};
+use super::response::{self, Element, Format, ToElement};
+use super::shared::annotated_tracks;
+use crate::library::TrackView;
 use crate::transcode::Flow;
 use crate::transcode::stream::{ChunkSink, blocking_body};
 use actix_web::web::Bytes;
 use diesel::SqliteConnection;
 use futures_util::Stream;
+use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
 use tokio::sync::oneshot;
+
+/// Songs loaded (views, annotations) and rendered at a time.
+const SONGS_PER_CHUNK: usize = 500;
 
 /// A streamed answer for `dispatch`: its content type and its body.
 pub struct Streamed {
@@ -56,6 +63,41 @@ impl Items<'_> {
             let _ = opened.send(Ok(()));
         }
         self.write(envelope.head.as_bytes())
+    }
+
+    /// Sends a whole envelope instead, with `payload` (no list to stream: a play queue never
+    /// saved).
+    pub fn whole(&mut self, payload: Option<Element>) -> Flow {
+        let (_, body) = response::render(&self.format, true, payload);
+        if let Some(opened) = self.opened.take() {
+            let _ = opened.send(Ok(()));
+        }
+        self.write(body.as_bytes())
+    }
+
+    /// Sends songs as items: `ids` in order (repeats kept; ids with no track skipped), loaded
+    /// `SONGS_PER_CHUNK` at a time with `user`'s annotations, built with `view`.
+    pub fn songs(
+        &mut self,
+        c: &mut SqliteConnection,
+        user: i32,
+        view: &View,
+        ids: &[i32],
+    ) -> Result<Flow, ApiError> {
+        for chunk in ids.chunks(SONGS_PER_CHUNK) {
+            let mut unique = chunk.to_vec();
+            unique.sort_unstable();
+            unique.dedup();
+            let (views, notes) = annotated_tracks(c, user, &unique)?;
+            let views: HashMap<i32, &TrackView> = views.iter().map(|v| (v.track.id, v)).collect();
+            for v in chunk.iter().filter_map(|id| views.get(id)) {
+                let entry = Child::song(v, notes.get(&v.track.id), view).into_element(self.list);
+                if self.push(&entry) == Flow::Stop {
+                    return Ok(Flow::Stop);
+                }
+            }
+        }
+        Ok(Flow::Continue)
     }
 
     /// Sends one item of the list; `Flow::Stop` once the client is gone.
