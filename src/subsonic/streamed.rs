@@ -24,10 +24,12 @@ use crate::transcode::Flow;
 use crate::transcode::stream::{ChunkSink, blocking_body};
 use actix_web::web::Bytes;
 use diesel::SqliteConnection;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::oneshot;
 
 /// Songs loaded (views, annotations) and rendered at a time.
@@ -146,6 +148,11 @@ where
     let (opened, head) = oneshot::channel();
     let idle = ctx.state.transcoder.settings.idle;
     let producer = what.clone();
+    // Set once the tail is queued: a body that ends without it (its client given up for not
+    // reading, an error after the head) ends with an error, so the connection closes without
+    // the chunked terminator and the client cannot take the cut document for a whole one.
+    let whole = Arc::new(AtomicBool::new(false));
+    let finished = whole.clone();
     let body = blocking_body(idle, move |sink| {
         let _turn = turn;
         let mut items = Items {
@@ -161,7 +168,11 @@ where
         match catalog.read(|c| work(c, &mut items)) {
             Ok(()) => {
                 let tail = std::mem::take(&mut items.tail);
-                let _ = items.write(tail.as_bytes());
+                if items.write(tail.as_bytes()) == Flow::Continue
+                    && items.sink.flush() == Flow::Continue
+                {
+                    whole.store(true, Ordering::SeqCst);
+                }
             }
             Err(e) => match items.opened.take() {
                 Some(opened) => {
@@ -177,10 +188,16 @@ where
         }
     });
     match head.await {
-        Ok(Ok(())) => Ok(Streamed {
-            content_type,
-            body: Box::pin(body),
-        }),
+        Ok(Ok(())) => {
+            let cut = futures_util::stream::once(async move { finished.load(Ordering::SeqCst) })
+                .filter_map(|whole| async move {
+                    (!whole).then(|| Err(io::Error::other("the answer was cut short")))
+                });
+            Ok(Streamed {
+                content_type,
+                body: Box::pin(body.chain(cut)),
+            })
+        }
         Ok(Err(e)) => Err(e),
         Err(_) => Err(ApiError::Internal(format!(
             "{what}: the answer's producer stopped before its head"
