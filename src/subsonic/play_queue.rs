@@ -80,6 +80,7 @@ async fn save(ctx: &Ctx, ids: Vec<i32>, current: usize) -> Result<Option<Element
 /// look saved, and clients offer to "restore" it.
 async fn stream_queue(
     ctx: &Ctx,
+    method: &str,
     name: &'static str,
     current: fn(&SavedQueue) -> QueueCurrent,
 ) -> Result<Streamed, ApiError> {
@@ -87,7 +88,7 @@ async fn stream_queue(
     let user_id = ctx.user.id;
     let username = ctx.user.name.clone();
     let view = ViewOf::new(ctx);
-    let what = format!("{name} of user {user_id}");
+    let what = format!("{method} of user {user_id}");
     streamed::answer(ctx, what, move |c, out| {
         let Some(mut queue) = play_queue::load(c, user_id, &scope)? else {
             out.whole(None);
@@ -157,7 +158,7 @@ fn queue_element(
 
 /// getPlayQueue: `current` is the current song's id (a string, per OpenSubsonic).
 pub async fn get_play_queue(ctx: Ctx) -> Result<Streamed, ApiError> {
-    stream_queue(&ctx, "playQueue", |queue| {
+    stream_queue(&ctx, "getPlayQueue", "playQueue", |queue| {
         let current = queue
             .current
             .and_then(|i| queue.track_ids.get(i))
@@ -169,7 +170,7 @@ pub async fn get_play_queue(ctx: Ctx) -> Result<Streamed, ApiError> {
 
 /// getPlayQueueByIndex: like getPlayQueue with the 0-based `currentIndex`.
 pub async fn get_play_queue_by_index(ctx: Ctx) -> Result<Streamed, ApiError> {
-    stream_queue(&ctx, "playQueueByIndex", |queue| {
+    stream_queue(&ctx, "getPlayQueueByIndex", "playQueueByIndex", |queue| {
         QueueCurrent::Index(queue.current)
     })
     .await
