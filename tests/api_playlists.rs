@@ -696,3 +696,37 @@ fn streamed_get_playlist_sends_the_bytes_of_the_tree() {
         }
     }
 }
+
+/// createPlaylist answers a long playlist (over 1,000 songs) streamed too: the same bytes as
+/// getPlaylist, every entry in order, valid XML.
+#[test]
+fn create_playlist_streams_long_answers() {
+    let cycle = ["Six", "One", "Six", "Two"];
+    let order: Vec<&str> = (0..1_203).map(|i| cycle[i % cycle.len()]).collect();
+    let songs: String = order.iter().map(|t| format!("&songId={}", id(t))).collect();
+    for variant in ["", "&f=json"] {
+        let created = request(
+            server().port,
+            "POST",
+            "/rest/createPlaylist",
+            Some(&format!("{BOB}{variant}&name=long{songs}")),
+        )
+        .unwrap();
+        assert_eq!(created.status, 200);
+        let pl = created
+            .body
+            .split("pl-")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_string();
+        let read = server().get(&format!("/rest/getPlaylist?{BOB}{variant}&id=pl-{pl}"));
+        assert_eq!(created.body, read.body, "{variant}");
+        if variant.is_empty() {
+            assert_valid_xml(&read.body);
+            assert_eq!(read.body.matches("<entry ").count(), order.len());
+        } else {
+            assert_eq!(titles(&read.json()["playlist"]), order);
+        }
+    }
+}

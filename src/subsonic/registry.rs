@@ -158,7 +158,7 @@ pub static METHODS: &[Method] = &[
     // playlists, queue, bookmarks (playlists.rs, play_queue.rs):
     envelope!("getPlaylists", playlists::get_playlists),
     streamed!("getPlaylist", playlists::get_playlist),
-    envelope!("createPlaylist", playlists::create_playlist),
+    streamed!("createPlaylist", playlists::create_playlist),
     envelope!("updatePlaylist", playlists::update_playlist),
     envelope!("deletePlaylist", playlists::delete_playlist),
     streamed!("getPlayQueue", play_queue::get_play_queue),
