@@ -221,7 +221,8 @@ pub struct TranscodeConfig {
     pub default_bit_rate: u32,
     /// The ffmpeg program for formats the built-in decoders cannot read; "" disables it.
     pub ffmpeg: String,
-    /// Seconds a transcode waits for its client to read before it gives up its slot.
+    /// Seconds a transcode (or a streamed API answer) waits for its client to read before it
+    /// gives up its slot (its database connection).
     pub idle_secs: u64,
 }
 

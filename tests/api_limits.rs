@@ -240,3 +240,59 @@ fn form_bodies_are_used_whole_up_to_the_limit_and_refused_past_it() {
         .json();
     assert_eq!(lists["playlists"]["playlist"].as_array().unwrap().len(), 1);
 }
+
+/// A streamed getPlaylist whose client reads nothing is given up after `transcode.idle_secs`:
+/// its thread, connection and read transaction go back (more stalled readers than streamed
+/// answers may run at once all get their turn, and a reader that reads gets the whole
+/// answer), and the stalled client's body ends without the chunked terminator, so a cut
+/// document never looks whole.
+#[test]
+fn stalled_playlist_readers_are_given_up_and_never_see_a_whole_looking_answer() {
+    let server = start_server_configured(&["music"], "[transcode]\nidle_secs = 1\n", 2, |f| {
+        album(&f[0])
+    });
+    let songs = try_get(
+        server.port,
+        &format!("/rest/search3?{ADMIN}&f=json&query=&songCount=10&artistCount=0&albumCount=0"),
+    )
+    .unwrap()
+    .json()["searchResult3"]["song"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(songs.len(), 2);
+    let entries = 20_000;
+    let form: String = (0..entries)
+        .map(|i| format!("&songId={}", songs[i % 2]))
+        .collect();
+    let created = post(&server, "createPlaylist", &format!("name=long{form}"));
+    assert_eq!(created["status"], "ok", "{created}");
+    let id = created["playlist"]["id"].as_str().unwrap().to_string();
+    let path = format!("/rest/getPlaylist?{ADMIN}&f=json&id={id}");
+    // Six stalled readers, more than the four answers produced at once: the last two get
+    // their turn once the first are given up.
+    let started = Instant::now();
+    let stalled: Vec<TcpStream> = (0..6).map(|_| stalled(server.port, &path)).collect();
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let (time, whole) = timed(server.port, &path);
+    assert_eq!(whole.status, 200);
+    let whole_len = whole.body.len();
+    let whole = whole.json();
+    assert_eq!(
+        whole["playlist"]["entry"].as_array().unwrap().len(),
+        entries
+    );
+    assert!(time < Duration::from_secs(15), "getPlaylist took {time:?}");
+    std::thread::sleep(Duration::from_secs(2));
+    for mut one in stalled {
+        let mut raw = Vec::new();
+        let _ = one.read_to_end(&mut raw);
+        assert!(
+            !raw.ends_with(b"0\r\n\r\n"),
+            "a cut answer ended like a whole one"
+        );
+        assert!(raw.len() < whole_len, "{} of {whole_len} bytes", raw.len());
+    }
+}

@@ -630,3 +630,103 @@ fn command_line_lists_and_exports_m3u8() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("several playlists"));
 }
+
+/// getPlaylist streams its entries; the bytes are exactly those of the tree-rendered answer
+/// (createPlaylist's) for a playlist of a few hundred entries: XML, JSON and JSONP, a legacy
+/// XML client (no OpenSubsonic nested elements) and a caller whose bitrate cap gives songs
+/// `transcodedSuffix` hints.
+#[test]
+fn streamed_get_playlist_sends_the_bytes_of_the_tree() {
+    let r = server().get(&format!(
+        "/rest/createUser?{ADMIN}&f=json&username=dave&password=davepw&email=d@x&playlistRole=true"
+    ));
+    ok(&r.json());
+    let r = server().get(&format!(
+        "/rest/updateUser?{ADMIN}&f=json&username=dave&maxBitRate=64"
+    ));
+    ok(&r.json());
+    let titles = ["One", "Four", "Two", "Five", "Three", "Six", "Four"];
+    let songs: String = (0..350)
+        .map(|i| format!("&songId={}", id(titles[i % titles.len()])))
+        .collect();
+    for user in [ADMIN, "u=dave&p=davepw"] {
+        let r = request(
+            server().port,
+            "POST",
+            "/rest/createPlaylist",
+            Some(&format!("{user}&f=json&name=streamed{songs}")),
+        )
+        .unwrap();
+        let created = r.json();
+        ok(&created);
+        let pl = created["playlist"]["id"].as_str().unwrap().to_string();
+        assert_eq!(created["playlist"]["entry"].as_array().unwrap().len(), 350);
+        for variant in [
+            "",
+            "&f=json",
+            "&f=jsonp&callback=cb",
+            "&c=DSub",
+            "&f=json&c=DSub",
+        ] {
+            // createPlaylist with playlistId answers with the whole tree of the playlist.
+            let tree = request(
+                server().port,
+                "POST",
+                "/rest/createPlaylist",
+                Some(&format!("{user}{variant}&playlistId={pl}{songs}")),
+            )
+            .unwrap();
+            let streamed = server().get(&format!("/rest/getPlaylist?{user}{variant}&id={pl}"));
+            assert_eq!(tree.status, 200);
+            assert_eq!(streamed.status, 200);
+            assert_eq!(
+                tree.header("content-type"),
+                streamed.header("content-type"),
+                "{variant}"
+            );
+            assert!(streamed.body.contains("\"ok\""), "{variant}");
+            assert_eq!(tree.body, streamed.body, "{user} {variant}");
+            if variant.is_empty() || variant == "&c=DSub" {
+                assert_valid_xml(&streamed.body);
+            }
+            let hinted = streamed.body.contains("transcodedSuffix");
+            assert_eq!(hinted, user != ADMIN, "{user} {variant}");
+            let nested = streamed.body.contains("genres");
+            assert_eq!(nested, variant != "&c=DSub", "{user} {variant}");
+        }
+    }
+}
+
+/// createPlaylist answers a long playlist (over 1,000 songs) streamed too: the same bytes as
+/// getPlaylist, every entry in order, valid XML.
+#[test]
+fn create_playlist_streams_long_answers() {
+    let cycle = ["Six", "One", "Six", "Two"];
+    let order: Vec<&str> = (0..1_203).map(|i| cycle[i % cycle.len()]).collect();
+    let songs: String = order.iter().map(|t| format!("&songId={}", id(t))).collect();
+    for variant in ["", "&f=json"] {
+        let created = request(
+            server().port,
+            "POST",
+            "/rest/createPlaylist",
+            Some(&format!("{BOB}{variant}&name=long{songs}")),
+        )
+        .unwrap();
+        assert_eq!(created.status, 200);
+        let pl = created
+            .body
+            .split("pl-")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_string();
+        let read = server().get(&format!("/rest/getPlaylist?{BOB}{variant}&id=pl-{pl}"));
+        assert_eq!(created.body, read.body, "{variant}");
+        if variant.is_empty() {
+            assert_valid_xml(&read.body);
+            assert_eq!(read.body.matches("<entry ").count(), order.len());
+        } else {
+            assert_eq!(titles(&read.json()["playlist"]), order);
+        }
+    }
+}

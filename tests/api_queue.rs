@@ -19,7 +19,9 @@ struct Fixture {
 }
 
 /// Users made for the tests (password = name + "pw").
-const USERS: &[&str] = &["queue1", "queue2", "indexed", "racer", "marks", "empty"];
+const USERS: &[&str] = &[
+    "queue1", "queue2", "indexed", "racer", "marks", "empty", "long",
+];
 
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
@@ -455,4 +457,59 @@ fn bookmarks_golden_path_and_errors() {
         json("getBookmarks", &me)["bookmarks"]["bookmark"],
         Value::Array(vec![])
     );
+}
+
+/// A long queue is streamed in chunks: every entry, in order (repeats kept), the same songs as
+/// a playlist of them renders, valid XML and JSON.
+#[test]
+fn a_long_queue_comes_back_whole_and_in_order() {
+    let user = "long";
+    let titles = ["Two", "One", "Four", "Three", "One"];
+    let order: Vec<&str> = (0..1_203).map(|i| titles[i % titles.len()]).collect();
+    let form = format!(
+        "{}&f=json&currentIndex=700{}",
+        auth(user),
+        ids_param(&order)
+    );
+    let r = request(
+        server().port,
+        "POST",
+        "/rest/savePlayQueueByIndex",
+        Some(&form),
+    )
+    .unwrap();
+    ok(&r.json());
+    let queue = json("getPlayQueueByIndex", &auth(user));
+    ok(&queue);
+    let queue = &queue["playQueueByIndex"];
+    assert_eq!(queue["currentIndex"], 700);
+    assert_eq!(entry_titles(queue), order);
+    let by_id = json("getPlayQueue", &auth(user));
+    assert_eq!(by_id["playQueue"]["current"], id(order[700]));
+    assert_eq!(by_id["playQueue"]["entry"], queue["entry"]);
+    let body = xml("getPlayQueue", &auth(user));
+    assert!(
+        body.ends_with("</playQueue></subsonic-response>"),
+        "{}",
+        &body[body.len() - 80..]
+    );
+    assert_eq!(body.matches("<entry ").count(), order.len());
+    // The songs are those a playlist of them shows.
+    let form = format!(
+        "{}&f=json&name=same{}",
+        auth(user),
+        ids_param(&order).replace("&id=", "&songId=")
+    );
+    let r = request(server().port, "POST", "/rest/createPlaylist", Some(&form)).unwrap();
+    let created = r.json();
+    ok(&created);
+    let playlist = json(
+        "getPlaylist",
+        &format!(
+            "{}&id={}",
+            auth(user),
+            created["playlist"]["id"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(playlist["playlist"]["entry"], queue["entry"]);
 }

@@ -16,13 +16,21 @@ use tokio::sync::Semaphore;
 pub struct MediaLimits {
     pub io: BlockingIo,
     pub streams: UserStreams,
+    /// Streamed API answers (huge playlists) being produced at once, server-wide. Each holds
+    /// a blocking thread, a pooled connection and its read transaction while its client
+    /// reads, so they get a fixed share of the pool (8 connections) and the rest waits.
+    pub answers: Arc<Semaphore>,
 }
+
+/// Streamed API answers produced at once (see `MediaLimits::answers`).
+const ANSWERS_AT_ONCE: usize = 4;
 
 impl MediaLimits {
     pub fn from_config(config: &crate::config::LimitsConfig) -> Self {
         Self {
             io: BlockingIo::new(config.stream_io_threads),
             streams: UserStreams::new(config.streams_per_user),
+            answers: Arc::new(Semaphore::new(ANSWERS_AT_ONCE)),
         }
     }
 }

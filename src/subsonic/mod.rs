@@ -28,6 +28,7 @@ pub mod searching;
 pub mod shared;
 pub mod shares;
 pub mod sort_keys;
+pub mod streamed;
 pub mod system;
 pub mod transcoding;
 pub mod users;
@@ -72,10 +73,12 @@ fn add_cors(headers: &mut header::HeaderMap) {
     }
 }
 
-/// What a method answers with: an envelope payload, or bytes (streams, images).
+/// What a method answers with: an envelope payload, bytes (streams, images), or an envelope
+/// written as it is read (`streamed`).
 pub enum Reply {
     Envelope(Option<Element>),
     Media(HttpResponse),
+    Streamed(streamed::Streamed),
 }
 
 async fn dispatch(
@@ -126,6 +129,13 @@ async fn dispatch(
     };
     let (ok, payload) = match result {
         Ok(Reply::Media(mut response)) => {
+            add_cors(response.headers_mut());
+            return response;
+        }
+        Ok(Reply::Streamed(answer)) => {
+            let mut response = HttpResponse::Ok()
+                .content_type(answer.content_type)
+                .streaming(answer.body);
             add_cors(response.headers_mut());
             return response;
         }
@@ -188,6 +198,10 @@ async fn call(
         Handler::Media(run) => {
             let ctx = authenticate(state, params, format, req.clone()).await?;
             run(ctx).await.map(Reply::Media)
+        }
+        Handler::Streamed(run) => {
+            let ctx = authenticate(state, params, format, req.clone()).await?;
+            run(ctx).await.map(Reply::Streamed)
         }
     }
 }

@@ -36,14 +36,47 @@ pub struct View<'a> {
     legacy_xml: bool,
 }
 
+/// What a caller's `View` is made of, owned: for work that outlives the request's `Ctx`
+/// (a streamed answer's producer thread).
+pub struct ViewOf {
+    state: actix_web::web::Data<crate::state::AppState>,
+    user_max_bit_rate: u32,
+    client: Option<String>,
+    legacy_xml: bool,
+}
+
+impl ViewOf {
+    pub fn new(ctx: &Ctx) -> Self {
+        Self {
+            state: ctx.state.clone(),
+            user_max_bit_rate: ctx.user.max_bit_rate.max(0) as u32,
+            client: ctx.params.get("c").map(str::to_string),
+            legacy_xml: legacy_xml(ctx),
+        }
+    }
+
+    /// The same `View` as `View::of` the request.
+    pub fn view(&self) -> View<'_> {
+        View::new(
+            DefaultStream::new(
+                &self.state.transcoder.settings,
+                self.user_max_bit_rate,
+                self.client.as_deref(),
+            ),
+            self.legacy_xml,
+        )
+    }
+}
+
+/// Whether the caller is an XML client of `api.legacy_clients` (see `View::legacy_xml`).
+fn legacy_xml(ctx: &Ctx) -> bool {
+    ctx.format == Format::Xml
+        && response::is_legacy_client(&ctx.state.config.api.legacy_clients, ctx.params.get("c"))
+}
+
 impl<'a> View<'a> {
     pub fn of(ctx: &'a Ctx) -> Self {
-        let legacy_xml = ctx.format == Format::Xml
-            && response::is_legacy_client(
-                &ctx.state.config.api.legacy_clients,
-                ctx.params.get("c"),
-            );
-        Self::new(DefaultStream::of(ctx), legacy_xml)
+        Self::new(DefaultStream::of(ctx), legacy_xml(ctx))
     }
 
     pub fn new(stream: DefaultStream<'a>, legacy_xml: bool) -> Self {

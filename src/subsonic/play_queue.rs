@@ -4,13 +4,15 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::{self, Bookmarks, Child, PlayQueue, QueueCurrent, View};
+use super::model::{self, Bookmarks, Child, PlayQueue, QueueCurrent, View, ViewOf};
 use super::response::{Element, ToElement};
 use super::shared::song_ids;
+use super::streamed::{self, Streamed};
 use crate::db;
 use crate::library::{Id, TrackView};
 use crate::people::bookmarks::{self, BookmarkError};
 use crate::people::play_queue::{self, NewQueue, QueueError, SavedQueue};
+use crate::transcode::Flow;
 use std::collections::HashMap;
 
 impl From<QueueError> for ApiError {
@@ -72,26 +74,35 @@ async fn save(ctx: &Ctx, ids: Vec<i32>, current: usize) -> Result<Option<Element
     Ok(None)
 }
 
-/// The saved queue with its songs as `entry` elements (repeats kept); `None` for a user who
-/// never saved one, who then gets no `playQueue` at all (as Subsonic answers): an empty queue
-/// would look saved, and clients offer to "restore" it.
-async fn load(ctx: &Ctx) -> Result<Option<(SavedQueue, Vec<Child>)>, ApiError> {
-    let viewer = ctx.viewer.clone();
-    let loaded = ctx
-        .db(move |c| Ok(play_queue::load_with_songs(c, &viewer)?))
-        .await?;
-    let Some((queue, (views, notes))) = loaded else {
-        return Ok(None);
-    };
-    let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
-    let view = View::of(ctx);
-    let entries = queue
-        .track_ids
-        .iter()
-        .filter_map(|id| views.get(id))
-        .map(|v| Child::song(v, notes.get(&v.track.id), &view))
-        .collect();
-    Ok(Some((queue, entries)))
+/// The saved queue as `name`, its songs streamed as `entry` elements (repeats kept; a queue
+/// may be long), all in one read transaction; `current` says which is current. A user who
+/// never saved a queue gets no payload at all (as Subsonic answers): an empty queue would
+/// look saved, and clients offer to "restore" it.
+async fn stream_queue(
+    ctx: &Ctx,
+    method: &str,
+    name: &'static str,
+    current: fn(&SavedQueue) -> QueueCurrent,
+) -> Result<Streamed, ApiError> {
+    let scope = ctx.viewer.scope.clone();
+    let user_id = ctx.user.id;
+    let username = ctx.user.name.clone();
+    let view = ViewOf::new(ctx);
+    let what = format!("{method} of user {user_id}");
+    streamed::answer(ctx, what, move |c, out| {
+        let Some(mut queue) = play_queue::load(c, user_id, &scope)? else {
+            out.whole(None);
+            return Ok(());
+        };
+        let current = current(&queue);
+        let ids = std::mem::take(&mut queue.track_ids);
+        let head = queue_element(name, current, username, queue);
+        if out.open(head, "entry") == Flow::Continue {
+            out.songs(c, user_id, &view.view(), &ids)?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// savePlayQueue: `id` repeated (none clears the queue), `current` (a song id among them; the
@@ -126,57 +137,43 @@ pub async fn save_play_queue_by_index(ctx: Ctx) -> Result<Option<Element>, ApiEr
     save(&ctx, ids, current).await
 }
 
-/// The queue as `name`, with its current song as `current`.
+/// The queue as `name`, with its current song as `current` and an empty `entry` list (the
+/// songs are streamed into it).
 fn queue_element(
     name: &'static str,
     current: QueueCurrent,
-    ctx: &Ctx,
+    username: String,
     q: SavedQueue,
-    entries: Vec<Child>,
 ) -> Element {
     let queue = PlayQueue {
         current,
         position: q.position_ms,
-        username: ctx.user.name.clone(),
+        username,
         changed: q.changed_at,
         changed_by: q.changed_by,
-        entries,
+        entries: Vec::new(),
     };
     queue.into_element(name)
 }
 
 /// getPlayQueue: `current` is the current song's id (a string, per OpenSubsonic).
-pub async fn get_play_queue(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let Some((queue, entries)) = load(&ctx).await? else {
-        return Ok(None);
-    };
-    let current = queue
-        .current
-        .and_then(|i| queue.track_ids.get(i))
-        .map(|&id| Id::Track(id).to_string());
-    let current = QueueCurrent::Id(current);
-    Ok(Some(queue_element(
-        "playQueue",
-        current,
-        &ctx,
-        queue,
-        entries,
-    )))
+pub async fn get_play_queue(ctx: Ctx) -> Result<Streamed, ApiError> {
+    stream_queue(&ctx, "getPlayQueue", "playQueue", |queue| {
+        let current = queue
+            .current
+            .and_then(|i| queue.track_ids.get(i))
+            .map(|&id| Id::Track(id).to_string());
+        QueueCurrent::Id(current)
+    })
+    .await
 }
 
 /// getPlayQueueByIndex: like getPlayQueue with the 0-based `currentIndex`.
-pub async fn get_play_queue_by_index(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let Some((queue, entries)) = load(&ctx).await? else {
-        return Ok(None);
-    };
-    let current = QueueCurrent::Index(queue.current);
-    Ok(Some(queue_element(
-        "playQueueByIndex",
-        current,
-        &ctx,
-        queue,
-        entries,
-    )))
+pub async fn get_play_queue_by_index(ctx: Ctx) -> Result<Streamed, ApiError> {
+    stream_queue(&ctx, "getPlayQueueByIndex", "playQueueByIndex", |queue| {
+        QueueCurrent::Index(queue.current)
+    })
+    .await
 }
 
 /// A song id parameter.

@@ -4,14 +4,16 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::{self, Child, Playlists, View};
+use super::model::{self, Child, Playlists, ViewOf};
 use super::response::{Element, ToElement};
 use super::shared::{actor, annotated_tracks, song_ids};
+use super::streamed::{self, Streamed};
 use crate::db::{self, models::Role};
 use crate::library::access;
 use crate::library::covers::CoverArtId;
 use crate::library::{Id, TrackView};
 use crate::people::playlists::{self, Actor, Playlist, PlaylistError, PlaylistUpdate};
+use crate::transcode::Flow;
 use crate::users;
 use std::collections::HashMap;
 
@@ -64,32 +66,56 @@ fn cover_art(p: &Playlist) -> Option<String> {
     Some(CoverArtId::versioned(Id::Playlist(p.id), &parts).to_string())
 }
 
-/// A playlist the caller may read, with its songs as `entry` children (repeats kept).
-async fn playlist_with_songs(ctx: &Ctx, actor: Actor, id: i32) -> Result<Element, ApiError> {
+/// createPlaylist answers with a playlist of at most this many songs as one tree, rendered
+/// by the envelope path every other answer takes; longer ones are streamed as getPlaylist's
+/// are. Tests compare the two: the tree is what a streamed answer must equal.
+const TREE_AT_MOST: usize = 1_000;
+
+/// Answers with a playlist the caller may read, its songs as `entry` children (repeats kept),
+/// all read in one transaction: streamed a chunk at a time (a playlist may hold 100,000
+/// songs), or, with `tree`, built whole and rendered as every other envelope.
+async fn playlist_with_songs(
+    ctx: &Ctx,
+    method: &str,
+    actor: Actor,
+    id: i32,
+    tree: bool,
+) -> Result<Streamed, ApiError> {
     let user_id = ctx.user.id;
-    let (playlist, order, views, notes, actor) = ctx
-        .db(move |c| {
-            let playlist = playlists::readable(c, &actor, id)?;
-            let order = playlists::track_ids(c, &actor.scope, id)?;
+    let view = ViewOf::new(ctx);
+    let what = format!("{method} {}", Id::Playlist(id));
+    streamed::answer(ctx, what, move |c, out| {
+        let playlist = playlists::readable(c, &actor, id)?;
+        let order = playlists::track_ids(c, &actor.scope, id)?;
+        let view = view.view();
+        if tree {
             let mut unique = order.clone();
             unique.sort_unstable();
             unique.dedup();
             let (views, notes) = annotated_tracks(c, user_id, &unique)?;
-            Ok((playlist, order, views, notes, actor))
-        })
-        .await?;
-    let views: HashMap<i32, TrackView> = views.into_iter().map(|v| (v.track.id, v)).collect();
-    let view = View::of(ctx);
-    let entries = order
-        .iter()
-        .filter_map(|id| views.get(id))
-        .map(|v| Child::song(v, notes.get(&v.track.id), &view))
-        .collect();
-    let playlist = model::Playlist {
-        entries: Some(entries),
-        ..playlist_model(&playlist, &actor)
-    };
-    Ok(playlist.into_element("playlist"))
+            let views: HashMap<i32, &TrackView> = views.iter().map(|v| (v.track.id, v)).collect();
+            let entries = order
+                .iter()
+                .filter_map(|id| views.get(id))
+                .map(|v| Child::song(v, notes.get(&v.track.id), &view))
+                .collect();
+            let playlist = model::Playlist {
+                entries: Some(entries),
+                ..playlist_model(&playlist, &actor)
+            };
+            out.whole(Some(playlist.into_element("playlist")));
+            return Ok(());
+        }
+        let head = model::Playlist {
+            entries: Some(Vec::new()),
+            ..playlist_model(&playlist, &actor)
+        };
+        if out.open(head.into_element("playlist"), "entry") == Flow::Continue {
+            out.songs(c, user_id, &view, &order)?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// getPlaylists: the caller's own and the public playlists; an admin may pass `username` to
@@ -126,18 +152,19 @@ pub async fn get_playlists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     ))
 }
 
-/// getPlaylist: one playlist with its songs.
-pub async fn get_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+/// getPlaylist: one playlist with its songs, streamed.
+pub async fn get_playlist(ctx: Ctx) -> Result<Streamed, ApiError> {
     let id = playlist_id(&ctx, "id")?;
     let actor = actor(&ctx).await?;
-    Ok(Some(playlist_with_songs(&ctx, actor, id).await?))
+    playlist_with_songs(&ctx, "getPlaylist", actor, id, false).await
 }
 
 /// createPlaylist: a new playlist named `name`, or, with `playlistId`, that playlist's songs
 /// replaced (and its name changed when `name` is given). Answers with the playlist.
-pub async fn create_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+pub async fn create_playlist(ctx: Ctx) -> Result<Streamed, ApiError> {
     ctx.require_role(Role::Playlist)?;
     let songs = song_ids(&ctx, "songId")?;
+    let tree = songs.len() <= TREE_AT_MOST;
     let name = ctx
         .params
         .get("name")
@@ -166,7 +193,7 @@ pub async fn create_playlist(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             })
         })
         .await?;
-    Ok(Some(playlist_with_songs(&ctx, actor, id).await?))
+    playlist_with_songs(&ctx, "createPlaylist", actor, id, tree).await
 }
 
 /// updatePlaylist: name, comment, public, songs appended (`songIdToAdd`) and removed by

@@ -4,6 +4,7 @@
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::response::Element;
+use super::streamed::Streamed;
 use super::{
     annotation, artwork, avatar, browsing, chat, folders, info, lists, lyrics, media, play_queue,
     playlists, podcasts, radio, scan_errors, searching, shares, system, users,
@@ -13,6 +14,7 @@ use futures_util::future::LocalBoxFuture;
 
 type EnvelopeFuture = LocalBoxFuture<'static, Result<Option<Element>, ApiError>>;
 type MediaFuture = LocalBoxFuture<'static, Result<HttpResponse, ApiError>>;
+type StreamedFuture = LocalBoxFuture<'static, Result<Streamed, ApiError>>;
 
 /// How a method answers.
 #[derive(Clone, Copy)]
@@ -24,6 +26,9 @@ pub enum Handler {
     Envelope(fn(Ctx) -> EnvelopeFuture),
     /// Bytes (streams, images), for a signed-in caller; failures still get an envelope.
     Media(fn(Ctx) -> MediaFuture),
+    /// An envelope written while its list is read (answers that grow with the library, see
+    /// `streamed`), for a signed-in caller; failures before its head get an error envelope.
+    Streamed(fn(Ctx) -> StreamedFuture),
 }
 
 pub struct Method {
@@ -45,6 +50,15 @@ macro_rules! media {
         Method {
             name: $name,
             handler: Handler::Media(|ctx| Box::pin($handler(ctx))),
+        }
+    };
+}
+
+macro_rules! streamed {
+    ($name:literal, $handler:path) => {
+        Method {
+            name: $name,
+            handler: Handler::Streamed(|ctx| Box::pin($handler(ctx))),
         }
     };
 }
@@ -143,13 +157,13 @@ pub static METHODS: &[Method] = &[
     envelope!("getNewestPodcasts", podcasts::get_newest_podcasts),
     // playlists, queue, bookmarks (playlists.rs, play_queue.rs):
     envelope!("getPlaylists", playlists::get_playlists),
-    envelope!("getPlaylist", playlists::get_playlist),
-    envelope!("createPlaylist", playlists::create_playlist),
+    streamed!("getPlaylist", playlists::get_playlist),
+    streamed!("createPlaylist", playlists::create_playlist),
     envelope!("updatePlaylist", playlists::update_playlist),
     envelope!("deletePlaylist", playlists::delete_playlist),
-    envelope!("getPlayQueue", play_queue::get_play_queue),
+    streamed!("getPlayQueue", play_queue::get_play_queue),
     envelope!("savePlayQueue", play_queue::save_play_queue),
-    envelope!("getPlayQueueByIndex", play_queue::get_play_queue_by_index),
+    streamed!("getPlayQueueByIndex", play_queue::get_play_queue_by_index),
     envelope!("savePlayQueueByIndex", play_queue::save_play_queue_by_index),
     envelope!("getBookmarks", play_queue::get_bookmarks),
     envelope!("createBookmark", play_queue::create_bookmark),

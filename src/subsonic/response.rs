@@ -76,7 +76,13 @@ enum Child {
     List(&'static str, Vec<Element>),
     Scalars(&'static str, Vec<Value>),
     Field(&'static str, String),
+    /// Where the items of a streamed list go (see `render_streamed`).
+    Hole(&'static str),
 }
+
+/// Marks a streamed list's place in a rendered envelope. Never written otherwise: control
+/// characters are stripped from XML text and escaped in JSON strings.
+const HOLE: char = '\0';
 
 /// A response element: attributes, optional text, and ordered children.
 #[derive(Debug, Clone, PartialEq)]
@@ -149,6 +155,21 @@ impl Element {
         )
     }
 
+    /// Makes the list named `name` (empty; added last when absent) a streamed one: its items
+    /// are not in the tree but written one by one after the envelope's head
+    /// (`render_streamed`, `write_item`). An envelope holds at most one.
+    pub fn streamed_list(mut self, name: &'static str) -> Self {
+        let place = self
+            .children
+            .iter_mut()
+            .find(|c| matches!(c, Child::List(n, items) if *n == name && items.is_empty()));
+        match place {
+            Some(place) => *place = Child::Hole(name),
+            None => self.children.push(Child::Hole(name)),
+        }
+        self
+    }
+
     /// Adds a text field: a child element with text in XML (`<notes>…</notes>`), a plain string
     /// property in JSON (the shape of artistInfo/albumInfo fields). Empty values are left out.
     pub fn field_opt(mut self, name: &'static str, value: Option<&str>) -> Self {
@@ -214,6 +235,7 @@ impl Element {
                     out.push_str(name);
                     out.push('>');
                 }
+                Child::Hole(_) => out.push(HOLE),
                 Child::Scalars(name, items) => {
                     for v in items {
                         out.push('<');
@@ -280,6 +302,12 @@ impl Element {
                 Child::Field(name, text) => {
                     key(out, name);
                     json_string(out, &strip_controls(text));
+                }
+                Child::Hole(name) => {
+                    key(out, name);
+                    out.push('[');
+                    out.push(HOLE);
+                    out.push(']');
                 }
                 Child::Scalars(name, items) => {
                     key(out, name);
@@ -409,13 +437,67 @@ pub fn render(format: &Format, ok: bool, payload: Option<Element>) -> (&'static 
         Format::Xml => {
             let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
             envelope.write_xml(&mut out, Some(NAMESPACE));
-            ("text/xml; charset=utf-8", out)
+            (content_type(format), out)
         }
-        Format::Json => ("application/json; charset=utf-8", json_envelope(&envelope)),
+        Format::Json => (content_type(format), json_envelope(&envelope)),
         Format::Jsonp(callback) => (
-            "application/javascript; charset=utf-8",
+            content_type(format),
             format!("{callback}({});", json_envelope(&envelope)),
         ),
+    }
+}
+
+/// The content type of an answer in `format`.
+pub fn content_type(format: &Format) -> &'static str {
+    match format {
+        Format::Xml => "text/xml; charset=utf-8",
+        Format::Json => "application/json; charset=utf-8",
+        Format::Jsonp(_) => "application/javascript; charset=utf-8",
+    }
+}
+
+/// An envelope whose one streamed list (`Element::streamed_list`) is written item by item:
+/// `head`, then each item (`write_item`), then `tail` make the same bytes as `render` of the
+/// tree with those items in the list.
+pub struct StreamedEnvelope {
+    pub content_type: &'static str,
+    pub head: String,
+    pub tail: String,
+}
+
+/// Renders `payload` (holding one `streamed_list`) into the envelope, split at the list.
+pub fn render_streamed(format: &Format, payload: Element) -> StreamedEnvelope {
+    let (content_type, mut body) = render(format, true, Some(payload));
+    let at = body
+        .find(HOLE)
+        .expect("a streamed envelope holds a streamed list");
+    let tail = body.split_off(at + HOLE.len_utf8());
+    body.truncate(at);
+    debug_assert!(!tail.contains(HOLE), "one streamed list per envelope");
+    StreamedEnvelope {
+        content_type,
+        head: body,
+        tail,
+    }
+}
+
+/// Writes one item of a streamed list named `list` (`first`: the list's first item, which
+/// JSON writes without a separator).
+pub fn write_item(
+    format: &Format,
+    list: &'static str,
+    item: &Element,
+    first: bool,
+    out: &mut String,
+) {
+    match format {
+        Format::Xml => item.write_xml_as(list, out, None),
+        Format::Json | Format::Jsonp(_) => {
+            if !first {
+                out.push(',');
+            }
+            item.write_json(out);
+        }
     }
 }
 
@@ -524,6 +606,48 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["q"], "a\"b\\c\nd");
         assert_eq!(v["f"], 1.5);
+    }
+
+    #[test]
+    fn a_streamed_list_renders_the_bytes_of_the_tree() {
+        let item = |i: i32| {
+            Element::new("whatever")
+                .attr("id", format!("tr-{i}"))
+                .attr("title", "<a & \"b\">\u{1}")
+                .scalars("moods", vec!["calm".into()])
+                .list("genres", vec![Element::new("g").attr("name", "Rock")])
+        };
+        let head = || {
+            Element::new("playlist")
+                .attr("id", "pl-1")
+                .attr("name", "x")
+        };
+        // The list in the middle of its element (replaced in place), or added last.
+        for format in [Format::Xml, Format::Json, Format::Jsonp("cb".into())] {
+            for in_tree in [true, false] {
+                let shape = |e: Element| match in_tree {
+                    true => e.attr("after", 1).child(Element::new("after")),
+                    false => e,
+                };
+                for n in [0, 1, 3] {
+                    let tree = shape(head().items("entry", (0..n).map(item)));
+                    let (tree_type, tree_body) = render(&format, true, Some(tree));
+                    let payload = if in_tree {
+                        shape(head().items("entry", Vec::<Element>::new()))
+                    } else {
+                        head()
+                    };
+                    let streamed = render_streamed(&format, payload.streamed_list("entry"));
+                    let mut body = streamed.head.clone();
+                    for i in 0..n {
+                        write_item(&format, "entry", &item(i), i == 0, &mut body);
+                    }
+                    body.push_str(&streamed.tail);
+                    assert_eq!(streamed.content_type, tree_type);
+                    assert_eq!(body, tree_body, "{format:?}, {n} items, in tree: {in_tree}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -63,7 +63,7 @@ impl ChunkSink {
             }
             if Instant::now() >= deadline {
                 tracing::info!(
-                    "a client read nothing for {} s; its transcode is given up",
+                    "a client read nothing for {} s; its stream is given up",
                     self.idle.as_secs()
                 );
                 return Flow::Stop;
