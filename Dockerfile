@@ -8,7 +8,10 @@ FROM ${BUILDER_IMAGE} AS build
 WORKDIR /src
 # The dependencies first, in a layer of their own that source changes do not invalidate.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src && echo 'fn main() {}' >src/main.rs && touch src/lib.rs \
+# Every [[bin]] of Cargo.toml needs a placeholder too, or the manifest does not load.
+RUN mkdir -p src/bin && echo 'fn main() {}' >src/main.rs && touch src/lib.rs \
+    && for bin in $(sed -n '/^\[\[bin\]\]/,/^name/s/^name = "\(.*\)"/\1/p' Cargo.toml); do \
+         echo 'fn main() {}' >"src/bin/$bin.rs"; done \
     && cargo build --release --locked --bin mediastreamer \
     && rm -rf src
 COPY . .

@@ -6,11 +6,11 @@
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use mediastreamer::synth::{LibrarySpec, generate_library};
+
+mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Time Subsonic API calls against a generated library.
@@ -91,87 +91,19 @@ impl Conn {
     }
 }
 
-struct ServerProcess(Child);
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
 
 fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    common::status_mib(pid, "VmRSS:")
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let binary = std::env::current_exe()?
-        .parent()
-        .context("no parent folder")?
-        .join("mediastreamer");
-    if !binary.is_file() {
-        bail!(
-            "{} not found: run `cargo build --release --features synth` first",
-            binary.display()
-        );
-    }
-    let work: PathBuf = match &args.keep {
-        Some(dir) => dir.clone(),
-        None => std::env::temp_dir().join(format!("api-bench-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&work)?;
-    let music = work.join("library");
-    if !music.exists() {
-        eprintln!("generating {} tracks…", args.tracks);
-        generate_library(
-            &music,
-            &LibrarySpec {
-                tracks: args.tracks,
-                ..LibrarySpec::default()
-            },
-        )?;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let config = work.join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\naddress = \"127.0.0.1:{port}\"\n[library]\nfolders = [{music:?}]\n[database]\npath = {:?}\n[scan]\nschedule = \"\"\nwatch = false\n[log]\nlevel = \"warn\"\n",
-            work.join("bench.db")
-        ),
-    )?;
-    let cli = |a: &[&str]| {
-        Command::new(&binary)
-            .arg("--config")
-            .arg(&config)
-            .args(a)
-            .output()
-    };
-    let _ = cli(&["user", "add", "bench", "--password", "benchpw", "--admin"])?;
-    let server = ServerProcess(
-        Command::new(&binary)
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?,
-    );
-    let pid = server.0.id();
+    let server = common::start("api-bench", args.keep.as_deref(), args.tracks, "")?;
+    let (port, pid) = (server.port, server.pid);
     wait_for_scan(port, args.tracks)?;
     std::thread::sleep(Duration::from_secs(2));
     let idle_rss = rss_mib(pid);
@@ -380,9 +312,10 @@ fn main() -> anyhow::Result<()> {
     results.insert("idle_rss_mib".into(), idle_rss.into());
     results.insert("tracks".into(), args.tracks.into());
     println!("{}", serde_json::Value::Object(results));
+    let server_work = server.work.clone();
     drop(server);
     if args.keep.is_none() {
-        let _ = std::fs::remove_dir_all(&work);
+        let _ = std::fs::remove_dir_all(&server_work);
     }
     Ok(())
 }

@@ -7,11 +7,12 @@
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use mediastreamer::synth::{LibrarySpec, generate_library};
+use common::status_mib;
+
+mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Measure the server's memory while it answers getPlaylist for a huge playlist.
@@ -32,15 +33,6 @@ struct Args {
 }
 
 const AUTH: &str = "u=bench&p=benchpw&v=1.16.1&c=playlist-bench";
-
-struct ServerProcess(Child);
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// One request on its own connection; the whole raw response (headers and body, chunked or
 /// not) is read until the server closes it. Returns (status line, body bytes after headers).
@@ -102,18 +94,6 @@ fn call(port: u16, method: &str, query: &str) -> anyhow::Result<serde_json::Valu
     Ok(r)
 }
 
-/// A field of /proc/PID/status in MiB.
-fn status_mib(pid: u32, field: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 /// Resets the peak (VmHWM) to the current resident size.
 fn reset_peak(pid: u32) {
     let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
@@ -169,57 +149,10 @@ fn measure(
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let binary = std::env::current_exe()?
-        .parent()
-        .context("no parent folder")?
-        .join("mediastreamer");
-    if !binary.is_file() {
-        bail!(
-            "{} not found: run `cargo build --release --features synth` first",
-            binary.display()
-        );
-    }
-    let work: PathBuf = match &args.keep {
-        Some(dir) => dir.clone(),
-        None => std::env::temp_dir().join(format!("playlist-bench-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&work)?;
-    let music = work.join("library");
-    if !music.exists() {
-        eprintln!("generating {} tracks…", args.tracks);
-        generate_library(
-            &music,
-            &LibrarySpec {
-                tracks: args.tracks,
-                ..LibrarySpec::default()
-            },
-        )?;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let config = work.join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\naddress = \"127.0.0.1:{port}\"\n[library]\nfolders = [{music:?}]\n[database]\npath = {:?}\n[scan]\nschedule = \"\"\nwatch = false\n[log]\nlevel = \"warn\"\n[limits]\nrequest_body_mb = 64\n",
-            work.join("bench.db")
-        ),
-    )?;
-    let _ = Command::new(&binary)
-        .arg("--config")
-        .arg(&config)
-        .args(["user", "add", "bench", "--password", "benchpw", "--admin"])
-        .output()?;
-    let server = ServerProcess(
-        Command::new(&binary)
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?,
-    );
-    let pid = server.0.id();
+    // createPlaylist takes all the ids in one form body.
+    let extra = "[limits]\nrequest_body_mb = 64\n";
+    let server = common::start("playlist-bench", args.keep.as_deref(), args.tracks, extra)?;
+    let (port, pid) = (server.port, server.pid);
     wait_for_scan(port, args.tracks)?;
 
     // The library's song ids, then a playlist of `entries` of them (repeated as needed).
@@ -289,9 +222,10 @@ fn main() -> anyhow::Result<()> {
         }
     }
     println!("{}", serde_json::Value::Object(results));
+    let server_work = server.work.clone();
     drop(server);
     if args.keep.is_none() {
-        let _ = std::fs::remove_dir_all(&work);
+        let _ = std::fs::remove_dir_all(&server_work);
     }
     Ok(())
 }

@@ -1,0 +1,101 @@
+//! What the benchmark programs share: the real server (the `mediastreamer` binary next to
+//! them) started on a generated library in a work folder, with an admin `bench`/`benchpw`, and
+//! its memory read from /proc.
+
+use anyhow::{Context, bail};
+use mediastreamer::synth::{LibrarySpec, generate_library};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The server under measurement; killed when dropped.
+pub struct BenchServer {
+    pub port: u16,
+    pub pid: u32,
+    /// The work folder: `library/`, `config.toml`, `bench.db`.
+    pub work: PathBuf,
+    process: Child,
+}
+
+impl Drop for BenchServer {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// Generates `tracks` tracks in the work folder (`keep`, or a temporary folder named after
+/// `bench`) unless a library is there already, writes a config (plus `extra_config` lines),
+/// adds the admin and starts the server. The start-up scan is still running on return.
+pub fn start(
+    bench: &str,
+    keep: Option<&Path>,
+    tracks: usize,
+    extra_config: &str,
+) -> anyhow::Result<BenchServer> {
+    let binary = std::env::current_exe()?
+        .parent()
+        .context("no parent folder")?
+        .join("mediastreamer");
+    if !binary.is_file() {
+        bail!(
+            "{} not found: run `cargo build --release --features synth` first",
+            binary.display()
+        );
+    }
+    let work: PathBuf = match keep {
+        Some(dir) => dir.to_path_buf(),
+        None => std::env::temp_dir().join(format!("{bench}-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&work)?;
+    let music = work.join("library");
+    if !music.exists() {
+        eprintln!("generating {tracks} tracks…");
+        generate_library(
+            &music,
+            &LibrarySpec {
+                tracks,
+                ..LibrarySpec::default()
+            },
+        )?;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let config = work.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\naddress = \"127.0.0.1:{port}\"\n[library]\nfolders = [{music:?}]\n[database]\npath = {:?}\n[scan]\nschedule = \"\"\nwatch = false\n[log]\nlevel = \"warn\"\n{extra_config}",
+            work.join("bench.db")
+        ),
+    )?;
+    let _ = Command::new(&binary)
+        .arg("--config")
+        .arg(&config)
+        .args(["user", "add", "bench", "--password", "benchpw", "--admin"])
+        .output()?;
+    let process = Command::new(&binary)
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    Ok(BenchServer {
+        port,
+        pid: process.id(),
+        work,
+        process,
+    })
+}
+
+/// A field of /proc/PID/status (`VmRSS:`, `VmHWM:`) in MiB.
+pub fn status_mib(pid: u32, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
