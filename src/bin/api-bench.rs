@@ -104,7 +104,9 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let server = common::start("api-bench", args.keep.as_deref(), args.tracks, "")?;
     let (port, pid) = (server.port, server.pid);
-    wait_for_scan(port, args.tracks)?;
+    server.wait_for_scan(args.tracks, |port| {
+        Conn::open(port).ok()?.call("getScanStatus", "").ok()
+    })?;
     std::thread::sleep(Duration::from_secs(2));
     let idle_rss = rss_mib(pid);
 
@@ -312,27 +314,5 @@ fn main() -> anyhow::Result<()> {
     results.insert("idle_rss_mib".into(), idle_rss.into());
     results.insert("tracks".into(), args.tracks.into());
     println!("{}", serde_json::Value::Object(results));
-    let server_work = server.work.clone();
-    drop(server);
-    if args.keep.is_none() {
-        let _ = std::fs::remove_dir_all(&server_work);
-    }
     Ok(())
-}
-
-fn wait_for_scan(port: u16, tracks: usize) -> anyhow::Result<()> {
-    let start = Instant::now();
-    loop {
-        if let Ok(mut c) = Conn::open(port)
-            && let Ok(r) = c.call("getScanStatus", "")
-            && r["scanStatus"]["scanning"] == false
-            && r["scanStatus"]["count"].as_u64() == Some(tracks as u64)
-        {
-            return Ok(());
-        }
-        if start.elapsed() > Duration::from_secs(600) {
-            bail!("the server did not finish its start-up scan");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }

@@ -153,7 +153,7 @@ fn main() -> anyhow::Result<()> {
     let extra = "[limits]\nrequest_body_mb = 64\n";
     let server = common::start("playlist-bench", args.keep.as_deref(), args.tracks, extra)?;
     let (port, pid) = (server.port, server.pid);
-    wait_for_scan(port, args.tracks)?;
+    server.wait_for_scan(args.tracks, |port| call(port, "getScanStatus", "").ok())?;
 
     // The library's song ids, then a playlist of `entries` of them (repeated as needed).
     let mut songs = Vec::new();
@@ -222,26 +222,5 @@ fn main() -> anyhow::Result<()> {
         }
     }
     println!("{}", serde_json::Value::Object(results));
-    let server_work = server.work.clone();
-    drop(server);
-    if args.keep.is_none() {
-        let _ = std::fs::remove_dir_all(&server_work);
-    }
     Ok(())
-}
-
-fn wait_for_scan(port: u16, tracks: usize) -> anyhow::Result<()> {
-    let start = Instant::now();
-    loop {
-        if let Ok(r) = call(port, "getScanStatus", "")
-            && r["scanStatus"]["scanning"] == false
-            && r["scanStatus"]["count"].as_u64() == Some(tracks as u64)
-        {
-            return Ok(());
-        }
-        if start.elapsed() > Duration::from_secs(600) {
-            bail!("the server did not finish its start-up scan");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }

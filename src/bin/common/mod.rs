@@ -6,13 +6,16 @@ use anyhow::{Context, bail};
 use mediastreamer::synth::{LibrarySpec, generate_library};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
-/// The server under measurement; killed when dropped.
+/// The server under measurement; killed when dropped, and its work folder removed unless
+/// the caller asked to keep it.
 pub struct BenchServer {
     pub port: u16,
     pub pid: u32,
     /// The work folder: `library/`, `config.toml`, `bench.db`.
-    pub work: PathBuf,
+    work: PathBuf,
+    keep: bool,
     process: Child,
 }
 
@@ -20,6 +23,33 @@ impl Drop for BenchServer {
     fn drop(&mut self) {
         let _ = self.process.kill();
         let _ = self.process.wait();
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.work);
+        }
+    }
+}
+
+impl BenchServer {
+    /// Waits until the start-up scan has cataloged `tracks` tracks; `status` asks
+    /// getScanStatus (None when the server does not answer yet).
+    pub fn wait_for_scan(
+        &self,
+        tracks: usize,
+        status: impl Fn(u16) -> Option<serde_json::Value>,
+    ) -> anyhow::Result<()> {
+        let start = Instant::now();
+        loop {
+            if let Some(r) = status(self.port)
+                && r["scanStatus"]["scanning"] == false
+                && r["scanStatus"]["count"].as_u64() == Some(tracks as u64)
+            {
+                return Ok(());
+            }
+            if start.elapsed() > Duration::from_secs(600) {
+                bail!("the server did not finish its start-up scan");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 }
 
@@ -84,6 +114,7 @@ pub fn start(
         port,
         pid: process.id(),
         work,
+        keep: keep.is_some(),
         process,
     })
 }
