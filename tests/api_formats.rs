@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::api::{ADMIN, Server, assert_error, assert_valid_xml, put, request_raw};
+use common::api::{ADMIN, Server, assert_error, assert_valid_xml, put};
 use mediastreamer::synth::{Format, TrackSpec, cover_jpg, tagged_bytes};
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -64,16 +64,7 @@ struct Library {
 }
 
 fn ids_by_suffix(port: u16) -> HashMap<String, String> {
-    let r = request_raw(
-        port,
-        "GET",
-        &format!("/rest/search3?{ADMIN}&query=&songCount=100&f=json"),
-        &[],
-    )
-    .unwrap();
-    r.json()["searchResult3"]["song"]
-        .as_array()
-        .unwrap()
+    common::api::admin_songs(port)
         .iter()
         .map(|s| {
             (

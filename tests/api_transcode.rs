@@ -84,16 +84,7 @@ struct Library {
 }
 
 fn track_ids(port: u16) -> HashMap<String, String> {
-    let r = request_raw(
-        port,
-        "GET",
-        &format!("/rest/search3?{ADMIN}&query=&songCount=100&f=json"),
-        &[],
-    )
-    .unwrap();
-    r.json()["searchResult3"]["song"]
-        .as_array()
-        .unwrap()
+    common::api::admin_songs(port)
         .iter()
         .map(|s| {
             let path = s["path"].as_str().unwrap();

@@ -88,6 +88,21 @@ pub fn put(music: &Path, rel: &str, format: Format, spec: TrackSpec) {
 /// Starts the real server on a library that `build` writes into the given music folder, with
 /// users `admin` (password adminpw, admin) and `bob` (bobpw), and waits until the start-up
 /// scan has found `tracks` tracks.
+/// The admin's songs (up to 100) as search3 "" lists them, in JSON.
+pub fn admin_songs(port: u16) -> Vec<serde_json::Value> {
+    let r = request_raw(
+        port,
+        "GET",
+        &format!("/rest/search3?{ADMIN}&query=&songCount=100&f=json"),
+        &[],
+    )
+    .unwrap();
+    r.json()["searchResult3"]["song"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
 pub fn start_server(tracks: usize, build: impl FnOnce(&Path)) -> Server {
     start_server_configured(&["music"], "", tracks, |folders| build(&folders[0]))
 }
