@@ -100,6 +100,8 @@ pub struct ScanConfig {
     pub watch: bool,
     /// Seconds the watcher waits for a burst of changes to settle before rescanning.
     pub watch_delay_secs: u64,
+    /// Seconds between rescans of music folders the watcher could not watch (inotify limits).
+    pub unwatched_rescan_secs: u64,
     /// Glob patterns (matched against paths relative to the music folder, and file names).
     pub ignore: Vec<String>,
     /// Strings that separate several artists in one artist tag.
@@ -171,6 +173,7 @@ impl Default for ScanConfig {
             on_startup: true,
             watch: true,
             watch_delay_secs: 2,
+            unwatched_rescan_secs: 300,
             ignore: Vec::new(),
             artist_separators: vec![" / ".into(), "; ".into(), " feat. ".into(), " ft. ".into()],
             cover_art_priority: ["cover.*", "folder.*", "front.*", "album.*", "embedded"]
@@ -455,6 +458,12 @@ impl Config {
             cron_schedule(&self.scan.schedule)
                 .map_err(|message| key_error("scan.schedule", message))?;
         }
+        if self.scan.unwatched_rescan_secs == 0 {
+            return Err(key_error(
+                "scan.unwatched_rescan_secs",
+                "must be at least 1 (seconds between rescans of folders that cannot be watched)",
+            ));
+        }
         for pattern in &self.scan.ignore {
             globset::Glob::new(pattern).map_err(|e| {
                 key_error(
@@ -681,6 +690,23 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("server.address"), "{err}");
+    }
+
+    #[test]
+    fn a_zero_rescan_interval_for_unwatched_folders_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = CliOverrides {
+            folders: vec![dir.path().to_path_buf()],
+            ..Default::default()
+        };
+        let err = load(
+            None,
+            &env(&[("MEDIASTREAMER_SCAN__UNWATCHED_RESCAN_SECS", "0")]),
+            &cli,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("scan.unwatched_rescan_secs"), "{err}");
     }
 
     #[test]

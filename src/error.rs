@@ -22,10 +22,6 @@ pub enum AppError {
         address: String,
         source: std::io::Error,
     },
-    #[error(
-        "cannot watch the music folders: {0}; set scan.watch = false to run without the watcher"
-    )]
-    Watch(#[from] notify::Error),
     #[error("cannot start the scan schedule: {0}")]
     Schedule(#[from] tokio_cron_scheduler::JobSchedulerError),
     #[error("{path}: {message}")]

@@ -90,16 +90,26 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
 
     let (scans, scan_thread) = ScanHandle::start(config.clone());
     // The watcher starts before the start-up scan so nothing changed in between is missed.
-    let watcher = if config.scan.watch {
+    let watching = if config.scan.watch {
         let folders: Vec<_> = config.music_folders().into_iter().map(|f| f.path).collect();
-        Some(scanner::watch::start(
+        scanner::watch::start(
             &folders,
             Duration::from_secs(config.scan.watch_delay_secs),
             scans.clone(),
-        )?)
+        )
     } else {
-        None
+        scanner::watch::Watching {
+            watcher: None,
+            unwatched: Vec::new(),
+        }
     };
+    let unwatched_rescans = (!watching.unwatched.is_empty()).then(|| {
+        tokio::spawn(scanner::watch::rescan_unwatched(
+            watching.unwatched.clone(),
+            Duration::from_secs(config.scan.unwatched_rescan_secs),
+            scans.clone(),
+        ))
+    });
     if config.scan.on_startup {
         scans.trigger(ScanOptions::default());
     }
@@ -144,7 +154,10 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
     http_handle.stop(true).await;
     let _ = http_task.await;
     trimmer.abort();
-    drop(watcher);
+    drop(watching);
+    if let Some(task) = unwatched_rescans {
+        task.abort();
+    }
     if let Some(mut scheduler) = scheduler
         && let Err(e) = scheduler.shutdown().await
     {
