@@ -5,10 +5,11 @@
 //! decodable files. [`write_track`] writes one track from a [`TrackSpec`];
 //! [`generate_library`] writes a whole deterministic library tree.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::{self, Cursor};
+use std::io::{self, Cursor, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use lofty::ape::ApeTag;
@@ -285,7 +286,21 @@ pub fn tagged_bytes(format: Format, spec: &TrackSpec) -> io::Result<Vec<u8>> {
 /// Tags `untagged`, an audio file of `format` made elsewhere (e.g. a longer tone a test
 /// writes), as [`tagged_bytes`] tags the templates.
 pub fn tag_audio(format: Format, untagged: Vec<u8>, spec: &TrackSpec) -> io::Result<Vec<u8>> {
-    let tag = build_tag(format.tag_type(), spec);
+    tag_audio_with_picture(format, untagged, spec, None)
+}
+
+/// [`tag_audio`], embedding `picture` (a JPEG) as the front cover too. WMA and DSD files get
+/// no such picture: their writers here only know the template cover.
+fn tag_audio_with_picture(
+    format: Format,
+    untagged: Vec<u8>,
+    spec: &TrackSpec,
+    picture: Option<&[u8]>,
+) -> io::Result<Vec<u8>> {
+    let mut tag = build_tag(format.tag_type(), spec);
+    if let Some(picture) = picture {
+        tag.push_picture(front_cover_jpeg(picture.to_vec()));
+    }
     let options = WriteOptions::default();
     match format {
         Format::Wma => return asf::tagged(&untagged, spec),
@@ -390,14 +405,16 @@ fn build_tag(tag_type: TagType, spec: &TrackSpec) -> Tag {
         push_text(t, ItemKey::Mood, mood);
     }
     if spec.embedded_art {
-        tag.push_picture(
-            Picture::unchecked(cover_jpg().to_vec())
-                .pic_type(PictureType::CoverFront)
-                .mime_type(MimeType::Jpeg)
-                .build(),
-        );
+        tag.push_picture(front_cover_jpeg(cover_jpg().to_vec()));
     }
     tag
+}
+
+fn front_cover_jpeg(jpeg: Vec<u8>) -> Picture {
+    Picture::unchecked(jpeg)
+        .pic_type(PictureType::CoverFront)
+        .mime_type(MimeType::Jpeg)
+        .build()
 }
 
 fn push_text(tag: &mut Tag, key: ItemKey, value: &str) {
@@ -428,6 +445,9 @@ pub struct LibrarySpec {
     pub seed: u64,
     /// Each album picks one format uniformly from this list (repeat entries to weight them).
     pub formats: Vec<Format>,
+    /// Real-sized audio and pictures instead of the tiny templates (the benchmarks'
+    /// `--material real`); None writes the tiny templates.
+    pub material: Option<Arc<RealMaterial>>,
 }
 
 impl Default for LibrarySpec {
@@ -436,7 +456,113 @@ impl Default for LibrarySpec {
             tracks: 1000,
             seed: 1,
             formats: Format::realistic_mix(),
+            material: None,
         }
+    }
+}
+
+/// Real-world material: audio files of the sizes people's files have (four minutes; MP3 at
+/// 256 kbps is 7.7 MB, FLAC 31 MB, WAV 42 MB), made by `tools/make-real-templates.sh`, and
+/// cover pictures of real sizes (up to 3000 px, 2.6 MB), embedded in about a third of the
+/// albums. Musepack and Monkey's Audio keep their tiny templates (no encoder in Debian), DSD
+/// files are 30 s (21 MB) since four minutes of DSD64 would be 169 MB each.
+pub struct RealMaterial {
+    audio: HashMap<Format, Vec<u8>>,
+    pictures: Vec<Vec<u8>>,
+    folder_jpg: Vec<u8>,
+    folder_png: Vec<u8>,
+    /// Write each file's real size but only its head and tail (tags, pictures and the first
+    /// and last MiB of audio), leaving the middle a hole: a 20,000-track library then takes
+    /// a few GB of disk instead of about 300 GB. The scanner reads heads and tails only.
+    pub sparse: bool,
+}
+
+impl std::fmt::Debug for RealMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealMaterial")
+            .field("formats", &self.audio.len())
+            .field("pictures", &self.pictures.len())
+            .field("sparse", &self.sparse)
+            .finish()
+    }
+}
+
+impl RealMaterial {
+    /// Loads what `tools/make-real-templates.sh DIR` wrote.
+    pub fn load(dir: &Path, sparse: bool) -> io::Result<Self> {
+        let read = |name: &str| {
+            fs::read(dir.join(name)).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "{}: {e} (make it with tools/make-real-templates.sh {})",
+                        dir.join(name).display(),
+                        dir.display()
+                    ),
+                )
+            })
+        };
+        let mut audio = HashMap::new();
+        for &format in Format::all() {
+            let name = match format {
+                Format::Alac => "real-alac.m4a".to_owned(),
+                Format::Mpc | Format::Ape => continue,
+                Format::Dsf => {
+                    audio.insert(format, dsd::dsf(&dsd::tone(30.0), None));
+                    continue;
+                }
+                Format::Dff => {
+                    audio.insert(format, dsd::dff(&dsd::tone(30.0), None));
+                    continue;
+                }
+                _ => format!("real.{}", format.extension()),
+            };
+            audio.insert(format, read(&name)?);
+        }
+        Ok(Self {
+            audio,
+            pictures: vec![read("cover-3000.jpg")?, read("cover-1200.jpg")?],
+            folder_jpg: read("cover-1200.jpg")?,
+            folder_png: read("cover-1000.png")?,
+            sparse,
+        })
+    }
+
+    /// Every format the scanner reads, weighted like [`Format::realistic_mix`] plus WMA, DSF
+    /// and DFF.
+    pub fn mix() -> Vec<Format> {
+        let mut mix = Format::realistic_mix();
+        mix.extend([Format::Wma, Format::Dsf, Format::Dff]);
+        mix
+    }
+
+    fn audio(&self, format: Format) -> &[u8] {
+        self.audio
+            .get(&format)
+            .map_or_else(|| template_bytes(format), Vec::as_slice)
+    }
+
+    /// Writes `tagged` (made from `untagged`, one of [`Self::audio`]) whole, or sparse.
+    fn write(&self, dest: &Path, tagged: &[u8], untagged: &[u8]) -> io::Result<()> {
+        // Tags grow the file at its head (ID3v2, FLAC, MP4 with the index first) or at its
+        // end (WAV and AIFF chunks, APE): keep what they added at that end, and 256 KiB of
+        // audio at both.
+        const AUDIO: usize = 256 * 1024;
+        let growth = tagged.len().saturating_sub(untagged.len());
+        let tags_at_end = !tagged.ends_with(&untagged[untagged.len().saturating_sub(4096)..]);
+        let (head, tail) = if tags_at_end {
+            (AUDIO, growth + AUDIO)
+        } else {
+            (growth + AUDIO, AUDIO)
+        };
+        if !self.sparse || tagged.len() <= head + tail {
+            return fs::write(dest, tagged);
+        }
+        let mut file = fs::File::create(dest)?;
+        file.write_all(&tagged[..head])?;
+        file.set_len(tagged.len() as u64)?;
+        file.seek(SeekFrom::Start((tagged.len() - tail) as u64))?;
+        file.write_all(&tagged[tagged.len() - tail..])
     }
 }
 
@@ -489,7 +615,8 @@ pub fn generate_library(root: &Path, spec: &LibrarySpec) -> io::Result<Generated
                         else {
                             break;
                         };
-                        match write_album(root, album, &plan.pool, &mut artists) {
+                        let material = spec.material.as_deref();
+                        match write_album(root, album, &plan.pool, material, &mut artists) {
                             Ok(cover) => covers += usize::from(cover),
                             Err(e) => {
                                 failed.store(true, Ordering::Relaxed);
@@ -658,6 +785,7 @@ fn write_album(
     root: &Path,
     album: &AlbumPlan,
     pool: &[String],
+    material: Option<&RealMaterial>,
     artists: &mut HashSet<usize>,
 ) -> io::Result<bool> {
     let mut rng = Rng::new(album.seed);
@@ -680,6 +808,11 @@ fn write_album(
     let mb_release = rng.percent(60).then(|| uuid(&mut rng));
     let album_gain = rng.percent(50).then(|| gain(&mut rng));
     let embedded_art = rng.percent(10);
+    // Real material: a third of the albums carry a large picture in every file.
+    let big_picture = material.and_then(|m| {
+        rng.percent(33)
+            .then(|| m.pictures[rng.below(m.pictures.len())].as_slice())
+    });
 
     let per_disc = album.tracks.div_ceil(album.discs as usize);
     for index in 0..album.tracks {
@@ -734,7 +867,7 @@ fn write_album(
             disc_subtitle: None,
             label: None,
             mood: None,
-            embedded_art,
+            embedded_art: embedded_art && material.is_none(),
         };
 
         let dir = if album.discs > 1 {
@@ -751,12 +884,24 @@ fn write_album(
             format!("{number:02} - {title}")
         };
         let path = dir.join(format!("{}.{}", file_name(&name), album.format.extension()));
-        write_track(&path, album.format, &spec)?;
+        match material {
+            Some(m) => {
+                let untagged = m.audio(album.format);
+                let tagged =
+                    tag_audio_with_picture(album.format, untagged.to_vec(), &spec, big_picture)?;
+                m.write(&path, &tagged, untagged)?;
+            }
+            None => write_track(&path, album.format, &spec)?,
+        }
     }
 
+    let (jpg, png) = match material {
+        Some(m) => (m.folder_jpg.as_slice(), m.folder_png.as_slice()),
+        None => (cover_jpg(), cover_png()),
+    };
     match album.folder_art {
-        Some(FolderArt::Jpg) => fs::write(album_dir.join("cover.jpg"), cover_jpg())?,
-        Some(FolderArt::Png) => fs::write(album_dir.join("cover.png"), cover_png())?,
+        Some(FolderArt::Jpg) => fs::write(album_dir.join("cover.jpg"), jpg)?,
+        Some(FolderArt::Png) => fs::write(album_dir.join("cover.png"), png)?,
         None => return Ok(false),
     }
     Ok(true)
@@ -1367,6 +1512,85 @@ pub(crate) mod tests {
 
     fn read(bytes: &[u8]) -> Result<lofty::file::TaggedFile, lofty::error::FileParseError> {
         Probe::new(Cursor::new(bytes)).guess_file_type()?.read()
+    }
+
+    /// A 16-bit stereo 44.1 kHz WAV of `bytes` of silence.
+    fn silent_wav(bytes: u32) -> Vec<u8> {
+        let mut wav = b"RIFF".to_vec();
+        wav.extend((36 + bytes).to_le_bytes());
+        wav.extend(b"WAVEfmt ");
+        wav.extend(16u32.to_le_bytes());
+        wav.extend(1u16.to_le_bytes()); // PCM
+        wav.extend(2u16.to_le_bytes());
+        wav.extend(44_100u32.to_le_bytes());
+        wav.extend((44_100u32 * 4).to_le_bytes());
+        wav.extend(4u16.to_le_bytes());
+        wav.extend(16u16.to_le_bytes());
+        wav.extend(b"data");
+        wav.extend(bytes.to_le_bytes());
+        wav.resize(wav.len() + bytes as usize, 0);
+        wav
+    }
+
+    #[test]
+    fn real_material_writes_real_sizes_as_sparse_files_with_readable_tags() {
+        use std::os::unix::fs::MetadataExt;
+        let audio_bytes = 8 << 20;
+        let mut picture = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        picture.resize(1_500_000, 7);
+        let material = RealMaterial {
+            audio: HashMap::from([(Format::Wav, silent_wav(audio_bytes))]),
+            pictures: vec![picture.clone()],
+            folder_jpg: cover_jpg().to_vec(),
+            folder_png: cover_png().to_vec(),
+            sparse: true,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let spec = LibrarySpec {
+            tracks: 60,
+            seed: 5,
+            formats: vec![Format::Wav],
+            material: Some(Arc::new(material)),
+        };
+        generate_library(dir.path(), &spec).unwrap();
+        let mut files = 0;
+        let mut with_picture = 0;
+        let mut dirs = vec![dir.path().to_path_buf()];
+        while let Some(d) = dirs.pop() {
+            for entry in fs::read_dir(d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                if path.extension().is_some_and(|e| e == "jpg" || e == "png") {
+                    continue;
+                }
+                files += 1;
+                let meta = fs::metadata(&path).unwrap();
+                assert!(meta.len() > u64::from(audio_bytes), "{}", path.display());
+                // The middle is a hole: at least a MiB fewer bytes stored than the size.
+                assert!(
+                    meta.blocks() * 512 + (1 << 20) < meta.len(),
+                    "{}",
+                    path.display()
+                );
+                let tagged = lofty::read_from_path(&path).unwrap();
+                let tag = tagged.primary_tag().unwrap();
+                assert!(!tag.title().unwrap_or_default().is_empty());
+                let seconds = tagged.properties().duration().as_secs_f64();
+                assert!((seconds - 8_388_608.0 / 176_400.0).abs() < 0.1, "{seconds}");
+                if tag
+                    .pictures()
+                    .iter()
+                    .any(|p| p.data() == picture.as_slice())
+                {
+                    with_picture += 1;
+                }
+            }
+        }
+        assert_eq!(files, 60);
+        assert!(with_picture > 0 && with_picture < files, "{with_picture}");
     }
 
     /// A spec with every field the formats carry, for round-trip tests (also the tag reader's).

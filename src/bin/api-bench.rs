@@ -1,22 +1,30 @@
-//! API benchmark: starts the real server (the `mediastreamer` binary next to this one) on a
-//! generated library and measures request latency over one keep-alive connection (p50, p95),
-//! a whole-library sync through search3 pages of 500, 200 concurrent clients, and idle memory.
+//! API benchmark: starts the real server (the `mediastreamer` binary next to this one) on two
+//! generated music folders and measures, for an admin and for a non-admin user who sees only
+//! the first folder: request latency over one keep-alive connection (p50, p95) with distinct
+//! ids per request, a whole-library sync through search3 pages of 500, then 200 concurrent
+//! clients (requests/s, p50/p99, errors, the server's peak RSS), and idle memory. Before
+//! measuring, both users star, rate and play songs and albums, so the starred, highest,
+//! frequent and recent lists have real content.
 //! Needs a release build:
-//! `cargo build --release --features synth && ./target/release/api-bench --tracks 20000`.
+//! `cargo build --release --features synth && ./target/release/api-bench --tracks 20000`
+//! (`--material real` for files of real sizes; see README "Benchmarks").
 
 use anyhow::{Context, bail};
 use clap::Parser;
 
 mod common;
+use common::material::MaterialArgs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Time Subsonic API calls against a generated library.
 #[derive(Parser)]
 struct Args {
-    /// Tracks in the generated library.
+    /// Tracks in the generated library (three quarters in the first music folder, the rest in
+    /// the second).
     #[arg(long, default_value_t = 20_000)]
     tracks: usize,
     /// Requests per measured call.
@@ -28,22 +36,28 @@ struct Args {
     /// Keep the work folder here instead of a temporary one.
     #[arg(long)]
     keep: Option<PathBuf>,
+    #[command(flatten)]
+    material: MaterialArgs,
 }
 
-const AUTH: &str = "u=bench&p=benchpw&v=1.16.1&c=api-bench&f=json";
+const ADMIN: &str = "u=bench&p=benchpw";
+const LISTENER: &str = "u=listener&p=listenerpw";
+const COMMON_PARAMS: &str = "v=1.16.1&c=api-bench&f=json";
 
-/// One keep-alive HTTP/1.1 connection.
+/// One keep-alive HTTP/1.1 connection, calling as one user.
 struct Conn {
     reader: BufReader<TcpStream>,
+    user: &'static str,
 }
 
 impl Conn {
-    fn open(port: u16) -> anyhow::Result<Self> {
+    fn open(port: u16, user: &'static str) -> anyhow::Result<Self> {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_secs(60)))?;
         Ok(Self {
             reader: BufReader::new(stream),
+            user,
         })
     }
 
@@ -79,9 +93,19 @@ impl Conn {
         Ok((status, body))
     }
 
+    fn stream(&mut self, id: &str) -> anyhow::Result<(u16, Vec<u8>)> {
+        self.get(&format!(
+            "/rest/stream?{}&{COMMON_PARAMS}&id={id}",
+            self.user
+        ))
+    }
+
     /// GETs a Subsonic call and checks it succeeded; returns the parsed response.
     fn call(&mut self, method: &str, query: &str) -> anyhow::Result<serde_json::Value> {
-        let (status, body) = self.get(&format!("/rest/{method}?{AUTH}&{query}"))?;
+        let (status, body) = self.get(&format!(
+            "/rest/{method}?{}&{COMMON_PARAMS}&{query}",
+            self.user
+        ))?;
         let v: serde_json::Value = serde_json::from_slice(&body)?;
         let r = v["subsonic-response"].clone();
         if status != 200 || r["status"] != "ok" {
@@ -89,6 +113,120 @@ impl Conn {
         }
         Ok(r)
     }
+
+    /// The ids of every song this user sees, through search3 pages of 500; and the seconds
+    /// it took (the whole-library sync Symfonium does).
+    fn sync(&mut self) -> anyhow::Result<(Vec<String>, f64)> {
+        let start = Instant::now();
+        let mut ids = Vec::new();
+        loop {
+            let r = self.call(
+                "search3",
+                &format!(
+                    "query=&songCount=500&songOffset={}&albumCount=0&artistCount=0",
+                    ids.len()
+                ),
+            )?;
+            let page = r["searchResult3"]["song"].as_array().cloned();
+            let page = page.unwrap_or_default();
+            ids.extend(
+                page.iter()
+                    .filter_map(|s| s["id"].as_str().map(str::to_string)),
+            );
+            if page.len() < 500 {
+                break;
+            }
+        }
+        Ok((ids, start.elapsed().as_secs_f64()))
+    }
+
+    /// The ids of every album this user sees.
+    fn albums(&mut self) -> anyhow::Result<Vec<String>> {
+        let mut ids = Vec::new();
+        loop {
+            let r = self.call(
+                "getAlbumList2",
+                &format!("type=alphabeticalByName&size=500&offset={}", ids.len()),
+            )?;
+            let page = r["albumList2"]["album"].as_array().cloned();
+            let page = page.unwrap_or_default();
+            ids.extend(
+                page.iter()
+                    .filter_map(|a| a["id"].as_str().map(str::to_string)),
+            );
+            if page.len() < 500 {
+                break;
+            }
+        }
+        Ok(ids)
+    }
+}
+
+/// splitmix64, for choices that are the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    }
+}
+
+/// What one user did before the measurement.
+#[derive(Default)]
+struct Annotated {
+    starred: usize,
+    rated: usize,
+    plays: usize,
+}
+
+/// Stars 5 % of the songs and 10 % of the albums, rates 10 % of the songs and 5 % of the
+/// albums, and plays 15 % of the songs (a few of them many times), as `conn`'s user.
+fn annotate(
+    conn: &mut Conn,
+    songs: &[String],
+    albums: &[String],
+    seed: u64,
+) -> anyhow::Result<Annotated> {
+    let mut rng = Rng(seed);
+    let mut done = Annotated::default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    let now_ms = now.as_millis() as u64;
+    for _ in 0..songs.len() / 20 {
+        conn.call("star", &format!("id={}", songs[rng.below(songs.len())]))?;
+        done.starred += 1;
+    }
+    for _ in 0..albums.len() / 10 {
+        conn.call(
+            "star",
+            &format!("albumId={}", albums[rng.below(albums.len())]),
+        )?;
+        done.starred += 1;
+    }
+    for (list, share) in [(songs, 10), (albums, 20)] {
+        for _ in 0..list.len() / share {
+            let rating = 1 + rng.below(5);
+            let id = &list[rng.below(list.len())];
+            conn.call("setRating", &format!("id={id}&rating={rating}"))?;
+            done.rated += 1;
+        }
+    }
+    for _ in 0..songs.len() * 15 / 100 {
+        // A tenth of the plays go to a small set of favourites, as listening does.
+        let id = if rng.below(10) == 0 {
+            &songs[rng.below(songs.len().min(50))]
+        } else {
+            &songs[rng.below(songs.len())]
+        };
+        // Listened to at some time in the last 90 days.
+        let time = now_ms - rng.below(90 * 24 * 3600) as u64 * 1000;
+        conn.call("scrobble", &format!("id={id}&submission=true&time={time}"))?;
+        done.plays += 1;
+    }
+    Ok(done)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -100,70 +238,65 @@ fn rss_mib(pid: u32) -> f64 {
     common::status_mib(pid, "VmRSS:")
 }
 
-fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let server = common::start("api-bench", args.keep.as_deref(), args.tracks, "")?;
-    let (port, pid) = (server.port, server.pid);
-    server.wait_for_scan(args.tracks, |port| {
-        Conn::open(port).ok()?.call("getScanStatus", "").ok()
-    })?;
-    std::thread::sleep(Duration::from_secs(2));
-    let idle_rss = rss_mib(pid);
+/// One measured call: `queries` are used in turn, so each request asks for other ids.
+struct Case {
+    label: String,
+    method: &'static str,
+    queries: Vec<String>,
+    target_ms: f64,
+}
 
-    let mut conn = Conn::open(port)?;
-    let some = conn.call("getAlbumList2", "type=newest&size=1")?;
-    let album = some["albumList2"]["album"][0]["id"]
-        .as_str()
-        .unwrap_or("al-1")
-        .to_string();
-    let album_json = conn.call("getAlbum", &format!("id={album}"))?;
-    let song = album_json["album"]["song"][0]["id"]
-        .as_str()
-        .unwrap_or("tr-1")
-        .to_string();
-    let mut cases: Vec<(String, String, String, f64)> = vec![
-        (
-            "getArtists".into(),
-            "getArtists".into(),
-            String::new(),
+impl Case {
+    fn new(label: impl Into<String>, method: &'static str, query: &str, target_ms: f64) -> Self {
+        Self::rotating(label, method, vec![query.to_owned()], target_ms)
+    }
+
+    fn rotating(
+        label: impl Into<String>,
+        method: &'static str,
+        queries: Vec<String>,
+        target_ms: f64,
+    ) -> Self {
+        Self {
+            label: label.into(),
+            method,
+            queries,
+            target_ms,
+        }
+    }
+}
+
+/// The calls measured for a user who sees `songs` and `albums`.
+fn cases(songs: &[String], albums: &[String]) -> Vec<Case> {
+    // 200 distinct ids spread over the library.
+    let spread = |ids: &[String], key: &str| -> Vec<String> {
+        (0..200)
+            .map(|i| format!("{key}={}", ids[i * ids.len() / 200]))
+            .collect()
+    };
+    let deep = albums.len() * 4 / 5;
+    let mut cases = vec![
+        Case::new("getArtists", "getArtists", "", 20.0),
+        Case::new("getIndexes", "getIndexes", "", 20.0),
+        Case::new("getGenres", "getGenres", "", 20.0),
+        Case::new(
+            "search3 empty, 500",
+            "search3",
+            "query=&songCount=500&albumCount=0&artistCount=0",
             20.0,
         ),
-        (
-            "getIndexes".into(),
-            "getIndexes".into(),
-            String::new(),
-            20.0,
-        ),
-        (
-            "search3 empty, 500".into(),
-            "search3".into(),
-            "query=&songCount=500&albumCount=0&artistCount=0".into(),
-            20.0,
-        ),
-        (
-            "getAlbum".into(),
-            "getAlbum".into(),
-            format!("id={album}"),
+        Case::rotating("getAlbum", "getAlbum", spread(albums, "id"), 5.0),
+        Case::rotating("getSong", "getSong", spread(songs, "id"), 5.0),
+        Case::rotating(
+            "search3 word",
+            "search3",
+            ["silver", "midnight", "rivers", "golden", "harbor"]
+                .map(|w| format!("query={w}"))
+                .to_vec(),
             5.0,
         ),
-        (
-            "getSong".into(),
-            "getSong".into(),
-            format!("id={song}"),
-            5.0,
-        ),
-        (
-            "search3 word".into(),
-            "search3".into(),
-            "query=love".into(),
-            5.0,
-        ),
-        (
-            "getRandomSongs 50".into(),
-            "getRandomSongs".into(),
-            "size=50".into(),
-            5.0,
-        ),
+        Case::new("getRandomSongs 50", "getRandomSongs", "size=50", 5.0),
+        Case::new("getStarred2", "getStarred2", "", 20.0),
     ];
     for t in [
         "random",
@@ -175,90 +308,78 @@ fn main() -> anyhow::Result<()> {
         "alphabeticalByArtist",
         "starred",
     ] {
-        cases.push((
+        cases.push(Case::new(
             format!("getAlbumList2 {t} 500"),
-            "getAlbumList2".into(),
-            format!("type={t}&size=500"),
+            "getAlbumList2",
+            &format!("type={t}&size=500"),
             20.0,
         ));
     }
-    cases.push((
-        "getAlbumList2 byYear 500".into(),
-        "getAlbumList2".into(),
-        "type=byYear&fromYear=2020&toYear=1950&size=500".into(),
+    for t in ["alphabeticalByName", "alphabeticalByArtist"] {
+        cases.push(Case::new(
+            format!("getAlbumList2 {t} @{deep}"),
+            "getAlbumList2",
+            &format!("type={t}&size=500&offset={deep}"),
+            20.0,
+        ));
+    }
+    cases.push(Case::new(
+        "getAlbumList2 byYear 500",
+        "getAlbumList2",
+        "type=byYear&fromYear=2020&toYear=1950&size=500",
         20.0,
     ));
-    cases.push((
-        "getAlbumList2 byGenre 500".into(),
-        "getAlbumList2".into(),
-        "type=byGenre&genre=Rock&size=500".into(),
+    cases.push(Case::new(
+        "getAlbumList2 byGenre 500",
+        "getAlbumList2",
+        "type=byGenre&genre=Rock&size=500",
         20.0,
     ));
+    cases
+}
 
-    println!(
-        "api-bench: {} tracks, {} requests per call, server pid {pid}",
-        args.tracks, args.requests
-    );
-    println!(
-        "{:<30} {:>9} {:>9} {:>9}",
-        "call", "p50 ms", "p95 ms", "target"
-    );
-    let mut results = serde_json::Map::new();
-    let mut misses = 0;
-    for (label, method, query, target) in &cases {
-        let mut times = Vec::with_capacity(args.requests);
-        for _ in 0..args.requests {
-            let start = Instant::now();
-            conn.call(method, query)?;
-            times.push(start.elapsed().as_secs_f64() * 1000.0);
-        }
-        times.sort_by(f64::total_cmp);
-        let (p50, p95) = (percentile(&times, 0.5), percentile(&times, 0.95));
-        if p95 > *target {
-            misses += 1;
-        }
-        println!(
-            "{label:<30} {p50:>9.2} {p95:>9.2} {:>9}",
-            format!("<{target}")
-        );
-        results.insert(
-            label.clone(),
-            serde_json::json!({"p50_ms": p50, "p95_ms": p95}),
-        );
+/// p50 and p95 (ms) of `requests` calls of `case`.
+fn measure(conn: &mut Conn, case: &Case, requests: usize) -> anyhow::Result<(f64, f64)> {
+    let mut times = Vec::with_capacity(requests);
+    for i in 0..requests {
+        let start = Instant::now();
+        conn.call(case.method, &case.queries[i % case.queries.len()])?;
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
     }
+    times.sort_by(f64::total_cmp);
+    Ok((percentile(&times, 0.5), percentile(&times, 0.95)))
+}
 
-    // Whole-library sync, Symfonium style.
-    let start = Instant::now();
-    let mut synced = 0usize;
-    loop {
-        let r = conn.call(
-            "search3",
-            &format!("query=&songCount=500&songOffset={synced}&albumCount=0&artistCount=0"),
-        )?;
-        let n = r["searchResult3"]["song"].as_array().map_or(0, Vec::len);
-        synced += n;
-        if n < 500 {
-            break;
-        }
-    }
-    let sync_s = start.elapsed().as_secs_f64();
-    println!("whole-library sync: {synced} songs in {sync_s:.2} s (target < 1 s at 20,000)");
+/// What the concurrent phase measured.
+struct Load {
+    requests: usize,
+    errors: usize,
+    seconds: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    peak_rss_mib: f64,
+}
 
-    // Concurrent clients mixing list calls and whole-file streams.
-    let songs: Vec<String> = conn.call("getRandomSongs", "size=100")?["randomSongs"]["song"]
-        .as_array()
-        .context("no random songs")?
-        .iter()
-        .filter_map(|s| s["id"].as_str().map(str::to_string))
-        .collect();
-    let songs = &songs;
+/// `clients` connections at once (half admin, half listener), ten calls each, mixing list
+/// calls and whole-file streams, while the server's RSS is sampled.
+fn load(port: u16, pid: u32, clients: usize, songs: &[String]) -> Load {
+    let sampling = AtomicBool::new(true);
     let start = Instant::now();
-    let errors: usize = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..args.clients)
+    let (results, peak_rss_mib) = std::thread::scope(|s| {
+        let sampler = s.spawn(|| {
+            let mut peak = 0f64;
+            while sampling.load(Ordering::Relaxed) {
+                peak = peak.max(rss_mib(pid));
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            peak
+        });
+        let handles: Vec<_> = (0..clients)
             .map(|i| {
-                s.spawn(move || {
-                    let Ok(mut c) = Conn::open(port) else {
-                        return 10;
+                s.spawn(move || -> Vec<Option<f64>> {
+                    let user = if i % 2 == 0 { ADMIN } else { LISTENER };
+                    let Ok(mut c) = Conn::open(port, user) else {
+                        return vec![None; 10];
                     };
                     let calls = [
                         ("getAlbumList2", "type=random&size=20"),
@@ -269,48 +390,183 @@ fn main() -> anyhow::Result<()> {
                         ("getAlbumList2", "type=newest&size=50"),
                     ];
                     (0..10)
-                        .filter(|k| match calls[(i + k) % calls.len()] {
-                            ("stream", _) => {
-                                let id = &songs[(i * 10 + k) % songs.len()];
-                                !matches!(
-                                    c.get(&format!("/rest/stream?{AUTH}&id={id}")),
-                                    Ok((200, body)) if !body.is_empty()
-                                )
-                            }
-                            (m, q) => c.call(m, q).is_err(),
+                        .map(|k| {
+                            let started = Instant::now();
+                            let ok = match calls[(i + k) % calls.len()] {
+                                ("stream", _) => {
+                                    // Songs both users see (the first folder's come first).
+                                    let id = &songs[(i * 10 + k) % songs.len()];
+                                    matches!(c.stream(id), Ok((200, body)) if !body.is_empty())
+                                }
+                                (m, q) => c.call(m, q).is_ok(),
+                            };
+                            ok.then(|| started.elapsed().as_secs_f64() * 1000.0)
                         })
-                        .count()
+                        .collect()
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or(10)).sum()
+        let results: Vec<Option<f64>> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|_| vec![None; 10]))
+            .collect();
+        sampling.store(false, Ordering::Relaxed);
+        (results, sampler.join().unwrap_or(0.0))
     });
-    let load_s = start.elapsed().as_secs_f64();
-    let total = args.clients * 10;
-    println!(
-        "{} clients x 10 calls: {errors} errors, {:.0} requests/s",
-        args.clients,
-        total as f64 / load_s
+    let seconds = start.elapsed().as_secs_f64();
+    let mut times: Vec<f64> = results.iter().flatten().copied().collect();
+    times.sort_by(f64::total_cmp);
+    Load {
+        requests: results.len(),
+        errors: results.iter().filter(|r| r.is_none()).count(),
+        seconds,
+        p50_ms: if times.is_empty() {
+            0.0
+        } else {
+            percentile(&times, 0.5)
+        },
+        p99_ms: if times.is_empty() {
+            0.0
+        } else {
+            percentile(&times, 0.99)
+        },
+        peak_rss_mib,
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let first = args.tracks * 3 / 4;
+    let libraries = [
+        args.material.library(first, 1)?,
+        args.material.library(args.tracks - first, 2)?,
+    ];
+    let server = common::start("api-bench", args.keep.as_deref(), &libraries, "")?;
+    let (port, pid) = (server.port, server.pid);
+    server.wait_for_scan(args.tracks, |port| {
+        Conn::open(port, ADMIN).ok()?.call("getScanStatus", "").ok()
+    })?;
+    std::thread::sleep(Duration::from_secs(2));
+    let idle_rss = rss_mib(pid);
+
+    // The listener sees the first music folder only.
+    let mut admin = Conn::open(port, ADMIN)?;
+    let folders = admin.call("getMusicFolders", "")?;
+    let first_folder = folders["musicFolders"]["musicFolder"][0]["id"].clone();
+    let first_folder = first_folder
+        .as_i64()
+        .map(|n| n.to_string())
+        .or_else(|| first_folder.as_str().map(str::to_string))
+        .context("no music folder")?;
+    admin.call(
+        "createUser",
+        &format!(
+            "username=listener&password=listenerpw&email=listener@example.org\
+             &musicFolderId={first_folder}"
+        ),
+    )?;
+    let mut listener = Conn::open(port, LISTENER)?;
+
+    let (admin_songs, admin_sync) = admin.sync()?;
+    let (listener_songs, listener_sync) = listener.sync()?;
+    let admin_albums = admin.albums()?;
+    let listener_albums = listener.albums()?;
+    eprintln!("starring, rating and playing as both users…");
+    let started = Instant::now();
+    let a = annotate(&mut admin, &admin_songs, &admin_albums, 11)?;
+    let l = annotate(&mut listener, &listener_songs, &listener_albums, 12)?;
+    eprintln!(
+        "annotated in {:.1} s: admin {} stars, {} ratings, {} plays; listener {} stars, {} \
+         ratings, {} plays",
+        started.elapsed().as_secs_f64(),
+        a.starred,
+        a.rated,
+        a.plays,
+        l.starred,
+        l.rated,
+        l.plays
     );
-    let busy_rss = rss_mib(pid);
+
+    println!(
+        "api-bench: {} tracks in two folders ({} and {}), material {}, {} requests per call, \
+         server pid {pid}",
+        args.tracks,
+        first,
+        args.tracks - first,
+        args.material.describe(),
+        args.requests
+    );
+    println!(
+        "admin sees {} songs and {} albums; listener (non-admin, first folder only) {} and {}",
+        admin_songs.len(),
+        admin_albums.len(),
+        listener_songs.len(),
+        listener_albums.len()
+    );
+    println!(
+        "{:<38} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7}",
+        "call", "admin p50", "p95", "user p50", "p95", "user/adm", "target"
+    );
+    let admin_cases = cases(&admin_songs, &admin_albums);
+    let listener_cases = cases(&listener_songs, &listener_albums);
+    let mut results = serde_json::Map::new();
+    let mut misses = 0;
+    for (case, user_case) in admin_cases.iter().zip(&listener_cases) {
+        let (p50, p95) = measure(&mut admin, case, args.requests)?;
+        let (user_p50, user_p95) = measure(&mut listener, user_case, args.requests)?;
+        misses += usize::from(p95 > case.target_ms) + usize::from(user_p95 > case.target_ms);
+        println!(
+            "{:<38} {p50:>9.2} {p95:>9.2} {user_p50:>9.2} {user_p95:>9.2} {:>7.2} {:>7}",
+            case.label,
+            user_p95 / p95,
+            format!("<{}", case.target_ms)
+        );
+        results.insert(
+            case.label.clone(),
+            serde_json::json!({
+                "p50_ms": p50, "p95_ms": p95,
+                "user_p50_ms": user_p50, "user_p95_ms": user_p95,
+            }),
+        );
+    }
+    println!(
+        "whole-library sync: admin {} songs in {admin_sync:.2} s, listener {} in \
+         {listener_sync:.2} s (target < 1 s at 20,000)",
+        admin_songs.len(),
+        listener_songs.len()
+    );
+
+    let load = load(port, pid, args.clients, &listener_songs);
+    println!(
+        "{} clients x 10 calls: {} errors, {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms, \
+         server RSS peak {:.1} MiB (targets: >= 1,500 requests/s, p99 < 250 ms, 0 errors, \
+         < 150 MiB)",
+        args.clients,
+        load.errors,
+        load.requests as f64 / load.seconds,
+        load.p50_ms,
+        load.p99_ms,
+        load.peak_rss_mib
+    );
     // The server gives a burst's memory back once requests stop for a couple of seconds.
     std::thread::sleep(Duration::from_secs(5));
     let rested_rss = rss_mib(pid);
-    println!(
-        "idle RSS after the scan: {idle_rss:.1} MiB; right after the run: {busy_rss:.1} MiB; \
-         5 s later: {rested_rss:.1} MiB"
-    );
-    results.insert("rested_rss_mib".into(), rested_rss.into());
+    println!("idle RSS after the scan: {idle_rss:.1} MiB; 5 s after the load: {rested_rss:.1} MiB");
     if misses > 0 {
-        println!("{misses} call(s) above their p95 target");
+        println!("{misses} measurement(s) above their p95 target");
     }
-    results.insert("sync_seconds".into(), sync_s.into());
-    results.insert("synced_songs".into(), synced.into());
-    results.insert("load_errors".into(), errors.into());
+    results.insert("material".into(), args.material.describe().into());
+    results.insert("rested_rss_mib".into(), rested_rss.into());
+    results.insert("sync_seconds".into(), admin_sync.into());
+    results.insert("listener_sync_seconds".into(), listener_sync.into());
+    results.insert("synced_songs".into(), admin_songs.len().into());
+    results.insert("load_errors".into(), load.errors.into());
     results.insert(
         "load_requests_per_second".into(),
-        (total as f64 / load_s).into(),
+        (load.requests as f64 / load.seconds).into(),
     );
+    results.insert("load_p99_ms".into(), load.p99_ms.into());
+    results.insert("load_peak_rss_mib".into(), load.peak_rss_mib.into());
     results.insert("idle_rss_mib".into(), idle_rss.into());
     results.insert("tracks".into(), args.tracks.into());
     println!("{}", serde_json::Value::Object(results));

@@ -30,6 +30,8 @@ struct Args {
     /// Keep the work folder here instead of a temporary one.
     #[arg(long)]
     keep: Option<PathBuf>,
+    #[command(flatten)]
+    material: common::material::MaterialArgs,
 }
 
 const AUTH: &str = "u=bench&p=benchpw&v=1.16.1&c=playlist-bench";
@@ -151,7 +153,8 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // createPlaylist takes all the ids in one form body.
     let extra = "[limits]\nrequest_body_mb = 64\n";
-    let server = common::start("playlist-bench", args.keep.as_deref(), args.tracks, extra)?;
+    let library = args.material.library(args.tracks, 1)?;
+    let server = common::start("playlist-bench", args.keep.as_deref(), &[library], extra)?;
     let (port, pid) = (server.port, server.pid);
     server.wait_for_scan(args.tracks, |port| call(port, "getScanStatus", "").ok())?;
 
@@ -200,9 +203,10 @@ fn main() -> anyhow::Result<()> {
         .to_string();
 
     println!(
-        "playlist-bench: {} entries ({} tracks), server pid {pid}, RSS {:.1} MiB",
+        "playlist-bench: {} entries ({} tracks, material {}), server pid {pid}, RSS {:.1} MiB",
         args.entries,
         songs.len(),
+        args.material.describe(),
         status_mib(pid, "VmRSS:")
     );
     println!(

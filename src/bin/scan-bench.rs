@@ -2,7 +2,12 @@
 //!
 //! Generates N tracks with `mediastreamer::synth`, then runs `mediastreamer --config CFG scan
 //! --json` as a child process: a first full scan, a rescan with nothing changed, and rescans
-//! after adding, deleting, retagging and moving K files. Prints a table and one JSON line.
+//! after adding, deleting, retagging and moving K files; with `--cold`, a full scan after the
+//! page cache was dropped. Prints a table and one JSON line.
+//! `--material small` (the default, quick) copies tiny templates; `--material real` writes
+//! files of real sizes with real-sized pictures (see `synth::RealMaterial`). Either way the
+//! bench first times reading every file's head and tail with two threads: the floor a scan
+//! cannot beat on this machine.
 //! Needs the release binary next to this one: `cargo build --release --features synth`.
 
 use std::fs;
@@ -17,7 +22,11 @@ use clap::Parser;
 use lofty::config::WriteOptions;
 use lofty::file::TaggedFileExt;
 use lofty::tag::{Accessor, TagExt};
-use mediastreamer::synth::{LibrarySpec, generate_library};
+use mediastreamer::synth::generate_library;
+
+#[path = "common/material.rs"]
+mod material;
+use material::MaterialArgs;
 use serde_json::{Value, json};
 
 /// Time `mediastreamer scan` on a generated library: full scan, no-op rescan, incremental
@@ -36,6 +45,11 @@ struct Args {
     /// Work in DIR (must be empty or missing) and keep library, database, config and logs.
     #[arg(long, value_name = "DIR")]
     keep: Option<PathBuf>,
+    #[command(flatten)]
+    material: MaterialArgs,
+    /// Also drop the page cache (needs root) and time a cold full scan and a cold floor.
+    #[arg(long)]
+    cold: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -128,6 +142,12 @@ struct Summary {
 }
 
 struct Report {
+    material: String,
+    library_bytes: u64,
+    library_stored_bytes: u64,
+    /// Files per second reading heads and tails, page cache warm and cold.
+    warm_floor: f64,
+    cold_floor: Option<f64>,
     tracks: usize,
     changes: usize,
     albums: usize,
@@ -140,17 +160,11 @@ struct Report {
 fn run(args: &Args, binary: &Path, work: &Path) -> anyhow::Result<Report> {
     let library = work.join("library");
     let config = write_config(work, &library)?;
+    let library_spec = |tracks, seed| args.material.library(tracks, seed);
 
     let started = Instant::now();
-    let generated = generate_library(
-        &library,
-        &LibrarySpec {
-            tracks: args.tracks,
-            seed: args.seed,
-            ..LibrarySpec::default()
-        },
-    )
-    .context("generating the library")?;
+    let generated = generate_library(&library, &library_spec(args.tracks, args.seed)?)
+        .context("generating the library")?;
     let generate_seconds = started.elapsed().as_secs_f64();
     eprintln!(
         "generated {} tracks in {generate_seconds:.1} s",
@@ -164,7 +178,10 @@ fn run(args: &Args, binary: &Path, work: &Path) -> anyhow::Result<Report> {
         files.len(),
         generated.tracks
     );
-    warm_cache(&files)?;
+    let size = library_size(&files)?;
+    // The first pass warms the page cache; the second is the warm floor.
+    read_heads_and_tails(&files)?;
+    let warm_floor = read_heads_and_tails(&files)?;
 
     let mut bench = Bench {
         binary,
@@ -206,15 +223,26 @@ fn run(args: &Args, binary: &Path, work: &Path) -> anyhow::Result<Report> {
                 .map(|j| files[(3 * j + set) * files.len() / picks].clone())
                 .collect::<Vec<_>>()
         };
-        let (deleted, retagged, moved) = (pick(0), pick(1), pick(2));
+        let (deleted, moved) = (pick(0), pick(2));
+        // lofty writes no WMA or DSD tags: retag files of the other formats, spread the same
+        // way over what the other two sets left.
+        let retaggable: Vec<&PathBuf> = files
+            .iter()
+            .filter(|f| !deleted.contains(f) && !moved.contains(f))
+            .filter(|f| {
+                !matches!(
+                    f.extension().and_then(|e| e.to_str()),
+                    Some("wma" | "dsf" | "dff")
+                )
+            })
+            .collect();
+        let retagged: Vec<PathBuf> = (0..args.changes)
+            .map(|j| retaggable[j * retaggable.len() / args.changes].clone())
+            .collect();
 
         generate_library(
             &library.join("Added by scan-bench"),
-            &LibrarySpec {
-                tracks: args.changes,
-                seed: args.seed.wrapping_add(1),
-                ..LibrarySpec::default()
-            },
+            &library_spec(args.changes, args.seed.wrapping_add(1))?,
         )
         .context("generating added tracks")?;
         bench.scan(
@@ -268,7 +296,36 @@ fn run(args: &Args, binary: &Path, work: &Path) -> anyhow::Result<Report> {
         )?;
     }
 
+    let mut cold_floor = None;
+    if args.cold {
+        match drop_page_cache() {
+            Ok(()) => {
+                cold_floor = Some(read_heads_and_tails(&audio_files(&library)?)?);
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = fs::remove_file(work.join(format!("bench.db{suffix}")));
+                }
+                drop_page_cache()?;
+                bench.scan(
+                    "full scan, cold",
+                    Expect {
+                        tracks: n,
+                        added: n,
+                        ..Expect::default()
+                    },
+                )?;
+            }
+            Err(e) => bench.warnings.push(format!(
+                "cold steps skipped: cannot drop the page cache: {e:#}"
+            )),
+        }
+    }
+
     Ok(Report {
+        material: args.material.describe().to_owned(),
+        library_bytes: size.apparent,
+        library_stored_bytes: size.stored,
+        warm_floor,
+        cold_floor,
         tracks: args.tracks,
         changes: args.changes,
         albums: generated.albums,
@@ -319,14 +376,70 @@ fn audio_files(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Reads every file once so the first scan is not measuring the disk.
-fn warm_cache(files: &[PathBuf]) -> anyhow::Result<()> {
-    let mut buffer = Vec::new();
+/// Bytes of the library as its files' sizes say, and as stored on disk.
+struct LibrarySize {
+    apparent: u64,
+    stored: u64,
+}
+
+fn library_size(files: &[PathBuf]) -> anyhow::Result<LibrarySize> {
+    use std::os::unix::fs::MetadataExt;
+    let mut size = LibrarySize {
+        apparent: 0,
+        stored: 0,
+    };
     for path in files {
-        buffer.clear();
-        fs::File::open(path)?.read_to_end(&mut buffer)?;
+        let meta = fs::metadata(path)?;
+        size.apparent += meta.len();
+        size.stored += meta.blocks() * 512;
     }
-    Ok(())
+    Ok(size)
+}
+
+/// Bytes read at each end of a file by [`read_heads_and_tails`]: what a tag reader needs for
+/// most files (tags, the first frames, end tags), not counting large embedded pictures.
+const FLOOR_READ: u64 = 64 * 1024;
+
+/// Reads the first and last [`FLOOR_READ`] bytes of every file with two threads and returns
+/// files per second: the floor of a scan on this machine.
+fn read_heads_and_tails(files: &[PathBuf]) -> anyhow::Result<f64> {
+    use std::io::{Seek, SeekFrom};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let started = Instant::now();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| -> anyhow::Result<()> {
+                    let mut buffer = vec![0; FLOOR_READ as usize];
+                    while let Some(path) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let mut file = fs::File::open(path)?;
+                        let len = file.metadata()?.len();
+                        let head = file.read(&mut buffer)?;
+                        if len > FLOOR_READ + head as u64 {
+                            file.seek(SeekFrom::Start(len - FLOOR_READ))?;
+                            file.read_exact(&mut buffer)?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker
+                .join()
+                .map_err(|_| anyhow::anyhow!("reader thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    Ok(files.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Writes back dirty pages and drops the page cache (root only).
+fn drop_page_cache() -> anyhow::Result<()> {
+    // SAFETY: sync takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+    fs::write("/proc/sys/vm/drop_caches", "3").context("writing /proc/sys/vm/drop_caches")
 }
 
 /// Changes the title, so the file's tags, size and mtime all change.
@@ -483,6 +596,16 @@ impl Report {
             binary.display()
         );
         println!(
+            "material: {}; {:.2} GB by file size, {:.2} GB stored; heads and tails read at \
+             {:.0} files/s warm{}",
+            self.material,
+            self.library_bytes as f64 / 1e9,
+            self.library_stored_bytes as f64 / 1e9,
+            self.warm_floor,
+            self.cold_floor
+                .map_or(String::new(), |f| format!(", {f:.0} files/s cold"))
+        );
+        println!(
             "{:<20} {:>8} {:>8} {:>9} {:>7} {:>7} {:>6} {:>7} {:>6} {:>7} {:>7} {:>8} {:>8}",
             "step",
             "wall s",
@@ -517,6 +640,18 @@ impl Report {
                 mib(step.max_rss_kib)
             );
         }
+        for (step, floor) in [
+            ("full scan", Some(self.warm_floor)),
+            ("full scan, cold", self.cold_floor),
+        ] {
+            if let (Some(s), Some(floor)) = (self.steps.iter().find(|s| s.name == step), floor) {
+                let rate = s.summary.tracks as f64 / s.wall_seconds;
+                println!(
+                    "{step}: {rate:.0} tracks/s, {:.0} % of the floor",
+                    100.0 * rate / floor
+                );
+            }
+        }
         for warning in &self.warnings {
             println!("warning: {warning}");
         }
@@ -534,8 +669,20 @@ impl Report {
                 .map(|s| s.wall_seconds)
         };
         let full = seconds("full scan");
+        let cold = self
+            .steps
+            .iter()
+            .find(|s| s.name == "full scan, cold")
+            .map(|s| s.wall_seconds);
         json!({
             "bench": "scan",
+            "material": self.material,
+            "library_bytes": self.library_bytes,
+            "library_stored_bytes": self.library_stored_bytes,
+            "floor_files_per_second_warm": self.warm_floor,
+            "floor_files_per_second_cold": self.cold_floor,
+            "cold_full_scan_seconds": cold,
+            "cold_full_scan_tracks_per_second": cold.map(|s| self.tracks as f64 / s),
             "tracks": self.tracks,
             "changes": self.changes,
             "generate_seconds": self.generate_seconds,

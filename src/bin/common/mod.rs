@@ -1,6 +1,8 @@
 //! What the benchmark programs share: the real server (the `mediastreamer` binary next to
-//! them) started on a generated library in a work folder, with an admin `bench`/`benchpw`, and
-//! its memory read from /proc.
+//! them) started on generated music folders in a work folder, with an admin `bench`/`benchpw`,
+//! and its memory read from /proc.
+
+pub mod material;
 
 use anyhow::{Context, bail};
 use mediastreamer::synth::{LibrarySpec, generate_library};
@@ -53,13 +55,14 @@ impl BenchServer {
     }
 }
 
-/// Generates `tracks` tracks in the work folder (`keep`, or a temporary folder named after
-/// `bench`) unless a library is there already, writes a config (plus `extra_config` lines),
-/// adds the admin and starts the server. The start-up scan is still running on return.
+/// Generates one music folder per spec of `libraries` in the work folder (`keep`, or a
+/// temporary folder named after `bench`) unless they are there already, writes a config (plus
+/// `extra_config` lines), adds the admin and starts the server. The start-up scan is still
+/// running on return.
 pub fn start(
     bench: &str,
     keep: Option<&Path>,
-    tracks: usize,
+    libraries: &[LibrarySpec],
     extra_config: &str,
 ) -> anyhow::Result<BenchServer> {
     let binary = std::env::current_exe()?
@@ -77,16 +80,14 @@ pub fn start(
         None => std::env::temp_dir().join(format!("{bench}-{}", std::process::id())),
     };
     std::fs::create_dir_all(&work)?;
-    let music = work.join("library");
-    if !music.exists() {
-        eprintln!("generating {tracks} tracks…");
-        generate_library(
-            &music,
-            &LibrarySpec {
-                tracks,
-                ..LibrarySpec::default()
-            },
-        )?;
+    let mut folders = Vec::new();
+    for (i, spec) in libraries.iter().enumerate() {
+        let music = work.join(format!("library-{}", i + 1));
+        if !music.exists() {
+            eprintln!("generating {} tracks in {}…", spec.tracks, music.display());
+            generate_library(&music, spec)?;
+        }
+        folders.push(format!("{music:?}"));
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -95,7 +96,8 @@ pub fn start(
     std::fs::write(
         &config,
         format!(
-            "[server]\naddress = \"127.0.0.1:{port}\"\n[library]\nfolders = [{music:?}]\n[database]\npath = {:?}\n[scan]\nschedule = \"\"\nwatch = false\n[log]\nlevel = \"warn\"\n{extra_config}",
+            "[server]\naddress = \"127.0.0.1:{port}\"\n[library]\nfolders = [{}]\n[database]\npath = {:?}\n[scan]\nschedule = \"\"\nwatch = false\n[log]\nlevel = \"warn\"\n{extra_config}",
+            folders.join(", "),
             work.join("bench.db")
         ),
     )?;
