@@ -476,13 +476,34 @@ impl Bench<'_> {
             .stderr(log)
             .spawn()
             .with_context(|| format!("starting {}", self.binary.display()))?;
-        let mut stdout = String::new();
-        child
-            .stdout
-            .take()
-            .context("child stdout")?
-            .read_to_string(&mut stdout)?;
-        let (status, max_rss_kib) = wait_with_rusage(child.id())?;
+        let pid = child.id();
+        let running = std::sync::atomic::AtomicBool::new(true);
+        let (stdout, status, max_rss_kib) = std::thread::scope(|scope| -> anyhow::Result<_> {
+            // The peak is read from the child's own /proc entry while it runs: the kernel's
+            // ru_maxrss of a child spawned with vfork semantics starts from this process's
+            // peak, which the real material's templates make large.
+            let peak = scope.spawn(|| {
+                let mut peak = 0;
+                while running.load(std::sync::atomic::Ordering::Relaxed) {
+                    peak = peak.max(peak_rss_kib(pid));
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                peak
+            });
+            let mut stdout = String::new();
+            let read = child
+                .stdout
+                .take()
+                .context("child stdout")
+                .and_then(|mut out| Ok(out.read_to_string(&mut stdout)?));
+            // Before reaping: a zombie's /proc entry has no memory figures.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            running.store(false, std::sync::atomic::Ordering::Relaxed);
+            let peak = peak.join().unwrap_or(0);
+            read?;
+            let status = wait_for(pid)?;
+            Ok((stdout, status, peak))
+        })?;
         let wall_seconds = started.elapsed().as_secs_f64();
         if !status.success() {
             let log = fs::read_to_string(&log_path).unwrap_or_default();
@@ -523,29 +544,32 @@ impl Bench<'_> {
     }
 }
 
-/// Waits for the child and returns its exit status and peak resident memory; `std::process`
-/// cannot report the latter, `wait4` can, for this one child.
-fn wait_with_rusage(pid: u32) -> anyhow::Result<(ExitStatus, u64)> {
+/// Waits for the child and returns its exit status.
+fn wait_for(pid: u32) -> anyhow::Result<ExitStatus> {
     let pid = libc::pid_t::try_from(pid)?;
     let mut status = 0;
-    // SAFETY: `rusage` is plain old data, for which all-zero bytes are a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     loop {
-        // SAFETY: both out-pointers are valid for writes for the duration of the call.
-        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        // SAFETY: the out-pointer is valid for writes for the duration of the call.
+        let reaped = unsafe { libc::waitpid(pid, &mut status, 0) };
         if reaped == pid {
-            break;
+            return Ok(ExitStatus::from_raw(status));
         }
         let error = io::Error::last_os_error();
         if error.kind() != io::ErrorKind::Interrupted {
             return Err(error).context("waiting for mediastreamer");
         }
     }
-    // Linux reports ru_maxrss in KiB.
-    Ok((
-        ExitStatus::from_raw(status),
-        u64::try_from(usage.ru_maxrss).unwrap_or(0),
-    ))
+}
+
+/// The peak resident memory (VmHWM) of a running process in KiB; 0 once it has exited.
+fn peak_rss_kib(pid: u32) -> u64 {
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
 }
 
 /// The last stdout line that is a JSON object (the contract says there is exactly one).
