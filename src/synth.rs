@@ -472,7 +472,7 @@ pub struct RealMaterial {
     folder_jpg: Vec<u8>,
     folder_png: Vec<u8>,
     /// Write each file's real size but only its head and tail (tags, pictures and the first
-    /// and last MiB of audio), leaving the middle a hole: a 20,000-track library then takes
+    /// and last 256 KiB of audio), leaving the middle a hole: a 20,000-track library then takes
     /// a few GB of disk instead of about 300 GB. The scanner reads heads and tails only.
     pub sparse: bool,
 }
@@ -542,8 +542,15 @@ impl RealMaterial {
             .map_or_else(|| template_bytes(format), Vec::as_slice)
     }
 
-    /// Writes `tagged` (made from `untagged`, one of [`Self::audio`]) whole, or sparse.
-    fn write(&self, dest: &Path, tagged: &[u8], untagged: &[u8]) -> io::Result<()> {
+    /// Writes `tagged` (made from `untagged`, one of [`Self::audio`]) whole, or sparse. Ogg
+    /// and ADTS AAC files are always whole: their pages or frames run through the whole file
+    /// and readers walk them all (a tag writer re-pages every Ogg page; lofty's ADTS reader
+    /// reads every frame header, and in a hole would search zeros byte by byte).
+    fn write(&self, dest: &Path, format: Format, tagged: &[u8], untagged: &[u8]) -> io::Result<()> {
+        let walked = matches!(
+            format,
+            Format::Ogg | Format::Opus | Format::Speex | Format::Aac
+        );
         // Tags grow the file at its head (ID3v2, FLAC, MP4 with the index first) or at its
         // end (WAV and AIFF chunks, APE): keep what they added at that end, and 256 KiB of
         // audio at both.
@@ -555,7 +562,7 @@ impl RealMaterial {
         } else {
             (growth + AUDIO, AUDIO)
         };
-        if !self.sparse || tagged.len() <= head + tail {
+        if !self.sparse || walked || tagged.len() <= head + tail {
             return fs::write(dest, tagged);
         }
         let mut file = fs::File::create(dest)?;
@@ -889,7 +896,7 @@ fn write_album(
                 let untagged = m.audio(album.format);
                 let tagged =
                     tag_audio_with_picture(album.format, untagged.to_vec(), &spec, big_picture)?;
-                m.write(&path, &tagged, untagged)?;
+                m.write(&path, album.format, &tagged, untagged)?;
             }
             None => write_track(&path, album.format, &spec)?,
         }

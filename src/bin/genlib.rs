@@ -5,7 +5,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
-use mediastreamer::synth::{Format, LibrarySpec, generate_library};
+use mediastreamer::synth::{Format, generate_library};
+
+#[path = "common/material.rs"]
+mod material;
 
 /// Write a deterministic synthetic music library for tests and benchmarks.
 #[derive(Parser)]
@@ -21,15 +24,13 @@ struct Args {
     formats: Vec<Format>,
     /// Folder to write into (created if missing).
     dir: PathBuf,
+    #[command(flatten)]
+    material: material::MaterialArgs,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let mut spec = LibrarySpec {
-        tracks: args.tracks,
-        seed: args.seed,
-        ..LibrarySpec::default()
-    };
+    let mut spec = args.material.library(args.tracks, args.seed)?;
     if !args.formats.is_empty() {
         spec.formats = args.formats;
     }
@@ -38,11 +39,13 @@ fn main() -> anyhow::Result<()> {
         .with_context(|| format!("writing library to {}", args.dir.display()))?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "{} tracks, {} albums, {} artists, {} folder covers in {seconds:.1} s ({:.0} tracks/s) -> {}",
+        "{} tracks, {} albums, {} artists, {} folder covers, material {}, in {seconds:.1} s \
+         ({:.0} tracks/s) -> {}",
         library.tracks,
         library.albums,
         library.artists,
         library.covers,
+        args.material.describe(),
         library.tracks as f64 / seconds,
         args.dir.display()
     );
