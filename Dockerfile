@@ -5,6 +5,10 @@ ARG BUILDER_IMAGE=rust:1-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${BUILDER_IMAGE} AS build
+# The Opus encoder links the system libopus (found through pkg-config).
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libopus-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 WORKDIR /src
 # The dependencies first, in a layer of their own that source changes do not invalidate.
 COPY Cargo.toml Cargo.lock ./
@@ -21,9 +25,10 @@ RUN touch src/main.rs src/lib.rs \
     && install -m 0755 target/release/mediastreamer /usr/local/bin/mediastreamer
 
 FROM ${RUNTIME_IMAGE}
-# ffmpeg decodes the formats the built-in decoders cannot (Opus, WavPack, Monkey's Audio...).
+# ffmpeg decodes the formats the built-in decoders cannot (Opus, WavPack, Monkey's Audio...);
+# libopus0 is the Opus encoder the server links.
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg libopus0 \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 # The server runs as this user; /data (database, key files, caches) belongs to it.
 ARG UID=1000

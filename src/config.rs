@@ -227,6 +227,9 @@ pub struct TranscodeConfig {
     /// Seconds a transcode (or a streamed API answer) waits for its client to read before it
     /// gives up its slot (its database connection).
     pub idle_secs: u64,
+    /// The format ("mp3" or "opus") per client name for requests that name none, matched like
+    /// `client_max_bit_rate`.
+    pub client_format: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for TranscodeConfig {
@@ -241,6 +244,7 @@ impl Default for TranscodeConfig {
             default_bit_rate: 192,
             ffmpeg: "ffmpeg".into(),
             idle_secs: 30,
+            client_format: Default::default(),
         }
     }
 }
@@ -495,6 +499,17 @@ impl Config {
             return Err(key_error(
                 "transcode.default_bit_rate",
                 "must be an MP3 bitrate between 32 and 320 (kbps)",
+            ));
+        }
+        if let Some((client, format)) = self
+            .transcode
+            .client_format
+            .iter()
+            .find(|(_, f)| crate::transcode::Codec::named(f).is_none())
+        {
+            return Err(key_error(
+                "transcode.client_format",
+                format!("`{format}` for `{client}` is not a format we encode: use mp3 or opus"),
             ));
         }
         if self.limits.request_body_mb == 0 {

@@ -466,15 +466,28 @@ fn long_and_short(music: &Path) {
 }
 
 /// A server with a `[transcode]` section: a 1 s wait, no ffmpeg, a 128 kbps server-wide cap,
-/// 64 kbps for "LowBand" and 320 for "HiFi". Enough slots that its tests never wait for one
+/// 64 kbps for "LowBand" and 320 for "HiFi", Opus for "OpusFan". Enough slots that its tests never wait for one
 /// another (the slot-holding tests have servers of their own: `one_slot_server`).
 fn capped_server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         let config = "[transcode]\nmax_concurrent = 8\nwait_secs = 1\nffmpeg = \"\"\n\
-                      max_bit_rate = 128\nclient_max_bit_rate = { LowBand = 64, HiFi = 320 }\n";
-        start_server_configured(&["music"], config, 3, |folders| {
+                      max_bit_rate = 128\nclient_max_bit_rate = { LowBand = 64, HiFi = 320 }\n\
+                      client_format = { OpusFan = \"opus\" }\n";
+        start_server_configured(&["music"], config, 4, |folders| {
             long_and_short(&folders[0]);
+            put(
+                &folders[0],
+                "gained.flac",
+                Format::Flac,
+                TrackSpec {
+                    title: "Gained".into(),
+                    artist: "Loud Band".into(),
+                    album: "Loud Album".into(),
+                    rg_track_gain: Some(-6.5),
+                    ..Default::default()
+                },
+            );
             put(
                 &folders[0],
                 "voice.opus",
@@ -627,4 +640,305 @@ fn a_client_that_stops_reading_loses_its_transcode_slot() {
     let mut rest = Vec::new();
     let _ = stalled.read_to_end(&mut rest);
     assert!(rest.len() < 12_000_000, "{} bytes", rest.len());
+}
+
+// ---- Ogg Opus: the same battery ----
+
+/// Decodes Ogg Opus bytes with ffmpeg (symphonia has no Opus decoder): samples per channel
+/// (pre-skip and end trimming applied), the channel count ffprobe reports, and anything ffmpeg
+/// complained about (a bad page CRC, a broken packet): nothing for a good stream.
+fn decode_opus(bytes: &[u8]) -> (u64, u32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.opus");
+    std::fs::write(&path, bytes).unwrap();
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name,channels,sample_rate",
+        ])
+        .args(["-of", "default=noprint_wrappers=1"])
+        .arg(&path)
+        .output()
+        .expect("ffprobe runs");
+    let facts = String::from_utf8_lossy(&probe.stdout).into_owned();
+    assert!(facts.contains("codec_name=opus"), "{facts}");
+    let channels: u32 = facts
+        .lines()
+        .find_map(|l| l.strip_prefix("channels="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let out = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(&path)
+        .args(["-f", "s16le", "-ar", "48000", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    let complaints = String::from_utf8_lossy(&out.stderr).into_owned();
+    (
+        out.stdout.len() as u64 / 2 / u64::from(channels),
+        channels,
+        complaints,
+    )
+}
+
+/// Samples per channel at 48 kHz of the test FLAC.
+fn flac_samples_48k() -> u64 {
+    let frames = ((FLAC_SECONDS * 44_100.0) as u64).div_ceil(4096) * 4096;
+    (frames * 48_000).div_ceil(44_100)
+}
+
+/// Offsets of the Ogg pages of a whole stream.
+fn ogg_pages(bytes: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        assert_eq!(
+            &bytes[at..at + 4],
+            b"OggS",
+            "pages follow each other at {at}"
+        );
+        offsets.push(at);
+        let segments = bytes[at + 26] as usize;
+        let body: usize = bytes[at + 27..at + 27 + segments]
+            .iter()
+            .map(|&l| l as usize)
+            .sum();
+        at += 27 + segments + body;
+    }
+    assert_eq!(at, bytes.len(), "the stream ends on a page boundary");
+    offsets
+}
+
+/// Bytes of the stream's Opus packets (every audio packet has one size: hard CBR), from the
+/// first audio page's lacing values.
+fn opus_packet_len(bytes: &[u8]) -> usize {
+    let third = ogg_pages(bytes)[2];
+    let segments = bytes[third + 26] as usize;
+    let lacing = &bytes[third + 27..third + 27 + segments];
+    let end = lacing.iter().position(|&l| l < 255).unwrap();
+    lacing[..=end].iter().map(|&l| l as usize).sum()
+}
+
+#[test]
+fn an_opus_stream_has_its_exact_length_bitrate_tags_and_duration() {
+    let lib = library();
+    let id = &lib.ids["long.flac"];
+    let r = lib
+        .server
+        .fetch(&stream_path(id, "&format=opus&maxBitRate=128"), &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("audio/ogg"));
+    assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    let length: usize = r.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(length, r.body.len(), "Content-Length is the bytes sent");
+    assert_eq!(&r.body[28..36], b"OpusHead");
+    assert_eq!(opus_packet_len(&r.body), 320, "128 kbps in 20 ms packets");
+    let tags = String::from_utf8_lossy(&r.body[..400]);
+    assert!(
+        tags.contains("OpusTags") && tags.contains("TITLE=long"),
+        "{tags}"
+    );
+    let (samples, channels, complaints) = decode_opus(&r.body);
+    assert_eq!(complaints, "");
+    assert_eq!(channels, 2);
+    assert_eq!(
+        samples,
+        flac_samples_48k(),
+        "decodes to the source's duration"
+    );
+    let duration: f64 = r.header("x-content-duration").unwrap().parse().unwrap();
+    assert!((duration - flac_seconds()).abs() < 0.05);
+}
+
+#[test]
+fn a_range_into_an_uncached_opus_transcode_keeps_the_full_layout() {
+    let lib = library();
+    let id = &lib.ids["long.flac"];
+    let path = stream_path(id, "&format=opus&maxBitRate=112");
+    let head = request_raw(lib.server.port, "HEAD", &path, &[]).unwrap();
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-type"), Some("audio/ogg"));
+    let total: usize = head.header("content-length").unwrap().parse().unwrap();
+    let from = total * 3 / 5 + 3;
+    let ranged = lib
+        .server
+        .fetch(&path, &[("Range", &format!("bytes={from}-"))]);
+    assert_eq!(ranged.status, 206);
+    assert_eq!(
+        ranged.header("content-range"),
+        Some(format!("bytes {from}-{}/{total}", total - 1).as_str())
+    );
+    assert_eq!(ranged.body.len(), total - from);
+    let whole = lib.server.fetch(&path, &[]);
+    assert_eq!(whole.body.len(), total);
+    assert!(
+        ranged.body == whole.body[from..],
+        "the range differs from the full transcode"
+    );
+    let (samples, _, complaints) = decode_opus(&whole.body);
+    assert_eq!(complaints, "");
+    assert_eq!(samples, flac_samples_48k());
+    let past = lib
+        .server
+        .fetch(&path, &[("Range", &format!("bytes={total}-"))]);
+    assert_eq!(past.status, 416);
+}
+
+#[test]
+fn an_opus_time_offset_starts_mid_track() {
+    let lib = library();
+    let id = &lib.ids["long.flac"];
+    let r = lib
+        .server
+        .fetch(&stream_path(id, "&format=opus&timeOffset=10"), &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("audio/ogg"));
+    let length: usize = r.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(length, r.body.len());
+    let (samples, _, complaints) = decode_opus(&r.body);
+    assert_eq!(complaints, "");
+    assert_eq!(samples, flac_samples_48k() - 10 * 48_000);
+    let past = lib
+        .server
+        .fetch(&stream_path(id, "&format=opus&timeOffset=999&f=json"), &[]);
+    assert_error(&past.json(), 0);
+}
+
+#[test]
+fn opus_of_a_hi_res_surround_file_is_stereo_and_mono_stays_mono() {
+    let lib = library();
+    let r = lib
+        .server
+        .fetch(&stream_path(&lib.ids["surround.wav"], "&format=opus"), &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body.len(),
+        r.header("content-length")
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+    );
+    // format=opus without a cap: the default bitrate (192 kbps: 480-byte packets).
+    assert_eq!(opus_packet_len(&r.body), 480);
+    let (samples, channels, complaints) = decode_opus(&r.body);
+    assert_eq!(complaints, "");
+    assert_eq!(channels, 2);
+    assert_eq!(samples, 12 * 48_000);
+    let server = capped_server();
+    let ids = track_ids(server.port);
+    let mono = capped_get(&stream_path(
+        &ids["long.wav"],
+        "&format=opus&timeOffset=290",
+    ));
+    assert_eq!(mono.status, 200);
+    let (samples, channels, complaints) = decode_opus(&mono.body);
+    assert_eq!(complaints, "");
+    assert_eq!(channels, 1, "an 8 kHz mono file gives mono Opus");
+    assert_eq!(samples, 10 * 48_000);
+}
+
+#[test]
+fn opus_caps_client_defaults_tags_and_hints_tell_the_truth() {
+    let server = capped_server();
+    let ids = track_ids(server.port);
+    let id = &ids["short.flac"];
+    // The client configured for Opus gets it on a plain request, at the server-wide cap.
+    let fan = capped_get(&stream_path(id, "&c=OpusFan"));
+    assert_eq!(fan.header("content-type"), Some("audio/ogg"));
+    assert_eq!(opus_packet_len(&fan.body), 320);
+    let (_, _, complaints) = decode_opus(&fan.body);
+    assert_eq!(complaints, "");
+    // ...and its songs say so; another client's say MP3.
+    let song = capped_get(&format!("/rest/getSong?{ADMIN}&id={id}&c=OpusFan&f=json")).json();
+    assert_eq!(song["song"]["transcodedSuffix"], "opus");
+    assert_eq!(song["song"]["transcodedContentType"], "audio/ogg");
+    let xml = capped_get(&format!("/rest/getSong?{ADMIN}&id={id}&c=OpusFan"));
+    assert_valid_xml(&String::from_utf8(xml.body).unwrap());
+    let song = capped_get(&format!("/rest/getSong?{ADMIN}&id={id}&c=LowBand&f=json")).json();
+    assert_eq!(song["song"]["transcodedSuffix"], "mp3");
+    // A client's own cap applies to Opus too; a request's format wins over the default.
+    let low = capped_get(&stream_path(id, "&c=LowBand&format=opus"));
+    assert_eq!(opus_packet_len(&low.body), 160);
+    let named = capped_get(&stream_path(id, "&c=OpusFan&format=mp3"));
+    assert_eq!(named.header("content-type"), Some("audio/mpeg"));
+    // OpusTags carry the track's tags and its ReplayGain as an R128 gain (5 dB lower, Q7.8).
+    let gained = capped_get(&stream_path(&ids["gained.flac"], "&format=opus"));
+    assert_eq!(gained.status, 200);
+    let head = String::from_utf8_lossy(&gained.body[..300]);
+    for tag in [
+        "TITLE=Gained",
+        "ARTIST=Loud Band",
+        "ALBUM=Loud Album",
+        "R128_TRACK_GAIN=-2944",
+    ] {
+        assert!(head.contains(tag), "{tag} in {head}");
+    }
+}
+
+#[test]
+fn a_finished_opus_transcode_is_served_from_the_cache() {
+    let lib = library();
+    let id = &lib.ids["song.mp3"];
+    let path = stream_path(id, "&format=opus&maxBitRate=48");
+    let first = lib.server.fetch(&path, &[]);
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("content-type"), Some("audio/ogg"));
+    let cache_dir = lib
+        .server
+        .config
+        .parent()
+        .unwrap()
+        .join("catalog.db.transcode-cache");
+    let start = Instant::now();
+    let entry = loop {
+        let found = std::fs::read_dir(&cache_dir).ok().and_then(|dir| {
+            dir.flatten()
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().contains("-opus48k-"))
+        });
+        if let Some(found) = found
+            && found.extension().is_some_and(|e| e != "part")
+        {
+            break found;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no cache entry");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(std::fs::read(&entry).unwrap(), first.body);
+    let mut marked = first.body.clone();
+    let n = marked.len();
+    marked[n - 10..].copy_from_slice(b"CACHED-HIT");
+    std::fs::write(&entry, &marked).unwrap();
+    let again = lib.server.fetch(&path, &[]);
+    assert_eq!(again.body, marked);
+    let tail = lib.server.fetch(&path, &[("Range", "bytes=-10")]);
+    assert_eq!(tail.status, 206);
+    assert_eq!(tail.body, b"CACHED-HIT");
+}
+
+#[test]
+fn opus_goes_through_the_ffmpeg_decoder_too() {
+    let lib = library();
+    // An Opus file is not re-encoded to Opus at its own bitrate; under a lower cap it is,
+    // decoded by ffmpeg.
+    let id = &lib.ids["voice.opus"];
+    let r = lib
+        .server
+        .fetch(&stream_path(id, "&format=opus&maxBitRate=32"), &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("audio/ogg"));
+    assert_eq!(
+        r.body.len(),
+        r.header("content-length")
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+    );
+    assert_eq!(opus_packet_len(&r.body), 80);
+    let (samples, _, complaints) = decode_opus(&r.body);
+    assert_eq!(complaints, "");
+    assert!(samples > 0);
 }

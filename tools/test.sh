@@ -2,7 +2,8 @@
 # README's test command: installs what the tests need when it is missing, then runs
 # `cargo test` (arguments are passed on, e.g. `tools/test.sh --test api`).
 #
-# Needs: a C compiler (SQLite and LAME are compiled in), xmllint (the API tests validate XML
+# Needs: a C compiler (SQLite and LAME are compiled in), libopus-dev and pkg-config (the Opus
+# encoder links the system libopus), xmllint (the API tests validate XML
 # against the official XSD), ffmpeg (tests of the formats symphonia cannot decode), Debian's
 # Chromium and Node.js 18+ with the npm packages of tests/web (the web player's browser test).
 # Missing Debian packages are installed with apt-get: directly as root, else with sudo.
@@ -14,6 +15,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 have cc || missing+=(build-essential)
 have make || missing+=(make)
+have pkg-config || missing+=(pkg-config)
+pkg-config --exists opus 2>/dev/null || missing+=(libopus-dev)
 have xmllint || missing+=(libxml2-utils)
 have ffmpeg || missing+=(ffmpeg)
 [ -x "${MEDIASTREAMER_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)

@@ -6,15 +6,12 @@ use super::conditional::{self, Decision as Conditional, Validators};
 use super::file_response::{read_chunks, select_range};
 use crate::library::files::TrackFile;
 use crate::state::AppState;
-use crate::transcode::{self, Flow, Plan, Source};
+use crate::transcode::{self, Codec, Flow, Job, Source};
 use actix_web::body::SizedStream;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::time::{Duration, UNIX_EPOCH};
-
-/// The MIME type of what the transcoder sends.
-pub const CONTENT_TYPE: &str = "audio/mpeg";
 
 /// Why a transcode cannot be sent.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +33,30 @@ pub async fn send_mp3(
     kbps: u32,
     time_offset: f64,
 ) -> Result<HttpResponse, SendError> {
+    send(request, state, track, Codec::Mp3, kbps, time_offset).await
+}
+
+/// Sends `track` transcoded to `codec` at `kbps` from `time_offset` seconds.
+pub async fn send(
+    request: &HttpRequest,
+    state: &web::Data<AppState>,
+    track: &TrackFile,
+    codec: Codec,
+    kbps: u32,
+    time_offset: f64,
+) -> Result<HttpResponse, SendError> {
+    let job = plan(state, track, codec, kbps, time_offset).await?;
+    respond(request, state, job, track.track.file.mtime).await
+}
+
+/// Plans the transcode of `track` (blocking work, off the worker).
+pub async fn plan(
+    state: &web::Data<AppState>,
+    track: &TrackFile,
+    codec: Codec,
+    kbps: u32,
+    time_offset: f64,
+) -> Result<Job, SendError> {
     let t = &track.track;
     let source = Source {
         id: t.id,
@@ -45,10 +66,35 @@ pub async fn send_mp3(
         sample_rate: t.audio.sample_rate.map(|r| r.max(0) as u32),
     };
     let worker = state.clone();
-    let plan = web::block(move || worker.transcoder.plan(&source, kbps, time_offset))
-        .await?
-        .map_err(|e| plan_error(e, track))?;
-    respond(request, state, plan, t.file.mtime).await
+    let job = match codec {
+        Codec::Mp3 => {
+            web::block(move || {
+                worker
+                    .transcoder
+                    .plan(&source, kbps, time_offset)
+                    .map(Job::Mp3)
+            })
+            .await?
+        }
+        Codec::Opus => {
+            let channels = if t.audio.channels == Some(1) { 1 } else { 2 };
+            let tags = transcode::ogg::Tags {
+                title: t.tags.title.clone(),
+                artist: t.tags.artist_display.clone(),
+                album: t.tags.album_name.clone(),
+                replay_gain_track: t.tags.rg_track_gain.filter(|g| g.is_finite()),
+                replay_gain_album: t.tags.rg_album_gain.filter(|g| g.is_finite()),
+            };
+            web::block(move || {
+                worker
+                    .transcoder
+                    .plan_opus(&source, kbps, time_offset, channels, &tags)
+                    .map(Job::Opus)
+            })
+            .await?
+        }
+    };
+    job.map_err(|e| plan_error(e, track))
 }
 
 fn plan_error(e: transcode::TranscodeError, track: &TrackFile) -> SendError {
@@ -67,14 +113,13 @@ fn plan_error(e: transcode::TranscodeError, track: &TrackFile) -> SendError {
 async fn respond(
     request: &HttpRequest,
     state: &AppState,
-    plan: Plan,
+    plan: Job,
     mtime_ms: i64,
 ) -> Result<HttpResponse, SendError> {
     let transcoder = &state.transcoder;
-    let layout = plan.layout;
-    let len = layout.total_len();
+    let len = plan.total_len();
     let modified = UNIX_EPOCH + Duration::from_millis(mtime_ms.max(0) as u64);
-    let validators = Validators::new(len, modified, plan.identity);
+    let validators = Validators::new(len, modified, plan.identity());
     let mut builder = HttpResponse::Ok();
     builder
         .insert_header((header::ETAG, validators.etag.to_string()))
@@ -87,9 +132,9 @@ async fn respond(
         }
         Conditional::Send { honour_range } => honour_range,
     };
-    let seconds = layout.samples as f64 / f64::from(layout.sample_rate);
+    let seconds = plan.seconds();
     builder
-        .insert_header((header::CONTENT_TYPE, CONTENT_TYPE))
+        .insert_header((header::CONTENT_TYPE, plan.codec().content_type()))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     if let Ok(value) = HeaderValue::from_str(&format!("{seconds:.2}")) {
         builder.insert_header((header::HeaderName::from_static("x-content-duration"), value));
@@ -102,7 +147,7 @@ async fn respond(
         let nothing = futures_util::stream::empty::<Result<web::Bytes, std::io::Error>>();
         return Ok(builder.body(SizedStream::new(count, nothing)));
     }
-    if let Some(key) = &plan.cache_key
+    if let Some(key) = plan.cache_key()
         && let Some(path) = transcoder.cache.lookup(key, len)
         && let Ok(Ok(file)) = web::block(move || std::fs::File::open(path)).await
     {
@@ -115,22 +160,23 @@ async fn respond(
         .await
         .map_err(|e| SendError::Refused(e.to_string()))?;
     tracing::info!(
-        path = %plan.path.display(),
-        kbps = layout.kbps,
-        rate = layout.sample_rate,
+        path = %plan.path().display(),
+        codec = plan.codec().suffix(),
+        kbps = plan.kbps(),
+        rate = plan.sample_rate(),
         from = start,
         "transcoding"
     );
     // A stream of the whole transcode is also written to the cache.
     let cache = (start == 0 && count == len)
-        .then_some(plan.cache_key.as_deref())
+        .then_some(plan.cache_key())
         .flatten()
         .and_then(|key| transcoder.cache.writer(key, len));
     let idle = transcoder.settings.idle;
     let body = transcode::stream::blocking_body(idle, move |sink| {
         let _permit = permit;
         let mut cache = cache;
-        let result = transcode::produce(&plan, start..start + count, &mut |bytes| {
+        let result = plan.produce(start..start + count, &mut |bytes| {
             if let Some(writer) = &mut cache {
                 writer.write(bytes);
             }
@@ -143,10 +189,10 @@ async fn respond(
                 }
             }
             Ok(Flow::Stop) => {
-                tracing::debug!(path = %plan.path.display(), "client left a transcode")
+                tracing::debug!(path = %plan.path().display(), "client left a transcode")
             }
             Err(e) => {
-                tracing::warn!(path = %plan.path.display(), "transcode stopped: {e}");
+                tracing::warn!(path = %plan.path().display(), "transcode stopped: {e}");
                 sink.fail(e.to_string());
             }
         }

@@ -10,7 +10,7 @@
 
 use super::auth::Ctx;
 use super::response::{self, Element, Format, ToElement, Value};
-use super::transcoding::{DefaultStream, TRANSCODED_CONTENT_TYPE, TRANSCODED_SUFFIX};
+use super::transcoding::DefaultStream;
 use crate::db::models::Directory as DirectoryRow;
 use crate::library::annotations::Annotation;
 use crate::library::{AlbumView, ArtistView, Credit, Id, TrackView, covers};
@@ -97,8 +97,8 @@ impl<'a> View<'a> {
         bitrate: Option<i32>,
     ) -> Option<(&'static str, &'static str)> {
         self.stream
-            .transcodes(suffix, bitrate)
-            .then_some((TRANSCODED_SUFFIX, TRANSCODED_CONTENT_TYPE))
+            .transcodes_to(suffix, bitrate)
+            .map(|codec| (codec.suffix(), codec.content_type()))
     }
 }
 

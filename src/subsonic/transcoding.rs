@@ -4,14 +4,10 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use crate::delivery::transcoded::{SendError, send_mp3};
+use crate::delivery::transcoded::{self, SendError};
 use crate::library::files::TrackFile;
-use crate::transcode::{self, Decision, SourceFacts, StreamRequest};
+use crate::transcode::{self, Codec, SourceFacts, StreamRequest};
 use actix_web::{HttpResponse, web};
-
-/// The MIME type and suffix of what the transcoder sends.
-pub const TRANSCODED_CONTENT_TYPE: &str = crate::delivery::transcoded::CONTENT_TYPE;
-pub const TRANSCODED_SUFFIX: &str = "mp3";
 
 /// What a plain `stream` request (no maxBitRate, no format) of this caller would get, for the
 /// `transcodedSuffix`/`transcodedContentType` hints on songs: the user's cap, the client's (or
@@ -45,16 +41,17 @@ impl<'a> DefaultStream<'a> {
         }
     }
 
-    /// Whether a plain stream of a file with this suffix and bitrate (kbps) is transcoded.
-    pub fn transcodes(&self, suffix: &str, bitrate: Option<i32>) -> bool {
+    /// What a plain stream of a file with this suffix and bitrate (kbps) is transcoded to;
+    /// None when it is sent as it is.
+    pub fn transcodes_to(&self, suffix: &str, bitrate: Option<i32>) -> Option<Codec> {
         let source = SourceFacts {
             suffix,
             bitrate: bitrate.and_then(|b| u32::try_from(b).ok()),
         };
-        matches!(
-            self.settings.decide(&self.request, source),
-            Decision::Mp3 { .. }
-        )
+        self.settings
+            .decide(&self.request, source)
+            .transcode()
+            .map(|(codec, _)| codec)
     }
 }
 
@@ -82,7 +79,7 @@ pub async fn stream_transcoded(
         bitrate: t.audio.bitrate.map(|b| b.max(0) as u32),
     };
     let transcoder = &ctx.state.transcoder;
-    let Decision::Mp3 { kbps } = transcoder.settings.decide(&request, facts) else {
+    let Some((codec, kbps)) = transcoder.settings.decide(&request, facts).transcode() else {
         return Ok(None);
     };
     let path = track.path.clone();
@@ -91,7 +88,7 @@ pub async fn stream_transcoded(
         return Ok(None);
     }
     Ok(Some(
-        send_mp3(&ctx.request, &ctx.state, track, kbps, time_offset).await?,
+        transcoded::send(&ctx.request, &ctx.state, track, codec, kbps, time_offset).await?,
     ))
 }
 

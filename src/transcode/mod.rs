@@ -1,6 +1,7 @@
-//! In-process transcoding to constant-bitrate MP3 whose every byte is known in advance.
+//! In-process transcoding to constant-bitrate MP3 or Ogg Opus whose every byte is known in
+//! advance (Opus: `ogg` and `opus_encode`; a planned transcode of either is a `Job`).
 //!
-//! `decide` says whether a request gets the original or an MP3 (and at which bitrate);
+//! `decide` says whether a request gets the original or a transcode (and at which bitrate);
 //! `Transcoder::plan` looks at the file (decoder, sample count) and fixes the stream's exact
 //! layout; `produce` encodes any byte range of it. A stream is cut into segments that are
 //! encoded independently (see `layout::Segments`), so a range starting anywhere re-encodes one
@@ -13,6 +14,8 @@ pub mod cache;
 pub mod decode;
 pub mod layout;
 pub mod mp3;
+pub mod ogg;
+pub mod opus_encode;
 #[cfg(any(test, feature = "synth"))]
 pub mod signal;
 pub mod stream;
@@ -57,6 +60,71 @@ pub enum Decision {
     Original,
     /// A constant-bitrate MP3 at `kbps` (a standard bitrate).
     Mp3 { kbps: u32 },
+    /// A constant-bitrate Ogg Opus at `kbps` (see `opus_encode::opus_bitrate`).
+    Opus { kbps: u32 },
+}
+
+impl Decision {
+    /// The codec and bitrate of a transcode; None for the original.
+    pub fn transcode(self) -> Option<(Codec, u32)> {
+        match self {
+            Decision::Original => None,
+            Decision::Mp3 { kbps } => Some((Codec::Mp3, kbps)),
+            Decision::Opus { kbps } => Some((Codec::Opus, kbps)),
+        }
+    }
+}
+
+/// What a transcode is encoded to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Codec {
+    Mp3,
+    Opus,
+}
+
+impl Codec {
+    /// The codec a `format` parameter names ("mp3", "opus"; any case).
+    pub fn named(format: &str) -> Option<Codec> {
+        if format.eq_ignore_ascii_case("mp3") {
+            Some(Codec::Mp3)
+        } else if format.eq_ignore_ascii_case("opus") {
+            Some(Codec::Opus)
+        } else {
+            None
+        }
+    }
+
+    /// The file suffix of the transcode (`transcodedSuffix`).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Codec::Mp3 => "mp3",
+            Codec::Opus => "opus",
+        }
+    }
+
+    /// The MIME type of the transcode (`transcodedContentType`, Content-Type).
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Codec::Mp3 => "audio/mpeg",
+            Codec::Opus => "audio/ogg",
+        }
+    }
+
+    /// The bitrate this codec encodes at for a wanted `kbps`.
+    pub fn bitrate(self, kbps: u32) -> u32 {
+        match self {
+            Codec::Mp3 => layout::standard_bitrate_at_most(kbps),
+            Codec::Opus => opus_encode::opus_bitrate(kbps),
+        }
+    }
+
+    /// Whether a source file of this suffix already is this codec.
+    fn is_source(self, suffix: &str) -> bool {
+        match self {
+            Codec::Mp3 => suffix.eq_ignore_ascii_case("mp3"),
+            Codec::Opus => suffix.eq_ignore_ascii_case("opus"),
+        }
+    }
 }
 
 /// What a stream request asks for, as far as the decision goes.
@@ -97,6 +165,8 @@ pub struct Settings {
     pub default_bit_rate: u32,
     /// The ffmpeg program, when it is configured and found.
     pub ffmpeg: Option<PathBuf>,
+    /// The format a client gets when its request names none (`[transcode.client_format]`).
+    pub client_format: Vec<(String, Codec)>,
 }
 
 impl Settings {
@@ -128,7 +198,21 @@ impl Settings {
                 .collect(),
             default_bit_rate: config.default_bit_rate,
             ffmpeg: find_program(&config.ffmpeg),
+            client_format: config
+                .client_format
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), Codec::named(v)?)))
+                .collect(),
         }
+    }
+
+    /// The configured format for a client (matched like `client_cap`), if any.
+    pub fn client_codec(&self, client: Option<&str>) -> Option<Codec> {
+        let client = client?;
+        self.client_format
+            .iter()
+            .find(|(name, _)| crate::config::client_name_matches(name, client))
+            .map(|(_, codec)| *codec)
     }
 
     /// The configured cap for a client: its own entry (matched case-insensitively, also as the
@@ -143,25 +227,36 @@ impl Settings {
             .map_or(self.max_bit_rate, |(_, kbps)| *kbps)
     }
 
-    /// Decides between the original and an MP3 transcode.
+    /// Decides between the original and a transcode (MP3, or Opus when asked for).
     ///
     /// The lowest non-zero cap among `maxBitRate`, the user's and the client's (config)
     /// applies: a file above it (or of unknown bitrate) is transcoded to the nearest standard
     /// bitrate at or below it. `format=raw` sets aside the request's and the configured caps
     /// (defaults for clients that do not choose) but not the user's own maximum, which an
     /// admin set as a hard limit (Navidrome, whose caps are per player, always sends raw).
-    /// `format=mp3` transcodes files that are not MP3, and `timeOffset` needs a transcode
-    /// (bytes cannot start at a time). Anything else gets the original.
+    /// `format=mp3` (or `opus`; a request without a format gets its client's configured one)
+    /// transcodes files that are not already of that codec, and `timeOffset` needs a
+    /// transcode (bytes cannot start at a time). Anything else gets the original.
     pub fn decide(&self, request: &StreamRequest<'_>, source: SourceFacts<'_>) -> Decision {
         let format = request.format.map(str::to_ascii_lowercase);
-        let mp3 = |kbps: u32| Decision::Mp3 {
-            kbps: layout::standard_bitrate_at_most(kbps),
+        let codec = match format.as_deref() {
+            Some(named) => Codec::named(named),
+            None => self.client_codec(request.client),
+        };
+        let to = codec.unwrap_or(Codec::Mp3);
+        let transcode = |kbps: u32| match to {
+            Codec::Mp3 => Decision::Mp3 {
+                kbps: to.bitrate(kbps),
+            },
+            Codec::Opus => Decision::Opus {
+                kbps: to.bitrate(kbps),
+            },
         };
         let above = |cap: u32| source.bitrate.is_none_or(|b| b > cap);
         if format.as_deref() == Some("raw") {
             let cap = request.user_max_bit_rate;
             return if cap > 0 && above(cap) {
-                mp3(cap)
+                transcode(cap)
             } else {
                 Decision::Original
             };
@@ -174,19 +269,19 @@ impl Settings {
         .into_iter()
         .filter(|&c| c > 0)
         .min();
-        let is_mp3 = source.suffix.eq_ignore_ascii_case("mp3");
         if let Some(cap) = cap
             && above(cap)
         {
-            return mp3(cap);
+            return transcode(cap);
         }
-        let wants_mp3 = format.as_deref() == Some("mp3");
-        if wants_mp3 && !is_mp3 {
-            return mp3(cap.unwrap_or(u32::MAX).min(self.default_bit_rate));
+        if let Some(codec) = codec
+            && !codec.is_source(source.suffix)
+        {
+            return transcode(cap.unwrap_or(u32::MAX).min(self.default_bit_rate));
         }
         if request.time_offset > 0.0 {
-            // Keep the source's quality as far as MP3 (and the cap) allows.
-            return mp3(source.bitrate.unwrap_or(320).min(cap.unwrap_or(u32::MAX)));
+            // Keep the source's quality as far as the codec (and the cap) allows.
+            return transcode(source.bitrate.unwrap_or(320).min(cap.unwrap_or(u32::MAX)));
         }
         Decision::Original
     }
@@ -302,6 +397,75 @@ impl Transcoder {
         kbps: u32,
         time_offset: f64,
     ) -> Result<Plan, TranscodeError> {
+        let measured = self.measure(source, layout::output_rate_for, time_offset)?;
+        let rate = measured.rate;
+        let layout = Layout::new(kbps, rate, measured.samples);
+        let key = format!(
+            "{}-{}-{}k-{}-{}",
+            source.id, source.mtime, kbps, rate, layout.samples
+        );
+        let start = measured.start;
+        Ok(Plan {
+            path: source.path.clone(),
+            decoder: measured.decoder,
+            segments: Segments::of(&layout),
+            layout,
+            start,
+            identity: identity(&key, start),
+            cache_key: (start == 0).then_some(key),
+        })
+    }
+
+    /// Fixes the layout of `source` transcoded to Ogg Opus at `kbps` (mono when `channels`
+    /// is 1, else stereo) from `time_offset` seconds, tagged with `tags`. Blocking.
+    pub fn plan_opus(
+        &self,
+        source: &Source,
+        kbps: u32,
+        time_offset: f64,
+        channels: u8,
+        tags: &ogg::Tags,
+    ) -> Result<opus_encode::OpusPlan, TranscodeError> {
+        let channels = if channels == 1 { 1 } else { 2 };
+        let measured = self.measure(source, |_| ogg::RATE, time_offset)?;
+        let pre_skip = opus_encode::OpusEncoder::new(kbps, channels)?.lookahead()?;
+        let layout = ogg::OggLayout::new(
+            kbps,
+            channels,
+            measured.samples,
+            pre_skip,
+            measured.source_rate,
+            tags,
+        );
+        // The tags are part of the bytes (and may change without the file: computed gains).
+        let key = format!(
+            "{}-{}-opus{}k-{}ch-{}-{:016x}",
+            source.id,
+            source.mtime,
+            kbps,
+            channels,
+            layout.samples,
+            identity(&format!("{tags:?}"), 0)
+        );
+        let start = measured.start;
+        Ok(opus_encode::OpusPlan {
+            path: source.path.clone(),
+            decoder: measured.decoder,
+            layout,
+            start,
+            identity: identity(&key, start),
+            cache_key: (start == 0).then_some(key),
+        })
+    }
+
+    /// Chooses the decoder for `source` and counts its samples at the output rate
+    /// `rate_for(source rate)`, from `time_offset` seconds.
+    fn measure(
+        &self,
+        source: &Source,
+        rate_for: impl Fn(u32) -> u32,
+        time_offset: f64,
+    ) -> Result<Measured, TranscodeError> {
         let (decoder, source_rate, source_frames) = match decode::probe(&source.path) {
             Ok(info) => (Decoder::Symphonia, info.sample_rate, info.frames),
             Err(TranscodeError::Unsupported(format)) => match &self.settings.ffmpeg {
@@ -314,7 +478,7 @@ impl Transcoder {
             },
             Err(e) => return Err(e),
         };
-        let rate = layout::output_rate_for(source_rate);
+        let rate = rate_for(source_rate);
         let total = match source_frames {
             Some(frames) => (u128::from(frames) * u128::from(rate))
                 .div_ceil(u128::from(source_rate.max(1))) as u64,
@@ -324,26 +488,112 @@ impl Transcoder {
         if start >= total && (start > 0 || total == 0) {
             return Err(TranscodeError::OffsetPastEnd);
         }
-        let layout = Layout::new(kbps, rate, total - start);
-        let key = format!(
-            "{}-{}-{}k-{}-{}",
-            source.id, source.mtime, kbps, rate, layout.samples
-        );
-        let identity = {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (&key, start).hash(&mut h);
-            h.finish()
-        };
-        Ok(Plan {
-            path: source.path.clone(),
+        Ok(Measured {
             decoder,
-            segments: Segments::of(&layout),
-            layout,
+            source_rate,
+            rate,
             start,
-            cache_key: (start == 0).then_some(key),
-            identity,
+            samples: total - start,
         })
+    }
+}
+
+/// A source as a transcode will read it.
+struct Measured {
+    decoder: Decoder,
+    source_rate: u32,
+    /// The output rate.
+    rate: u32,
+    /// Output sample where the stream begins.
+    start: u64,
+    /// Output samples from `start` to the end.
+    samples: u64,
+}
+
+/// Identifies a transcode's bytes (its cache key and start), for the ETag.
+fn identity(key: &str, start: u64) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (key, start).hash(&mut h);
+    h.finish()
+}
+
+/// A planned transcode of either codec: what the HTTP side needs to send it.
+#[derive(Debug, Clone)]
+pub enum Job {
+    Mp3(Plan),
+    Opus(opus_encode::OpusPlan),
+}
+
+impl Job {
+    pub fn codec(&self) -> Codec {
+        match self {
+            Job::Mp3(_) => Codec::Mp3,
+            Job::Opus(_) => Codec::Opus,
+        }
+    }
+
+    /// Exact length of the whole stream in bytes.
+    pub fn total_len(&self) -> u64 {
+        match self {
+            Job::Mp3(plan) => plan.layout.total_len(),
+            Job::Opus(plan) => plan.layout.total_len(),
+        }
+    }
+
+    /// Duration of the audio in seconds.
+    pub fn seconds(&self) -> f64 {
+        match self {
+            Job::Mp3(plan) => plan.layout.samples as f64 / f64::from(plan.layout.sample_rate),
+            Job::Opus(plan) => plan.layout.samples as f64 / f64::from(ogg::RATE),
+        }
+    }
+
+    pub fn kbps(&self) -> u32 {
+        match self {
+            Job::Mp3(plan) => plan.layout.kbps,
+            Job::Opus(plan) => plan.layout.kbps,
+        }
+    }
+
+    pub fn sample_rate(&self) -> u32 {
+        match self {
+            Job::Mp3(plan) => plan.layout.sample_rate,
+            Job::Opus(_) => ogg::RATE,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        match self {
+            Job::Mp3(plan) => &plan.path,
+            Job::Opus(plan) => &plan.path,
+        }
+    }
+
+    pub fn cache_key(&self) -> Option<&str> {
+        match self {
+            Job::Mp3(plan) => plan.cache_key.as_deref(),
+            Job::Opus(plan) => plan.cache_key.as_deref(),
+        }
+    }
+
+    pub fn identity(&self) -> u64 {
+        match self {
+            Job::Mp3(plan) => plan.identity,
+            Job::Opus(plan) => plan.identity,
+        }
+    }
+
+    /// Encodes the bytes `range` of the stream into `sink` (see `produce`). Blocking.
+    pub fn produce(
+        &self,
+        range: Range<u64>,
+        sink: &mut dyn FnMut(&[u8]) -> Flow,
+    ) -> Result<Flow, TranscodeError> {
+        match self {
+            Job::Mp3(plan) => produce(plan, range, sink),
+            Job::Opus(plan) => opus_encode::produce(plan, range, sink),
+        }
     }
 }
 

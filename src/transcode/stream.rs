@@ -15,6 +15,9 @@ use tokio::sync::mpsc::error::TrySendError;
 
 /// Bytes per body chunk.
 const CHUNK: usize = 64 * 1024;
+/// Bytes of a body's first chunk: small, so the client gets its first bytes (the headers,
+/// the first frames) as soon as they exist rather than once 64 KiB are encoded.
+pub const FIRST_CHUNK: usize = 4 * 1024;
 /// Chunks waiting for the client at most (with CHUNK: 256 KiB per stream).
 const CHANNEL_CHUNKS: usize = 4;
 
@@ -24,13 +27,17 @@ pub struct ChunkSink {
     buffer: Vec<u8>,
     /// How long a send waits for room before the client counts as gone.
     idle: Duration,
+    /// Whether a chunk went out already (the first one is `FIRST_CHUNK` bytes).
+    started: bool,
 }
 
 impl ChunkSink {
     /// Queues bytes; `Flow::Stop` once the client is gone.
     pub fn send(&mut self, bytes: &[u8]) -> Flow {
         self.buffer.extend_from_slice(bytes);
-        if self.buffer.len() >= CHUNK {
+        let chunk = if self.started { CHUNK } else { FIRST_CHUNK };
+        if self.buffer.len() >= chunk {
+            self.started = true;
             return self.flush();
         }
         Flow::Continue
@@ -94,6 +101,7 @@ where
             tx,
             buffer: Vec::with_capacity(CHUNK),
             idle,
+            started: false,
         };
         work(&mut sink);
         sink.flush();
@@ -120,6 +128,9 @@ mod tests {
             }
         });
         let chunks: Vec<Bytes> = body.map(|c| c.unwrap()).collect().await;
+        // A small first chunk (an early first byte), then full ones.
+        assert_eq!(chunks[0].len(), FIRST_CHUNK);
+        assert_eq!(chunks[1].len(), CHUNK);
         let bytes: Vec<u8> = chunks.concat();
         assert_eq!(bytes.len(), 800_000);
         assert_eq!(&bytes[4..8], &1u32.to_le_bytes());

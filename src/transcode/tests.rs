@@ -22,6 +22,7 @@ fn settings(dir: &Path) -> Settings {
         client_max_bit_rate: vec![("DSub".into(), 96)],
         default_bit_rate: 192,
         ffmpeg: None,
+        client_format: Vec::new(),
     }
 }
 
@@ -345,4 +346,231 @@ async fn the_cap_refuses_a_transcode_after_the_wait() {
     assert!(started.elapsed() >= Duration::from_millis(200));
     drop(a);
     assert!(t.permit().await.is_ok());
+}
+
+/// Decodes Ogg Opus bytes with ffmpeg (symphonia has no Opus decoder): interleaved samples at
+/// 48 kHz in the stream's own channel count, and whatever ffmpeg complained about (a bad CRC,
+/// a broken page) — nothing, for a good stream.
+pub(crate) fn ffmpeg_decode_opus(bytes: &[u8], channels: u8) -> (Vec<f32>, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("ffmpeg")
+        .args([
+            "-nostdin", "-v", "error", "-f", "ogg", "-i", "-", "-f", "f32le", "-ac",
+        ])
+        .arg(channels.to_string())
+        .args(["-ar", "48000", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ffmpeg runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(output.status.success(), "ffmpeg failed");
+    let samples = output
+        .stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    (
+        samples,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn opus_tags() -> ogg::Tags {
+    ogg::Tags {
+        title: "Song".into(),
+        artist: "Artist".into(),
+        album: "Album".into(),
+        replay_gain_track: Some(-6.0),
+        replay_gain_album: None,
+    }
+}
+
+fn opus_full(plan: &opus_encode::OpusPlan) -> Vec<u8> {
+    let mut out = Vec::new();
+    let flow = opus_encode::produce(plan, 0..plan.layout.total_len(), &mut |b| {
+        out.extend_from_slice(b);
+        Flow::Continue
+    })
+    .unwrap();
+    assert_eq!(flow, Flow::Continue);
+    out
+}
+
+/// An Ogg Opus transcode is as long as announced, decodes (pre-skip and end trimming
+/// applied) to the source's duration, lines up with the source, and any range of it is what
+/// the full transcode has there: stereo from 44.1 kHz FLAC (resampled) and mono from WAV.
+#[test]
+fn opus_transcodes_have_their_exact_length_duration_and_byte_identical_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let seconds = 33.0;
+    let t = Transcoder::new(settings(dir.path())).unwrap();
+    let cases = [
+        (
+            "a.flac",
+            flac_bytes(44_100, 2, &tones(44_100, 2, seconds)),
+            2u8,
+            44_100u32,
+        ),
+        (
+            "m.wav",
+            wav_bytes(48_000, 1, &tones(48_000, 1, seconds)),
+            1,
+            48_000,
+        ),
+    ];
+    for (name, bytes, channels, rate) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let plan = t
+            .plan_opus(&source(&path, seconds), 96, 0.0, channels, &opus_tags())
+            .unwrap();
+        let l = &plan.layout;
+        assert_eq!(l.channels, channels);
+        let whole = opus_full(&plan);
+        assert_eq!(whole.len() as u64, l.total_len(), "{name}");
+        let (decoded, complaints) = ffmpeg_decode_opus(&whole, channels);
+        assert_eq!(complaints, "", "{name}");
+        let frames = decoded.len() / usize::from(channels);
+        // FLAC rounds up to whole 4096-sample blocks.
+        let source_seconds = (seconds * f64::from(rate)) as usize;
+        let source_seconds = if name.ends_with("flac") {
+            source_seconds.div_ceil(4096) * 4096
+        } else {
+            source_seconds
+        } as f64
+            / f64::from(rate);
+        assert_eq!(frames as u64, l.samples, "{name}: end trimming is exact");
+        assert!(
+            (frames as f64 / 48_000.0 - source_seconds).abs() < 0.01,
+            "{name}: {frames}"
+        );
+        // Aligned with the source: pre-skip is right.
+        let original: Vec<f32> = tones(48_000, channels.into(), seconds)
+            .iter()
+            .step_by(usize::from(channels))
+            .copied()
+            .collect();
+        let decoded_first: Vec<f32> = decoded
+            .iter()
+            .step_by(usize::from(channels))
+            .copied()
+            .collect();
+        let window = 24_000;
+        let c = correlation(
+            &decoded_first[window..2 * window],
+            &original[window..2 * window],
+        );
+        assert!(c > 0.8, "{name}: correlation {c}");
+        // Ranges: in the headers, across a segment boundary, at the very end.
+        let segment_two = l.page_offset(l.segment_packets() / l.packets_per_page);
+        let last = l.total_len();
+        for r in [
+            0..10,
+            20..l.header_len() + 50,
+            segment_two - 1..segment_two + 1,
+            segment_two + 7..segment_two + 5000,
+            last / 2 + 13..last,
+            last - 5..last,
+        ] {
+            let mut part = Vec::new();
+            opus_encode::produce(&plan, r.clone(), &mut |b| {
+                part.extend_from_slice(b);
+                Flow::Continue
+            })
+            .unwrap();
+            assert!(
+                part == whole[r.start as usize..r.end as usize],
+                "{name}: range {r:?} differs from the full transcode"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_opus_time_offset_starts_the_audio_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.wav");
+    std::fs::write(&path, wav_bytes(48_000, 2, &tones(48_000, 2, 10.0))).unwrap();
+    let t = Transcoder::new(settings(dir.path())).unwrap();
+    let plan = t
+        .plan_opus(&source(&path, 10.0), 128, 4.0, 2, &opus_tags())
+        .unwrap();
+    assert_eq!(plan.cache_key, None, "offset streams are not cached");
+    assert_eq!(plan.layout.samples, 6 * 48_000);
+    let (decoded, complaints) = ffmpeg_decode_opus(&opus_full(&plan), 2);
+    assert_eq!(complaints, "");
+    assert_eq!(decoded.len() / 2, 6 * 48_000);
+    let original = left(&tones(48_000, 2, 10.0));
+    let at = 4 * 48_000;
+    let c = correlation(
+        &left(&decoded)[1000..25_000],
+        &original[at + 1000..at + 25_000],
+    );
+    assert!(c > 0.8, "correlation {c}");
+    assert!(matches!(
+        t.plan_opus(&source(&path, 10.0), 128, 11.0, 2, &opus_tags()),
+        Err(TranscodeError::OffsetPastEnd)
+    ));
+}
+
+#[test]
+fn opus_is_chosen_by_format_or_by_the_clients_configured_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(dir.path());
+    s.client_format = vec![("Symfonium".into(), Codec::Opus)];
+    let flac = SourceFacts {
+        suffix: "flac",
+        bitrate: Some(900),
+    };
+    let opus = SourceFacts {
+        suffix: "opus",
+        bitrate: Some(96),
+    };
+    let ask = |format: Option<&'static str>, client: Option<&'static str>, cap: Option<u32>| {
+        StreamRequest {
+            format,
+            client,
+            max_bit_rate: cap,
+            ..StreamRequest::default()
+        }
+    };
+    assert_eq!(
+        s.decide(&ask(Some("opus"), None, None), flac),
+        Decision::Opus { kbps: 192 }
+    );
+    assert_eq!(
+        s.decide(&ask(Some("OPUS"), None, Some(100)), flac),
+        Decision::Opus { kbps: 96 }
+    );
+    // An Opus file under the cap is not transcoded to Opus again.
+    assert_eq!(
+        s.decide(&ask(Some("opus"), None, None), opus),
+        Decision::Original
+    );
+    // The client's default applies when the request names no format; a named one wins.
+    assert_eq!(
+        s.decide(&ask(None, Some("symfonium_phone"), None), flac),
+        Decision::Opus { kbps: 192 }
+    );
+    assert_eq!(
+        s.decide(&ask(Some("mp3"), Some("Symfonium"), None), flac),
+        Decision::Mp3 { kbps: 192 }
+    );
+    assert_eq!(
+        s.decide(&ask(Some("raw"), Some("Symfonium"), None), flac),
+        Decision::Original
+    );
+    assert_eq!(
+        s.decide(&ask(None, Some("DSub"), None), flac),
+        Decision::Mp3 { kbps: 96 }
+    );
 }

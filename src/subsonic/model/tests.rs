@@ -530,6 +530,7 @@ fn settings(default_cap: u32) -> Settings {
         client_max_bit_rate: vec![("DSub".into(), 128)],
         default_bit_rate: 192,
         ffmpeg: None,
+        client_format: Vec::new(),
     }
 }
 
