@@ -369,6 +369,7 @@ fn a_scan_killed_midway_leaves_a_consistent_catalog_that_the_next_scan_completes
             tracks: 5000,
             seed: 7,
             formats: vec![Format::Mp3, Format::Flac],
+            material: None,
         },
     )
     .unwrap();

@@ -388,6 +388,7 @@ fn a_backup_taken_during_a_scan_restores_to_a_consistent_catalog_with_its_keys()
             tracks: 2000,
             seed: 11,
             formats: vec![Format::Mp3, Format::Flac],
+            material: None,
         },
     )
     .unwrap();
