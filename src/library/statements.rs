@@ -158,6 +158,12 @@ fn every_whole_statement_of_the_sql_module_prepares() {
             .execute(&mut c)
             .unwrap_or_else(|e| panic!("{e}: {sql}"));
     }
+    for tail in super::sql::PLAYLIST_TAILS {
+        let sql = super::sql::in_scope(super::sql::PLAYLISTS, "1");
+        diesel::sql_query(format!("EXPLAIN {sql}{tail}"))
+            .execute(&mut c)
+            .unwrap_or_else(|e| panic!("{e}: {sql}{tail}"));
+    }
 }
 
 /// The SQL text of the last statement `run` sent (Diesel's instrumentation sees every one).
