@@ -140,7 +140,7 @@ async fn artist_directory(ctx: Ctx, artist_id: i32) -> Result<Option<Element>, A
 
 /// getVideos: we serve no videos, so always the empty container.
 pub async fn get_videos(_ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    Ok(Some(Element::new("videos").list("video", Vec::new())))
+    Ok(Some(model::Videos(Vec::new()).into_element("videos")))
 }
 
 /// getVideoInfo: no id names a video here.
