@@ -702,6 +702,40 @@ mod tests {
     }
 
     #[test]
+    fn a_deleted_playlists_id_is_never_given_to_another() {
+        let (_dir, mut c) = catalog();
+        let first = create(&mut c, &bob(), "First", &[1], 0).unwrap();
+        let newest = create(&mut c, &bob(), "Newest", &[1], 0).unwrap();
+        delete(&mut c, &bob(), newest).unwrap();
+        // A client still holding `newest` must not reach someone else's new playlist.
+        let next = create(&mut c, &admin(), "Admin's", &[2], 0).unwrap();
+        assert!(next > newest && newest > first, "{first} {newest} {next}");
+        assert!(matches!(
+            delete(&mut c, &bob(), newest),
+            Err(PlaylistError::NotFound)
+        ));
+    }
+
+    #[test]
+    fn create_answers_with_what_it_wrote() {
+        let (_dir, mut c) = catalog();
+        let new = Save::New { name: "Mix".into() };
+        let id = save(&mut c, &bob_in_m(), &new, &[2, 1, 2], 5).unwrap();
+        let answer = with_songs(&mut c, &bob_in_m(), id).unwrap();
+        assert_eq!(
+            (answer.playlist.name.as_str(), answer.playlist.song_count),
+            ("Mix", 3)
+        );
+        assert_eq!(answer.order, [2, 1, 2]);
+        assert_eq!(answer.songs.0.len(), 2, "each song once");
+        let replace = Save::Replace { id, name: None };
+        save(&mut c, &bob(), &replace, &[5], 6).unwrap();
+        // Bob restricted to the first folder does not see track 5.
+        let answer = with_songs(&mut c, &bob_in_m(), id).unwrap();
+        assert!(answer.order.is_empty() && answer.songs.0.is_empty());
+    }
+
+    #[test]
     fn imported_playlists_keep_name_and_songs() {
         let (_dir, mut c) = catalog();
         let id = create(&mut c, &admin(), "From file", &[1], 0).unwrap();
