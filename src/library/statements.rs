@@ -119,7 +119,14 @@ fn browsing(c: &mut SqliteConnection, scope: &Scope) {
     playlists::find(c, scope, 1).unwrap();
     playlists::visible_to(c, scope, 1).unwrap();
     playlists::track_ids(c, scope, 1).unwrap();
-    play_queue::load(c, 1, scope).unwrap();
+    play_queue::load(
+        c,
+        &super::access::Viewer {
+            scope: scope.clone(),
+            ..super::access::Viewer::everything(1, false)
+        },
+    )
+    .unwrap();
 }
 
 #[test]
