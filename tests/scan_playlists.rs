@@ -9,7 +9,7 @@ mod common;
 use common::{TestLibrary, age, spec};
 use diesel::prelude::*;
 use mediastreamer::db::schema::playlists as playlists_table;
-use mediastreamer::library::access::Scope;
+use mediastreamer::library::access::{Scope, Viewer};
 use mediastreamer::people::playlists::{self, Actor, Playlist};
 use mediastreamer::people::{bookmarks, play_queue};
 use mediastreamer::scanner::ScanOptions;
@@ -196,8 +196,16 @@ fn playlist_queue_and_bookmark_entries_survive_a_move() {
         position_ms: 4000,
         changed_by: "test",
     };
-    play_queue::save(&mut c, admin, &Scope::All, &queue, 1).unwrap();
-    bookmarks::save(&mut c, admin, &Scope::All, track, 9000, Some("here"), 1).unwrap();
+    play_queue::save(&mut c, &Viewer::everything(admin, true), &queue, 1).unwrap();
+    bookmarks::save(
+        &mut c,
+        &Viewer::everything(admin, true),
+        track,
+        9000,
+        Some("here"),
+        1,
+    )
+    .unwrap();
     let mix = imported(&lib)
         .into_iter()
         .find(|p| p.name == "Road Mix")
@@ -221,7 +229,7 @@ fn playlist_queue_and_bookmark_entries_survive_a_move() {
         playlists::track_ids(&mut c, &Scope::All, own).unwrap(),
         [other, track, track]
     );
-    let saved = play_queue::load(&mut c, admin, &Scope::All)
+    let saved = play_queue::load(&mut c, &Viewer::everything(admin, true))
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -257,8 +265,8 @@ fn entries_made_between_the_two_halves_of_a_move_follow_it() {
         position_ms: 0,
         changed_by: "test",
     };
-    play_queue::save(&mut c, admin, &Scope::All, &queue, 1).unwrap();
-    bookmarks::save(&mut c, admin, &Scope::All, new, 5, None, 1).unwrap();
+    play_queue::save(&mut c, &Viewer::everything(admin, true), &queue, 1).unwrap();
+    bookmarks::save(&mut c, &Viewer::everything(admin, true), new, 5, None, 1).unwrap();
     std::fs::remove_file(lib.path("A/Album/02.mp3")).unwrap();
     let (report, _) = lib.scan();
     assert_eq!(report.moved, 1);
@@ -269,7 +277,7 @@ fn entries_made_between_the_two_halves_of_a_move_follow_it() {
         playlists::track_ids(&mut c, &Scope::All, list).unwrap(),
         [old, old]
     );
-    let saved = play_queue::load(&mut c, admin, &Scope::All)
+    let saved = play_queue::load(&mut c, &Viewer::everything(admin, true))
         .unwrap()
         .unwrap();
     assert_eq!(saved.track_ids, [old]);

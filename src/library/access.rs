@@ -6,12 +6,12 @@
 //! Admins and users with `all_folders` see every folder, including folders added later;
 //! anyone else sees the folders listed in `user_folders` (possibly none).
 
-use super::Id;
+use super::{Id, sql};
 use crate::db::models::User;
 use crate::db::schema::{
     albums, artists, directories, library_folders, track_artists, tracks, user_folders,
 };
-use diesel::dsl::{exists, sql};
+use diesel::dsl::exists;
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
@@ -67,11 +67,11 @@ impl Scope {
 
     /// `before ? after` with the folder ids bound to `?`; nothing (`1`) for every folder, so
     /// the common case stays as fast as an unfiltered query.
-    fn bound<QS>(&self, before: &'static str, after: &'static str) -> Filter<QS> {
+    fn bound<QS>(&self, [before, after]: [&'static str; 2]) -> Filter<QS> {
         match self {
-            Scope::All => Box::new(sql::<Bool>("1")),
+            Scope::All => Box::new(diesel::dsl::sql::<Bool>("1")),
             Scope::Only(_) => Box::new(
-                sql::<Bool>(before)
+                diesel::dsl::sql::<Bool>(before)
                     .bind::<Text, _>(self.folders_param())
                     .sql(after),
             ),
@@ -80,17 +80,13 @@ impl Scope {
 
     /// "`tracks.folder_id` is a visible folder", for queries over `tracks`.
     pub fn tracks_filter<QS>(&self) -> Filter<QS> {
-        self.bound("tracks.folder_id IN (SELECT value FROM json_each(", "))")
+        self.bound(sql::TRACK_IN_FOLDERS)
     }
 
     /// "the album `album_artists.album_id` has a visible track", for queries over
     /// `album_artists`.
     pub fn album_artists_filter<QS>(&self) -> Filter<QS> {
-        self.bound(
-            "EXISTS (SELECT 1 FROM tracks scope_t WHERE scope_t.album_id = album_artists.album_id \
-             AND scope_t.folder_id IN (SELECT value FROM json_each(",
-            ")))",
-        )
+        self.bound(sql::ALBUM_ARTIST_IN_FOLDERS)
     }
 
     /// The folder ids for raw statements that use `bound_condition`: the value of their named
@@ -119,7 +115,7 @@ impl Scope {
     pub fn bound_condition(&self, column: &str) -> String {
         match self {
             Scope::All => "1".into(),
-            Scope::Only(_) => format!("{column} IN (SELECT value FROM json_each(:folders))"),
+            Scope::Only(_) => format!("{column}{}", sql::IN_FOLDERS),
         }
     }
 
@@ -128,10 +124,7 @@ impl Scope {
     pub fn bound_album_condition(&self, album_id: &str) -> String {
         match self {
             Scope::All => "1".into(),
-            Scope::Only(_) => format!(
-                "EXISTS (SELECT 1 FROM tracks scope_t WHERE scope_t.album_id = {album_id} AND {})",
-                self.bound_condition("scope_t.folder_id")
-            ),
+            Scope::Only(_) => self.has_track(sql::ALBUM_HAS_TRACK, album_id),
         }
     }
 
@@ -140,13 +133,14 @@ impl Scope {
     pub fn bound_artist_condition(&self, artist_id: &str) -> String {
         match self {
             Scope::All => "1".into(),
-            Scope::Only(_) => format!(
-                "EXISTS (SELECT 1 FROM track_artists scope_ta \
-                   JOIN tracks scope_t ON scope_t.id = scope_ta.track_id \
-                 WHERE scope_ta.artist_id = {artist_id} AND {})",
-                self.bound_condition("scope_t.folder_id")
-            ),
+            Scope::Only(_) => self.has_track(sql::ARTIST_HAS_TRACK, artist_id),
         }
+    }
+
+    /// `[before, and]` around `id` (an SQL expression), then the folder condition and `)`.
+    fn has_track(&self, [before, and]: [&str; 2], id: &str) -> String {
+        let folders = self.bound_condition(sql::SCOPE_T_FOLDER);
+        format!("{before}{id}{and}{folders})")
     }
 
     pub(crate) fn only(mut ids: Vec<i32>) -> Scope {
@@ -185,19 +179,22 @@ impl Viewer {
         })
     }
 
-    /// The scope of one call: the viewer's, narrowed to `requested` (a client's
+    /// The viewer of one call: this one, its folders narrowed to `requested` (a client's
     /// `musicFolderId`) when given. A folder that does not exist is `NoSuchFolder`, one the
     /// viewer may not see is `Forbidden`; a narrowed scope that is every folder is `All`.
     pub fn narrowed(
         &self,
         conn: &mut SqliteConnection,
         requested: Option<i32>,
-    ) -> Result<Scope, AccessError> {
+    ) -> Result<Viewer, AccessError> {
         let Some(folder) = requested else {
-            return Ok(self.scope.clone());
+            return Ok(self.clone());
         };
         let all = all_folder_ids(conn)?;
-        narrow(&self.scope, &all, folder)
+        Ok(Viewer {
+            scope: narrow(&self.scope, &all, folder)?,
+            ..self.clone()
+        })
     }
 
     /// Whether folder access hides the item `id` (then answer "not found"). False without a

@@ -15,7 +15,7 @@ use super::access::{self, Viewer};
 use super::annotations::{self, Annotation, ItemKind};
 use super::lists::{self, AlbumOrder, AlbumQuery, FolderListItem, SongFilter};
 use super::search::{self, FieldQuery, Page};
-use super::{AlbumView, ArtistView, Id, TrackView, folders};
+use super::{AlbumView, ArtistView, GenreView, Id, TrackView, folders};
 use crate::db::DbPool;
 use crate::db::models::{Album, Directory};
 use diesel::SqliteConnection;
@@ -608,6 +608,24 @@ pub fn top_songs(
     Ok((songs, notes))
 }
 
+/// getMusicFolders: the music folders the viewer may see, as (id, name), by id.
+pub fn music_folders(c: &mut SqliteConnection, viewer: &Viewer) -> QueryResult<Vec<(i32, String)>> {
+    let mut folders = super::music_folders(c)?;
+    folders.retain(|(id, _)| viewer.scope.allows(*id));
+    Ok(folders)
+}
+
+/// getGenres: every genre with the songs and albums the viewer may see (genres without any
+/// left out for viewers who see only some folders).
+pub fn genres(c: &mut SqliteConnection, viewer: &Viewer) -> QueryResult<Vec<GenreView>> {
+    super::genres(c, &viewer.scope)
+}
+
+/// getArtists: the album artists of the albums the viewer may see (unsorted).
+pub fn artists_index(c: &mut SqliteConnection, viewer: &Viewer) -> QueryResult<Vec<ArtistView>> {
+    super::album_artists_index(c, &viewer.scope)
+}
+
 /// The catalog: a pool of connections and the transaction rules for using them.
 #[derive(Clone)]
 pub struct Catalog {
@@ -795,7 +813,7 @@ mod tests {
                 Ok(viewer.narrowed(c, Some(1)).map_err(|e| e.to_string()))
             })
             .unwrap();
-        assert_eq!(scope.unwrap(), Scope::Only(vec![1]));
+        assert_eq!(scope.unwrap().scope, Scope::Only(vec![1]));
     }
 
     /// Operations given a narrowed viewer: what bob stars or finds follows his folders.

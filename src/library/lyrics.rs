@@ -10,7 +10,7 @@
 use super::search::{fts_expression, query_words};
 use crate::db::schema::tracks;
 use crate::lrc::time_tag;
-use diesel::expression::SqlLiteral;
+use diesel::expression::{SqlLiteral, UncheckedBind};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
@@ -229,11 +229,18 @@ type LyricsRow = (
 
 /// A lyrics column as the catalog holds it when it is at most `max_bytes` long, else NULL: a
 /// huge text (a 50 MB sidecar `.lrc`) is never loaded, let alone parsed into a response.
-fn at_most(column: &str, max_bytes: u64) -> SqlLiteral<Nullable<Text>> {
-    diesel::dsl::sql(&format!(
-        "CASE WHEN length(CAST({column} AS BLOB)) <= {max_bytes} THEN {column} END"
-    ))
+/// The limit is a bound parameter (the statement's text is the same whatever the config).
+fn at_most(column: &'static str, max_bytes: u64) -> AtMost {
+    diesel::dsl::sql::<Nullable<Text>>(&format!("CASE WHEN length(CAST({column} AS BLOB)) <= "))
+        .bind::<BigInt, _>(i64::try_from(max_bytes).unwrap_or(i64::MAX))
+        .sql(&format!(" THEN {column} END"))
 }
+
+/// `at_most`'s expression: SQL text around one bound `BIGINT`.
+type AtMost = SqlLiteral<
+    Nullable<Text>,
+    UncheckedBind<SqlLiteral<Nullable<Text>>, diesel::dsl::AsExprOf<i64, BigInt>>,
+>;
 
 fn byte_length(column: &str) -> SqlLiteral<Nullable<BigInt>> {
     diesel::dsl::sql(&format!("length(CAST({column} AS BLOB))"))
@@ -246,8 +253,8 @@ fn lyrics_columns(
     tracks::id,
     tracks::title,
     tracks::artist_display,
-    SqlLiteral<Nullable<Text>>,
-    SqlLiteral<Nullable<Text>>,
+    AtMost,
+    AtMost,
     SqlLiteral<Nullable<BigInt>>,
     SqlLiteral<Nullable<BigInt>>,
 ) {
@@ -433,5 +440,19 @@ mod tests {
     fn a_time_tag_after_text_is_text() {
         let l = parse_lrc("[00:01.00]at [00:02.00] noon");
         assert_eq!(l.lines, vec![line(1000, "at [00:02.00] noon")]);
+    }
+
+    #[test]
+    fn lyrics_longer_than_the_limit_are_left_out() {
+        let (_dir, mut c) = crate::library::test_catalog::catalog(&[(1, 1)]);
+        diesel::update(tracks::table.find(1))
+            .set(tracks::lyrics.eq("é 3456789"))
+            .execute(&mut c)
+            .unwrap();
+        let plain = |c: &mut SqliteConnection, max| of_track(c, 1, max).unwrap().unwrap().plain;
+        // Bytes, not characters: "é" is two.
+        assert_eq!(plain(&mut c, 10).as_deref(), Some("é 3456789"));
+        assert_eq!(plain(&mut c, 9), None);
+        assert_eq!(plain(&mut c, u64::MAX).as_deref(), Some("é 3456789"));
     }
 }

@@ -12,7 +12,7 @@ pub mod folders;
 pub mod lists;
 pub mod lyrics;
 pub mod search;
-mod sql;
+pub(crate) mod sql;
 #[cfg(test)]
 mod statements;
 #[cfg(test)]

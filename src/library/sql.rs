@@ -293,6 +293,86 @@ pub const TITLES_WITH_LYRICS: &str = "SELECT f.rowid AS id FROM tracks_fts f \
      WHERE tracks_fts MATCH ? AND (t.lyrics IS NOT NULL OR t.synced_lyrics IS NOT NULL) \
      ORDER BY f.rowid LIMIT ?";
 
+// --- People's playlists (people/playlists.rs) ---
+
+/// Playlists with their owner's name and the totals of their songs in the scope: count,
+/// length and the cover (the first entry with art, and a stamp of its art) as correlated
+/// subqueries per row, which Diesel's select clause cannot hold. Completed by one of the
+/// PLAYLIST_* tails; the scope condition (at SCOPE, four times) binds `:folders` first.
+pub const PLAYLISTS: &str = "SELECT p.id AS id, p.owner_id AS owner_id, u.name AS owner_name, \
+       p.name AS name, p.comment AS comment, p.public AS public, \
+       p.source_path AS source_path, \
+       (SELECT count(*) FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id \
+         WHERE pt.playlist_id = p.id AND /*scope*/) AS song_count, \
+       (SELECT coalesce(sum(t.duration_ms), 0) FROM playlist_tracks pt \
+         JOIN tracks t ON t.id = pt.track_id WHERE pt.playlist_id = p.id AND /*scope*/) \
+         AS duration_ms, \
+       (SELECT t.id FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id \
+         JOIN albums a ON a.id = t.album_id WHERE pt.playlist_id = p.id AND /*scope*/ \
+         AND (t.has_embedded_art OR a.cover_directory_id IS NOT NULL \
+              OR a.cover_track_id IS NOT NULL) \
+         ORDER BY pt.position LIMIT 1) AS cover_track_id, \
+       (SELECT t.mtime + a.updated_at FROM playlist_tracks pt \
+         JOIN tracks t ON t.id = pt.track_id \
+         JOIN albums a ON a.id = t.album_id WHERE pt.playlist_id = p.id AND /*scope*/ \
+         AND (t.has_embedded_art OR a.cover_directory_id IS NOT NULL \
+              OR a.cover_track_id IS NOT NULL) \
+         ORDER BY pt.position LIMIT 1) AS cover_stamp, \
+       p.created_at AS created_at, p.updated_at AS updated_at \
+     FROM playlists p JOIN users u ON u.id = p.owner_id";
+/// One playlist by id.
+pub const PLAYLIST_BY_ID: &str = " WHERE p.id = ?";
+/// A user's lists (their own and every public one), by name (COLLATE: not in Diesel's DSL).
+pub const PLAYLISTS_SEEN_BY: &str =
+    " WHERE p.owner_id = ? OR p.public ORDER BY p.name COLLATE NOCASE, p.id";
+/// Every playlist, by owner and name (the command line).
+pub const PLAYLISTS_BY_OWNER: &str = " ORDER BY u.name, p.name COLLATE NOCASE, p.id";
+/// Playlists of one name (the command line).
+pub const PLAYLISTS_NAMED: &str = " WHERE p.name = ? ORDER BY p.id";
+/// PLAYLISTS' tails, for the prepare test.
+#[cfg(test)]
+pub const PLAYLIST_TAILS: &[&str] = &[
+    PLAYLIST_BY_ID,
+    PLAYLISTS_SEEN_BY,
+    PLAYLISTS_BY_OWNER,
+    PLAYLISTS_NAMED,
+];
+
+// --- Folder access (access.rs) ---
+
+/// The typed scope filters' text around the folder ids, bound as one JSON array (`json_each`
+/// is a table-valued function, not in Diesel's DSL): "tracks.folder_id is a visible folder".
+pub const TRACK_IN_FOLDERS: [&str; 2] = ["tracks.folder_id IN (SELECT value FROM json_each(", "))"];
+/// "The album `album_artists.album_id` has a visible track".
+pub const ALBUM_ARTIST_IN_FOLDERS: [&str; 2] = [
+    "EXISTS (SELECT 1 FROM tracks scope_t WHERE scope_t.album_id = album_artists.album_id \
+     AND scope_t.folder_id IN (SELECT value FROM json_each(",
+    ")))",
+];
+/// The raw statements' scope condition: "`column` is a visible folder", the ids read from the
+/// named parameter `:folders` (completed by the column and FOLDERS_PARAM).
+pub const IN_FOLDERS: &str = " IN (SELECT value FROM json_each(:folders))";
+/// "The album `album_id` has a visible track" (around the album id expression, then
+/// the folder condition and `)`).
+pub const ALBUM_HAS_TRACK: [&str; 2] = [
+    "EXISTS (SELECT 1 FROM tracks scope_t WHERE scope_t.album_id = ",
+    " AND ",
+];
+/// "The artist `artist_id` is credited on a visible track" (as ALBUM_HAS_TRACK).
+pub const ARTIST_HAS_TRACK: [&str; 2] = [
+    "EXISTS (SELECT 1 FROM track_artists scope_ta \
+       JOIN tracks scope_t ON scope_t.id = scope_ta.track_id \
+     WHERE scope_ta.artist_id = ",
+    " AND ",
+];
+/// The folder column of ALBUM_HAS_TRACK's and ARTIST_HAS_TRACK's `scope_t`.
+pub const SCOPE_T_FOLDER: &str = "scope_t.folder_id";
+
+// --- Internet radio (people/radio.rs) ---
+
+/// Stations by name ignoring case (COLLATE: not in Diesel's DSL).
+pub const NAME_NOCASE: &str = "name COLLATE NOCASE";
+
 /// The pieces that are whole statements, for the prepare test.
 #[cfg(test)]
 pub const COMPLETE: &[&str] = &[
@@ -332,6 +412,7 @@ pub const COMPLETE: &[&str] = &[
     GENRES_IN_SCOPE,
     ARTIST_COVER_STAMPS,
     TITLES_WITH_LYRICS,
+    PLAYLISTS,
 ];
 
 /// One value bound to a `?` (or to `:folders`) of a `Statement`.

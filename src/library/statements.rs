@@ -119,7 +119,14 @@ fn browsing(c: &mut SqliteConnection, scope: &Scope) {
     playlists::find(c, scope, 1).unwrap();
     playlists::visible_to(c, scope, 1).unwrap();
     playlists::track_ids(c, scope, 1).unwrap();
-    play_queue::load(c, 1, scope).unwrap();
+    play_queue::load(
+        c,
+        &super::access::Viewer {
+            scope: scope.clone(),
+            ..super::access::Viewer::everything(1, false)
+        },
+    )
+    .unwrap();
 }
 
 #[test]
@@ -157,6 +164,12 @@ fn every_whole_statement_of_the_sql_module_prepares() {
         diesel::sql_query(format!("EXPLAIN {sql}"))
             .execute(&mut c)
             .unwrap_or_else(|e| panic!("{e}: {sql}"));
+    }
+    for tail in super::sql::PLAYLIST_TAILS {
+        let sql = super::sql::in_scope(super::sql::PLAYLISTS, "1");
+        diesel::sql_query(format!("EXPLAIN {sql}{tail}"))
+            .execute(&mut c)
+            .unwrap_or_else(|e| panic!("{e}: {sql}{tail}"));
     }
 }
 

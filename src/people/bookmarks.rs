@@ -33,13 +33,13 @@ pub enum BookmarkError {
 /// Creates or moves the user's bookmark in a track `scope` shows (the creation time stays).
 pub fn save(
     conn: &mut SqliteConnection,
-    user_id: i32,
-    scope: &Scope,
+    viewer: &Viewer,
     track_id: i32,
     position_ms: i64,
     comment: Option<&str>,
     now_ms: i64,
 ) -> Result<(), BookmarkError> {
+    let (user_id, scope) = (viewer.user_id, &viewer.scope);
     crate::db::immediate(conn, |conn| {
         let folder: Option<i32> = tracks::table
             .find(track_id)

@@ -50,12 +50,21 @@ pub fn add(
                 chat_messages::created_at.eq(now_ms),
             ))
             .execute(conn)?;
-        diesel::sql_query(
-            "DELETE FROM chat_messages WHERE id NOT IN \
-             (SELECT id FROM chat_messages ORDER BY created_at DESC, id DESC LIMIT ?)",
-        )
-        .bind::<diesel::sql_types::BigInt, _>(KEEP)
-        .execute(conn)?;
+        // The oldest message kept, then everything older (one ordered index walk each).
+        let oldest_kept: Option<(i64, i32)> = chat_messages::table
+            .select((chat_messages::created_at, chat_messages::id))
+            .order((chat_messages::created_at.desc(), chat_messages::id.desc()))
+            .offset(KEEP - 1)
+            .first(conn)
+            .optional()?;
+        if let Some((at, id)) = oldest_kept {
+            let older = chat_messages::created_at
+                .lt(at)
+                .or(chat_messages::created_at
+                    .eq(at)
+                    .and(chat_messages::id.lt(id)));
+            diesel::delete(chat_messages::table.filter(older)).execute(conn)?;
+        }
         Ok(())
     })
 }

@@ -4,7 +4,7 @@
 
 use crate::db::schema::{play_queue_tracks, play_queues};
 use crate::library::TrackView;
-use crate::library::access::{self, Scope, Viewer};
+use crate::library::access::{self, Viewer};
 use crate::library::catalog::{self, Annotated};
 use diesel::prelude::*;
 use std::collections::HashSet;
@@ -47,14 +47,14 @@ pub enum QueueError {
 }
 
 /// Replaces the user's queue; an empty list clears it (the queue is then empty, with the time
-/// and client of the clearing). Every track must be one `scope` shows.
+/// and client of the clearing). Every track must be one the viewer may see.
 pub fn save(
     conn: &mut SqliteConnection,
-    user_id: i32,
-    scope: &Scope,
+    viewer: &Viewer,
     queue: &NewQueue,
     now_ms: i64,
 ) -> Result<(), QueueError> {
+    let (user_id, scope) = (viewer.user_id, &viewer.scope);
     if !queue.track_ids.is_empty() && queue.current >= queue.track_ids.len() {
         return Err(QueueError::BadCurrent(queue.current));
     }
@@ -100,7 +100,7 @@ pub fn load_with_songs(
     conn: &mut SqliteConnection,
     viewer: &Viewer,
 ) -> QueryResult<Option<(SavedQueue, Annotated<TrackView>)>> {
-    let Some(queue) = load(conn, viewer.user_id, &viewer.scope)? else {
+    let Some(queue) = load(conn, viewer)? else {
         return Ok(None);
     };
     let mut unique = queue.track_ids.clone();
@@ -110,13 +110,10 @@ pub fn load_with_songs(
     Ok(Some((queue, songs)))
 }
 
-/// The user's saved queue, if any, without the tracks `scope` hides. Read in one transaction
+/// The viewer's saved queue, if any, without the tracks their folders hide. Read in one transaction
 /// so a concurrent save is seen whole or not at all.
-pub fn load(
-    conn: &mut SqliteConnection,
-    user_id: i32,
-    scope: &Scope,
-) -> QueryResult<Option<SavedQueue>> {
+pub fn load(conn: &mut SqliteConnection, viewer: &Viewer) -> QueryResult<Option<SavedQueue>> {
+    let (user_id, scope) = (viewer.user_id, &viewer.scope);
     conn.transaction(|conn| {
         let Some((current_index, position_ms, changed_at, changed_by)) = play_queues::table
             .find(user_id)
@@ -176,15 +173,17 @@ mod tests {
     #[test]
     fn saves_replace_and_current_follows_deleted_tracks() {
         let (_dir, mut c) = catalog();
-        assert_eq!(load(&mut c, 1, &Scope::All).unwrap(), None);
+        assert_eq!(load(&mut c, &Viewer::everything(1, false)).unwrap(), None);
         let q = NewQueue {
             track_ids: &[1, 2, 2, 3],
             current: 2,
             position_ms: 1500,
             changed_by: "app",
         };
-        save(&mut c, 1, &Scope::All, &q, 7).unwrap();
-        let saved = load(&mut c, 1, &Scope::All).unwrap().unwrap();
+        save(&mut c, &Viewer::everything(1, false), &q, 7).unwrap();
+        let saved = load(&mut c, &Viewer::everything(1, false))
+            .unwrap()
+            .unwrap();
         assert_eq!(saved.track_ids, [1, 2, 2, 3]);
         assert_eq!(
             (saved.current, saved.position_ms, saved.changed_at),
@@ -194,7 +193,9 @@ mod tests {
         diesel::sql_query("DELETE FROM tracks WHERE id = 2")
             .execute(&mut c)
             .unwrap();
-        let saved = load(&mut c, 1, &Scope::All).unwrap().unwrap();
+        let saved = load(&mut c, &Viewer::everything(1, false))
+            .unwrap()
+            .unwrap();
         assert_eq!((saved.track_ids, saved.current), (vec![1, 3], Some(1)));
         // Bad input changes nothing.
         let bad = NewQueue {
@@ -203,16 +204,19 @@ mod tests {
             ..q.clone()
         };
         assert!(matches!(
-            save(&mut c, 1, &Scope::All, &bad, 8),
+            save(&mut c, &Viewer::everything(1, false), &bad, 8),
             Err(QueueError::SongNotFound(9))
         ));
         let out_of_range = NewQueue { current: 4, ..q };
         assert!(matches!(
-            save(&mut c, 1, &Scope::All, &out_of_range, 8),
+            save(&mut c, &Viewer::everything(1, false), &out_of_range, 8),
             Err(QueueError::BadCurrent(4))
         ));
         assert_eq!(
-            load(&mut c, 1, &Scope::All).unwrap().unwrap().track_ids,
+            load(&mut c, &Viewer::everything(1, false))
+                .unwrap()
+                .unwrap()
+                .track_ids,
             [1, 3]
         );
         // An empty save clears.
@@ -222,8 +226,10 @@ mod tests {
             position_ms: 0,
             changed_by: "app",
         };
-        save(&mut c, 1, &Scope::All, &empty, 9).unwrap();
-        let cleared = load(&mut c, 1, &Scope::All).unwrap().unwrap();
+        save(&mut c, &Viewer::everything(1, false), &empty, 9).unwrap();
+        let cleared = load(&mut c, &Viewer::everything(1, false))
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (cleared.track_ids.len(), cleared.current, cleared.changed_at),
             (0, None, 9)

@@ -10,10 +10,12 @@
 //! Every read-modify-write runs in one immediate transaction, so two clients editing one
 //! playlist at the same moment are serialised by SQLite and neither loses its change.
 
-use crate::db::models::Track;
+use crate::db::models::{Track, User};
 use crate::db::schema::{library_folders, playlist_tracks, playlists, tracks, users};
-use crate::library::access::{self, Scope};
+use crate::library::access::{self, Scope, Viewer};
+use crate::library::catalog::{self, Annotated};
 use crate::library::files::{Archive, TrackFile, archive_of_tracks};
+use crate::library::{TrackView, sql};
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
@@ -87,6 +89,8 @@ impl Playlist {
 pub enum PlaylistError {
     #[error("playlist not found")]
     NotFound,
+    #[error("user not found")]
+    NoSuchUser,
     #[error("not allowed to change this playlist")]
     NotAllowed,
     #[error("song {0} not found")]
@@ -103,49 +107,17 @@ pub enum PlaylistError {
     Db(#[from] diesel::result::Error),
 }
 
-/// The query for `Playlist` rows over `playlists p JOIN users u`; counts, duration and cover
-/// take only the songs `scope` shows.
-fn select(scope: &Scope) -> String {
-    let visible = match scope {
-        Scope::All => String::new(),
-        _ => format!(" AND {}", scope.bound_condition("t.folder_id")),
-    };
-    let with_art = format!(
-        "FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id \
-         JOIN albums a ON a.id = t.album_id WHERE pt.playlist_id = p.id{visible} \
-         AND (t.has_embedded_art OR a.cover_directory_id IS NOT NULL \
-              OR a.cover_track_id IS NOT NULL) \
-         ORDER BY pt.position LIMIT 1"
-    );
-    format!(
-        "SELECT p.id AS id, p.owner_id AS owner_id, u.name AS owner_name, \
-         p.name AS name, p.comment AS comment, p.public AS public, \
-         p.source_path AS source_path, \
-         (SELECT count(*) FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id \
-            WHERE pt.playlist_id = p.id{visible}) AS song_count, \
-         (SELECT coalesce(sum(t.duration_ms), 0) FROM playlist_tracks pt \
-            JOIN tracks t ON t.id = pt.track_id WHERE pt.playlist_id = p.id{visible}) \
-            AS duration_ms, \
-         (SELECT t.id {with_art}) AS cover_track_id, \
-         (SELECT t.mtime + a.updated_at {with_art}) AS cover_stamp, \
-         p.created_at AS created_at, p.updated_at AS updated_at \
-         FROM playlists p JOIN users u ON u.id = p.owner_id"
-    )
-}
-
-/// The statement `select(scope)` followed by `rest`, with the scope's folders bound (they
-/// come first in the text, so bind `rest`'s parameters after).
-fn select_query(scope: &Scope, rest: &str) -> BoxedSqlQuery<'static, Sqlite, SqlQuery> {
-    let query = diesel::sql_query(format!("{}{rest}", select(scope))).into_boxed();
-    match scope.folders_bind() {
-        Some(folders) => query.bind::<Text, _>(folders),
-        None => query,
-    }
+/// `sql::PLAYLISTS` followed by `tail`: `Playlist` rows whose counts, duration and cover
+/// take only the songs `scope` shows, the scope's folders bound first (bind `tail`'s
+/// parameters after).
+fn select_query(scope: &Scope, tail: &str) -> BoxedSqlQuery<'static, Sqlite, SqlQuery> {
+    let text = sql::in_scope(sql::PLAYLISTS, &scope.bound_condition("t.folder_id"));
+    scope.bind_folders(diesel::sql_query(format!("{text}{tail}")).into_boxed())
 }
 
 /// One playlist by id, whoever owns it, with the totals `scope` shows.
 pub fn find(conn: &mut SqliteConnection, scope: &Scope, id: i32) -> QueryResult<Option<Playlist>> {
-    select_query(scope, " WHERE p.id = ?")
+    select_query(scope, sql::PLAYLIST_BY_ID)
         .bind::<Integer, _>(id)
         .get_result(conn)
         .optional()
@@ -159,21 +131,38 @@ pub fn visible_to(
     scope: &Scope,
     owner_id: i32,
 ) -> QueryResult<Vec<Playlist>> {
-    select_query(
-        scope,
-        " WHERE p.owner_id = ? OR p.public ORDER BY p.name COLLATE NOCASE, p.id",
-    )
-    .bind::<Integer, _>(owner_id)
-    .load(conn)
+    select_query(scope, sql::PLAYLISTS_SEEN_BY)
+        .bind::<Integer, _>(owner_id)
+        .load(conn)
+}
+
+/// getPlaylists: the playlists `viewer` lists, or, with `user` (a name other than the
+/// viewer's), what that user lists, with the totals that user's folders show. Only an admin
+/// may look at another user's lists.
+pub fn lists(
+    conn: &mut SqliteConnection,
+    viewer: &Viewer,
+    user: Option<&str>,
+) -> Result<Vec<Playlist>, PlaylistError> {
+    let Some(name) = user else {
+        return Ok(visible_to(conn, &viewer.scope, viewer.user_id)?);
+    };
+    if !viewer.is_admin {
+        return Err(PlaylistError::NotAllowed);
+    }
+    let user: User = users::table
+        .filter(users::name.eq(name))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(PlaylistError::NoSuchUser)?;
+    let scope = access::user_scope(conn, &user)?;
+    Ok(visible_to(conn, &scope, user.id)?)
 }
 
 /// Every playlist, by owner and name (for the command line).
 pub fn all(conn: &mut SqliteConnection) -> QueryResult<Vec<Playlist>> {
-    diesel::sql_query(format!(
-        "{} ORDER BY u.name, p.name COLLATE NOCASE, p.id",
-        select(&Scope::All)
-    ))
-    .load(conn)
+    select_query(&Scope::All, sql::PLAYLISTS_BY_OWNER).load(conn)
 }
 
 /// A playlist `actor` may read (not found otherwise).
@@ -353,6 +342,61 @@ fn hidden_entries(conn: &mut SqliteConnection, scope: &Scope, id: i32) -> QueryR
     Ok(all.into_iter().filter(|t| !shown.contains(t)).collect())
 }
 
+/// What createPlaylist saves: a new playlist, or an existing one's songs replaced (and its
+/// name, when given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Save {
+    New { name: String },
+    Replace { id: i32, name: Option<String> },
+}
+
+/// createPlaylist's write: `create` or `replace`; returns the playlist's id. Run it in the
+/// operation's immediate transaction, with the read of its answer (`with_songs`), so the
+/// answer is the state the write left, whatever other clients do meanwhile.
+pub fn save(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    save: &Save,
+    songs: &[i32],
+    now_ms: i64,
+) -> Result<i32, PlaylistError> {
+    match save {
+        Save::New { name } => create(conn, actor, name, songs, now_ms),
+        Save::Replace { id, name } => {
+            replace(conn, actor, *id, name.as_deref(), songs, now_ms)?;
+            Ok(*id)
+        }
+    }
+}
+
+/// A playlist as its reader sees it with its songs: `order` the entries the reader may see
+/// (repeats kept), `songs` each of them once with the reader's annotations.
+pub struct WithSongs {
+    pub playlist: Playlist,
+    pub order: Vec<i32>,
+    pub songs: Annotated<TrackView>,
+}
+
+/// A playlist `actor` may read with its songs (not found otherwise), for answers built
+/// whole (createPlaylist's; getPlaylist streams its songs a chunk at a time instead).
+pub fn with_songs(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<WithSongs, PlaylistError> {
+    let playlist = readable(conn, actor, id)?;
+    let order = track_ids(conn, &actor.scope, id)?;
+    let mut unique = order.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    let songs = catalog::songs(conn, actor, &unique)?;
+    Ok(WithSongs {
+        playlist,
+        order,
+        songs,
+    })
+}
+
 /// What updatePlaylist changes; `None`/empty fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlaylistUpdate {
@@ -469,12 +513,9 @@ pub fn lookup(conn: &mut SqliteConnection, key: &str) -> QueryResult<Vec<Playlis
     {
         return Ok(vec![p]);
     }
-    diesel::sql_query(format!(
-        "{} WHERE p.name = ? ORDER BY p.id",
-        select(&Scope::All)
-    ))
-    .bind::<Text, _>(key)
-    .load(conn)
+    select_query(&Scope::All, sql::PLAYLISTS_NAMED)
+        .bind::<Text, _>(key)
+        .load(conn)
 }
 
 /// A playlist as an extended M3U8 file: `#EXTM3U`, `#PLAYLIST:` with its name, then for each
@@ -658,6 +699,40 @@ mod tests {
         ));
         delete(&mut c, &admin(), bobs).unwrap();
         assert!(find(&mut c, &Scope::All, bobs).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_deleted_playlists_id_is_never_given_to_another() {
+        let (_dir, mut c) = catalog();
+        let first = create(&mut c, &bob(), "First", &[1], 0).unwrap();
+        let newest = create(&mut c, &bob(), "Newest", &[1], 0).unwrap();
+        delete(&mut c, &bob(), newest).unwrap();
+        // A client still holding `newest` must not reach someone else's new playlist.
+        let next = create(&mut c, &admin(), "Admin's", &[2], 0).unwrap();
+        assert!(next > newest && newest > first, "{first} {newest} {next}");
+        assert!(matches!(
+            delete(&mut c, &bob(), newest),
+            Err(PlaylistError::NotFound)
+        ));
+    }
+
+    #[test]
+    fn create_answers_with_what_it_wrote() {
+        let (_dir, mut c) = catalog();
+        let new = Save::New { name: "Mix".into() };
+        let id = save(&mut c, &bob_in_m(), &new, &[2, 1, 2], 5).unwrap();
+        let answer = with_songs(&mut c, &bob_in_m(), id).unwrap();
+        assert_eq!(
+            (answer.playlist.name.as_str(), answer.playlist.song_count),
+            ("Mix", 3)
+        );
+        assert_eq!(answer.order, [2, 1, 2]);
+        assert_eq!(answer.songs.0.len(), 2, "each song once");
+        let replace = Save::Replace { id, name: None };
+        save(&mut c, &bob(), &replace, &[5], 6).unwrap();
+        // Bob restricted to the first folder does not see track 5.
+        let answer = with_songs(&mut c, &bob_in_m(), id).unwrap();
+        assert!(answer.order.is_empty() && answer.songs.0.is_empty());
     }
 
     #[test]

@@ -79,7 +79,7 @@ fn checked_url(raw: &str, field: &'static str) -> Result<String, RadioError> {
 pub fn list(conn: &mut SqliteConnection) -> QueryResult<Vec<Station>> {
     radio_stations::table
         .order((
-            diesel::dsl::sql::<diesel::sql_types::Text>("name COLLATE NOCASE"),
+            diesel::dsl::sql::<diesel::sql_types::Text>(crate::library::sql::NAME_NOCASE),
             radio_stations::id,
         ))
         .select(Station::as_select())

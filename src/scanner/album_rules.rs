@@ -7,7 +7,7 @@ use super::writer::VARIOUS_ARTISTS;
 use crate::db::schema::tracks;
 use diesel::prelude::*;
 use globset::GlobMatcher;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// One rule of `library.cover_priority`, in order: a picture embedded in a track, or a folder
 /// image whose name matches a glob.
@@ -229,6 +229,70 @@ fn choose_cover(
     }
 }
 
+/// An album that has tracks in a directory, as the sibling rule sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlbumInDirectory {
+    pub album_id: i32,
+    pub album_name: String,
+    /// The album's grouping key: `aa:` when grouped by its album-artist tag, `dir:` when
+    /// grouped by folder (no tag).
+    pub album_key: String,
+    pub directory_id: i32,
+    pub folder_id: i32,
+    /// The directory's path relative to its music folder.
+    pub directory_path: String,
+}
+
+/// What the sibling rule decides: the tracks of albums `from` that lie in `dirs` join album
+/// `into`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiblingJoin {
+    pub into: i32,
+    pub from: Vec<i32>,
+    pub dirs: Vec<i32>,
+}
+
+/// Tracks without an album-artist tag join the album of the same name in the same album
+/// folder (disc sub-folders included) that has one: a folder where only some tracks carry the
+/// tag ("feat." tracks, say) is one album, not two. Only when exactly one tagged album of
+/// that name is there. Sorted by `into` (ids in each join ascending).
+pub fn untagged_sibling_joins(rows: &[AlbumInDirectory]) -> Vec<SiblingJoin> {
+    #[derive(Default)]
+    struct Siblings {
+        tagged: BTreeSet<i32>,
+        untagged: BTreeSet<i32>,
+        dirs: BTreeSet<i32>,
+    }
+    // (folder, album folder, album name) -> its albums and directories
+    let mut groups: HashMap<(i32, &str, String), Siblings> = HashMap::new();
+    for row in rows {
+        let group = groups
+            .entry((
+                row.folder_id,
+                grouping::album_folder(&row.directory_path),
+                grouping::normalize(&row.album_name),
+            ))
+            .or_default();
+        if row.album_key.starts_with("aa:") {
+            group.tagged.insert(row.album_id);
+        } else if row.album_key.starts_with("dir:") {
+            group.untagged.insert(row.album_id);
+        }
+        group.dirs.insert(row.directory_id);
+    }
+    let mut joins: Vec<SiblingJoin> = groups
+        .into_values()
+        .filter(|g| g.tagged.len() == 1 && !g.untagged.is_empty())
+        .map(|g| SiblingJoin {
+            into: g.tagged.into_iter().next().unwrap_or_default(),
+            from: g.untagged.into_iter().collect(),
+            dirs: g.dirs.into_iter().collect(),
+        })
+        .collect();
+    joins.sort_by_key(|j| j.into);
+    joins
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,5 +445,53 @@ mod tests {
                 track_id: Some(2)
             }
         );
+    }
+
+    fn in_dir(album_id: i32, name: &str, key: &str, dir: (i32, &str)) -> AlbumInDirectory {
+        AlbumInDirectory {
+            album_id,
+            album_name: name.into(),
+            album_key: key.into(),
+            directory_id: dir.0,
+            folder_id: 1,
+            directory_path: dir.1.into(),
+        }
+    }
+
+    #[test]
+    fn untagged_tracks_join_the_one_tagged_album_of_their_name_in_their_album_folder() {
+        let rows = [
+            in_dir(1, "Album", "aa:artist|album", (10, "A/Album")),
+            in_dir(2, "album ", "dir:1:A/Album|album", (10, "A/Album")),
+            // A disc sub-folder belongs to the album folder above it.
+            in_dir(3, "Album", "dir:1:A/Album/CD2|album", (11, "A/Album/CD2")),
+            // Another name in the same folder stays apart.
+            in_dir(4, "Other", "dir:1:A/Album|other", (10, "A/Album")),
+        ];
+        assert_eq!(
+            untagged_sibling_joins(&rows),
+            [SiblingJoin {
+                into: 1,
+                from: vec![2, 3],
+                dirs: vec![10, 11],
+            }]
+        );
+    }
+
+    #[test]
+    fn no_join_without_exactly_one_tagged_album_or_across_folders() {
+        let two_tagged = [
+            in_dir(1, "Album", "aa:x|album", (10, "A")),
+            in_dir(2, "Album", "aa:y|album", (10, "A")),
+            in_dir(3, "Album", "dir:1:A|album", (10, "A")),
+        ];
+        assert!(untagged_sibling_joins(&two_tagged).is_empty());
+        let apart = [
+            in_dir(1, "Album", "aa:x|album", (10, "A")),
+            in_dir(2, "Album", "dir:1:B|album", (20, "B")),
+        ];
+        assert!(untagged_sibling_joins(&apart).is_empty());
+        let only_tagged = [in_dir(1, "Album", "aa:x|album", (10, "A"))];
+        assert!(untagged_sibling_joins(&only_tagged).is_empty());
     }
 }

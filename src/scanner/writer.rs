@@ -7,9 +7,10 @@
 //! catalog that is correct for the files it got to, and the next scan completes the rest.
 
 use super::album_rules::{
-    AlbumArtists, AlbumTrack, AlbumTrackRow, CoverRule, FolderImages, album_facts,
+    AlbumArtists, AlbumInDirectory, AlbumTrack, AlbumTrackRow, CoverRule, FolderImages,
+    SiblingJoin, album_facts, untagged_sibling_joins,
 };
-use super::grouping::{self, album_folder};
+use super::grouping;
 use super::meta::TrackMeta;
 use super::tags::is_disc_folder_name;
 use crate::db::models::{FileFacts, Track, TrackData};
@@ -882,9 +883,8 @@ impl WriterState {
         Ok(())
     }
 
-    /// Tracks without an album-artist tag join the album of the same name in the same folder
-    /// that has one: a folder where only some tracks carry the tag ("feat." tracks, say) is one
-    /// album, not two. Only when exactly one tagged album of that name is there.
+    /// Stores what `untagged_sibling_joins` decides for the directories of `album_ids`'
+    /// tracks: untagged tracks move to the tagged album of their name.
     fn join_untagged_siblings(
         &mut self,
         conn: &mut SqliteConnection,
@@ -898,12 +898,14 @@ impl WriterState {
         if dir_ids.is_empty() {
             return Ok(());
         }
-        let rows: Vec<(i32, String, i32, i32, String)> = tracks::table
+        let rows: Vec<(i32, String, String, i32, i32, String)> = tracks::table
             .inner_join(directories::table)
+            .inner_join(albums::table.on(albums::id.eq(tracks::album_id)))
             .filter(tracks::directory_id.eq_any(&dir_ids))
             .select((
                 tracks::album_id,
                 tracks::album_name,
+                albums::album_key,
                 tracks::directory_id,
                 directories::folder_id,
                 directories::path,
@@ -913,64 +915,30 @@ impl WriterState {
         if rows.len() < 2 {
             return Ok(());
         }
-        let ids: Vec<i32> = rows
-            .iter()
-            .map(|r| r.0)
-            .collect::<HashSet<_>>()
+        let rows: Vec<AlbumInDirectory> = rows
             .into_iter()
+            .map(
+                |(album_id, album_name, album_key, directory_id, folder_id, directory_path)| {
+                    AlbumInDirectory {
+                        album_id,
+                        album_name,
+                        album_key,
+                        directory_id,
+                        folder_id,
+                        directory_path,
+                    }
+                },
+            )
             .collect();
-        let keys: HashMap<i32, String> = albums::table
-            .filter(albums::id.eq_any(&ids))
-            .select((albums::id, albums::album_key))
-            .load::<(i32, String)>(conn)?
-            .into_iter()
-            .collect();
-        // (folder, album folder, album name) -> (tagged albums, untagged albums, directories)
-        #[derive(Default)]
-        struct Siblings {
-            tagged: HashSet<i32>,
-            untagged: HashSet<i32>,
-            dirs: HashSet<i32>,
-        }
-        let mut groups: HashMap<(i32, String, String), Siblings> = HashMap::new();
-        for (album_id, name, dir_id, folder_id, path) in &rows {
-            let Some(key) = keys.get(album_id) else {
-                continue;
-            };
-            let group = groups
-                .entry((
-                    *folder_id,
-                    album_folder(path).to_string(),
-                    grouping::normalize(name),
-                ))
-                .or_default();
-            if key.starts_with("aa:") {
-                group.tagged.insert(*album_id);
-            } else if key.starts_with("dir:") {
-                group.untagged.insert(*album_id);
-            }
-            group.dirs.insert(*dir_id);
-        }
-        for Siblings {
-            tagged,
-            untagged,
-            dirs,
-        } in groups.into_values()
-        {
-            if tagged.len() != 1 || untagged.is_empty() {
-                continue;
-            }
-            let target = *tagged.iter().next().unwrap_or(&0);
-            let from: Vec<i32> = untagged.into_iter().collect();
-            let dirs: Vec<i32> = dirs.into_iter().collect();
+        for SiblingJoin { into, from, dirs } in untagged_sibling_joins(&rows) {
             diesel::update(
                 tracks::table
                     .filter(tracks::album_id.eq_any(&from))
                     .filter(tracks::directory_id.eq_any(&dirs)),
             )
-            .set(tracks::album_id.eq(target))
+            .set(tracks::album_id.eq(into))
             .execute(conn)?;
-            self.touched_albums.insert(target);
+            self.touched_albums.insert(into);
             self.touched_albums.extend(from);
         }
         Ok(())
@@ -1231,7 +1199,7 @@ mod tests {
 
     #[test]
     fn album_folder_skips_disc_folders() {
-        assert_eq!(album_folder("A/B/CD 1"), "A/B");
-        assert_eq!(album_folder("A/B"), "A/B");
+        assert_eq!(grouping::album_folder("A/B/CD 1"), "A/B");
+        assert_eq!(grouping::album_folder("A/B"), "A/B");
     }
 }

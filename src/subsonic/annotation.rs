@@ -9,7 +9,7 @@ use super::model::{
     self, AlbumID3, Annotations, Artist, ArtistID3, Child, NowPlaying, Starred2, View,
 };
 use super::response::{Element, ToElement};
-use super::shared::{annotated_tracks, viewer_param};
+use super::shared::{annotated_tracks, read_as};
 use crate::db;
 use crate::library::access::{self, Scope};
 use crate::library::annotations::{
@@ -263,8 +263,7 @@ fn song_list(songs: &[(TrackView, Annotation)], view: &View) -> Vec<Child> {
 }
 
 pub async fn get_starred2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let viewer = viewer_param(&ctx).await?;
-    let s = ctx.db(move |c| Ok(catalog::starred(c, &viewer)?)).await?;
+    let s = read_as(&ctx, move |c, viewer| Ok(catalog::starred(c, viewer)?)).await?;
     let view = View::of(&ctx);
     let starred = Starred2 {
         artists: s
@@ -283,10 +282,10 @@ pub async fn get_starred2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 }
 
 pub async fn get_starred(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let viewer = viewer_param(&ctx).await?;
-    let (s, f) = ctx
-        .db(move |c| Ok(catalog::starred_with_folders(c, &viewer)?))
-        .await?;
+    let (s, f) = read_as(&ctx, move |c, viewer| {
+        Ok(catalog::starred_with_folders(c, viewer)?)
+    })
+    .await?;
     let view = View::of(&ctx);
     let artists = s
         .artists

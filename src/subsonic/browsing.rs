@@ -7,20 +7,16 @@ use super::model::{
     Genres, Index, MusicFolder, MusicFolders, View,
 };
 use super::response::{Element, ToElement};
-use super::shared::scope_param;
+use super::shared::read_as;
 use super::sort_keys::{IGNORED_ARTICLES, index_letter, sort_key};
+use crate::library::Id;
 use crate::library::catalog::{self, AlbumPage, ArtistPage};
-use crate::library::{self, Id};
 
 /// getMusicFolders: the folders the user may see.
 pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let scope = ctx.viewer.scope.clone();
+    let viewer = ctx.viewer.clone();
     let folders = ctx
-        .db(move |c| {
-            let mut folders = library::music_folders(c)?;
-            folders.retain(|(id, _)| scope.allows(*id));
-            Ok(folders)
-        })
+        .db(move |c| Ok(catalog::music_folders(c, &viewer)?))
         .await?;
     Ok(Some(
         MusicFolders(
@@ -35,8 +31,8 @@ pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 
 /// getGenres: counts of the songs and albums the user may see.
 pub async fn get_genres(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let scope = ctx.viewer.scope.clone();
-    let genres = ctx.db(move |c| Ok(library::genres(c, &scope)?)).await?;
+    let viewer = ctx.viewer.clone();
+    let genres = ctx.db(move |c| Ok(catalog::genres(c, &viewer)?)).await?;
     Ok(Some(
         Genres(
             genres
@@ -55,10 +51,10 @@ pub async fn get_genres(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 /// getArtists: album artists of the albums the user may see (of one folder with
 /// `musicFolderId`), indexed by letter.
 pub async fn get_artists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let scope = scope_param(&ctx).await?;
-    let mut artists = ctx
-        .db(move |c| Ok(library::album_artists_index(c, &scope)?))
-        .await?;
+    let mut artists = read_as(&ctx, move |c, viewer| {
+        Ok(catalog::artists_index(c, viewer)?)
+    })
+    .await?;
     artists.sort_by_cached_key(|a| sort_key(&a.name, a.sort_name.as_deref()));
     let mut index: Vec<Index<ArtistID3>> = Vec::new();
     for a in &artists {

@@ -5,7 +5,7 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::model::{self, Annotations, Artist, Child, Index, Indexes, View, song_list};
 use super::response::{Element, ToElement};
-use super::shared::viewer_param;
+use super::shared::read_as;
 use super::sort_keys::{IGNORED_ARTICLES, index_letter, sort_key};
 use crate::db::models::Directory;
 use crate::library::Id;
@@ -16,10 +16,10 @@ use crate::library::catalog::{self, AlbumPage, ArtistPage, DirectoryPage, Folder
 /// roots.
 pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let since: Option<i64> = ctx.params.number("ifModifiedSince")?;
-    let viewer = viewer_param(&ctx).await?;
-    let (last_modified, content) = ctx
-        .db(move |c| Ok(catalog::folder_index(c, &viewer, since)?))
-        .await?;
+    let (last_modified, content) = read_as(&ctx, move |c, viewer| {
+        Ok(catalog::folder_index(c, viewer, since)?)
+    })
+    .await?;
     let indexes = |content| {
         let indexes = Indexes {
             last_modified,
@@ -140,7 +140,7 @@ async fn artist_directory(ctx: Ctx, artist_id: i32) -> Result<Option<Element>, A
 
 /// getVideos: we serve no videos, so always the empty container.
 pub async fn get_videos(_ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    Ok(Some(Element::new("videos").list("video", Vec::new())))
+    Ok(Some(model::Videos(Vec::new()).into_element("videos")))
 }
 
 /// getVideoInfo: no id names a video here.

@@ -7,7 +7,7 @@ use super::model::{
     AlbumList, AlbumList2, Annotations, Child, Songs, View, albums_id3, song_children,
 };
 use super::response::{Element, ToElement};
-use super::shared::{count_param, viewer_param};
+use super::shared::{count_param, read_as};
 use super::sort_keys::IGNORED_ARTICLES;
 use crate::library::catalog::{self, FolderAlbumList};
 use crate::library::lists::{AlbumOrder, FolderListItem};
@@ -58,10 +58,10 @@ fn album_page(ctx: &Ctx) -> Result<Page, ApiError> {
 
 pub async fn get_album_list2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let (order, page) = (album_order(&ctx)?, album_page(&ctx)?);
-    let viewer = viewer_param(&ctx).await?;
-    let albums = ctx
-        .db(move |c| Ok(catalog::album_list(c, &viewer, order, page)?))
-        .await?;
+    let albums = read_as(&ctx, move |c, viewer| {
+        Ok(catalog::album_list(c, viewer, order, page)?)
+    })
+    .await?;
     let view = View::of(&ctx);
     Ok(Some(
         AlbumList2(albums_id3(&albums, &view)).into_element("albumList2"),
@@ -72,15 +72,15 @@ pub async fn get_album_list2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 /// list the album folders the user starred or rated (`dir-` ids), in one order with albums.
 pub async fn get_album_list(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let (order, page) = (album_order(&ctx)?, album_page(&ctx)?);
-    let viewer = viewer_param(&ctx).await?;
     let FolderAlbumList {
         items,
         albums,
         folders: dirs,
         folder_notes: dir_notes,
-    } = ctx
-        .db(move |c| Ok(catalog::folder_album_list(c, &viewer, order, page)?))
-        .await?;
+    } = read_as(&ctx, move |c, viewer| {
+        Ok(catalog::folder_album_list(c, viewer, order, page)?)
+    })
+    .await?;
     let (views, notes) = &albums;
     let mut albums: HashMap<i32, Child> = views
         .iter()
@@ -109,10 +109,10 @@ pub async fn get_random_songs(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .filter(|g| !g.is_empty())
         .map(str::to_string);
     let years = (ctx.params.number("fromYear")?, ctx.params.number("toYear")?);
-    let viewer = viewer_param(&ctx).await?;
-    let songs = ctx
-        .db(move |c| Ok(catalog::random_songs(c, &viewer, genre, years, size)?))
-        .await?;
+    let songs = read_as(&ctx, move |c, viewer| {
+        Ok(catalog::random_songs(c, viewer, genre, years, size)?)
+    })
+    .await?;
     let view = View::of(&ctx);
     Ok(Some(
         Songs(song_children(&songs, &view)).into_element("randomSongs"),
@@ -128,10 +128,10 @@ pub async fn get_songs_by_genre(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         limit: count_param(&ctx, "count", 10, MAX_LIST)?,
         offset: count_param(&ctx, "offset", 0, i64::MAX)?,
     };
-    let viewer = viewer_param(&ctx).await?;
-    let songs = ctx
-        .db(move |c| Ok(catalog::songs_by_genre(c, &viewer, &genre, page)?))
-        .await?;
+    let songs = read_as(&ctx, move |c, viewer| {
+        Ok(catalog::songs_by_genre(c, viewer, &genre, page)?)
+    })
+    .await?;
     let view = View::of(&ctx);
     Ok(Some(
         Songs(song_children(&songs, &view)).into_element("songsByGenre"),

@@ -1163,6 +1163,10 @@ macro_rules! list_type {
 }
 
 list_type!(
+    /// `Videos`: we serve no videos, so only ever empty.
+    Videos(Child) = "video"
+);
+list_type!(
     /// `MusicFolders`.
     MusicFolders(MusicFolder) = "musicFolder"
 );

@@ -58,8 +58,7 @@ fn client_name(ctx: &Ctx) -> String {
 async fn save(ctx: &Ctx, ids: Vec<i32>, current: usize) -> Result<Option<Element>, ApiError> {
     let position_ms = position_param(ctx)?;
     let changed_by = client_name(ctx);
-    let scope = ctx.viewer.scope.clone();
-    let user_id = ctx.user.id;
+    let viewer = ctx.viewer.clone();
     let now = db::now_ms();
     ctx.write(move |c| {
         let queue = NewQueue {
@@ -68,7 +67,7 @@ async fn save(ctx: &Ctx, ids: Vec<i32>, current: usize) -> Result<Option<Element
             position_ms,
             changed_by: &changed_by,
         };
-        Ok(play_queue::save(c, user_id, &scope, &queue, now)?)
+        Ok(play_queue::save(c, &viewer, &queue, now)?)
     })
     .await?;
     Ok(None)
@@ -84,13 +83,13 @@ async fn stream_queue(
     name: &'static str,
     current: fn(&SavedQueue) -> QueueCurrent,
 ) -> Result<Streamed, ApiError> {
-    let scope = ctx.viewer.scope.clone();
+    let viewer = ctx.viewer.clone();
     let user_id = ctx.user.id;
     let username = ctx.user.name.clone();
     let view = ViewOf::new(ctx);
     let what = format!("{method} of user {user_id}");
     streamed::answer(ctx, what, move |c, out| {
-        let Some(mut queue) = play_queue::load(c, user_id, &scope)? else {
+        let Some(mut queue) = play_queue::load(c, &viewer)? else {
             out.whole(None);
             return Ok(());
         };
@@ -218,14 +217,12 @@ pub async fn create_bookmark(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .map(str::to_string);
-    let scope = ctx.viewer.scope.clone();
-    let user_id = ctx.user.id;
+    let viewer = ctx.viewer.clone();
     let now = db::now_ms();
     ctx.write(move |c| {
         Ok(bookmarks::save(
             c,
-            user_id,
-            &scope,
+            &viewer,
             track_id,
             position,
             comment.as_deref(),

@@ -4,23 +4,24 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::{self, Child, Playlists, ViewOf};
+use super::model::{self, Child, Playlists, View, ViewOf};
 use super::response::{Element, ToElement};
-use super::shared::{actor, annotated_tracks, song_ids};
+use super::shared::{actor, song_ids};
 use super::streamed::{self, Streamed};
 use crate::db::{self, models::Role};
-use crate::library::access;
 use crate::library::covers::CoverArtId;
 use crate::library::{Id, TrackView};
-use crate::people::playlists::{self, Actor, Playlist, PlaylistError, PlaylistUpdate};
+use crate::people::playlists::{
+    self, Actor, Playlist, PlaylistError, PlaylistUpdate, Save, WithSongs,
+};
 use crate::transcode::Flow;
-use crate::users;
 use std::collections::HashMap;
 
 impl From<PlaylistError> for ApiError {
     fn from(e: PlaylistError) -> Self {
         match e {
             PlaylistError::NotFound => ApiError::NotFound("Playlist"),
+            PlaylistError::NoSuchUser => ApiError::NotFound("User"),
             PlaylistError::NotAllowed => ApiError::NotAuthorized,
             PlaylistError::SongNotFound(_) => ApiError::NotFound("Song"),
             PlaylistError::BadIndex(_) => ApiError::BadParam("songIndexToRemove"),
@@ -72,14 +73,12 @@ fn cover_art(p: &Playlist) -> Option<String> {
 const TREE_AT_MOST: usize = 1_000;
 
 /// Answers with a playlist the caller may read, its songs as `entry` children (repeats kept),
-/// all read in one transaction: streamed a chunk at a time (a playlist may hold 100,000
-/// songs), or, with `tree`, built whole and rendered as every other envelope.
+/// streamed a chunk at a time (a playlist may hold 100,000 songs) in one read transaction.
 async fn playlist_with_songs(
     ctx: &Ctx,
     method: &str,
     actor: Actor,
     id: i32,
-    tree: bool,
 ) -> Result<Streamed, ApiError> {
     let user_id = ctx.user.id;
     let view = ViewOf::new(ctx);
@@ -87,35 +86,36 @@ async fn playlist_with_songs(
     streamed::answer(ctx, what, move |c, out| {
         let playlist = playlists::readable(c, &actor, id)?;
         let order = playlists::track_ids(c, &actor.scope, id)?;
-        let view = view.view();
-        if tree {
-            let mut unique = order.clone();
-            unique.sort_unstable();
-            unique.dedup();
-            let (views, notes) = annotated_tracks(c, user_id, &unique)?;
-            let views: HashMap<i32, &TrackView> = views.iter().map(|v| (v.track.id, v)).collect();
-            let entries = order
-                .iter()
-                .filter_map(|id| views.get(id))
-                .map(|v| Child::song(v, notes.get(&v.track.id), &view))
-                .collect();
-            let playlist = model::Playlist {
-                entries: Some(entries),
-                ..playlist_model(&playlist, &actor)
-            };
-            out.whole(Some(playlist.into_element("playlist")));
-            return Ok(());
-        }
         let head = model::Playlist {
             entries: Some(Vec::new()),
             ..playlist_model(&playlist, &actor)
         };
         if out.open(head.into_element("playlist"), "entry") == Flow::Continue {
-            out.songs(c, user_id, &view, &order)?;
+            out.songs(c, user_id, &view.view(), &order)?;
         }
         Ok(())
     })
     .await
+}
+
+/// A playlist with its songs as one tree: what a streamed answer of it must equal.
+fn playlist_tree(answer: WithSongs, actor: &Actor, view: &View) -> Element {
+    let WithSongs {
+        playlist,
+        order,
+        songs: (views, notes),
+    } = answer;
+    let views: HashMap<i32, &TrackView> = views.iter().map(|v| (v.track.id, v)).collect();
+    let entries = order
+        .iter()
+        .filter_map(|id| views.get(id))
+        .map(|v| Child::song(v, notes.get(&v.track.id), view))
+        .collect();
+    model::Playlist {
+        entries: Some(entries),
+        ..playlist_model(&playlist, actor)
+    }
+    .into_element("playlist")
 }
 
 /// getPlaylists: the caller's own and the public playlists; an admin may pass `username` to
@@ -128,23 +128,9 @@ pub async fn get_playlists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         .map(str::trim)
         .filter(|name| !name.is_empty() && *name != ctx.user.name)
         .map(str::to_string);
-    if other.is_some() {
-        ctx.require_admin()?;
-    }
-    let (list, actor) = ctx
-        .db(move |c| {
-            let (owner, scope) = match other {
-                None => (actor.user_id, actor.scope.clone()),
-                Some(name) => {
-                    let user = users::find(c, &name)
-                        .map_err(|e| ApiError::Internal(e.to_string()))?
-                        .ok_or(ApiError::NotFound("User"))?;
-                    let scope = access::user_scope(c, &user)?;
-                    (user.id, scope)
-                }
-            };
-            Ok((playlists::visible_to(c, &scope, owner)?, actor))
-        })
+    let reader = actor.clone();
+    let list = ctx
+        .db(move |c| Ok(playlists::lists(c, &reader, other.as_deref())?))
         .await?;
     Ok(Some(
         Playlists(list.iter().map(|p| playlist_model(p, &actor)).collect())
@@ -156,7 +142,7 @@ pub async fn get_playlists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 pub async fn get_playlist(ctx: Ctx) -> Result<Streamed, ApiError> {
     let id = playlist_id(&ctx, "id")?;
     let actor = actor(&ctx).await?;
-    playlist_with_songs(&ctx, "getPlaylist", actor, id, false).await
+    playlist_with_songs(&ctx, "getPlaylist", actor, id).await
 }
 
 /// createPlaylist: a new playlist named `name`, or, with `playlistId`, that playlist's songs
@@ -175,25 +161,33 @@ pub async fn create_playlist(ctx: Ctx) -> Result<Streamed, ApiError> {
         Some(raw) if !raw.is_empty() => Some(playlist_id(&ctx, "playlistId")?),
         _ => None,
     };
-    if existing.is_none() && name.is_none() {
-        return Err(ApiError::MissingParam("name"));
-    }
+    let save = match (existing, name) {
+        (Some(id), name) => Save::Replace { id, name },
+        (None, Some(name)) => Save::New { name },
+        (None, None) => return Err(ApiError::MissingParam("name")),
+    };
     let actor = actor(&ctx).await?;
     let writer = actor.clone();
     let now = db::now_ms();
-    let id = ctx
-        .write(move |c| {
-            Ok(match (existing, name) {
-                (Some(id), name) => {
-                    playlists::replace(c, &writer, id, name.as_deref(), &songs, now)?;
-                    id
-                }
-                (None, Some(name)) => playlists::create(c, &writer, &name, &songs, now)?,
-                (None, None) => return Err(ApiError::MissingParam("name")),
+    if tree {
+        // The write and the read of its answer in one immediate transaction.
+        let answer = ctx
+            .write(move |c| {
+                let id = playlists::save(c, &writer, &save, &songs, now)?;
+                Ok(playlists::with_songs(c, &writer, id)?)
             })
-        })
+            .await?;
+        return Ok(streamed::whole(
+            &ctx,
+            playlist_tree(answer, &actor, &View::of(&ctx)),
+        ));
+    }
+    // A long answer is streamed to the client, which may read slowly: no write transaction
+    // may wait on it, so the songs are read back in a read transaction after the commit.
+    let id = ctx
+        .write(move |c| Ok(playlists::save(c, &writer, &save, &songs, now)?))
         .await?;
-    playlist_with_songs(&ctx, "createPlaylist", actor, id, tree).await
+    playlist_with_songs(&ctx, "createPlaylist", actor, id).await
 }
 
 /// updatePlaylist: name, comment, public, songs appended (`songIdToAdd`) and removed by

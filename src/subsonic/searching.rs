@@ -11,7 +11,7 @@ use super::model::{
     album_children, albums_id3, song_children,
 };
 use super::response::{Element, ToElement};
-use super::shared::{count_param, viewer_param};
+use super::shared::{count_param, read_as};
 use crate::library::Id;
 use crate::library::catalog::{self, Found, SearchQuery};
 use crate::library::search::{self, FieldQuery, Page};
@@ -33,9 +33,10 @@ async fn find(ctx: &Ctx) -> Result<Found, ApiError> {
         albums: page(ctx, "albumCount", "albumOffset")?,
         songs: page(ctx, "songCount", "songOffset")?,
     };
-    let viewer = viewer_param(ctx).await?;
-    ctx.db(move |c| Ok(catalog::search(c, &viewer, &query)?))
-        .await
+    read_as(ctx, move |c, viewer| {
+        Ok(catalog::search(c, viewer, &query)?)
+    })
+    .await
 }
 
 pub async fn search3(ctx: Ctx) -> Result<Option<Element>, ApiError> {

@@ -5,7 +5,7 @@
 use super::auth::Ctx;
 use super::error::ApiError;
 use super::model::{Annotations, InfoImages};
-use crate::library::access::{AccessError, Scope, Viewer};
+use crate::library::access::{AccessError, Viewer};
 use crate::library::annotations::{self, Annotation, ItemKind};
 use crate::library::covers::CoverArtId;
 use crate::library::{self, Id, TrackView};
@@ -37,24 +37,21 @@ impl From<AccessError> for ApiError {
     }
 }
 
-/// The viewer this call reads as: the caller, their folders narrowed to `musicFolderId` when
-/// given (as `scope_param`).
-pub(super) async fn viewer_param(ctx: &Ctx) -> Result<Viewer, ApiError> {
-    Ok(Viewer {
-        scope: scope_param(ctx).await?,
-        ..ctx.viewer.clone()
-    })
-}
-
-/// The music folders this call may draw from: the viewer's, narrowed to `musicFolderId` when
-/// given (error 70 for a folder that does not exist, 50 for one the user may not see).
-pub(super) async fn scope_param(ctx: &Ctx) -> Result<Scope, ApiError> {
-    let Some(requested) = ctx.params.number::<i32>("musicFolderId")? else {
-        return Ok(ctx.viewer.scope.clone());
-    };
+/// Runs `work` in one read transaction as the caller narrowed to the request's
+/// `musicFolderId` when given (error 70 for a folder that does not exist, 50 for one the user
+/// may not see): the narrowing is the operation's first read, in the same snapshot.
+pub(super) async fn read_as<T, F>(ctx: &Ctx, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut SqliteConnection, &Viewer) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let folder = ctx.params.number::<i32>("musicFolderId")?;
     let viewer = ctx.viewer.clone();
-    ctx.db(move |c| Ok(viewer.narrowed(c, Some(requested))?))
-        .await
+    ctx.db(move |c| {
+        let viewer = viewer.narrowed(c, folder)?;
+        work(c, &viewer)
+    })
+    .await
 }
 
 /// Tracks by id (in that order) with the user's annotations of them.

@@ -128,6 +128,19 @@ impl Items<'_> {
     }
 }
 
+/// A whole envelope with `payload` as a streamed method's answer, in one chunk: for answers
+/// short enough to build whole (createPlaylist of a short playlist). The same bytes as the
+/// envelope path of every other method.
+pub fn whole(ctx: &Ctx, payload: Element) -> Streamed {
+    let (content_type, body) = response::render(&ctx.format, true, Some(payload));
+    Streamed {
+        content_type,
+        body: Box::pin(futures_util::stream::once(
+            async move { Ok(Bytes::from(body)) },
+        )),
+    }
+}
+
 /// Runs `work` as the producer of a streamed answer (see the module's comment); `what` names
 /// the call in the log ("getPlaylist pl-3"). Waits for the head (or an error before it).
 pub async fn answer<F>(ctx: &Ctx, what: String, work: F) -> Result<Streamed, ApiError>
