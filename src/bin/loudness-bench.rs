@@ -73,8 +73,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect::<Result<_, _>>()?;
         let started = Instant::now();
-        let measured = measure_all(&decoders, &album, &AtomicBool::new(false))
-            .map_err(|_| "cancelled")?;
+        let measured =
+            measure_all(&decoders, &album, &AtomicBool::new(false)).map_err(|_| "cancelled")?;
         let stored = outcomes(&album, &measured);
         let elapsed = started.elapsed().as_secs_f64();
         if let Some(failure) = stored.iter().find_map(|o| o.failure.clone()) {

@@ -55,8 +55,11 @@ impl Decoders {
                         .filter(|r| (8_000..=384_000).contains(r))
                         .unwrap_or(48_000),
                 )),
+                // Symphonia also says "unsupported" for a file it cannot even begin to read
+                // (an empty or truncated stream), so the reason names both possibilities.
                 None => Err(Failure::Undecodable(format!(
-                    "no decoder for {format} (ffmpeg is not configured)"
+                    "the built-in decoders cannot read this {format} file (unsupported, empty \
+                     or truncated), and ffmpeg is not configured"
                 ))),
             },
             Err(e) => Err(Failure::Undecodable(e.to_string())),

@@ -275,3 +275,73 @@ pub fn failures(conn: &mut SqliteConnection, limit: i64) -> QueryResult<Vec<Fail
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::library::test_catalog::catalog;
+
+    fn save_all(conn: &mut SqliteConnection, lufs: Option<f64>, failure: Option<&str>) {
+        let tracks = album_tracks(conn, 1).unwrap();
+        let outcomes: Vec<Outcome<'_>> = tracks
+            .iter()
+            .map(|track| Outcome {
+                track,
+                values: Measured {
+                    track_lufs: lufs,
+                    ..Default::default()
+                },
+                failure: failure.map(String::from),
+            })
+            .collect();
+        save_album(conn, 1, &outcomes).unwrap();
+    }
+
+    fn exec(conn: &mut SqliteConnection, sql: &str) {
+        diesel::sql_query(sql).execute(conn).unwrap();
+    }
+
+    #[test]
+    fn pending_is_what_lacks_a_current_measurement() {
+        let (_dir, mut conn) = catalog(&[(1, 1), (2, 1), (3, 1)]);
+        assert_eq!(pending_count(&mut conn).unwrap(), 3);
+        assert_eq!(next_album(&mut conn, 0).unwrap(), Some(1));
+        assert_eq!(next_album(&mut conn, 1).unwrap(), None);
+        let tracks = album_tracks(&mut conn, 1).unwrap();
+        assert_eq!(tracks[0].path, PathBuf::from("/m/a/1.mp3"));
+
+        save_all(&mut conn, Some(-20.0), None);
+        assert_eq!(pending_count(&mut conn).unwrap(), 0);
+        assert_eq!(next_album(&mut conn, 0).unwrap(), None);
+        assert_eq!(outcome_counts(&mut conn).unwrap(), (3, 0));
+
+        // A changed file (new mtime) is pending again, and its row is no longer current.
+        exec(&mut conn, "UPDATE tracks SET mtime = 5 WHERE id = 2");
+        assert_eq!(pending_count(&mut conn).unwrap(), 1);
+        assert_eq!(outcome_counts(&mut conn).unwrap(), (2, 0));
+        let stored = stored_for(&mut conn, &[1, 2]).unwrap();
+        assert!(stored[&1].matches(1, 0, 1, 1));
+        assert!(!stored[&2].matches(1, 5, 2, 1));
+
+        // An album that lost a track is measured again (every remaining track).
+        save_all(&mut conn, Some(-20.0), None);
+        exec(&mut conn, "DELETE FROM tracks WHERE id = 3");
+        assert_eq!(pending_count(&mut conn).unwrap(), 2);
+
+        // Fully tagged tracks are never pending; failures are current rows with a reason.
+        exec(
+            &mut conn,
+            "UPDATE tracks SET rg_track_gain = 1, rg_album_gain = 2 WHERE id = 1",
+        );
+        assert_eq!(pending_count(&mut conn).unwrap(), 1);
+        save_all(&mut conn, None, Some("silent"));
+        assert_eq!(pending_count(&mut conn).unwrap(), 0);
+        assert_eq!(outcome_counts(&mut conn).unwrap(), (0, 2));
+        let failed = failures(&mut conn, 10).unwrap();
+        assert_eq!(failed.len(), 2);
+        assert_eq!(failed[0].reason, "silent");
+
+        assert_eq!(forget_all(&mut conn).unwrap(), 2);
+        assert_eq!(pending_count(&mut conn).unwrap(), 1);
+    }
+}
