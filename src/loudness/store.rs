@@ -248,7 +248,9 @@ pub struct FailedTrack {
 
 /// The current failures, newest first, at most `limit`.
 pub fn failures(conn: &mut SqliteConnection, limit: i64) -> QueryResult<Vec<FailedTrack>> {
-    let rows: Vec<(i32, String, String, i64, i64, i64, i64, i64, i64)> = track_loudness::table
+    /// Id, path, reason, then the stored and the current size, mtime and fingerprint.
+    type Row = (i32, String, String, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<Row> = track_loudness::table
         .inner_join(tracks::table)
         .filter(track_loudness::failure.is_not_null())
         .order((track_loudness::analysed_at.desc(), track_loudness::track_id))
