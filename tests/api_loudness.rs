@@ -398,3 +398,40 @@ fn loudness_is_measured_served_and_kept_current() {
         assert_error(&server.call_both(method, BOB), 50);
     }
 }
+
+#[test]
+fn a_run_can_be_stopped_and_started_again() {
+    // Six minutes of audio in one album: long enough to be stopped while it is measured.
+    let server = start_server_configured(&["music"], "[loudness]\nnice = 0\n", 6, |f| {
+        let dir = f[0].join("Long");
+        std::fs::create_dir_all(&dir).unwrap();
+        let samples = mediastreamer::transcode::signal::tones(RATE, 2, 60.0);
+        let wav = mediastreamer::transcode::signal::wav_bytes(RATE, 2, &samples);
+        for n in 1..=6 {
+            std::fs::write(dir.join(format!("{n:02}.wav")), &wav).unwrap();
+        }
+    });
+    let stopped = server.call_both("stopLoudnessAnalysis", ADMIN);
+    assert_eq!(stopped["status"], "ok", "{stopped}");
+    let start = Instant::now();
+    let s = loop {
+        let s = status(&server);
+        if s["running"] == false && !s["lastRunEnd"].is_null() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the run did not stop: {s}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(s["lastRunEnd"], "cancelled", "{s}");
+    // The album under way is dropped whole: nothing half-stored.
+    assert_eq!(s["pending"], 6, "{s}");
+    assert_eq!(s["measured"], 0, "{s}");
+
+    server.call_both("startLoudnessAnalysis", ADMIN);
+    let s = wait_done(&server);
+    assert_eq!(s["lastRunEnd"], "finished", "{s}");
+    assert_eq!(s["measured"], 6, "{s}");
+}
