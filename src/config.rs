@@ -23,6 +23,7 @@ pub struct Config {
     pub api: ApiConfig,
     pub limits: LimitsConfig,
     pub metrics: MetricsConfig,
+    pub loudness: LoudnessConfig,
 }
 
 /// Whether a client name `client` (the `c` parameter) is the configured name `configured`:
@@ -139,6 +140,26 @@ pub struct MetricsConfig {
     pub enabled: bool,
     /// When not empty, scrapers must send `Authorization: Bearer <token>`.
     pub token: String,
+}
+
+/// Loudness the server measures (EBU R128, served as ReplayGain 2.0) for tracks without gain
+/// tags: a background job after scans at the lowest CPU priority.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoudnessConfig {
+    /// Measure after scans. Off: nothing new is measured; what was measured is still served.
+    pub enabled: bool,
+    /// The measuring thread's `nice` value, 0 (like requests) to 19 (only spare CPU time).
+    pub nice: i32,
+}
+
+impl Default for LoudnessConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            nice: 19,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -517,6 +538,12 @@ impl Config {
         }
         if self.limits.stream_io_threads == 0 {
             return Err(key_error("limits.stream_io_threads", "must be at least 1"));
+        }
+        if !(0..=19).contains(&self.loudness.nice) {
+            return Err(key_error(
+                "loudness.nice",
+                "must be between 0 (normal priority) and 19 (lowest)",
+            ));
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
             key_error(

@@ -13,6 +13,7 @@ pub mod error;
 pub mod keyfile;
 pub mod library;
 pub mod log_safe;
+pub mod loudness;
 pub mod lrc;
 pub mod memory;
 pub mod names;

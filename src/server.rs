@@ -119,6 +119,18 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
         Some(scanner::schedule::start(&config.scan.schedule, scans.clone()).await?)
     };
 
+    // What the transcoder can decode, loudness analysis can measure.
+    let ffmpeg =
+        crate::transcode::Settings::from_config(&config.transcode, &config.database.path).ffmpeg;
+    let (loudness, loudness_thread) =
+        crate::loudness::Loudness::start(&config, ffmpeg, scans.clone());
+    {
+        let loudness = loudness.clone();
+        scans.after_each_scan(move || loudness.trigger(false));
+    }
+    // Resumes what a previous run left (waits for the start-up scan, whose end triggers too).
+    loudness.trigger(false);
+
     let activity = std::sync::Arc::new(crate::memory::Activity::default());
     let trimmer = tokio::spawn(crate::memory::trim_when_idle(activity.clone()));
     let pool = db::pool(&config.database.path, 8)?;
@@ -136,6 +148,7 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
         transcoder: crate::transcode::Transcoder::from_config(&config)?,
         media: crate::delivery::MediaLimits::from_config(&config.limits),
         metrics: Default::default(),
+        loudness: loudness.clone(),
     });
     crate::setup::announce(&state, &browse_url(&listener.local_addr()?.to_string()))?;
     let http = HttpServer::new(move || build_app(state.clone()))
@@ -165,7 +178,11 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
     }
     scans.shutdown();
     // A running scan stops at its next batch boundary; wait for it off the async threads.
+    loudness.shutdown();
     let _ = tokio::task::spawn_blocking(move || scan_thread.join()).await;
+    if let Some(thread) = loudness_thread {
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

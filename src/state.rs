@@ -30,4 +30,6 @@ pub struct AppState {
     pub media: crate::delivery::MediaLimits,
     /// Prometheus metrics (counted always; served at /metrics when enabled).
     pub metrics: crate::ops::metrics::Metrics,
+    /// The loudness analysis job (ReplayGain for untagged tracks).
+    pub loudness: crate::loudness::Loudness,
 }

@@ -17,6 +17,10 @@ fn server() -> &'static Server {
         // One tag reader, so the catalog's ids come out the same on every run.
         // SAFETY: set before any thread of this test binary reads the environment.
         unsafe { std::env::set_var("MEDIASTREAMER_SCAN__WORKERS", "1") };
+        // Measured loudness would appear in replayGain whenever the analysis happened to be
+        // done (tests/api_loudness.rs covers it); snapshots show the tags only.
+        // SAFETY: as above.
+        unsafe { std::env::set_var("MEDIASTREAMER_LOUDNESS__ENABLED", "false") };
         let server = start_server(4, |music| {
             let track = |title: &str, artist: &str, album: &str, n: u32| TrackSpec {
                 title: title.into(),

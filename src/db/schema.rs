@@ -242,6 +242,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    track_loudness (track_id) {
+        track_id -> Integer,
+        size -> BigInt,
+        mtime -> BigInt,
+        fingerprint -> BigInt,
+        album_id -> Integer,
+        album_tracks -> Integer,
+        track_lufs -> Nullable<Double>,
+        track_peak -> Nullable<Double>,
+        album_lufs -> Nullable<Double>,
+        album_peak -> Nullable<Double>,
+        failure -> Nullable<Text>,
+        analysed_at -> BigInt,
+    }
+}
+
+diesel::table! {
     tracks (id) {
         id -> Integer,
         folder_id -> Integer,
@@ -360,6 +377,7 @@ diesel::joinable!(track_artists -> artists (artist_id));
 diesel::joinable!(track_artists -> tracks (track_id));
 diesel::joinable!(track_genres -> genres (genre_id));
 diesel::joinable!(track_genres -> tracks (track_id));
+diesel::joinable!(track_loudness -> tracks (track_id));
 diesel::joinable!(tracks -> directories (directory_id));
 diesel::joinable!(tracks -> library_folders (folder_id));
 diesel::joinable!(user_avatars -> users (user_id));
@@ -389,6 +407,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     shares,
     track_artists,
     track_genres,
+    track_loudness,
     tracks,
     user_avatars,
     user_folders,

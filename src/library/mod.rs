@@ -83,6 +83,8 @@ pub struct TrackView {
     pub genres: Vec<String>,
     /// The id of the track's picture (its own, else its album's); none without art.
     pub cover_art: Option<covers::CoverArtId>,
+    /// The loudness the server measured for this very file, if any (tags still win).
+    pub measured_loudness: Option<crate::loudness::gain::Measured>,
 }
 
 /// An album with its credits and genres.
@@ -506,9 +508,21 @@ pub fn track_views(conn: &mut SqliteConnection, rows: Vec<Track>) -> QueryResult
     album_ids.sort_unstable();
     album_ids.dedup();
     let album_covers = covers::album_covers(conn, &album_ids)?;
+    let mut loudness = crate::loudness::store::stored_for(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(|track| TrackView {
+            measured_loudness: loudness
+                .remove(&track.id)
+                .filter(|m| {
+                    m.matches(
+                        track.file.size,
+                        track.file.mtime,
+                        track.file.fingerprint,
+                        track.album_id,
+                    )
+                })
+                .map(|m| m.values),
             artists: credits
                 .remove(&(track.id, "artist".to_string()))
                 .unwrap_or_default(),

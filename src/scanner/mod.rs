@@ -58,7 +58,11 @@ struct Inner {
     wake: Condvar,
     cancel: AtomicBool,
     progress: Mutex<Arc<ScanProgress>>,
+    /// Called on the scan thread after every scan (see `after_each_scan`).
+    after_scan: Mutex<Vec<AfterScan>>,
 }
+
+type AfterScan = Box<dyn Fn() + Send + Sync>;
 
 /// A cheap, clonable handle to the server's scan thread.
 #[derive(Clone)]
@@ -76,6 +80,7 @@ impl ScanHandle {
                 wake: Condvar::new(),
                 cancel: AtomicBool::new(false),
                 progress: Mutex::new(Arc::new(ScanProgress::default())),
+                after_scan: Mutex::new(Vec::new()),
             }),
         };
         let worker = handle.clone();
@@ -98,6 +103,14 @@ impl ScanHandle {
             None => options,
         });
         self.inner.wake.notify_all();
+    }
+
+    /// Runs `then` after every scan, finished or interrupted (what a scan committed is
+    /// consistent either way): work that follows the catalog, like loudness analysis.
+    pub fn after_each_scan(&self, then: impl Fn() + Send + Sync + 'static) {
+        if let Ok(mut list) = self.inner.after_scan.lock() {
+            list.push(Box::new(then));
+        }
     }
 
     /// The current status.
@@ -202,6 +215,10 @@ impl ScanHandle {
                 Err(e) => tracing::error!("scan failed: {e}"),
             }
             self.inner.wake.notify_all();
+            drop(state);
+            if let Ok(list) = self.inner.after_scan.lock() {
+                list.iter().for_each(|then| then());
+            }
         }
     }
 }

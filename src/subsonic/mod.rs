@@ -13,6 +13,7 @@ pub mod error;
 pub mod folders;
 pub mod info;
 pub mod lists;
+pub mod loudness;
 pub mod lyrics;
 pub mod media;
 pub mod model;

@@ -14,6 +14,7 @@ use super::transcoding::DefaultStream;
 use crate::db::models::Directory as DirectoryRow;
 use crate::library::annotations::Annotation;
 use crate::library::{AlbumView, ArtistView, Credit, Id, TrackView, covers};
+use crate::loudness::gain::{Gains, Measured};
 
 /// ISO 8601 UTC with milliseconds, from epoch milliseconds.
 pub fn iso_time(ms: i64) -> String {
@@ -221,6 +222,25 @@ pub struct ReplayGain {
     pub album_peak: Option<f64>,
 }
 
+impl ReplayGain {
+    /// The track's ReplayGain tags, else what the server measured (`loudness::gain`).
+    fn served(t: &crate::db::models::Track, measured: Option<&Measured>) -> Self {
+        let tags = Gains {
+            track_gain: t.tags.rg_track_gain,
+            track_peak: t.tags.rg_track_peak,
+            album_gain: t.tags.rg_album_gain,
+            album_peak: t.tags.rg_album_peak,
+        };
+        let g = Gains::served(tags, measured);
+        ReplayGain {
+            track_gain: g.track_gain,
+            album_gain: g.album_gain,
+            track_peak: g.track_peak,
+            album_peak: g.album_peak,
+        }
+    }
+}
+
 impl ToElement for ReplayGain {
     fn into_element(self, name: &'static str) -> Element {
         Element::new(name)
@@ -395,12 +415,7 @@ impl Child {
                     artist: ArtistRef::of(c),
                 })
                 .collect(),
-            replay_gain: ReplayGain {
-                track_gain: t.tags.rg_track_gain,
-                album_gain: t.tags.rg_album_gain,
-                track_peak: t.tags.rg_track_peak,
-                album_peak: t.tags.rg_album_peak,
-            },
+            replay_gain: ReplayGain::served(t, v.measured_loudness.as_ref()),
         });
         Self {
             id: Id::Track(t.id).to_string(),
@@ -1227,6 +1242,9 @@ mod lists;
 mod service;
 pub use lists::*;
 pub use service::*;
+
+mod loudness;
+pub use loudness::*;
 
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
+use super::loudness;
 use super::response::Element;
 use super::streamed::Streamed;
 use super::{
@@ -80,6 +81,10 @@ pub static METHODS: &[Method] = &[
     envelope!("startScan", system::start_scan),
     envelope!("getScanErrors", scan_errors::get_scan_errors),
     envelope!("getScanInfo", system::get_scan_info),
+    // loudness analysis (loudness.rs):
+    envelope!("getLoudnessStatus", loudness::get_loudness_status),
+    envelope!("startLoudnessAnalysis", loudness::start_loudness_analysis),
+    envelope!("stopLoudnessAnalysis", loudness::stop_loudness_analysis),
     // tag browsing (browsing.rs):
     envelope!("getMusicFolders", browsing::get_music_folders),
     envelope!("getGenres", browsing::get_genres),

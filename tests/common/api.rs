@@ -360,6 +360,7 @@ pub const ENVELOPE_ADDITIONS: Additions = Additions {
         "apiKeys",
         "scanErrors",
         "scanInfo",
+        "loudnessStatus",
     ],
 };
 

@@ -19,8 +19,9 @@ export async function view(el) {
   const errors = h('section');
   const users = h('section');
   const folders = h('section');
-  fill(el, h('h1', {}, 'Administration'), scan, errors, users, folders);
-  await Promise.all([scanSection(scan, errors), errorsSection(errors), usersSection(users), foldersSection(folders)]);
+  const loudness = h('section');
+  fill(el, h('h1', {}, 'Administration'), scan, loudness, errors, users, folders);
+  await Promise.all([scanSection(scan, errors), loudnessSection(loudness), errorsSection(errors), usersSection(users), foldersSection(folders)]);
 }
 
 async function scanSection(box, errorsBox) {
@@ -166,4 +167,45 @@ async function foldersSection(box) {
   fill(box, h('h2', {}, 'Music folders'),
     h('ul.list-plain', {}, list.map((f) => h('li', {}, h('span', {}, f.name), h('span.muted', {}, `id ${f.id}`)))),
     h('p.muted', {}, 'Folders are set in config.toml (library.folders); which users see which folder is set per user above.'));
+}
+
+let loudnessTimer = null;
+
+// Loudness analysis (ReplayGain for untagged tracks): progress, start, re-measure, stop, and
+// the tracks that could not be measured.
+async function loudnessSection(box) {
+  const bar = h('div.progress', { role: 'progressbar', 'aria-label': 'Loudness analysis progress' }, h('div'));
+  const text = h('p', { role: 'status', id: 'loudness-status' });
+  const failures = h('div');
+  const poll = async () => {
+    clearTimeout(loudnessTimer);
+    if (!box.isConnected) return;
+    try {
+      const s = (await api('getLoudnessStatus')).loudnessStatus;
+      const total = s.pending + s.measured + s.failed;
+      bar.hidden = !s.running;
+      bar.firstChild.style.width = `${total ? Math.round(100 * (s.measured + s.failed) / total) : 100}%`;
+      bar.setAttribute('aria-valuenow', String(total ? Math.round(100 * (s.measured + s.failed) / total) : 100));
+      const counts = `${plural(s.measured, 'track')} measured, ${s.failed} could not be, ${s.pending} waiting`;
+      text.textContent = !s.enabled ? `Turned off (loudness.enabled): ${counts}.`
+        : s.running ? `Measuring… ${counts} (${plural(s.runTracks, 'track')} in this run).`
+          : `Idle: ${counts}${s.lastRun ? `; last run ${s.lastRunEnd} ${new Date(s.lastRun).toLocaleString()}` : ''}.`;
+      const list = s.failure || [];
+      fill(failures, list.length ? h('div.table-wrap', {}, h('table.data', {},
+        h('caption.visually-hidden', {}, 'Tracks without a measured loudness'),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'File'), h('th', { scope: 'col' }, 'Why'))),
+        h('tbody', {}, list.map((f) => h('tr', {}, h('td.path', {}, f.path), h('td', {}, f.reason)))))) : null);
+      if (s.running) loudnessTimer = setTimeout(poll, 1500);
+    } catch (e) { text.textContent = e.message; }
+  };
+  const call = async (method, params) => {
+    try { await api(method, params); poll(); } catch (e) { toast(e.message, 'error'); }
+  };
+  fill(box, h('h2', {}, 'Loudness (ReplayGain for untagged tracks)'), text, bar,
+    h('div.actions', {},
+      h('button.button', { type: 'button', onclick: () => call('startLoudnessAnalysis', {}) }, 'Measure now'),
+      h('button.button', { type: 'button', onclick: () => call('startLoudnessAnalysis', { full: true }) }, 'Measure everything again'),
+      h('button.button', { type: 'button', onclick: () => call('stopLoudnessAnalysis', {}) }, 'Stop')),
+    failures);
+  await poll();
 }
