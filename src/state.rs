@@ -30,4 +30,6 @@ pub struct AppState {
     pub media: crate::delivery::MediaLimits,
     /// Prometheus metrics (counted always; served at /metrics when enabled).
     pub metrics: crate::ops::metrics::Metrics,
+    /// Podcast subscriptions: the refresh and download threads' queue, the podcast folder.
+    pub podcasts: crate::podcasts::Podcasts,
 }

@@ -1220,8 +1220,10 @@ list_type!(
 );
 
 mod lists;
+mod podcasts;
 mod service;
 pub use lists::*;
+pub use podcasts::*;
 pub use service::*;
 
 #[cfg(test)]
