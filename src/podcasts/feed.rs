@@ -46,7 +46,7 @@ const MAX_TEXT_CHARS: usize = 8_000;
 pub fn parse(bytes: &[u8]) -> Result<Feed, FeedError> {
     let text = String::from_utf8_lossy(bytes);
     let mut reader = Reader::from_str(&text);
-    reader.config_mut().trim_text(true);
+    reader.config_mut().trim_text(false);
     // Element names from the root down, with the text gathered directly inside each.
     let mut stack: Vec<(String, String)> = Vec::new();
     let mut builder = Builder::default();

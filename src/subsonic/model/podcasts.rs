@@ -7,7 +7,9 @@ use crate::podcasts::store::{Channel, Episode, Status};
 use crate::subsonic::response::{Element, ToElement};
 
 /// `PodcastEpisode`: a `Child` (`type="podcast"`, the channel as album and artist) plus
-/// `streamId` (once downloaded), `channelId`, `description`, `status`, `publishDate`.
+/// `streamId` (once downloaded), `channelId`, `description`, `status`, `publishDate`, and
+/// ours: `errorMessage`, why an episode is `error` or `skipped` (the channel's attribute of
+/// that name, which the schema gives only channels).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PodcastEpisode {
     pub child: Child,
@@ -17,6 +19,7 @@ pub struct PodcastEpisode {
     pub status: &'static str,
     /// Epoch milliseconds.
     pub publish_date: Option<i64>,
+    pub error_message: Option<String>,
 }
 
 impl PodcastEpisode {
@@ -68,6 +71,7 @@ impl PodcastEpisode {
             description: e.description.clone(),
             status: e.status().as_str(),
             publish_date: e.published_at,
+            error_message: e.error_message.clone(),
         }
     }
 }
@@ -82,6 +86,7 @@ impl ToElement for PodcastEpisode {
             .attr_opt("description", self.description)
             .attr("status", self.status)
             .attr_opt("publishDate", self.publish_date.map(iso_time))
+            .attr_opt("errorMessage", self.error_message)
     }
 }
 
