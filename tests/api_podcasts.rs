@@ -39,12 +39,15 @@ enum Route {
     Huge { mb: usize },
 }
 
+/// A request the fake feed server saw: its path and its Range header.
+type Request = (String, Option<String>);
+
 /// The fake feed server: routes by path, and the requests it saw (path, Range header).
 #[derive(Clone)]
 struct FeedServer {
     port: u16,
     routes: Arc<Mutex<HashMap<String, Route>>>,
-    seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    seen: Arc<Mutex<Vec<Request>>>,
 }
 
 impl FeedServer {
@@ -325,7 +328,7 @@ fn episodes(channel: &Value) -> Vec<Value> {
     channel["episode"].as_array().cloned().unwrap_or_default()
 }
 
-fn episode_by_title<'a>(channel: &'a Value, title: &str) -> Value {
+fn episode_by_title(channel: &Value, title: &str) -> Value {
     episodes(channel)
         .into_iter()
         .find(|e| e["title"] == title)

@@ -226,14 +226,10 @@ impl Builder {
                 "guid" | "id" if !text.is_empty() => item.guid = Some(text.to_string()),
                 "title" if !text.is_empty() => item.title = Some(clean(text)),
                 "description" | "content:encoded" | "content" if !text.is_empty() => {
-                    if item.description.is_none() {
-                        item.description = Some(clean(text));
-                    }
+                    item.description.get_or_insert_with(|| clean(text));
                 }
                 "itunes:summary" | "summary" | "itunes:subtitle" if !text.is_empty() => {
-                    if item.summary.is_none() {
-                        item.summary = Some(clean(text));
-                    }
+                    item.summary.get_or_insert_with(|| clean(text));
                 }
                 "pubDate" | "published" | "dc:date" => item.published_ms = parse_date(text),
                 "updated" => item.updated_ms = parse_date(text),
@@ -248,9 +244,7 @@ impl Builder {
                 self.feed.title = Some(clean(text));
             }
             "description" | "subtitle" | "itunes:summary" if in_channel && !text.is_empty() => {
-                if self.feed.description.is_none() {
-                    self.feed.description = Some(clean(text));
-                }
+                self.feed.description.get_or_insert_with(|| clean(text));
             }
             // RSS <image><url>; Atom <logo> (else <icon>); itunes:image (an attribute) wins.
             "url" if parent == "image" && !text.is_empty() => {
@@ -455,7 +449,7 @@ mod tests {
         ));
         assert!(matches!(parse(b"<rss><channel>"), Err(FeedError::Xml(_))));
         assert!(matches!(parse(b""), Err(FeedError::Xml(_))));
-        assert!(matches!(parse(b"not xml at all &&&"), Err(_)));
+        assert!(parse(b"not xml at all &&&").is_err());
         assert_eq!(
             parse(b"<html><body>hi</body></html>"),
             Err(FeedError::NotAFeed("html".into()))
