@@ -24,6 +24,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub metrics: MetricsConfig,
     pub loudness: LoudnessConfig,
+    pub podcasts: PodcastsConfig,
 }
 
 /// Whether a client name `client` (the `c` parameter) is the configured name `configured`:
@@ -346,6 +347,64 @@ pub fn config_file_path(flag: Option<&Path>, env: &[(String, String)]) -> Option
     default.is_file().then_some(default)
 }
 
+/// Podcast subscriptions: where episodes are kept, when feeds are refreshed, how many
+/// episodes are fetched and kept per channel.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PodcastsConfig {
+    /// Where episodes and channel images are saved; empty: `podcasts` beside the database.
+    pub folder: String,
+    /// Cron expression for refreshing every channel; empty disables scheduled refreshes.
+    pub schedule: String,
+    /// New episodes downloaded by themselves per channel at each refresh (newest first).
+    pub download_new: usize,
+    /// Downloaded episodes kept per channel (older ones are deleted); 0 keeps all.
+    pub keep: usize,
+    /// Episodes downloaded at the same time.
+    pub concurrent_downloads: usize,
+    /// Largest feed document accepted, in MB.
+    pub max_feed_mb: u64,
+    /// Largest episode file accepted, in MB.
+    pub max_episode_mb: u64,
+    /// Seconds a feed fetch may take in all, and a download may wait for the next bytes.
+    pub timeout_secs: u64,
+    /// HTTP redirects followed before a fetch gives up.
+    pub max_redirects: u32,
+}
+
+impl Default for PodcastsConfig {
+    fn default() -> Self {
+        Self {
+            folder: String::new(),
+            schedule: "0 * * * *".into(),
+            download_new: 1,
+            keep: 10,
+            concurrent_downloads: 2,
+            max_feed_mb: 20,
+            max_episode_mb: 2048,
+            timeout_secs: 30,
+            max_redirects: 5,
+        }
+    }
+}
+
+impl Config {
+    /// The folder podcast episodes are saved in (`podcasts.folder`, else beside the database).
+    pub fn podcast_folder(&self) -> PathBuf {
+        if self.podcasts.folder.trim().is_empty() {
+            let parent = self
+                .database
+                .path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            parent.join("podcasts")
+        } else {
+            PathBuf::from(self.podcasts.folder.trim())
+        }
+    }
+}
+
 /// Loads and validates the configuration from all layers. `env` is the process environment
 /// (passed in so tests need not mutate global state).
 pub fn load(
@@ -532,6 +591,25 @@ impl Config {
                 "transcode.client_format",
                 format!("`{format}` for `{client}` is not a format we encode: use mp3 or opus"),
             ));
+        }
+        if !self.podcasts.schedule.trim().is_empty() {
+            cron_schedule(&self.podcasts.schedule)
+                .map_err(|message| key_error("podcasts.schedule", message))?;
+        }
+        if self.podcasts.concurrent_downloads == 0 {
+            return Err(key_error(
+                "podcasts.concurrent_downloads",
+                "must be at least 1",
+            ));
+        }
+        if self.podcasts.max_feed_mb == 0 || self.podcasts.max_episode_mb == 0 {
+            return Err(key_error(
+                "podcasts.max_feed_mb",
+                "podcasts.max_feed_mb and podcasts.max_episode_mb must be at least 1",
+            ));
+        }
+        if self.podcasts.timeout_secs == 0 {
+            return Err(key_error("podcasts.timeout_secs", "must be at least 1"));
         }
         if self.limits.request_body_mb == 0 {
             return Err(key_error("limits.request_body_mb", "must be at least 1"));

@@ -19,6 +19,7 @@ pub mod memory;
 pub mod names;
 pub mod ops;
 pub mod people;
+pub mod podcasts;
 pub mod scanner;
 pub mod server;
 pub mod setup;

@@ -134,6 +134,12 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
     let activity = std::sync::Arc::new(crate::memory::Activity::default());
     let trimmer = tokio::spawn(crate::memory::trim_when_idle(activity.clone()));
     let pool = db::pool(&config.database.path, 8)?;
+    let podcasts = crate::podcasts::Podcasts::start(&config, pool.clone());
+    let podcast_schedule = if config.podcasts.schedule.trim().is_empty() {
+        None
+    } else {
+        Some(crate::podcasts::schedule(&config.podcasts.schedule, podcasts.clone()).await?)
+    };
     let state = web::Data::new(AppState {
         activity,
         catalog: crate::library::catalog::Catalog::new(pool.clone()),
@@ -149,6 +155,7 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
         media: crate::delivery::MediaLimits::from_config(&config.limits),
         metrics: Default::default(),
         loudness: loudness.clone(),
+        podcasts: podcasts.clone(),
     });
     crate::setup::announce(&state, &browse_url(&listener.local_addr()?.to_string()))?;
     let http = HttpServer::new(move || build_app(state.clone()))
@@ -176,6 +183,12 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
     {
         tracing::warn!("scheduler shutdown: {e}");
     }
+    if let Some(mut scheduler) = podcast_schedule
+        && let Err(e) = scheduler.shutdown().await
+    {
+        tracing::warn!("podcast scheduler shutdown: {e}");
+    }
+    podcasts.shutdown();
     scans.shutdown();
     // A running scan stops at its next batch boundary; wait for it off the async threads.
     loudness.shutdown();

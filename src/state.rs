@@ -32,4 +32,6 @@ pub struct AppState {
     pub metrics: crate::ops::metrics::Metrics,
     /// The loudness analysis job (ReplayGain for untagged tracks).
     pub loudness: crate::loudness::Loudness,
+    /// Podcast subscriptions: the refresh and download threads' queue, the podcast folder.
+    pub podcasts: crate::podcasts::Podcasts,
 }

@@ -131,6 +131,8 @@ pub struct Roles {
     pub cover_art: bool,
     pub comment: bool,
     pub share: bool,
+    /// Managing podcasts: admins only unless granted (not part of a new account's roles).
+    pub podcast: bool,
 }
 
 impl Roles {
@@ -143,6 +145,7 @@ impl Roles {
         cover_art: true,
         comment: true,
         share: true,
+        podcast: false,
     };
 
     /// The roles the Subsonic API's createUser gives when none are named: settings and
@@ -155,6 +158,7 @@ impl Roles {
         cover_art: false,
         comment: false,
         share: false,
+        podcast: false,
     };
 
     /// The roles stored for a user (not counting the admin flag).
@@ -167,6 +171,7 @@ impl Roles {
             cover_art: user.cover_art_role,
             comment: user.comment_role,
             share: user.share_role,
+            podcast: user.podcast_role,
         }
     }
 
@@ -180,6 +185,7 @@ impl Roles {
             Role::CoverArt => &mut self.cover_art,
             Role::Comment => &mut self.comment,
             Role::Share => &mut self.share,
+            Role::Podcast => &mut self.podcast,
         };
         *flag = on;
     }
@@ -271,6 +277,7 @@ fn store_profile(
             users::cover_art_role.eq(r.cover_art),
             users::comment_role.eq(r.comment),
             users::share_role.eq(r.share),
+            users::podcast_role.eq(r.podcast),
             users::all_folders.eq(p.folders == FolderAccess::All),
             users::updated_at.eq(now_ms()),
         ))

@@ -203,3 +203,8 @@ fn the_import_scan_sees_grouped_and_inline_paths() {
     assert!(imports["registry"].contains("users"));
     assert!(imports["auth"].contains("error"));
 }
+
+#[test]
+fn podcasts_know_no_subsonic() {
+    assert_none("src/podcasts", &["crate::subsonic", "ApiError"]);
+}

@@ -79,10 +79,10 @@ fn create_user_with_roles_folders_and_an_encoded_password() {
         ("playlistRole", false),
         ("commentRole", false),
         ("coverArtRole", false),
+        ("podcastRole", false),
         // Features this server does not have stay false even when asked for.
         ("jukeboxRole", false),
         ("uploadRole", false),
-        ("podcastRole", false),
         ("videoConversionRole", false),
     ] {
         assert_eq!(user[role], on, "{role}");

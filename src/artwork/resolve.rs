@@ -60,7 +60,30 @@ pub fn resolve_in(
         Id::Directory(n) => directory(conn, n),
         Id::Artist(n) => artist(conn, n),
         Id::Playlist(n) => playlist(conn, n, scope),
+        // See `podcast_image`.
+        Id::PodcastChannel(_) | Id::PodcastEpisode(_) => Ok(None),
     }
+}
+
+/// The image of a podcast channel or episode (its channel's), saved in the podcast `folder`
+/// when the feed was refreshed. Podcast art lies outside the music folders, so `resolve_in`
+/// does not answer it and the caller passes the folder.
+pub fn podcast_image(
+    conn: &mut SqliteConnection,
+    item: Id,
+    folder: &Path,
+) -> Result<Option<Source>, ArtworkError> {
+    use crate::podcasts::store;
+    let channel = match item {
+        Id::PodcastChannel(n) => Some(n),
+        Id::PodcastEpisode(n) => store::channel_of(conn, n)?,
+        _ => None,
+    };
+    let Some(channel) = channel else {
+        return Ok(None);
+    };
+    Ok(store::channel_image(conn, channel)?
+        .and_then(|rel| existing(SourceKind::File, folder.join(rel))))
 }
 
 fn track_file(conn: &mut SqliteConnection, track_id: i32) -> QueryResult<Option<PathBuf>> {

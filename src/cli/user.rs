@@ -100,6 +100,8 @@ enum RoleArg {
     CoverArt,
     Comment,
     Share,
+    /// Managing podcasts (not part of a new account's roles).
+    Podcast,
 }
 
 impl From<RoleArg> for Role {
@@ -112,6 +114,7 @@ impl From<RoleArg> for Role {
             RoleArg::CoverArt => Role::CoverArt,
             RoleArg::Comment => Role::Comment,
             RoleArg::Share => Role::Share,
+            RoleArg::Podcast => Role::Podcast,
         }
     }
 }
@@ -292,6 +295,7 @@ fn print_user(conn: &mut SqliteConnection, user: &User) -> Result<(), AppError> 
         (r.cover_art, "cover-art"),
         (r.comment, "comment"),
         (r.share, "share"),
+        (r.podcast, "podcast"),
     ]
     .into_iter()
     .filter_map(|(on, name)| on.then_some(name))

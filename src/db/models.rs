@@ -241,6 +241,8 @@ pub struct User {
     pub share_role: bool,
     /// Sees every music folder (else only those in user_folders).
     pub all_folders: bool,
+    /// Subscribing to and managing podcasts (admins always may).
+    pub podcast_role: bool,
 }
 
 /// What a user may do beyond browsing. Admins may do everything.
@@ -253,6 +255,7 @@ pub enum Role {
     CoverArt,
     Comment,
     Share,
+    Podcast,
 }
 
 impl User {
@@ -267,6 +270,7 @@ impl User {
                 Role::CoverArt => self.cover_art_role,
                 Role::Comment => self.comment_role,
                 Role::Share => self.share_role,
+                Role::Podcast => self.podcast_role,
             }
     }
 }

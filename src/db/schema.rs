@@ -349,6 +349,7 @@ diesel::table! {
         comment_role -> Bool,
         share_role -> Bool,
         all_folders -> Bool,
+        podcast_role -> Bool,
     }
 }
 

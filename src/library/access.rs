@@ -342,6 +342,8 @@ pub fn id_in_scope(conn: &mut SqliteConnection, scope: &Scope, id: Id) -> QueryR
         },
         // Playlists belong to users, not to music folders: their owners decide who sees them.
         Id::Playlist(_) => Ok(true),
+        // Podcasts lie outside the music folders: every user sees them.
+        Id::PodcastChannel(_) | Id::PodcastEpisode(_) => Ok(true),
     }
 }
 

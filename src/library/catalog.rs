@@ -484,7 +484,7 @@ pub fn seed(c: &mut SqliteConnection, viewer: &Viewer, id: Id) -> QueryResult<Op
                 None,
             )),
         },
-        Id::Playlist(_) => None,
+        Id::Playlist(_) | Id::PodcastChannel(_) | Id::PodcastEpisode(_) => None,
     })
 }
 
@@ -544,7 +544,9 @@ pub fn album_info(
             Some(dir) => folders::main_album_of_directory(c, &dir)?,
             None => return Ok(None),
         },
-        Id::Artist(_) | Id::Playlist(_) => return Ok(None),
+        Id::Artist(_) | Id::Playlist(_) | Id::PodcastChannel(_) | Id::PodcastEpisode(_) => {
+            return Ok(None);
+        }
     };
     let Some(album_id) = album_id else {
         return Ok(Some(None));

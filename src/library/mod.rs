@@ -36,6 +36,9 @@ pub enum Id {
     Track(i32),
     Directory(i32),
     Playlist(i32),
+    /// A podcast channel ("pc-1") and episode ("pe-1"), see `crate::podcasts`.
+    PodcastChannel(i32),
+    PodcastEpisode(i32),
 }
 
 impl Id {
@@ -49,6 +52,8 @@ impl Id {
             "tr" => Some(Id::Track(n)),
             "dir" => Some(Id::Directory(n)),
             "pl" => Some(Id::Playlist(n)),
+            "pc" => Some(Id::PodcastChannel(n)),
+            "pe" => Some(Id::PodcastEpisode(n)),
             _ => None,
         }
     }
@@ -62,6 +67,8 @@ impl std::fmt::Display for Id {
             Id::Track(n) => write!(f, "tr-{n}"),
             Id::Directory(n) => write!(f, "dir-{n}"),
             Id::Playlist(n) => write!(f, "pl-{n}"),
+            Id::PodcastChannel(n) => write!(f, "pc-{n}"),
+            Id::PodcastEpisode(n) => write!(f, "pe-{n}"),
         }
     }
 }
@@ -583,6 +590,8 @@ mod tests {
             Id::Track(1),
             Id::Directory(9),
             Id::Playlist(4),
+            Id::PodcastChannel(5),
+            Id::PodcastEpisode(6),
         ] {
             assert_eq!(Id::parse(&id.to_string()), Some(id));
         }

@@ -376,6 +376,8 @@ fn item_tracks(
             Err(PlaylistError::Db(e)) => return Err(e.into()),
             Err(_) => Vec::new(),
         },
+        // Shares hold songs; podcast episodes are not shared.
+        Id::PodcastChannel(_) | Id::PodcastEpisode(_) => Vec::new(),
     };
     Ok(ids)
 }

@@ -146,10 +146,41 @@ pub async fn set_rating(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     Ok(None)
 }
 
+/// `scrobble` of podcast episodes ("pe-N", all of them): a submission counts a play on each
+/// episode (its play count and last play, which every user sees: podcasts are shared);
+/// "playing now" is not kept for episodes.
+async fn scrobble_episodes(ctx: &Ctx, raw_ids: &[&str]) -> Result<Option<Element>, ApiError> {
+    let ids = raw_ids
+        .iter()
+        .map(|raw| match Id::parse(raw) {
+            Some(Id::PodcastEpisode(n)) => Ok(n),
+            _ => Err(ApiError::BadParam("id")),
+        })
+        .collect::<Result<Vec<i32>, _>>()?;
+    let time = ctx.params.number::<i64>("time")?.filter(|t| *t >= 0);
+    if ctx.params.boolean("submission")?.unwrap_or(true) {
+        let at = time.unwrap_or_else(db::now_ms);
+        ctx.write(move |c| {
+            for id in ids {
+                crate::podcasts::store::record_play(c, id, at)?;
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(None)
+}
+
 pub async fn scrobble(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let raw_ids = values(&ctx, "id");
     if raw_ids.is_empty() {
         return Err(ApiError::MissingParam("id"));
+    }
+    if raw_ids
+        .iter()
+        .any(|r| matches!(Id::parse(r), Some(Id::PodcastEpisode(_))))
+    {
+        return scrobble_episodes(&ctx, &raw_ids).await;
     }
     let ids = raw_ids
         .into_iter()

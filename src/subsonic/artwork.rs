@@ -9,6 +9,7 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use crate::artwork::{ArtworkError, Image, resolve};
 use crate::db::models::Role;
+use crate::library::Id;
 use crate::library::access::Scope;
 use crate::library::covers::CoverArtId;
 use crate::state::AppState;
@@ -76,9 +77,16 @@ async fn render(
     let item = cover.item;
     let shown = cover.to_string();
     web::block(move || {
-        let source = state
-            .catalog
-            .read(|c| resolve::resolve_in(c, item, &scope).map_err(artwork_error))?;
+        let podcasts = state.podcasts.folder().to_path_buf();
+        let source = state.catalog.read(|c| {
+            match item {
+                Id::PodcastChannel(_) | Id::PodcastEpisode(_) => {
+                    resolve::podcast_image(c, item, &podcasts)
+                }
+                _ => resolve::resolve_in(c, item, &scope),
+            }
+            .map_err(artwork_error)
+        })?;
         let source = source.ok_or(ApiError::NotFound("Cover art"))?;
         state.artwork.render(&source, size).map_err(|e| {
             tracing::warn!(cover = %shown, "cover art unavailable: {e}");

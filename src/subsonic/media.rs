@@ -60,7 +60,7 @@ async fn download_item(ctx: &Ctx) -> Result<HttpResponse, ApiError> {
     let id = Id::parse(ctx.params.required("id")?);
     let scope = ctx.viewer.scope.clone();
     let archive = match id {
-        Some(Id::Track(_)) => {
+        Some(Id::Track(_) | Id::PodcastEpisode(_)) => {
             let track = requested_track(ctx).await?;
             let name = track
                 .path
@@ -97,8 +97,10 @@ async fn download_item(ctx: &Ctx) -> Result<HttpResponse, ApiError> {
 /// The track named by `id`: error 10 without one, 70 for anything that is not a track the
 /// user may see.
 async fn requested_track(ctx: &Ctx) -> Result<StreamTrack, ApiError> {
-    let Some(Id::Track(id)) = Id::parse(ctx.params.required("id")?) else {
-        return Err(ApiError::NotFound("Song"));
+    let id = match Id::parse(ctx.params.required("id")?) {
+        Some(Id::Track(id)) => id,
+        Some(Id::PodcastEpisode(id)) => return requested_episode(ctx, id).await,
+        _ => return Err(ApiError::NotFound("Song")),
     };
     let scope = ctx.viewer.scope.clone();
     ctx.db(move |c| {
@@ -110,6 +112,14 @@ async fn requested_track(ctx: &Ctx) -> Result<StreamTrack, ApiError> {
     })
     .await?
     .ok_or(ApiError::NotFound("Song"))
+}
+
+/// A downloaded podcast episode as a track to stream (70 until it is downloaded).
+async fn requested_episode(ctx: &Ctx, id: i32) -> Result<StreamTrack, ApiError> {
+    let folder = ctx.state.podcasts.folder().to_path_buf();
+    ctx.db(move |c| Ok(crate::podcasts::playable(c, id, &folder)?))
+        .await?
+        .ok_or(ApiError::NotFound("Downloaded podcast episode"))
 }
 
 /// Sends the track's file as it is, with Range and conditional request support. A file that

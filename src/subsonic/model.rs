@@ -1239,8 +1239,10 @@ list_type!(
 );
 
 mod lists;
+mod podcasts;
 mod service;
 pub use lists::*;
+pub use podcasts::*;
 pub use service::*;
 
 mod loudness;

@@ -202,12 +202,29 @@ pub async fn get_bookmarks(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             entry: Child::song(v, notes.get(&b.track_id), &view),
         })
     });
-    Ok(Some(Bookmarks(list.collect()).into_element("bookmarks")))
+    let user_id = ctx.user.id;
+    let episodes = ctx
+        .db(move |c| Ok(crate::podcasts::store::bookmarks(c, user_id)?))
+        .await?;
+    let episode_marks = episodes.iter().map(|(b, e, channel)| model::Bookmark {
+        position: b.position_ms,
+        username: ctx.user.name.clone(),
+        comment: b.comment.clone(),
+        created: b.created_at,
+        changed: b.updated_at,
+        entry: model::PodcastEpisode::of(e, channel).child,
+    });
+    Ok(Some(
+        Bookmarks(list.chain(episode_marks).collect()).into_element("bookmarks"),
+    ))
 }
 
 /// createBookmark: `id` (song), `position` in ms (required), `comment`. Saving again moves
 /// the bookmark.
 pub async fn create_bookmark(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    if let Some(Id::PodcastEpisode(episode)) = Id::parse(ctx.params.required("id")?.trim()) {
+        return create_episode_bookmark(&ctx, episode).await;
+    }
     let track_id = song_id(&ctx)?;
     ctx.params.required("position")?;
     let position = position_param(&ctx)?;
@@ -233,8 +250,49 @@ pub async fn create_bookmark(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     Ok(None)
 }
 
-/// deleteBookmark: removes the caller's bookmark in song `id`.
+/// createBookmark in a podcast episode ("pe-N"): resume it where it was left, on any device.
+async fn create_episode_bookmark(ctx: &Ctx, episode: i32) -> Result<Option<Element>, ApiError> {
+    ctx.params.required("position")?;
+    let position = position_param(ctx)?;
+    let comment = ctx
+        .params
+        .get("comment")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
+    let user_id = ctx.user.id;
+    let now = db::now_ms();
+    ctx.write(move |c| {
+        Ok(crate::podcasts::store::save_bookmark(
+            c,
+            user_id,
+            episode,
+            position,
+            comment.as_deref(),
+            now,
+        )?)
+    })
+    .await?;
+    Ok(None)
+}
+
+/// deleteBookmark: removes the caller's bookmark in song (or podcast episode) `id`.
 pub async fn delete_bookmark(ctx: Ctx) -> Result<Option<Element>, ApiError> {
+    if let Some(Id::PodcastEpisode(episode)) = Id::parse(ctx.params.required("id")?.trim()) {
+        let user_id = ctx.user.id;
+        let removed = ctx
+            .write(move |c| {
+                Ok(crate::podcasts::store::delete_bookmark(
+                    c, user_id, episode,
+                )?)
+            })
+            .await?;
+        return if removed {
+            Ok(None)
+        } else {
+            Err(ApiError::NotFound("Bookmark"))
+        };
+    }
     let track_id = song_id(&ctx)?;
     let user_id = ctx.user.id;
     ctx.write(move |c| Ok(bookmarks::delete(c, user_id, track_id)?))

@@ -160,6 +160,12 @@ pub static METHODS: &[Method] = &[
     envelope!("getChatMessages", chat::get_chat_messages),
     envelope!("getPodcasts", podcasts::get_podcasts),
     envelope!("getNewestPodcasts", podcasts::get_newest_podcasts),
+    envelope!("getPodcastEpisode", podcasts::get_podcast_episode),
+    envelope!("refreshPodcasts", podcasts::refresh_podcasts),
+    envelope!("createPodcastChannel", podcasts::create_podcast_channel),
+    envelope!("deletePodcastChannel", podcasts::delete_podcast_channel),
+    envelope!("deletePodcastEpisode", podcasts::delete_podcast_episode),
+    envelope!("downloadPodcastEpisode", podcasts::download_podcast_episode),
     // playlists, queue, bookmarks (playlists.rs, play_queue.rs):
     envelope!("getPlaylists", playlists::get_playlists),
     streamed!("getPlaylist", playlists::get_playlist),
@@ -221,6 +227,7 @@ mod tests {
             "savePlayQueueByIndex",
             "getLyricsBySongId",
             "stream",
+            "getPodcastEpisode",
         ] {
             assert!(find(name).is_some(), "{name}");
         }

@@ -46,6 +46,7 @@ fn user_model(user: &User, folders: &[i32]) -> model::User {
         comment_role: user.has_role(Role::Comment),
         stream_role: user.has_role(Role::Stream),
         share_role: user.has_role(Role::Share),
+        podcast_role: user.has_role(Role::Podcast),
         folders: folders.to_vec(),
     }
 }
@@ -124,10 +125,11 @@ const ROLE_PARAMS: &[(&str, Role)] = &[
     ("coverArtRole", Role::CoverArt),
     ("commentRole", Role::Comment),
     ("shareRole", Role::Share),
+    ("podcastRole", Role::Podcast),
 ];
 
 /// The profile changes a createUser or updateUser call asks for. Absent parameters change
-/// nothing; uploadRole, podcastRole, jukeboxRole, videoConversionRole and ldapAuthenticated
+/// nothing; uploadRole, jukeboxRole, videoConversionRole and ldapAuthenticated
 /// are accepted and ignored (features this server does not have).
 struct ProfileParams {
     admin: Option<bool>,

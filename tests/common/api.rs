@@ -346,6 +346,12 @@ pub const PLAY_QUEUE_ADDITIONS: Additions = Additions {
     elements: &[],
 };
 
+/// PodcastEpisode: our `errorMessage` (why an episode is `error` or `skipped`).
+pub const PODCAST_EPISODE_ADDITIONS: Additions = Additions {
+    attrs: &["errorMessage"],
+    elements: &[],
+};
+
 /// The envelope: OpenSubsonic's attributes, and the answers that have no 1.16.1 type at all:
 /// OpenSubsonic's (their JSON is checked against the OpenSubsonic schemas) and our own
 /// methods' (checked against our schemas in tests/fixtures/own-schemas).
@@ -361,6 +367,7 @@ pub const ENVELOPE_ADDITIONS: Additions = Additions {
         "scanErrors",
         "scanInfo",
         "loudnessStatus",
+        "podcastEpisode",
     ],
 };
 
@@ -368,7 +375,8 @@ pub const ENVELOPE_ADDITIONS: Additions = Additions {
 /// a Child in folder-mode lists and an AlbumID3 elsewhere, so it may carry either's).
 pub fn additions_of(element: &str) -> &'static [&'static Additions] {
     match element {
-        "song" | "child" | "entry" | "match" | "episode" | "video" => &[&CHILD_ADDITIONS],
+        "song" | "child" | "entry" | "match" | "video" => &[&CHILD_ADDITIONS],
+        "episode" | "podcastEpisode" => &[&CHILD_ADDITIONS, &PODCAST_EPISODE_ADDITIONS],
         "album" => &[&CHILD_ADDITIONS, &ALBUM_ID3_ADDITIONS],
         "artist" | "similarArtist" => &[&ARTIST_ID3_ADDITIONS],
         "playlist" => &[&PLAYLIST_ADDITIONS],

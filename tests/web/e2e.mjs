@@ -530,6 +530,58 @@ step('internet radio: an admin adds a station, and it plays', async () => {
   await page.getByText('No stations yet.').waitFor();
 });
 
+step('podcasts: subscribe by URL, open the channel, play an episode, unsubscribe', async () => {
+  // The feed comes from a server of this script's own; its episode is one of our tracks.
+  const song = await page.evaluate(async () => {
+    const key = JSON.parse(localStorage.getItem('mediastreamer.session')).apiKey;
+    const r = await (await fetch(`/rest/search3?f=json&query=waltz&apiKey=${key}`)).json();
+    return r['subsonic-response'].searchResult3.song[0];
+  });
+  const bytes = Buffer.from(await (await fetch(`${BASE}/rest/download?id=${song.id}&u=bob&p=bobpw`)).arrayBuffer());
+  const { createServer } = await import('node:http');
+  const feeds = createServer((req, res) => {
+    const port = feeds.address().port;
+    if (req.url === '/feed.xml') {
+      res.writeHead(200, { 'Content-Type': 'application/rss+xml' });
+      res.end(`<?xml version="1.0"?><rss version="2.0"><channel><title>Waltz Cast</title>
+<description>Three-four time</description><item><title>The first waltz</title><guid>w1</guid>
+<pubDate>01 Jun 2026 10:00:00 +0000</pubDate><enclosure url="http://127.0.0.1:${port}/episode.${song.suffix}"
+type="${song.contentType}" length="${bytes.length}"/></item></channel></rss>`);
+    } else if (req.url === `/episode.${song.suffix}`) {
+      res.writeHead(200, { 'Content-Type': song.contentType, 'Content-Length': bytes.length });
+      res.end(bytes);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise((done) => feeds.listen(0, '127.0.0.1', done));
+  try {
+    await page.getByRole('link', { name: 'Podcasts' }).click();
+    await page.getByRole('heading', { name: 'Subscribe' }).waitFor();
+    await page.locator('#podcast-url').fill(`http://127.0.0.1:${feeds.address().port}/feed.xml`);
+    await page.getByRole('button', { name: 'Add' }).click();
+    await waitFor(page, async () => {
+      const key = JSON.parse(localStorage.getItem('mediastreamer.session')).apiKey;
+      const r = await (await fetch(`/rest/getPodcasts?f=json&apiKey=${key}`)).json();
+      const c = r['subsonic-response'].podcasts.channel?.[0];
+      return c?.episode?.[0]?.status === 'completed';
+    }, null, 'the episode to download');
+    await page.goto(`${BASE}/podcasts`);
+    await page.getByRole('link', { name: 'Waltz Cast' }).last().click();
+    await page.getByRole('heading', { name: 'Waltz Cast' }).waitFor();
+    await checkNames(page, 'podcast channel');
+    await page.locator('.episodes li').first().getByRole('button', { name: 'Play' }).click();
+    await waitFor(page, () => String(window.mediastreamer.player.song?.id).startsWith('pe-') && window.mediastreamer.player.position > 0.02, null, 'the episode to play');
+    await shot(page, 'podcast');
+    await page.evaluate(() => window.mediastreamer.player.clear());
+    await page.getByRole('button', { name: 'Unsubscribe' }).click();
+    await page.getByText('No podcasts yet.').waitFor();
+  } finally {
+    feeds.close();
+  }
+});
+
 step('the queue is saved and restored on another device', async () => {
   await page.goto(`${BASE}/artists`);
   await page.getByRole('link', { name: 'The Continuous' }).click();

@@ -31,6 +31,8 @@ route('/search', library.search);
 route('/playlists', lazy(() => import('./views/playlists.js'), 'playlists'));
 route('/playlist/:id', lazy(() => import('./views/playlists.js'), 'playlist'));
 route('/radio', lazy(() => import('./views/radio.js'), 'stations'));
+route('/podcasts', lazy(() => import('./views/podcasts.js'), 'podcasts'));
+route('/podcast/:id', lazy(() => import('./views/podcasts.js'), 'channel'));
 route('/settings', lazy(() => import('./views/settings.js')));
 route('/admin', lazy(() => import('./views/admin.js')));
 
@@ -115,6 +117,7 @@ function showApp() {
   player.addEventListener('state', markCurrent);
   startRouter(render);
   player.restore();
+  import('./views/podcasts.js').then((m) => m.keepBookmarks(player)).catch(() => {});
 }
 
 let renderCount = 0;

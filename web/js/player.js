@@ -69,8 +69,8 @@ export class Player extends EventTarget {
 
   // --- the queue ---
 
-  /** Replaces the queue with `songs` and plays from `start`. */
-  playList(songs, start = 0, { shuffle = false } = {}) {
+  /** Replaces the queue with `songs` and plays from `start` (at `offset` seconds). */
+  playList(songs, start = 0, { shuffle = false, offset = 0 } = {}) {
     if (!songs.length) return;
     this.queue = songs.slice();
     this.index = start;
@@ -80,7 +80,7 @@ export class Player extends EventTarget {
       this.index = Math.floor(Math.random() * songs.length);
       this.setShuffle(true);
     }
-    this.startCurrent(0);
+    this.startCurrent(offset);
     this.changed();
   }
 

@@ -4,8 +4,7 @@
 use super::iso_time;
 use crate::subsonic::response::{Element, ToElement, Value};
 
-/// `User`: the roles the user holds and the music folders they may see. Uploads, podcasts,
-/// the jukebox and video conversion are features this server does not have: those roles are
+/// `User`: the roles the user holds and the music folders they may see. Uploads, the jukebox and video conversion are features this server does not have: those roles are
 /// always false, and scrobbling is always on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
@@ -20,6 +19,7 @@ pub struct User {
     pub comment_role: bool,
     pub stream_role: bool,
     pub share_role: bool,
+    pub podcast_role: bool,
     pub folders: Vec<i32>,
 }
 
@@ -37,7 +37,7 @@ impl ToElement for User {
             .attr("playlistRole", self.playlist_role)
             .attr("coverArtRole", self.cover_art_role)
             .attr("commentRole", self.comment_role)
-            .attr("podcastRole", false)
+            .attr("podcastRole", self.podcast_role)
             .attr("streamRole", self.stream_role)
             .attr("jukeboxRole", false)
             .attr("shareRole", self.share_role)

@@ -614,6 +614,7 @@ fn service_types() {
         comment_role: true,
         stream_role: true,
         share_role: true,
+        podcast_role: false,
         folders: vec![1, 2],
     };
     snap!("user", "user", user.clone());

@@ -32,6 +32,9 @@ export async function home(view) {
     section('Most played', albumRow(frequent), '/albums?type=frequent'),
     section('Random', albumRow(random), '/albums?type=random'),
     section('Starred', albumRow(starred), '/albums?type=starred'));
+  // The newest podcast episodes, when there are any.
+  const episodes = await import('./podcasts.js').then((m) => m.newestRow()).catch(() => null);
+  if (episodes && view.isConnected) view.querySelector('h1')?.after(section('New episodes', episodes, '/podcasts'));
 }
 
 export async function artists(view) {
