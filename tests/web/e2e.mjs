@@ -291,7 +291,9 @@ function judgeGapless(result, expectedRate) {
   check(result.span[0] + slack < t.previousEnd && t.previousEnd < result.span[1] - slack,
     `the recording (${result.span}) does not cover the transition at ${t.previousEnd}`);
   check(t.exact, `the next track was not scheduled ahead: ${JSON.stringify(t)}`);
-  check(result.peak > 0.1, `no signal recorded (peak ${result.peak})`);
+  // The album is untagged, so the server's measured ReplayGain (the player's default "track"
+  // mode) plays it quieter than the files; the other checks are relative to the peak.
+  check(result.peak > 0.02, `no signal recorded (peak ${result.peak})`);
   check(result.longestSilence < 8, `a gap of ${result.longestSilence} silent samples`);
   check(result.worst < result.peak * 0.02, `the tone breaks at the transition (deviation ${result.worst})`);
   check(Math.abs(result.driftSamples) < 0.25, `the tone after the transition is ${result.driftSamples} samples off`);
