@@ -19,6 +19,7 @@ pub mod names;
 pub mod ops;
 pub mod people;
 pub mod scanner;
+pub mod scrobbling;
 pub mod server;
 pub mod setup;
 pub mod share_page;

@@ -112,6 +112,7 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
     let activity = std::sync::Arc::new(crate::memory::Activity::default());
     let trimmer = tokio::spawn(crate::memory::trim_when_idle(activity.clone()));
     let pool = db::pool(&config.database.path, 8)?;
+    let scrobbler_pool = pool.clone();
     let state = web::Data::new(AppState {
         activity,
         catalog: crate::library::catalog::Catalog::new(pool.clone()),
@@ -126,8 +127,10 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
         transcoder: crate::transcode::Transcoder::from_config(&config)?,
         media: crate::delivery::MediaLimits::from_config(&config.limits),
         metrics: Default::default(),
+        scrobbler: crate::scrobbling::Scrobbler::start(&config.scrobbling, scrobbler_pool),
     });
     crate::setup::announce(&state, &browse_url(&listener.local_addr()?.to_string()))?;
+    let app_state = state.clone();
     let http = HttpServer::new(move || build_app(state.clone()))
         .listen(listener)?
         .disable_signals()
@@ -151,6 +154,8 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
         tracing::warn!("scheduler shutdown: {e}");
     }
     scans.shutdown();
+    // The scrobbling workers finish the request each is making (bounded by its timeout).
+    let _ = tokio::task::spawn_blocking(move || app_state.scrobbler.shutdown()).await;
     // A running scan stops at its next batch boundary; wait for it off the async threads.
     let _ = tokio::task::spawn_blocking(move || scan_thread.join()).await;
     tracing::info!("stopped");
@@ -234,6 +239,7 @@ pub fn build_app(
         .configure(crate::setup::configure)
         .configure(subsonic::artwork::public_routes)
         .configure(crate::share_page::configure)
+        .configure(crate::scrobbling::callback::configure)
         .configure(crate::web::configure)
         .wrap_fn(move |req, srv| {
             activity.record();

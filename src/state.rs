@@ -30,4 +30,6 @@ pub struct AppState {
     pub media: crate::delivery::MediaLimits,
     /// Prometheus metrics (counted always; served at /metrics when enabled).
     pub metrics: crate::ops::metrics::Metrics,
+    /// Scrobbling to ListenBrainz and Last.fm: the links' services and the queue's workers.
+    pub scrobbler: crate::scrobbling::Scrobbler,
 }

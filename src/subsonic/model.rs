@@ -1223,6 +1223,8 @@ mod lists;
 mod service;
 pub use lists::*;
 pub use service::*;
+mod scrobble_links;
+pub use scrobble_links::*;
 
 #[cfg(test)]
 mod tests;

@@ -360,6 +360,8 @@ pub const ENVELOPE_ADDITIONS: Additions = Additions {
         "apiKeys",
         "scanErrors",
         "scanInfo",
+        "scrobbleServices",
+        "lastFmAuth",
     ],
 };
 
