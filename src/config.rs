@@ -780,6 +780,61 @@ mod tests {
     }
 
     #[test]
+    fn scrobbling_services_are_checked_and_tidied() {
+        let dir = tempfile::tempdir().unwrap();
+        let music = dir.path().join("music");
+        std::fs::create_dir(&music).unwrap();
+        let base = format!("[library]\nfolders = [{music:?}]\n[scrobbling]\n");
+        let load_with = |extra: &str| {
+            let file = write(dir.path(), &format!("{base}{extra}"));
+            load(Some(&file), &[], &CliOverrides::default())
+        };
+        let config = load_with(
+            "listenbrainz = [{ id = \"lb\" }, { id = \"maloja\", name = \"Maloja\", url = \"http://m:42/apis/listenbrainz/\" }]\n",
+        )
+        .unwrap();
+        let lb = &config.scrobbling.listenbrainz;
+        assert_eq!(
+            (lb[0].name.as_str(), lb[0].url.as_str()),
+            ("lb", "https://api.listenbrainz.org")
+        );
+        assert_eq!(
+            lb[1].url, "http://m:42/apis/listenbrainz",
+            "no trailing slash"
+        );
+        assert!(!config.scrobbling.lastfm.enabled());
+        for (bad, key) in [
+            (
+                "listenbrainz = [{ id = \"a b\" }]",
+                "scrobbling.listenbrainz",
+            ),
+            (
+                "listenbrainz = [{ id = \"x\" }, { id = \"x\" }]",
+                "scrobbling.listenbrainz",
+            ),
+            (
+                "listenbrainz = [{ id = \"lastfm\" }]",
+                "scrobbling.listenbrainz",
+            ),
+            (
+                "listenbrainz = [{ id = \"x\", url = \"ftp://x\" }]",
+                "scrobbling.listenbrainz",
+            ),
+            ("retry_initial_ms = 0", "scrobbling.retry_initial_ms"),
+            (
+                "public_url = \"music.example.org\"",
+                "scrobbling.public_url",
+            ),
+            ("[scrobbling.lastfm]\napi_key = \"k\"", "scrobbling.lastfm"),
+        ] {
+            let err = load_with(bad).unwrap_err().to_string();
+            assert!(err.contains(key), "{bad}: {err}");
+        }
+        let config = load_with("[scrobbling.lastfm]\napi_key = \"k\"\nsecret = \"s\"").unwrap();
+        assert!(config.scrobbling.lastfm.enabled());
+    }
+
+    #[test]
     fn unknown_key_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let file = write(dir.path(), "[scan]\nwatcher = true\n");

@@ -279,8 +279,10 @@ fn listenbrainz_gets_every_listen_once_in_order_through_failures() {
     assert_eq!(accepted_listens(&fake, &accepted).len(), 3);
 
     // Unlinking: gone, and unknown afterwards.
-    let r = server.call_both("unlinkScrobbleService", &format!("{BOB}&service=lb"));
-    assert_eq!(r["scrobbleServices"]["service"][0]["linked"], false);
+    let r = server.get(&format!(
+        "/rest/unlinkScrobbleService?{BOB}&f=json&service=lb"
+    ));
+    assert_eq!(r.json()["scrobbleServices"]["service"][0]["linked"], false);
     assert_error(
         &server.call_both("unlinkScrobbleService", &format!("{BOB}&service=lb")),
         70,
@@ -464,9 +466,9 @@ fn link_lastfm(server: &Server, fake: &FakeService) {
     let prefix = format!("{}/api/auth/?api_key={API_KEY}&cb=", fake.url());
     assert!(url.starts_with(&prefix), "{url}");
     let callback = mediastreamer::scrobbling::fake::decode(&url[prefix.len()..]);
-    let path = callback
-        .strip_prefix(&format!("http://localhost:{}", server.port))
-        .unwrap_or_else(|| panic!("{callback}"));
+    // The request's own scheme and host (no `scrobbling.public_url` configured).
+    assert!(callback.starts_with("http://localhost"), "{callback}");
+    let path = &callback[callback.find("/scrobbling/").unwrap()..];
     assert!(
         path.starts_with("/scrobbling/lastfm/callback?state="),
         "{path}"
@@ -673,4 +675,43 @@ fn nothing_is_offered_without_configuration() {
     assert_eq!(r.json()["status"], "ok");
     let user = server.call_both("getUser", &format!("{BOB}&username=bob"));
     assert_eq!(user["user"]["scrobblingEnabled"], true);
+}
+
+/// Settings → Scrobbling in headless Chromium (like tests/web_player.rs: Node, playwright-core
+/// from `npm ci` in tests/web, Debian's Chromium): link by token, see the account, unlink.
+#[test]
+fn the_settings_page_links_and_unlinks_listenbrainz_in_chromium() {
+    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web");
+    let chromium =
+        std::env::var("MEDIASTREAMER_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists()
+            && web.join("node_modules/playwright-core").exists(),
+        "the browser test needs Chromium ({chromium}) and `npm ci` in tests/web"
+    );
+    let fake = listenbrainz(0, |_| 200);
+    let server = start_server_configured(&["music"], &scrobbling_config(fake.port, ""), 3, |f| {
+        library(&f[0])
+    });
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/web-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(web.join("scrobbling.mjs"))
+        .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
+        .env("CHROMIUM", &chromium)
+        .env("SCREENSHOTS", &shots)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the browser test failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.path() == "/1/validate-token")
+    );
+    assert_eq!(service(&server, BOB, "lb")["linked"], false);
 }
