@@ -25,6 +25,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub loudness: LoudnessConfig,
     pub podcasts: PodcastsConfig,
+    pub scrobbling: ScrobblingConfig,
 }
 
 /// Whether a client name `client` (the `c` parameter) is the configured name `configured`:
@@ -623,6 +624,7 @@ impl Config {
                 "must be between 0 (normal priority) and 19 (lowest)",
             ));
         }
+        self.scrobbling.validate()?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
             key_error(
                 "log.level",
@@ -692,6 +694,161 @@ pub fn cron_schedule(expression: &str) -> Result<String, String> {
     Ok(normalized)
 }
 
+/// Scrobbling to outside services (`scrobbling` module). With nothing configured, nothing is
+/// sent anywhere; local play counts are kept either way.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScrobblingConfig {
+    /// ListenBrainz API servers users may link (ListenBrainz itself, Maloja, Koito...).
+    pub listenbrainz: Vec<ListenBrainzService>,
+    pub lastfm: LastFmConfig,
+    /// The address people reach this server at, e.g. "https://music.example.org", for
+    /// Last.fm's callback; "" takes the scheme and host the browser used.
+    pub public_url: String,
+    /// The first wait after a failed send, in milliseconds; it doubles per failure.
+    pub retry_initial_ms: u64,
+    /// The longest wait between tries, in milliseconds.
+    pub retry_max_ms: u64,
+    /// How long one request to a service may take, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for ScrobblingConfig {
+    fn default() -> Self {
+        Self {
+            listenbrainz: Vec::new(),
+            lastfm: LastFmConfig::default(),
+            public_url: String::new(),
+            retry_initial_ms: 5_000,
+            retry_max_ms: 3_600_000,
+            timeout_secs: 15,
+        }
+    }
+}
+
+/// One server that speaks the ListenBrainz API.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ListenBrainzService {
+    /// A short stable name the links are stored under (letters, digits, `-`, `_`).
+    pub id: String,
+    /// What people see; the id when empty.
+    #[serde(default)]
+    pub name: String,
+    /// The API's base URL (without `/1/...`).
+    #[serde(default = "default_listenbrainz_url")]
+    pub url: String,
+}
+
+fn default_listenbrainz_url() -> String {
+    "https://api.listenbrainz.org".into()
+}
+
+/// Last.fm: the server owner's API account (https://www.last.fm/api/account/create).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LastFmConfig {
+    /// Empty: Last.fm is not offered.
+    pub api_key: String,
+    pub secret: String,
+    /// The API endpoint (changed only by tests).
+    pub api_url: String,
+    /// The web authentication page (changed only by tests).
+    pub auth_url: String,
+}
+
+impl Default for LastFmConfig {
+    fn default() -> Self {
+        Self {
+            api_key: String::new(),
+            secret: String::new(),
+            api_url: "https://ws.audioscrobbler.com/2.0/".into(),
+            auth_url: "https://www.last.fm/api/auth/".into(),
+        }
+    }
+}
+
+impl LastFmConfig {
+    pub fn enabled(&self) -> bool {
+        !self.api_key.is_empty()
+    }
+}
+
+/// The id Last.fm links are stored under.
+pub const LASTFM_SERVICE: &str = "lastfm";
+
+impl ScrobblingConfig {
+    fn validate(&mut self) -> Result<(), ConfigError> {
+        let http = |url: &str| url.starts_with("http://") || url.starts_with("https://");
+        let mut ids = std::collections::HashSet::new();
+        for service in &mut self.listenbrainz {
+            let valid_id = !service.id.is_empty()
+                && service
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !valid_id {
+                return Err(key_error(
+                    "scrobbling.listenbrainz",
+                    format!(
+                        "id `{}` must be letters, digits, `-` or `_`, e.g. \"listenbrainz\"",
+                        service.id
+                    ),
+                ));
+            }
+            if service.id == LASTFM_SERVICE || !ids.insert(service.id.clone()) {
+                return Err(key_error(
+                    "scrobbling.listenbrainz",
+                    format!("id `{}` is used twice (\"lastfm\" is taken)", service.id),
+                ));
+            }
+            if !http(&service.url) {
+                return Err(key_error(
+                    "scrobbling.listenbrainz",
+                    format!(
+                        "url `{}` of `{}` is not an http(s) URL",
+                        service.url, service.id
+                    ),
+                ));
+            }
+            service.url = service.url.trim_end_matches('/').to_string();
+            if service.name.is_empty() {
+                service.name = service.id.clone();
+            }
+        }
+        let lastfm = &self.lastfm;
+        if lastfm.api_key.is_empty() != lastfm.secret.is_empty() {
+            return Err(key_error(
+                "scrobbling.lastfm",
+                "api_key and secret go together: set both (or neither)",
+            ));
+        }
+        if !http(&lastfm.api_url) || !http(&lastfm.auth_url) {
+            return Err(key_error(
+                "scrobbling.lastfm",
+                "api_url and auth_url must be http(s) URLs",
+            ));
+        }
+        if !self.public_url.is_empty() && !http(&self.public_url) {
+            return Err(key_error(
+                "scrobbling.public_url",
+                "must be an http(s) URL such as \"https://music.example.org\", or empty",
+            ));
+        }
+        self.public_url = self.public_url.trim_end_matches('/').to_string();
+        if self.retry_initial_ms == 0 || self.retry_max_ms < self.retry_initial_ms {
+            return Err(key_error(
+                "scrobbling.retry_initial_ms",
+                "must be at least 1 and at most retry_max_ms",
+            ));
+        }
+        if self.timeout_secs == 0 {
+            return Err(key_error("scrobbling.timeout_secs", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -749,6 +906,61 @@ mod tests {
         assert_eq!(folders.len(), 1);
         assert_eq!(folders[0].name, "Mine");
         assert!(folders[0].path.is_absolute());
+    }
+
+    #[test]
+    fn scrobbling_services_are_checked_and_tidied() {
+        let dir = tempfile::tempdir().unwrap();
+        let music = dir.path().join("music");
+        std::fs::create_dir(&music).unwrap();
+        let base = format!("[library]\nfolders = [{music:?}]\n[scrobbling]\n");
+        let load_with = |extra: &str| {
+            let file = write(dir.path(), &format!("{base}{extra}"));
+            load(Some(&file), &[], &CliOverrides::default())
+        };
+        let config = load_with(
+            "listenbrainz = [{ id = \"lb\" }, { id = \"maloja\", name = \"Maloja\", url = \"http://m:42/apis/listenbrainz/\" }]\n",
+        )
+        .unwrap();
+        let lb = &config.scrobbling.listenbrainz;
+        assert_eq!(
+            (lb[0].name.as_str(), lb[0].url.as_str()),
+            ("lb", "https://api.listenbrainz.org")
+        );
+        assert_eq!(
+            lb[1].url, "http://m:42/apis/listenbrainz",
+            "no trailing slash"
+        );
+        assert!(!config.scrobbling.lastfm.enabled());
+        for (bad, key) in [
+            (
+                "listenbrainz = [{ id = \"a b\" }]",
+                "scrobbling.listenbrainz",
+            ),
+            (
+                "listenbrainz = [{ id = \"x\" }, { id = \"x\" }]",
+                "scrobbling.listenbrainz",
+            ),
+            (
+                "listenbrainz = [{ id = \"lastfm\" }]",
+                "scrobbling.listenbrainz",
+            ),
+            (
+                "listenbrainz = [{ id = \"x\", url = \"ftp://x\" }]",
+                "scrobbling.listenbrainz",
+            ),
+            ("retry_initial_ms = 0", "scrobbling.retry_initial_ms"),
+            (
+                "public_url = \"music.example.org\"",
+                "scrobbling.public_url",
+            ),
+            ("[scrobbling.lastfm]\napi_key = \"k\"", "scrobbling.lastfm"),
+        ] {
+            let err = load_with(bad).unwrap_err().to_string();
+            assert!(err.contains(key), "{bad}: {err}");
+        }
+        let config = load_with("[scrobbling.lastfm]\napi_key = \"k\"\nsecret = \"s\"").unwrap();
+        assert!(config.scrobbling.lastfm.enabled());
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod ops;
 pub mod people;
 pub mod podcasts;
 pub mod scanner;
+pub mod scrobbling;
 pub mod server;
 pub mod setup;
 pub mod share_page;

@@ -140,6 +140,7 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
     } else {
         Some(crate::podcasts::schedule(&config.podcasts.schedule, podcasts.clone()).await?)
     };
+    let scrobbler_pool = pool.clone();
     let state = web::Data::new(AppState {
         activity,
         catalog: crate::library::catalog::Catalog::new(pool.clone()),
@@ -156,8 +157,10 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
         metrics: Default::default(),
         loudness: loudness.clone(),
         podcasts: podcasts.clone(),
+        scrobbler: crate::scrobbling::Scrobbler::start(&config.scrobbling, scrobbler_pool),
     });
     crate::setup::announce(&state, &browse_url(&listener.local_addr()?.to_string()))?;
+    let app_state = state.clone();
     let http = HttpServer::new(move || build_app(state.clone()))
         .listen(listener)?
         .disable_signals()
@@ -190,6 +193,8 @@ pub async fn serve(config: Config, stop_on_stdin_eof: bool) -> Result<(), AppErr
     }
     podcasts.shutdown();
     scans.shutdown();
+    // The scrobbling workers finish the request each is making (bounded by its timeout).
+    let _ = tokio::task::spawn_blocking(move || app_state.scrobbler.shutdown()).await;
     // A running scan stops at its next batch boundary; wait for it off the async threads.
     loudness.shutdown();
     let _ = tokio::task::spawn_blocking(move || scan_thread.join()).await;
@@ -277,6 +282,7 @@ pub fn build_app(
         .configure(crate::setup::configure)
         .configure(subsonic::artwork::public_routes)
         .configure(crate::share_page::configure)
+        .configure(crate::scrobbling::callback::configure)
         .configure(crate::web::configure)
         .wrap_fn(move |req, srv| {
             activity.record();

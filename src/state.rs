@@ -34,4 +34,6 @@ pub struct AppState {
     pub loudness: crate::loudness::Loudness,
     /// Podcast subscriptions: the refresh and download threads' queue, the podcast folder.
     pub podcasts: crate::podcasts::Podcasts,
+    /// Scrobbling to ListenBrainz and Last.fm: the links' services and the queue's workers.
+    pub scrobbler: crate::scrobbling::Scrobbler,
 }

@@ -16,6 +16,7 @@ use crate::library::annotations::{
     self, AnnotateError, Annotation, Item, ItemKind, NowPlayingEntry,
 };
 use crate::library::{self, Id, TrackView, catalog};
+use crate::scrobbling;
 use std::collections::HashMap;
 
 impl From<AnnotateError> for ApiError {
@@ -103,17 +104,25 @@ async fn set_starred(ctx: Ctx, star: bool) -> Result<Option<Element>, ApiError> 
     let items = star_items(&ctx)?;
     let scope = ctx.viewer.scope.clone();
     let user_id = ctx.user.id;
-    ctx.write(move |c| {
-        check_visible(c, &scope, &items)?;
-        Ok(annotations::set_starred(
-            c,
-            user_id,
-            &items,
-            star,
-            db::now_ms(),
-        )?)
-    })
-    .await?;
+    let loved = ctx
+        .write(move |c| {
+            check_visible(c, &scope, &items)?;
+            let now = db::now_ms();
+            annotations::set_starred(c, user_id, &items, star, now)?;
+            // Songs (not albums or artists) become Last.fm loves for users who asked for it.
+            let songs: Vec<i32> = items
+                .iter()
+                .filter(|(kind, _)| *kind == ItemKind::Track)
+                .map(|&(_, n)| n)
+                .collect();
+            Ok(scrobbling::store::enqueue_loves(
+                c, user_id, &songs, star, now,
+            )?)
+        })
+        .await?;
+    if loved > 0 {
+        ctx.state.scrobbler.wake();
+    }
     Ok(None)
 }
 
@@ -205,6 +214,12 @@ pub async fn scrobble(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         })
         .collect::<Result<Vec<Option<i64>>, _>>()?;
     let submission = ctx.params.boolean("submission")?.unwrap_or(true);
+    let client = ctx
+        .params
+        .get("c")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
     let now = db::now_ms();
     let user_id = ctx.user.id;
     let scope = ctx.viewer.scope.clone();
@@ -215,32 +230,50 @@ pub async fn scrobble(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             .enumerate()
             .map(|(i, &id)| (id, times.get(i).copied().flatten().unwrap_or(now)))
             .collect();
-        ctx.write(move |c| {
-            check_visible(c, &scope, &items)?;
-            Ok(annotations::record_plays(c, user_id, &plays)?)
-        })
-        .await?;
+        // The listens join the scrobbling queue in the same transaction as the play counts.
+        let queued = ctx
+            .write(move |c| {
+                check_visible(c, &scope, &items)?;
+                annotations::record_plays(c, user_id, &plays)?;
+                Ok(scrobbling::store::enqueue_listens(
+                    c,
+                    user_id,
+                    &plays,
+                    client.as_deref(),
+                )?)
+            })
+            .await?;
+        if queued > 0 {
+            ctx.state.scrobbler.wake();
+        }
     } else {
         let lookup = ids.clone();
-        let durations: HashMap<i32, i64> = ctx
+        let (first, player) = (ids[0], client.clone());
+        let (durations, outside): (HashMap<i32, i64>, _) = ctx
             .db(move |c| {
                 check_visible(c, &scope, &items)?;
-                Ok(library::durations(c, &lookup)?)
+                let durations = library::durations(c, &lookup)?;
+                // Where "now playing" goes besides getNowPlaying: the user's working links.
+                let targets = scrobbling::store::working_links(c, user_id)?;
+                let track = match targets.is_empty() {
+                    true => None,
+                    false => scrobbling::store::track_info(c, first, player.as_deref())?,
+                };
+                Ok((durations, track.map(|t| (targets, t))))
             })
             .await?;
         if ids.iter().any(|id| !durations.contains_key(id)) {
             return Err(ApiError::NotFound("Song"));
         }
         let track_id = ids[0];
+        if let Some((targets, track)) = outside {
+            ctx.state.scrobbler.now_playing(targets, &track);
+        }
         ctx.state.now_playing.record(NowPlayingEntry::new(
             user_id,
             ctx.user.name.clone(),
             track_id,
-            ctx.params
-                .get("c")
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(str::to_string),
+            client,
             now,
             durations[&track_id],
         ));

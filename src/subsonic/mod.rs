@@ -25,6 +25,7 @@ pub mod radio;
 mod registry;
 pub mod response;
 pub mod scan_errors;
+pub mod scrobble_links;
 pub mod searching;
 pub mod shared;
 pub mod shares;

@@ -1244,6 +1244,8 @@ mod service;
 pub use lists::*;
 pub use podcasts::*;
 pub use service::*;
+mod scrobble_links;
+pub use scrobble_links::*;
 
 mod loudness;
 pub use loudness::*;

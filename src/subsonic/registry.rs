@@ -8,7 +8,7 @@ use super::response::Element;
 use super::streamed::Streamed;
 use super::{
     annotation, artwork, avatar, browsing, chat, folders, info, lists, lyrics, media, play_queue,
-    playlists, podcasts, radio, scan_errors, searching, shares, system, users,
+    playlists, podcasts, radio, scan_errors, scrobble_links, searching, shares, system, users,
 };
 use actix_web::HttpResponse;
 use futures_util::future::LocalBoxFuture;
@@ -184,6 +184,18 @@ pub static METHODS: &[Method] = &[
     media!("download", media::download),
     media!("getAvatar", avatar::get_avatar),
     media!("getCoverArt", artwork::get_cover_art),
+    // scrobbling links, ours (scrobble_links.rs):
+    envelope!("getScrobbleServices", scrobble_links::get_scrobble_services),
+    envelope!("linkListenBrainz", scrobble_links::link_listenbrainz),
+    envelope!("getLastFmAuthUrl", scrobble_links::get_last_fm_auth_url),
+    envelope!(
+        "updateScrobbleService",
+        scrobble_links::update_scrobble_service
+    ),
+    envelope!(
+        "unlinkScrobbleService",
+        scrobble_links::unlink_scrobble_service
+    ),
 ];
 
 #[cfg(test)]

@@ -368,6 +368,8 @@ pub const ENVELOPE_ADDITIONS: Additions = Additions {
         "scanInfo",
         "loudnessStatus",
         "podcastEpisode",
+        "scrobbleServices",
+        "lastFmAuth",
     ],
 };
 

@@ -2,6 +2,8 @@
 //! them) started on generated music folders in a work folder, with an admin `bench`/`benchpw`,
 //! and its memory read from /proc.
 
+// Not every benchmark takes `--material` (scrobble-bench's library only needs to exist).
+#[allow(dead_code)]
 pub mod material;
 
 use anyhow::{Context, bail};

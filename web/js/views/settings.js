@@ -4,6 +4,7 @@ import { api, currentSession, signOut } from '../api.js';
 import { fill, h, toast } from '../dom.js';
 import { applyTheme, settings } from '../settings.js';
 import { app } from '../state.js';
+import { scrobblingSection } from './scrobbling.js';
 
 function choice(id, label, key, options, parse = (v) => v) {
   const select = h('select', { id, onchange: () => settings.set(key, parse(select.value)) },
@@ -35,6 +36,7 @@ export async function view(el) {
     choice('set-preamp', 'ReplayGain pre-amplification', 'preamp', [[-6, '−6 dB'], [-3, '−3 dB'], [0, '0 dB'], [3, '+3 dB'], [6, '+6 dB']], Number),
     h('h2', {}, 'Appearance'),
     choice('set-theme', 'Theme', 'theme', [['system', 'Follow the system'], ['light', 'Light'], ['dark', 'Dark']]),
+    scrobblingSection(),
     h('h2', {}, 'Account'),
     h('p', {}, `Signed in as ${app.user.username}${app.user.adminRole ? ' (administrator)' : ''}.`),
     h('form', { onsubmit: async (e) => {

@@ -1,0 +1,2 @@
+DROP TABLE scrobble_queue;
+DROP TABLE scrobble_links;
