@@ -41,7 +41,7 @@ pub async fn download(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 /// One more media connection of the caller, or an error when they have all theirs open
 /// (`[limits] streams_per_user`): connections a client never reads cannot pile up.
-fn stream_slot(ctx: &Ctx) -> Result<StreamSlot, ApiError> {
+pub(super) fn stream_slot(ctx: &Ctx) -> Result<StreamSlot, ApiError> {
     let streams = &ctx.state.media.streams;
     streams.open(ctx.user.id).ok_or_else(|| {
         ApiError::Refused(format!(
@@ -52,7 +52,7 @@ fn stream_slot(ctx: &Ctx) -> Result<StreamSlot, ApiError> {
 }
 
 /// `response` with a body that keeps `slot` until it is sent or the client is gone.
-fn holding(response: HttpResponse, slot: StreamSlot) -> HttpResponse {
+pub(super) fn holding(response: HttpResponse, slot: StreamSlot) -> HttpResponse {
     response.map_body(|_, body| BoxBody::new(SlotBody::new(body, slot)))
 }
 

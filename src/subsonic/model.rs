@@ -1227,6 +1227,8 @@ mod lists;
 mod service;
 pub use lists::*;
 pub use service::*;
+mod transcode_decision;
+pub use transcode_decision::*;
 
 #[cfg(test)]
 mod tests;

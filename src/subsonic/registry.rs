@@ -7,7 +7,7 @@ use super::response::Element;
 use super::streamed::Streamed;
 use super::{
     annotation, artwork, avatar, browsing, chat, folders, info, lists, lyrics, media, play_queue,
-    playlists, podcasts, radio, scan_errors, searching, shares, system, users,
+    playlists, podcasts, radio, scan_errors, searching, shares, system, transcode_decision, users,
 };
 use actix_web::HttpResponse;
 use futures_util::future::LocalBoxFuture;
@@ -173,6 +173,15 @@ pub static METHODS: &[Method] = &[
     media!("download", media::download),
     media!("getAvatar", avatar::get_avatar),
     media!("getCoverArt", artwork::get_cover_art),
+    // the OpenSubsonic `transcoding` extension (transcode_decision.rs):
+    envelope!(
+        "getTranscodeDecision",
+        transcode_decision::get_transcode_decision
+    ),
+    media!(
+        "getTranscodeStream",
+        transcode_decision::get_transcode_stream
+    ),
 ];
 
 #[cfg(test)]
@@ -204,7 +213,16 @@ mod tests {
             .filter(|m| matches!(m.handler, Handler::Media(_)))
             .map(|m| m.name)
             .collect();
-        assert_eq!(media, ["stream", "download", "getAvatar", "getCoverArt"]);
+        assert_eq!(
+            media,
+            [
+                "stream",
+                "download",
+                "getAvatar",
+                "getCoverArt",
+                "getTranscodeStream"
+            ]
+        );
     }
 
     /// The methods of each advertised OpenSubsonic extension (system::EXTENSIONS) answer.
@@ -216,6 +234,8 @@ mod tests {
             "savePlayQueueByIndex",
             "getLyricsBySongId",
             "stream",
+            "getTranscodeDecision",
+            "getTranscodeStream",
         ] {
             assert!(find(name).is_some(), "{name}");
         }

@@ -14,6 +14,7 @@ const EXTENSIONS: &[(&str, i64)] = &[
     ("indexBasedQueue", 1),
     ("songLyrics", 1),
     ("transcodeOffset", 1),
+    ("transcoding", 1),
 ];
 
 pub async fn ping(_ctx: Ctx) -> Result<Option<Element>, ApiError> {
