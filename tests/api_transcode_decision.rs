@@ -346,3 +346,42 @@ fn bad_json_and_missing_bodies_are_refused() {
     // An unknown song.
     assert_error(&decide(ADMIN, "tr-999999", FLAC_PLAYER), 70);
 }
+
+#[test]
+fn the_users_cap_holds_against_the_clients_wishes() {
+    let lib = library();
+    let set = lib.server.get(&format!(
+        "/rest/updateUser?{ADMIN}&f=json&username=bob&maxBitRate=64"
+    ));
+    assert_eq!(set.json()["status"], "ok", "{}", set.body);
+    // bob's client plays FLAC, but not above bob's 64 kbps: MP3 at 64 instead.
+    let r = decide(BOB, &lib.flac_id, FLAC_PLAYER);
+    let d = &r["transcodeDecision"];
+    assert_eq!(d["canDirectPlay"], false, "{d}");
+    assert_eq!(d["transcodeReason"][1], "AudioBitrateNotSupported", "{d}");
+    assert_eq!(d["transcodeStream"]["codec"], "mp3");
+    assert_eq!(d["transcodeStream"]["audioBitrate"], 64_000);
+    let q: String =
+        form_urlencoded::byte_serialize(d["transcodeParams"].as_str().unwrap().as_bytes())
+            .collect();
+    let played = lib.server.fetch(
+        &format!(
+            "/rest/getTranscodeStream?{BOB}&mediaId={}&mediaType=song&transcodeParams={q}",
+            lib.flac_id
+        ),
+        &[],
+    );
+    let (codec, bitrate, _) = probe(&played.body, "mp3");
+    assert_eq!((codec.as_str(), bitrate), ("mp3", Some(64_000)));
+}
+
+/// The schema check is not vacuous: a decision of the wrong shape fails it.
+#[test]
+#[should_panic(expected = "does not match its schema")]
+fn a_malformed_decision_fails_the_schema() {
+    let wrong = serde_json::json!({
+        "status": "ok",
+        "transcodeDecision": { "canDirectPlay": "yes", "sourceStream": { "codec": "flac" } }
+    });
+    assert_valid_json("getTranscodeDecision", &wrong);
+}
