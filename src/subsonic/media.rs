@@ -4,9 +4,10 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
+use super::transcode_decision::{self, Plan};
 use crate::db::models::Role;
 use crate::delivery::limits::{SlotBody, StreamSlot};
-use crate::delivery::{self, FileInfo, ServeError, ZipEntry};
+use crate::delivery::{self, FileInfo, ServeError, ZipEntry, transcoded};
 use crate::library::Id;
 use crate::library::files::{self, Archive, TrackFile};
 use crate::scanner::ScanOptions;
@@ -31,6 +32,27 @@ pub async fn stream(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     Ok(holding(response, slot))
 }
 
+/// getTranscodeDecision (OpenSubsonic `transcoding`): see `transcode_decision`.
+pub async fn get_transcode_decision(
+    ctx: Ctx,
+) -> Result<Option<super::response::Element>, ApiError> {
+    transcode_decision::get_transcode_decision(ctx).await
+}
+
+/// getTranscodeStream: exactly what getTranscodeDecision decided, from `offset` seconds.
+pub async fn get_transcode_stream(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require_role(Role::Stream)?;
+    let slot = stream_slot(&ctx)?;
+    let (track, plan, offset) = transcode_decision::requested_stream(&ctx).await?;
+    let response = match plan {
+        Plan::Direct => serve_original(&ctx, &track).await?,
+        Plan::Transcode { codec, kbps } => {
+            transcoded::send(&ctx.request, &ctx.state, &track, codec, kbps, offset).await?
+        }
+    };
+    Ok(holding(response, slot))
+}
+
 /// download: a track's original file as an attachment, or a zip of an album (ar-N: all the
 /// artist's albums, dir-N: a folder tree). Never transcoded.
 pub async fn download(ctx: Ctx) -> Result<HttpResponse, ApiError> {
@@ -41,7 +63,7 @@ pub async fn download(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 /// One more media connection of the caller, or an error when they have all theirs open
 /// (`[limits] streams_per_user`): connections a client never reads cannot pile up.
-pub(super) fn stream_slot(ctx: &Ctx) -> Result<StreamSlot, ApiError> {
+fn stream_slot(ctx: &Ctx) -> Result<StreamSlot, ApiError> {
     let streams = &ctx.state.media.streams;
     streams.open(ctx.user.id).ok_or_else(|| {
         ApiError::Refused(format!(
@@ -52,7 +74,7 @@ pub(super) fn stream_slot(ctx: &Ctx) -> Result<StreamSlot, ApiError> {
 }
 
 /// `response` with a body that keeps `slot` until it is sent or the client is gone.
-pub(super) fn holding(response: HttpResponse, slot: StreamSlot) -> HttpResponse {
+fn holding(response: HttpResponse, slot: StreamSlot) -> HttpResponse {
     response.map_body(|_, body| BoxBody::new(SlotBody::new(body, slot)))
 }
 

@@ -7,7 +7,7 @@ use super::response::Element;
 use super::streamed::Streamed;
 use super::{
     annotation, artwork, avatar, browsing, chat, folders, info, lists, lyrics, media, play_queue,
-    playlists, podcasts, radio, scan_errors, searching, shares, system, transcode_decision, users,
+    playlists, podcasts, radio, scan_errors, searching, shares, system, users,
 };
 use actix_web::HttpResponse;
 use futures_util::future::LocalBoxFuture;
@@ -173,15 +173,9 @@ pub static METHODS: &[Method] = &[
     media!("download", media::download),
     media!("getAvatar", avatar::get_avatar),
     media!("getCoverArt", artwork::get_cover_art),
-    // the OpenSubsonic `transcoding` extension (transcode_decision.rs):
-    envelope!(
-        "getTranscodeDecision",
-        transcode_decision::get_transcode_decision
-    ),
-    media!(
-        "getTranscodeStream",
-        transcode_decision::get_transcode_stream
-    ),
+    // the OpenSubsonic `transcoding` extension (media.rs over transcode_decision.rs):
+    envelope!("getTranscodeDecision", media::get_transcode_decision),
+    media!("getTranscodeStream", media::get_transcode_stream),
 ];
 
 #[cfg(test)]

@@ -6,16 +6,13 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::media::{holding, serve_original, stream_slot};
 use super::model::{StreamDetails, TranscodeDecision};
 use super::response::{Element, ToElement};
 use crate::artwork::signing::UrlSigner;
 use crate::db::models::Role;
-use crate::delivery::transcoded;
 use crate::library::Id;
 use crate::library::files::{self, TrackFile};
 use crate::transcode::Codec;
-use actix_web::HttpResponse;
 use serde::Deserialize;
 
 /// `ClientInfo`: what the client can play. Bitrates are in bits per second.
@@ -427,41 +424,39 @@ pub async fn get_transcode_decision(ctx: Ctx) -> Result<Option<Element>, ApiErro
     Ok(Some(decision.into_element("transcodeDecision")))
 }
 
-/// getTranscodeStream: the decision's stream, from `offset` seconds.
-pub async fn get_transcode_stream(ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    ctx.require_role(Role::Stream)?;
-    let slot = stream_slot(&ctx)?;
+/// What getTranscodeStream sends (`media` serves it): the song, the plan its signed
+/// `transcodeParams` carry (with a cap lowered since the decision applied), and `offset`.
+pub async fn requested_stream(ctx: &Ctx) -> Result<(TrackFile, Plan, f64), ApiError> {
     let offset = ctx.params.number::<f64>("offset")?.unwrap_or(0.0);
     if !offset.is_finite() || offset < 0.0 {
         return Err(ApiError::BadParam("offset"));
     }
     let params = ctx.params.required("transcodeParams")?;
-    let track = requested_song(&ctx).await?;
+    let track = requested_song(ctx).await?;
     let signer = ctx.state.artwork.signer();
     let plan = verify_params(signer, track.track.id, ctx.user.id, params).ok_or_else(|| {
         ApiError::Refused(
             "transcodeParams were not made by getTranscodeDecision for this song and user".into(),
         )
     })?;
-    let response = match plan {
+    let plan = match plan {
         Plan::Direct if offset > 0.0 => {
             return Err(ApiError::Refused(
                 "offset needs a transcode; this decision sends the file as it is".into(),
             ));
         }
-        Plan::Direct => serve_original(&ctx, &track).await?,
         Plan::Transcode { codec, kbps } => {
-            // A cap lowered since the decision still holds.
-            let cap = server_caps(&ctx).cap_kbps;
+            let cap = server_caps(ctx).cap_kbps;
             let kbps = if cap > 0 && kbps > cap {
                 codec.bitrate(cap)
             } else {
                 kbps
             };
-            transcoded::send(&ctx.request, &ctx.state, &track, codec, kbps, offset).await?
+            Plan::Transcode { codec, kbps }
         }
+        direct => direct,
     };
-    Ok(holding(response, slot))
+    Ok((track, plan, offset))
 }
 
 #[cfg(test)]
