@@ -74,13 +74,18 @@ fn library() -> &'static Library {
 
 /// POSTs `body` as JSON to `path`; the answer's body as text.
 fn post_json(port: u16, path: &str, body: &str) -> String {
+    post_as(port, path, body, "application/json")
+}
+
+/// POSTs `body` with this Content-Type.
+fn post_as(port: u16, path: &str, body: &str, content_type: &str) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).unwrap();
@@ -343,6 +348,35 @@ fn bad_json_and_missing_bodies_are_refused() {
         lib.flac_id
     ));
     assert_error(&r.json(), 10);
+    // A body past the bound (1 MiB) is refused, not parsed.
+    let huge = format!(
+        "{{\"name\":\"{}\",\"platform\":\"x\"}}",
+        "a".repeat(1 << 21)
+    );
+    let refused = decide(ADMIN, &lib.flac_id, &huge);
+    assert_error(&refused, 0);
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than"),
+        "{refused}"
+    );
+    // A client that leaves out the Content-Type is still understood.
+    let untyped = post_as(
+        lib.server.port,
+        &format!(
+            "/rest/getTranscodeDecision?{ADMIN}&f=json&mediaId={}&mediaType=song",
+            lib.flac_id
+        ),
+        FLAC_PLAYER,
+        "text/plain",
+    );
+    let untyped: serde_json::Value = serde_json::from_str(&untyped).unwrap();
+    assert_eq!(
+        untyped["subsonic-response"]["transcodeDecision"]["canDirectPlay"], true,
+        "{untyped}"
+    );
     // An unknown song.
     assert_error(&decide(ADMIN, "tr-999999", FLAC_PLAYER), 70);
 }

@@ -109,8 +109,8 @@ async fn dispatch(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let is_form = content_type.starts_with("application/x-www-form-urlencoded");
-    let is_json = content_type.starts_with("application/json")
-        && JSON_BODY_METHODS.contains(&method.as_str());
+    // Any body but a form is taken as the JSON (some clients leave the Content-Type out).
+    let is_json = !is_form && JSON_BODY_METHODS.contains(&method.as_str());
     let limit = usize::try_from(state.config.limits.request_body_mb)
         .unwrap_or(usize::MAX)
         .saturating_mul(1024 * 1024);
@@ -122,7 +122,7 @@ async fn dispatch(
         Ok(Vec::new())
     };
     let (params, body_error) = match body {
-        Ok(body) if is_json => (
+        Ok(body) if is_json && !body.is_empty() => (
             Params::parse(req.query_string(), None).with_json_body(body),
             None,
         ),
