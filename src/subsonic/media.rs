@@ -4,9 +4,10 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
+use super::transcode_decision::{self, Plan};
 use crate::db::models::Role;
 use crate::delivery::limits::{SlotBody, StreamSlot};
-use crate::delivery::{self, FileInfo, ServeError, ZipEntry};
+use crate::delivery::{self, FileInfo, ServeError, ZipEntry, transcoded};
 use crate::library::Id;
 use crate::library::files::{self, Archive, TrackFile};
 use crate::scanner::ScanOptions;
@@ -27,6 +28,27 @@ pub async fn stream(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     let response = match super::transcoding::stream_transcoded(&ctx, &track).await? {
         Some(transcoded) => transcoded,
         None => serve_original(&ctx, &track).await?,
+    };
+    Ok(holding(response, slot))
+}
+
+/// getTranscodeDecision (OpenSubsonic `transcoding`): see `transcode_decision`.
+pub async fn get_transcode_decision(
+    ctx: Ctx,
+) -> Result<Option<super::response::Element>, ApiError> {
+    transcode_decision::get_transcode_decision(ctx).await
+}
+
+/// getTranscodeStream: exactly what getTranscodeDecision decided, from `offset` seconds.
+pub async fn get_transcode_stream(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require_role(Role::Stream)?;
+    let slot = stream_slot(&ctx)?;
+    let (track, plan, offset) = transcode_decision::requested_stream(&ctx).await?;
+    let response = match plan {
+        Plan::Direct => serve_original(&ctx, &track).await?,
+        Plan::Transcode { codec, kbps } => {
+            transcoded::send(&ctx.request, &ctx.state, &track, codec, kbps, offset).await?
+        }
     };
     Ok(holding(response, slot))
 }

@@ -32,6 +32,7 @@ pub mod shares;
 pub mod sort_keys;
 pub mod streamed;
 pub mod system;
+pub mod transcode_decision;
 pub mod transcoding;
 pub mod users;
 
@@ -48,6 +49,11 @@ use response::{Element, Format, ToElement, render};
 /// How much of a refused, too large body is read and dropped, so that the client (still
 /// sending) gets to read the error; past it the connection is closed.
 const DRAIN_AT_MOST: usize = 64 * 1024 * 1024;
+
+/// The methods that read a JSON body (OpenSubsonic `transcoding`'s ClientInfo), and how large
+/// it may be: a client's capabilities are a few KiB.
+const JSON_BODY_METHODS: &[&str] = &["getTranscodeDecision"];
+const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Mounts the API under /rest.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -93,32 +99,41 @@ async fn dispatch(
         add_cors(response.headers_mut());
         return response;
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let limit = usize::try_from(state.config.limits.request_body_mb)
-        .unwrap_or(usize::MAX)
-        .saturating_mul(1024 * 1024);
-    let body = if is_form {
-        read_form(&mut payload, limit).await
-    } else {
-        Ok(Vec::new())
-    };
-    let (params, body_error) = match body {
-        Ok(body) => (
-            Params::parse(req.query_string(), is_form.then_some(body.as_slice())),
-            None,
-        ),
-        Err(e) => (Params::parse(req.query_string(), None), Some(e)),
-    };
     let method = req
         .match_info()
         .get("method")
         .unwrap_or_default()
         .trim_end_matches(".view")
         .to_string();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    // Any body but a form is taken as the JSON (some clients leave the Content-Type out).
+    let is_json = !is_form && JSON_BODY_METHODS.contains(&method.as_str());
+    let limit = usize::try_from(state.config.limits.request_body_mb)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(1024 * 1024);
+    let body = if is_form {
+        read_form(&mut payload, limit).await
+    } else if is_json {
+        read_form(&mut payload, limit.min(JSON_BODY_LIMIT)).await
+    } else {
+        Ok(Vec::new())
+    };
+    let (params, body_error) = match body {
+        Ok(body) if is_json && !body.is_empty() => (
+            Params::parse(req.query_string(), None).with_json_body(body),
+            None,
+        ),
+        Ok(body) => (
+            Params::parse(req.query_string(), is_form.then_some(body.as_slice())),
+            None,
+        ),
+        Err(e) => (Params::parse(req.query_string(), None), Some(e)),
+    };
     let (format, result) = match params.format() {
         Ok(format) => {
             let result = match body_error {

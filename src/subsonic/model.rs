@@ -1249,6 +1249,8 @@ pub use scrobble_links::*;
 
 mod loudness;
 pub use loudness::*;
+mod transcode_decision;
+pub use transcode_decision::*;
 
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,8 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Default)]
 pub struct Params {
     pairs: Vec<(String, String)>,
+    /// A JSON request body (read only for the methods that take one, see mod.rs).
+    json: Option<Vec<u8>>,
 }
 
 impl Params {
@@ -22,7 +24,18 @@ impl Params {
                 form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())),
             );
         }
-        Self { pairs }
+        Self { pairs, json: None }
+    }
+
+    /// These parameters with a JSON request body.
+    pub fn with_json_body(mut self, body: Vec<u8>) -> Self {
+        self.json = Some(body);
+        self
+    }
+
+    /// The JSON request body, when the method takes one and it was sent.
+    pub fn json_body(&self) -> Option<&[u8]> {
+        self.json.as_deref()
     }
 
     /// The first value of `key`.

@@ -196,6 +196,9 @@ pub static METHODS: &[Method] = &[
         "unlinkScrobbleService",
         scrobble_links::unlink_scrobble_service
     ),
+    // the OpenSubsonic `transcoding` extension (media.rs over transcode_decision.rs):
+    envelope!("getTranscodeDecision", media::get_transcode_decision),
+    media!("getTranscodeStream", media::get_transcode_stream),
 ];
 
 #[cfg(test)]
@@ -227,7 +230,16 @@ mod tests {
             .filter(|m| matches!(m.handler, Handler::Media(_)))
             .map(|m| m.name)
             .collect();
-        assert_eq!(media, ["stream", "download", "getAvatar", "getCoverArt"]);
+        assert_eq!(
+            media,
+            [
+                "stream",
+                "download",
+                "getAvatar",
+                "getCoverArt",
+                "getTranscodeStream"
+            ]
+        );
     }
 
     /// The methods of each advertised OpenSubsonic extension (system::EXTENSIONS) answer.
@@ -240,6 +252,8 @@ mod tests {
             "getLyricsBySongId",
             "stream",
             "getPodcastEpisode",
+            "getTranscodeDecision",
+            "getTranscodeStream",
         ] {
             assert!(find(name).is_some(), "{name}");
         }

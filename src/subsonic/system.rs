@@ -15,6 +15,7 @@ const EXTENSIONS: &[(&str, i64)] = &[
     ("songLyrics", 1),
     ("transcodeOffset", 1),
     ("getPodcastEpisode", 1),
+    ("transcoding", 1),
 ];
 
 pub async fn ping(_ctx: Ctx) -> Result<Option<Element>, ApiError> {

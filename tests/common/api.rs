@@ -370,6 +370,7 @@ pub const ENVELOPE_ADDITIONS: Additions = Additions {
         "podcastEpisode",
         "scrobbleServices",
         "lastFmAuth",
+        "transcodeDecision",
     ],
 };
 
@@ -627,7 +628,13 @@ fn response_validator(method: &str) -> jsonschema::Validator {
     let (file, schema) = if endpoint.exists() {
         let spec: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&endpoint).unwrap()).unwrap();
-        let mut answer = spec["get"]["responses"]["200"].clone();
+        // getTranscodeDecision is answered to POST only.
+        let operation = if spec["get"].is_object() {
+            &spec["get"]
+        } else {
+            &spec["post"]
+        };
+        let mut answer = operation["responses"]["200"].clone();
         let mut file = endpoint.clone();
         // A shared response (EmptySubsonicResponse...) is a reference to another file.
         if let Some(reference) = answer["$ref"].as_str() {
