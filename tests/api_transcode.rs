@@ -25,22 +25,6 @@ use symphonia::core::probe::Hint;
 
 const FLAC_SECONDS: f64 = 25.0;
 
-/// A FLAC file of whole 4096-sample blocks (so symphonia 0.5 syncs to it).
-fn flac_bytes(rate: u32, channels: u16, samples: &[f32]) -> Vec<u8> {
-    use flacenc::component::BitRepr;
-    use flacenc::error::Verify;
-    let block = 4096 * channels as usize;
-    let mut ints: Vec<i32> = samples.iter().map(|s| (s * 32_767.0) as i32).collect();
-    ints.resize(ints.len().div_ceil(block) * block, 0);
-    let config = flacenc::config::Encoder::default().into_verified().unwrap();
-    let source =
-        flacenc::source::MemSource::from_samples(&ints, channels as usize, 16, rate as usize);
-    let stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size).unwrap();
-    let mut sink = flacenc::bitsink::ByteSink::new();
-    stream.write(&mut sink).unwrap();
-    sink.as_slice().to_vec()
-}
-
 /// The FLAC's real length: FLAC_SECONDS rounded up to whole blocks.
 fn flac_seconds() -> f64 {
     ((FLAC_SECONDS * 44_100.0) as usize).div_ceil(4096) as f64 * 4096.0 / 44_100.0
@@ -51,7 +35,7 @@ fn build_library(music: &Path) {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("long.flac"),
-        flac_bytes(44_100, 2, &tones(44_100, 2, FLAC_SECONDS)),
+        common::flac_bytes(44_100, 2, &tones(44_100, 2, FLAC_SECONDS)),
     )
     .unwrap();
     std::fs::write(
@@ -64,7 +48,7 @@ fn build_library(music: &Path) {
         mp3_bytes(320, 44_100, &tones(44_100, 2, 20.0)).unwrap(),
     )
     .unwrap();
-    let broken = flac_bytes(44_100, 2, &tones(44_100, 2, 30.0));
+    let broken = common::flac_bytes(44_100, 2, &tones(44_100, 2, 30.0));
     std::fs::write(dir.join("broken.flac"), &broken[..broken.len() / 2]).unwrap();
     put(
         music,
@@ -460,7 +444,7 @@ fn long_and_short(music: &Path) {
     .unwrap();
     std::fs::write(
         music.join("short.flac"),
-        flac_bytes(44_100, 2, &tones(44_100, 2, 3.0)),
+        common::flac_bytes(44_100, 2, &tones(44_100, 2, 3.0)),
     )
     .unwrap();
 }

@@ -15,22 +15,6 @@ use std::time::Duration;
 
 const SECONDS: f64 = 20.0;
 
-/// A FLAC file of whole 4096-sample blocks.
-fn flac_bytes(rate: u32, channels: u16, samples: &[f32]) -> Vec<u8> {
-    use flacenc::component::BitRepr;
-    use flacenc::error::Verify;
-    let block = 4096 * channels as usize;
-    let mut ints: Vec<i32> = samples.iter().map(|s| (s * 32_767.0) as i32).collect();
-    ints.resize(ints.len().div_ceil(block) * block, 0);
-    let config = flacenc::config::Encoder::default().into_verified().unwrap();
-    let source =
-        flacenc::source::MemSource::from_samples(&ints, channels as usize, 16, rate as usize);
-    let stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size).unwrap();
-    let mut sink = flacenc::bitsink::ByteSink::new();
-    stream.write(&mut sink).unwrap();
-    sink.as_slice().to_vec()
-}
-
 struct Library {
     server: Server,
     flac_id: String,
@@ -41,7 +25,7 @@ struct Library {
 fn library() -> &'static Library {
     static LIBRARY: OnceLock<Library> = OnceLock::new();
     LIBRARY.get_or_init(|| {
-        let flac = flac_bytes(44_100, 2, &tones(44_100, 2, SECONDS));
+        let flac = common::flac_bytes(44_100, 2, &tones(44_100, 2, SECONDS));
         let flac_len = flac.len();
         let server = common::api::start_server(2, |music: &Path| {
             let dir = music.join("Album");
@@ -49,7 +33,7 @@ fn library() -> &'static Library {
             std::fs::write(dir.join("a.flac"), &flac).unwrap();
             std::fs::write(
                 dir.join("b.flac"),
-                flac_bytes(44_100, 2, &tones(44_100, 2, 5.0)),
+                common::flac_bytes(44_100, 2, &tones(44_100, 2, 5.0)),
             )
             .unwrap();
         });

@@ -605,6 +605,33 @@ pub enum Flow {
     Stop,
 }
 
+/// Hands `sink` the part of `unit` (an encoded frame or page that starts at byte `offset` of
+/// the output) that lies in `range`; sets `finished` and stops once the range's end is sent.
+fn send_in_range(
+    range: &Range<u64>,
+    offset: u64,
+    unit: &[u8],
+    finished: &mut bool,
+    sink: &mut dyn FnMut(&[u8]) -> Flow,
+) -> Flow {
+    let end = offset + unit.len() as u64;
+    if end <= range.start {
+        return Flow::Continue;
+    }
+    if offset >= range.end {
+        *finished = true;
+        return Flow::Stop;
+    }
+    let from = range.start.saturating_sub(offset) as usize;
+    let to = (range.end.min(end) - offset) as usize;
+    let flow = sink(&unit[from..to]);
+    if end >= range.end && flow == Flow::Continue {
+        *finished = true;
+        return Flow::Stop;
+    }
+    flow
+}
+
 /// How far a source may fall short of its announced length before it counts as broken rather
 /// than slightly mis-measured: 2 s or 2 %, whichever is more.
 fn shortfall_tolerance(samples: u64, rate: u32) -> u64 {
@@ -636,23 +663,7 @@ pub fn produce(
     loop {
         let mut finished = false;
         let flow = encode_segment(plan, segment, &mut |k, frame| {
-            let offset = layout.frame_offset(k);
-            let end = offset + frame.len() as u64;
-            if end <= range.start {
-                return Flow::Continue;
-            }
-            if offset >= range.end {
-                finished = true;
-                return Flow::Stop;
-            }
-            let from = range.start.saturating_sub(offset) as usize;
-            let to = (range.end.min(end) - offset) as usize;
-            let flow = sink(&frame[from..to]);
-            if end >= range.end && flow == Flow::Continue {
-                finished = true;
-                return Flow::Stop;
-            }
-            flow
+            send_in_range(&range, layout.frame_offset(k), frame, &mut finished, sink)
         })?;
         if finished {
             return Ok(Flow::Continue);

@@ -8,7 +8,7 @@
 
 use super::decode::{self, Decoder};
 use super::ogg::{OggLayout, PACKET_SAMPLES, PREROLL_PACKETS, RATE};
-use super::{Flow, TranscodeError, shortfall_tolerance};
+use super::{Flow, TranscodeError, send_in_range, shortfall_tolerance};
 use std::ops::Range;
 use std::path::PathBuf;
 
@@ -113,23 +113,7 @@ pub fn produce(
     loop {
         let mut finished = false;
         let flow = encode_segment(plan, segment, &mut |p, page| {
-            let offset = layout.page_offset(p);
-            let end = offset + page.len() as u64;
-            if end <= range.start {
-                return Flow::Continue;
-            }
-            if offset >= range.end {
-                finished = true;
-                return Flow::Stop;
-            }
-            let from = range.start.saturating_sub(offset) as usize;
-            let to = (range.end.min(end) - offset) as usize;
-            let flow = sink(&page[from..to]);
-            if end >= range.end && flow == Flow::Continue {
-                finished = true;
-                return Flow::Stop;
-            }
-            flow
+            send_in_range(&range, layout.page_offset(p), page, &mut finished, sink)
         })?;
         if finished {
             return Ok(Flow::Continue);

@@ -115,3 +115,20 @@ pub fn age(path: &Path) {
     let file = std::fs::File::options().write(true).open(path).unwrap();
     file.set_modified(old).unwrap();
 }
+
+/// A FLAC file of whole 4096-sample blocks (so symphonia 0.5 syncs to it) of `samples`
+/// (interleaved, -1.0..1.0), 16-bit.
+pub fn flac_bytes(rate: u32, channels: u16, samples: &[f32]) -> Vec<u8> {
+    use flacenc::component::BitRepr;
+    use flacenc::error::Verify;
+    let block = 4096 * channels as usize;
+    let mut ints: Vec<i32> = samples.iter().map(|s| (s * 32_767.0) as i32).collect();
+    ints.resize(ints.len().div_ceil(block) * block, 0);
+    let config = flacenc::config::Encoder::default().into_verified().unwrap();
+    let source =
+        flacenc::source::MemSource::from_samples(&ints, channels as usize, 16, rate as usize);
+    let stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size).unwrap();
+    let mut sink = flacenc::bitsink::ByteSink::new();
+    stream.write(&mut sink).unwrap();
+    sink.as_slice().to_vec()
+}
