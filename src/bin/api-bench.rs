@@ -48,25 +48,37 @@ const COMMON_PARAMS: &str = "v=1.16.1&c=api-bench&f=json";
 struct Conn {
     reader: BufReader<TcpStream>,
     user: &'static str,
+    port: u16,
+}
+
+fn connect(port: u16) -> anyhow::Result<BufReader<TcpStream>> {
+    let stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    Ok(BufReader::new(stream))
 }
 
 impl Conn {
     fn open(port: u16, user: &'static str) -> anyhow::Result<Self> {
-        let stream = TcpStream::connect(("127.0.0.1", port))?;
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
         Ok(Self {
-            reader: BufReader::new(stream),
+            reader: connect(port)?,
             user,
+            port,
         })
     }
 
-    /// GETs `path`; returns (status, body).
+    /// GETs `path`; returns (status, body). A connection the server closed while it sat idle
+    /// (its keep-alive timeout, while the other user was measured) is opened again once.
     fn get(&mut self, path: &str) -> anyhow::Result<(u16, Vec<u8>)> {
         let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
-        self.reader.get_mut().write_all(req.as_bytes())?;
         let mut line = String::new();
-        self.reader.read_line(&mut line)?;
+        let sent = self.reader.get_mut().write_all(req.as_bytes());
+        if sent.is_err() || self.reader.read_line(&mut line).unwrap_or(0) == 0 {
+            self.reader = connect(self.port)?;
+            self.reader.get_mut().write_all(req.as_bytes())?;
+            line.clear();
+            self.reader.read_line(&mut line)?;
+        }
         let status: u16 = line
             .split_whitespace()
             .nth(1)
