@@ -42,6 +42,16 @@ pub struct Gains {
 }
 
 impl Gains {
+    /// The track's ReplayGain tags.
+    pub fn tagged(t: &crate::db::models::Track) -> Gains {
+        Gains {
+            track_gain: t.tags.rg_track_gain,
+            track_peak: t.tags.rg_track_peak,
+            album_gain: t.tags.rg_album_gain,
+            album_peak: t.tags.rg_album_peak,
+        }
+    }
+
     /// The values to serve: the tags' where the track has a gain tag, else the measured ones.
     /// A gain and its peak are taken together from one source, so a tagged gain is never
     /// capped by a measured peak (or the other way round).

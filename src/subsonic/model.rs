@@ -225,13 +225,7 @@ pub struct ReplayGain {
 impl ReplayGain {
     /// The track's ReplayGain tags, else what the server measured (`loudness::gain`).
     fn served(t: &crate::db::models::Track, measured: Option<&Measured>) -> Self {
-        let tags = Gains {
-            track_gain: t.tags.rg_track_gain,
-            track_peak: t.tags.rg_track_peak,
-            album_gain: t.tags.rg_album_gain,
-            album_peak: t.tags.rg_album_peak,
-        };
-        let g = Gains::served(tags, measured);
+        let g = Gains::served(Gains::tagged(t), measured);
         ReplayGain {
             track_gain: g.track_gain,
             album_gain: g.album_gain,
