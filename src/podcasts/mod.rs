@@ -440,6 +440,17 @@ impl Inner {
                     })
             })
             .and_then(|(_, content_type)| self.finish(id, &episode, &part, content_type));
+        // The episode (or its whole channel) was deleted while this download ran: what the
+        // download wrote goes too, so a deleted channel's folder does not come back.
+        if matches!(self.with_conn(|c| store::episode(c, id)), Ok(None)) {
+            let _ = std::fs::remove_file(&part);
+            if let Ok(facts) = &outcome {
+                let _ = std::fs::remove_file(self.folder.join(&facts.file_path));
+            }
+            // Only succeeds when the folder is empty, i.e. nothing else of the channel is left.
+            let _ = std::fs::remove_dir(&dir);
+            return;
+        }
         match outcome {
             Ok(facts) => {
                 let _ = self.with_conn(|c| store::set_completed(c, id, &facts));
