@@ -5,7 +5,10 @@
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+    // Read at run time, not `env!`: a build script binary reused from another checkout (a copied
+    // target dir) would otherwise list that checkout's files.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("web");
     println!("cargo:rerun-if-changed=web");
     let mut files = Vec::new();
     if root.is_dir() {
@@ -20,9 +23,11 @@ fn main() {
             .expect("under web/")
             .to_string_lossy()
             .replace('\\', "/");
+        // Relative to the crate being compiled, so the generated table never names another
+        // checkout's files.
         out.push_str(&format!(
-            "    ({rel:?}, include_bytes!({:?})),\n",
-            path.display().to_string()
+            "    ({rel:?}, include_bytes!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?}))),\n",
+            format!("/web/{rel}")
         ));
     }
     out.push_str("];\n");
