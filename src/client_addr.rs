@@ -69,6 +69,34 @@ pub fn client_ip(req: &HttpRequest, proxies: &[IpNet]) -> Option<IpAddr> {
     Some(resolve(peer, req.headers(), proxies))
 }
 
+/// The scheme and host clients reach this server at (`https://music.example.org`), for absolute
+/// URLs in answers (share links, signed cover URLs, the Last.fm callback). A trusted proxy's
+/// `Forwarded` / `X-Forwarded-Host` / `X-Forwarded-Proto` name them; from anyone else those
+/// headers are ignored (a client could otherwise have share links point at a host it chose)
+/// and the request's own `Host` and connection count.
+pub fn public_base(req: &HttpRequest, proxies: &[IpNet]) -> String {
+    let from_proxy = req
+        .peer_addr()
+        .is_some_and(|peer| trusted(peer.ip().to_canonical(), proxies));
+    if from_proxy {
+        let info = req.connection_info();
+        return format!("{}://{}", info.scheme(), info.host());
+    }
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or_else(|| req.app_config().host())
+        .to_string();
+    let scheme = if req.app_config().secure() {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
 /// Whether the request carries forwarding headers (a proxy we do not trust may have sent it).
 pub fn has_forwarding_headers(headers: &HeaderMap) -> bool {
     headers.contains_key("forwarded") || headers.contains_key("x-forwarded-for")
@@ -177,6 +205,27 @@ mod tests {
             req = req.append_header((*k, *v));
         }
         resolve(ip(peer), req.to_http_request().headers(), &nets(proxies))
+    }
+
+    #[test]
+    fn forwarded_hosts_count_only_from_trusted_proxies() {
+        let request = |peer: &str| {
+            TestRequest::default()
+                .peer_addr(format!("{peer}:40000").parse().unwrap())
+                .insert_header(("Host", "music.lan:4533"))
+                .insert_header(("X-Forwarded-Host", "evil.example"))
+                .insert_header(("X-Forwarded-Proto", "https"))
+                .to_http_request()
+        };
+        let proxies = nets(&["10.0.0.0/8"]);
+        assert_eq!(
+            public_base(&request("198.51.100.1"), &proxies),
+            "http://music.lan:4533"
+        );
+        assert_eq!(
+            public_base(&request("10.0.0.2"), &proxies),
+            "https://evil.example"
+        );
     }
 
     #[test]

@@ -95,8 +95,8 @@ pub async fn link_listenbrainz(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 /// getLastFmAuthUrl: the Last.fm page that links the caller's account; Last.fm sends the
 /// browser back to our callback, which stores the session.
 pub async fn get_last_fm_auth_url(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let info = ctx.request.connection_info();
-    let base = format!("{}://{}", info.scheme(), info.host());
+    let base =
+        crate::client_addr::public_base(&ctx.request, &ctx.state.config.server.trusted_proxies);
     let url = ctx
         .state
         .scrobbler

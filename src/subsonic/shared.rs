@@ -100,16 +100,13 @@ pub const INFO_IMAGE_SIZES: [u32; 3] = [150, 300, 600];
 /// Absolute, signed URLs of `cover` at the info image sizes (small, medium, large), for
 /// clients that load them without credentials.
 pub(crate) fn info_images(ctx: &Ctx, cover: &CoverArtId) -> InfoImages {
-    let info = ctx.request.connection_info();
+    let base =
+        crate::client_addr::public_base(&ctx.request, &ctx.state.config.server.trusted_proxies);
     let id = cover.to_string();
     let signer = ctx.state.artwork.signer();
     let url = |size: u32| {
         let sig = signer.sign(&id, Some(size));
-        format!(
-            "{}://{}/img/{id}?size={size}&sig={sig}",
-            info.scheme(),
-            info.host()
-        )
+        format!("{base}/img/{id}?size={size}&sig={sig}")
     };
     let [small, medium, large] = INFO_IMAGE_SIZES;
     InfoImages {

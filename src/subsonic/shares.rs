@@ -33,8 +33,9 @@ impl From<ShareError> for ApiError {
 /// The public address of a share: `scheme://host/share/TOKEN`, from the request (behind a
 /// reverse proxy, `Forwarded` / `X-Forwarded-*` name the public host).
 pub fn share_url(ctx: &Ctx, token: &str) -> String {
-    let info = ctx.request.connection_info();
-    format!("{}://{}/share/{token}", info.scheme(), info.host())
+    let base =
+        crate::client_addr::public_base(&ctx.request, &ctx.state.config.server.trusted_proxies);
+    format!("{base}/share/{token}")
 }
 
 /// `expires` in epoch milliseconds: absent or 0 means never; negative is refused.
