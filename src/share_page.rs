@@ -17,9 +17,8 @@ use crate::artwork::resolve;
 use crate::db;
 use crate::delivery::transcoded::{SendError, send_mp3};
 use crate::delivery::{FileInfo, ServeError, serve_file};
-use crate::library::files::TrackFile;
 use crate::library::{self, Id, TrackView};
-use crate::people::shares::{self, Share};
+use crate::people::shares::{self, Share, SharedTrack};
 use crate::scanner::ScanOptions;
 use crate::state::AppState;
 use crate::transcode::{Decision, SourceFacts, StreamRequest};
@@ -319,7 +318,7 @@ async fn shared_file(
     state: &web::Data<AppState>,
     token: String,
     track: &str,
-) -> Result<Option<TrackFile>, HttpResponse> {
+) -> Result<Option<SharedTrack>, HttpResponse> {
     let Some(Id::Track(track_id)) = Id::parse(track) else {
         return Ok(None);
     };
@@ -327,7 +326,7 @@ async fn shared_file(
         return Ok(None);
     }
     let pool = state.pool.clone();
-    let found = web::block(move || -> Result<Option<TrackFile>, String> {
+    let found = web::block(move || -> Result<Option<SharedTrack>, String> {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
         shares::shared_track(&mut conn, &token, track_id, db::now_ms()).map_err(|e| e.to_string())
     })
@@ -356,14 +355,15 @@ async fn stream(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let (token, track) = path.into_inner();
-    let file = match shared_file(&state, token, &track).await {
-        Ok(Some(file)) => file,
+    let shared = match shared_file(&state, token, &track).await {
+        Ok(Some(shared)) => shared,
         Ok(None) => return gone(),
         Err(response) => return response,
     };
-    if let Some(response) = transcoded(&request, &query, &state, &file).await {
+    if let Some(response) = transcoded(&request, &query, &state, &shared).await {
         return response;
     }
+    let file = shared.file;
     let info = FileInfo {
         content_type: &file.track.audio.content_type,
         identity: file.track.id as u64,
@@ -390,21 +390,24 @@ async fn stream(
     }
 }
 
-/// The MP3 transcode `query` asks for, decided as `stream` decides (the server's caps apply);
-/// None for the original file (no `format=mp3`, an MP3 already, or a file gone from disk,
-/// which the original path reports and rescans).
+/// The MP3 transcode `query` asks for, or the sharer's bitrate cap needs, decided as `stream`
+/// decides (the server's caps apply); None for the original file (no `format=mp3` and within
+/// the cap, an MP3 already, or a file gone from disk, which the original path reports and
+/// rescans).
 async fn transcoded(
     request: &HttpRequest,
     query: &StreamQuery,
     state: &web::Data<AppState>,
-    file: &TrackFile,
+    shared: &SharedTrack,
 ) -> Option<HttpResponse> {
+    let file = &shared.file;
     let ask = StreamRequest {
         format: query
             .format
             .as_deref()
             .filter(|f| f.eq_ignore_ascii_case("mp3")),
         max_bit_rate: query.max_bit_rate,
+        user_max_bit_rate: shared.owner_max_bit_rate,
         ..StreamRequest::default()
     };
     let facts = SourceFacts {
@@ -441,7 +444,7 @@ async fn cover(
 ) -> HttpResponse {
     let (token, track) = path.into_inner();
     let file = match shared_file(&state, token, &track).await {
-        Ok(Some(file)) => file,
+        Ok(Some(shared)) => shared.file,
         Ok(None) => return gone(),
         Err(response) => return response,
     };

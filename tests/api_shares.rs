@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 const CAROL: &str = "u=carol&p=carolpw";
 /// An ordinary user who may share.
 const DAVE: &str = "u=dave&p=davepw";
+/// A user whose streams are capped at 96 kbps.
+const ERIN: &str = "u=erin&p=erinpw";
 
 struct Fixture {
     server: Server,
@@ -83,6 +85,16 @@ fn fixture() -> &'static Fixture {
         ]);
         assert!(out.status.success(), "{out:?}");
         let out = server.cli(&["user", "add", "dave", "--password", "davepw"]);
+        assert!(out.status.success(), "{out:?}");
+        let out = server.cli(&[
+            "user",
+            "add",
+            "erin",
+            "--password",
+            "erinpw",
+            "--max-bit-rate",
+            "96",
+        ]);
         assert!(out.status.success(), "{out:?}");
         let r = server
             .get(&format!(
@@ -557,6 +569,38 @@ fn shared_streams_and_covers_serve_only_the_shared_songs() {
     assert_eq!(r.status, 404);
     // Streams through a share do not count visits.
     assert_eq!(listed(BOB)[&token]["visitCount"], 0);
+}
+
+#[test]
+fn the_sharers_bitrate_cap_applies_to_the_share() {
+    // Erin may stream at most 96 kbps: what she shares is heard at that rate too, as an MP3,
+    // even when the page asks for the original FLAC.
+    let share = create(ERIN, &format!("&id={}", id("Five")));
+    let token = share["id"].as_str().unwrap();
+    let r = server().fetch(&format!("/share/{token}/stream/{}", id("Five")), &[]);
+    assert_eq!(r.status, 200, "{}", r.headers);
+    assert_eq!(r.header("content-type"), Some("audio/mpeg"));
+    assert_ne!(r.body, file_bytes("Five"));
+    let kbps = mp3_bitrate_kbps(&r.body);
+    assert!(kbps <= 96, "{kbps} kbps");
+    // Bob has no cap: the same song through his share is the file itself.
+    let share = create(BOB, &format!("&id={}", id("Five")));
+    let token = share["id"].as_str().unwrap();
+    let r = server().fetch(&format!("/share/{token}/stream/{}", id("Five")), &[]);
+    assert_eq!(r.header("content-type"), Some("audio/flac"));
+    assert_eq!(r.body, file_bytes("Five"));
+}
+
+/// The bitrate of the first MPEG-1 Layer III frame header in `mp3` (after any ID3v2 tag).
+fn mp3_bitrate_kbps(mp3: &[u8]) -> u32 {
+    const KBPS: [u32; 15] = [
+        0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+    ];
+    let frame = mp3
+        .windows(2)
+        .position(|w| w[0] == 0xFF && w[1] & 0xFE == 0xFA)
+        .expect("an MPEG-1 Layer III frame");
+    KBPS[usize::from(mp3[frame + 2] >> 4)]
 }
 
 #[test]

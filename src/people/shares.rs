@@ -246,7 +246,7 @@ pub fn shared_track(
     token: &str,
     track_id: i32,
     now_ms: i64,
-) -> QueryResult<Option<TrackFile>> {
+) -> QueryResult<Option<SharedTrack>> {
     let Some(share) = find_live(conn, token, now_ms)? else {
         return Ok(None);
     };
@@ -262,8 +262,26 @@ pub fn shared_track(
     let Some(file) = files::track_file(conn, track_id)? else {
         return Ok(None);
     };
-    let visible = owner_scope(conn, share.owner_id)?.allows(file.track.folder_id);
-    Ok(visible.then_some(file))
+    if !owner_scope(conn, share.owner_id)?.allows(file.track.folder_id) {
+        return Ok(None);
+    }
+    let owner_max_bit_rate: i32 = users::table
+        .find(share.owner_id)
+        .select(users::max_bit_rate)
+        .get_result(conn)?;
+    Ok(Some(SharedTrack {
+        file,
+        owner_max_bit_rate: owner_max_bit_rate.max(0) as u32,
+    }))
+}
+
+/// A song a share opens, with what its sharer may stream: a share is listened to with the
+/// sharer's rights, so the sharer's bitrate cap applies to it as to the sharer's own streams.
+#[derive(Debug)]
+pub struct SharedTrack {
+    pub file: TrackFile,
+    /// The sharer's cap in kbps (0: none).
+    pub owner_max_bit_rate: u32,
 }
 
 /// Counts a visit of the share's page. False when the share is gone.
