@@ -16,22 +16,68 @@ use tokio::sync::Semaphore;
 pub struct MediaLimits {
     pub io: BlockingIo,
     pub streams: UserStreams,
-    /// Streamed API answers (huge playlists) being produced at once, server-wide. Each holds
-    /// a blocking thread, a pooled connection and its read transaction while its client
-    /// reads, so they get a fixed share of the pool (8 connections) and the rest waits.
-    pub answers: Arc<Semaphore>,
+    /// Streamed API answers (huge playlists) being produced at once. Each holds a blocking
+    /// thread, a pooled connection and its read transaction while its client reads, so they
+    /// get a fixed share of the pool (8 connections) and the rest waits.
+    pub answers: AnswerTurns,
 }
 
-/// Streamed API answers produced at once (see `MediaLimits::answers`).
+/// Streamed API answers produced at once, server-wide (see `MediaLimits::answers`).
 const ANSWERS_AT_ONCE: usize = 4;
+/// ... and per user: one user's slow readers cannot take every turn from everyone else.
+const ANSWERS_PER_USER: usize = 2;
 
 impl MediaLimits {
     pub fn from_config(config: &crate::config::LimitsConfig) -> Self {
         Self {
             io: BlockingIo::new(config.stream_io_threads),
             streams: UserStreams::new(config.streams_per_user),
-            answers: Arc::new(Semaphore::new(ANSWERS_AT_ONCE)),
+            answers: AnswerTurns::new(ANSWERS_AT_ONCE, ANSWERS_PER_USER),
         }
+    }
+}
+
+/// Turns to produce a streamed answer: at most `at_once` server-wide and `per_user` per user.
+/// Waiting for a turn is async and holds nothing.
+pub struct AnswerTurns {
+    server: Arc<Semaphore>,
+    per_user: usize,
+    users: Mutex<HashMap<i32, Arc<Semaphore>>>,
+}
+
+/// A turn held while an answer is produced; dropping it gives it back.
+pub struct AnswerTurn {
+    _user: tokio::sync::OwnedSemaphorePermit,
+    _server: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl AnswerTurns {
+    pub fn new(at_once: usize, per_user: usize) -> Self {
+        Self {
+            server: Arc::new(Semaphore::new(at_once.max(1))),
+            per_user: per_user.max(1),
+            users: Mutex::default(),
+        }
+    }
+
+    /// Waits for `user`'s turn: first one of the user's own, then one of the server's (so a
+    /// user over their share waits without holding a server-wide turn).
+    pub async fn take(&self, user: i32) -> Result<AnswerTurn, tokio::sync::AcquireError> {
+        let mine = {
+            let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+            // Users with no answer running or waiting are forgotten.
+            users.retain(|_, s| Arc::strong_count(s) > 1);
+            users
+                .entry(user)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_user)))
+                .clone()
+        };
+        let user_turn = mine.acquire_owned().await?;
+        let server_turn = self.server.clone().acquire_owned().await?;
+        Ok(AnswerTurn {
+            _user: user_turn,
+            _server: server_turn,
+        })
     }
 }
 
@@ -167,6 +213,26 @@ mod tests {
         let unlimited = UserStreams::new(0);
         let many: Vec<_> = (0..100).filter_map(|_| unlimited.open(1)).collect();
         assert_eq!(many.len(), 100);
+    }
+
+    #[actix_web::test]
+    async fn one_user_cannot_take_every_answer_turn() {
+        use std::time::Duration;
+        let turns = AnswerTurns::new(3, 2);
+        let _a1 = turns.take(1).await.unwrap();
+        let a2 = turns.take(1).await.unwrap();
+        // User 1's third answer waits, though the server has a turn left...
+        let third = tokio::time::timeout(Duration::from_millis(50), turns.take(1)).await;
+        assert!(third.is_err(), "user 1 got a third turn");
+        // ... which user 2 gets.
+        let b1 = tokio::time::timeout(Duration::from_millis(50), turns.take(2)).await;
+        assert!(b1.is_ok(), "user 2 waited behind user 1");
+        // The server's turns are all taken now: user 2's second waits for one.
+        let b2 = tokio::time::timeout(Duration::from_millis(50), turns.take(2)).await;
+        assert!(b2.is_err(), "more than three turns at once");
+        drop(a2);
+        let again = tokio::time::timeout(Duration::from_millis(50), turns.take(1)).await;
+        assert!(again.is_ok(), "a given-back turn is taken again");
     }
 
     #[actix_web::test]

@@ -7,7 +7,7 @@
 //! is one snapshot, as every other operation's. Its bytes go through a bounded channel to the
 //! HTTP body; a client that goes away, or reads nothing for `transcode.idle_secs`, ends it
 //! (thread, connection and transaction given back). At most `MediaLimits::answers` producers
-//! run at once; the others wait for a turn without holding a thread.
+//! run at once (four, two per user); the others wait for a turn without holding a thread.
 //!
 //! Errors before the head (no such playlist, not allowed, no connection) are ordinary error
 //! envelopes. After the head the status is already "ok" on the wire: an error ends the body
@@ -151,8 +151,7 @@ where
         .state
         .media
         .answers
-        .clone()
-        .acquire_owned()
+        .take(ctx.user.id)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let catalog = ctx.state.catalog.clone();
