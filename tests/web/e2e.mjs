@@ -666,14 +666,30 @@ async function formatsPage() {
   return formats;
 }
 
-/** The album named `name` on the page's server: its id and its songs. */
+/**
+ * The album named `name` on the page's server: its id and its songs. Asks again for up to
+ * 30 s (the session may still be being stored, the scan still running on a loaded machine),
+ * then fails with the server's last answer.
+ */
 function albumByName(p, name) {
   return p.evaluate(async (n) => {
-    const key = JSON.parse(localStorage.getItem('mediastreamer.session')).apiKey;
-    const get = async (q) => (await (await fetch(`/rest/${q}&f=json&apiKey=${key}`)).json())['subsonic-response'];
-    const list = await get('getAlbumList2?type=alphabeticalByName&size=100');
-    const album = list.albumList2.album.find((a) => a.name === n);
-    return (await get(`getAlbum?id=${album.id}`)).album;
+    let last;
+    for (const started = Date.now(); Date.now() - started < 30000;) {
+      const session = JSON.parse(localStorage.getItem('mediastreamer.session') || 'null');
+      if (session && session.apiKey) {
+        const get = async (q) =>
+          (await (await fetch(`/rest/${q}&f=json&apiKey=${session.apiKey}`)).json())['subsonic-response'];
+        last = await get('getAlbumList2?type=alphabeticalByName&size=100');
+        const album = last.albumList2 && (last.albumList2.album || []).find((a) => a.name === n);
+        if (album) {
+          const found = await get(`getAlbum?id=${album.id}`);
+          if (found.album) return found.album;
+          last = found;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`no album "${n}": ${JSON.stringify(last)}`);
   }, name);
 }
 
