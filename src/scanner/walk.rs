@@ -70,23 +70,32 @@ fn audio_signature(head: &[u8]) -> Option<&'static str> {
     })
 }
 
-/// Why a file that is not cataloged should still be reported, if it is audio: an audio
-/// extension the scanner cannot read, or audio content under a name it does not know.
-fn unread_audio(path: &Path, ext: Option<&str>) -> Option<String> {
+/// Why a file that is not cataloged should still be reported, judged by its name alone:
+/// `Some(reason)` for an audio extension the scanner cannot read, `None` for a name that is
+/// never audio (images, sidecars, documents...); `Err(())` when only the file's first bytes
+/// can tell ([`unread_audio_signature`]).
+pub fn unread_audio_by_name(ext: Option<&str>) -> Result<Option<String>, ()> {
     if let Some(ext) = ext {
         if UNREAD_AUDIO_EXTENSIONS.contains(&ext) {
-            return Some(format!(".{ext} audio files are not supported"));
+            return Ok(Some(format!(".{ext} audio files are not supported")));
         }
         if IMAGE_EXTENSIONS.contains(&ext) || NON_AUDIO_EXTENSIONS.contains(&ext) {
-            return None;
+            return Ok(None);
         }
     }
+    Err(())
+}
+
+/// Whether a file under a name the scanner does not read holds audio, by its first bytes:
+/// the reason to report it. Opens the file: the scan only calls it for files that are new
+/// or changed since the last scan (see `run::DirContext`).
+pub fn unread_audio_signature(path: &Path, name: &str) -> Option<String> {
     let mut head = [0u8; 16];
     let n = fs::File::open(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
         .ok()?;
     let kind = audio_signature(&head[..n])?;
-    let name = ext.map_or_else(|| "no extension".to_owned(), |e| format!(".{e}"));
+    let name = extension(name).map_or_else(|| "no extension".to_owned(), |e| format!(".{e}"));
     Some(format!(
         "{kind} audio under a name the scanner does not read ({name}); rename it to include it"
     ))
@@ -122,6 +131,9 @@ pub struct DirListing {
     pub lyrics_files: Vec<String>,
     /// M3U/M3U8 playlist files, with their stat data.
     pub playlists: Vec<FileEntry>,
+    /// Files of unknown type whose first bytes may announce audio, with their stat data: the
+    /// scan decides whether to look (the walk opens no file).
+    pub unknown: Vec<FileEntry>,
 }
 
 impl DirListing {
@@ -259,6 +271,7 @@ fn walk_dir(
         images: Vec::new(),
         lyrics_files: Vec::new(),
         playlists: Vec::new(),
+        unknown: Vec::new(),
     };
     let mut subdirs: Vec<(PathBuf, String)> = Vec::new();
 
@@ -321,8 +334,15 @@ fn walk_dir(
                 || e == "lrc"
                 || super::m3u::PLAYLIST_EXTENSIONS.contains(&e.as_str())
         }) else {
-            if let Some(reason) = unread_audio(&path, extension(&name).as_deref()) {
-                on_error(&path, reason);
+            match unread_audio_by_name(extension(&name).as_deref()) {
+                Ok(Some(reason)) => on_error(&path, reason),
+                Ok(None) => {}
+                Err(()) => listing.unknown.push(FileEntry {
+                    name,
+                    rel_path,
+                    size: meta.len() as i64,
+                    mtime_ms: mtime_ms(&meta),
+                }),
             }
             continue;
         };
@@ -350,6 +370,7 @@ fn walk_dir(
     listing.audio.sort_by(|a, b| a.name.cmp(&b.name));
     listing.images.sort();
     listing.playlists.sort_by(|a, b| a.name.cmp(&b.name));
+    listing.unknown.sort_by(|a, b| a.name.cmp(&b.name));
     subdirs.sort();
     on_dir(listing);
 
