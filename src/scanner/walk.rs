@@ -70,20 +70,28 @@ fn audio_signature(head: &[u8]) -> Option<&'static str> {
     })
 }
 
-/// Why a file that is not cataloged should still be reported, judged by its name alone:
-/// `Some(reason)` for an audio extension the scanner cannot read, `None` for a name that is
-/// never audio (images, sidecars, documents...); `Err(())` when only the file's first bytes
-/// can tell ([`unread_audio_signature`]).
-pub fn unread_audio_by_name(ext: Option<&str>) -> Result<Option<String>, ()> {
+/// What a file's name alone tells about a file the scanner does not catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnreadByName {
+    /// An audio extension the scanner cannot read: reported with this reason.
+    Unsupported(String),
+    /// A name that is never audio (images, sidecars, documents...).
+    NotAudio,
+    /// Only the file's first bytes can tell ([`unread_audio_signature`]).
+    Unknown,
+}
+
+/// See [`UnreadByName`].
+pub fn unread_audio_by_name(ext: Option<&str>) -> UnreadByName {
     if let Some(ext) = ext {
         if UNREAD_AUDIO_EXTENSIONS.contains(&ext) {
-            return Ok(Some(format!(".{ext} audio files are not supported")));
+            return UnreadByName::Unsupported(format!(".{ext} audio files are not supported"));
         }
         if IMAGE_EXTENSIONS.contains(&ext) || NON_AUDIO_EXTENSIONS.contains(&ext) {
-            return Ok(None);
+            return UnreadByName::NotAudio;
         }
     }
-    Err(())
+    UnreadByName::Unknown
 }
 
 /// Whether a file under a name the scanner does not read holds audio, by its first bytes:
@@ -335,9 +343,9 @@ fn walk_dir(
                 || super::m3u::PLAYLIST_EXTENSIONS.contains(&e.as_str())
         }) else {
             match unread_audio_by_name(extension(&name).as_deref()) {
-                Ok(Some(reason)) => on_error(&path, reason),
-                Ok(None) => {}
-                Err(()) => listing.unknown.push(FileEntry {
+                UnreadByName::Unsupported(reason) => on_error(&path, reason),
+                UnreadByName::NotAudio => {}
+                UnreadByName::Unknown => listing.unknown.push(FileEntry {
                     name,
                     rel_path,
                     size: meta.len() as i64,
