@@ -88,7 +88,7 @@ impl CachedFile {
         self.len == 0
     }
 
-    /// The first bytes of the file (up to 128 KiB), for signature checks.
+    /// The first bytes of the file (up to 64 KiB), for signature checks.
     pub fn head(&self) -> &[u8] {
         &self.head
     }
