@@ -268,47 +268,36 @@ pub fn run_scan(
                 seen_dirs: &mut seen_dirs,
                 playlist_files: &mut playlist_files,
             };
-            // The walk (directory listings and stat calls) runs on a thread of its own, ahead
-            // of the comparison with the catalog here: the two overlap instead of adding up.
-            let (dir_tx, dir_rx) = crossbeam_channel::bounded::<DirListing>(256);
-            let problems_tx = writer_tx.clone();
-            let errors = &errors;
-            let rules = &rules;
-            let folder_root = &folder.1;
-            let folder_id = scope.folder_id;
-            let walker = s.spawn(move || {
-                let mut on_error = |path: &Path, reason: String| {
-                    errors.record(progress, path, &reason);
-                    let _ = problems_tx.send(WriterMsg::Problem {
-                        folder_id,
-                        rel_path: rel_of(folder_root, path),
-                        size: 0,
-                        mtime_ms: 0,
-                        reason,
-                    });
-                };
-                walk::walk(
-                    &start,
-                    &scope.rel_path,
-                    rules,
-                    stopped,
-                    &mut |listing| {
-                        let _ = dir_tx.send(listing);
-                    },
-                    &mut on_error,
-                );
-            });
-            for listing in dir_rx.iter() {
+            let mut on_dir = |listing: DirListing| {
                 if walk_error.is_none()
                     && let Err(e) = ctx.visit(listing)
                 {
                     walk_error = Some(e);
                     abort.store(true, Ordering::Relaxed);
                 }
-            }
-            walker
-                .join()
-                .map_err(|_| ScanError::Thread("the folder walk panicked".into()))?;
+            };
+            let writer_tx = &writer_tx;
+            let errors = &errors;
+            let folder_root = &folder.1;
+            let folder_id = scope.folder_id;
+            let mut on_error = |path: &Path, reason: String| {
+                errors.record(progress, path, &reason);
+                let _ = writer_tx.send(WriterMsg::Problem {
+                    folder_id,
+                    rel_path: rel_of(folder_root, path),
+                    size: 0,
+                    mtime_ms: 0,
+                    reason,
+                });
+            };
+            walk::walk(
+                &start,
+                &scope.rel_path,
+                &rules,
+                stopped,
+                &mut on_dir,
+                &mut on_error,
+            );
         }
         drop(job_tx);
         for w in workers {
