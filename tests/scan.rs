@@ -640,3 +640,45 @@ fn no_audio_file_is_silently_absent() {
     let (again, _) = lib.scan();
     assert_eq!(again.errors, 7, "{:?}", again.error_list);
 }
+
+#[test]
+fn files_of_unknown_type_are_opened_only_when_they_may_be_new() {
+    let lib = TestLibrary::new();
+    lib.add(
+        "Album/01.mp3",
+        Format::Mp3,
+        &spec("One", "A", "Album", None, 1),
+    );
+    let data = lib.add_raw("Album/data.bin", b"a sidecar of some tool, not audio");
+    age(&data);
+    let (first, _) = lib.scan();
+    assert_eq!(first.errors, 0, "{:?}", first.error_list);
+
+    // The same file now holds FLAC, rewritten in place with its old mtime: the folder and the
+    // file look unchanged, so the rescan does not open it (and cannot see the FLAC).
+    let old_mtime = std::fs::metadata(&data).unwrap().modified().unwrap();
+    std::fs::write(&data, mediastreamer::synth::template_bytes(Format::Flac)).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&data)
+        .unwrap()
+        .set_modified(old_mtime)
+        .unwrap();
+    let (unchanged, _) = lib.scan();
+    assert_eq!(unchanged.errors, 0, "{:?}", unchanged.error_list);
+
+    // Modified since the last scan: opened, and the audio under an unknown name reported.
+    std::fs::File::options()
+        .write(true)
+        .open(&data)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now())
+        .unwrap();
+    let (changed, _) = lib.scan();
+    assert_eq!(changed.errors, 1, "{:?}", changed.error_list);
+    assert!(changed.error_list[0].reason.contains("FLAC"));
+    // Reported again while unchanged, from the catalog's record.
+    let (again, _) = lib.scan();
+    assert_eq!(again.errors, 1, "{:?}", again.error_list);
+    assert_eq!(again.error_list[0].reason, changed.error_list[0].reason);
+}

@@ -8,6 +8,9 @@
 //! files of real sizes with real-sized pictures (see `synth::RealMaterial`). Either way the
 //! bench first times reading every file's head and tail with two threads: the floor a scan
 //! cannot beat on this machine.
+//! `--library DIR` scans an existing library instead (full scan and no-change rescans only;
+//! DIR is never modified), e.g. the 1M-track one. `--watch` then starts the server with its
+//! watcher and times how long a file added to a watched folder takes to show in search3.
 //! Needs the release binary next to this one: `cargo build --release --features synth`.
 
 use std::fs;
@@ -47,9 +50,20 @@ struct Args {
     keep: Option<PathBuf>,
     #[command(flatten)]
     material: MaterialArgs,
-    /// Also drop the page cache (needs root) and time a cold full scan and a cold floor.
+    /// Also drop the page cache (needs root) and time a cold full scan, a cold no-change
+    /// rescan and a cold floor.
     #[arg(long)]
     cold: bool,
+    /// Scan this existing library instead of generating one: full scan and no-change rescans
+    /// only (`--tracks`, `--changes` and the material options are ignored); DIR is never
+    /// written to.
+    #[arg(long, value_name = "DIR")]
+    library: Option<PathBuf>,
+    /// Finally start the server with its file watcher and time how long a file added to a
+    /// watched folder takes to be found by search3 (in an album folder of a generated
+    /// library; in a second, empty music folder with `--library`).
+    #[arg(long)]
+    watch: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -154,30 +168,60 @@ struct Report {
     artists: usize,
     generate_seconds: f64,
     steps: Vec<Step>,
+    watch: Option<WatchTiming>,
     warnings: Vec<String>,
 }
 
+/// The watcher step: server start-up (watches set up) and the added file's latency.
+struct WatchTiming {
+    startup_seconds: f64,
+    visible_seconds: f64,
+}
+
 fn run(args: &Args, binary: &Path, work: &Path) -> anyhow::Result<Report> {
-    let library = work.join("library");
-    let config = write_config(work, &library)?;
+    // With `--library`, the watcher step adds its file to a second music folder of its own.
+    let (library, drop_folder) = match &args.library {
+        Some(dir) => (
+            dir.canonicalize()
+                .with_context(|| format!("opening {}", dir.display()))?,
+            Some(work.join("watched")),
+        ),
+        None => (work.join("library"), None),
+    };
+    let mut folders = vec![library.clone()];
+    if let Some(drop_folder) = &drop_folder {
+        fs::create_dir_all(drop_folder)?;
+        folders.push(drop_folder.clone());
+    }
+    let config = write_config(work, &folders, None)?;
     let library_spec = |tracks, seed| args.material.library(tracks, seed);
 
     let started = Instant::now();
-    let generated = generate_library(&library, &library_spec(args.tracks, args.seed)?)
-        .context("generating the library")?;
+    let generated = match &args.library {
+        Some(_) => None,
+        None => Some(
+            generate_library(&library, &library_spec(args.tracks, args.seed)?)
+                .context("generating the library")?,
+        ),
+    };
     let generate_seconds = started.elapsed().as_secs_f64();
-    eprintln!(
-        "generated {} tracks in {generate_seconds:.1} s",
-        generated.tracks
-    );
-
     let files = audio_files(&library)?;
-    ensure!(
-        files.len() == generated.tracks,
-        "found {} audio files, generated {}",
-        files.len(),
-        generated.tracks
-    );
+    match &generated {
+        Some(generated) => {
+            eprintln!(
+                "generated {} tracks in {generate_seconds:.1} s",
+                generated.tracks
+            );
+            ensure!(
+                files.len() == generated.tracks,
+                "found {} audio files, generated {}",
+                files.len(),
+                generated.tracks
+            );
+        }
+        None => eprintln!("{}: {} audio files", library.display(), files.len()),
+    }
+    let tracks = files.len();
     let size = library_size(&files)?;
     // The first pass warms the page cache; the second is the warm floor.
     read_heads_and_tails(&files)?;
@@ -190,7 +234,7 @@ fn run(args: &Args, binary: &Path, work: &Path) -> anyhow::Result<Report> {
         steps: Vec::new(),
         warnings: Vec::new(),
     };
-    let n = args.tracks as u64;
+    let n = tracks as u64;
     let k = args.changes as u64;
     bench.scan(
         "full scan",
@@ -208,7 +252,7 @@ fn run(args: &Args, binary: &Path, work: &Path) -> anyhow::Result<Report> {
         },
     )?;
 
-    if args.changes > 0 {
+    if args.changes > 0 && generated.is_some() {
         ensure!(
             files.len() >= 3 * args.changes,
             "--changes {} needs at least {} tracks",
@@ -313,6 +357,14 @@ fn run(args: &Args, binary: &Path, work: &Path) -> anyhow::Result<Report> {
                         ..Expect::default()
                     },
                 )?;
+                drop_page_cache()?;
+                bench.scan(
+                    "rescan, no change, cold",
+                    Expect {
+                        tracks: n,
+                        ..Expect::default()
+                    },
+                )?;
             }
             Err(e) => bench.warnings.push(format!(
                 "cold steps skipped: cannot drop the page cache: {e:#}"
@@ -320,42 +372,181 @@ fn run(args: &Args, binary: &Path, work: &Path) -> anyhow::Result<Report> {
         }
     }
 
+    let watch = if args.watch {
+        eprintln!("watcher…");
+        let target = match &drop_folder {
+            Some(folder) => folder.clone(),
+            None => files
+                .first()
+                .and_then(|f| f.parent())
+                .context("no album folder")?
+                .to_path_buf(),
+        };
+        Some(time_watcher(binary, work, &folders, &target)?)
+    } else {
+        None
+    };
+
+    let first = bench.steps.first().map(|s| &s.summary);
     Ok(Report {
-        material: args.material.describe().to_owned(),
+        material: match &args.library {
+            Some(dir) => format!("existing library {}", dir.display()),
+            None => args.material.describe().to_owned(),
+        },
         library_bytes: size.apparent,
         library_stored_bytes: size.stored,
         warm_floor,
         cold_floor,
-        tracks: args.tracks,
-        changes: args.changes,
-        albums: generated.albums,
-        artists: generated.artists,
+        tracks,
+        changes: if generated.is_some() { args.changes } else { 0 },
+        albums: generated
+            .as_ref()
+            .map_or(first.map_or(0, |s| s.albums as usize), |g| g.albums),
+        artists: generated
+            .as_ref()
+            .map_or(first.map_or(0, |s| s.artists as usize), |g| g.artists),
         generate_seconds,
+        watch,
         steps: bench.steps,
         warnings: bench.warnings,
     })
 }
 
-fn write_config(work: &Path, library: &Path) -> anyhow::Result<PathBuf> {
+/// The server killed when dropped.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the server with its watcher on the scanned catalog, waits until it answers (its
+/// watches are set up before it serves), then moves a new MP3 into `target` and polls search3
+/// for its title every 20 ms.
+fn time_watcher(
+    binary: &Path,
+    work: &Path,
+    folders: &[PathBuf],
+    target: &Path,
+) -> anyhow::Result<WatchTiming> {
+    use mediastreamer::synth::{Format, TrackSpec, tagged_bytes};
+    use std::time::Duration;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let config = write_config(work, folders, Some(port))?;
+    let added = Command::new(binary)
+        .arg("--config")
+        .arg(&config)
+        .args(["user", "add", "bench", "--password", "benchpw", "--admin"])
+        .output()?;
+    ensure!(
+        added.status.success(),
+        "adding the bench user: {}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let log = fs::File::create(work.join("watch-server.log"))?;
+    let started = Instant::now();
+    let _server = Server(
+        Command::new(binary)
+            .arg("--config")
+            .arg(&config)
+            .env("MEDIASTREAMER_LOUDNESS__ENABLED", "false")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?,
+    );
+    let call = |method: &str, query: &str| -> Option<Value> {
+        let url = format!(
+            "http://127.0.0.1:{port}/rest/{method}?u=bench&p=benchpw&v=1.16.1&c=scan-bench&f=json&{query}"
+        );
+        let mut response = ureq::get(&url).call().ok()?;
+        let body = response.body_mut().read_to_string().ok()?;
+        serde_json::from_str(&body).ok()
+    };
+    while call("ping", "").is_none() {
+        ensure!(
+            started.elapsed() < Duration::from_secs(900),
+            "the server did not answer within 15 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let startup_seconds = started.elapsed().as_secs_f64();
+
+    let title = format!("Watchbench{}", std::process::id());
+    let spec = TrackSpec {
+        title: title.clone(),
+        artist: "Scan Bench".into(),
+        album: "Watched by scan-bench".into(),
+        ..TrackSpec::default()
+    };
+    // Written beside, then moved in: the watcher sees one complete file appear.
+    let staged = work.join(format!("{title}.mp3"));
+    fs::write(&staged, tagged_bytes(Format::Mp3, &spec)?)?;
+    let added_at = Instant::now();
+    fs::rename(&staged, target.join(format!("{title}.mp3")))?;
+    let query = format!("query={title}&songCount=1&albumCount=0&artistCount=0");
+    loop {
+        let found = call("search3", &query).is_some_and(|r| {
+            r["subsonic-response"]["searchResult3"]["song"]
+                .as_array()
+                .is_some_and(|songs| !songs.is_empty())
+        });
+        if found {
+            break;
+        }
+        ensure!(
+            added_at.elapsed() < Duration::from_secs(120),
+            "the added file did not show in search3 within 2 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(WatchTiming {
+        startup_seconds,
+        visible_seconds: added_at.elapsed().as_secs_f64(),
+    })
+}
+
+/// The scans' config (`config.toml`), or with a port the watcher step's (`watch.toml`).
+fn write_config(
+    work: &Path,
+    folders: &[PathBuf],
+    watch_port: Option<u16>,
+) -> anyhow::Result<PathBuf> {
     let toml_string = |path: &Path| -> anyhow::Result<String> {
         let text = path.to_str().context("the work folder path is not UTF-8")?;
         Ok(toml::Value::String(text.to_owned()).to_string())
     };
+    let folders = folders
+        .iter()
+        .map(|f| toml_string(f))
+        .collect::<anyhow::Result<Vec<_>>>()?
+        .join(", ");
     let config = format!(
-        "[server]\naddress = \"127.0.0.1:0\"\n\n\
-         [library]\nfolders = [{}]\n\n\
+        "[server]\naddress = \"127.0.0.1:{}\"\n\n\
+         [library]\nfolders = [{folders}]\n\n\
          [database]\npath = {}\n\n\
-         [scan]\nschedule = \"\"\non_startup = false\nwatch = false\n",
-        toml_string(library)?,
-        toml_string(&work.join("bench.db"))?
+         [scan]\nschedule = \"\"\non_startup = false\nwatch = {}\n\n\
+         [log]\nlevel = \"info\"\n",
+        watch_port.unwrap_or(0),
+        toml_string(&work.join("bench.db"))?,
+        watch_port.is_some()
     );
-    let path = work.join("config.toml");
+    let path = work.join(if watch_port.is_some() {
+        "watch.toml"
+    } else {
+        "config.toml"
+    });
     fs::write(&path, config)?;
     Ok(path)
 }
 
-/// Every non-image file under `root`, sorted.
+/// Every file under `root` the scanner reads as audio, sorted.
 fn audio_files(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    use mediastreamer::scanner::walk::{AUDIO_EXTENSIONS, extension};
     let mut files = Vec::new();
     let mut dirs = vec![root.to_path_buf()];
     while let Some(dir) = dirs.pop() {
@@ -364,10 +555,11 @@ fn audio_files(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
             let path = entry.path();
             if entry.file_type()?.is_dir() {
                 dirs.push(path);
-            } else if !matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("jpg" | "png")
-            ) {
+            } else if path
+                .file_name()
+                .and_then(|n| extension(n.to_str()?))
+                .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.as_str()))
+            {
                 files.push(path);
             }
         }
@@ -676,6 +868,13 @@ impl Report {
                 );
             }
         }
+        if let Some(w) = &self.watch {
+            println!(
+                "watcher: server answered {:.1} s after start (watches set up); an added file \
+                 showed in search3 after {:.2} s",
+                w.startup_seconds, w.visible_seconds
+            );
+        }
         for warning in &self.warnings {
             println!("warning: {warning}");
         }
@@ -717,6 +916,13 @@ impl Report {
             "delete_seconds": seconds("delete"),
             "retag_seconds": seconds("retag"),
             "move_seconds": seconds("move"),
+            "noop_rescan_cold_seconds": self
+                .steps
+                .iter()
+                .find(|s| s.name == "rescan, no change, cold")
+                .map(|s| s.wall_seconds),
+            "watch_startup_seconds": self.watch.as_ref().map(|w| w.startup_seconds),
+            "watch_visible_seconds": self.watch.as_ref().map(|w| w.visible_seconds),
             "peak_rss_mib": mib(self.steps.iter().map(|s| s.max_rss_kib).max().unwrap_or(0)),
             "warnings": self.warnings.len(),
         })

@@ -11,8 +11,10 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 /// Bytes read at the start of every file: ID3v2 tags, FLAC metadata, Ogg headers, most MP4
-/// `moov` atoms of small files. Files up to this size are read whole in one call.
-const HEAD: u64 = 128 * 1024;
+/// `moov` atoms of small files. Files up to this size are read whole in one call. (128 KiB
+/// was measured to cost a seventh of a scan of real files in copying alone, mostly picture
+/// bytes that are never parsed; what lies beyond is read in windows when a parser needs it.)
+const HEAD: u64 = 64 * 1024;
 /// Bytes read at the end: ID3v1, APE tags, Lyrics3, a trailing `moov`.
 const TAIL: u64 = 16 * 1024;
 /// Size of the window refilled for reads elsewhere.
@@ -86,7 +88,7 @@ impl CachedFile {
         self.len == 0
     }
 
-    /// The first bytes of the file (up to 128 KiB), for signature checks.
+    /// The first bytes of the file (up to 64 KiB), for signature checks.
     pub fn head(&self) -> &[u8] {
         &self.head
     }

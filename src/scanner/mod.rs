@@ -4,6 +4,7 @@
 //! trigger (start-up, schedule, watcher, CLI, API) goes through `trigger`, and requests that
 //! arrive while a scan runs are merged into the next one.
 
+pub mod adts;
 pub mod album_rules;
 pub mod asf;
 pub mod cached_file;
@@ -12,6 +13,7 @@ pub mod embedded_art;
 pub mod grouping;
 pub mod m3u;
 pub mod meta;
+pub mod picture_free;
 mod run;
 pub mod schedule;
 pub mod tags;

@@ -70,23 +70,40 @@ fn audio_signature(head: &[u8]) -> Option<&'static str> {
     })
 }
 
-/// Why a file that is not cataloged should still be reported, if it is audio: an audio
-/// extension the scanner cannot read, or audio content under a name it does not know.
-fn unread_audio(path: &Path, ext: Option<&str>) -> Option<String> {
+/// What a file's name alone tells about a file the scanner does not catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnreadByName {
+    /// An audio extension the scanner cannot read: reported with this reason.
+    Unsupported(String),
+    /// A name that is never audio (images, sidecars, documents...).
+    NotAudio,
+    /// Only the file's first bytes can tell ([`unread_audio_signature`]).
+    Unknown,
+}
+
+/// See [`UnreadByName`].
+pub fn unread_audio_by_name(ext: Option<&str>) -> UnreadByName {
     if let Some(ext) = ext {
         if UNREAD_AUDIO_EXTENSIONS.contains(&ext) {
-            return Some(format!(".{ext} audio files are not supported"));
+            return UnreadByName::Unsupported(format!(".{ext} audio files are not supported"));
         }
         if IMAGE_EXTENSIONS.contains(&ext) || NON_AUDIO_EXTENSIONS.contains(&ext) {
-            return None;
+            return UnreadByName::NotAudio;
         }
     }
+    UnreadByName::Unknown
+}
+
+/// Whether a file under a name the scanner does not read holds audio, by its first bytes:
+/// the reason to report it. Opens the file: the scan only calls it for files that are new
+/// or changed since the last scan (see `run::DirContext`).
+pub fn unread_audio_signature(path: &Path, name: &str) -> Option<String> {
     let mut head = [0u8; 16];
     let n = fs::File::open(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
         .ok()?;
     let kind = audio_signature(&head[..n])?;
-    let name = ext.map_or_else(|| "no extension".to_owned(), |e| format!(".{e}"));
+    let name = extension(name).map_or_else(|| "no extension".to_owned(), |e| format!(".{e}"));
     Some(format!(
         "{kind} audio under a name the scanner does not read ({name}); rename it to include it"
     ))
@@ -122,6 +139,9 @@ pub struct DirListing {
     pub lyrics_files: Vec<String>,
     /// M3U/M3U8 playlist files, with their stat data.
     pub playlists: Vec<FileEntry>,
+    /// Files of unknown type whose first bytes may announce audio, with their stat data: the
+    /// scan decides whether to look (the walk opens no file).
+    pub unknown: Vec<FileEntry>,
 }
 
 impl DirListing {
@@ -259,6 +279,7 @@ fn walk_dir(
         images: Vec::new(),
         lyrics_files: Vec::new(),
         playlists: Vec::new(),
+        unknown: Vec::new(),
     };
     let mut subdirs: Vec<(PathBuf, String)> = Vec::new();
 
@@ -321,8 +342,15 @@ fn walk_dir(
                 || e == "lrc"
                 || super::m3u::PLAYLIST_EXTENSIONS.contains(&e.as_str())
         }) else {
-            if let Some(reason) = unread_audio(&path, extension(&name).as_deref()) {
-                on_error(&path, reason);
+            match unread_audio_by_name(extension(&name).as_deref()) {
+                UnreadByName::Unsupported(reason) => on_error(&path, reason),
+                UnreadByName::NotAudio => {}
+                UnreadByName::Unknown => listing.unknown.push(FileEntry {
+                    name,
+                    rel_path,
+                    size: meta.len() as i64,
+                    mtime_ms: mtime_ms(&meta),
+                }),
             }
             continue;
         };
@@ -350,6 +378,7 @@ fn walk_dir(
     listing.audio.sort_by(|a, b| a.name.cmp(&b.name));
     listing.images.sort();
     listing.playlists.sort_by(|a, b| a.name.cmp(&b.name));
+    listing.unknown.sort_by(|a, b| a.name.cmp(&b.name));
     subdirs.sort();
     on_dir(listing);
 

@@ -29,6 +29,7 @@ use lofty::wavpack::WavPackFile;
 use crate::scanner::asf::AsfPicture;
 use crate::scanner::cached_file::CachedFile;
 use crate::scanner::dsd::DsdKind;
+use crate::scanner::picture_free::without_pictures;
 use crate::scanner::{asf, dsd};
 
 use super::TagError;
@@ -89,10 +90,26 @@ pub(super) fn open_and_parse(
     let Some(file_type) = sniffed.or_else(|| FileType::from_path(path)) else {
         return Err(TagError::NotAudio);
     };
-    let mut reader = probe.into_inner();
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        parse_as(file_type, &mut reader, options)
-    }));
+    let reader = probe.into_inner();
+    let len = reader.len();
+    // Without pictures, the parser is shown a view of the file with them cut out.
+    let view = if read_cover_art {
+        Err(reader)
+    } else {
+        without_pictures(reader, len, file_type)
+    };
+    let (result, reader) = match view {
+        Ok(mut view) => {
+            let result = catch_unwind(AssertUnwindSafe(|| parse_as(file_type, &mut view, options)));
+            (result, view.into_inner())
+        }
+        Err(mut reader) => {
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                parse_as(file_type, &mut reader, options)
+            }));
+            (result, reader)
+        }
+    };
     match result {
         Err(_) => Err(TagError::Panicked),
         // An Ogg stream cut inside its headers parses, but has no audio page to time it.
@@ -270,10 +287,28 @@ pub(super) fn parse_as<R: Read + Seek>(
             ((*f.properties()).into(), codec)
         }
         FileType::Aac => {
-            let mut f = AacFile::read_from(r, options)?;
+            // lofty walks every frame for the properties; the estimate reads the first ones.
+            let estimate = crate::scanner::adts::estimate_file(r);
+            r.seek(io::SeekFrom::Start(0))
+                .map_err(FileParseError::from)?;
+            let mut aac_options = options;
+            let aac_options = aac_options.read_properties(estimate.is_none());
+            let mut f = AacFile::read_from(r, aac_options)?;
             tags.extend(f.remove_id3v2().map(OwnedTag::Id3v2));
             tags.extend(f.remove_id3v1().map(OwnedTag::Id3v1));
-            ((*f.properties()).into(), "AAC")
+            let properties = match estimate {
+                Some(e) => FileProperties::new(
+                    e.duration,
+                    Some(e.bitrate),
+                    Some(e.bitrate),
+                    Some(e.sample_rate),
+                    None,
+                    Some(e.channels),
+                    None,
+                ),
+                None => (*f.properties()).into(),
+            };
+            (properties, "AAC")
         }
         FileType::Flac => {
             let mut f = FlacFile::read_from(r, options)?;
