@@ -400,15 +400,18 @@ impl Transcoder {
         let measured = self.measure(source, layout::output_rate_for, time_offset)?;
         let rate = measured.rate;
         let layout = Layout::new(kbps, rate, measured.samples);
+        let segments = Segments::of(&layout);
+        // The segmentation decides the bytes too: cached files and ETags of another one
+        // (15 s segments before) are never taken for these.
         let key = format!(
-            "{}-{}-{}k-{}-{}",
-            source.id, source.mtime, kbps, rate, layout.samples
+            "{}-{}-{}k-{}-{}-s{}p{}",
+            source.id, source.mtime, kbps, rate, layout.samples, segments.len, segments.preroll
         );
         let start = measured.start;
         Ok(Plan {
             path: source.path.clone(),
             decoder: measured.decoder,
-            segments: Segments::of(&layout),
+            segments,
             layout,
             start,
             identity: identity(&key, start),
@@ -672,7 +675,7 @@ pub fn produce(
             return Ok(Flow::Stop);
         }
         segment += 1;
-        if segment * plan.segments.len >= layout.audio_frames {
+        if plan.segments.start(segment).0 >= layout.audio_frames {
             return Ok(Flow::Continue);
         }
     }
@@ -687,7 +690,7 @@ fn encode_segment(
 ) -> Result<Flow, TranscodeError> {
     let layout = &plan.layout;
     let (first, encoder_start) = plan.segments.start(s);
-    let end = (first + plan.segments.len).min(layout.audio_frames);
+    let end = plan.segments.start(s + 1).0.min(layout.audio_frames);
     let start_sample = encoder_start * SAMPLES_PER_FRAME;
     let mut source = decode::open(
         &plan.decoder,
