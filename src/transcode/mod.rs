@@ -442,7 +442,7 @@ impl Transcoder {
         );
         // The tags are part of the bytes (and may change without the file: computed gains).
         let key = format!(
-            "{}-{}-opus{}k-{}ch-{}-{:016x}",
+            "{}-{}-opus{}k-{}ch-{}-{:016x}-t2",
             source.id,
             source.mtime,
             kbps,
