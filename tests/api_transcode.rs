@@ -892,6 +892,8 @@ fn a_finished_opus_transcode_is_served_from_the_cache() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(std::fs::read(&entry).unwrap(), first.body);
+    // Named by its format (an Opus file is not filed as .mp3).
+    assert_eq!(entry.extension().unwrap(), "opus", "{}", entry.display());
     let mut marked = first.body.clone();
     let n = marked.len();
     marked[n - 10..].copy_from_slice(b"CACHED-HIT");

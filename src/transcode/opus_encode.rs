@@ -8,7 +8,7 @@
 
 use super::decode::{self, Decoder};
 use super::ogg::{OggLayout, PACKET_SAMPLES, PREROLL_PACKETS, RATE};
-use super::{Flow, TranscodeError, send_in_range, shortfall_tolerance};
+use super::{Flow, TranscodeError, shortfall_tolerance};
 use std::ops::Range;
 use std::path::PathBuf;
 
@@ -95,37 +95,18 @@ pub fn produce(
 ) -> Result<Flow, TranscodeError> {
     let layout = &plan.layout;
     let range = range.start..range.end.min(layout.total_len());
-    let header_len = layout.header_len();
-    if range.start < header_len {
-        let part = &layout.headers()[range.start as usize..range.end.min(header_len) as usize];
-        if sink(part) == Flow::Stop {
-            return Ok(Flow::Stop);
-        }
-    }
-    if range.end <= header_len {
-        return Ok(Flow::Continue);
-    }
-    let Some(first_page) = layout.page_at(range.start.max(header_len)) else {
-        return Ok(Flow::Continue);
-    };
     let per_segment = layout.segment_packets() / layout.packets_per_page;
-    let mut segment = first_page / per_segment;
-    loop {
-        let mut finished = false;
-        let flow = encode_segment(plan, segment, &mut |p, page| {
-            send_in_range(&range, layout.page_offset(p), page, &mut finished, sink)
-        })?;
-        if finished {
-            return Ok(Flow::Continue);
-        }
-        if flow == Flow::Stop {
-            return Ok(Flow::Stop);
-        }
-        segment += 1;
-        if segment * per_segment >= layout.pages() {
-            return Ok(Flow::Continue);
-        }
-    }
+    let first = layout
+        .page_at(range.start.max(layout.header_len()))
+        .map(|p| p / per_segment);
+    let count = layout.pages().div_ceil(per_segment);
+    super::produce_segments(
+        range,
+        layout.headers(),
+        first.map(|s| s..count),
+        &mut |s, each| encode_segment(plan, s, &mut |p, page| each(layout.page_offset(p), page)),
+        sink,
+    )
 }
 
 /// Encodes segment `s` and hands each of its pages to `each` with the page's index.
