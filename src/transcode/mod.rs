@@ -661,17 +661,15 @@ pub fn produce(
         range,
         &layout.info_frame(),
         first.map(|s| s..count),
-        &mut |s, each| {
-            encode_segment(plan, s, &mut |k, frame| each(layout.frame_offset(k), frame))
-        },
+        &mut |s, each| encode_segment(plan, s, &mut |k, frame| each(layout.frame_offset(k), frame)),
         sink,
     )
 }
 
 /// Encodes one segment, handing each of its units (MP3 frames, Ogg pages) to the callback
 /// with the unit's byte offset in the stream.
-type EncodeSegment<'a> = dyn FnMut(u64, &mut dyn FnMut(u64, &[u8]) -> Flow) -> Result<Flow, TranscodeError>
-    + 'a;
+type EncodeSegment<'a> =
+    dyn FnMut(u64, &mut dyn FnMut(u64, &[u8]) -> Flow) -> Result<Flow, TranscodeError> + 'a;
 
 /// The part of `produce` both codecs share: the `header` bytes that lie in `range`, then
 /// `segments` (from the one holding `range.start`; None when it starts in the header or past
