@@ -137,7 +137,7 @@ async fn requested_track(ctx: &Ctx) -> Result<StreamTrack, ApiError> {
 }
 
 /// A downloaded podcast episode as a track to stream (70 until it is downloaded).
-pub(super) async fn requested_episode(ctx: &Ctx, id: i32) -> Result<StreamTrack, ApiError> {
+async fn requested_episode(ctx: &Ctx, id: i32) -> Result<StreamTrack, ApiError> {
     let folder = ctx.state.podcasts.folder().to_path_buf();
     ctx.db(move |c| Ok(crate::podcasts::playable(c, id, &folder)?))
         .await?

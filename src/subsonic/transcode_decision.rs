@@ -350,7 +350,12 @@ async fn requested_song(ctx: &Ctx) -> Result<TrackFile, ApiError> {
             let Some(Id::PodcastEpisode(id)) = id else {
                 return Err(ApiError::NotFound("Podcast episode"));
             };
-            return super::media::requested_episode(ctx, id).await;
+            // As `stream` finds it (70 until it is downloaded).
+            let folder = ctx.state.podcasts.folder().to_path_buf();
+            return ctx
+                .db(move |c| Ok(crate::podcasts::playable(c, id, &folder)?))
+                .await?
+                .ok_or(ApiError::NotFound("Downloaded podcast episode"));
         }
         _ => return Err(ApiError::BadParam("mediaType")),
     }
