@@ -892,6 +892,8 @@ fn a_finished_opus_transcode_is_served_from_the_cache() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(std::fs::read(&entry).unwrap(), first.body);
+    // Named by its format (an Opus file is not filed as .mp3).
+    assert_eq!(entry.extension().unwrap(), "opus", "{}", entry.display());
     let mut marked = first.body.clone();
     let n = marked.len();
     marked[n - 10..].copy_from_slice(b"CACHED-HIT");
@@ -925,4 +927,67 @@ fn opus_goes_through_the_ffmpeg_decoder_too() {
     let (samples, _, complaints) = decode_opus(&r.body);
     assert_eq!(complaints, "");
     assert!(samples > 0);
+}
+
+/// A gain measured between two requests: the second Opus stream carries it in OpusTags with
+/// the very same length and audio bytes (the tags have a fixed size), under a new ETag; a
+/// Range whose If-Range names the first stream's ETag gets the whole new stream (200), never
+/// a mix of the two.
+#[test]
+fn a_gain_measured_between_two_requests_changes_the_opus_tags_not_the_layout() {
+    let config = "[transcode]\nffmpeg = \"\"\n[loudness]\nenabled = false\n";
+    let mut server = start_server_configured(&["music"], config, 1, |f| {
+        let dir = f[0].join("Quiet");
+        std::fs::create_dir_all(&dir).unwrap();
+        let bytes = common::flac_bytes(44_100, 2, &tones(44_100, 2, 8.0));
+        std::fs::write(dir.join("quiet.flac"), bytes).unwrap();
+    });
+    let id = track_ids(server.port)["quiet.flac"].clone();
+    let path = stream_path(&id, "&format=opus&maxBitRate=96");
+    let before = server.fetch(&path, &[]);
+    assert_eq!(before.status, 200);
+    let old_etag = before.header("etag").unwrap().to_string();
+    let pages = ogg_pages(&before.body);
+    let audio = pages[2];
+    assert!(!String::from_utf8_lossy(&before.body[..audio]).contains("R128"));
+
+    server.restart_with(&[("MEDIASTREAMER_LOUDNESS__ENABLED", "true")]);
+    let started = Instant::now();
+    let gain = loop {
+        let song = server.call_both("getSong", &format!("{ADMIN}&id={id}"));
+        if let Some(gain) = song["song"]["replayGain"]["trackGain"].as_f64() {
+            break gain;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "never measured"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+
+    let after = server.fetch(&path, &[]);
+    assert_eq!(after.status, 200);
+    let new_etag = after.header("etag").unwrap().to_string();
+    assert_ne!(new_etag, old_etag);
+    assert_eq!(after.body.len(), before.body.len());
+    assert_eq!(ogg_pages(&after.body), pages);
+    let r128 = ((gain - 5.0) * 256.0).round() as i64;
+    let tags = String::from_utf8_lossy(&after.body[..audio]).into_owned();
+    assert!(tags.contains(&format!("R128_TRACK_GAIN={r128}")), "{tags}");
+    assert_eq!(
+        after.body[audio..],
+        before.body[audio..],
+        "the audio is the same"
+    );
+    let (_, _, complaints) = decode_opus(&after.body);
+    assert_eq!(complaints, "");
+
+    // A restart that still holds the old stream: the whole new one, then ranges of it.
+    let stale = server.fetch(&path, &[("Range", "bytes=50-"), ("If-Range", &old_etag)]);
+    assert_eq!(stale.status, 200);
+    assert_eq!(stale.header("etag"), Some(new_etag.as_str()));
+    assert!(stale.body == after.body);
+    let current = server.fetch(&path, &[("Range", "bytes=50-"), ("If-Range", &new_etag)]);
+    assert_eq!(current.status, 206);
+    assert!(current.body == after.body[50..]);
 }

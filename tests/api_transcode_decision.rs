@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const SECONDS: f64 = 20.0;
 
@@ -87,8 +87,12 @@ fn post_as(port: u16, path: &str, body: &str, content_type: &str) -> String {
 
 /// Asks for a decision in XML and JSON (both validated); the JSON `subsonic-response`.
 fn decide(user: &str, id: &str, client: &str) -> serde_json::Value {
-    let port = library().server.port;
-    let query = format!("{user}&mediaId={id}&mediaType=song");
+    decide_on(library().server.port, user, id, "song", client)
+}
+
+/// `decide` for any server and media type.
+fn decide_on(port: u16, user: &str, id: &str, media_type: &str, client: &str) -> serde_json::Value {
+    let query = format!("{user}&mediaId={id}&mediaType={media_type}");
     let xml = post_json(
         port,
         &format!("/rest/getTranscodeDecision.view?{query}"),
@@ -402,4 +406,143 @@ fn a_malformed_decision_fails_the_schema() {
         "transcodeDecision": { "canDirectPlay": "yes", "sourceStream": { "codec": "flac" } }
     });
     assert_valid_json("getTranscodeDecision", &wrong);
+}
+
+/// A one-route HTTP server for a podcast feed: `/feed.xml` lists one episode, `/ep.flac`.
+fn feed_server(episode: Vec<u8>) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let feed = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Talk</title>
+<item><title>Episode</title><guid>g1</guid><pubDate>01 Jun 2026 10:00:00 +0000</pubDate>
+<enclosure url="http://127.0.0.1:{port}/ep.flac" type="audio/flac" length="{}"/></item>
+</channel></rss>"#,
+        episode.len()
+    );
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let (kind, body) = if head.starts_with(b"GET /ep.flac") {
+                ("audio/flac", episode.as_slice())
+            } else {
+                ("application/rss+xml", feed.as_bytes())
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(body);
+        }
+    });
+    port
+}
+
+/// Podcast episodes (pe-N) are decided and streamed like songs; a song id under
+/// mediaType=podcast (and the other way round) is not found, an unknown mediaType refused.
+#[test]
+fn a_downloaded_podcast_episode_is_decided_and_played_like_a_song() {
+    const EPISODE_SECONDS: f64 = 6.0;
+    let episode = common::flac_bytes(44_100, 2, &tones(44_100, 2, EPISODE_SECONDS));
+    let feed = feed_server(episode);
+    let folder = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[podcasts]\nfolder = {:?}\nschedule = \"\"\ndownload_new = 1\n",
+        folder.path().display().to_string()
+    );
+    let server = common::api::start_server_configured(&["music"], &config, 1, |f| {
+        std::fs::write(
+            f[0].join("song.flac"),
+            common::flac_bytes(44_100, 2, &tones(44_100, 2, 2.0)),
+        )
+        .unwrap();
+    });
+    let created = server
+        .get(&format!(
+            "/rest/createPodcastChannel?{ADMIN}&f=json&url=http://127.0.0.1:{feed}/feed.xml"
+        ))
+        .json();
+    assert_eq!(created["status"], "ok", "{created}");
+    let started = Instant::now();
+    let episode_id = loop {
+        let r = server
+            .get(&format!("/rest/getPodcasts?{ADMIN}&f=json"))
+            .json();
+        let done = r["podcasts"]["channel"][0]["episode"]
+            .as_array()
+            .and_then(|e| e.iter().find(|e| e["status"] == "completed").cloned());
+        if let Some(e) = done {
+            break e["id"].as_str().unwrap().to_string();
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{r}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(episode_id.starts_with("pe-"), "{episode_id}");
+
+    let r = decide_on(
+        server.port,
+        ADMIN,
+        &episode_id,
+        "podcast",
+        &lossy_player("opus", "ogg", 96_000),
+    );
+    let d = &r["transcodeDecision"];
+    assert_eq!(d["canDirectPlay"], false, "{d}");
+    assert_eq!(d["sourceStream"]["container"], "flac");
+    assert_eq!(d["transcodeStream"]["codec"], "opus");
+    assert_eq!(d["transcodeStream"]["audioBitrate"], 96_000);
+    let params: String =
+        form_urlencoded::byte_serialize(d["transcodeParams"].as_str().unwrap().as_bytes())
+            .collect();
+    let played = server.fetch(
+        &format!(
+            "/rest/getTranscodeStream?{ADMIN}&mediaId={episode_id}&mediaType=podcast&transcodeParams={params}"
+        ),
+        &[],
+    );
+    assert_eq!(played.status, 200);
+    assert_eq!(played.header("content-type"), Some("audio/ogg"));
+    let (codec, _, seconds) = probe(&played.body, "opus");
+    assert_eq!(codec, "opus");
+    assert!((seconds - EPISODE_SECONDS).abs() < 0.2, "{seconds}");
+    // A player of FLAC files gets the episode's file as it is (its codec and channels are
+    // not known from a download, so a profile for any codec in that container).
+    let any_flac = r#"{"name":"Hi-Fi","platform":"Linux","directPlayProfiles":[
+        {"containers":["flac"],"audioCodecs":[],"protocols":["http"]}],"transcodingProfiles":[]}"#;
+    let direct = decide_on(server.port, ADMIN, &episode_id, "podcast", any_flac);
+    assert_eq!(
+        direct["transcodeDecision"]["canDirectPlay"], true,
+        "{direct}"
+    );
+
+    // The signature is the episode's: it does not play the song of the same number.
+    let song_id = common::api::admin_songs(server.port)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let borrowed = server.fetch(
+        &format!(
+            "/rest/getTranscodeStream?{ADMIN}&f=json&mediaId={song_id}&mediaType=song&transcodeParams={params}"
+        ),
+        &[],
+    );
+    assert_error(&borrowed.json(), 0);
+    // Ids of the wrong kind are not found; an unknown media type is refused.
+    let client = lossy_player("mp3", "mp3", 128_000);
+    assert_error(
+        &decide_on(server.port, ADMIN, &song_id, "podcast", &client),
+        70,
+    );
+    assert_error(
+        &decide_on(server.port, ADMIN, &episode_id, "song", &client),
+        70,
+    );
+    assert_error(
+        &decide_on(server.port, ADMIN, &episode_id, "video", &client),
+        0,
+    );
 }

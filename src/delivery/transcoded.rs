@@ -78,14 +78,27 @@ pub async fn plan(
         }
         Codec::Opus => {
             let channels = if t.audio.channels == Some(1) { 1 } else { 2 };
-            let tags = transcode::ogg::Tags {
-                title: t.tags.title.clone(),
-                artist: t.tags.artist_display.clone(),
-                album: t.tags.album_name.clone(),
-                replay_gain_track: t.tags.rg_track_gain.filter(|g| g.is_finite()),
-                replay_gain_album: t.tags.rg_album_gain.filter(|g| g.is_finite()),
-            };
+            let track = t.clone();
             web::block(move || {
+                // The gain is read once per request and fixed for its stream; it is part of
+                // the plan's identity (cache key, ETag), never of the layout.
+                let gains = worker
+                    .catalog
+                    .read(|c| {
+                        crate::loudness::store::served_gains(c, &track)
+                            .map_err(crate::db::DbError::from)
+                    })
+                    .unwrap_or_else(|e| {
+                        tracing::warn!("reading the loudness of track {}: {e}", track.id);
+                        crate::loudness::gain::Gains::tagged(&track)
+                    });
+                let tags = transcode::ogg::Tags {
+                    title: track.tags.title.clone(),
+                    artist: track.tags.artist_display.clone(),
+                    album: track.tags.album_name.clone(),
+                    replay_gain_track: gains.track_gain.filter(|g| g.is_finite()),
+                    replay_gain_album: gains.album_gain.filter(|g| g.is_finite()),
+                };
                 worker
                     .transcoder
                     .plan_opus(&source, kbps, time_offset, channels, &tags)

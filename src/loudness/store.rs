@@ -278,6 +278,32 @@ pub fn failures(conn: &mut SqliteConnection, limit: i64) -> QueryResult<Vec<Fail
         .collect())
 }
 
+/// The ReplayGain values a track serves (its tags first, else a measurement of this very
+/// file, as `library::track_views` attaches them); only the tags for podcast episodes, whose
+/// ids (<= 0) are not tracks.
+pub fn served_gains(
+    conn: &mut SqliteConnection,
+    track: &crate::db::models::Track,
+) -> QueryResult<super::gain::Gains> {
+    use super::gain::Gains;
+    let tagged = Gains::tagged(track);
+    if track.id <= 0 {
+        return Ok(tagged);
+    }
+    let measured = stored_for(conn, &[track.id])?
+        .remove(&track.id)
+        .filter(|m| {
+            m.matches(
+                track.file.size,
+                track.file.mtime,
+                track.file.fingerprint,
+                track.album_id,
+            )
+        })
+        .map(|m| m.values);
+    Ok(Gains::served(tagged, measured.as_ref()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

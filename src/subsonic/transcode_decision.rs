@@ -287,7 +287,8 @@ fn transcode_fits(
     Some((codec, codec.bitrate(wanted_kbps), container))
 }
 
-/// `transcodeParams`: the plan, signed for one song and one user.
+/// `transcodeParams`: the plan, signed for one song and one user. A podcast episode signs as
+/// its track id, minus the episode id, so a signature for episode N never passes for song N.
 pub fn sign_params(signer: &UrlSigner, song: i32, user: i32, plan: Plan) -> String {
     let (kind, kbps) = plan_parts(plan);
     let signature = signer.sign(&signed_subject(song, user, kind), Some(kbps));
@@ -338,13 +339,27 @@ fn server_caps(ctx: &Ctx) -> ServerCaps {
     }
 }
 
-/// The song named by `mediaId` (`mediaType` must be `song`), if the caller may see it.
+/// The song or podcast episode named by `mediaId`, as `mediaType` says (`song`: a track the
+/// caller may see; `podcast`: a downloaded episode, as `stream` serves it).
 async fn requested_song(ctx: &Ctx) -> Result<TrackFile, ApiError> {
     let media_type = ctx.params.required("mediaType")?;
-    if media_type != "song" {
-        return Err(ApiError::BadParam("mediaType"));
+    let id = Id::parse(ctx.params.required("mediaId")?);
+    match media_type {
+        "song" => {}
+        "podcast" => {
+            let Some(Id::PodcastEpisode(id)) = id else {
+                return Err(ApiError::NotFound("Podcast episode"));
+            };
+            // As `stream` finds it (70 until it is downloaded).
+            let folder = ctx.state.podcasts.folder().to_path_buf();
+            return ctx
+                .db(move |c| Ok(crate::podcasts::playable(c, id, &folder)?))
+                .await?
+                .ok_or(ApiError::NotFound("Downloaded podcast episode"));
+        }
+        _ => return Err(ApiError::BadParam("mediaType")),
     }
-    let Some(Id::Track(id)) = Id::parse(ctx.params.required("mediaId")?) else {
+    let Some(Id::Track(id)) = id else {
         return Err(ApiError::NotFound("Song"));
     };
     let scope = ctx.viewer.scope.clone();

@@ -4,6 +4,10 @@
 //! An entry is written to a temporary `.part` file and renamed into place only once complete
 //! and synced, so a half-written transcode is never served; leftovers of a crash are removed
 //! at start-up. Recency is kept in memory (seeded from the files' modification times).
+//!
+//! A key is the entry's file name and ends in its format's suffix (`.mp3`, `.opus`). Entries
+//! of an older naming (Opus saved as `.mp3`) or layout are never read: the plans' keys name
+//! their layout version, so no new key equals an old one; they only age out.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -11,7 +15,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-const EXTENSION: &str = "mp3";
+/// Suffixes of the entries (the transcodes' formats).
+const FORMATS: &[&str] = &["mp3", "opus"];
 const PARTIAL: &str = "part";
 
 /// A handle on the cache (cheap to clone).
@@ -56,9 +61,9 @@ impl Cache {
                         // A transcode that was being written when the server stopped.
                         let _ = fs::remove_file(&path);
                     }
-                    Some(EXTENSION) => {
+                    Some(format) if FORMATS.contains(&format) => {
                         let meta = entry.metadata()?;
-                        let Some(key) = path.file_stem().and_then(|s| s.to_str()) else {
+                        let Some(key) = path.file_name().and_then(|s| s.to_str()) else {
                             continue;
                         };
                         found.push((meta.modified().ok(), key.to_string(), meta.len()));
@@ -91,7 +96,7 @@ impl Cache {
     }
 
     fn path_of(&self, key: &str) -> PathBuf {
-        self.inner.dir.join(format!("{key}.{EXTENSION}"))
+        self.inner.dir.join(key)
     }
 
     fn index(&self) -> std::sync::MutexGuard<'_, Index> {
@@ -308,16 +313,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let cache = Cache::open(dir.path(), 100).unwrap();
-            store(&cache, "kept", &[7; 20]);
+            store(&cache, "kept.mp3", &[7; 20]);
+            store(&cache, "also.opus", &[8; 20]);
         }
         fs::write(dir.path().join("crashed.0123.part"), b"half").unwrap();
         let cache = Cache::open(dir.path(), 100).unwrap();
-        assert!(cache.lookup("kept", 20).is_some());
+        assert!(cache.lookup("kept.mp3", 20).is_some());
+        assert!(cache.lookup("also.opus", 20).is_some());
         assert!(!dir.path().join("crashed.0123.part").exists());
         // A smaller bound evicts at start-up.
         drop(cache);
         let cache = Cache::open(dir.path(), 10).unwrap();
-        assert!(cache.lookup("kept", 20).is_none());
+        assert!(cache.lookup("kept.mp3", 20).is_none());
     }
 
     #[test]

@@ -148,6 +148,8 @@ struct SymphoniaPcm {
     /// Whether the decoder's last samples have been pushed through the resampler.
     flushed: bool,
     stereo: Vec<f32>,
+    /// The decoded packet, interleaved, and the layout it was made for.
+    buffer: Option<(SampleBuffer<f32>, symphonia::core::audio::SignalSpec)>,
 }
 
 impl SymphoniaPcm {
@@ -184,6 +186,7 @@ impl SymphoniaPcm {
             resampler,
             flushed: false,
             stereo: Vec::new(),
+            buffer: None,
         })
     }
 
@@ -203,12 +206,24 @@ impl SymphoniaPcm {
             return Ok(true);
         }
         let position = *self.position.get_or_insert(packet.ts());
-        let (channels, samples) = match self.opened.decoder.decode(&packet) {
+        let silence;
+        let (channels, samples): (Channels, &[f32]) = match self.opened.decoder.decode(&packet) {
             Ok(decoded) => {
                 let spec = *decoded.spec();
-                let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
+                // One buffer for the whole stream (a new one only when a packet outgrows it
+                // or the layout changes): no allocation per packet.
+                let fits = self.buffer.as_ref().is_some_and(|(b, s)| {
+                    *s == spec && b.capacity() >= decoded.capacity() * spec.channels.count()
+                });
+                if !fits {
+                    self.buffer = Some((
+                        SampleBuffer::<f32>::new(decoded.capacity() as u64, spec),
+                        spec,
+                    ));
+                }
+                let (buffer, _) = self.buffer.as_mut().expect("set above");
                 buffer.copy_interleaved_ref(decoded);
-                (spec.channels, buffer.samples().to_vec())
+                (spec.channels, buffer.samples())
             }
             Err(SymphoniaError::DecodeError(why)) => {
                 // One bad packet: keep time with silence and go on.
@@ -216,11 +231,8 @@ impl SymphoniaPcm {
                     "skipping an undecodable packet at ts {}: {why}",
                     packet.ts()
                 );
-                let n = packet.dur() as usize;
-                (
-                    Channels::FRONT_LEFT | Channels::FRONT_RIGHT,
-                    vec![0.0; n * 2],
-                )
+                silence = vec![0.0; packet.dur() as usize * 2];
+                (Channels::FRONT_LEFT | Channels::FRONT_RIGHT, &silence)
             }
             Err(e) => return Err(TranscodeError::Source(e.to_string())),
         };

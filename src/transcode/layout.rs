@@ -9,7 +9,7 @@
 //! `frac = 144000*kbps % rate`. That pattern repeats every `rate / gcd(frac, rate)` frames (49
 //! or 7 at 44.1 kHz, 1 at 48 kHz where no frame is ever padded). An encoder restarted at a
 //! multiple of that period therefore pads exactly like the encoder that ran from the start:
-//! segments and their pre-roll are laid out on multiples of it (see [`Segments`]).
+//! segment encoders start on multiples of it (see [`Segments`]).
 
 /// Samples per MPEG-1 Layer III frame (per channel).
 pub const SAMPLES_PER_FRAME: u64 = 1152;
@@ -23,11 +23,14 @@ pub const STANDARD_BITRATES: [u32; 14] = [
 ];
 /// Output sample rates we encode at (MPEG-1 rates; 32 kHz is never chosen).
 pub const OUTPUT_RATES: [u32; 2] = [44_100, 48_000];
-/// Audio frames a segment spans at least (about 15 s); rounded up to the padding period.
-const SEGMENT_TARGET_FRAMES: u64 = 576;
+/// Audio frames a segment spans at least (2.5 s); rounded up to the padding period (98
+/// frames, 2.56 s, at 44.1 kHz). A range starting anywhere encodes half of it on average
+/// before its first byte; each segment costs a fresh decoder and encoder and its pre-roll.
+const SEGMENT_TARGET_FRAMES: u64 = 96;
 /// Frames an encoder restarted for a segment encodes and throws away first, so that its
-/// filter bank and psychoacoustic model have history when the kept frames begin.
-const MIN_PREROLL_FRAMES: u64 = 4;
+/// filter bank and psychoacoustic model have history when the kept frames begin (the seam is
+/// then as clean as a continuous encode: `tests::seam_quality_by_preroll`).
+pub const MIN_PREROLL_FRAMES: u64 = 4;
 
 /// The nearest standard bitrate at or below `kbps` (32 when `kbps` is below every one).
 pub fn standard_bitrate_at_most(kbps: u32) -> u32 {
@@ -258,16 +261,18 @@ fn crc16_arc(bytes: &[u8]) -> u16 {
     crc
 }
 
-/// How a transcode is cut into independently encoded segments. Segment `s` holds audio frames
-/// `[s*len, (s+1)*len)`; its encoder starts `preroll` frames earlier (segment 0 at frame 0) and
-/// throws those frames away. Both numbers are multiples of the padding period, so every
-/// encoder pads like the one global pattern, and the full transcode is just its segments in
-/// order: a ranged restart re-encodes one segment exactly as the full transcode did.
+/// How a transcode is cut into independently encoded segments. Segment `s`'s encoder starts
+/// at frame `s*len` (a multiple of the padding period, so it pads like the one global
+/// pattern) and throws away its first `preroll` frames: segment 0 holds audio frames
+/// `[0, len+preroll)`, segment `s` the frames `[s*len+preroll, (s+1)*len+preroll)`. The
+/// pre-roll itself need not be a multiple of the period (at 44.1 kHz it would be 49 frames,
+/// 1.3 s, per segment). The full transcode is just its segments in order: a ranged restart
+/// re-encodes one segment exactly as the full transcode did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segments {
-    /// Audio frames per segment.
+    /// Audio frames per segment (a multiple of the padding period).
     pub len: u64,
-    /// Frames encoded and discarded before a segment's first frame.
+    /// Frames encoded and discarded before a segment's first frame (fewer than `len`).
     pub preroll: u64,
 }
 
@@ -277,19 +282,22 @@ impl Segments {
         let period = layout.padding_period();
         Segments {
             len: SEGMENT_TARGET_FRAMES.div_ceil(period) * period,
-            preroll: MIN_PREROLL_FRAMES.div_ceil(period) * period,
+            preroll: MIN_PREROLL_FRAMES,
         }
     }
 
     /// The segment holding audio frame `k`.
     pub fn of_frame(&self, k: u64) -> u64 {
-        k / self.len
+        k.saturating_sub(self.preroll) / self.len
     }
 
     /// The first audio frame of segment `s`, and the frame its encoder starts at.
     pub fn start(&self, s: u64) -> (u64, u64) {
-        let first = s * self.len;
-        (first, first.saturating_sub(self.preroll))
+        if s == 0 {
+            (0, 0)
+        } else {
+            (s * self.len + self.preroll, s * self.len)
+        }
     }
 }
 
@@ -396,16 +404,20 @@ mod tests {
     }
 
     #[test]
-    fn segments_start_on_padding_periods() {
+    fn segment_encoders_start_on_padding_periods() {
         let l = Layout::new(128, 44_100, 44_100 * 300);
         let s = Segments::of(&l);
-        assert_eq!(s.len % 49, 0);
-        assert_eq!(s.preroll % 49, 0);
+        assert_eq!((s.len, s.preroll), (98, 4));
         assert_eq!(s.start(0), (0, 0));
-        let (first, encoder_start) = s.start(3);
-        assert_eq!(first, 3 * s.len);
-        assert_eq!(encoder_start % 49, 0);
+        assert_eq!(s.start(3), (3 * 98 + 4, 3 * 98));
+        // Every frame belongs to exactly one segment, and segments follow on.
+        for k in 0..2_000 {
+            let seg = s.of_frame(k);
+            assert!(s.start(seg).0 <= k && k < s.start(seg + 1).0, "frame {k}");
+            assert_eq!(s.start(seg).1 % l.padding_period(), 0);
+        }
         let s48 = Segments::of(&Layout::new(128, 48_000, 48_000));
-        assert_eq!(s48.preroll, 4);
+        assert_eq!((s48.len, s48.preroll), (96, 4));
+        assert_eq!(Segments::of(&Layout::new(112, 44_100, 1)).len, 98);
     }
 }

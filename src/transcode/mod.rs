@@ -323,7 +323,8 @@ pub struct Plan {
     pub segments: Segments,
     /// Output sample of the source where the stream begins (timeOffset).
     pub start: u64,
-    /// The cache key, for streams from the track's start (offset streams are not cached).
+    /// The cache key (the cached file's name, with its format's suffix), for streams from
+    /// the track's start (offset streams are not cached).
     pub cache_key: Option<String>,
     /// Identifies these exact bytes (track, file version, profile), for the ETag.
     pub identity: u64,
@@ -400,15 +401,18 @@ impl Transcoder {
         let measured = self.measure(source, layout::output_rate_for, time_offset)?;
         let rate = measured.rate;
         let layout = Layout::new(kbps, rate, measured.samples);
+        let segments = Segments::of(&layout);
+        // The segmentation decides the bytes too: cached files and ETags of another one
+        // (15 s segments before) are never taken for these.
         let key = format!(
-            "{}-{}-{}k-{}-{}",
-            source.id, source.mtime, kbps, rate, layout.samples
+            "{}-{}-{}k-{}-{}-s{}p{}.mp3",
+            source.id, source.mtime, kbps, rate, layout.samples, segments.len, segments.preroll
         );
         let start = measured.start;
         Ok(Plan {
             path: source.path.clone(),
             decoder: measured.decoder,
-            segments: Segments::of(&layout),
+            segments,
             layout,
             start,
             identity: identity(&key, start),
@@ -439,7 +443,7 @@ impl Transcoder {
         );
         // The tags are part of the bytes (and may change without the file: computed gains).
         let key = format!(
-            "{}-{}-opus{}k-{}ch-{}-{:016x}",
+            "{}-{}-opus{}k-{}ch-{}-{:016x}-t2.opus",
             source.id,
             source.mtime,
             kbps,
@@ -647,23 +651,50 @@ pub fn produce(
     sink: &mut dyn FnMut(&[u8]) -> Flow,
 ) -> Result<Flow, TranscodeError> {
     let layout = &plan.layout;
+    let segments = &plan.segments;
     let range = range.start..range.end.min(layout.total_len());
-    let header_len = layout.header_len();
+    let first = layout
+        .frame_at(range.start.max(layout.header_len()))
+        .map(|k| segments.of_frame(k));
+    let count = segments.of_frame(layout.audio_frames.saturating_sub(1)) + 1;
+    produce_segments(
+        range,
+        &layout.info_frame(),
+        first.map(|s| s..count),
+        &mut |s, each| encode_segment(plan, s, &mut |k, frame| each(layout.frame_offset(k), frame)),
+        sink,
+    )
+}
+
+/// Encodes one segment, handing each of its units (MP3 frames, Ogg pages) to the callback
+/// with the unit's byte offset in the stream.
+type EncodeSegment<'a> =
+    dyn FnMut(u64, &mut dyn FnMut(u64, &[u8]) -> Flow) -> Result<Flow, TranscodeError> + 'a;
+
+/// The part of `produce` both codecs share: the `header` bytes that lie in `range`, then
+/// `segments` (from the one holding `range.start`; None when it starts in the header or past
+/// the audio) encoded one after the other until the range's end is sent.
+fn produce_segments(
+    range: Range<u64>,
+    header: &[u8],
+    segments: Option<Range<u64>>,
+    encode: &mut EncodeSegment<'_>,
+    sink: &mut dyn FnMut(&[u8]) -> Flow,
+) -> Result<Flow, TranscodeError> {
+    let header_len = header.len() as u64;
     if range.start < header_len {
-        let info = layout.info_frame();
-        let part = &info[range.start as usize..range.end.min(header_len) as usize];
+        let part = &header[range.start as usize..range.end.min(header_len) as usize];
         if sink(part) == Flow::Stop {
             return Ok(Flow::Stop);
         }
     }
-    let Some(first) = layout.frame_at(range.start.max(header_len)) else {
+    if range.end <= header_len {
         return Ok(Flow::Continue);
-    };
-    let mut segment = plan.segments.of_frame(first);
-    loop {
+    }
+    for s in segments.into_iter().flatten() {
         let mut finished = false;
-        let flow = encode_segment(plan, segment, &mut |k, frame| {
-            send_in_range(&range, layout.frame_offset(k), frame, &mut finished, sink)
+        let flow = encode(s, &mut |offset, unit| {
+            send_in_range(&range, offset, unit, &mut finished, sink)
         })?;
         if finished {
             return Ok(Flow::Continue);
@@ -671,11 +702,8 @@ pub fn produce(
         if flow == Flow::Stop {
             return Ok(Flow::Stop);
         }
-        segment += 1;
-        if segment * plan.segments.len >= layout.audio_frames {
-            return Ok(Flow::Continue);
-        }
     }
+    Ok(Flow::Continue)
 }
 
 /// Encodes segment `s`: a fresh decoder and encoder from the segment's pre-roll, every frame
@@ -687,7 +715,7 @@ fn encode_segment(
 ) -> Result<Flow, TranscodeError> {
     let layout = &plan.layout;
     let (first, encoder_start) = plan.segments.start(s);
-    let end = (first + plan.segments.len).min(layout.audio_frames);
+    let end = plan.segments.start(s + 1).0.min(layout.audio_frames);
     let start_sample = encoder_start * SAMPLES_PER_FRAME;
     let mut source = decode::open(
         &plan.decoder,

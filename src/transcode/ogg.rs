@@ -239,23 +239,41 @@ fn opus_tags(tags: &Tags) -> Vec<u8> {
             comments.push(format!("{key}={}", truncate(value, MAX_TAG_VALUE)));
         }
     }
+    // The packet's size must not depend on the gains (see `GAIN_ROOM`).
+    let size = tags_len(&comments) + GAIN_ROOM;
     if let Some(gain) = tags.replay_gain_track {
         comments.push(format!("R128_TRACK_GAIN={}", r128_gain(gain)));
     }
     if let Some(gain) = tags.replay_gain_album {
         comments.push(format!("R128_ALBUM_GAIN={}", r128_gain(gain)));
     }
-    let vendor = b"MediaStreamer";
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(size);
     out.extend_from_slice(b"OpusTags");
-    out.extend_from_slice(&(vendor.len() as u32).to_le_bytes());
-    out.extend_from_slice(vendor);
+    out.extend_from_slice(&(VENDOR.len() as u32).to_le_bytes());
+    out.extend_from_slice(VENDOR);
     out.extend_from_slice(&(comments.len() as u32).to_le_bytes());
     for comment in comments {
         out.extend_from_slice(&(comment.len() as u32).to_le_bytes());
         out.extend_from_slice(comment.as_bytes());
     }
+    // Zero padding after the comment list (RFC 7845 5.2 allows it; a first byte with its
+    // low bit clear tells editors they may drop it).
+    debug_assert!(out.len() <= size);
+    out.resize(size, 0);
     out
+}
+
+const VENDOR: &[u8] = b"MediaStreamer";
+
+/// Room the two R128 gain comments take at most (length field and the longest value each).
+/// OpusTags is always this much longer than its text tags, so a gain measured between two
+/// requests changes the tags' bytes but never the size of the header page, and so never the
+/// offset of an audio page: the audio bytes of a stream do not depend on the gain.
+const GAIN_ROOM: usize = 2 * (4 + "R128_TRACK_GAIN=-32768".len());
+
+/// Bytes of an OpusTags packet holding `comments` and no padding.
+fn tags_len(comments: &[String]) -> usize {
+    8 + 4 + VENDOR.len() + 4 + comments.iter().map(|c| 4 + c.len()).sum::<usize>()
 }
 
 /// `s` cut to at most `max` bytes on a character boundary.
@@ -429,6 +447,48 @@ mod tests {
         };
         let l = OggLayout::new(128, 2, 48_000, 312, 48_000, &long);
         assert_eq!(pages(l.headers()).len(), 2);
+    }
+
+    /// A gain known or not, large or small, changes the OpusTags bytes but not their size:
+    /// every audio page keeps its offset and its bytes.
+    #[test]
+    fn the_gain_never_moves_an_audio_byte() {
+        let without = Tags {
+            replay_gain_track: None,
+            ..tags()
+        };
+        let layouts: Vec<OggLayout> = [
+            without.clone(),
+            tags(),
+            Tags {
+                replay_gain_track: Some(-1000.0),
+                replay_gain_album: Some(-1000.0),
+                ..tags()
+            },
+            Tags {
+                replay_gain_track: Some(0.0),
+                replay_gain_album: Some(12.5),
+                ..tags()
+            },
+        ]
+        .iter()
+        .map(|t| OggLayout::new(96, 2, 48_000 * 12, 312, 44_100, t))
+        .collect();
+        let plain = whole(&layouts[0]);
+        for l in &layouts[1..] {
+            assert_eq!(l.header_len(), layouts[0].header_len());
+            assert_ne!(l.headers(), layouts[0].headers());
+            let bytes = whole(l);
+            assert_eq!(
+                bytes[l.header_len() as usize..],
+                plain[l.header_len() as usize..]
+            );
+            // Still two well-formed header pages.
+            assert_eq!(pages(l.headers()).len(), 2);
+        }
+        let text = String::from_utf8_lossy(layouts[2].headers()).into_owned();
+        assert!(text.contains("R128_TRACK_GAIN=-32768") && text.contains("R128_ALBUM_GAIN=-32768"));
+        assert!(!String::from_utf8_lossy(layouts[0].headers()).contains("R128"));
     }
 
     #[test]
