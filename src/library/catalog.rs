@@ -12,6 +12,7 @@
 //! reads for one protocol answer; run them inside `read`.
 
 use super::access::{self, Viewer};
+use super::cache::{CatalogCache, Key};
 use super::annotations::{self, Annotation, ItemKind};
 use super::lists::{self, AlbumOrder, AlbumQuery, FolderListItem, SongFilter};
 use super::search::{self, FieldQuery, Page};
@@ -23,6 +24,7 @@ use diesel::connection::Connection;
 use diesel::r2d2::PoolError;
 use diesel::result::QueryResult;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The viewer's annotations of items, by item id.
 pub type Notes = HashMap<i32, Annotation>;
@@ -284,11 +286,52 @@ pub fn search_by_fields(
 pub fn album_list(
     c: &mut SqliteConnection,
     viewer: &Viewer,
+    cache: &CatalogCache,
     order: AlbumOrder,
     page: Page,
 ) -> QueryResult<Annotated<AlbumView>> {
-    let ids = lists::album_ids(c, &album_query(viewer, order, page))?;
+    let ids = match cached_album_ids(c, viewer, cache, &order, page)? {
+        Some(ids) => ids,
+        None => lists::album_ids(c, &album_query(viewer, order, page))?,
+    };
     albums(c, viewer, &ids)
+}
+
+/// One page of an album list whose order depends on the catalog alone (by name, artist,
+/// year or genre), cut from the whole list in that order as cached for the viewer's folders:
+/// a deep page costs what the first one does. None for the orders that depend on the user
+/// (starred, highest, frequent, recent) or on chance (random) or that an index gives
+/// directly (newest).
+fn cached_album_ids(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    cache: &CatalogCache,
+    order: &AlbumOrder,
+    page: Page,
+) -> QueryResult<Option<Vec<i32>>> {
+    let cacheable = matches!(
+        order,
+        AlbumOrder::ByName
+            | AlbumOrder::ByArtist { .. }
+            | AlbumOrder::ByYear { .. }
+            | AlbumOrder::ByGenre(_)
+    );
+    if !cacheable {
+        return Ok(None);
+    }
+    let whole = Page {
+        limit: i64::MAX,
+        offset: 0,
+    };
+    let key = Key::new(format!("albums {order:?}"), &viewer.scope);
+    let all = cache.get_or_build(c, key, |c| {
+        lists::album_ids(c, &album_query(viewer, order.clone(), whole))
+    })?;
+    let start = usize::try_from(page.offset.max(0))
+        .unwrap_or(usize::MAX)
+        .min(all.len());
+    let len = usize::try_from(page.limit.max(0)).unwrap_or(usize::MAX);
+    Ok(Some(all[start..].iter().take(len).copied().collect()))
 }
 
 fn album_query(viewer: &Viewer, order: AlbumOrder, page: Page) -> AlbumQuery {
@@ -314,10 +357,14 @@ pub struct FolderAlbumList {
 pub fn folder_album_list(
     c: &mut SqliteConnection,
     viewer: &Viewer,
+    cache: &CatalogCache,
     order: AlbumOrder,
     page: Page,
 ) -> QueryResult<FolderAlbumList> {
-    let items = lists::folder_list_items(c, &album_query(viewer, order, page))?;
+    let items = match cached_album_ids(c, viewer, cache, &order, page)? {
+        Some(ids) => ids.into_iter().map(FolderListItem::Album).collect(),
+        None => lists::folder_list_items(c, &album_query(viewer, order, page))?,
+    };
     let (mut album_ids, mut dir_ids) = (Vec::new(), Vec::new());
     for item in &items {
         match *item {
@@ -366,8 +413,8 @@ pub fn songs_by_genre(
 /// getIndexes' content: the top-level folders of the viewer's music folders (those holding
 /// audio), the tracks lying directly in their roots, and the viewer's annotations of both.
 pub struct FolderIndex {
-    pub folders: Vec<Directory>,
-    pub files: Annotated<TrackView>,
+    pub folders: Arc<Vec<Directory>>,
+    pub files: (Arc<Vec<TrackView>>, Notes),
     pub folder_notes: FolderNotes,
 }
 
@@ -376,26 +423,36 @@ pub struct FolderIndex {
 pub fn folder_index(
     c: &mut SqliteConnection,
     viewer: &Viewer,
+    cache: &CatalogCache,
     since: Option<i64>,
 ) -> QueryResult<(i64, Option<FolderIndex>)> {
     let last = folders::last_modified(c, &viewer.scope)?;
     if since.is_some_and(|s| last <= s) {
         return Ok((last, None));
     }
-    let root_ids: Vec<i32> = folders::roots(c, &viewer.scope)?
-        .iter()
-        .map(|d| d.id)
-        .collect();
-    let dirs = folders::subdirectories(c, &root_ids)?;
-    let files = folders::tracks_in_directories(c, &root_ids)?;
+    // The folders and files (catalog only) are cached; the viewer's notes are read each time.
+    let dirs = cache.get_or_build(c, Key::new("top folders", &viewer.scope), |c| {
+        let root_ids: Vec<i32> = folders::roots(c, &viewer.scope)?
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        folders::subdirectories(c, &root_ids)
+    })?;
+    let files = cache.get_or_build(c, Key::new("root files", &viewer.scope), |c| {
+        let root_ids: Vec<i32> = folders::roots(c, &viewer.scope)?
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        folders::tracks_in_directories(c, &root_ids)
+    })?;
     let file_notes = track_notes(c, viewer, &files)?;
     let dir_ids: Vec<i32> = dirs.iter().map(|d| d.id).collect();
     Ok((
         last,
         Some(FolderIndex {
+            folder_notes: FolderNotes::load(c, viewer.user_id, &dir_ids)?,
             folders: dirs,
             files: (files, file_notes),
-            folder_notes: FolderNotes::load(c, viewer.user_id, &dir_ids)?,
         }),
     ))
 }
@@ -619,25 +676,50 @@ pub fn music_folders(c: &mut SqliteConnection, viewer: &Viewer) -> QueryResult<V
 
 /// getGenres: every genre with the songs and albums the viewer may see (genres without any
 /// left out for viewers who see only some folders).
-pub fn genres(c: &mut SqliteConnection, viewer: &Viewer) -> QueryResult<Vec<GenreView>> {
-    super::genres(c, &viewer.scope)
+pub fn genres(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    cache: &CatalogCache,
+) -> QueryResult<Arc<Vec<GenreView>>> {
+    cache.get_or_build(c, Key::new("genres", &viewer.scope), |c| {
+        super::genres(c, &viewer.scope)
+    })
 }
 
-/// getArtists: the album artists of the albums the viewer may see (unsorted).
-pub fn artists_index(c: &mut SqliteConnection, viewer: &Viewer) -> QueryResult<Vec<ArtistView>> {
-    super::album_artists_index(c, &viewer.scope)
+/// getArtists: the album artists of the albums the viewer may see, as `arrange` orders and
+/// groups them (the caller's one arrangement: it is cached with the artists until the
+/// catalog changes).
+pub fn artists_index<T: Send + Sync + 'static>(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    cache: &CatalogCache,
+    arrange: impl FnOnce(Vec<ArtistView>) -> T,
+) -> QueryResult<Arc<T>> {
+    cache.get_or_build(c, Key::new("artists", &viewer.scope), |c| {
+        Ok(arrange(super::album_artists_index(c, &viewer.scope)?))
+    })
 }
 
-/// The catalog: a pool of connections and the transaction rules for using them.
+/// The catalog: a pool of connections and the transaction rules for using them, and the
+/// answers cached from it (`cache`).
 #[derive(Clone)]
 pub struct Catalog {
     pool: DbPool,
+    cache: Arc<CatalogCache>,
 }
 
 impl Catalog {
     /// A catalog reading through `pool`.
     pub fn new(pool: DbPool) -> Catalog {
-        Catalog { pool }
+        Catalog {
+            pool,
+            cache: Arc::default(),
+        }
+    }
+
+    /// The answers cached from this catalog, for the operations that take one.
+    pub fn cache(&self) -> Arc<CatalogCache> {
+        self.cache.clone()
     }
 
     /// Runs `work` in one read transaction (one snapshot). Blocking: call it off the async

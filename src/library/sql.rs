@@ -413,7 +413,17 @@ pub const COMPLETE: &[&str] = &[
     ARTIST_COVER_STAMPS,
     TITLES_WITH_LYRICS,
     PLAYLISTS,
+    CATALOG_VERSION,
+    CATALOG_CHANGED,
 ];
+
+// --- The catalog's version (cache.rs) ---
+
+/// The catalog's version: a table of its own (migration 200), not in schema.rs, read and
+/// raised only here.
+pub const CATALOG_VERSION: &str = "SELECT n FROM catalog_version WHERE id = 1";
+/// Raises the catalog's version (the writer, once per transaction that changes the catalog).
+pub const CATALOG_CHANGED: &str = "UPDATE catalog_version SET n = n + 1 WHERE id = 1";
 
 /// One value bound to a `?` (or to `:folders`) of a `Statement`.
 #[derive(Debug, Clone, PartialEq)]
