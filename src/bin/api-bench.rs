@@ -538,11 +538,7 @@ fn main() -> anyhow::Result<()> {
             Conn::open(port, ADMIN).ok()?.call("getScanStatus", "").ok()
         })?;
     }
-    let first = if args.library.is_some() {
-        0
-    } else {
-        first
-    };
+    let first = if args.library.is_some() { 0 } else { first };
     std::thread::sleep(Duration::from_secs(2));
     let idle_rss = rss_mib(pid);
 

@@ -163,8 +163,10 @@ mod tests {
         let second = count_builds(&cache, &mut c, &key, &mut builds);
         assert_eq!((builds, second), (2, first + 1));
         // A change of the music folders counts too (a trigger).
-        c.batch_execute("INSERT INTO library_folders (id, path, name, created_at) VALUES (77, '/x', 'x', 0)")
-            .unwrap();
+        c.batch_execute(
+            "INSERT INTO library_folders (id, path, name, created_at) VALUES (77, '/x', 'x', 0)",
+        )
+        .unwrap();
         count_builds(&cache, &mut c, &key, &mut builds);
         assert_eq!(builds, 3);
     }

@@ -12,8 +12,8 @@
 //! reads for one protocol answer; run them inside `read`.
 
 use super::access::{self, Viewer};
-use super::cache::{CatalogCache, Key};
 use super::annotations::{self, Annotation, ItemKind};
+use super::cache::{CatalogCache, Key};
 use super::lists::{self, AlbumOrder, AlbumQuery, FolderListItem, SongFilter};
 use super::search::{self, FieldQuery, Page};
 use super::{AlbumView, ArtistView, GenreView, Id, TrackView, folders};

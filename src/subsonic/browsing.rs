@@ -9,8 +9,8 @@ use super::model::{
 use super::response::{Element, ToElement};
 use super::shared::read_as;
 use super::sort_keys::{IGNORED_ARTICLES, index_letter, sort_key};
-use crate::library::{ArtistView, Id};
 use crate::library::catalog::{self, AlbumPage, ArtistPage};
+use crate::library::{ArtistView, Id};
 
 /// getMusicFolders: the folders the user may see.
 pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
