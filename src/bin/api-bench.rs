@@ -50,6 +50,10 @@ struct Args {
     /// Skip the concurrent clients' phase.
     #[arg(long)]
     no_load: bool,
+    /// Most stars, ratings and plays of each kind per user (at a million tracks the shares
+    /// below would mean half a million calls).
+    #[arg(long, default_value_t = usize::MAX)]
+    max_annotations: usize,
     #[command(flatten)]
     material: MaterialArgs,
 }
@@ -216,16 +220,17 @@ fn annotate(
     songs: &[String],
     albums: &[String],
     seed: u64,
+    most: usize,
 ) -> anyhow::Result<Annotated> {
     let mut rng = Rng(seed);
     let mut done = Annotated::default();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
     let now_ms = now.as_millis() as u64;
-    for _ in 0..songs.len() / 20 {
+    for _ in 0..(songs.len() / 20).min(most) {
         conn.call("star", &format!("id={}", songs[rng.below(songs.len())]))?;
         done.starred += 1;
     }
-    for _ in 0..albums.len() / 10 {
+    for _ in 0..(albums.len() / 10).min(most) {
         conn.call(
             "star",
             &format!("albumId={}", albums[rng.below(albums.len())]),
@@ -233,14 +238,14 @@ fn annotate(
         done.starred += 1;
     }
     for (list, share) in [(songs, 10), (albums, 20)] {
-        for _ in 0..list.len() / share {
+        for _ in 0..(list.len() / share).min(most) {
             let rating = 1 + rng.below(5);
             let id = &list[rng.below(list.len())];
             conn.call("setRating", &format!("id={id}&rating={rating}"))?;
             done.rated += 1;
         }
     }
-    for _ in 0..songs.len() * 15 / 100 {
+    for _ in 0..(songs.len() * 15 / 100).min(most) {
         // A tenth of the plays go to a small set of favourites, as listening does.
         let id = if rng.below(10) == 0 {
             &songs[rng.below(songs.len().min(50))]
@@ -575,8 +580,9 @@ fn main() -> anyhow::Result<()> {
         (Annotated::default(), Annotated::default())
     } else {
         eprintln!("starring, rating and playing as both users…");
-        let a = annotate(&mut admin, &admin_songs, &admin_albums, 11)?;
-        let l = annotate(&mut listener, &listener_songs, &listener_albums, 12)?;
+        let most = args.max_annotations;
+        let a = annotate(&mut admin, &admin_songs, &admin_albums, 11, most)?;
+        let l = annotate(&mut listener, &listener_songs, &listener_albums, 12, most)?;
         if let Some(marker) = &marker {
             std::fs::write(marker, "")?;
         }
