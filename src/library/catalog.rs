@@ -141,8 +141,23 @@ pub struct FolderNotes {
     pub average: HashMap<i32, f64>,
 }
 
+/// From how many folders on `FolderNotes::load` reads every folder annotation rather than
+/// looking each folder up (folders are annotated by few folder-mode clients, and getIndexes
+/// of a large library lists tens of thousands).
+const MANY_FOLDERS: usize = 500;
+
 impl FolderNotes {
     pub fn load(c: &mut SqliteConnection, user_id: i32, dir_ids: &[i32]) -> QueryResult<Self> {
+        if dir_ids.len() >= MANY_FOLDERS {
+            let wanted: std::collections::HashSet<i32> = dir_ids.iter().copied().collect();
+            let mut notes = Self {
+                mine: annotations::of_kind(c, user_id, ItemKind::Directory)?,
+                average: annotations::average_ratings_of_kind(c, ItemKind::Directory)?,
+            };
+            notes.mine.retain(|id, _| wanted.contains(id));
+            notes.average.retain(|id, _| wanted.contains(id));
+            return Ok(notes);
+        }
         Ok(Self {
             mine: annotations::of_items(c, user_id, ItemKind::Directory, dir_ids)?,
             average: annotations::average_ratings(c, ItemKind::Directory, dir_ids)?,
@@ -960,5 +975,29 @@ mod tests {
         assert_eq!(root.name, "m");
         let ids: Vec<i32> = root.songs.0.iter().map(|v| v.track.id).collect();
         assert_eq!(ids, [1]);
+    }
+
+    #[test]
+    fn folder_notes_of_many_folders_are_those_of_each_folder() {
+        let (_dir, mut c) = crate::library::test_catalog::catalog(&[]);
+        c.batch_execute(
+            "INSERT INTO annotations (user_id, item_type, item_id, starred_at, rating) VALUES \
+             (1, 'directory', 5, 100, 4), (1, 'directory', 7, NULL, 2), \
+             (2, 'directory', 5, NULL, 1), (2, 'directory', 900, 50, 5), \
+             (1, 'album', 5, 10, 3)",
+        )
+        .unwrap();
+        let few = FolderNotes::load(&mut c, 1, &[5, 7, 8]).unwrap();
+        let many_ids: Vec<i32> = [5, 7, 8].into_iter().chain(1000..1600).collect();
+        let many = FolderNotes::load(&mut c, 1, &many_ids).unwrap();
+        for notes in [&few, &many] {
+            assert_eq!(notes.mine.len(), 2);
+            assert_eq!(notes.mine[&5].starred_at, Some(100));
+            assert_eq!(notes.mine[&7].rating, Some(2));
+            // Folder 900 is not asked for; the album annotation is of another kind.
+            assert_eq!(notes.average.len(), 2);
+            assert_eq!(notes.average[&5], 2.5);
+            assert_eq!(notes.average[&7], 2.0);
+        }
     }
 }

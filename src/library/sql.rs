@@ -160,6 +160,16 @@ pub const ANNOTATIONS_OF_ITEMS: &str = "SELECT a.item_id AS item_id, \
        a.last_played AS last_played \
      FROM annotations a WHERE a.user_id = ? AND a.item_type = ? \
        AND a.item_id IN (SELECT value FROM json_each(?))";
+/// All of the user's annotations of one kind (user, kind): for lists of more items than a
+/// user annotates (getIndexes' thousands of folders), one index range instead of a lookup per
+/// item.
+pub const ANNOTATIONS_OF_KIND: &str = "SELECT a.item_id AS item_id, \
+       a.starred_at AS starred_at, a.rating AS rating, a.play_count AS play_count, \
+       a.last_played AS last_played \
+     FROM annotations a WHERE a.user_id = ? AND a.item_type = ?";
+/// Everyone's average rating of every rated item of one kind (kind): as AVERAGE_RATINGS.
+pub const AVERAGE_RATINGS_OF_KIND: &str = "SELECT item_id, avg(rating) AS average \
+     FROM annotations WHERE item_type = ? AND rating IS NOT NULL GROUP BY item_id";
 /// Everyone's average rating of a JSON array of items (kind, ids): avg() as a Double.
 pub const AVERAGE_RATINGS: &str = "SELECT item_id, avg(rating) AS average FROM annotations \
      WHERE item_type = ? AND item_id IN (SELECT value FROM json_each(?)) \
@@ -415,6 +425,8 @@ pub const COMPLETE: &[&str] = &[
     PLAYLISTS,
     CATALOG_VERSION,
     CATALOG_CHANGED,
+    ANNOTATIONS_OF_KIND,
+    AVERAGE_RATINGS_OF_KIND,
 ];
 
 // --- The catalog's version (cache.rs) ---
