@@ -47,6 +47,24 @@ fn album_names(list: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// The titles of search3's songs.
+fn song_titles(r: &Value) -> BTreeSet<String> {
+    let songs = r["searchResult3"]["song"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    songs
+        .iter()
+        .map(|s| s["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// How many songs search3 gave, as a set of one line.
+fn song_count(r: &Value) -> BTreeSet<String> {
+    let n = r["searchResult3"]["song"].as_array().map_or(0, Vec::len);
+    set(&[&format!("{n} songs")])
+}
+
 /// A call made once (it changes something), in JSON.
 fn once(server: &Server, method: &str, query: &str) -> Value {
     ok(server.get(&format!("/rest/{method}?{query}&f=json")).json())
@@ -77,6 +95,12 @@ fn cached_views(server: &Server, user: &str, extra: &str) -> Vec<BTreeSet<String
         list("type=byGenre&genre=Jazz&size=10"),
         // A page further on comes from the same cached order.
         list("type=alphabeticalByName&size=1&offset=1"),
+        // The whole-library listing (search3 ""), and a page of it further on.
+        song_titles(&call("search3", "query=&artistCount=0&albumCount=0")),
+        song_count(&call(
+            "search3",
+            "query=&artistCount=0&albumCount=0&songCount=5&songOffset=1",
+        )),
     ]
 }
 
@@ -130,6 +154,8 @@ fn a_restricted_viewer_never_gets_an_answer_cached_for_other_folders() {
         set(&["Red", "Blue"]),
         set(&["Blue"]),
         set(&["Red"]),
+        set(&["R1", "R2", "B1"]),
+        set(&["2 songs"]),
     ];
     let pop_only = vec![
         set(&["Ann"]),
@@ -140,6 +166,8 @@ fn a_restricted_viewer_never_gets_an_answer_cached_for_other_folders() {
         set(&["Red"]),
         set(&[]),
         set(&[]),
+        set(&["R1", "R2"]),
+        set(&["1 songs"]),
     ];
     // The admin asks first (every answer cached for every folder), then carol, then the
     // admin again (carol's entries did not replace the admin's), then the admin narrowed to
@@ -195,6 +223,8 @@ fn a_scan_or_a_star_shows_in_the_next_answer() {
         set(&["Red"]),
         set(&[]),
         set(&[]),
+        set(&["R1"]),
+        set(&["0 songs"]),
     ];
     assert_eq!(cached_views(&server, ADMIN, ""), before);
 
@@ -215,6 +245,8 @@ fn a_scan_or_a_star_shows_in_the_next_answer() {
         set(&["Red", "Zoo"]),
         set(&["Zoo"]),
         set(&["Zoo"]),
+        set(&["R1", "Z1"]),
+        set(&["1 songs"]),
     ];
     assert_eq!(cached_views(&server, ADMIN, ""), added);
 
@@ -230,6 +262,8 @@ fn a_scan_or_a_star_shows_in_the_next_answer() {
         set(&["Zoo"]),
         set(&["Zoo"]),
         set(&[]),
+        set(&["Z1"]),
+        set(&["0 songs"]),
     ];
     assert_eq!(cached_views(&server, ADMIN, ""), removed);
 
