@@ -55,6 +55,9 @@ struct Entries {
 #[derive(Default)]
 pub struct CatalogCache {
     entries: Mutex<Entries>,
+    /// Held while an entry is built, so requests arriving together after a scan build it
+    /// once rather than each on its own (a build must not look up another entry).
+    building: Mutex<()>,
 }
 
 /// The catalog's version as the transaction of `conn` sees it.
@@ -93,8 +96,13 @@ impl CatalogCache {
         {
             return Ok(found);
         }
-        // Built outside the lock: two requests may build the same entry at once; both
-        // results are the same, the second one stays.
+        let _building = self.building.lock().unwrap_or_else(|e| e.into_inner());
+        // Another request may have built it while this one waited.
+        if let Some(found) = self.lookup(version, &key)
+            && let Ok(found) = found.downcast::<T>()
+        {
+            return Ok(found);
+        }
         let built = Arc::new(build(conn)?);
         self.store(version, key, built.clone());
         Ok(built)
@@ -201,6 +209,30 @@ mod tests {
         cache.store(6, Key::new("artists", &Scope::All), Arc::new(6i64));
         assert!(cache.lookup(6, &key).is_none());
         assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn requests_arriving_together_build_an_entry_once() {
+        let (dir, _c) = catalog();
+        let cache = CatalogCache::default();
+        let builds = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    let mut c = crate::db::connect(&dir.path().join("t.db")).unwrap();
+                    let key = Key::new("artists", &Scope::All);
+                    let got = cache
+                        .get_or_build(&mut c, key, |_| {
+                            builds.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(100));
+                            Ok(7i64)
+                        })
+                        .unwrap();
+                    assert_eq!(*got, 7);
+                });
+            }
+        });
+        assert_eq!(builds.into_inner(), 1);
     }
 
     #[test]
