@@ -507,7 +507,7 @@ fn wait_for_startup_scan(port: u16) -> anyhow::Result<usize> {
             .and_then(|mut c| c.call("getScanInfo", "").ok());
         if let Some(info) = info
             && info["scanInfo"]["scanning"] == false
-            && info["scanInfo"]["lastScan"].is_number()
+            && !info["scanInfo"]["lastScan"].is_null()
         {
             return Ok(info["scanInfo"]["count"].as_u64().unwrap_or(0) as usize);
         }
