@@ -86,12 +86,17 @@ impl Conn {
     }
 
     /// GETs `path`; returns (status, body). A connection the server closed while it sat idle
-    /// (its keep-alive timeout, while the other user was measured) is opened again once.
+    /// (its keep-alive timeout, while the other user was measured) or timed out before its
+    /// first request is opened again once.
     fn get(&mut self, path: &str) -> anyhow::Result<(u16, Vec<u8>)> {
         let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
         let mut line = String::new();
         let sent = self.reader.get_mut().write_all(req.as_bytes());
-        if sent.is_err() || self.reader.read_line(&mut line).unwrap_or(0) == 0 {
+        // A connection opened long before its first request was answered 408 and closed.
+        if sent.is_err()
+            || self.reader.read_line(&mut line).unwrap_or(0) == 0
+            || line.split_whitespace().nth(1) == Some("408")
+        {
             self.reader = connect(self.port)?;
             self.reader.get_mut().write_all(req.as_bytes())?;
             line.clear();
@@ -136,7 +141,12 @@ impl Conn {
             "/rest/{method}?{}&{COMMON_PARAMS}&{query}",
             self.user
         ))?;
-        let v: serde_json::Value = serde_json::from_slice(&body)?;
+        let v: serde_json::Value = serde_json::from_slice(&body).with_context(|| {
+            format!(
+                "{method}?{query}: HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+            )
+        })?;
         let r = v["subsonic-response"].clone();
         if status != 200 || r["status"] != "ok" {
             bail!("{method}?{query}: HTTP {status}: {r}");
