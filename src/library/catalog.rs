@@ -474,7 +474,10 @@ pub fn folder_index(
     cache: &CatalogCache,
     since: Option<i64>,
 ) -> QueryResult<(i64, Option<FolderIndex>)> {
-    let last = folders::last_modified(c, &viewer.scope)?;
+    // Cached too: for some folders of several no index gives it (a scan of every track).
+    let last = *cache.get_or_build(c, Key::new("last modified", &viewer.scope), |c| {
+        folders::last_modified(c, &viewer.scope)
+    })?;
     if since.is_some_and(|s| last <= s) {
         return Ok((last, None));
     }
