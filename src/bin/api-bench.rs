@@ -33,9 +33,27 @@ struct Args {
     /// Concurrent clients in the load test.
     #[arg(long, default_value_t = 200)]
     clients: usize,
-    /// Keep the work folder here instead of a temporary one.
+    /// Keep the work folder here instead of a temporary one. Run again with the same folder,
+    /// the server reuses its database (a rescan that finds no change) and the users' stars,
+    /// ratings and plays (made once).
     #[arg(long)]
     keep: Option<PathBuf>,
+    /// Measure an existing library instead of generating one (with `--keep`): its top-level
+    /// entries are linked into two music folders in the work folder, the first three quarters
+    /// (by name) in the first and the rest in the second; `--tracks` is ignored.
+    #[arg(long, value_name = "DIR", requires = "keep")]
+    library: Option<PathBuf>,
+    /// The server binary to measure (default: `mediastreamer` beside this program), e.g. an
+    /// older build, to compare two builds in the same session.
+    #[arg(long, value_name = "BIN")]
+    server: Option<PathBuf>,
+    /// Skip the concurrent clients' phase.
+    #[arg(long)]
+    no_load: bool,
+    /// Most stars, ratings and plays of each kind per user (at a million tracks the shares
+    /// below would mean half a million calls).
+    #[arg(long, default_value_t = usize::MAX)]
+    max_annotations: usize,
     #[command(flatten)]
     material: MaterialArgs,
 }
@@ -68,12 +86,17 @@ impl Conn {
     }
 
     /// GETs `path`; returns (status, body). A connection the server closed while it sat idle
-    /// (its keep-alive timeout, while the other user was measured) is opened again once.
+    /// (its keep-alive timeout, while the other user was measured) or timed out before its
+    /// first request is opened again once.
     fn get(&mut self, path: &str) -> anyhow::Result<(u16, Vec<u8>)> {
         let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
         let mut line = String::new();
         let sent = self.reader.get_mut().write_all(req.as_bytes());
-        if sent.is_err() || self.reader.read_line(&mut line).unwrap_or(0) == 0 {
+        // A connection opened long before its first request was answered 408 and closed.
+        if sent.is_err()
+            || self.reader.read_line(&mut line).unwrap_or(0) == 0
+            || line.split_whitespace().nth(1) == Some("408")
+        {
             self.reader = connect(self.port)?;
             self.reader.get_mut().write_all(req.as_bytes())?;
             line.clear();
@@ -118,7 +141,12 @@ impl Conn {
             "/rest/{method}?{}&{COMMON_PARAMS}&{query}",
             self.user
         ))?;
-        let v: serde_json::Value = serde_json::from_slice(&body)?;
+        let v: serde_json::Value = serde_json::from_slice(&body).with_context(|| {
+            format!(
+                "{method}?{query}: HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+            )
+        })?;
         let r = v["subsonic-response"].clone();
         if status != 200 || r["status"] != "ok" {
             bail!("{method}?{query}: HTTP {status}: {r}");
@@ -215,16 +243,17 @@ fn annotate(
     songs: &[String],
     albums: &[String],
     seed: u64,
+    most: usize,
 ) -> anyhow::Result<Annotated> {
     let mut rng = Rng(seed);
     let mut done = Annotated::default();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
     let now_ms = now.as_millis() as u64;
-    for _ in 0..songs.len() / 20 {
+    for _ in 0..(songs.len() / 20).min(most) {
         conn.call("star", &format!("id={}", songs[rng.below(songs.len())]))?;
         done.starred += 1;
     }
-    for _ in 0..albums.len() / 10 {
+    for _ in 0..(albums.len() / 10).min(most) {
         conn.call(
             "star",
             &format!("albumId={}", albums[rng.below(albums.len())]),
@@ -232,14 +261,14 @@ fn annotate(
         done.starred += 1;
     }
     for (list, share) in [(songs, 10), (albums, 20)] {
-        for _ in 0..list.len() / share {
+        for _ in 0..(list.len() / share).min(most) {
             let rating = 1 + rng.below(5);
             let id = &list[rng.below(list.len())];
             conn.call("setRating", &format!("id={id}&rating={rating}"))?;
             done.rated += 1;
         }
     }
-    for _ in 0..songs.len() * 15 / 100 {
+    for _ in 0..(songs.len() * 15 / 100).min(most) {
         // A tenth of the plays go to a small set of favourites, as listening does.
         let id = if rng.below(10) == 0 {
             &songs[rng.below(songs.len().min(50))]
@@ -459,8 +488,61 @@ fn load(port: u16, pid: u32, clients: usize, songs: &[String]) -> Load {
     }
 }
 
+/// Links the top-level entries of `library` into `work`'s two music folders (`library-1`:
+/// the first three quarters by name, `library-2`: the rest) unless they exist already, so an
+/// existing library is measured with two music folders without copying it.
+fn link_library(library: &std::path::Path, work: &std::path::Path) -> anyhow::Result<()> {
+    let folders = [work.join("library-1"), work.join("library-2")];
+    if folders.iter().all(|f| f.is_dir()) {
+        return Ok(());
+    }
+    let library = std::fs::canonicalize(library)?;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&library)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    let first = entries.len() * 3 / 4;
+    for (i, folder) in folders.iter().enumerate() {
+        let part = if i == 0 {
+            &entries[..first]
+        } else {
+            &entries[first..]
+        };
+        let building = folder.with_extension("part");
+        let _ = std::fs::remove_dir_all(&building);
+        std::fs::create_dir_all(&building)?;
+        for entry in part {
+            let name = entry.file_name().context("entry without a name")?;
+            std::os::unix::fs::symlink(entry, building.join(name))?;
+        }
+        std::fs::rename(&building, folder)?;
+    }
+    Ok(())
+}
+
+/// Waits for the end of the server's start-up scan of a library whose size is not known:
+/// getScanInfo's `lastScan` is set once a scan has ended since the server started.
+fn wait_for_startup_scan(port: u16) -> anyhow::Result<usize> {
+    let start = Instant::now();
+    loop {
+        let info = Conn::open(port, ADMIN)
+            .ok()
+            .and_then(|mut c| c.call("getScanInfo", "").ok());
+        if let Some(info) = info
+            && info["scanInfo"]["scanning"] == false
+            && !info["scanInfo"]["lastScan"].is_null()
+        {
+            return Ok(info["scanInfo"]["count"].as_u64().unwrap_or(0) as usize);
+        }
+        if start.elapsed() > Duration::from_secs(1800) {
+            bail!("the server did not finish its start-up scan");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let mut args = Args::parse();
     let first = args.tracks * 3 / 4;
     let libraries = [
         args.material.library(first, 1)?,
@@ -469,11 +551,29 @@ fn main() -> anyhow::Result<()> {
     // Steady state: the loudness analysis that follows a first scan (hours on a real library,
     // at the lowest priority) would otherwise run through some measurements and not others.
     let no_analysis = "[loudness]\nenabled = false\n";
-    let server = common::start("api-bench", args.keep.as_deref(), &libraries, no_analysis)?;
+    if let (Some(library), Some(work)) = (&args.library, &args.keep) {
+        std::fs::create_dir_all(work)?;
+        link_library(library, work)?;
+    }
+    let server = match &args.server {
+        Some(binary) => common::start_binary(
+            binary,
+            "api-bench",
+            args.keep.as_deref(),
+            &libraries,
+            no_analysis,
+        )?,
+        None => common::start("api-bench", args.keep.as_deref(), &libraries, no_analysis)?,
+    };
     let (port, pid) = (server.port, server.pid);
-    server.wait_for_scan(args.tracks, |port| {
-        Conn::open(port, ADMIN).ok()?.call("getScanStatus", "").ok()
-    })?;
+    if args.library.is_some() {
+        args.tracks = wait_for_startup_scan(port)?;
+    } else {
+        server.wait_for_scan(args.tracks, |port| {
+            Conn::open(port, ADMIN).ok()?.call("getScanStatus", "").ok()
+        })?;
+    }
+    let first = if args.library.is_some() { 0 } else { first };
     std::thread::sleep(Duration::from_secs(2));
     let idle_rss = rss_mib(pid);
 
@@ -486,23 +586,38 @@ fn main() -> anyhow::Result<()> {
         .map(|n| n.to_string())
         .or_else(|| first_folder.as_str().map(str::to_string))
         .context("no music folder")?;
-    admin.call(
-        "createUser",
-        &format!(
-            "username=listener&password=listenerpw&email=listener@example.org\
-             &musicFolderId={first_folder}"
-        ),
-    )?;
+    // A kept database has the listener already.
+    if admin.call("getUser", "username=listener").is_err() {
+        admin.call(
+            "createUser",
+            &format!(
+                "username=listener&password=listenerpw&email=listener@example.org\
+                 &musicFolderId={first_folder}"
+            ),
+        )?;
+    }
     let mut listener = Conn::open(port, LISTENER)?;
 
     let (admin_songs, admin_sync) = admin.sync()?;
     let (listener_songs, listener_sync) = listener.sync()?;
     let admin_albums = admin.albums()?;
     let listener_albums = listener.albums()?;
-    eprintln!("starring, rating and playing as both users…");
+    // Annotated once per database: a kept one has its stars, ratings and plays.
+    let marker = args.keep.as_ref().map(|k| k.join("annotated"));
     let started = Instant::now();
-    let a = annotate(&mut admin, &admin_songs, &admin_albums, 11)?;
-    let l = annotate(&mut listener, &listener_songs, &listener_albums, 12)?;
+    let (a, l) = if marker.as_ref().is_some_and(|m| m.is_file()) {
+        eprintln!("reusing the kept database's stars, ratings and plays");
+        (Annotated::default(), Annotated::default())
+    } else {
+        eprintln!("starring, rating and playing as both users…");
+        let most = args.max_annotations;
+        let a = annotate(&mut admin, &admin_songs, &admin_albums, 11, most)?;
+        let l = annotate(&mut listener, &listener_songs, &listener_albums, 12, most)?;
+        if let Some(marker) = &marker {
+            std::fs::write(marker, "")?;
+        }
+        (a, l)
+    };
     eprintln!(
         "annotated in {:.1} s: admin {} stars, {} ratings, {} plays; listener {} stars, {} \
          ratings, {} plays",
@@ -515,15 +630,27 @@ fn main() -> anyhow::Result<()> {
         l.plays
     );
 
-    println!(
-        "api-bench: {} tracks in two folders ({} and {}), material {}, {} requests per call, \
-         server pid {pid}",
-        args.tracks,
-        first,
-        args.tracks - first,
-        args.material.describe(),
-        args.requests
-    );
+    let material = match &args.library {
+        Some(dir) => format!("existing library {}", dir.display()),
+        None => args.material.describe().to_string(),
+    };
+    if args.library.is_some() {
+        println!(
+            "api-bench: {} tracks in two folders (linked from {}), {} requests per call, \
+             server pid {pid}",
+            args.tracks, material, args.requests
+        );
+    } else {
+        println!(
+            "api-bench: {} tracks in two folders ({} and {}), material {}, {} requests per call, \
+             server pid {pid}",
+            args.tracks,
+            first,
+            args.tracks - first,
+            material,
+            args.requests
+        );
+    }
     println!(
         "admin sees {} songs and {} albums; listener (non-admin, first folder only) {} and {}",
         admin_songs.len(),
@@ -564,7 +691,18 @@ fn main() -> anyhow::Result<()> {
         listener_songs.len()
     );
 
-    let load = load(port, pid, args.clients, &listener_songs);
+    let load = if args.no_load {
+        Load {
+            requests: 0,
+            errors: 0,
+            seconds: 1.0,
+            p50_ms: 0.0,
+            p99_ms: 0.0,
+            peak_rss_mib: 0.0,
+        }
+    } else {
+        load(port, pid, args.clients, &listener_songs)
+    };
     println!(
         "{} clients x 10 calls: {} errors, {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms, \
          server RSS peak {:.1} MiB (targets: >= 1,500 requests/s, p99 < 250 ms, 0 errors, \
@@ -583,7 +721,7 @@ fn main() -> anyhow::Result<()> {
     if misses > 0 {
         println!("{misses} measurement(s) above their p95 target");
     }
-    results.insert("material".into(), args.material.describe().into());
+    results.insert("material".into(), material.into());
     results.insert("rested_rss_mib".into(), rested_rss.into());
     results.insert("sync_seconds".into(), admin_sync.into());
     results.insert("listener_sync_seconds".into(), listener_sync.into());

@@ -23,7 +23,7 @@ use diesel::sqlite::Sqlite;
 pub type Filter<QS> = Box<dyn BoxableExpression<QS, Sqlite, SqlType = Bool>>;
 
 /// The music folders a query may draw from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Every folder: no filter at all.
     All,

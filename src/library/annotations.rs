@@ -267,6 +267,38 @@ pub fn of_items(
     Ok(out)
 }
 
+/// Every annotation the user made of items of one kind (`of_items` for many items of a kind
+/// people annotate few of: the caller picks what it needs).
+pub fn of_kind(
+    conn: &mut SqliteConnection,
+    user_id: i32,
+    kind: ItemKind,
+) -> QueryResult<HashMap<i32, Annotation>> {
+    let rows: Vec<Row> = diesel::sql_query(sql::ANNOTATIONS_OF_KIND)
+        .bind::<Integer, _>(user_id)
+        .bind::<Text, _>(kind.as_str())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Row::split).collect())
+}
+
+/// The average rating of every rated item of one kind (`average_ratings` for many items).
+pub fn average_ratings_of_kind(
+    conn: &mut SqliteConnection,
+    kind: ItemKind,
+) -> QueryResult<HashMap<i32, f64>> {
+    #[derive(QueryableByName)]
+    struct Avg {
+        #[diesel(sql_type = Integer)]
+        item_id: i32,
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        average: f64,
+    }
+    let rows: Vec<Avg> = diesel::sql_query(sql::AVERAGE_RATINGS_OF_KIND)
+        .bind::<Text, _>(kind.as_str())
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.item_id, r.average)).collect())
+}
+
 /// The average rating (1.0..=5.0) all users gave each of these items of one kind (items
 /// nobody rated are absent): the `averageRating` clients show beside the user's own.
 pub fn average_ratings(

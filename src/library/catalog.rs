@@ -13,6 +13,7 @@
 
 use super::access::{self, Viewer};
 use super::annotations::{self, Annotation, ItemKind};
+use super::cache::{CatalogCache, Key};
 use super::lists::{self, AlbumOrder, AlbumQuery, FolderListItem, SongFilter};
 use super::search::{self, FieldQuery, Page};
 use super::{AlbumView, ArtistView, GenreView, Id, TrackView, folders};
@@ -23,6 +24,7 @@ use diesel::connection::Connection;
 use diesel::r2d2::PoolError;
 use diesel::result::QueryResult;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The viewer's annotations of items, by item id.
 pub type Notes = HashMap<i32, Annotation>;
@@ -139,8 +141,23 @@ pub struct FolderNotes {
     pub average: HashMap<i32, f64>,
 }
 
+/// From how many folders on `FolderNotes::load` reads every folder annotation rather than
+/// looking each folder up (folders are annotated by few folder-mode clients, and getIndexes
+/// of a large library lists tens of thousands).
+const MANY_FOLDERS: usize = 500;
+
 impl FolderNotes {
     pub fn load(c: &mut SqliteConnection, user_id: i32, dir_ids: &[i32]) -> QueryResult<Self> {
+        if dir_ids.len() >= MANY_FOLDERS {
+            let wanted: std::collections::HashSet<i32> = dir_ids.iter().copied().collect();
+            let mut notes = Self {
+                mine: annotations::of_kind(c, user_id, ItemKind::Directory)?,
+                average: annotations::average_ratings_of_kind(c, ItemKind::Directory)?,
+            };
+            notes.mine.retain(|id, _| wanted.contains(id));
+            notes.average.retain(|id, _| wanted.contains(id));
+            return Ok(notes);
+        }
         Ok(Self {
             mine: annotations::of_items(c, user_id, ItemKind::Directory, dir_ids)?,
             average: annotations::average_ratings(c, ItemKind::Directory, dir_ids)?,
@@ -239,7 +256,12 @@ pub struct Found {
 
 /// search2/search3: artists, albums and songs matching the words (everything for none) that
 /// the viewer may see.
-pub fn search(c: &mut SqliteConnection, viewer: &Viewer, q: &SearchQuery) -> QueryResult<Found> {
+pub fn search(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    cache: &CatalogCache,
+    q: &SearchQuery,
+) -> QueryResult<Found> {
     let scope = &viewer.scope;
     let artists = if q.artists.limit > 0 {
         let ids = search::artist_ids(c, &q.words, scope, q.artists)?;
@@ -256,7 +278,11 @@ pub fn search(c: &mut SqliteConnection, viewer: &Viewer, q: &SearchQuery) -> Que
         Default::default()
     };
     let songs = if q.songs.limit > 0 {
-        let ids = search::track_ids(c, &q.words, scope, q.songs)?;
+        let ids = if q.words.is_empty() {
+            whole_listing_page(c, viewer, cache, q.songs)?
+        } else {
+            search::track_ids(c, &q.words, scope, q.songs)?
+        };
         self::songs(c, viewer, &ids)?
     } else {
         Default::default()
@@ -266,6 +292,34 @@ pub fn search(c: &mut SqliteConnection, viewer: &Viewer, q: &SearchQuery) -> Que
         albums,
         songs,
     })
+}
+
+/// One page of the whole-library track listing (search3 ""), cut from the whole listing as
+/// cached for the viewer's folders: clients sync a library with it page by page, and a deep
+/// page would otherwise walk the index up to its offset (15 ms at offset 500,000).
+fn whole_listing_page(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    cache: &CatalogCache,
+    page: Page,
+) -> QueryResult<Vec<i32>> {
+    let all = cache.get_or_build(c, Key::new("every track", &viewer.scope), |c| {
+        let whole = Page {
+            limit: i64::MAX,
+            offset: 0,
+        };
+        search::track_ids(c, &[], &viewer.scope, whole)
+    })?;
+    Ok(page_of(&all, page))
+}
+
+/// `page` of `all`.
+fn page_of(all: &[i32], page: Page) -> Vec<i32> {
+    let start = usize::try_from(page.offset.max(0))
+        .unwrap_or(usize::MAX)
+        .min(all.len());
+    let len = usize::try_from(page.limit.max(0)).unwrap_or(usize::MAX);
+    all[start..].iter().take(len).copied().collect()
 }
 
 /// The deprecated `search`: the number of songs matching a field query and one page of them.
@@ -284,11 +338,48 @@ pub fn search_by_fields(
 pub fn album_list(
     c: &mut SqliteConnection,
     viewer: &Viewer,
+    cache: &CatalogCache,
     order: AlbumOrder,
     page: Page,
 ) -> QueryResult<Annotated<AlbumView>> {
-    let ids = lists::album_ids(c, &album_query(viewer, order, page))?;
+    let ids = match cached_album_ids(c, viewer, cache, &order, page)? {
+        Some(ids) => ids,
+        None => lists::album_ids(c, &album_query(viewer, order, page))?,
+    };
     albums(c, viewer, &ids)
+}
+
+/// One page of an album list whose order depends on the catalog alone (by name, artist,
+/// year or genre), cut from the whole list in that order as cached for the viewer's folders:
+/// a deep page costs what the first one does. None for the orders that depend on the user
+/// (starred, highest, frequent, recent) or on chance (random) or that an index gives
+/// directly (newest).
+fn cached_album_ids(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    cache: &CatalogCache,
+    order: &AlbumOrder,
+    page: Page,
+) -> QueryResult<Option<Vec<i32>>> {
+    let cacheable = matches!(
+        order,
+        AlbumOrder::ByName
+            | AlbumOrder::ByArtist { .. }
+            | AlbumOrder::ByYear { .. }
+            | AlbumOrder::ByGenre(_)
+    );
+    if !cacheable {
+        return Ok(None);
+    }
+    let whole = Page {
+        limit: i64::MAX,
+        offset: 0,
+    };
+    let key = Key::new(format!("albums {order:?}"), &viewer.scope);
+    let all = cache.get_or_build(c, key, |c| {
+        lists::album_ids(c, &album_query(viewer, order.clone(), whole))
+    })?;
+    Ok(Some(page_of(&all, page)))
 }
 
 fn album_query(viewer: &Viewer, order: AlbumOrder, page: Page) -> AlbumQuery {
@@ -314,10 +405,14 @@ pub struct FolderAlbumList {
 pub fn folder_album_list(
     c: &mut SqliteConnection,
     viewer: &Viewer,
+    cache: &CatalogCache,
     order: AlbumOrder,
     page: Page,
 ) -> QueryResult<FolderAlbumList> {
-    let items = lists::folder_list_items(c, &album_query(viewer, order, page))?;
+    let items = match cached_album_ids(c, viewer, cache, &order, page)? {
+        Some(ids) => ids.into_iter().map(FolderListItem::Album).collect(),
+        None => lists::folder_list_items(c, &album_query(viewer, order, page))?,
+    };
     let (mut album_ids, mut dir_ids) = (Vec::new(), Vec::new());
     for item in &items {
         match *item {
@@ -366,8 +461,8 @@ pub fn songs_by_genre(
 /// getIndexes' content: the top-level folders of the viewer's music folders (those holding
 /// audio), the tracks lying directly in their roots, and the viewer's annotations of both.
 pub struct FolderIndex {
-    pub folders: Vec<Directory>,
-    pub files: Annotated<TrackView>,
+    pub folders: Arc<Vec<Directory>>,
+    pub files: (Arc<Vec<TrackView>>, Notes),
     pub folder_notes: FolderNotes,
 }
 
@@ -376,26 +471,39 @@ pub struct FolderIndex {
 pub fn folder_index(
     c: &mut SqliteConnection,
     viewer: &Viewer,
+    cache: &CatalogCache,
     since: Option<i64>,
 ) -> QueryResult<(i64, Option<FolderIndex>)> {
-    let last = folders::last_modified(c, &viewer.scope)?;
+    // Cached too: for some folders of several no index gives it (a scan of every track).
+    let last = *cache.get_or_build(c, Key::new("last modified", &viewer.scope), |c| {
+        folders::last_modified(c, &viewer.scope)
+    })?;
     if since.is_some_and(|s| last <= s) {
         return Ok((last, None));
     }
-    let root_ids: Vec<i32> = folders::roots(c, &viewer.scope)?
-        .iter()
-        .map(|d| d.id)
-        .collect();
-    let dirs = folders::subdirectories(c, &root_ids)?;
-    let files = folders::tracks_in_directories(c, &root_ids)?;
+    // The folders and files (catalog only) are cached; the viewer's notes are read each time.
+    let dirs = cache.get_or_build(c, Key::new("top folders", &viewer.scope), |c| {
+        let root_ids: Vec<i32> = folders::roots(c, &viewer.scope)?
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        folders::subdirectories(c, &root_ids)
+    })?;
+    let files = cache.get_or_build(c, Key::new("root files", &viewer.scope), |c| {
+        let root_ids: Vec<i32> = folders::roots(c, &viewer.scope)?
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        folders::tracks_in_directories(c, &root_ids)
+    })?;
     let file_notes = track_notes(c, viewer, &files)?;
     let dir_ids: Vec<i32> = dirs.iter().map(|d| d.id).collect();
     Ok((
         last,
         Some(FolderIndex {
+            folder_notes: FolderNotes::load(c, viewer.user_id, &dir_ids)?,
             folders: dirs,
             files: (files, file_notes),
-            folder_notes: FolderNotes::load(c, viewer.user_id, &dir_ids)?,
         }),
     ))
 }
@@ -619,25 +727,50 @@ pub fn music_folders(c: &mut SqliteConnection, viewer: &Viewer) -> QueryResult<V
 
 /// getGenres: every genre with the songs and albums the viewer may see (genres without any
 /// left out for viewers who see only some folders).
-pub fn genres(c: &mut SqliteConnection, viewer: &Viewer) -> QueryResult<Vec<GenreView>> {
-    super::genres(c, &viewer.scope)
+pub fn genres(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    cache: &CatalogCache,
+) -> QueryResult<Arc<Vec<GenreView>>> {
+    cache.get_or_build(c, Key::new("genres", &viewer.scope), |c| {
+        super::genres(c, &viewer.scope)
+    })
 }
 
-/// getArtists: the album artists of the albums the viewer may see (unsorted).
-pub fn artists_index(c: &mut SqliteConnection, viewer: &Viewer) -> QueryResult<Vec<ArtistView>> {
-    super::album_artists_index(c, &viewer.scope)
+/// getArtists: the album artists of the albums the viewer may see, as `arrange` orders and
+/// groups them (the caller's one arrangement: it is cached with the artists until the
+/// catalog changes).
+pub fn artists_index<T: Send + Sync + 'static>(
+    c: &mut SqliteConnection,
+    viewer: &Viewer,
+    cache: &CatalogCache,
+    arrange: impl FnOnce(Vec<ArtistView>) -> T,
+) -> QueryResult<Arc<T>> {
+    cache.get_or_build(c, Key::new("artists", &viewer.scope), |c| {
+        Ok(arrange(super::album_artists_index(c, &viewer.scope)?))
+    })
 }
 
-/// The catalog: a pool of connections and the transaction rules for using them.
+/// The catalog: a pool of connections and the transaction rules for using them, and the
+/// answers cached from it (`cache`).
 #[derive(Clone)]
 pub struct Catalog {
     pool: DbPool,
+    cache: Arc<CatalogCache>,
 }
 
 impl Catalog {
     /// A catalog reading through `pool`.
     pub fn new(pool: DbPool) -> Catalog {
-        Catalog { pool }
+        Catalog {
+            pool,
+            cache: Arc::default(),
+        }
+    }
+
+    /// The answers cached from this catalog, for the operations that take one.
+    pub fn cache(&self) -> Arc<CatalogCache> {
+        self.cache.clone()
     }
 
     /// Runs `work` in one read transaction (one snapshot). Blocking: call it off the async
@@ -861,7 +994,8 @@ mod tests {
                 offset: 0,
             },
         };
-        let found = search(&mut c, &bob(Scope::Only(vec![2])), &everything).unwrap();
+        let cache = CatalogCache::default();
+        let found = search(&mut c, &bob(Scope::Only(vec![2])), &cache, &everything).unwrap();
         let ids: Vec<i32> = found.songs.0.iter().map(|v| v.track.id).collect();
         assert_eq!(ids, [2]);
         assert!(found.songs.1.contains_key(&2), "with bob's star");
@@ -878,5 +1012,29 @@ mod tests {
         assert_eq!(root.name, "m");
         let ids: Vec<i32> = root.songs.0.iter().map(|v| v.track.id).collect();
         assert_eq!(ids, [1]);
+    }
+
+    #[test]
+    fn folder_notes_of_many_folders_are_those_of_each_folder() {
+        let (_dir, mut c) = crate::library::test_catalog::catalog(&[]);
+        c.batch_execute(
+            "INSERT INTO annotations (user_id, item_type, item_id, starred_at, rating) VALUES \
+             (1, 'directory', 5, 100, 4), (1, 'directory', 7, NULL, 2), \
+             (2, 'directory', 5, NULL, 1), (2, 'directory', 900, 50, 5), \
+             (1, 'album', 5, 10, 3)",
+        )
+        .unwrap();
+        let few = FolderNotes::load(&mut c, 1, &[5, 7, 8]).unwrap();
+        let many_ids: Vec<i32> = [5, 7, 8].into_iter().chain(1000..1600).collect();
+        let many = FolderNotes::load(&mut c, 1, &many_ids).unwrap();
+        for notes in [&few, &many] {
+            assert_eq!(notes.mine.len(), 2);
+            assert_eq!(notes.mine[&5].starred_at, Some(100));
+            assert_eq!(notes.mine[&7].rating, Some(2));
+            // Folder 900 is not asked for; the album annotation is of another kind.
+            assert_eq!(notes.average.len(), 2);
+            assert_eq!(notes.average[&5], 2.5);
+            assert_eq!(notes.average[&7], 2.0);
+        }
     }
 }

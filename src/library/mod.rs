@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod annotations;
+pub mod cache;
 pub mod catalog;
 pub mod covers;
 pub mod files;

@@ -160,6 +160,16 @@ pub const ANNOTATIONS_OF_ITEMS: &str = "SELECT a.item_id AS item_id, \
        a.last_played AS last_played \
      FROM annotations a WHERE a.user_id = ? AND a.item_type = ? \
        AND a.item_id IN (SELECT value FROM json_each(?))";
+/// All of the user's annotations of one kind (user, kind): for lists of more items than a
+/// user annotates (getIndexes' thousands of folders), one index range instead of a lookup per
+/// item.
+pub const ANNOTATIONS_OF_KIND: &str = "SELECT a.item_id AS item_id, \
+       a.starred_at AS starred_at, a.rating AS rating, a.play_count AS play_count, \
+       a.last_played AS last_played \
+     FROM annotations a WHERE a.user_id = ? AND a.item_type = ?";
+/// Everyone's average rating of every rated item of one kind (kind): as AVERAGE_RATINGS.
+pub const AVERAGE_RATINGS_OF_KIND: &str = "SELECT item_id, avg(rating) AS average \
+     FROM annotations WHERE item_type = ? AND rating IS NOT NULL GROUP BY item_id";
 /// Everyone's average rating of a JSON array of items (kind, ids): avg() as a Double.
 pub const AVERAGE_RATINGS: &str = "SELECT item_id, avg(rating) AS average FROM annotations \
      WHERE item_type = ? AND item_id IN (SELECT value FROM json_each(?)) \
@@ -413,7 +423,19 @@ pub const COMPLETE: &[&str] = &[
     ARTIST_COVER_STAMPS,
     TITLES_WITH_LYRICS,
     PLAYLISTS,
+    CATALOG_VERSION,
+    CATALOG_CHANGED,
+    ANNOTATIONS_OF_KIND,
+    AVERAGE_RATINGS_OF_KIND,
 ];
+
+// --- The catalog's version (cache.rs) ---
+
+/// The catalog's version: a table of its own (migration 200), not in schema.rs, read and
+/// raised only here.
+pub const CATALOG_VERSION: &str = "SELECT n FROM catalog_version WHERE id = 1";
+/// Raises the catalog's version (the writer, once per transaction that changes the catalog).
+pub const CATALOG_CHANGED: &str = "UPDATE catalog_version SET n = n + 1 WHERE id = 1";
 
 /// One value bound to a `?` (or to `:folders`) of a `Statement`.
 #[derive(Debug, Clone, PartialEq)]

@@ -287,7 +287,7 @@ impl Writer {
                  AND NOT EXISTS (SELECT 1 FROM album_genres WHERE genre_id = genres.id)",
             )
             .execute(conn)?;
-            Ok::<_, diesel::result::Error>(())
+            crate::library::cache::catalog_changed(conn)
         })?;
         state.genre_ids.clear();
         Ok(())
@@ -820,7 +820,9 @@ impl WriterState {
                 self.artist_ids.clear();
             }
         }
-        self.sync_search(conn)
+        self.sync_search(conn)?;
+        // Answers cached from the catalog are built again after this commit.
+        crate::library::cache::catalog_changed(conn)
     }
 
     /// Brings the full-text indexes in line with what this batch changed: one delete and one

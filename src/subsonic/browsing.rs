@@ -9,8 +9,8 @@ use super::model::{
 use super::response::{Element, ToElement};
 use super::shared::read_as;
 use super::sort_keys::{IGNORED_ARTICLES, index_letter, sort_key};
-use crate::library::Id;
 use crate::library::catalog::{self, AlbumPage, ArtistPage};
+use crate::library::{ArtistView, Id};
 
 /// getMusicFolders: the folders the user may see.
 pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
@@ -32,13 +32,16 @@ pub async fn get_music_folders(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 /// getGenres: counts of the songs and albums the user may see.
 pub async fn get_genres(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let viewer = ctx.viewer.clone();
-    let genres = ctx.db(move |c| Ok(catalog::genres(c, &viewer)?)).await?;
+    let cache = ctx.state.catalog.cache();
+    let genres = ctx
+        .db(move |c| Ok(catalog::genres(c, &viewer, &cache)?))
+        .await?;
     Ok(Some(
         Genres(
             genres
-                .into_iter()
+                .iter()
                 .map(|g| Genre {
-                    name: g.name,
+                    name: g.name.clone(),
                     song_count: g.song_count,
                     album_count: g.album_count,
                 })
@@ -51,28 +54,41 @@ pub async fn get_genres(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 /// getArtists: album artists of the albums the user may see (of one folder with
 /// `musicFolderId`), indexed by letter.
 pub async fn get_artists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
-    let mut artists = read_as(&ctx, move |c, viewer| {
-        Ok(catalog::artists_index(c, viewer)?)
+    let cache = ctx.state.catalog.cache();
+    let lettered = read_as(&ctx, move |c, viewer| {
+        Ok(catalog::artists_index(c, viewer, &cache, by_letter)?)
     })
     .await?;
-    artists.sort_by_cached_key(|a| sort_key(&a.name, a.sort_name.as_deref()));
-    let mut index: Vec<Index<ArtistID3>> = Vec::new();
-    for a in &artists {
-        let letter = index_letter(&sort_key(&a.name, a.sort_name.as_deref()));
-        let artist = ArtistID3::new(a, Annotations::default());
-        match index.last_mut() {
-            Some(i) if i.name == letter => i.artists.push(artist),
-            _ => index.push(Index {
-                name: letter,
-                artists: vec![artist],
-            }),
-        }
-    }
+    let index = lettered
+        .iter()
+        .map(|(letter, artists)| Index {
+            name: letter.clone(),
+            artists: artists
+                .iter()
+                .map(|a| ArtistID3::new(a, Annotations::default()))
+                .collect(),
+        })
+        .collect();
     let artists = ArtistsID3 {
         ignored_articles: IGNORED_ARTICLES,
         index,
     };
     Ok(Some(artists.into_element("artists")))
+}
+
+/// Artists in sort-key order, grouped by index letter (what the catalog caches for
+/// getArtists).
+fn by_letter(mut artists: Vec<ArtistView>) -> Vec<(String, Vec<ArtistView>)> {
+    artists.sort_by_cached_key(|a| sort_key(&a.name, a.sort_name.as_deref()));
+    let mut index: Vec<(String, Vec<ArtistView>)> = Vec::new();
+    for a in artists {
+        let letter = index_letter(&sort_key(&a.name, a.sort_name.as_deref()));
+        match index.last_mut() {
+            Some((name, group)) if *name == letter => group.push(a),
+            _ => index.push((letter, vec![a])),
+        }
+    }
+    index
 }
 
 fn id_param(ctx: &Ctx) -> Result<Id, ApiError> {

@@ -16,8 +16,9 @@ use crate::library::catalog::{self, AlbumPage, ArtistPage, DirectoryPage, Folder
 /// roots.
 pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let since: Option<i64> = ctx.params.number("ifModifiedSince")?;
+    let cache = ctx.state.catalog.cache();
     let (last_modified, content) = read_as(&ctx, move |c, viewer| {
-        Ok(catalog::folder_index(c, viewer, since)?)
+        Ok(catalog::folder_index(c, viewer, &cache, since)?)
     })
     .await?;
     let indexes = |content| {

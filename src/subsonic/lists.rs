@@ -58,8 +58,9 @@ fn album_page(ctx: &Ctx) -> Result<Page, ApiError> {
 
 pub async fn get_album_list2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let (order, page) = (album_order(&ctx)?, album_page(&ctx)?);
+    let cache = ctx.state.catalog.cache();
     let albums = read_as(&ctx, move |c, viewer| {
-        Ok(catalog::album_list(c, viewer, order, page)?)
+        Ok(catalog::album_list(c, viewer, &cache, order, page)?)
     })
     .await?;
     let view = View::of(&ctx);
@@ -72,13 +73,14 @@ pub async fn get_album_list2(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 /// list the album folders the user starred or rated (`dir-` ids), in one order with albums.
 pub async fn get_album_list(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let (order, page) = (album_order(&ctx)?, album_page(&ctx)?);
+    let cache = ctx.state.catalog.cache();
     let FolderAlbumList {
         items,
         albums,
         folders: dirs,
         folder_notes: dir_notes,
     } = read_as(&ctx, move |c, viewer| {
-        Ok(catalog::folder_album_list(c, viewer, order, page)?)
+        Ok(catalog::folder_album_list(c, viewer, &cache, order, page)?)
     })
     .await?;
     let (views, notes) = &albums;

@@ -33,8 +33,9 @@ async fn find(ctx: &Ctx) -> Result<Found, ApiError> {
         albums: page(ctx, "albumCount", "albumOffset")?,
         songs: page(ctx, "songCount", "songOffset")?,
     };
+    let cache = ctx.state.catalog.cache();
     read_as(ctx, move |c, viewer| {
-        Ok(catalog::search(c, viewer, &query)?)
+        Ok(catalog::search(c, viewer, &cache, &query)?)
     })
     .await
 }

@@ -71,6 +71,17 @@ pub fn start(
         .parent()
         .context("no parent folder")?
         .join("mediastreamer");
+    start_binary(&binary, bench, keep, libraries, extra_config)
+}
+
+/// `start` with another server binary (an older build, to compare in the same session).
+pub fn start_binary(
+    binary: &Path,
+    bench: &str,
+    keep: Option<&Path>,
+    libraries: &[LibrarySpec],
+    extra_config: &str,
+) -> anyhow::Result<BenchServer> {
     if !binary.is_file() {
         bail!(
             "{} not found: run `cargo build --release --features synth` first",
@@ -103,12 +114,12 @@ pub fn start(
             work.join("bench.db")
         ),
     )?;
-    let _ = Command::new(&binary)
+    let _ = Command::new(binary)
         .arg("--config")
         .arg(&config)
         .args(["user", "add", "bench", "--password", "benchpw", "--admin"])
         .output()?;
-    let process = Command::new(&binary)
+    let process = Command::new(binary)
         .arg("--config")
         .arg(&config)
         // Loudness analysis of the generated library would share the CPU with the requests

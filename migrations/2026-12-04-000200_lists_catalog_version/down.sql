@@ -1,0 +1,4 @@
+DROP TRIGGER catalog_version_folder_removed;
+DROP TRIGGER catalog_version_folder_changed;
+DROP TRIGGER catalog_version_folder_added;
+DROP TABLE catalog_version;
