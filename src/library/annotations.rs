@@ -281,18 +281,20 @@ pub fn of_kind(
     Ok(rows.into_iter().map(Row::split).collect())
 }
 
+/// One item's average rating, as the rating aggregates return it.
+#[derive(QueryableByName)]
+struct Avg {
+    #[diesel(sql_type = Integer)]
+    item_id: i32,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    average: f64,
+}
+
 /// The average rating of every rated item of one kind (`average_ratings` for many items).
 pub fn average_ratings_of_kind(
     conn: &mut SqliteConnection,
     kind: ItemKind,
 ) -> QueryResult<HashMap<i32, f64>> {
-    #[derive(QueryableByName)]
-    struct Avg {
-        #[diesel(sql_type = Integer)]
-        item_id: i32,
-        #[diesel(sql_type = diesel::sql_types::Double)]
-        average: f64,
-    }
     let rows: Vec<Avg> = diesel::sql_query(sql::AVERAGE_RATINGS_OF_KIND)
         .bind::<Text, _>(kind.as_str())
         .load(conn)?;
@@ -306,13 +308,6 @@ pub fn average_ratings(
     kind: ItemKind,
     ids: &[i32],
 ) -> QueryResult<HashMap<i32, f64>> {
-    #[derive(QueryableByName)]
-    struct Avg {
-        #[diesel(sql_type = Integer)]
-        item_id: i32,
-        #[diesel(sql_type = diesel::sql_types::Double)]
-        average: f64,
-    }
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
         let rows: Vec<Avg> = diesel::sql_query(sql::AVERAGE_RATINGS)

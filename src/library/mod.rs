@@ -522,14 +522,7 @@ pub fn track_views(conn: &mut SqliteConnection, rows: Vec<Track>) -> QueryResult
         .map(|track| TrackView {
             measured_loudness: loudness
                 .remove(&track.id)
-                .filter(|m| {
-                    m.matches(
-                        track.file.size,
-                        track.file.mtime,
-                        track.file.fingerprint,
-                        track.album_id,
-                    )
-                })
+                .filter(|m| m.is_of(&track))
                 .map(|m| m.values),
             artists: credits
                 .remove(&(track.id, "artist".to_string()))

@@ -186,6 +186,16 @@ impl Stored {
             && self.fingerprint == fingerprint
             && self.album_id == album_id
     }
+
+    /// `matches` for a catalog track: its file as last scanned, in its album.
+    pub fn is_of(&self, track: &crate::db::models::Track) -> bool {
+        self.matches(
+            track.file.size,
+            track.file.mtime,
+            track.file.fingerprint,
+            track.album_id,
+        )
+    }
 }
 
 /// The stored measurements of these tracks (one query per 500 ids).
@@ -292,14 +302,7 @@ pub fn served_gains(
     }
     let measured = stored_for(conn, &[track.id])?
         .remove(&track.id)
-        .filter(|m| {
-            m.matches(
-                track.file.size,
-                track.file.mtime,
-                track.file.fingerprint,
-                track.album_id,
-            )
-        })
+        .filter(|m| m.is_of(track))
         .map(|m| m.values);
     Ok(Gains::served(tagged, measured.as_ref()))
 }
