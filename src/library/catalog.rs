@@ -304,11 +304,7 @@ fn whole_listing_page(
     page: Page,
 ) -> QueryResult<Vec<i32>> {
     let all = cache.get_or_build(c, Key::new("every track", &viewer.scope), |c| {
-        let whole = Page {
-            limit: i64::MAX,
-            offset: 0,
-        };
-        search::track_ids(c, &[], &viewer.scope, whole)
+        search::track_ids(c, &[], &viewer.scope, Page::EVERYTHING)
     })?;
     Ok(page_of(&all, page))
 }
@@ -371,13 +367,9 @@ fn cached_album_ids(
     if !cacheable {
         return Ok(None);
     }
-    let whole = Page {
-        limit: i64::MAX,
-        offset: 0,
-    };
     let key = Key::new(format!("albums {order:?}"), &viewer.scope);
     let all = cache.get_or_build(c, key, |c| {
-        lists::album_ids(c, &album_query(viewer, order.clone(), whole))
+        lists::album_ids(c, &album_query(viewer, order.clone(), Page::EVERYTHING))
     })?;
     Ok(Some(page_of(&all, page)))
 }
@@ -482,20 +474,17 @@ pub fn folder_index(
         return Ok((last, None));
     }
     // The folders and files (catalog only) are cached; the viewer's notes are read each time.
-    let dirs = cache.get_or_build(c, Key::new("top folders", &viewer.scope), |c| {
+    let top = cache.get_or_build(c, Key::new("top folders and files", &viewer.scope), |c| {
         let root_ids: Vec<i32> = folders::roots(c, &viewer.scope)?
             .iter()
             .map(|d| d.id)
             .collect();
-        folders::subdirectories(c, &root_ids)
+        Ok((
+            Arc::new(folders::subdirectories(c, &root_ids)?),
+            Arc::new(folders::tracks_in_directories(c, &root_ids)?),
+        ))
     })?;
-    let files = cache.get_or_build(c, Key::new("root files", &viewer.scope), |c| {
-        let root_ids: Vec<i32> = folders::roots(c, &viewer.scope)?
-            .iter()
-            .map(|d| d.id)
-            .collect();
-        folders::tracks_in_directories(c, &root_ids)
-    })?;
+    let (dirs, files) = (top.0.clone(), top.1.clone());
     let file_notes = track_notes(c, viewer, &files)?;
     let dir_ids: Vec<i32> = dirs.iter().map(|d| d.id).collect();
     Ok((

@@ -22,6 +22,14 @@ pub struct Page {
     pub offset: i64,
 }
 
+impl Page {
+    /// Every row, from the first.
+    pub const EVERYTHING: Page = Page {
+        limit: i64::MAX,
+        offset: 0,
+    };
+}
+
 /// Most words of a query that count, and most characters of a word (longer words match as
 /// their prefix): no real search needs more, and a huge query must stay an ordinary search
 /// rather than a huge FTS5 expression.

@@ -472,12 +472,7 @@ impl DirContext<'_> {
             let mut had_error = false;
             if existing.is_none() {
                 // A file that failed before and has not changed is not read again.
-                let bad: Option<(i64, i64, String)> = scan_errors::table
-                    .filter(scan_errors::folder_id.eq(self.folder_id))
-                    .filter(scan_errors::path.eq(&file.rel_path))
-                    .select((scan_errors::size, scan_errors::mtime, scan_errors::reason))
-                    .get_result(self.reader)
-                    .optional()?;
+                let bad = self.recorded_error(&file.rel_path)?;
                 if let Some((size, mtime, reason)) = bad {
                     had_error = true;
                     if !self.full && size == file.size && mtime == file.mtime_ms {
@@ -521,18 +516,24 @@ impl DirContext<'_> {
         Ok(())
     }
 
+    /// The problem recorded for a file of this folder by an earlier scan: (size, mtime,
+    /// reason), so an unchanged bad file is reported again without being read.
+    fn recorded_error(&mut self, rel_path: &str) -> QueryResult<Option<(i64, i64, String)>> {
+        scan_errors::table
+            .filter(scan_errors::folder_id.eq(self.folder_id))
+            .filter(scan_errors::path.eq(rel_path))
+            .select((scan_errors::size, scan_errors::mtime, scan_errors::reason))
+            .get_result(self.reader)
+            .optional()
+    }
+
     /// Files of unknown type: audio under a name the scanner does not read is reported. A
     /// file reported before and unchanged is reported again without opening it; the others
     /// are opened (to read their first bytes) only when they may be new since the last
     /// finished scan: in a new or changed directory, or modified since that scan started.
     fn visit_unknown(&mut self, listing: &DirListing, dir_changed: bool) -> Result<(), ScanError> {
         for file in &listing.unknown {
-            let recorded: Option<(i64, i64, String)> = scan_errors::table
-                .filter(scan_errors::folder_id.eq(self.folder_id))
-                .filter(scan_errors::path.eq(&file.rel_path))
-                .select((scan_errors::size, scan_errors::mtime, scan_errors::reason))
-                .get_result(self.reader)
-                .optional()?;
+            let recorded = self.recorded_error(&file.rel_path)?;
             let path = listing.abs_path.join(&file.name);
             let reason = match recorded {
                 Some((size, mtime, reason))
