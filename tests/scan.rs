@@ -682,3 +682,65 @@ fn files_of_unknown_type_are_opened_only_when_they_may_be_new() {
     assert_eq!(again.errors, 1, "{:?}", again.error_list);
     assert_eq!(again.error_list[0].reason, changed.error_list[0].reason);
 }
+
+/// The music folders of each album (what folder-restricted users' album filters read) follow
+/// its tracks through rescans: a folder is added when a track of the album appears there,
+/// dropped when its last one there goes, and the rows go with the album.
+#[test]
+fn album_folders_follow_the_tracks_through_rescans() {
+    use mediastreamer::db::schema::{album_folders, library_folders};
+    let mut lib = TestLibrary::new();
+    let second = lib.dir.path().join("second");
+    std::fs::create_dir(&second).unwrap();
+    let second = std::fs::canonicalize(&second).unwrap();
+    lib.config
+        .library
+        .folders
+        .push(mediastreamer::config::FolderEntry::Path(second.clone()));
+    let hits = |n: u32| spec(&format!("Hit {n}"), "Band", "Hits", Some("Band"), n);
+    lib.add("Band/Hits/01.mp3", Format::Mp3, &hits(1));
+    lib.scan();
+    let folder_of = |path: &std::path::Path| -> i32 {
+        library_folders::table
+            .filter(library_folders::path.eq(path.to_string_lossy().as_ref()))
+            .select(library_folders::id)
+            .first(&mut lib.conn())
+            .unwrap()
+    };
+    let (first_id, second_id) = (folder_of(&lib.music), folder_of(&second));
+    let folders = || -> Vec<(i32, i32)> {
+        album_folders::table
+            .select((album_folders::album_id, album_folders::folder_id))
+            .order((album_folders::album_id, album_folders::folder_id))
+            .load(&mut lib.conn())
+            .unwrap()
+    };
+    let album = album_of(&lib, "Band/Hits/01.mp3").0;
+    assert_eq!(folders(), [(album, first_id)]);
+
+    // A second track of the same album (same album artist) in the other music folder.
+    let moved = lib.add("tmp/02.mp3", Format::Mp3, &hits(2));
+    std::fs::create_dir_all(second.join("Band/Hits")).unwrap();
+    std::fs::rename(&moved, second.join("Band/Hits/02.mp3")).unwrap();
+    std::fs::remove_dir(lib.path("tmp")).unwrap();
+    lib.scan();
+    assert_eq!(album_of(&lib, "Band/Hits/02.mp3").0, album);
+    assert_eq!(folders(), [(album, first_id), (album, second_id)]);
+
+    // The first folder's track goes: the album is in the second folder only.
+    std::fs::remove_file(lib.path("Band/Hits/01.mp3")).unwrap();
+    lib.scan();
+    assert_eq!(folders(), [(album, second_id)]);
+
+    // The last track goes: the album and its rows go.
+    std::fs::remove_file(second.join("Band/Hits/02.mp3")).unwrap();
+    lib.scan();
+    assert!(folders().is_empty());
+    assert_eq!(
+        albums::table
+            .count()
+            .get_result::<i64>(&mut lib.conn())
+            .unwrap(),
+        0
+    );
+}

@@ -10,6 +10,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    album_folders (album_id, folder_id) {
+        album_id -> Integer,
+        folder_id -> Integer,
+    }
+}
+
+diesel::table! {
     album_genres (album_id, genre_id) {
         album_id -> Integer,
         genre_id -> Integer,
@@ -355,6 +362,8 @@ diesel::table! {
 
 diesel::joinable!(album_artists -> albums (album_id));
 diesel::joinable!(album_artists -> artists (artist_id));
+diesel::joinable!(album_folders -> albums (album_id));
+diesel::joinable!(album_folders -> library_folders (folder_id));
 diesel::joinable!(album_genres -> albums (album_id));
 diesel::joinable!(album_genres -> genres (genre_id));
 diesel::joinable!(albums -> directories (cover_directory_id));
@@ -387,6 +396,7 @@ diesel::joinable!(user_folders -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     album_artists,
+    album_folders,
     album_genres,
     albums,
     annotations,

@@ -124,7 +124,7 @@ impl Scope {
     pub fn bound_album_condition(&self, album_id: &str) -> String {
         match self {
             Scope::All => "1".into(),
-            Scope::Only(_) => self.has_track(sql::ALBUM_HAS_TRACK, album_id),
+            Scope::Only(_) => self.has_track(sql::ALBUM_HAS_TRACK, album_id, sql::ALBUM_FOLDER),
         }
     }
 
@@ -133,13 +133,14 @@ impl Scope {
     pub fn bound_artist_condition(&self, artist_id: &str) -> String {
         match self {
             Scope::All => "1".into(),
-            Scope::Only(_) => self.has_track(sql::ARTIST_HAS_TRACK, artist_id),
+            Scope::Only(_) => self.has_track(sql::ARTIST_HAS_TRACK, artist_id, sql::SCOPE_T_FOLDER),
         }
     }
 
-    /// `[before, and]` around `id` (an SQL expression), then the folder condition and `)`.
-    fn has_track(&self, [before, and]: [&str; 2], id: &str) -> String {
-        let folders = self.bound_condition(sql::SCOPE_T_FOLDER);
+    /// `[before, and]` around `id` (an SQL expression), then the folder condition on
+    /// `folder` and `)`.
+    fn has_track(&self, [before, and]: [&str; 2], id: &str, folder: &str) -> String {
+        let folders = self.bound_condition(folder);
         format!("{before}{id}{and}{folders})")
     }
 

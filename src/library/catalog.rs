@@ -147,6 +147,11 @@ pub struct FolderNotes {
 const MANY_FOLDERS: usize = 500;
 
 impl FolderNotes {
+    /// Nobody rated these folders and the viewer starred none of them.
+    pub fn is_empty(&self) -> bool {
+        self.mine.is_empty() && self.average.is_empty()
+    }
+
     pub fn load(c: &mut SqliteConnection, user_id: i32, dir_ids: &[i32]) -> QueryResult<Self> {
         if dir_ids.len() >= MANY_FOLDERS {
             let wanted: std::collections::HashSet<i32> = dir_ids.iter().copied().collect();

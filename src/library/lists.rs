@@ -7,7 +7,7 @@
 
 use super::access::Scope;
 use super::sql::{self, Statement};
-use crate::db::schema::{genres, tracks};
+use crate::db::schema::{albums, genres, tracks};
 use diesel::dsl::{max, min};
 use diesel::prelude::*;
 use diesel::sql_types::Integer;
@@ -64,6 +64,10 @@ pub fn genre_id(conn: &mut SqliteConnection, name: &str) -> QueryResult<Option<i
 
 /// One page of album ids for `q`.
 pub fn album_ids(conn: &mut SqliteConnection, q: &AlbumQuery) -> QueryResult<Vec<i32>> {
+    if q.order == AlbumOrder::Random {
+        // A random page has no place in an order: any offset gives another random draw.
+        return sampled_ids(conn, Drawn::Albums, &q.scope, q.limit);
+    }
     let user = i64::from(q.user_id);
     let mut st = Statement::default();
     // The statement's FROM and conditions, then its order (which may bind values too).
@@ -231,8 +235,8 @@ pub fn random_track_ids(
     f: &SongFilter,
     size: i64,
 ) -> QueryResult<Vec<i32>> {
-    if f.genre.is_none() && f.from_year.is_none() && f.to_year.is_none() && f.scope.is_all() {
-        return sampled_track_ids(conn, size);
+    if f.genre.is_none() && f.from_year.is_none() && f.to_year.is_none() {
+        return sampled_ids(conn, Drawn::Tracks, &f.scope, size);
     }
     let mut st = Statement::new(sql::TRACKS);
     if let Some(name) = &f.genre {
@@ -259,29 +263,98 @@ pub fn random_track_ids(
         .load_ids(conn)
 }
 
-/// Up to `size` distinct random track ids, uniformly, without sorting the whole table
-/// (ORDER BY random() costs 7 ms at 100,000 tracks): track ids are rowids handed out in order,
+/// What `sampled_ids` draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Drawn {
+    Tracks,
+    Albums,
+}
+
+impl Drawn {
+    /// The smallest and largest id (two queries: SQLite answers a lone min() or max() from
+    /// the end of the index, but both in one query scan the table).
+    fn id_range(self, conn: &mut SqliteConnection) -> QueryResult<Option<(i32, i32)>> {
+        let (lo, hi): (Option<i32>, Option<i32>) = match self {
+            Drawn::Tracks => (
+                tracks::table.select(min(tracks::id)).get_result(conn)?,
+                tracks::table.select(max(tracks::id)).get_result(conn)?,
+            ),
+            Drawn::Albums => (
+                albums::table.select(min(albums::id)).get_result(conn)?,
+                albums::table.select(max(albums::id)).get_result(conn)?,
+            ),
+        };
+        Ok(lo.zip(hi))
+    }
+
+    /// `sql` (one of the kind's id statements, its JSON array bound) with the scope's
+    /// condition.
+    fn statement(self, sql: &str, ids: &[i32], scope: &Scope) -> Statement {
+        let mut st = Statement::default();
+        st.push_text(sql, &json_ids(ids)).where_begun();
+        if !scope.is_all() {
+            let visible = match self {
+                Drawn::Tracks => scope.bound_condition("t.folder_id"),
+                Drawn::Albums => scope.bound_album_condition("a.id"),
+            };
+            st.and_where().push_scope(&visible, scope);
+        }
+        st
+    }
+
+    fn existing(self) -> &'static str {
+        match self {
+            Drawn::Tracks => sql::EXISTING_TRACKS,
+            Drawn::Albums => sql::EXISTING_ALBUMS,
+        }
+    }
+
+    fn others(self) -> &'static str {
+        match self {
+            Drawn::Tracks => sql::OTHER_TRACKS,
+            Drawn::Albums => sql::OTHER_ALBUMS,
+        }
+    }
+}
+
+/// Most ids tried in one round of `sampled_ids`.
+const MAX_PICKS: usize = 20_000;
+
+/// Up to `size` distinct random track or album ids the scope shows, uniformly, without
+/// sorting the whole table (ORDER BY random() costs 7 ms at 100,000 tracks, and for a user
+/// restricted to some folders it also tests every row): ids are rowids handed out in order,
 /// with gaps only where files went away, so random picks between the smallest and largest id
-/// mostly hit a track. A few rounds of picks cover the gaps; a table too sparse for that is
-/// topped up with ORDER BY random().
-fn sampled_track_ids(conn: &mut SqliteConnection, size: i64) -> QueryResult<Vec<i32>> {
+/// mostly hit. Each round picks enough for what is missing at the hit rate seen so far (a
+/// scope showing a tenth of the library needs ten times the picks); a catalog too sparse for
+/// a few rounds is topped up with ORDER BY random().
+fn sampled_ids(
+    conn: &mut SqliteConnection,
+    drawn: Drawn,
+    scope: &Scope,
+    size: i64,
+) -> QueryResult<Vec<i32>> {
     let size = usize::try_from(size).unwrap_or(0);
-    // Two queries: SQLite answers a lone min() or max() from the end of the index, but
-    // both in one query scan the table.
-    let lo: Option<i32> = tracks::table.select(min(tracks::id)).get_result(conn)?;
-    let hi: Option<i32> = tracks::table.select(max(tracks::id)).get_result(conn)?;
-    let (Some(lo), Some(hi)) = (lo, hi) else {
+    let Some((lo, hi)) = drawn.id_range(conn)? else {
         return Ok(Vec::new());
     };
     let span = u64::from(hi.abs_diff(lo)) + 1;
     let mut chosen: Vec<i32> = Vec::with_capacity(size);
     let mut tried: HashSet<i32> = HashSet::new();
+    // Hits per pick so far (starts hopeful: most catalogs are dense and seen whole).
+    let (mut picked, mut hit) = (0usize, 0usize);
     for _round in 0..4 {
         let missing = size - chosen.len();
         if missing == 0 || tried.len() as u64 >= span {
             break;
         }
-        let mut raw = vec![0u8; missing * 2 * 8];
+        let rate = if picked == 0 {
+            1.0
+        } else {
+            (hit as f64 / picked as f64).max(1.0 / 64.0)
+        };
+        let want = ((missing * 2) as f64 / rate).ceil() as usize;
+        let want = want.min(MAX_PICKS).min(span as usize);
+        let mut raw = vec![0u8; want * 8];
         if getrandom::fill(&mut raw).is_err() {
             break;
         }
@@ -290,11 +363,13 @@ fn sampled_track_ids(conn: &mut SqliteConnection, size: i64) -> QueryResult<Vec<
             .map(|b| lo + (u64::from_le_bytes(b.try_into().unwrap_or_default()) % span) as i32)
             .filter(|id| tried.insert(*id))
             .collect();
-        let found: HashSet<i32> = Statement::default()
-            .push_text(sql::EXISTING_TRACKS, &json_ids(&picks))
+        let found: HashSet<i32> = drawn
+            .statement(drawn.existing(), &picks, scope)
             .load_ids(conn)?
             .into_iter()
             .collect();
+        picked += picks.len();
+        hit += found.len();
         chosen.extend(
             picks
                 .into_iter()
@@ -303,9 +378,12 @@ fn sampled_track_ids(conn: &mut SqliteConnection, size: i64) -> QueryResult<Vec<
         );
     }
     if chosen.len() < size {
-        let rest = Statement::default()
-            .push_text(sql::OTHER_RANDOM_TRACKS, &json_ids(&chosen))
-            .push_ints(" LIMIT ?", &[(size - chosen.len()) as i64])
+        let rest = drawn
+            .statement(drawn.others(), &chosen, scope)
+            .push_ints(
+                " ORDER BY random() LIMIT ?",
+                &[(size - chosen.len()) as i64],
+            )
             .load_ids(conn)?;
         chosen.extend(rest);
     }
@@ -351,6 +429,39 @@ mod tests {
     }
 
     #[test]
+    fn sampled_random_tracks_of_a_small_scope_are_only_its_own_and_all_of_them() {
+        // Folder 2 holds 1 track in 40: rounds must pick at the hit rate seen, and the ORDER
+        // BY random() top-up must keep the scope too.
+        let tracks: Vec<(i32, i32)> = (1..=2000)
+            .map(|n| (n, if n % 40 == 0 { 2 } else { 1 }))
+            .collect();
+        let (_dir, mut c) = super::super::test_catalog::catalog(&tracks);
+        let scope = Scope::only(vec![2]);
+        let mut seen = HashSet::new();
+        for _ in 0..40 {
+            let got = sampled_ids(&mut c, Drawn::Tracks, &scope, 20).unwrap();
+            assert_eq!(got.len(), 20, "{got:?}");
+            assert_eq!(got.iter().collect::<HashSet<_>>().len(), 20, "{got:?}");
+            assert!(got.iter().all(|id| id % 40 == 0), "{got:?}");
+            seen.extend(got);
+        }
+        assert_eq!(seen.len(), 50);
+        // More than the scope holds: all of it, once.
+        let all = sampled_ids(&mut c, Drawn::Tracks, &scope, 500).unwrap();
+        assert_eq!(all.len(), 50);
+        // The album (in both folders) is drawn for either folder, never for one it is not in.
+        for folder in [1, 2] {
+            let albums = sampled_ids(&mut c, Drawn::Albums, &Scope::only(vec![folder]), 5);
+            assert_eq!(albums.unwrap(), [1]);
+        }
+        assert!(
+            sampled_ids(&mut c, Drawn::Albums, &Scope::only(vec![3]), 5)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn sampled_random_tracks_are_distinct_existing_and_cover_every_track() {
         // Dense ids with a gap, and a sparse table where most picks miss.
         let dense: Vec<i32> = (1..=300).filter(|n| !(100..200).contains(n)).collect();
@@ -359,7 +470,7 @@ mod tests {
             let (_dir, mut c) = catalog_with_track_ids(ids);
             let mut seen = HashSet::new();
             for _ in 0..60 {
-                let got = sampled_track_ids(&mut c, 50).unwrap();
+                let got = sampled_ids(&mut c, Drawn::Tracks, &Scope::All, 50).unwrap();
                 assert_eq!(got.len(), 50.min(ids.len()), "{got:?}");
                 let distinct: HashSet<i32> = got.iter().copied().collect();
                 assert_eq!(distinct.len(), got.len(), "{got:?}");
@@ -370,6 +481,10 @@ mod tests {
             assert_eq!(seen.len(), ids.len());
         }
         let (_dir, mut empty) = catalog_with_track_ids(&[]);
-        assert!(sampled_track_ids(&mut empty, 50).unwrap().is_empty());
+        assert!(
+            sampled_ids(&mut empty, Drawn::Tracks, &Scope::All, 50)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

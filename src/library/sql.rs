@@ -82,10 +82,16 @@ pub const TRACKS_GENRE_JOIN: &str =
     " JOIN track_genres tg ON tg.track_id = t.id AND tg.genre_id = ?";
 /// Which of a JSON array of ids are tracks (the ids are one parameter: `json_each`).
 pub const EXISTING_TRACKS: &str =
-    "SELECT id FROM tracks WHERE id IN (SELECT value FROM json_each(?))";
-/// Random tracks not in a JSON array of ids (ORDER BY random()).
-pub const OTHER_RANDOM_TRACKS: &str = "SELECT id FROM tracks \
-     WHERE id NOT IN (SELECT value FROM json_each(?)) ORDER BY random()";
+    "SELECT t.id AS id FROM tracks t WHERE t.id IN (SELECT value FROM json_each(?))";
+/// Tracks not in a JSON array of ids (then a scope condition and ORDER BY random()).
+pub const OTHER_TRACKS: &str =
+    "SELECT t.id AS id FROM tracks t WHERE t.id NOT IN (SELECT value FROM json_each(?))";
+/// Which of a JSON array of ids are albums.
+pub const EXISTING_ALBUMS: &str =
+    "SELECT a.id AS id FROM albums a WHERE a.id IN (SELECT value FROM json_each(?))";
+/// Albums not in a JSON array of ids.
+pub const OTHER_ALBUMS: &str =
+    "SELECT a.id AS id FROM albums a WHERE a.id NOT IN (SELECT value FROM json_each(?))";
 /// The tracks of a genre in id order, straight from the `track_genres_genre` index (joined
 /// with tracks only when a scope filters: TRACKS_OF_GENRE_SCOPED).
 pub const TRACKS_OF_GENRE: &str = "SELECT tg.track_id AS id FROM track_genres tg";
@@ -353,21 +359,25 @@ pub const PLAYLIST_TAILS: &[&str] = &[
 /// The typed scope filters' text around the folder ids, bound as one JSON array (`json_each`
 /// is a table-valued function, not in Diesel's DSL): "tracks.folder_id is a visible folder".
 pub const TRACK_IN_FOLDERS: [&str; 2] = ["tracks.folder_id IN (SELECT value FROM json_each(", "))"];
-/// "The album `album_artists.album_id` has a visible track".
+/// "The album `album_artists.album_id` has a visible track" (its folders: `album_folders`).
 pub const ALBUM_ARTIST_IN_FOLDERS: [&str; 2] = [
-    "EXISTS (SELECT 1 FROM tracks scope_t WHERE scope_t.album_id = album_artists.album_id \
-     AND scope_t.folder_id IN (SELECT value FROM json_each(",
+    "EXISTS (SELECT 1 FROM album_folders scope_af \
+     WHERE scope_af.album_id = album_artists.album_id \
+     AND scope_af.folder_id IN (SELECT value FROM json_each(",
     ")))",
 ];
 /// The raw statements' scope condition: "`column` is a visible folder", the ids read from the
 /// named parameter `:folders` (completed by the column and FOLDERS_PARAM).
 pub const IN_FOLDERS: &str = " IN (SELECT value FROM json_each(:folders))";
 /// "The album `album_id` has a visible track" (around the album id expression, then
-/// the folder condition and `)`).
+/// the folder condition on ALBUM_FOLDER and `)`): one probe of `album_folders`' key rather
+/// than a read of the album's track rows.
 pub const ALBUM_HAS_TRACK: [&str; 2] = [
-    "EXISTS (SELECT 1 FROM tracks scope_t WHERE scope_t.album_id = ",
+    "EXISTS (SELECT 1 FROM album_folders scope_af WHERE scope_af.album_id = ",
     " AND ",
 ];
+/// The folder column of ALBUM_HAS_TRACK's `scope_af`.
+pub const ALBUM_FOLDER: &str = "scope_af.folder_id";
 /// "The artist `artist_id` is credited on a visible track" (as ALBUM_HAS_TRACK).
 pub const ARTIST_HAS_TRACK: [&str; 2] = [
     "EXISTS (SELECT 1 FROM track_artists scope_ta \
@@ -375,7 +385,7 @@ pub const ARTIST_HAS_TRACK: [&str; 2] = [
      WHERE scope_ta.artist_id = ",
     " AND ",
 ];
-/// The folder column of ALBUM_HAS_TRACK's and ARTIST_HAS_TRACK's `scope_t`.
+/// The folder column of ARTIST_HAS_TRACK's `scope_t`.
 pub const SCOPE_T_FOLDER: &str = "scope_t.folder_id";
 
 // --- Internet radio (people/radio.rs) ---
@@ -393,7 +403,9 @@ pub const COMPLETE: &[&str] = &[
     ALBUM_PARENTS,
     TRACKS,
     EXISTING_TRACKS,
-    OTHER_RANDOM_TRACKS,
+    OTHER_TRACKS,
+    EXISTING_ALBUMS,
+    OTHER_ALBUMS,
     TRACKS_OF_GENRE,
     ARTISTS,
     ARTISTS_MATCHING,

@@ -234,6 +234,9 @@ fn hot_list_and_search_queries_keep_their_index_plans() {
         ignored_articles: "The".into(),
     };
     type Run<'a> = Box<dyn FnOnce(&mut SqliteConnection) + 'a>;
+    // "Has this album a visible track?": one probe of `album_folders`' key.
+    const ALBUM_SCOPE_PROBE: &str =
+        "scope_af EXISTS USING PRIMARY KEY (album_id=? AND folder_id=?)";
     let cases: Vec<(&str, Run, &[&str], &[&str])> = vec![
         (
             "newest",
@@ -246,7 +249,7 @@ fn hot_list_and_search_queries_keep_their_index_plans() {
             Box::new(album_list(AlbumOrder::Newest, &some)),
             &[
                 "SCAN a USING COVERING INDEX albums_created",
-                "USING INDEX tracks_album (album_id=?)",
+                ALBUM_SCOPE_PROBE,
             ],
             no_sort,
         ),
@@ -254,11 +257,7 @@ fn hot_list_and_search_queries_keep_their_index_plans() {
             // No index holds the sort key: one scan of albums and a sort, as before.
             "alphabeticalByName",
             Box::new(album_list(AlbumOrder::ByName, &some)),
-            &[
-                "SCAN a",
-                "USING INDEX tracks_album (album_id=?)",
-                "USE TEMP B-TREE FOR ORDER BY",
-            ],
+            &["SCAN a", ALBUM_SCOPE_PROBE, "USE TEMP B-TREE FOR ORDER BY"],
             &[],
         ),
         (
@@ -312,7 +311,7 @@ fn hot_list_and_search_queries_keep_their_index_plans() {
             Box::new(|c: &mut SqliteConnection| {
                 search::album_ids(c, &[], &some, page).unwrap();
             }),
-            &["SCAN a", "USING INDEX tracks_album (album_id=?)"],
+            &["SCAN a", ALBUM_SCOPE_PROBE],
             no_sort,
         ),
         (
@@ -342,10 +341,7 @@ fn hot_list_and_search_queries_keep_their_index_plans() {
             Box::new(|c: &mut SqliteConnection| {
                 search::album_ids(c, &words, &some, page).unwrap();
             }),
-            &[
-                "SCAN f VIRTUAL TABLE INDEX 0:M",
-                "USING INDEX tracks_album (album_id=?)",
-            ],
+            &["SCAN f VIRTUAL TABLE INDEX 0:M", ALBUM_SCOPE_PROBE],
             &[],
         ),
         (

@@ -34,5 +34,12 @@ pub fn catalog(tracks: &[(i32, i32)]) -> (tempfile::TempDir, SqliteConnection) {
         .execute(&mut conn)
         .unwrap();
     }
+    // What the scanner's writer records with its tracks.
+    diesel::sql_query(
+        "INSERT INTO album_folders (album_id, folder_id) \
+         SELECT DISTINCT album_id, folder_id FROM tracks",
+    )
+    .execute(&mut conn)
+    .unwrap();
     (dir, conn)
 }

@@ -15,8 +15,8 @@ use super::meta::TrackMeta;
 use super::tags::is_disc_folder_name;
 use crate::db::models::{FileFacts, Track, TrackData};
 use crate::db::schema::{
-    album_artists, album_genres, albums, artists, directories, genres, scan_errors, track_artists,
-    track_genres, tracks,
+    album_artists, album_folders, album_genres, albums, artists, directories, genres, scan_errors,
+    track_artists, track_genres, tracks,
 };
 use crate::db::{DbError, id_list, now_ms};
 use diesel::prelude::*;
@@ -800,6 +800,7 @@ impl WriterState {
         let albums: Vec<i32> = self.touched_albums.drain().collect();
         for chunk in albums.chunks(ID_CHUNK) {
             self.refresh_albums(conn, chunk)?;
+            sync_album_folders(conn, chunk)?;
         }
         let artists: Vec<i32> = self.touched_artists.drain().collect();
         for chunk in artists.chunks(ID_CHUNK) {
@@ -1137,6 +1138,23 @@ impl WriterState {
 /// stars and plays) at another row. A move seen in two scans briefly has two rows, and the
 /// newer one may have been put in a playlist meanwhile; its entries must follow the fold.
 /// Where the user already has a bookmark or annotation on the kept row, that one stays.
+/// Records again which music folders hold the tracks of `album_ids` (the folder filters of
+/// restricted users read `album_folders`); albums that went away lose their rows by cascade.
+fn sync_album_folders(conn: &mut SqliteConnection, album_ids: &[i32]) -> QResult<()> {
+    diesel::delete(album_folders::table.filter(album_folders::album_id.eq_any(album_ids)))
+        .execute(conn)?;
+    diesel::insert_into(album_folders::table)
+        .values(
+            tracks::table
+                .filter(tracks::album_id.eq_any(album_ids))
+                .select((tracks::album_id, tracks::folder_id))
+                .distinct(),
+        )
+        .into_columns((album_folders::album_id, album_folders::folder_id))
+        .execute(conn)?;
+    Ok(())
+}
+
 fn redirect_references(conn: &mut SqliteConnection, from: i32, to: i32) -> QResult<()> {
     for sql in [
         "UPDATE playlist_tracks SET track_id = ?2 WHERE track_id = ?1",

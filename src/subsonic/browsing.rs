@@ -55,20 +55,23 @@ pub async fn get_genres(ctx: Ctx) -> Result<Option<Element>, ApiError> {
 /// `musicFolderId`), indexed by letter.
 pub async fn get_artists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let cache = ctx.state.catalog.cache();
-    let lettered = read_as(&ctx, move |c, viewer| {
-        Ok(catalog::artists_index(c, viewer, &cache, by_letter)?)
+    let index = read_as(&ctx, move |c, viewer| {
+        Ok(catalog::artists_index(c, viewer, &cache, |artists| {
+            ArtistsID3::written_index(
+                by_letter(artists)
+                    .into_iter()
+                    .map(|(letter, artists)| Index {
+                        name: letter,
+                        artists: artists
+                            .iter()
+                            .map(|a| ArtistID3::new(a, Annotations::default()))
+                            .collect(),
+                    })
+                    .collect(),
+            )
+        })?)
     })
     .await?;
-    let index = lettered
-        .iter()
-        .map(|(letter, artists)| Index {
-            name: letter.clone(),
-            artists: artists
-                .iter()
-                .map(|a| ArtistID3::new(a, Annotations::default()))
-                .collect(),
-        })
-        .collect();
     let artists = ArtistsID3 {
         ignored_articles: IGNORED_ARTICLES,
         index,

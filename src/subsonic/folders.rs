@@ -3,13 +3,16 @@
 
 use super::auth::Ctx;
 use super::error::ApiError;
-use super::model::{self, Annotations, Artist, Child, Index, Indexes, View, song_list};
+use super::model::{self, Annotations, Artist, Child, Index, Indexes, Letters, View, song_list};
 use super::response::{Element, ToElement};
 use super::shared::read_as;
 use super::sort_keys::{IGNORED_ARTICLES, index_letter, sort_key};
 use crate::db::models::Directory;
 use crate::library::Id;
-use crate::library::catalog::{self, AlbumPage, ArtistPage, DirectoryPage, FolderIndex};
+use crate::library::cache::Key;
+use crate::library::catalog::{
+    self, AlbumPage, ArtistPage, DirectoryPage, FolderIndex, FolderNotes,
+};
 
 /// getIndexes: the top-level folders of the music folders the user may see (or of the one
 /// `musicFolderId` names), indexed by letter, and the audio files lying directly in their
@@ -17,8 +20,23 @@ use crate::library::catalog::{self, AlbumPage, ArtistPage, DirectoryPage, Folder
 pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let since: Option<i64> = ctx.params.number("ifModifiedSince")?;
     let cache = ctx.state.catalog.cache();
-    let (last_modified, content) = read_as(&ctx, move |c, viewer| {
-        Ok(catalog::folder_index(c, viewer, &cache, since)?)
+    let (last_modified, content, written) = read_as(&ctx, move |c, viewer| {
+        let (last, content) = catalog::folder_index(c, viewer, &cache, since)?;
+        // Without folder notes (most libraries: few clients star or rate folders) the letters
+        // are the same for every request of this catalog state and scope: written once.
+        let written = match &content {
+            Some(index) if index.folder_notes.is_empty() => {
+                let key = Key::new("indexes written", &viewer.scope);
+                Some(cache.get_or_build(c, key, |_| {
+                    Ok(Indexes::written_index(letters(
+                        &index.folders,
+                        &index.folder_notes,
+                    )))
+                })?)
+            }
+            _ => None,
+        };
+        Ok((last, content, written))
     })
     .await?;
     let indexes = |content| {
@@ -38,13 +56,23 @@ pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
         // Unchanged since the client's copy: no index (DSub then keeps what it has).
         return Ok(indexes(None));
     };
+    let letters = match written {
+        Some(written) => Letters::Written(written),
+        None => Letters::Built(letters(&dirs, &dir_notes)),
+    };
+    let view = View::of(&ctx);
+    Ok(indexes(Some((letters, song_list(&files, &notes, &view)))))
+}
+
+/// The top folders by index letter, with the caller's notes of them.
+fn letters(dirs: &[Directory], notes: &FolderNotes) -> Vec<Index<Artist>> {
     let mut keyed: Vec<(String, &Directory)> =
         dirs.iter().map(|d| (sort_key(&d.name, None), d)).collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
     let mut groups: Vec<Index<Artist>> = Vec::new();
     for (key, dir) in keyed {
         let letter = index_letter(&key);
-        let artist = Artist::folder(dir, dir_notes.of(dir.id));
+        let artist = Artist::folder(dir, notes.of(dir.id));
         match groups.last_mut() {
             Some(index) if index.name == letter => index.artists.push(artist),
             _ => groups.push(Index {
@@ -53,8 +81,7 @@ pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             }),
         }
     }
-    let view = View::of(&ctx);
-    Ok(indexes(Some((groups, song_list(&files, &notes, &view)))))
+    groups
 }
 
 /// getMusicDirectory: one folder's sub-folders (those holding audio) and then its tracks. A

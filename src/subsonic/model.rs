@@ -9,12 +9,13 @@
 //! the caller's annotations (`Annotations`, from `library::annotations::Annotation`).
 
 use super::auth::Ctx;
-use super::response::{self, Element, Format, ToElement, Value};
+use super::response::{self, Element, Format, RenderedList, ToElement, Value};
 use super::transcoding::DefaultStream;
 use crate::db::models::Directory as DirectoryRow;
 use crate::library::annotations::Annotation;
 use crate::library::{AlbumView, ArtistView, Credit, Id, TrackView, covers};
 use crate::loudness::gain::{Gains, Measured};
+use std::sync::Arc;
 
 /// ISO 8601 UTC with milliseconds, from epoch milliseconds.
 pub fn iso_time(ms: i64) -> String {
@@ -812,14 +813,31 @@ impl<T: ToElement> ToElement for Index<T> {
 /// `ArtistsID3` (getArtists).
 pub struct ArtistsID3 {
     pub ignored_articles: &'static str,
-    pub index: Vec<Index<ArtistID3>>,
+    /// The letters, written beforehand (`ArtistsID3::written_index`): nothing in them is per
+    /// user, so one catalog state and scope write them once for every request.
+    pub index: Arc<RenderedList>,
+}
+
+impl ArtistsID3 {
+    pub fn written_index(index: Vec<Index<ArtistID3>>) -> RenderedList {
+        written_letters(index)
+    }
+}
+
+/// Index letters written once, as the list `index`.
+fn written_letters<T: ToElement>(index: Vec<Index<T>>) -> RenderedList {
+    let letters: Vec<Element> = index
+        .into_iter()
+        .map(|letter| letter.into_element("index"))
+        .collect();
+    RenderedList::of("index", &letters)
 }
 
 impl ToElement for ArtistsID3 {
     fn into_element(self, name: &'static str) -> Element {
         Element::new(name)
             .attr("ignoredArticles", self.ignored_articles)
-            .items("index", self.index)
+            .rendered_list("index", self.index)
     }
 }
 
@@ -829,7 +847,20 @@ pub struct Indexes {
     pub last_modified: i64,
     pub ignored_articles: &'static str,
     /// The letters and the files in the music folders' roots.
-    pub content: Option<(Vec<Index<Artist>>, Vec<Child>)>,
+    pub content: Option<(Letters, Vec<Child>)>,
+}
+
+/// getIndexes' letters: built for this request (the caller's folder notes in them), or
+/// written beforehand (`Indexes::written_index`) when they carry nothing per user.
+pub enum Letters {
+    Built(Vec<Index<Artist>>),
+    Written(Arc<RenderedList>),
+}
+
+impl Indexes {
+    pub fn written_index(index: Vec<Index<Artist>>) -> RenderedList {
+        written_letters(index)
+    }
 }
 
 impl ToElement for Indexes {
@@ -839,7 +870,10 @@ impl ToElement for Indexes {
             .attr("ignoredArticles", self.ignored_articles);
         match self.content {
             None => el,
-            Some((index, files)) => el.items("index", index).items("child", files),
+            Some((Letters::Built(index), files)) => el.items("index", index).items("child", files),
+            Some((Letters::Written(index), files)) => {
+                el.rendered_list("index", index).items("child", files)
+            }
         }
     }
 }

@@ -310,29 +310,39 @@ fn artists() {
     snap!("artist_bare", "artist", bare);
     let index = ArtistsID3 {
         ignored_articles: "The",
-        index: vec![Index {
+        index: Arc::new(ArtistsID3::written_index(vec![Index {
             name: "A".into(),
             artists: vec![artist_id3(Annotations::default())],
-        }],
+        }])),
     };
     snap!("artists_id3", "artists", index);
     let empty = ArtistsID3 {
         ignored_articles: "The",
-        index: vec![],
+        index: Arc::new(ArtistsID3::written_index(vec![])),
     };
     snap!("artists_id3_empty", "artists", empty);
+    let letters = || {
+        vec![Index {
+            name: "F".into(),
+            artists: vec![folder_artist.clone()],
+        }]
+    };
     let indexes = Indexes {
         last_modified: T0,
         ignored_articles: "The",
+        content: Some((Letters::Built(letters()), vec![bare_song()])),
+    };
+    snap!("indexes", "indexes", indexes);
+    // Written beforehand, the same bytes.
+    let written = Indexes {
+        last_modified: T0,
+        ignored_articles: "The",
         content: Some((
-            vec![Index {
-                name: "F".into(),
-                artists: vec![folder_artist],
-            }],
+            Letters::Written(Arc::new(Indexes::written_index(letters()))),
             vec![bare_song()],
         )),
     };
-    snap!("indexes", "indexes", indexes);
+    snap!("indexes", "indexes", written);
     let unchanged = Indexes {
         last_modified: T0,
         ignored_articles: "The",

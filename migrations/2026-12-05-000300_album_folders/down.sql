@@ -1,0 +1,1 @@
+DROP TABLE album_folders;
