@@ -1,1 +1,2 @@
 DROP TABLE album_folders;
+DROP INDEX tracks_disc_subtitles;

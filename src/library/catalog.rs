@@ -871,7 +871,10 @@ mod tests {
         let (_dir, catalog, mut scanner) = setup();
         scanner_adds_a_track(&mut scanner);
         scanner
-            .batch_execute("UPDATE tracks SET folder_id = 2 WHERE id = 2")
+            .batch_execute(
+                "UPDATE tracks SET folder_id = 2 WHERE id = 2; \
+                 INSERT INTO album_folders (album_id, folder_id) VALUES (1, 2)",
+            )
             .unwrap();
         let page = |viewer: Viewer| {
             catalog

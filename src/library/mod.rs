@@ -21,8 +21,8 @@ pub(crate) mod test_catalog;
 
 use crate::db::models::{Album, Track};
 use crate::db::schema::{
-    album_artists, album_genres, albums, artists, genres, library_folders, scan_errors,
-    track_artists, track_genres, tracks,
+    album_artists, album_folders, album_genres, albums, artists, genres, library_folders,
+    scan_errors, track_artists, track_genres, tracks,
 };
 use access::Scope;
 use diesel::prelude::*;
@@ -407,6 +407,28 @@ pub fn album_views_in(
     if scope.is_all() {
         return Ok(views);
     }
+    // The music folders of each album: one wholly inside the scope keeps its stored totals,
+    // one wholly outside goes, and only one in both (rare) has its visible tracks summed.
+    let mut folders_of: HashMap<i32, Vec<i32>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i32, i32)> = album_folders::table
+            .filter(album_folders::album_id.eq_any(chunk))
+            .select((album_folders::album_id, album_folders::folder_id))
+            .load(conn)?;
+        for (album_id, folder_id) in rows {
+            folders_of.entry(album_id).or_default().push(folder_id);
+        }
+    }
+    let shown = |id: i32| -> (bool, bool) {
+        let folders = folders_of.get(&id).map(Vec::as_slice).unwrap_or_default();
+        let visible = folders.iter().filter(|f| scope.allows(**f)).count();
+        (visible > 0, visible < folders.len())
+    };
+    let partly: Vec<i32> = ids
+        .iter()
+        .copied()
+        .filter(|&id| shown(id) == (true, true))
+        .collect();
     #[derive(QueryableByName)]
     struct Totals {
         #[diesel(sql_type = diesel::sql_types::Integer)]
@@ -420,7 +442,7 @@ pub fn album_views_in(
     }
     let mut totals: HashMap<i32, Totals> = HashMap::new();
     let folders = scope.folders_bind().unwrap_or_default();
-    for chunk in ids.chunks(500) {
+    for chunk in partly.chunks(500) {
         let rows: Vec<Totals> = diesel::sql_query(sql::in_scope(
             sql::ALBUM_TOTALS,
             &scope.bound_condition("folder_id"),
@@ -432,14 +454,18 @@ pub fn album_views_in(
         .load(conn)?;
         totals.extend(rows.into_iter().map(|t| (t.album_id, t)));
     }
-    views.retain_mut(|v| match totals.get(&v.album.id) {
-        Some(t) => {
-            v.album.song_count = t.songs;
-            v.album.duration_ms = t.duration_ms;
-            v.album.size = t.size;
-            true
-        }
-        None => false,
+    views.retain_mut(|v| match shown(v.album.id) {
+        (false, _) => false,
+        (true, false) => true,
+        (true, true) => match totals.get(&v.album.id) {
+            Some(t) => {
+                v.album.song_count = t.songs;
+                v.album.duration_ms = t.duration_ms;
+                v.album.size = t.size;
+                true
+            }
+            None => false,
+        },
     });
     Ok(views)
 }
