@@ -7,6 +7,7 @@
 //! - absent values are never written (no `""`, no `null`).
 
 use quick_xml::escape::escape;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// A scalar attribute value.
@@ -245,7 +246,7 @@ impl Element {
             out.push(' ');
             out.push_str(key);
             out.push_str("=\"");
-            out.push_str(&escape(xml_scalar(value)));
+            write_xml_scalar(out, value);
             out.push('"');
         }
         if self.text.is_none() && self.children.is_empty() {
@@ -278,7 +279,7 @@ impl Element {
                         out.push('<');
                         out.push_str(name);
                         out.push('>');
-                        out.push_str(&escape(xml_scalar(v)));
+                        write_xml_scalar(out, v);
                         out.push_str("</");
                         out.push_str(name);
                         out.push('>');
@@ -373,24 +374,34 @@ impl Element {
 
 /// Control characters make an XML document invalid; the scanner strips them from tags, this
 /// is the last line of defence for anything else.
-fn strip_controls(s: &str) -> String {
-    if s.chars()
-        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-    {
-        s.chars()
-            .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
-            .collect()
+/// `s` without the control characters clients cannot take (tabs and line breaks stay);
+/// borrowed when there are none, which is nearly always.
+fn strip_controls(s: &str) -> Cow<'_, str> {
+    let is_stripped = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    // Control characters are below 0x20, 0x7F, or U+0080-U+009F (0xC2 0x80-0x9F in UTF-8): a
+    // byte scan rules them out before any decoding.
+    let maybe = s
+        .bytes()
+        .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7F || b == 0xC2);
+    if maybe && s.chars().any(is_stripped) {
+        Cow::Owned(s.chars().filter(|c| !is_stripped(*c)).collect())
     } else {
-        s.to_string()
+        Cow::Borrowed(s)
     }
 }
 
-fn xml_scalar(v: &Value) -> String {
+/// Writes a scalar as XML attribute text (escaped).
+fn write_xml_scalar(out: &mut String, v: &Value) {
+    use std::fmt::Write;
     match v {
-        Value::Str(s) => strip_controls(s),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Bool(b) => b.to_string(),
+        Value::Str(s) => out.push_str(&escape(strip_controls(s))),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(f) => {
+            let _ = write!(out, "{f}");
+        }
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
     }
 }
 
@@ -410,23 +421,32 @@ fn json_scalar_into(out: &mut String, v: &Value) {
     }
 }
 
-/// A JSON string literal with the escapes JSON requires.
+/// A JSON string literal with the escapes JSON requires; the runs between them are copied
+/// whole (answers are mostly such runs: a 1,000-song answer is a megabyte of them).
 fn json_string(out: &mut String, s: &str) {
     use std::fmt::Write;
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escaped = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..0x20 => "",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte, so both slices end on character boundaries.
+        out.push_str(&s[run..i]);
+        if escaped.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escaped);
         }
+        run = i + 1;
     }
+    out.push_str(&s[run..]);
     out.push('"');
 }
 
@@ -675,6 +695,27 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["q"], "a\"b\\c\nd");
         assert_eq!(v["f"], 1.5);
+        // Escapes at either end, multi-byte text between them, C0 and C1 controls stripped.
+        for raw in [
+            "\"",
+            "\\x\\",
+            "\tÉté 🎵\r\n",
+            "a\u{85}b\u{1f}c\u{7f}",
+            "plain",
+            "",
+        ] {
+            let mut out = String::new();
+            json_string(&mut out, &strip_controls(raw));
+            let back: String = serde_json::from_str(&out).unwrap();
+            let expected: String = raw
+                .chars()
+                .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+                .collect();
+            assert_eq!(back, expected, "{raw:?} -> {out}");
+        }
+        let mut out = String::new();
+        json_string(&mut out, "\u{1}");
+        assert_eq!(out, "\"\\u0001\"");
     }
 
     #[test]
