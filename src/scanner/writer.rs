@@ -1041,11 +1041,12 @@ impl WriterState {
 
         let now = now_ms();
         let mut genre_rows = Vec::new();
+        let mut updates = Vec::new();
         for album in tracks_of.chunk_by(|a, b| a.row.album_id == b.row.album_id) {
             let album_id = album[0].row.album_id;
             let facts = album_facts(album, &folders, &self.cover_rules);
-            let artist_ids = match facts.artists {
-                AlbumArtists::Credited(ids) => ids,
+            let artist_ids = match &facts.artists {
+                AlbumArtists::Credited(ids) => ids.clone(),
                 AlbumArtists::Various => vec![self.artist_id(conn, VARIOUS_ARTISTS, None, None)?],
             };
             for (position, artist_id) in artist_ids.iter().enumerate() {
@@ -1064,27 +1065,9 @@ impl WriterState {
                     album_genres::genre_id.eq(genre_id),
                 )
             }));
-            diesel::update(albums::table.find(album_id))
-                .set((
-                    albums::name.eq(&facts.name),
-                    albums::artist_display.eq(&facts.artist_display),
-                    albums::year.eq(facts.year),
-                    albums::original_date.eq(&facts.original_date),
-                    albums::release_date.eq(&facts.release_date),
-                    albums::mbid.eq(&facts.mbid),
-                    albums::release_group_mbid.eq(&facts.release_group_mbid),
-                    albums::compilation.eq(facts.compilation),
-                    albums::release_type.eq(&facts.release_type),
-                    albums::cover_directory_id.eq(facts.cover.directory_id),
-                    albums::cover_track_id.eq(facts.cover.track_id),
-                    albums::song_count.eq(facts.song_count),
-                    albums::disc_count.eq(facts.disc_count),
-                    albums::duration_ms.eq(facts.duration_ms),
-                    albums::size.eq(facts.size),
-                    albums::updated_at.eq(now),
-                ))
-                .execute(conn)?;
+            updates.push((album_id, facts));
         }
+        update_albums(conn, &updates, now)?;
         for chunk in genre_rows.chunks(ID_CHUNK) {
             diesel::insert_into(album_genres::table)
                 .values(chunk)
@@ -1132,6 +1115,56 @@ impl WriterState {
             })
             .collect())
     }
+}
+
+/// Albums per `UPDATE` statement in `update_albums` (17 parameters each).
+const ALBUM_UPDATE_CHUNK: usize = 200;
+
+/// Stores the recomputed albums, one statement for many albums: Diesel prepares every
+/// `UPDATE` anew (it caches no update statement), and preparing one per album cost about as
+/// much as the update itself.
+fn update_albums(
+    conn: &mut SqliteConnection,
+    albums: &[(i32, super::album_rules::AlbumFacts)],
+    now: i64,
+) -> QResult<()> {
+    use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+    for chunk in albums.chunks(ALBUM_UPDATE_CHUNK) {
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()];
+        let sql = format!(
+            "UPDATE albums SET name = v.column2, artist_display = v.column3, year = v.column4, \
+             original_date = v.column5, release_date = v.column6, mbid = v.column7, \
+             release_group_mbid = v.column8, compilation = v.column9, release_type = v.column10, \
+             cover_directory_id = v.column11, cover_track_id = v.column12, \
+             song_count = v.column13, disc_count = v.column14, duration_ms = v.column15, \
+             size = v.column16, updated_at = v.column17 \
+             FROM (VALUES {}) AS v WHERE albums.id = v.column1",
+            values.join(", ")
+        );
+        let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+        for (id, facts) in chunk {
+            query = query
+                .bind::<Integer, _>(*id)
+                .bind::<Text, _>(&facts.name)
+                .bind::<Text, _>(&facts.artist_display)
+                .bind::<Nullable<Integer>, _>(facts.year)
+                .bind::<Nullable<Text>, _>(&facts.original_date)
+                .bind::<Nullable<Text>, _>(&facts.release_date)
+                .bind::<Nullable<Text>, _>(&facts.mbid)
+                .bind::<Nullable<Text>, _>(&facts.release_group_mbid)
+                .bind::<Bool, _>(facts.compilation)
+                .bind::<Nullable<Text>, _>(&facts.release_type)
+                .bind::<Nullable<Integer>, _>(facts.cover.directory_id)
+                .bind::<Nullable<Integer>, _>(facts.cover.track_id)
+                .bind::<Integer, _>(facts.song_count)
+                .bind::<Integer, _>(facts.disc_count)
+                .bind::<BigInt, _>(facts.duration_ms)
+                .bind::<BigInt, _>(facts.size)
+                .bind::<BigInt, _>(now);
+        }
+        query.execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Points what users made of a track row (playlist, queue and share entries, bookmarks,
