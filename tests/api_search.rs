@@ -513,6 +513,9 @@ fn two_music_folders_filter_lists_and_search() {
         limit: 10,
         offset: 0,
     };
+    // Folder-restricted searches of albums and artists filter ranked matches with the
+    // visible ids cached for the scope.
+    let cache = mediastreamer::library::cache::CatalogCache::default();
     let words = search::query_words("song");
     let ids = search::track_ids(&mut c, &words, &only_a, page).unwrap();
     assert_eq!(track_titles(&mut c, ids), ["Blue Song", "Red Song"]);
@@ -520,10 +523,29 @@ fn two_music_folders_filter_lists_and_search() {
     assert_eq!(track_titles(&mut c, ids), ["Green Song"]);
     let ids = search::track_ids(&mut c, &[], &Scope::All, page).unwrap();
     assert_eq!(ids.len(), 3);
-    let ids = search::album_ids(&mut c, &search::query_words("ann"), &only_a, page).unwrap();
+    let ids =
+        search::album_ids(&mut c, &cache, &search::query_words("ann"), &only_a, page).unwrap();
     assert_eq!(sorted(album_names(&mut c, ids)), ["Blue", "Red"]);
-    let ids = search::album_ids(&mut c, &[], &only_b, page).unwrap();
+    let ids = search::album_ids(&mut c, &cache, &[], &only_b, page).unwrap();
     assert_eq!(album_names(&mut c, ids), ["Green"]);
+    let ids =
+        search::album_ids(&mut c, &cache, &search::query_words("ann"), &only_b, page).unwrap();
+    assert!(ids.is_empty());
+    let ids =
+        search::album_ids(&mut c, &cache, &search::query_words("bob"), &only_b, page).unwrap();
+    assert_eq!(album_names(&mut c, ids), ["Green"]);
+    let ids = search::album_ids(
+        &mut c,
+        &cache,
+        &search::query_words("ann"),
+        &only_a,
+        Page {
+            limit: 1,
+            offset: 1,
+        },
+    )
+    .unwrap();
+    assert_eq!(ids.len(), 1, "the second of two");
     let artist_names = |c: &mut diesel::SqliteConnection, ids: Vec<i32>| -> Vec<String> {
         mediastreamer::library::artist_views(c, &ids)
             .unwrap()
@@ -531,13 +553,20 @@ fn two_music_folders_filter_lists_and_search() {
             .map(|v| v.name)
             .collect()
     };
-    let ids = search::artist_ids(&mut c, &[], &only_b, page).unwrap();
+    let ids = search::artist_ids(&mut c, &cache, &[], &only_b, page).unwrap();
     assert_eq!(artist_names(&mut c, ids), ["Bob"]);
-    let ids = search::artist_ids(&mut c, &[], &Scope::All, page).unwrap();
+    let ids = search::artist_ids(&mut c, &cache, &[], &Scope::All, page).unwrap();
     assert_eq!(sorted(artist_names(&mut c, ids)), ["Ann", "Bob"]);
-    let ids = search::artist_ids(&mut c, &search::query_words("an"), &only_b, page).unwrap();
+    let ids =
+        search::artist_ids(&mut c, &cache, &search::query_words("an"), &only_b, page).unwrap();
     assert!(ids.is_empty());
-    let ids = search::artist_ids(&mut c, &[], &only_a, page).unwrap();
+    let ids =
+        search::artist_ids(&mut c, &cache, &search::query_words("an"), &only_a, page).unwrap();
+    assert_eq!(artist_names(&mut c, ids), ["Ann"]);
+    let ids =
+        search::artist_ids(&mut c, &cache, &search::query_words("bob"), &only_a, page).unwrap();
+    assert!(ids.is_empty());
+    let ids = search::artist_ids(&mut c, &cache, &[], &only_a, page).unwrap();
     let views = mediastreamer::library::artist_views(&mut c, &ids).unwrap();
     assert_eq!(views.len(), 1);
     assert_eq!((views[0].name.as_str(), views[0].album_count), ("Ann", 2));

@@ -13,9 +13,12 @@
 //! walks a narrow covering index, not the wide table: ~15 ms at offset 500,000).
 
 use super::access::Scope;
+use super::cache::{CatalogCache, Key};
 use super::sql::{self, Statement};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
+use std::collections::HashSet;
+use std::sync::Arc;
 
 /// One page: how many, from where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,12 +98,13 @@ pub fn fts_expression(words: &[String], column: Option<&str>) -> String {
 /// with an album the scope shows.
 pub fn artist_ids(
     conn: &mut SqliteConnection,
+    cache: &CatalogCache,
     words: &[String],
     scope: &Scope,
     page: Page,
 ) -> QueryResult<Vec<i32>> {
-    // "is an album artist (of an album the scope shows)"
-    let is_album_artist = |st: &mut Statement| {
+    // "is an album artist (of an album `scope` shows)"
+    let is_album_artist = |st: &mut Statement, scope: &Scope| {
         st.push(sql::IS_ALBUM_ARTIST);
         if !scope.is_all() {
             st.push(" AND ")
@@ -111,28 +115,41 @@ pub fn artist_ids(
     let mut st = Statement::default();
     if words.is_empty() {
         st.push(sql::ARTISTS).and_where();
-        is_album_artist(&mut st);
-        st.push(" ORDER BY ar.id");
-    } else {
-        let expression = fts_expression(words, None);
-        let narrow = is_narrow(conn, sql::ARTISTS_MATCHING_UP_TO, &expression)?;
-        st.push_text(sql::ARTISTS_MATCHING, &expression)
-            .where_begun()
-            .and_where();
-        is_album_artist(&mut st);
-        st.push(if narrow {
-            sql::BY_RANK_ARTISTS
-        } else {
-            sql::BY_ID
-        });
+        is_album_artist(&mut st, scope);
+        return st
+            .push(" ORDER BY ar.id")
+            .page(page.limit, page.offset)
+            .load_ids(conn);
     }
-    st.page(page.limit, page.offset).load_ids(conn)
+    let expression = fts_expression(words, None);
+    let narrow = is_narrow(conn, sql::ARTISTS_MATCHING_UP_TO, &expression)?;
+    st.push_text(sql::ARTISTS_MATCHING, &expression)
+        .where_begun()
+        .and_where();
+    if narrow && !scope.is_all() {
+        is_album_artist(&mut st, &Scope::All);
+        let ranked = st.push(sql::BY_RANK_ARTISTS).load_ids(conn)?;
+        let visible = visible_ids(conn, cache, "album artists", scope, |st| {
+            st.push(sql::ARTISTS).and_where();
+            is_album_artist(st, scope);
+        })?;
+        return Ok(visible_page(ranked, &visible, page));
+    }
+    is_album_artist(&mut st, scope);
+    st.push(if narrow {
+        sql::BY_RANK_ARTISTS
+    } else {
+        sql::BY_ID
+    })
+    .page(page.limit, page.offset)
+    .load_ids(conn)
 }
 
 /// Albums matching the words (name or artist; all albums when there are none) that the
 /// scope shows.
 pub fn album_ids(
     conn: &mut SqliteConnection,
+    cache: &CatalogCache,
     words: &[String],
     scope: &Scope,
     page: Page,
@@ -145,10 +162,18 @@ pub fn album_ids(
         let expression = fts_expression(words, None);
         st.push_text(sql::ALBUMS_MATCHING, &expression)
             .where_begun();
-        if is_narrow(conn, sql::ALBUMS_MATCHING_UP_TO, &expression)? {
+        if !is_narrow(conn, sql::ALBUMS_MATCHING_UP_TO, &expression)? {
+            sql::BY_ID
+        } else if scope.is_all() {
             sql::BY_RANK
         } else {
-            sql::BY_ID
+            let ranked = st.push(sql::BY_RANK).load_ids(conn)?;
+            let visible = visible_ids(conn, cache, "albums", scope, |st| {
+                st.push(sql::ALBUMS)
+                    .and_where()
+                    .push_scope(&scope.bound_album_condition("a.id"), scope);
+            })?;
+            return Ok(visible_page(ranked, &visible, page));
         }
     };
     if !scope.is_all() {
@@ -157,6 +182,36 @@ pub fn album_ids(
             .push_scope(&scope.bound_album_condition(album), scope);
     }
     st.push(order).page(page.limit, page.offset).load_ids(conn)
+}
+
+/// The ids a folder-restricted scope shows of one kind (`what`), selected by the statement
+/// `select` writes, cached until the catalog changes: a narrow query's ranked matches are
+/// filtered with it, where the scope condition per match (an album's tracks, an artist's
+/// albums' tracks) cost the listener several times the admin's search.
+fn visible_ids(
+    conn: &mut SqliteConnection,
+    cache: &CatalogCache,
+    what: &str,
+    scope: &Scope,
+    select: impl FnOnce(&mut Statement),
+) -> QueryResult<Arc<HashSet<i32>>> {
+    cache.get_or_build(conn, Key::new(format!("visible {what}"), scope), |c| {
+        let mut st = Statement::default();
+        select(&mut st);
+        Ok(st.load_ids(c)?.into_iter().collect())
+    })
+}
+
+/// `page` of the `ranked` ids that are `visible`, in their order.
+fn visible_page(ranked: Vec<i32>, visible: &HashSet<i32>, page: Page) -> Vec<i32> {
+    let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
+    let take = usize::try_from(page.limit).unwrap_or(0);
+    ranked
+        .into_iter()
+        .filter(|id| visible.contains(id))
+        .skip(skip)
+        .take(take)
+        .collect()
 }
 
 /// Tracks matching the words (title, artist or album; all tracks when there are none) that
