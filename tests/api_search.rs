@@ -136,6 +136,35 @@ fn search3_prefix_words_any_order_and_columns() {
     assert!(song["duration"].is_i64());
 }
 
+/// A query's order is the same on every page and for every user: songs, albums and artists
+/// paged one at a time add up to the whole list, without repeats (XML and JSON, an admin and
+/// a user).
+#[test]
+fn search3_pages_are_stable_and_alike_for_every_user() {
+    for user in [ADMIN, BOB] {
+        let (artists, albums, songs) = search3(user, "query=band&songCount=10");
+        assert_eq!(sorted(songs.clone()), ["Band Practice", "One", "Two Words"]);
+        let mut paged = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..4 {
+            let (ar, al, so) = search3(
+                user,
+                &format!(
+                    "query=band&songCount=1&songOffset={i}&albumCount=1&albumOffset={i}\
+                     &artistCount=1&artistOffset={i}"
+                ),
+            );
+            paged.0.extend(ar);
+            paged.1.extend(al);
+            paged.2.extend(so);
+        }
+        assert_eq!(paged, (artists, albums, songs), "{user}");
+    }
+    assert_eq!(
+        search3(ADMIN, "query=band&songCount=10"),
+        search3(BOB, "query=band&songCount=10")
+    );
+}
+
 #[test]
 fn search3_query_syntax_is_never_fts_syntax() {
     for q in [
