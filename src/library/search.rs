@@ -133,7 +133,7 @@ pub fn artist_ids(
             st.push(sql::ARTISTS).and_where();
             is_album_artist(st, scope);
         })?;
-        return Ok(visible_page(ranked, &visible, page));
+        return Ok(visible_page(ranked, &|id| visible.contains(id), page));
     }
     is_album_artist(&mut st, scope);
     st.push(if narrow {
@@ -173,7 +173,7 @@ pub fn album_ids(
                     .and_where()
                     .push_scope(&scope.bound_album_condition("a.id"), scope);
             })?;
-            return Ok(visible_page(ranked, &visible, page));
+            return Ok(visible_page(ranked, &|id| visible.contains(id), page));
         }
     };
     if !scope.is_all() {
@@ -203,12 +203,12 @@ fn visible_ids(
 }
 
 /// `page` of the `ranked` ids that are `visible`, in their order.
-fn visible_page(ranked: Vec<i32>, visible: &HashSet<i32>, page: Page) -> Vec<i32> {
+fn visible_page(ranked: Vec<i32>, visible: &dyn Fn(&i32) -> bool, page: Page) -> Vec<i32> {
     let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
     let take = usize::try_from(page.limit).unwrap_or(0);
     ranked
         .into_iter()
-        .filter(|id| visible.contains(id))
+        .filter(|id| visible(id))
         .skip(skip)
         .take(take)
         .collect()
@@ -238,7 +238,20 @@ pub fn track_ids(
         }
     } else {
         let expression = fts_expression(words, None);
-        let narrow = is_narrow(conn, sql::TRACKS_MATCHING_UP_TO, &expression)?;
+        // The count and, for the whole catalog, a broad query's first pages at once: a long
+        // prefix word makes FTS5 merge its terms' doclists for every statement.
+        let first: Vec<i32> = diesel::sql_query(sql::TRACK_IDS_MATCHING_UP_TO)
+            .bind::<Text, _>(&expression)
+            .bind::<BigInt, _>(MAX_RANKED + 1)
+            .load::<sql::IdRow>(conn)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let narrow = i64::try_from(first.len()).unwrap_or(i64::MAX) <= MAX_RANKED;
+        let end = page.offset.saturating_add(page.limit);
+        if !narrow && scope.is_all() && usize::try_from(end).is_ok_and(|end| end <= first.len()) {
+            return Ok(visible_page(first, &|_| true, page));
+        }
         st.push(sql::TRACKS_MATCHING);
         // The join only when filtering (a lookup per match walked).
         if !scope.is_all() {

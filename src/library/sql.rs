@@ -118,10 +118,12 @@ pub const BY_RANK: &str = " ORDER BY f.rank, f.rowid";
 /// The order of a broad query's matches: FTS5 walks its doclists in rowid order and stops
 /// at the LIMIT, where ranking would score every match first.
 pub const BY_ID: &str = " ORDER BY f.rowid";
-/// How many items of the whole catalog match an FTS5 expression, counting up to a bound
-/// (expression, bound): whether a query is narrow enough to rank.
-pub const TRACKS_MATCHING_UP_TO: &str = "SELECT count(*) AS n FROM \
-     (SELECT 1 FROM tracks_fts WHERE tracks_fts MATCH ? LIMIT ?)";
+/// The first tracks of the whole catalog matching an FTS5 expression, by id, up to a bound
+/// (expression, bound): their number, and a broad query's first pages.
+pub const TRACK_IDS_MATCHING_UP_TO: &str = "SELECT rowid AS id FROM tracks_fts \
+     WHERE tracks_fts MATCH ? ORDER BY rowid LIMIT ?";
+/// How many albums (artists) of the whole catalog match an FTS5 expression, counting up to a
+/// bound (expression, bound): whether a query is narrow enough to rank.
 pub const ALBUMS_MATCHING_UP_TO: &str = "SELECT count(*) AS n FROM \
      (SELECT 1 FROM albums_fts WHERE albums_fts MATCH ? LIMIT ?)";
 pub const ARTISTS_MATCHING_UP_TO: &str = "SELECT count(*) AS n FROM \
@@ -409,7 +411,7 @@ pub const COMPLETE: &[&str] = &[
     ARTISTS,
     ARTISTS_MATCHING,
     ALBUMS_MATCHING,
-    TRACKS_MATCHING_UP_TO,
+    TRACK_IDS_MATCHING_UP_TO,
     ALBUMS_MATCHING_UP_TO,
     ARTISTS_MATCHING_UP_TO,
     TRACKS_MATCHING,
