@@ -269,7 +269,7 @@ pub fn search(
 ) -> QueryResult<Found> {
     let scope = &viewer.scope;
     let artists = if q.artists.limit > 0 {
-        let ids = search::artist_ids(c, &q.words, scope, q.artists)?;
+        let ids = search::artist_ids(c, cache, &q.words, scope, q.artists)?;
         let views = super::artist_views_in(c, &ids, scope)?;
         let notes = annotations::of_items(c, viewer.user_id, ItemKind::Artist, &ids)?;
         (views, notes)
@@ -277,7 +277,7 @@ pub fn search(
         Default::default()
     };
     let albums = if q.albums.limit > 0 {
-        let ids = search::album_ids(c, &q.words, scope, q.albums)?;
+        let ids = search::album_ids(c, cache, &q.words, scope, q.albums)?;
         self::albums(c, viewer, &ids)?
     } else {
         Default::default()

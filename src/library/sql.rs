@@ -121,6 +121,19 @@ pub const COUNT_TRACKS: &str = "SELECT count(*) AS n FROM tracks t";
 /// Orders by FTS5 rank (a hidden column of the virtual table).
 pub const BY_RANK_ARTISTS: &str = " ORDER BY f.rank, ar.id";
 pub const BY_RANK: &str = " ORDER BY f.rank, f.rowid";
+/// The order of a broad query's matches: FTS5 walks its doclists in rowid order and stops
+/// at the LIMIT, where ranking would score every match first.
+pub const BY_ID: &str = " ORDER BY f.rowid";
+/// The first tracks of the whole catalog matching an FTS5 expression, by id, up to a bound
+/// (expression, bound): their number, and a broad query's first pages.
+pub const TRACK_IDS_MATCHING_UP_TO: &str = "SELECT rowid AS id FROM tracks_fts \
+     WHERE tracks_fts MATCH ? ORDER BY rowid LIMIT ?";
+/// How many albums (artists) of the whole catalog match an FTS5 expression, counting up to a
+/// bound (expression, bound): whether a query is narrow enough to rank.
+pub const ALBUMS_MATCHING_UP_TO: &str = "SELECT count(*) AS n FROM \
+     (SELECT 1 FROM albums_fts WHERE albums_fts MATCH ? LIMIT ?)";
+pub const ARTISTS_MATCHING_UP_TO: &str = "SELECT count(*) AS n FROM \
+     (SELECT 1 FROM artists_fts WHERE artists_fts MATCH ? LIMIT ?)";
 /// The whole-library track listing in index order: album (tracks_album), or folder and path
 /// (the folder+path unique index) when a scope filters.
 pub const TRACKS_BY_ALBUM: &str = " ORDER BY t.album_id, t.id";
@@ -410,6 +423,9 @@ pub const COMPLETE: &[&str] = &[
     ARTISTS,
     ARTISTS_MATCHING,
     ALBUMS_MATCHING,
+    TRACK_IDS_MATCHING_UP_TO,
+    ALBUMS_MATCHING_UP_TO,
+    ARTISTS_MATCHING_UP_TO,
     TRACKS_MATCHING,
     COUNT_TRACKS_MATCHING,
     COUNT_TRACKS,
