@@ -155,7 +155,7 @@ impl Conn {
         let v: serde_json::Value = serde_json::from_slice(body).with_context(|| {
             format!(
                 "{method}?{query}: HTTP {status}: {}",
-                String::from_utf8_lossy(&body)
+                String::from_utf8_lossy(body)
             )
         })?;
         let r = v["subsonic-response"].clone();
