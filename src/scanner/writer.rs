@@ -1167,10 +1167,6 @@ fn update_albums(
     Ok(())
 }
 
-/// Points what users made of a track row (playlist, queue and share entries, bookmarks,
-/// stars and plays) at another row. A move seen in two scans briefly has two rows, and the
-/// newer one may have been put in a playlist meanwhile; its entries must follow the fold.
-/// Where the user already has a bookmark or annotation on the kept row, that one stays.
 /// Records again which music folders hold the tracks of `album_ids` (the folder filters of
 /// restricted users read `album_folders`); albums that went away lose their rows by cascade.
 fn sync_album_folders(conn: &mut SqliteConnection, album_ids: &[i32]) -> QResult<()> {
@@ -1188,6 +1184,10 @@ fn sync_album_folders(conn: &mut SqliteConnection, album_ids: &[i32]) -> QResult
     Ok(())
 }
 
+/// Points what users made of a track row (playlist, queue and share entries, bookmarks,
+/// stars and plays) at another row. A move seen in two scans briefly has two rows, and the
+/// newer one may have been put in a playlist meanwhile; its entries must follow the fold.
+/// Where the user already has a bookmark or annotation on the kept row, that one stays.
 fn redirect_references(conn: &mut SqliteConnection, from: i32, to: i32) -> QResult<()> {
     for sql in [
         "UPDATE playlist_tracks SET track_id = ?2 WHERE track_id = ?1",

@@ -4,7 +4,7 @@ use super::auth::Ctx;
 use super::error::ApiError;
 use super::model::{
     AlbumID3, AlbumWithSongs, Annotations, ArtistID3, ArtistWithAlbums, ArtistsID3, Child, Genre,
-    Genres, Index, MusicFolder, MusicFolders, View,
+    Genres, Index, MusicFolder, MusicFolders, View, written_index,
 };
 use super::response::{Element, ToElement};
 use super::shared::read_as;
@@ -57,7 +57,7 @@ pub async fn get_artists(ctx: Ctx) -> Result<Option<Element>, ApiError> {
     let cache = ctx.state.catalog.cache();
     let index = read_as(&ctx, move |c, viewer| {
         Ok(catalog::artists_index(c, viewer, &cache, |artists| {
-            ArtistsID3::written_index(
+            written_index(
                 by_letter(artists)
                     .into_iter()
                     .map(|(letter, artists)| Index {

@@ -28,7 +28,7 @@ pub async fn get_indexes(ctx: Ctx) -> Result<Option<Element>, ApiError> {
             Some(index) if index.folder_notes.is_empty() => {
                 let key = Key::new("indexes written", &viewer.scope);
                 Some(cache.get_or_build(c, key, |_| {
-                    Ok(Indexes::written_index(letters(
+                    Ok(model::written_index(letters(
                         &index.folders,
                         &index.folder_notes,
                     )))

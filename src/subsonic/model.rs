@@ -813,19 +813,13 @@ impl<T: ToElement> ToElement for Index<T> {
 /// `ArtistsID3` (getArtists).
 pub struct ArtistsID3 {
     pub ignored_articles: &'static str,
-    /// The letters, written beforehand (`ArtistsID3::written_index`): nothing in them is per
+    /// The letters, written beforehand (`written_index`): nothing in them is per
     /// user, so one catalog state and scope write them once for every request.
     pub index: Arc<RenderedList>,
 }
 
-impl ArtistsID3 {
-    pub fn written_index(index: Vec<Index<ArtistID3>>) -> RenderedList {
-        written_letters(index)
-    }
-}
-
-/// Index letters written once, as the list `index`.
-fn written_letters<T: ToElement>(index: Vec<Index<T>>) -> RenderedList {
+/// Index letters (getArtists', getIndexes') written once, as the list `index`.
+pub fn written_index<T: ToElement>(index: Vec<Index<T>>) -> RenderedList {
     let letters: Vec<Element> = index
         .into_iter()
         .map(|letter| letter.into_element("index"))
@@ -851,16 +845,10 @@ pub struct Indexes {
 }
 
 /// getIndexes' letters: built for this request (the caller's folder notes in them), or
-/// written beforehand (`Indexes::written_index`) when they carry nothing per user.
+/// written beforehand (`written_index`) when they carry nothing per user.
 pub enum Letters {
     Built(Vec<Index<Artist>>),
     Written(Arc<RenderedList>),
-}
-
-impl Indexes {
-    pub fn written_index(index: Vec<Index<Artist>>) -> RenderedList {
-        written_letters(index)
-    }
 }
 
 impl ToElement for Indexes {

@@ -310,7 +310,7 @@ fn artists() {
     snap!("artist_bare", "artist", bare);
     let index = ArtistsID3 {
         ignored_articles: "The",
-        index: Arc::new(ArtistsID3::written_index(vec![Index {
+        index: Arc::new(written_index(vec![Index {
             name: "A".into(),
             artists: vec![artist_id3(Annotations::default())],
         }])),
@@ -318,7 +318,7 @@ fn artists() {
     snap!("artists_id3", "artists", index);
     let empty = ArtistsID3 {
         ignored_articles: "The",
-        index: Arc::new(ArtistsID3::written_index(vec![])),
+        index: Arc::new(written_index::<ArtistID3>(vec![])),
     };
     snap!("artists_id3_empty", "artists", empty);
     let letters = || {
@@ -338,7 +338,7 @@ fn artists() {
         last_modified: T0,
         ignored_articles: "The",
         content: Some((
-            Letters::Written(Arc::new(Indexes::written_index(letters()))),
+            Letters::Written(Arc::new(written_index(letters()))),
             vec![bare_song()],
         )),
     };
