@@ -57,24 +57,54 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
     }
 }
 
-/// Puts SQLite in multi-thread mode before its first connection: a connection is only ever
-/// used by one thread at a time (Diesel's connections are not `Sync`; the pool lends each to
-/// one request), so the per-connection mutexes of the default serialized mode only cost time
-/// (each column read locks and unlocks one: about 9 % of the CPU of a 1,000-song answer).
-/// Once SQLite has started, it refuses the change and stays serialized, which is merely slower.
-fn multi_thread_mode() {
+/// Configures SQLite once, before its first connection.
+///
+/// Multi-thread mode: a connection is only ever used by one thread at a time (Diesel's
+/// connections are not `Sync`; the pool lends each to one request), so the per-connection
+/// mutexes of the default serialized mode only cost time (each column read locks and unlocks
+/// one: about 9 % of the CPU of a 1,000-song answer). Once SQLite has started, it refuses the
+/// change and stays serialized, which is merely slower.
+///
+/// The query planner stability guarantee on every connection (`SQLITE_DBCONFIG_ENABLE_QPSG`,
+/// set by an auto extension): without it the planner reads the value bound to `LIMIT ?`, which
+/// marks the statement as depending on it, and SQLite then throws the prepared statement away
+/// and prepares it again every time a new value is bound, i.e. on every execution of every
+/// paged list and of every Diesel `.first()`: the statement cache saved nothing for them.
+fn configure_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // SAFETY: sqlite3_config with an option that takes no argument; SQLite itself refuses
         // it (SQLITE_MISUSE, ignored) once initialized, so it cannot race open connections.
         let _ =
             unsafe { libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD) };
+        // SAFETY: registers a function with the signature SQLite expects; it is called on each
+        // new connection's own thread, with that connection.
+        let _ = unsafe { libsqlite3_sys::sqlite3_auto_extension(Some(stable_plans)) };
     });
+}
+
+/// The auto extension of `configure_sqlite`: turns the planner stability guarantee on.
+unsafe extern "C" fn stable_plans(
+    db: *mut libsqlite3_sys::sqlite3,
+    _error: *mut *mut std::ffi::c_char,
+    _api: *const libsqlite3_sys::sqlite3_api_routines,
+) -> std::ffi::c_int {
+    // SAFETY: `db` is the connection being opened; this option takes an int and an optional
+    // int pointer for the previous value.
+    unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            db,
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        );
+    }
+    libsqlite3_sys::SQLITE_OK
 }
 
 /// Opens one connection with the standard pragmas (the scanner's writer, the CLI).
 pub fn connect(path: &Path) -> Result<SqliteConnection, DbError> {
-    multi_thread_mode();
+    configure_sqlite();
     let url = path.to_string_lossy();
     let mut conn = SqliteConnection::establish(&url).map_err(|e| DbError::Open {
         path: path.to_path_buf(),
@@ -87,7 +117,7 @@ pub fn connect(path: &Path) -> Result<SqliteConnection, DbError> {
 /// Creates the database file if needed, switches it to WAL and applies pending migrations.
 /// Run before anything else touches the catalog.
 pub fn open_and_migrate(path: &Path) -> Result<(), DbError> {
-    multi_thread_mode();
+    configure_sqlite();
     let open_err = |e: std::io::Error| DbError::Open {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -143,7 +173,7 @@ fn make_private(path: &Path) -> std::io::Result<()> {
 
 /// A pool of connections for readers (and short writes such as user management).
 pub fn pool(path: &Path, max_size: u32) -> Result<DbPool, DbError> {
-    multi_thread_mode();
+    configure_sqlite();
     let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
     Pool::builder()
         .max_size(max_size)

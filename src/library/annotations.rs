@@ -7,7 +7,7 @@
 //! calls never lose an update.
 
 use super::access::Scope;
-use super::sql;
+use super::sql::{self, Cached};
 use crate::db::schema::annotations::dsl as an;
 use crate::db::schema::{albums, artists, directories, tracks};
 use diesel::prelude::*;
@@ -119,12 +119,14 @@ pub fn set_starred(
         check_all_exist(conn, items)?;
         for &(kind, id) in items {
             if star {
-                diesel::sql_query(sql::STAR)
-                    .bind::<Integer, _>(user_id)
-                    .bind::<Text, _>(kind.as_str())
-                    .bind::<Integer, _>(id)
-                    .bind::<BigInt, _>(now_ms)
-                    .execute(conn)?;
+                Cached(
+                    diesel::sql_query(sql::STAR)
+                        .bind::<Integer, _>(user_id)
+                        .bind::<Text, _>(kind.as_str())
+                        .bind::<Integer, _>(id)
+                        .bind::<BigInt, _>(now_ms),
+                )
+                .execute(conn)?;
             } else {
                 diesel::update(the_annotation(user_id, (kind, id)))
                     .set(an::starred_at.eq(None::<i64>))
@@ -148,12 +150,14 @@ pub fn set_rating(
         let (kind, id) = item;
         match rating {
             Some(rating) => {
-                diesel::sql_query(sql::RATE)
-                    .bind::<Integer, _>(user_id)
-                    .bind::<Text, _>(kind.as_str())
-                    .bind::<Integer, _>(id)
-                    .bind::<Integer, _>(rating)
-                    .execute(conn)?;
+                Cached(
+                    diesel::sql_query(sql::RATE)
+                        .bind::<Integer, _>(user_id)
+                        .bind::<Text, _>(kind.as_str())
+                        .bind::<Integer, _>(id)
+                        .bind::<Integer, _>(rating),
+                )
+                .execute(conn)?;
             }
             None => {
                 diesel::update(the_annotation(user_id, item))
@@ -178,21 +182,27 @@ pub fn record_plays(
         let items: Vec<Item> = plays.iter().map(|&(t, _)| (ItemKind::Track, t)).collect();
         check_all_exist(conn, &items)?;
         for &(track_id, at) in plays {
-            diesel::sql_query(sql::PLAY_OF_TRACK)
-                .bind::<Integer, _>(user_id)
-                .bind::<BigInt, _>(at)
-                .bind::<Integer, _>(track_id)
-                .execute(conn)?;
-            diesel::sql_query(sql::PLAY_OF_ALBUM)
-                .bind::<Integer, _>(user_id)
-                .bind::<BigInt, _>(at)
-                .bind::<Integer, _>(track_id)
-                .execute(conn)?;
-            diesel::sql_query(sql::PLAY_OF_ARTISTS)
-                .bind::<Integer, _>(user_id)
-                .bind::<BigInt, _>(at)
-                .bind::<Integer, _>(track_id)
-                .execute(conn)?;
+            Cached(
+                diesel::sql_query(sql::PLAY_OF_TRACK)
+                    .bind::<Integer, _>(user_id)
+                    .bind::<BigInt, _>(at)
+                    .bind::<Integer, _>(track_id),
+            )
+            .execute(conn)?;
+            Cached(
+                diesel::sql_query(sql::PLAY_OF_ALBUM)
+                    .bind::<Integer, _>(user_id)
+                    .bind::<BigInt, _>(at)
+                    .bind::<Integer, _>(track_id),
+            )
+            .execute(conn)?;
+            Cached(
+                diesel::sql_query(sql::PLAY_OF_ARTISTS)
+                    .bind::<Integer, _>(user_id)
+                    .bind::<BigInt, _>(at)
+                    .bind::<Integer, _>(track_id),
+            )
+            .execute(conn)?;
         }
         Ok(())
     })
@@ -257,11 +267,13 @@ pub fn of_items(
 ) -> QueryResult<HashMap<i32, Annotation>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<Row> = diesel::sql_query(sql::ANNOTATIONS_OF_ITEMS)
-            .bind::<Integer, _>(user_id)
-            .bind::<Text, _>(kind.as_str())
-            .bind::<Text, _>(json_ids(chunk))
-            .load(conn)?;
+        let rows: Vec<Row> = Cached(
+            diesel::sql_query(sql::ANNOTATIONS_OF_ITEMS)
+                .bind::<Integer, _>(user_id)
+                .bind::<Text, _>(kind.as_str())
+                .bind::<Text, _>(json_ids(chunk)),
+        )
+        .load(conn)?;
         out.extend(rows.into_iter().map(Row::split));
     }
     Ok(out)
@@ -274,10 +286,12 @@ pub fn of_kind(
     user_id: i32,
     kind: ItemKind,
 ) -> QueryResult<HashMap<i32, Annotation>> {
-    let rows: Vec<Row> = diesel::sql_query(sql::ANNOTATIONS_OF_KIND)
-        .bind::<Integer, _>(user_id)
-        .bind::<Text, _>(kind.as_str())
-        .load(conn)?;
+    let rows: Vec<Row> = Cached(
+        diesel::sql_query(sql::ANNOTATIONS_OF_KIND)
+            .bind::<Integer, _>(user_id)
+            .bind::<Text, _>(kind.as_str()),
+    )
+    .load(conn)?;
     Ok(rows.into_iter().map(Row::split).collect())
 }
 
@@ -295,9 +309,9 @@ pub fn average_ratings_of_kind(
     conn: &mut SqliteConnection,
     kind: ItemKind,
 ) -> QueryResult<HashMap<i32, f64>> {
-    let rows: Vec<Avg> = diesel::sql_query(sql::AVERAGE_RATINGS_OF_KIND)
-        .bind::<Text, _>(kind.as_str())
-        .load(conn)?;
+    let rows: Vec<Avg> =
+        Cached(diesel::sql_query(sql::AVERAGE_RATINGS_OF_KIND).bind::<Text, _>(kind.as_str()))
+            .load(conn)?;
     Ok(rows.into_iter().map(|r| (r.item_id, r.average)).collect())
 }
 
@@ -310,10 +324,12 @@ pub fn average_ratings(
 ) -> QueryResult<HashMap<i32, f64>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<Avg> = diesel::sql_query(sql::AVERAGE_RATINGS)
-            .bind::<Text, _>(kind.as_str())
-            .bind::<Text, _>(json_ids(chunk))
-            .load(conn)?;
+        let rows: Vec<Avg> = Cached(
+            diesel::sql_query(sql::AVERAGE_RATINGS)
+                .bind::<Text, _>(kind.as_str())
+                .bind::<Text, _>(json_ids(chunk)),
+        )
+        .load(conn)?;
         out.extend(rows.into_iter().map(|r| (r.item_id, r.average)));
     }
     Ok(out)
@@ -351,8 +367,8 @@ pub fn starred(
         .bind::<Integer, _>(user_id)
         .bind::<Text, _>(kind.as_str());
     let rows: Vec<Row> = match scope.folders_bind() {
-        Some(folders) => query.bind::<Text, _>(folders).load(conn)?,
-        None => query.load(conn)?,
+        Some(folders) => Cached(query.bind::<Text, _>(folders)).load(conn)?,
+        None => Cached(query).load(conn)?,
     };
     Ok(rows.into_iter().map(Row::split).collect())
 }

@@ -13,7 +13,7 @@
 //! here: callers add annotations to what they get.
 
 use super::access::Scope;
-use super::sql;
+use super::sql::{self, Cached};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use std::any::Any;
@@ -67,7 +67,7 @@ pub fn catalog_version(conn: &mut SqliteConnection) -> QueryResult<i64> {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let row: Option<Row> = diesel::sql_query(sql::CATALOG_VERSION)
+    let row: Option<Row> = Cached(diesel::sql_query(sql::CATALOG_VERSION))
         .get_result(conn)
         .optional()?;
     Ok(row.map_or(0, |r| r.n))
@@ -76,7 +76,7 @@ pub fn catalog_version(conn: &mut SqliteConnection) -> QueryResult<i64> {
 /// Marks the catalog changed, in the writer's transaction (the scanner's writer calls it once
 /// per batch): every cached answer is built again from the next snapshot on.
 pub fn catalog_changed(conn: &mut SqliteConnection) -> QueryResult<()> {
-    diesel::sql_query(sql::CATALOG_CHANGED).execute(conn)?;
+    Cached(diesel::sql_query(sql::CATALOG_CHANGED)).execute(conn)?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! an album's or folder's last refresh), so listing thousands of items costs no file access.
 
 use super::Id;
+use super::sql::Cached;
 use crate::db::models::{Album, Directory, Track};
 use crate::db::schema::albums;
 use diesel::prelude::*;
@@ -168,9 +169,9 @@ pub fn artist_covers(
     let mut out = HashMap::new();
     for chunk in artist_ids.chunks(5000) {
         let list = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into());
-        let rows: Vec<Row> = diesel::sql_query(super::sql::ARTIST_COVER_STAMPS)
-            .bind::<Text, _>(list)
-            .load(conn)?;
+        let rows: Vec<Row> =
+            Cached(diesel::sql_query(super::sql::ARTIST_COVER_STAMPS).bind::<Text, _>(list))
+                .load(conn)?;
         for r in rows.into_iter().filter(|r| r.has_art) {
             out.insert(
                 r.artist_id,

@@ -2,7 +2,7 @@
 //! "similar" answers built from local data only: artists sharing genres, play counts.
 
 use super::access::Scope;
-use super::sql;
+use super::sql::{self, Cached};
 use super::{TrackView, track_views};
 use crate::db::models::{Directory, Track};
 use crate::db::schema::{
@@ -54,9 +54,9 @@ pub fn with_direct_tracks(
     let mut out = std::collections::HashSet::new();
     for chunk in ids.chunks(500) {
         let list = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into());
-        let rows: Vec<IdRow> = diesel::sql_query(sql::DIRECTORIES_WITH_TRACKS)
-            .bind::<Text, _>(list)
-            .load(conn)?;
+        let rows: Vec<IdRow> =
+            Cached(diesel::sql_query(sql::DIRECTORIES_WITH_TRACKS).bind::<Text, _>(list))
+                .load(conn)?;
         out.extend(rows.into_iter().map(|r| r.id));
     }
     Ok(out)
@@ -104,9 +104,9 @@ pub fn subdirectories(
         return Ok(Vec::new());
     }
     let list = serde_json::to_string(parent_ids).unwrap_or_else(|_| "[]".into());
-    let mut rows: Vec<DirRow> = diesel::sql_query(sql::SUBDIRECTORIES_WITH_AUDIO)
-        .bind::<Text, _>(list)
-        .load(conn)?;
+    let mut rows: Vec<DirRow> =
+        Cached(diesel::sql_query(sql::SUBDIRECTORIES_WITH_AUDIO).bind::<Text, _>(list))
+            .load(conn)?;
     rows.sort_by_cached_key(|d| (d.name.to_lowercase(), d.name.clone(), d.id));
     Ok(rows.into_iter().map(Directory::from).collect())
 }
@@ -198,10 +198,9 @@ fn most_common_below(
     let q = diesel::sql_query(template.replace(sql::BELOW, condition))
         .bind::<Integer, _>(dir.folder_id);
     let row: Option<IdRow> = if dir.path.is_empty() {
-        q.get_result(conn).optional()?
+        Cached(q).get_result(conn).optional()?
     } else {
-        q.bind::<Text, _>(&prefix)
-            .bind::<Text, _>(&prefix)
+        Cached(q.bind::<Text, _>(&prefix).bind::<Text, _>(&prefix))
             .get_result(conn)
             .optional()?
     };
@@ -274,10 +273,7 @@ pub fn similar_artists(
     .into_boxed()
     .bind::<Text, _>(list)
     .bind::<Text, _>(names::normalize(VARIOUS_ARTISTS));
-    let rows: Vec<IdRow> = scope
-        .bind_folders(query)
-        .bind::<BigInt, _>(limit)
-        .load(conn)?;
+    let rows: Vec<IdRow> = Cached(scope.bind_folders(query).bind::<BigInt, _>(limit)).load(conn)?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
@@ -305,10 +301,7 @@ pub fn random_tracks_of_artists(
         .into_boxed()
         .bind::<Text, _>(list)
         .bind::<Integer, _>(exclude.unwrap_or(0));
-    let rows: Vec<IdRow> = scope
-        .bind_folders(query)
-        .bind::<BigInt, _>(limit)
-        .load(conn)?;
+    let rows: Vec<IdRow> = Cached(scope.bind_folders(query).bind::<BigInt, _>(limit)).load(conn)?;
     let ids: Vec<i32> = rows.into_iter().map(|r| r.id).collect();
     super::tracks_by_id(conn, &ids)
 }
@@ -331,10 +324,7 @@ pub fn top_tracks(
     ))
     .into_boxed()
     .bind::<Integer, _>(artist_id);
-    let rows: Vec<IdRow> = scope
-        .bind_folders(query)
-        .bind::<BigInt, _>(limit)
-        .load(conn)?;
+    let rows: Vec<IdRow> = Cached(scope.bind_folders(query).bind::<BigInt, _>(limit)).load(conn)?;
     let ids: Vec<i32> = rows.into_iter().map(|r| r.id).collect();
     super::tracks_by_id(conn, &ids)
 }
@@ -373,7 +363,7 @@ pub fn artist_directories(
     ))
     .into_boxed()
     .bind::<Text, _>(list);
-    let rows: Vec<Row> = scope.bind_folders(query).load(conn)?;
+    let rows: Vec<Row> = Cached(scope.bind_folders(query)).load(conn)?;
     let mut by_artist: HashMap<i32, Vec<Row>> = HashMap::new();
     for r in rows {
         by_artist.entry(r.artist_id).or_default().push(r);

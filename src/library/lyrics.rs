@@ -8,6 +8,7 @@
 //! (removed: we serve line timing only).
 
 use super::search::{fts_expression, query_words};
+use super::sql::Cached;
 use crate::db::schema::tracks;
 use crate::lrc::time_tag;
 use diesel::expression::{SqlLiteral, UncheckedBind};
@@ -345,13 +346,15 @@ pub fn find_by_artist_title(
             #[diesel(sql_type = diesel::sql_types::Integer)]
             id: i32,
         }
-        let ids: Vec<i32> = diesel::sql_query(super::sql::TITLES_WITH_LYRICS)
-            .bind::<Text, _>(fts_expression(&words, Some("title")))
-            .bind::<diesel::sql_types::BigInt, _>(CANDIDATES)
-            .load::<IdRow>(conn)?
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
+        let ids: Vec<i32> = Cached(
+            diesel::sql_query(super::sql::TITLES_WITH_LYRICS)
+                .bind::<Text, _>(fts_expression(&words, Some("title")))
+                .bind::<diesel::sql_types::BigInt, _>(CANDIDATES),
+        )
+        .load::<IdRow>(conn)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
         tracks::table
             .filter(tracks::id.eq_any(&ids))
             .order(tracks::id)

@@ -26,6 +26,7 @@ use crate::db::schema::{
 };
 use access::Scope;
 use diesel::prelude::*;
+use sql::Cached;
 use std::collections::HashMap;
 
 /// Ids clients see are type-prefixed strings ("ar-1", "al-1", "tr-1", "dir-1", "pl-1") so
@@ -135,10 +136,12 @@ pub fn durations(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<HashMa
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         found.extend(
-            tracks::table
-                .filter(tracks::id.eq_any(chunk))
-                .select((tracks::id, tracks::duration_ms))
-                .load::<(i32, i64)>(conn)?,
+            Cached(
+                tracks::table
+                    .filter(sql::in_ids("tracks.id", chunk))
+                    .select((tracks::id, tracks::duration_ms)),
+            )
+            .load::<(i32, i64)>(conn)?,
         );
     }
     Ok(found)
@@ -273,25 +276,29 @@ pub fn artist_views_in(
     let mut rows: HashMap<i32, Row> = HashMap::new();
     let mut counts: HashMap<i32, i64> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let found: Vec<Row> = artists::table
-            .filter(artists::id.eq_any(chunk))
-            .select((
-                artists::id,
-                artists::name,
-                artists::sort_name,
-                artists::mbid,
-            ))
-            .load(conn)?;
+        let found: Vec<Row> = Cached(
+            artists::table
+                .filter(sql::in_ids("artists.id", chunk))
+                .select((
+                    artists::id,
+                    artists::name,
+                    artists::sort_name,
+                    artists::mbid,
+                )),
+        )
+        .load(conn)?;
         rows.extend(found.into_iter().map(|r| (r.0, r)));
-        let n: Vec<(i32, i64)> = album_artists::table
-            .filter(album_artists::artist_id.eq_any(chunk))
-            .filter(scope.album_artists_filter())
-            .group_by(album_artists::artist_id)
-            .select((
-                album_artists::artist_id,
-                diesel::dsl::count(album_artists::album_id),
-            ))
-            .load(conn)?;
+        let n: Vec<(i32, i64)> = Cached(
+            album_artists::table
+                .filter(sql::in_ids("album_artists.artist_id", chunk))
+                .filter(scope.album_artists_filter())
+                .group_by(album_artists::artist_id)
+                .select((
+                    album_artists::artist_id,
+                    diesel::dsl::count(album_artists::album_id),
+                )),
+        )
+        .load(conn)?;
         counts.extend(n);
     }
     let mut views: Vec<ArtistView> = ids
@@ -338,13 +345,15 @@ pub fn album_views(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<
     let mut genre_names: HashMap<i32, Vec<String>> = HashMap::new();
     let mut disc_titles: HashMap<i32, Vec<(i32, String)>> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let discs: Vec<(i32, Option<i32>, Option<String>)> = tracks::table
-            .filter(tracks::album_id.eq_any(chunk))
-            .filter(tracks::disc_subtitle.is_not_null())
-            .select((tracks::album_id, tracks::disc_number, tracks::disc_subtitle))
-            .distinct()
-            .order((tracks::album_id, tracks::disc_number))
-            .load(conn)?;
+        let discs: Vec<(i32, Option<i32>, Option<String>)> = Cached(
+            tracks::table
+                .filter(sql::in_ids("tracks.album_id", chunk))
+                .filter(tracks::disc_subtitle.is_not_null())
+                .select((tracks::album_id, tracks::disc_number, tracks::disc_subtitle))
+                .distinct()
+                .order((tracks::album_id, tracks::disc_number)),
+        )
+        .load(conn)?;
         for (album_id, disc, title) in discs {
             let list = disc_titles.entry(album_id).or_default();
             let disc = disc.unwrap_or(1);
@@ -354,31 +363,37 @@ pub fn album_views(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<
                 list.push((disc, title));
             }
         }
-        for album in albums::table
-            .filter(albums::id.eq_any(chunk))
-            .select(Album::as_select())
-            .load(conn)?
+        for album in Cached(
+            albums::table
+                .filter(sql::in_ids("albums.id", chunk))
+                .select(Album::as_select()),
+        )
+        .load(conn)?
         {
             rows.insert(album.id, album);
         }
-        let links: Vec<(i32, i32, String)> = album_artists::table
-            .inner_join(artists::table)
-            .filter(album_artists::album_id.eq_any(chunk))
-            .order((album_artists::album_id, album_artists::position))
-            .select((album_artists::album_id, artists::id, artists::name))
-            .load(conn)?;
+        let links: Vec<(i32, i32, String)> = Cached(
+            album_artists::table
+                .inner_join(artists::table)
+                .filter(sql::in_ids("album_artists.album_id", chunk))
+                .order((album_artists::album_id, album_artists::position))
+                .select((album_artists::album_id, artists::id, artists::name)),
+        )
+        .load(conn)?;
         for (album_id, id, name) in links {
             credits
                 .entry(album_id)
                 .or_default()
                 .push(Credit { id, name });
         }
-        let gs: Vec<(i32, String)> = album_genres::table
-            .inner_join(genres::table)
-            .filter(album_genres::album_id.eq_any(chunk))
-            .order(genres::name)
-            .select((album_genres::album_id, genres::name))
-            .load(conn)?;
+        let gs: Vec<(i32, String)> = Cached(
+            album_genres::table
+                .inner_join(genres::table)
+                .filter(sql::in_ids("album_genres.album_id", chunk))
+                .order(genres::name)
+                .select((album_genres::album_id, genres::name)),
+        )
+        .load(conn)?;
         for (album_id, name) in gs {
             genre_names.entry(album_id).or_default().push(name);
         }
@@ -411,10 +426,12 @@ pub fn album_views_in(
     // one wholly outside goes, and only one in both (rare) has its visible tracks summed.
     let mut folders_of: HashMap<i32, Vec<i32>> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<(i32, i32)> = album_folders::table
-            .filter(album_folders::album_id.eq_any(chunk))
-            .select((album_folders::album_id, album_folders::folder_id))
-            .load(conn)?;
+        let rows: Vec<(i32, i32)> = Cached(
+            album_folders::table
+                .filter(sql::in_ids("album_folders.album_id", chunk))
+                .select((album_folders::album_id, album_folders::folder_id)),
+        )
+        .load(conn)?;
         for (album_id, folder_id) in rows {
             folders_of.entry(album_id).or_default().push(folder_id);
         }
@@ -443,14 +460,16 @@ pub fn album_views_in(
     let mut totals: HashMap<i32, Totals> = HashMap::new();
     let folders = scope.folders_bind().unwrap_or_default();
     for chunk in partly.chunks(500) {
-        let rows: Vec<Totals> = diesel::sql_query(sql::in_scope(
-            sql::ALBUM_TOTALS,
-            &scope.bound_condition("folder_id"),
-        ))
-        .bind::<diesel::sql_types::Text, _>(
-            serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into()),
+        let rows: Vec<Totals> = Cached(
+            diesel::sql_query(sql::in_scope(
+                sql::ALBUM_TOTALS,
+                &scope.bound_condition("folder_id"),
+            ))
+            .bind::<diesel::sql_types::Text, _>(
+                serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into()),
+            )
+            .bind::<diesel::sql_types::Text, _>(&folders),
         )
-        .bind::<diesel::sql_types::Text, _>(&folders)
         .load(conn)?;
         totals.extend(rows.into_iter().map(|t| (t.album_id, t)));
     }
@@ -489,10 +508,12 @@ pub fn tracks_of_album_in(
 pub fn tracks_by_id(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<TrackView>> {
     let mut rows: HashMap<i32, Track> = HashMap::new();
     for chunk in ids.chunks(500) {
-        for t in tracks::table
-            .filter(tracks::id.eq_any(chunk))
-            .select(Track::as_select())
-            .load(conn)?
+        for t in Cached(
+            tracks::table
+                .filter(sql::in_ids("tracks.id", chunk))
+                .select(Track::as_select()),
+        )
+        .load(conn)?
         {
             rows.insert(t.id, t);
         }
@@ -507,33 +528,37 @@ pub fn track_views(conn: &mut SqliteConnection, rows: Vec<Track>) -> QueryResult
     let mut credits: HashMap<(i32, String), Vec<Credit>> = HashMap::new();
     let mut genre_names: HashMap<i32, Vec<String>> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let links: Vec<(i32, String, i32, String)> = track_artists::table
-            .inner_join(artists::table)
-            .filter(track_artists::track_id.eq_any(chunk))
-            .order((
-                track_artists::track_id,
-                track_artists::role,
-                track_artists::position,
-            ))
-            .select((
-                track_artists::track_id,
-                track_artists::role,
-                artists::id,
-                artists::name,
-            ))
-            .load(conn)?;
+        let links: Vec<(i32, String, i32, String)> = Cached(
+            track_artists::table
+                .inner_join(artists::table)
+                .filter(sql::in_ids("track_artists.track_id", chunk))
+                .order((
+                    track_artists::track_id,
+                    track_artists::role,
+                    track_artists::position,
+                ))
+                .select((
+                    track_artists::track_id,
+                    track_artists::role,
+                    artists::id,
+                    artists::name,
+                )),
+        )
+        .load(conn)?;
         for (track_id, role, id, name) in links {
             credits
                 .entry((track_id, role))
                 .or_default()
                 .push(Credit { id, name });
         }
-        let gs: Vec<(i32, String)> = track_genres::table
-            .inner_join(genres::table)
-            .filter(track_genres::track_id.eq_any(chunk))
-            .order((track_genres::track_id, track_genres::position))
-            .select((track_genres::track_id, genres::name))
-            .load(conn)?;
+        let gs: Vec<(i32, String)> = Cached(
+            track_genres::table
+                .inner_join(genres::table)
+                .filter(sql::in_ids("track_genres.track_id", chunk))
+                .order((track_genres::track_id, track_genres::position))
+                .select((track_genres::track_id, genres::name)),
+        )
+        .load(conn)?;
         for (track_id, name) in gs {
             genre_names.entry(track_id).or_default().push(name);
         }
@@ -579,13 +604,15 @@ pub fn genres(conn: &mut SqliteConnection, scope: &Scope) -> QueryResult<Vec<Gen
         albums: i64,
     }
     let rows: Vec<Row> = match scope.folders_bind() {
-        None => diesel::sql_query(sql::GENRES).load(conn)?,
-        Some(folders) => diesel::sql_query(
-            sql::GENRES_IN_SCOPE
-                .replace(sql::SCOPE_TRACKS, &scope.bound_condition("t.folder_id"))
-                .replace(sql::SCOPE, &scope.bound_album_condition("ag.album_id")),
+        None => Cached(diesel::sql_query(sql::GENRES)).load(conn)?,
+        Some(folders) => Cached(
+            diesel::sql_query(
+                sql::GENRES_IN_SCOPE
+                    .replace(sql::SCOPE_TRACKS, &scope.bound_condition("t.folder_id"))
+                    .replace(sql::SCOPE, &scope.bound_album_condition("ag.album_id")),
+            )
+            .bind::<diesel::sql_types::Text, _>(folders),
         )
-        .bind::<diesel::sql_types::Text, _>(folders)
         .load(conn)?,
     };
     Ok(rows

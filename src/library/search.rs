@@ -14,7 +14,7 @@
 
 use super::access::Scope;
 use super::cache::{CatalogCache, Key};
-use super::sql::{self, Statement};
+use super::sql::{self, Cached, Statement};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use std::collections::HashSet;
@@ -58,10 +58,12 @@ struct Count {
 /// Whether `expression` matches at most MAX_RANKED items of the FTS table `up_to` counts
 /// (one of sql's `*_MATCHING_UP_TO`).
 fn is_narrow(conn: &mut SqliteConnection, up_to: &str, expression: &str) -> QueryResult<bool> {
-    let matches: Count = diesel::sql_query(up_to)
-        .bind::<Text, _>(expression)
-        .bind::<BigInt, _>(MAX_RANKED + 1)
-        .get_result(conn)?;
+    let matches: Count = Cached(
+        diesel::sql_query(up_to)
+            .bind::<Text, _>(expression)
+            .bind::<BigInt, _>(MAX_RANKED + 1),
+    )
+    .get_result(conn)?;
     Ok(matches.n <= MAX_RANKED)
 }
 
@@ -240,13 +242,15 @@ pub fn track_ids(
         let expression = fts_expression(words, None);
         // The count and, for the whole catalog, a broad query's first pages at once: a long
         // prefix word makes FTS5 merge its terms' doclists for every statement.
-        let first: Vec<i32> = diesel::sql_query(sql::TRACK_IDS_MATCHING_UP_TO)
-            .bind::<Text, _>(&expression)
-            .bind::<BigInt, _>(MAX_RANKED + 1)
-            .load::<sql::IdRow>(conn)?
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
+        let first: Vec<i32> = Cached(
+            diesel::sql_query(sql::TRACK_IDS_MATCHING_UP_TO)
+                .bind::<Text, _>(&expression)
+                .bind::<BigInt, _>(MAX_RANKED + 1),
+        )
+        .load::<sql::IdRow>(conn)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
         let narrow = i64::try_from(first.len()).unwrap_or(i64::MAX) <= MAX_RANKED;
         let end = page.offset.saturating_add(page.limit);
         if !narrow && scope.is_all() && usize::try_from(end).is_ok_and(|end| end <= first.len()) {
