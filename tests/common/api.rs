@@ -219,6 +219,26 @@ impl Server {
         try_get(self.port, path).unwrap()
     }
 
+    /// Waits until the loudness measurement has nothing running or pending, so that gains
+    /// (in answers, and in the tags of Opus streams) no longer change under a test.
+    pub fn wait_for_loudness(&self) {
+        let start = Instant::now();
+        loop {
+            let r = self
+                .get(&format!("/rest/getLoudnessStatus?{ADMIN}&f=json"))
+                .json();
+            let s = &r["loudnessStatus"];
+            if s["running"] == false && s["pending"] == 0 {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "loudness measurement never finished: {r}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Calls `method` in XML and in JSON; checks the envelope of both, validates the XML, and
     /// returns the JSON `subsonic-response` object.
     pub fn call_both(&self, method: &str, query: &str) -> serde_json::Value {
