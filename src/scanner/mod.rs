@@ -14,6 +14,7 @@ pub mod grouping;
 pub mod m3u;
 pub mod meta;
 pub mod picture_free;
+mod prepared;
 mod run;
 pub mod schedule;
 pub mod tags;

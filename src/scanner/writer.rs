@@ -489,11 +489,7 @@ impl WriterState {
         // (no lookup first), and only a lost race with another writer falls back to an update.
         let inserted = match track.existing_id {
             Some(_) => None,
-            None => match diesel::insert_into(tracks::table)
-                .values((data.columns(), tracks::created_at.eq(data.updated_at)))
-                .returning(tracks::id)
-                .get_result::<i32>(conn)
-            {
+            None => match super::prepared::insert_track(conn, &data) {
                 Ok(id) => Some(id),
                 Err(diesel::result::Error::DatabaseError(
                     diesel::result::DatabaseErrorKind::UniqueViolation,
@@ -591,14 +587,13 @@ impl WriterState {
                 if !seen.insert(artist_id) {
                     continue;
                 }
-                diesel::insert_into(track_artists::table)
-                    .values((
-                        track_artists::track_id.eq(track_id),
-                        track_artists::artist_id.eq(artist_id),
-                        track_artists::role.eq(role),
-                        track_artists::position.eq(position as i32),
-                    ))
-                    .execute(conn)?;
+                super::prepared::insert_track_artist(
+                    conn,
+                    track_id,
+                    artist_id,
+                    role,
+                    position as i32,
+                )?;
                 self.touched_artists.insert(artist_id);
             }
         }
@@ -608,13 +603,7 @@ impl WriterState {
             if !seen.insert(genre_id) {
                 continue;
             }
-            diesel::insert_into(track_genres::table)
-                .values((
-                    track_genres::track_id.eq(track_id),
-                    track_genres::genre_id.eq(genre_id),
-                    track_genres::position.eq(position as i32),
-                ))
-                .execute(conn)?;
+            super::prepared::insert_track_genre(conn, track_id, genre_id, position as i32)?;
         }
         Ok(())
     }
