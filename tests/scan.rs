@@ -129,6 +129,32 @@ fn groups_albums_the_way_users_expect() {
     assert_eq!(hits.len(), 1);
 }
 
+/// An untagged disc folder joins its tagged sibling however the scans fall: here "Disc 2"
+/// arrives in a later scan than "Disc 1" (as it may land in a later writer batch of one scan).
+#[test]
+fn an_untagged_disc_joins_its_tagged_sibling_written_earlier() {
+    let lib = TestLibrary::new();
+    lib.add(
+        "Pilots/Disc 1/01.mp3",
+        Format::Mp3,
+        &spec("Lift", "Ben", "Pilots", Some("Ben & the Stones"), 1),
+    );
+    let (report, _) = lib.scan();
+    assert_eq!(report.albums, 1, "{report:?}");
+    let (pilots, _, artist, _) = album_of(&lib, "Pilots/Disc 1/01.mp3");
+    assert_eq!(artist, "Ben & the Stones");
+
+    let mut untagged = spec("Land", "Ben", "Pilots", None, 1);
+    untagged.disc = Some((2, Some(2)));
+    lib.add("Pilots/Disc 2/01.mp3", Format::Mp3, &untagged);
+    let (report, _) = lib.scan();
+    assert_eq!(report.added, 1, "{report:?}");
+    assert_eq!(report.albums, 1, "{report:?}");
+    let (joined, _, artist, songs) = album_of(&lib, "Pilots/Disc 2/01.mp3");
+    assert_eq!(joined, pilots);
+    assert_eq!((artist.as_str(), songs), ("Ben & the Stones", 2));
+}
+
 #[test]
 fn incremental_rescans_notice_every_kind_of_change_and_keep_ids() {
     let lib = TestLibrary::new();

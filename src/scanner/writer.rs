@@ -22,7 +22,7 @@ use crate::db::{DbError, id_list, now_ms};
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use globset::Glob;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 pub use crate::names::VARIOUS_ARTISTS;
 
@@ -890,6 +890,7 @@ impl WriterState {
         if dir_ids.is_empty() {
             return Ok(());
         }
+        let dir_ids = with_album_folder_siblings(conn, &dir_ids)?;
         let rows: Vec<(i32, String, String, i32, i32, String)> = tracks::table
             .inner_join(directories::table)
             .inner_join(albums::table.on(albums::id.eq(tracks::album_id)))
@@ -1224,6 +1225,39 @@ fn record_problem(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// `dir_ids` plus the other directories of the album folders they lie in (the album folder
+/// and its disc folders): the sibling rule must see a tagged "Disc 1" that an earlier batch or
+/// scan wrote when an untagged "Disc 2" comes in this one, or the two stay apart depending on
+/// where batches happen to end.
+fn with_album_folder_siblings(conn: &mut SqliteConnection, dir_ids: &[i32]) -> QResult<Vec<i32>> {
+    let dirs: Vec<(i32, String, Option<i32>)> = directories::table
+        .filter(directories::id.eq_any(dir_ids))
+        .select((directories::id, directories::path, directories::parent_id))
+        .load(conn)?;
+    // The album folders: a disc folder's parent, any other directory itself.
+    let album_folders: BTreeSet<i32> = dirs
+        .iter()
+        .filter_map(|(id, path, parent)| {
+            if crate::names::album_folder(path) == path.as_str() {
+                Some(*id)
+            } else {
+                *parent
+            }
+        })
+        .collect();
+    let mut all: BTreeSet<i32> = dir_ids.iter().copied().collect();
+    all.extend(&album_folders);
+    let folders: Vec<i32> = album_folders.into_iter().collect();
+    for chunk in folders.chunks(ID_CHUNK) {
+        let children: Vec<i32> = directories::table
+            .filter(directories::parent_id.eq_any(chunk))
+            .select(directories::id)
+            .load(conn)?;
+        all.extend(children);
+    }
+    Ok(all.into_iter().collect())
 }
 
 #[cfg(test)]
