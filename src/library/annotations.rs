@@ -182,27 +182,16 @@ pub fn record_plays(
         let items: Vec<Item> = plays.iter().map(|&(t, _)| (ItemKind::Track, t)).collect();
         check_all_exist(conn, &items)?;
         for &(track_id, at) in plays {
-            Cached(
-                diesel::sql_query(sql::PLAY_OF_TRACK)
-                    .bind::<Integer, _>(user_id)
-                    .bind::<BigInt, _>(at)
-                    .bind::<Integer, _>(track_id),
-            )
-            .execute(conn)?;
-            Cached(
-                diesel::sql_query(sql::PLAY_OF_ALBUM)
-                    .bind::<Integer, _>(user_id)
-                    .bind::<BigInt, _>(at)
-                    .bind::<Integer, _>(track_id),
-            )
-            .execute(conn)?;
-            Cached(
-                diesel::sql_query(sql::PLAY_OF_ARTISTS)
-                    .bind::<Integer, _>(user_id)
-                    .bind::<BigInt, _>(at)
-                    .bind::<Integer, _>(track_id),
-            )
-            .execute(conn)?;
+            // The play counts for the track, its album and its artists.
+            for play in [sql::PLAY_OF_TRACK, sql::PLAY_OF_ALBUM, sql::PLAY_OF_ARTISTS] {
+                Cached(
+                    diesel::sql_query(play)
+                        .bind::<Integer, _>(user_id)
+                        .bind::<BigInt, _>(at)
+                        .bind::<Integer, _>(track_id),
+                )
+                .execute(conn)?;
+            }
         }
         Ok(())
     })
