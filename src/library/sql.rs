@@ -613,7 +613,7 @@ impl<Q: Query> Query for Cached<Q> {
 /// `column IN (ids)` for Diesel's typed queries, the ids bound as one JSON array: one
 /// statement text whatever their number, so under `Cached` it is prepared once per connection
 /// (Diesel's `eq_any` writes a placeholder per id: a new text for every count, never cached).
-pub fn in_ids(column: &str, ids: &[i32]) -> InIds {
+pub fn in_ids(column: &'static str, ids: &[i32]) -> InIds {
     let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     diesel::dsl::sql::<Bool>(&format!("{column} IN (SELECT value FROM json_each("))
         .bind::<Text, _>(list)
