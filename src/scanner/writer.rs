@@ -1236,16 +1236,17 @@ fn with_album_folder_siblings(conn: &mut SqliteConnection, dir_ids: &[i32]) -> Q
         .filter(directories::id.eq_any(dir_ids))
         .select((directories::id, directories::path, directories::parent_id))
         .load(conn)?;
-    // The album folders: a disc folder's parent, any other directory itself.
+    // The album folders: a disc folder's parent, any other directory itself; never a music
+    // folder's root (its children are every top-level folder, not the discs of one album).
     let album_folders: BTreeSet<i32> = dirs
         .iter()
-        .filter_map(|(id, path, parent)| {
-            if crate::names::album_folder(path) == path.as_str() {
-                Some(*id)
-            } else {
-                *parent
-            }
-        })
+        .filter_map(
+            |(id, path, parent)| match crate::names::album_folder(path) {
+                "" => None,
+                folder if folder == path.as_str() => Some(*id),
+                _ => *parent,
+            },
+        )
         .collect();
     let mut all: BTreeSet<i32> = dir_ids.iter().copied().collect();
     all.extend(&album_folders);
