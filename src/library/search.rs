@@ -391,10 +391,6 @@ mod tests {
         (dir, c)
     }
 
-    fn words(q: &str) -> Vec<String> {
-        query_words(q)
-    }
-
     #[test]
     fn a_narrow_query_is_ranked_exact_titles_first() {
         let (_dir, mut c) = indexed(40, |id| match id {
@@ -407,7 +403,7 @@ mod tests {
             offset: 0,
         };
         for scope in [Scope::All, Scope::only(vec![2])] {
-            let ids = track_ids(&mut c, &words("love"), &scope, all).unwrap();
+            let ids = track_ids(&mut c, &query_words("love"), &scope, all).unwrap();
             let visible = |id: i32| scope.allows(2 - id % 2);
             let exact: Vec<i32> = [7, 30].into_iter().filter(|&id| visible(id)).collect();
             assert_eq!(ids[..exact.len()], exact, "{scope:?}");
@@ -431,7 +427,7 @@ mod tests {
             let mut paged = Vec::new();
             for offset in (0..).step_by(500) {
                 let page = Page { limit: 500, offset };
-                let ids = track_ids(&mut c, &words("th"), &scope, page).unwrap();
+                let ids = track_ids(&mut c, &query_words("th"), &scope, page).unwrap();
                 if ids.is_empty() {
                     break;
                 }
@@ -440,7 +436,7 @@ mod tests {
             assert_eq!(paged, expected, "{scope:?}");
         }
         // Narrow again: a word only the last ten carry ranks.
-        let ids = track_ids(&mut c, &words("1234"), &Scope::All, Page::EVERYTHING).unwrap();
+        let ids = track_ids(&mut c, &query_words("1234"), &Scope::All, Page::EVERYTHING).unwrap();
         assert_eq!(ids, [1234]);
     }
 

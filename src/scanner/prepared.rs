@@ -227,18 +227,10 @@ mod tests {
         g: i32,
     }
 
-    fn catalog() -> (tempfile::TempDir, SqliteConnection) {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("t.db");
-        crate::db::open_and_migrate(&path).unwrap();
-        let conn = crate::db::connect(&path).unwrap();
-        (tmp, conn)
-    }
-
     /// Every column of `tracks` but the id is written, each once.
     #[test]
     fn track_insert_names_every_column() {
-        let (_tmp, mut conn) = catalog();
+        let (_tmp, mut conn) = crate::library::test_catalog::catalog(&[]);
         let mut table: Vec<String> =
             diesel::sql_query("SELECT name FROM pragma_table_info('tracks')")
                 .load::<Column>(&mut conn)
@@ -263,24 +255,8 @@ mod tests {
     /// What the statement stores reads back as the very values given.
     #[test]
     fn inserted_track_reads_back() {
-        let (_tmp, mut conn) = catalog();
-        diesel::sql_query(
-            "INSERT INTO library_folders (id, path, name, created_at) VALUES (1, '/m', 'M', 0)",
-        )
-        .execute(&mut conn)
-        .unwrap();
-        diesel::sql_query(
-            "INSERT INTO directories (id, folder_id, path, name, mtime, created_at, updated_at) \
-             VALUES (1, 1, 'a', 'a', 0, 0, 0)",
-        )
-        .execute(&mut conn)
-        .unwrap();
-        diesel::sql_query(
-            "INSERT INTO albums (id, album_key, name, artist_display, created_at, updated_at) \
-             VALUES (1, 'k', 'Al', 'Ar', 0, 0)",
-        )
-        .execute(&mut conn)
-        .unwrap();
+        let (_tmp, mut conn) = crate::library::test_catalog::catalog(&[]);
+        // The test catalog has music folder 1, its root directory 1 and album 1.
         let file = FileFacts {
             path: "a/x.mp3".into(),
             size: 12,

@@ -374,6 +374,7 @@ impl Element {
 
 /// Control characters make an XML document invalid; the scanner strips them from tags, this
 /// is the last line of defence for anything else.
+///
 /// `s` without the control characters clients cannot take (tabs and line breaks stay);
 /// borrowed when there are none, which is nearly always.
 fn strip_controls(s: &str) -> Cow<'_, str> {
