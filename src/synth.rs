@@ -289,9 +289,10 @@ pub fn tag_audio(format: Format, untagged: Vec<u8>, spec: &TrackSpec) -> io::Res
     tag_audio_with_picture(format, untagged, spec, None)
 }
 
-/// [`tag_audio`], embedding `picture` (a JPEG) as the front cover too. WMA and DSD files get
-/// no such picture: their writers here only know the template cover.
-fn tag_audio_with_picture(
+/// [`tag_audio`], embedding `picture` (a JPEG) as the front cover too (in the ID3v2 tag of DSF
+/// and DFF files). WMA files get no such picture: their writer here only knows the template
+/// cover.
+pub fn tag_audio_with_picture(
     format: Format,
     untagged: Vec<u8>,
     spec: &TrackSpec,

@@ -2,7 +2,12 @@
 //! parsed (the tags and the has-art flag are still right), and ADTS AAC durations are
 //! estimated from the first frames (within a stated tolerance of the exact duration).
 
+use std::io::{Seek, SeekFrom};
 use std::path::Path;
+
+use lofty::file::FileType;
+use mediastreamer::scanner::dsd;
+use mediastreamer::scanner::picture_free::without_pictures;
 use std::process::Command;
 
 use lofty::config::WriteOptions;
@@ -10,7 +15,9 @@ use lofty::file::TaggedFileExt;
 use lofty::picture::{MimeType, Picture, PictureType};
 use lofty::tag::{Accessor, TagExt};
 use mediastreamer::scanner::tags::{TagOptions, read_track};
-use mediastreamer::synth::{Format, TrackSpec, tagged_bytes};
+use mediastreamer::synth::{
+    Format, TrackSpec, tag_audio_with_picture, tagged_bytes, template_bytes,
+};
 
 fn options() -> TagOptions {
     TagOptions {
@@ -45,8 +52,16 @@ fn big_jpeg(len: usize) -> Vec<u8> {
 }
 
 /// Writes `format` tagged from `spec`, then embeds a front cover of `picture_len` bytes
-/// (0: none) the way a tagger does.
+/// (0: none) the way a tagger does (lofty cannot write DSF and DFF: the project's generator
+/// writes their ID3v2 tag with the picture in it).
 fn write_with_picture(path: &Path, format: Format, spec: &TrackSpec, picture_len: usize) {
+    if matches!(format, Format::Dsf | Format::Dff) {
+        let picture = (picture_len > 0).then(|| big_jpeg(picture_len));
+        let untagged = template_bytes(format).to_vec();
+        let bytes = tag_audio_with_picture(format, untagged, spec, picture.as_deref()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+        return;
+    }
     std::fs::write(path, tagged_bytes(format, spec).unwrap()).unwrap();
     if picture_len == 0 {
         return;
@@ -65,7 +80,17 @@ fn write_with_picture(path: &Path, format: Format, spec: &TrackSpec, picture_len
 #[test]
 fn a_file_with_a_huge_picture_gets_its_tags_properties_and_has_art_flag() {
     let dir = tempfile::tempdir().unwrap();
-    for format in [Format::Mp3, Format::M4a, Format::Flac, Format::Aac] {
+    for format in [
+        Format::Mp3,
+        Format::M4a,
+        Format::Flac,
+        Format::Aac,
+        Format::Ogg,
+        Format::Opus,
+        Format::Speex,
+        Format::Dsf,
+        Format::Dff,
+    ] {
         let ext = format.extension();
         let plain = dir.path().join(format!("plain.{ext}"));
         let heavy = dir.path().join(format!("heavy.{ext}"));
@@ -88,7 +113,36 @@ fn a_file_with_a_huge_picture_gets_its_tags_properties_and_has_art_flag() {
         );
         assert_eq!(with.audio.sample_rate, without.audio.sample_rate);
         assert_eq!(with.audio.codec, without.audio.codec);
+        assert_picture_left_unread(&heavy, format);
     }
+}
+
+/// The picture of `path` is cut out of what the parser is shown (FLAC's is skipped by lofty
+/// itself: its block is seeked over), so a scan never reads it.
+fn assert_picture_left_unread(path: &Path, format: Format) {
+    let mut file = std::fs::File::open(path).unwrap();
+    let len = file.metadata().unwrap().len();
+    if matches!(format, Format::Dsf | Format::Dff) {
+        let dsd = dsd::read(&mut file, len).unwrap();
+        assert!(dsd.id3v2_pictures_cut, "{format:?}: picture cut");
+        assert!(dsd.id3v2.unwrap().len() < 100_000, "{format:?}: tag read");
+        return;
+    }
+    let file_type = match format {
+        Format::Mp3 => FileType::Mpeg,
+        Format::M4a => FileType::Mp4,
+        Format::Aac => FileType::Aac,
+        Format::Ogg => FileType::Vorbis,
+        Format::Opus => FileType::Opus,
+        Format::Speex => FileType::Speex,
+        _ => return,
+    };
+    let Ok(mut view) = without_pictures(file, len, file_type) else {
+        panic!("{format:?}: nothing cut");
+    };
+    let shown = view.seek(SeekFrom::End(0)).unwrap();
+    // Ogg keeps the value's bytes on the pages where it starts and ends (at most 2 x 64 KiB).
+    assert!(shown < 200_000, "{format:?}: {shown} of {len} bytes shown");
 }
 
 /// Every ADTS frame header of `bytes` from `start`: (frames, sample rate), the exact count.

@@ -44,8 +44,11 @@ pub struct DsdFile {
     pub bitrate: u32,
     /// "DSD", or "DST" for a compressed DFF.
     pub codec: &'static str,
-    /// The ID3v2 tag's bytes (header included), when the file has one.
+    /// The ID3v2 tag's bytes (header included), when the file has one; without its pictures
+    /// when `id3v2_pictures_cut`.
     pub id3v2: Option<Vec<u8>>,
+    /// Whether pictures were left out of `id3v2` (they were not read).
+    pub id3v2_pictures_cut: bool,
     /// DFF `DITI` (title) and `DIAR` (artist) texts.
     pub title: Option<String>,
     pub artist: Option<String>,
@@ -93,10 +96,18 @@ fn read_exact_vec<R: Read>(r: &mut R, n: u64) -> Result<Vec<u8>, DsdError> {
     Ok(buf)
 }
 
-/// The ID3v2 tag at `pos`, if a whole one is there and it is not too large.
-fn id3v2_at<R: Read + Seek>(r: &mut R, pos: u64, end: u64) -> Result<Option<Vec<u8>>, DsdError> {
+/// The ID3v2 tag at `pos`, if a whole one is there and it is not too large, and whether its
+/// pictures were left out (they are, unless its layout is an unusual one).
+fn id3v2_at<R: Read + Seek>(
+    r: &mut R,
+    pos: u64,
+    end: u64,
+) -> Result<Option<(Vec<u8>, bool)>, DsdError> {
     if pos.checked_add(10).is_none_or(|e| e > end) {
         return Ok(None);
+    }
+    if let Some(tag) = crate::scanner::picture_free::id3v2_tag_without_pictures(r, pos, end) {
+        return Ok(Some((tag, true)));
     }
     r.seek(SeekFrom::Start(pos)).map_err(truncated)?;
     let header: [u8; 10] = read_array(r)?;
@@ -115,7 +126,7 @@ fn id3v2_at<R: Read + Seek>(r: &mut R, pos: u64, end: u64) -> Result<Option<Vec<
     }
     let mut tag = header.to_vec();
     tag.extend(read_exact_vec(r, total - 10)?);
-    Ok(Some(tag))
+    Ok(Some((tag, false)))
 }
 
 fn read_dsf<R: Read + Seek>(r: &mut R, len: u64) -> Result<DsdFile, DsdError> {
@@ -137,10 +148,12 @@ fn read_dsf<R: Read + Seek>(r: &mut R, len: u64) -> Result<DsdFile, DsdError> {
     if !(1..=6).contains(&channels) || sample_rate == 0 || !matches!(bits, 1 | 8) {
         return Err(DsdError::Corrupt("unsupported fmt chunk"));
     }
-    let id3v2 = if metadata_at == 0 {
-        None
-    } else {
-        id3v2_at(r, metadata_at, len)?
+    let (id3v2, id3v2_pictures_cut) = match metadata_at {
+        0 => (None, false),
+        at => match id3v2_at(r, at, len)? {
+            Some((tag, cut)) => (Some(tag), cut),
+            None => (None, false),
+        },
     };
     Ok(DsdFile {
         duration_ms: samples.saturating_mul(1000) / u64::from(sample_rate),
@@ -149,6 +162,7 @@ fn read_dsf<R: Read + Seek>(r: &mut R, len: u64) -> Result<DsdFile, DsdError> {
         bitrate: (u64::from(sample_rate) * u64::from(channels) / 1000) as u32,
         codec: "DSD",
         id3v2,
+        id3v2_pictures_cut,
         ..DsdFile::default()
     })
 }
@@ -250,7 +264,10 @@ fn read_dff<R: Read + Seek>(r: &mut R, len: u64) -> Result<DsdFile, DsdError> {
                 }
             }
             b"ID3 " if file.id3v2.is_none() => {
-                file.id3v2 = id3v2_at(r, chunk.start, chunk_end)?;
+                if let Some((tag, cut)) = id3v2_at(r, chunk.start, chunk_end)? {
+                    file.id3v2 = Some(tag);
+                    file.id3v2_pictures_cut = cut;
+                }
             }
             _ => {}
         }

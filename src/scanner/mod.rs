@@ -13,6 +13,7 @@ pub mod embedded_art;
 pub mod grouping;
 pub mod m3u;
 pub mod meta;
+pub mod ogg_comments;
 pub mod picture_free;
 mod prepared;
 mod run;

@@ -161,8 +161,9 @@ pub fn without_pictures<R: Read + Seek>(
     file_type: FileType,
 ) -> Result<Spliced<R>, R> {
     let edits = match file_type {
-        FileType::Mpeg | FileType::Aac => id3v2_picture_edits(&mut r, len),
+        FileType::Mpeg | FileType::Aac => id3v2_picture_edits(&mut r, 0, len),
         FileType::Mp4 => mp4_cover_edits(&mut r, len),
+        FileType::Vorbis | FileType::Opus | FileType::Speex => ogg_picture_edits(&mut r),
         _ => None,
     };
     if r.seek(SeekFrom::Start(0)).is_err() {
@@ -197,10 +198,30 @@ fn to_synchsafe(n: u64) -> Option<[u8; 4]> {
     ])
 }
 
-/// `APIC` frames of an ID3v2.3/2.4 tag at the start of the file, cut, and the tag's size
-/// patched.
-fn id3v2_picture_edits<R: Read + Seek>(r: &mut R, len: u64) -> Option<Vec<Edit>> {
-    let header: [u8; 10] = read_at(r, 0)?;
+/// The ID3v2.3/2.4 tag at `at` (ending before `len`) without its `APIC` frames, as bytes;
+/// `None` when it has none or a layout [`id3v2_picture_edits`] does not cut. For tags read
+/// whole into memory (DSF and DSDIFF keep theirs at the end of the file).
+pub fn id3v2_tag_without_pictures<R: Read + Seek>(r: &mut R, at: u64, len: u64) -> Option<Vec<u8>> {
+    let edits = id3v2_picture_edits(r, at, len)?;
+    let size = synchsafe(read_at(r, at + 6)?);
+    let cut: u64 = edits
+        .iter()
+        .map(|e| match e {
+            Edit::Cut { start, end } => end - start,
+            Edit::Patch { .. } => 0,
+        })
+        .sum();
+    let mut view = Spliced::new(r, len, edits);
+    view.seek(SeekFrom::Start(at)).ok()?;
+    let mut tag = vec![0; usize::try_from(10 + size - cut).ok()?];
+    view.read_exact(&mut tag).ok()?;
+    Some(tag)
+}
+
+/// `APIC` frames of an ID3v2.3/2.4 tag at `at` (ending before `len`), cut, and the tag's
+/// size patched.
+fn id3v2_picture_edits<R: Read + Seek>(r: &mut R, at: u64, len: u64) -> Option<Vec<Edit>> {
+    let header: [u8; 10] = read_at(r, at)?;
     if &header[..3] != b"ID3" {
         return None;
     }
@@ -211,13 +232,13 @@ fn id3v2_picture_edits<R: Read + Seek>(r: &mut R, len: u64) -> Option<Vec<Edit>>
         return None;
     }
     let size = synchsafe(header[6..10].try_into().ok()?);
-    let end = 10 + size;
+    let end = at + 10 + size;
     if end > len {
         return None;
     }
     let mut edits = Vec::new();
     let mut cut = 0;
-    let mut pos = 10;
+    let mut pos = at + 10;
     while pos + 10 <= end {
         let frame: [u8; 10] = read_at(r, pos)?;
         if frame[0] == 0 {
@@ -252,10 +273,34 @@ fn id3v2_picture_edits<R: Read + Seek>(r: &mut R, len: u64) -> Option<Vec<Edit>>
         return None;
     }
     edits.push(Edit::Patch {
-        at: 6,
+        at: at + 6,
         bytes: to_synchsafe(size - cut)?,
     });
     Some(edits)
+}
+
+/// The whole pages inside the picture fields of an Ogg comment header, cut, and the fields'
+/// lengths patched to what is left of them: the few KB of each value on the pages where it
+/// starts and ends, which the parser skips undecoded when it reads no pictures.
+fn ogg_picture_edits<R: Read + Seek>(r: &mut R) -> Option<Vec<Edit>> {
+    let mut edits = Vec::new();
+    for field in crate::scanner::ogg_comments::picture_fields(r)? {
+        if field.inner_bytes == 0 {
+            continue;
+        }
+        let left = u64::from(field.len) - field.inner_bytes;
+        edits.push(Edit::Patch {
+            at: field.len_at?,
+            bytes: u32::try_from(left).ok()?.to_le_bytes(),
+        });
+        edits.extend(
+            field
+                .inner_pages
+                .iter()
+                .map(|&(start, end)| Edit::Cut { start, end }),
+        );
+    }
+    (!edits.is_empty()).then_some(edits)
 }
 
 /// An MP4 atom: where it starts, its size and its name.

@@ -100,7 +100,14 @@ pub(super) fn open_and_parse(
     };
     let (result, reader) = match view {
         Ok(mut view) => {
-            let result = catch_unwind(AssertUnwindSafe(|| parse_as(file_type, &mut view, options)));
+            let result = catch_unwind(AssertUnwindSafe(|| parse_as(file_type, &mut view, options)))
+                // Only pictures are ever cut: the file has one.
+                .map(|parsed| {
+                    parsed.map(|p| Parsed {
+                        has_picture: Some(true),
+                        ..p
+                    })
+                });
             (result, view.into_inner())
         }
         Err(mut reader) => {
@@ -189,11 +196,10 @@ pub(super) fn dsd_parsed(f: dsd::DsdFile, kind: Option<DsdKind>) -> Result<Parse
         None,
     );
     let mut tags = Vec::new();
-    let mut has_picture = false;
+    let mut has_picture = f.id3v2_pictures_cut;
     if let Some(bytes) = &f.id3v2 {
-        // Parsed with its pictures, to know whether one is there: the tag is in memory anyway.
         let tag = id3v2_from_bytes(bytes)?;
-        has_picture = (&tag).into_iter().any(|f| matches!(f, Frame::Picture(_)));
+        has_picture |= (&tag).into_iter().any(|f| matches!(f, Frame::Picture(_)));
         tags.push(OwnedTag::Id3v2(tag));
     }
     let diin: Vec<(&'static str, String)> = [("DITI", f.title), ("DIAR", f.artist)]
