@@ -7,7 +7,7 @@ use std::path::Path;
 
 use lofty::file::FileType;
 use mediastreamer::scanner::dsd;
-use mediastreamer::scanner::picture_free::without_pictures;
+use mediastreamer::scanner::picture_free::{without_id3_chunk, without_pictures};
 use std::process::Command;
 
 use lofty::config::WriteOptions;
@@ -88,6 +88,8 @@ fn a_file_with_a_huge_picture_gets_its_tags_properties_and_has_art_flag() {
         Format::Ogg,
         Format::Opus,
         Format::Speex,
+        Format::Wav,
+        Format::Aiff,
         Format::Dsf,
         Format::Dff,
     ] {
@@ -135,9 +137,15 @@ fn assert_picture_left_unread(path: &Path, format: Format) {
         Format::Ogg => FileType::Vorbis,
         Format::Opus => FileType::Opus,
         Format::Speex => FileType::Speex,
+        Format::Wav => FileType::Wav,
+        Format::Aiff => FileType::Aiff,
         _ => return,
     };
-    let Ok(mut view) = without_pictures(file, len, file_type) else {
+    let cut = match file_type {
+        FileType::Wav | FileType::Aiff => without_id3_chunk(file, len, file_type).map(|(v, _)| v),
+        _ => without_pictures(file, len, file_type),
+    };
+    let Ok(mut view) = cut else {
         panic!("{format:?}: nothing cut");
     };
     let shown = view.seek(SeekFrom::End(0)).unwrap();

@@ -21,6 +21,12 @@ const HEAD: u64 = 64 * 1024;
 const TAIL: u64 = 16 * 1024;
 /// Size of the window refilled for reads elsewhere.
 const WINDOW: usize = 16 * 1024;
+/// The window refilled for a small read (a header of a few bytes): walks that jump from
+/// header to header (Ogg pages across a picture, IFF chunks) would copy a whole `WINDOW`
+/// for each.
+const SMALL_WINDOW: usize = 4 * 1024;
+/// Reads up to this size refill a `SMALL_WINDOW`.
+const SMALL_READ: usize = 512;
 
 /// See the module documentation.
 pub struct CachedFile {
@@ -189,7 +195,12 @@ impl Read for CachedFile {
                 self.pos += n as u64;
                 return Ok(n);
             }
-            read_into(&self.file, &mut self.window, WINDOW, self.pos)?;
+            let fill = if out.len() <= SMALL_READ {
+                SMALL_WINDOW
+            } else {
+                WINDOW
+            };
+            read_into(&self.file, &mut self.window, fill, self.pos)?;
             let n = self.window.len();
             self.window_start = self.pos;
             if n == 0 {

@@ -175,6 +175,68 @@ pub fn without_pictures<R: Read + Seek>(
     }
 }
 
+/// WAV and AIFF: lofty reads their `id3 ` chunk whole, pictures included. When that chunk's
+/// ID3v2 tag has pictures, returns the tag read without them and a view of the file without
+/// the chunk (the container's size patched), for the parser to read everything else; else
+/// the reader back (positioned at the start).
+pub fn without_id3_chunk<R: Read + Seek>(
+    mut r: R,
+    len: u64,
+    file_type: FileType,
+) -> Result<(Spliced<R>, Vec<u8>), R> {
+    let found = match file_type {
+        FileType::Wav => id3_chunk_cut(&mut r, len, b"RIFF", u32::from_le_bytes, u32::to_le_bytes),
+        FileType::Aiff => id3_chunk_cut(&mut r, len, b"FORM", u32::from_be_bytes, u32::to_be_bytes),
+        _ => None,
+    };
+    if r.seek(SeekFrom::Start(0)).is_err() {
+        return Err(r);
+    }
+    match found {
+        Some((edits, tag)) => Ok((Spliced::new(r, len, edits), tag)),
+        None => Err(r),
+    }
+}
+
+/// The edits that leave out the top-level `id3 `/`ID3 ` chunk of a RIFF or FORM file, and its
+/// tag without pictures; `None` without such a chunk or without pictures in it.
+fn id3_chunk_cut<R: Read + Seek>(
+    r: &mut R,
+    len: u64,
+    magic: &[u8; 4],
+    size_of: fn([u8; 4]) -> u32,
+    size_bytes: fn(u32) -> [u8; 4],
+) -> Option<(Vec<Edit>, Vec<u8>)> {
+    let header: [u8; 12] = read_at(r, 0)?;
+    if &header[..4] != magic {
+        return None;
+    }
+    let container = u64::from(size_of(header[4..8].try_into().ok()?));
+    let mut pos = 12u64;
+    for _ in 0..10_000 {
+        let chunk: [u8; 8] = read_at(r, pos)?;
+        let size = u64::from(size_of(chunk[4..8].try_into().ok()?));
+        let end = pos + 8 + size + (size & 1);
+        if end > len {
+            return None;
+        }
+        if chunk[..4].eq_ignore_ascii_case(b"id3 ") {
+            let tag = id3v2_tag_without_pictures(r, pos + 8, pos + 8 + size)?;
+            let removed = end - pos;
+            let edits = vec![
+                Edit::Patch {
+                    at: 4,
+                    bytes: size_bytes(u32::try_from(container.checked_sub(removed)?).ok()?),
+                },
+                Edit::Cut { start: pos, end },
+            ];
+            return Some((edits, tag));
+        }
+        pos = end;
+    }
+    None
+}
+
 fn read_at<const N: usize, R: Read + Seek>(r: &mut R, at: u64) -> Option<[u8; N]> {
     let mut buf = [0; N];
     r.seek(SeekFrom::Start(at)).ok()?;

@@ -29,7 +29,7 @@ use lofty::wavpack::WavPackFile;
 use crate::scanner::asf::AsfPicture;
 use crate::scanner::cached_file::CachedFile;
 use crate::scanner::dsd::DsdKind;
-use crate::scanner::picture_free::without_pictures;
+use crate::scanner::picture_free::{without_id3_chunk, without_pictures};
 use crate::scanner::{asf, dsd};
 
 use super::TagError;
@@ -92,11 +92,19 @@ pub(super) fn open_and_parse(
     };
     let reader = probe.into_inner();
     let len = reader.len();
-    // Without pictures, the parser is shown a view of the file with them cut out.
+    // Without pictures, the parser is shown a view of the file with them cut out (WAV and
+    // AIFF: without their ID3v2 chunk, whose tag is read here, pictures left out).
+    let mut id3_chunk = None;
     let view = if read_cover_art {
         Err(reader)
     } else {
-        without_pictures(reader, len, file_type)
+        match without_id3_chunk(reader, len, file_type) {
+            Ok((view, tag)) => {
+                id3_chunk = Some(tag);
+                Ok(view)
+            }
+            Err(reader) => without_pictures(reader, len, file_type),
+        }
     };
     let (result, reader) = match view {
         Ok(mut view) => {
@@ -129,7 +137,14 @@ pub(super) fn open_and_parse(
         {
             Err(TagError::Corrupt("no audio pages".to_owned()))
         }
-        Ok(Ok(parsed)) => Ok((parsed, reader)),
+        Ok(Ok(mut parsed)) => {
+            if let Some(bytes) = id3_chunk {
+                // First, where lofty puts a WAV's or AIFF's ID3v2 tag.
+                let tag = id3v2_from_bytes(&bytes).map_err(TagError::Corrupt)?;
+                parsed.tags.insert(0, OwnedTag::Id3v2(tag));
+            }
+            Ok((parsed, reader))
+        }
         Ok(Err(_)) if sniffed.is_none() => Err(TagError::NotAudio),
         Ok(Err(e)) => Err(TagError::Corrupt(describe_error(&e))),
     }
