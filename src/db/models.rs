@@ -49,6 +49,27 @@ pub struct Track {
     pub updated_at: i64,
 }
 
+/// A track row as lists and views show it: everything but the lyrics, which only getLyrics
+/// reads (real libraries carry kilobytes of them per track; a page of 500 songs would read
+/// them all for nothing).
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = tracks)]
+pub struct ListedTrack {
+    pub id: i32,
+    pub folder_id: i32,
+    pub directory_id: i32,
+    pub album_id: i32,
+    #[diesel(embed)]
+    pub file: FileFacts,
+    #[diesel(embed)]
+    pub audio: AudioProps,
+    #[diesel(embed)]
+    pub tags: TrackTags,
+    pub has_embedded_art: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 /// Where the file is and how it is recognised: known from the walk (and the fingerprint).
 #[derive(Debug, Clone, Default, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = tracks)]

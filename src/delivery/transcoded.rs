@@ -90,7 +90,7 @@ pub async fn plan(
                     })
                     .unwrap_or_else(|e| {
                         tracing::warn!("reading the loudness of track {}: {e}", track.id);
-                        crate::loudness::gain::Gains::tagged(&track)
+                        crate::loudness::gain::Gains::tagged(&track.tags)
                     });
                 let tags = transcode::ogg::Tags {
                     title: track.tags.title.clone(),

@@ -6,7 +6,7 @@
 
 use super::Id;
 use super::sql::Cached;
-use crate::db::models::{Album, Directory, Track};
+use crate::db::models::{Album, Directory, ListedTrack};
 use crate::db::schema::albums;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
@@ -85,8 +85,8 @@ pub fn album_cover(album: &Album) -> Option<CoverArtId> {
 }
 
 /// A track's cover id: its own embedded picture when it has one, else its album's cover.
-pub fn track_cover(track: &Track, album: Option<&CoverArtId>) -> Option<CoverArtId> {
-    if track.attachments.has_embedded_art {
+pub fn track_cover(track: &ListedTrack, album: Option<&CoverArtId>) -> Option<CoverArtId> {
+    if track.has_embedded_art {
         return Some(CoverArtId::versioned(
             Id::Track(track.id),
             &[track.file.mtime, track.file.size],

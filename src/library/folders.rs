@@ -4,7 +4,7 @@
 use super::access::Scope;
 use super::sql::{self, Cached};
 use super::{TrackView, track_views};
-use crate::db::models::{Directory, Track};
+use crate::db::models::{Directory, ListedTrack};
 use crate::db::schema::{
     album_artists, artists, directories, library_folders, track_artists, tracks,
 };
@@ -154,10 +154,10 @@ pub fn tracks_in_directories(
     conn: &mut SqliteConnection,
     dir_ids: &[i32],
 ) -> QueryResult<Vec<TrackView>> {
-    let rows: Vec<Track> = tracks::table
+    let rows: Vec<ListedTrack> = tracks::table
         .filter(tracks::directory_id.eq_any(dir_ids))
         .order((tracks::disc_number, tracks::track_number, tracks::path))
-        .select(Track::as_select())
+        .select(ListedTrack::as_select())
         .load(conn)?;
     track_views(conn, rows)
 }

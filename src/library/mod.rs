@@ -19,7 +19,7 @@ mod statements;
 #[cfg(test)]
 pub(crate) mod test_catalog;
 
-use crate::db::models::{Album, Track};
+use crate::db::models::{Album, ListedTrack};
 use crate::db::schema::{
     album_artists, album_folders, album_genres, albums, artists, genres, library_folders,
     scan_errors, track_artists, track_genres, tracks,
@@ -85,7 +85,7 @@ pub struct Credit {
 /// A track with its credits and genres.
 #[derive(Debug, Clone)]
 pub struct TrackView {
-    pub track: Track,
+    pub track: ListedTrack,
     pub artists: Vec<Credit>,
     pub album_artists: Vec<Credit>,
     pub composers: Vec<Credit>,
@@ -495,23 +495,23 @@ pub fn tracks_of_album_in(
     album_id: i32,
     scope: &Scope,
 ) -> QueryResult<Vec<TrackView>> {
-    let rows: Vec<Track> = tracks::table
+    let rows: Vec<ListedTrack> = tracks::table
         .filter(tracks::album_id.eq(album_id))
         .filter(scope.tracks_filter())
         .order((tracks::disc_number, tracks::track_number, tracks::path))
-        .select(Track::as_select())
+        .select(ListedTrack::as_select())
         .load(conn)?;
     track_views(conn, rows)
 }
 
 /// Tracks by id, in the order given (missing ids skipped).
 pub fn tracks_by_id(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec<TrackView>> {
-    let mut rows: HashMap<i32, Track> = HashMap::new();
+    let mut rows: HashMap<i32, ListedTrack> = HashMap::new();
     for chunk in ids.chunks(500) {
         for t in Cached(
             tracks::table
                 .filter(sql::in_ids("tracks.id", chunk))
-                .select(Track::as_select()),
+                .select(ListedTrack::as_select()),
         )
         .load(conn)?
         {
@@ -523,7 +523,10 @@ pub fn tracks_by_id(conn: &mut SqliteConnection, ids: &[i32]) -> QueryResult<Vec
 }
 
 /// Adds credits and genres to track rows (three queries per 500 tracks).
-pub fn track_views(conn: &mut SqliteConnection, rows: Vec<Track>) -> QueryResult<Vec<TrackView>> {
+pub fn track_views(
+    conn: &mut SqliteConnection,
+    rows: Vec<ListedTrack>,
+) -> QueryResult<Vec<TrackView>> {
     let ids: Vec<i32> = rows.iter().map(|t| t.id).collect();
     let mut credits: HashMap<(i32, String), Vec<Credit>> = HashMap::new();
     let mut genre_names: HashMap<i32, Vec<String>> = HashMap::new();
@@ -573,7 +576,7 @@ pub fn track_views(conn: &mut SqliteConnection, rows: Vec<Track>) -> QueryResult
         .map(|track| TrackView {
             measured_loudness: loudness
                 .remove(&track.id)
-                .filter(|m| m.is_of(&track))
+                .filter(|m| m.is_of(&track.file, track.album_id))
                 .map(|m| m.values),
             artists: credits
                 .remove(&(track.id, "artist".to_string()))

@@ -43,12 +43,12 @@ pub struct Gains {
 
 impl Gains {
     /// The track's ReplayGain tags.
-    pub fn tagged(t: &crate::db::models::Track) -> Gains {
+    pub fn tagged(t: &crate::db::models::TrackTags) -> Gains {
         Gains {
-            track_gain: t.tags.rg_track_gain,
-            track_peak: t.tags.rg_track_peak,
-            album_gain: t.tags.rg_album_gain,
-            album_peak: t.tags.rg_album_peak,
+            track_gain: t.rg_track_gain,
+            track_peak: t.rg_track_peak,
+            album_gain: t.rg_album_gain,
+            album_peak: t.rg_album_peak,
         }
     }
 

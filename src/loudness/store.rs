@@ -188,13 +188,10 @@ impl Stored {
     }
 
     /// `matches` for a catalog track: its file as last scanned, in its album.
-    pub fn is_of(&self, track: &crate::db::models::Track) -> bool {
-        self.matches(
-            track.file.size,
-            track.file.mtime,
-            track.file.fingerprint,
-            track.album_id,
-        )
+    /// Whether this measurement is of the file `file` of a track of album `album_id` as it
+    /// is now.
+    pub fn is_of(&self, file: &crate::db::models::FileFacts, album_id: i32) -> bool {
+        self.matches(file.size, file.mtime, file.fingerprint, album_id)
     }
 }
 
@@ -296,13 +293,13 @@ pub fn served_gains(
     track: &crate::db::models::Track,
 ) -> QueryResult<super::gain::Gains> {
     use super::gain::Gains;
-    let tagged = Gains::tagged(track);
+    let tagged = Gains::tagged(&track.tags);
     if track.id <= 0 {
         return Ok(tagged);
     }
     let measured = stored_for(conn, &[track.id])?
         .remove(&track.id)
-        .filter(|m| m.is_of(track))
+        .filter(|m| m.is_of(&track.file, track.album_id))
         .map(|m| m.values);
     Ok(Gains::served(tagged, measured.as_ref()))
 }

@@ -65,14 +65,15 @@ pub fn sniff(head: &[u8]) -> Option<DsdKind> {
     }
 }
 
-/// Reads a DSF or DFF file of `len` bytes.
-pub fn read<R: Read + Seek>(r: &mut R, len: u64) -> Result<DsdFile, DsdError> {
+/// Reads a DSF or DFF file of `len` bytes; its ID3v2 tag without pictures unless
+/// `read_pictures`.
+pub fn read<R: Read + Seek>(r: &mut R, len: u64, read_pictures: bool) -> Result<DsdFile, DsdError> {
     let mut head = [0u8; 16];
     r.seek(SeekFrom::Start(0)).map_err(|_| DsdError::NotDsd)?;
     r.read_exact(&mut head).map_err(|_| DsdError::NotDsd)?;
     match sniff(&head) {
-        Some(DsdKind::Dsf) => read_dsf(r, len),
-        Some(DsdKind::Dff) => read_dff(r, len),
+        Some(DsdKind::Dsf) => read_dsf(r, len, read_pictures),
+        Some(DsdKind::Dff) => read_dff(r, len, read_pictures),
         None => Err(DsdError::NotDsd),
     }
 }
@@ -97,16 +98,19 @@ fn read_exact_vec<R: Read>(r: &mut R, n: u64) -> Result<Vec<u8>, DsdError> {
 }
 
 /// The ID3v2 tag at `pos`, if a whole one is there and it is not too large, and whether its
-/// pictures were left out (they are, unless its layout is an unusual one).
+/// pictures were left out (unless `pictures` they are, unless its layout is an unusual one).
 fn id3v2_at<R: Read + Seek>(
     r: &mut R,
     pos: u64,
     end: u64,
+    pictures: bool,
 ) -> Result<Option<(Vec<u8>, bool)>, DsdError> {
     if pos.checked_add(10).is_none_or(|e| e > end) {
         return Ok(None);
     }
-    if let Some(tag) = crate::scanner::picture_free::id3v2_tag_without_pictures(r, pos, end) {
+    if !pictures
+        && let Some(tag) = crate::scanner::picture_free::id3v2_tag_without_pictures(r, pos, end)
+    {
         return Ok(Some((tag, true)));
     }
     r.seek(SeekFrom::Start(pos)).map_err(truncated)?;
@@ -129,7 +133,7 @@ fn id3v2_at<R: Read + Seek>(
     Ok(Some((tag, false)))
 }
 
-fn read_dsf<R: Read + Seek>(r: &mut R, len: u64) -> Result<DsdFile, DsdError> {
+fn read_dsf<R: Read + Seek>(r: &mut R, len: u64, pictures: bool) -> Result<DsdFile, DsdError> {
     // "DSD " chunk: id, size (28), file size, metadata offset.
     r.seek(SeekFrom::Start(20)).map_err(truncated)?;
     let metadata_at = u64::from_le_bytes(read_array(r)?);
@@ -150,7 +154,7 @@ fn read_dsf<R: Read + Seek>(r: &mut R, len: u64) -> Result<DsdFile, DsdError> {
     }
     let (id3v2, id3v2_pictures_cut) = match metadata_at {
         0 => (None, false),
-        at => match id3v2_at(r, at, len)? {
+        at => match id3v2_at(r, at, len, pictures)? {
             Some((tag, cut)) => (Some(tag), cut),
             None => (None, false),
         },
@@ -196,7 +200,7 @@ fn dff_chunks<R: Read + Seek>(r: &mut R, start: u64, end: u64) -> Result<Vec<Chu
     Ok(chunks)
 }
 
-fn read_dff<R: Read + Seek>(r: &mut R, len: u64) -> Result<DsdFile, DsdError> {
+fn read_dff<R: Read + Seek>(r: &mut R, len: u64, pictures: bool) -> Result<DsdFile, DsdError> {
     r.seek(SeekFrom::Start(4)).map_err(truncated)?;
     let form_size = u64::from_be_bytes(read_array(r)?);
     // Some writers get the form size wrong; the file's end bounds it either way.
@@ -264,7 +268,7 @@ fn read_dff<R: Read + Seek>(r: &mut R, len: u64) -> Result<DsdFile, DsdError> {
                 }
             }
             b"ID3 " if file.id3v2.is_none() => {
-                if let Some((tag, cut)) = id3v2_at(r, chunk.start, chunk_end)? {
+                if let Some((tag, cut)) = id3v2_at(r, chunk.start, chunk_end, pictures)? {
                     file.id3v2 = Some(tag);
                     file.id3v2_pictures_cut = cut;
                 }

@@ -225,7 +225,7 @@ pub struct ReplayGain {
 
 impl ReplayGain {
     /// The track's ReplayGain tags, else what the server measured (`loudness::gain`).
-    fn served(t: &crate::db::models::Track, measured: Option<&Measured>) -> Self {
+    fn served(t: &crate::db::models::TrackTags, measured: Option<&Measured>) -> Self {
         let g = Gains::served(Gains::tagged(t), measured);
         ReplayGain {
             track_gain: g.track_gain,
@@ -410,7 +410,7 @@ impl Child {
                     artist: ArtistRef::of(c),
                 })
                 .collect(),
-            replay_gain: ReplayGain::served(t, v.measured_loudness.as_ref()),
+            replay_gain: ReplayGain::served(&t.tags, v.measured_loudness.as_ref()),
         });
         Self {
             id: Id::Track(t.id).to_string(),

@@ -169,7 +169,7 @@ pub(super) fn parse_own_format(
                 .map(asf_parsed)
                 .map_err(|e| e.to_string())
         } else {
-            dsd::read(reader, len)
+            dsd::read(reader, len, read_cover_art)
                 .map_err(|e| e.to_string())
                 .and_then(|f| dsd_parsed(f, dsd_kind))
         }

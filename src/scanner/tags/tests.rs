@@ -1334,7 +1334,7 @@ fn own_readers_survive_truncation_and_bit_flips() {
             if format == Format::Wma {
                 let _ = asf::read(&mut c, b.len() as u64, true);
             } else {
-                let _ = dsd::read(&mut c, b.len() as u64)
+                let _ = dsd::read(&mut c, b.len() as u64, true)
                     .map(|f| f.id3v2.map(|t| id3v2_from_bytes(&t)));
             }
         };
