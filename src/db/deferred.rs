@@ -197,10 +197,31 @@ pub fn end(conn: &mut SqliteConnection, load: BulkLoad) -> QueryResult<()> {
     Ok(())
 }
 
+#[derive(QueryableByName)]
+struct CacheSize {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    cache_size: i64,
+}
+
 /// Builds every pending item; the caller holds the lock (or none can be had).
+///
+/// With a smaller page cache while it runs: an index build sorts in memory up to the page
+/// cache's size, on top of the cache itself (the scan's writer keeps 96 MB; peak RSS of a
+/// million-track first scan went from ~165 to ~250 MB with both).
 fn build_pending(conn: &mut SqliteConnection) -> QueryResult<usize> {
     let items = pending(conn)?;
-    for item in &items {
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let cache: CacheSize = diesel::sql_query("PRAGMA cache_size").get_result(conn)?;
+    conn.batch_execute("PRAGMA cache_size = -32768")?;
+    let built = build(conn, &items);
+    conn.batch_execute(&format!("PRAGMA cache_size = {}", cache.cache_size))?;
+    built
+}
+
+fn build(conn: &mut SqliteConnection, items: &[Pending]) -> QueryResult<usize> {
+    for item in items {
         conn.immediate_transaction(|conn| {
             match &item.sql {
                 Some(sql) => {
@@ -224,11 +245,9 @@ fn build_pending(conn: &mut SqliteConnection) -> QueryResult<usize> {
             Ok::<_, diesel::result::Error>(())
         })?;
     }
-    if !items.is_empty() {
-        // Searches and cached answers see the finished catalog.
-        conn.immediate_transaction(crate::library::cache::catalog_changed)?;
-        tracing::info!(items = items.len(), "deferred indexes built");
-    }
+    // Searches and cached answers see the finished catalog.
+    conn.immediate_transaction(crate::library::cache::catalog_changed)?;
+    tracing::info!(items = items.len(), "deferred indexes built");
     Ok(items.len())
 }
 
