@@ -105,6 +105,17 @@ struct WriterState {
     /// Rows whose search entries must be (re)written, and rows that are gone.
     search_dirty: SearchChanges<HashSet<i32>>,
     search_gone: SearchChanges<Vec<i32>>,
+    /// Set while a bulk load runs (the scan started on an empty catalog, db/deferred.rs).
+    bulk: Option<BulkState>,
+}
+
+/// What the writer knows during a bulk load, where some indexes and the full-text indexes
+/// are built only at its end.
+#[derive(Default)]
+struct BulkState {
+    /// Artists that got a track link in this load and have not lost one since: they are no
+    /// orphans, which the orphan check would otherwise ask `track_artists_artist` (deferred).
+    linked_artists: HashSet<i32>,
 }
 
 #[derive(Default)]
@@ -156,12 +167,27 @@ impl Writer {
                 stats: WriteStats::default(),
                 search_dirty: SearchChanges::default(),
                 search_gone: SearchChanges::default(),
+                bulk: None,
             },
         }
     }
 
-    /// Applies messages until the channel closes, committing in batches.
+    /// Applies messages until the channel closes, committing in batches. On an empty catalog
+    /// this is a bulk load: the deferred indexes are built once at the end (db/deferred.rs),
+    /// also when applying failed (if building fails too, the next start or scan builds them).
     pub fn run(&mut self, rx: crossbeam_channel::Receiver<WriterMsg>) -> Result<(), DbError> {
+        let load = crate::db::deferred::begin(&mut self.conn)?;
+        self.state.bulk = load.as_ref().map(|_| BulkState::default());
+        let applied = self.apply_all(rx);
+        self.state.bulk = None;
+        let built = match load {
+            Some(load) => crate::db::deferred::end(&mut self.conn, load).map_err(DbError::from),
+            None => Ok(()),
+        };
+        applied.and(built)
+    }
+
+    fn apply_all(&mut self, rx: crossbeam_channel::Receiver<WriterMsg>) -> Result<(), DbError> {
         let mut pending = Vec::with_capacity(self.state.batch_size);
         let flush_every = std::time::Duration::from_secs(1);
         let mut last_flush = std::time::Instant::now();
@@ -545,6 +571,11 @@ impl WriterState {
             .filter(track_artists::track_id.eq(track_id))
             .select(track_artists::artist_id)
             .load(conn)?;
+        if let Some(bulk) = &mut self.bulk {
+            for id in &old_artists {
+                bulk.linked_artists.remove(id);
+            }
+        }
         self.touched_artists.extend(old_artists);
         diesel::delete(track_artists::table.filter(track_artists::track_id.eq(track_id)))
             .execute(conn)?;
@@ -595,6 +626,9 @@ impl WriterState {
                     position as i32,
                 )?;
                 self.touched_artists.insert(artist_id);
+                if let Some(bulk) = &mut self.bulk {
+                    bulk.linked_artists.insert(artist_id);
+                }
             }
         }
         let mut seen = HashSet::new();
@@ -791,12 +825,22 @@ impl WriterState {
             self.refresh_albums(conn, chunk)?;
             sync_album_folders(conn, chunk)?;
         }
-        let artists: Vec<i32> = self.touched_artists.drain().collect();
+        // During a bulk load an artist linked to a track in it is no orphan (see BulkState).
+        let artists: Vec<i32> = self
+            .touched_artists
+            .drain()
+            .filter(|id| {
+                self.bulk
+                    .as_ref()
+                    .is_none_or(|b| !b.linked_artists.contains(id))
+            })
+            .collect();
         for chunk in artists.chunks(ID_CHUNK) {
+            // Album credits first: a bulk load has no index on track_artists' artist yet.
             let orphans: Vec<i32> = diesel::sql_query(format!(
                 "SELECT id FROM artists WHERE id IN ({}) \
-                 AND NOT EXISTS (SELECT 1 FROM track_artists WHERE artist_id = artists.id) \
-                 AND NOT EXISTS (SELECT 1 FROM album_artists WHERE artist_id = artists.id)",
+                 AND NOT EXISTS (SELECT 1 FROM album_artists WHERE artist_id = artists.id) \
+                 AND NOT EXISTS (SELECT 1 FROM track_artists WHERE artist_id = artists.id)",
                 id_list(chunk)
             ))
             .load::<IdRow>(conn)?
@@ -816,7 +860,7 @@ impl WriterState {
     }
 
     /// Brings the full-text indexes in line with what this batch changed: one delete and one
-    /// insert-select per index.
+    /// insert-select per index; nothing during a bulk load (they are filled at its end).
     fn sync_search(&mut self, conn: &mut SqliteConnection) -> QResult<()> {
         let dirty = std::mem::take(&mut self.search_dirty);
         let gone = std::mem::take(&mut self.search_gone);
@@ -834,28 +878,16 @@ impl WriterState {
                 .execute(conn)?;
             }
         }
-        let indexes: [(&str, &str, HashSet<i32>, Vec<i32>); 3] = [
-            (
-                "tracks_fts(rowid, title, artist, album)",
-                "SELECT id, title, artist_display, album_name FROM tracks",
-                dirty.tracks,
-                gone.tracks,
-            ),
-            (
-                "albums_fts(rowid, name, artist)",
-                "SELECT id, name, artist_display FROM albums",
-                dirty.albums,
-                gone.albums,
-            ),
-            (
-                "artists_fts(rowid, name)",
-                "SELECT id, name FROM artists",
-                dirty.artists,
-                gone.artists,
-            ),
+        if self.bulk.is_some() {
+            return Ok(());
+        }
+        let [tracks_fts, albums_fts, artists_fts] = crate::db::deferred::SEARCH_INDEXES;
+        let indexes = [
+            (tracks_fts, dirty.tracks, gone.tracks),
+            (albums_fts, dirty.albums, gone.albums),
+            (artists_fts, dirty.artists, gone.artists),
         ];
-        for (target, source, dirty, gone) in indexes {
-            let table = target.split('(').next().unwrap_or(target);
+        for ((table, target, source), dirty, gone) in indexes {
             let dirty: Vec<i32> = dirty.into_iter().collect();
             for chunk in dirty.chunks(ID_CHUNK).chain(gone.chunks(ID_CHUNK)) {
                 diesel::sql_query(format!(
