@@ -23,7 +23,6 @@ pub struct DatabaseLock {
 /// Takes the database's server lock, or says which server holds it.
 pub fn lock_database(database: &std::path::Path) -> Result<DatabaseLock, AppError> {
     use std::io::{Read, Seek, Write};
-    use std::os::unix::fs::OpenOptionsExt;
     let mut name = database.as_os_str().to_owned();
     name.push(".lock");
     let path = std::path::PathBuf::from(name);
@@ -34,14 +33,8 @@ pub fn lock_database(database: &std::path::Path) -> Result<DatabaseLock, AppErro
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| file_err(e.to_string()))?;
     }
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&path)
-        .map_err(|e| file_err(e.to_string()))?;
+    let mut file =
+        crate::db::open_lock_file(&path).map_err(|e| file_err(e.to_string()))?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {

@@ -103,18 +103,10 @@ enum Lock {
 }
 
 fn try_lock(conn: &mut SqliteConnection) -> QueryResult<Lock> {
-    use std::os::unix::fs::OpenOptionsExt;
     let Some(path) = lock_path(conn)? else {
         return Ok(Lock::Unavailable);
     };
-    let Ok(file) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&path)
-    else {
+    let Ok(file) = super::open_lock_file(&path) else {
         return Ok(Lock::Unavailable);
     };
     Ok(match file.try_lock() {

@@ -33,6 +33,18 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
 }
 
+/// Opens (creating it, readable by the owner only) a file used only for its lock.
+pub fn open_lock_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+}
+
 /// Pragmas every connection gets. WAL lets readers proceed while the scanner writes;
 /// synchronous=NORMAL is durable across crashes of the process (not power loss of the last
 /// transaction), which is what WAL mode is designed for.
