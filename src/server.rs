@@ -33,8 +33,7 @@ pub fn lock_database(database: &std::path::Path) -> Result<DatabaseLock, AppErro
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| file_err(e.to_string()))?;
     }
-    let mut file =
-        crate::db::open_lock_file(&path).map_err(|e| file_err(e.to_string()))?;
+    let mut file = crate::db::open_lock_file(&path).map_err(|e| file_err(e.to_string()))?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
