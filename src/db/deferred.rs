@@ -136,11 +136,12 @@ pub fn repair(conn: &mut SqliteConnection) -> QueryResult<usize> {
     if pending(conn)?.is_empty() {
         return Ok(0);
     }
-    match try_lock(conn)? {
-        Lock::Busy => Ok(0),
-        Lock::Held(_lock) => build_pending(conn),
-        Lock::Unavailable => build_pending(conn),
+    // Held (or none to be had) until the builds are done.
+    let lock = try_lock(conn)?;
+    if matches!(lock, Lock::Busy) {
+        return Ok(0);
     }
+    build_pending(conn)
 }
 
 /// At the start of a scan's writer: builds what a killed bulk load left, then, when the

@@ -98,7 +98,7 @@ fn read_exact_vec<R: Read>(r: &mut R, n: u64) -> Result<Vec<u8>, DsdError> {
 }
 
 /// The ID3v2 tag at `pos`, if a whole one is there and it is not too large, and whether its
-/// pictures were left out (unless `pictures` they are, unless its layout is an unusual one).
+/// pictures were left out: they are unless `pictures` is set or the tag's layout is unusual.
 fn id3v2_at<R: Read + Seek>(
     r: &mut R,
     pos: u64,

@@ -1,18 +1,21 @@
 //! A view of an audio file with its embedded pictures cut out, for the tag parser.
 //!
 //! lofty's `read_cover_art(false)` drops pictures only after reading them: an ID3v2 `APIC`
-//! frame is copied to a sink and an MP4 `ilst` is read whole, `covr` included. A third of real
-//! libraries carry pictures of 0.5-3 MB in every file, so that was most of the bytes a scan
-//! read. [`without_pictures`] finds the pictures by walking headers only and returns a
-//! [`Spliced`] view of the file in which they are missing and the sizes of the structures
-//! around them are patched: the parser reads a file that never had pictures, and nothing of
-//! the pictures is read. Whether the file has a picture is still told from the real file
-//! (`embedded_art`).
+//! frame is copied to a sink, an MP4 `ilst` is read whole, `covr` included, and so are an
+//! Ogg comment packet and a WAV/AIFF `id3 ` chunk. A third of real libraries carry pictures of
+//! 0.5-3 MB in every file, so that was most of the bytes a scan read. [`without_pictures`]
+//! finds the pictures by walking headers only and returns a [`Spliced`] view of the file in
+//! which they are missing and the sizes of the structures around them are patched: the parser
+//! reads a file that never had pictures, and nothing of the pictures is read. Something is
+//! cut only when there is a picture, so a view means the file has one; otherwise
+//! `embedded_art` tells it from the real file.
 //!
 //! Only the common layouts are cut: an ID3v2.3/2.4 tag at the start of the file (MP3, ADTS
-//! AAC) and MP4's `moov/udta/meta/ilst/covr` with 32-bit atom sizes. Anything unusual
-//! (unsynchronised or extended ID3v2 headers, 64-bit MP4 sizes, a frame that does not add
-//! up) gives `None`, and the file is parsed as it is.
+//! AAC) or at a known place ([`id3v2_tag_without_pictures`]: DSF, DFF; [`without_id3_chunk`]:
+//! WAV, AIFF), MP4's `moov/udta/meta/ilst/covr` with 32-bit atom sizes, and the whole Ogg pages
+//! inside a picture field of the comment header. Anything unusual (unsynchronised or extended
+//! ID3v2 headers, 64-bit MP4 sizes, a frame that does not add up, an Ogg field length split
+//! across pages) gives `None`, and the file is parsed as it is.
 
 use std::io::{self, Read, Seek, SeekFrom};
 
